@@ -1,0 +1,109 @@
+//! `medcode demo`: the whole job on embedded defaults, in plain words.
+
+use clap::Args;
+
+use super::{CmdResult, out, system_now};
+use crate::claims::{Claims, InsuredId, MaskedName, Region, Status};
+use crate::error::Error;
+use crate::issuer::Issuer;
+use crate::keyfile::{PermissionPolicy, read_private_key, write_private_key};
+use crate::keys::{Algorithm, SigningKey};
+use crate::trust::{TrustList, TrustedKey};
+use crate::verdict;
+use crate::verifier::Verifier;
+
+#[derive(Args, Debug)]
+pub(crate) struct DemoArgs {
+    /// Signature algorithm of the demo key.
+    #[arg(long, default_value = "ed25519", value_parser = ["ed25519", "p256"])]
+    alg: String,
+}
+
+pub(crate) fn run(args: &DemoArgs) -> CmdResult {
+    let alg: Algorithm = args.alg.parse()?;
+    let now = system_now();
+    let dir = tempfile::Builder::new()
+        .prefix("medcode-demo-")
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), "create a temporary folder in", e))?;
+
+    // 1. The issuer's key and the till's trust list.
+    let key_file = dir.path().join("demo-issuer.pk8");
+    let trust_file = dir.path().join("trust.json");
+    let key = SigningKey::generate(alg)?;
+    write_private_key(&key_file, &key)?;
+    let trusted = TrustedKey {
+        key: key.public_key().clone(),
+        label: "demo-issuer".into(),
+        authority: "medcode demo issuer (NOT FOR PRODUCTION)".into(),
+        not_before: now.minus(3600),
+        not_after: now.plus(86_400),
+    };
+    TrustList::new(vec![trusted])?.save(&trust_file)?;
+    out(&format!(
+        "1. Made a demo issuer key ({alg}, key id {}) in {} (mode 0600) and a trust list for the till.",
+        key.key_id(),
+        key_file.display()
+    ))?;
+    drop(key);
+
+    // 2. Issue a code, as the national platform would for the holder's phone.
+    let issuer = Issuer::new(read_private_key(&key_file, PermissionPolicy::Refuse)?.key);
+    let mut claims = Claims::new(
+        InsuredId::new("12345678901234567890")?,
+        Region::new("110000")?,
+    );
+    claims.name = Some(MaskedName::new("张*")?);
+    let token = issuer.issue(&claims, now)?;
+    out(&format!(
+        "2. Issued a code for insured 12345678901234567890 (张*, Beijing 110000), valid {} s from {}:",
+        issuer.validity(),
+        now
+    ))?;
+    out(&format!("   {}", token.text()))?;
+    out(&format!(
+        "   {} characters of text, {} bytes of binary token; this text is exactly what the QR code holds.",
+        token.text().len(),
+        token.binary_len()
+    ))?;
+
+    // 3. A till anywhere in the country checks it offline.
+    let verifier = Verifier::new(TrustList::from_file(&trust_file)?);
+    out("3. A till (any region: the code is recognised nationally) scans it at once:")?;
+    for line in verdict::to_lines(&verifier.verify(token.text(), now.plus(2))) {
+        out(&format!("   {line}"))?;
+    }
+
+    // 4. A screenshot presented later is stale.
+    let late = token
+        .expires_at()
+        .plus(u64::from(verifier.policy().leeway_secs) + 1);
+    out(&format!(
+        "4. Someone shows a screenshot of the same code at {late} (validity plus {} s leeway, plus 1 s):",
+        verifier.policy().leeway_secs
+    ))?;
+    for line in verdict::to_lines(&verifier.verify(token.text(), late)) {
+        out(&format!("   {line}"))?;
+    }
+
+    // 5. A lapsed person still uses the code, without benefits.
+    let mut lapsed = claims.clone();
+    lapsed.status = Status::Lapsed;
+    let lapsed_token = issuer.issue(&lapsed, now)?;
+    out(
+        "5. A person whose contributions lapsed shows their code: it is accepted, and the till is told.",
+    )?;
+    for line in verdict::to_lines(&verifier.verify(lapsed_token.text(), now.plus(2))) {
+        out(&format!("   {line}"))?;
+    }
+
+    // 6. A forged edit is caught.
+    let mut forged = token.text().to_owned();
+    let last = forged.pop().unwrap_or('0');
+    forged.push(if last == '1' { '2' } else { '1' });
+    out("6. The same code with its last digit changed:")?;
+    for line in verdict::to_lines(&verifier.verify(&forged, now.plus(2))) {
+        out(&format!("   {line}"))?;
+    }
+    out("Done: the temporary keys are deleted now.")
+}

@@ -1,0 +1,169 @@
+//! The `medcode` command-line tool. The binary only calls [`main`]; every
+//! subcommand lives in its own file here.
+//!
+//! Exit status: 0 success (code accepted), 1 a code or request was refused
+//! (the reason is printed), 2 usage, file or setup errors. Errors are one
+//! line on stderr; a closed stdout pipe counts as success.
+
+mod demo;
+mod issue;
+mod keygen;
+mod verify;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::Error;
+use crate::time::UnixTime;
+
+/// How a command ended.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// A presented code or a request was refused: exit 1.
+    Refused,
+    /// Usage, file or setup error: exit 2, message printed by `main`.
+    Error(Error),
+    /// The reader of our output went away: exit 0 quietly.
+    ClosedPipe,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Error(e)
+    }
+}
+
+pub(crate) type CmdResult = std::result::Result<(), Failure>;
+
+/// Writes a line to stdout, treating a closed pipe as a quiet end.
+pub(crate) fn out(line: &str) -> CmdResult {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    match writeln!(lock, "{line}").and_then(|()| lock.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
+        Err(e) => Err(Failure::Error(Error::io("standard output", "write", e))),
+    }
+}
+
+/// Writes a warning line to stderr.
+pub(crate) fn warn(line: &str) {
+    let _ = writeln!(std::io::stderr(), "medcode: warning: {line}");
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "medcode",
+    version,
+    about = "Dynamic medical-insurance codes: issue, render and verify signed short-lived tokens",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate an issuer key pair: DIR/KID.pk8 (mode 0600) and an entry in DIR/trust.json.
+    Keygen(keygen::KeygenArgs),
+    /// Issue a code and print its token text (exactly what the QR holds).
+    Issue(issue::IssueArgs),
+    /// Verify a token text: exit 0 accepted, 1 rejected, 2 usage or I/O error.
+    Verify(verify::VerifyArgs),
+    /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
+    Demo(demo::DemoArgs),
+}
+
+/// The time options shared by commands that need "now".
+#[derive(Args, Debug, Clone)]
+pub(crate) struct AtArg {
+    /// Act as if the current time were this RFC 3339 instant (default: the system clock).
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+}
+
+impl AtArg {
+    pub(crate) fn now(&self) -> Result<UnixTime, Error> {
+        match &self.at {
+            Some(text) => UnixTime::parse_rfc3339(text),
+            None => Ok(system_now()),
+        }
+    }
+}
+
+/// The only place medcode reads the system clock.
+pub(crate) fn system_now() -> UnixTime {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    UnixTime::from_secs(secs)
+}
+
+/// Checks a key name used as a file name: no path separators, no dot start.
+pub(crate) fn key_path(dir: &std::path::Path, kid: &str) -> Result<PathBuf, Error> {
+    let ok = !kid.is_empty()
+        && kid.len() <= 64
+        && !kid.starts_with('.')
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if !ok {
+        return Err(Error::InvalidArgument {
+            what: "--kid",
+            why: format!(
+                "{kid:?} is not a key name: use 1-64 letters, digits, '-', '_' or '.', not starting with '.'"
+            ),
+        });
+    }
+    Ok(dir.join(format!("{kid}.pk8")))
+}
+
+/// Runs the command line and returns the process exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            return match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                        ExitCode::from(2)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                _ => {
+                    let rendered = e.to_string();
+                    let first = rendered
+                        .lines()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("invalid arguments")
+                        .trim_start_matches("error: ");
+                    let _ = writeln!(std::io::stderr(), "medcode: {first} (see medcode --help)");
+                    ExitCode::from(2)
+                }
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Keygen(args) => keygen::run(&args),
+        Command::Issue(args) => issue::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::Demo(args) => demo::run(&args),
+    };
+    match result {
+        Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
+        Err(Failure::Refused) => ExitCode::from(1),
+        Err(Failure::Error(e)) => {
+            let _ = writeln!(std::io::stderr(), "medcode: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

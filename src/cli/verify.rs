@@ -1,0 +1,85 @@
+//! `medcode verify`: check a token text.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{AtArg, CmdResult, Failure, out};
+use crate::claims::Region;
+use crate::error::Error;
+use crate::text::MAX_TEXT_LEN;
+use crate::trust::TrustList;
+use crate::verdict;
+use crate::verifier::Verifier;
+
+#[derive(Args, Debug)]
+pub(crate) struct VerifyArgs {
+    /// Trust list file (JSON).
+    #[arg(long, value_name = "FILE")]
+    trust: PathBuf,
+    /// Clock leeway in seconds, applied to issued-at and expiry.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::verifier::DEFAULT_LEEWAY_SECS, value_parser = clap::value_parser!(u32).range(0..=3600))]
+    leeway: u32,
+    /// Print one JSON object instead of words.
+    #[arg(long)]
+    json: bool,
+    /// This till's region (6 digits); enables the holder's cross-province switch.
+    #[arg(long, value_name = "CODE")]
+    till_region: Option<String>,
+    #[command(flatten)]
+    at: AtArg,
+    /// The token text, or - (the default) to read it from standard input.
+    #[arg(value_name = "TOKEN")]
+    token: Option<String>,
+}
+
+/// Reads one token from stdin: the whole input, without its final line
+/// break. Reads at most a little more than the longest token.
+fn read_stdin_token() -> Result<String, Error> {
+    let mut buf = Vec::new();
+    let limit = u64::try_from(MAX_TEXT_LEN * 2).unwrap_or(u64::MAX);
+    std::io::stdin()
+        .take(limit)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io("standard input", "read", e))?;
+    let text = String::from_utf8_lossy(&buf);
+    let token = text.trim_end_matches(['\n', '\r']);
+    if token.trim().is_empty() {
+        return Err(Error::InvalidArgument {
+            what: "token",
+            why: "standard input is empty; give the token as an argument or pipe it in".into(),
+        });
+    }
+    Ok(token.to_owned())
+}
+
+pub(crate) fn run(args: &VerifyArgs) -> CmdResult {
+    let now = args.at.now()?;
+    let trust = TrustList::from_file(&args.trust)?;
+    let mut verifier = Verifier::new(trust).with_leeway(args.leeway);
+    if let Some(code) = &args.till_region {
+        verifier =
+            verifier.with_till_region(Region::new(code).map_err(|e| Error::InvalidArgument {
+                what: "--till-region",
+                why: e.to_string(),
+            })?);
+    }
+    let text = match args.token.as_deref() {
+        None | Some("-") => read_stdin_token()?,
+        Some(t) => t.to_owned(),
+    };
+    let result = verifier.verify(&text, now);
+    if args.json {
+        out(&verdict::to_json(&result).to_string())?;
+    } else {
+        for line in verdict::to_lines(&result) {
+            out(&line)?;
+        }
+    }
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.reason().is_rejection() => Err(Failure::Refused),
+        Err(e) => Err(Failure::Error(e)),
+    }
+}

@@ -1,0 +1,258 @@
+//! The QR text form of a token: a fixed prefix and the binary token written
+//! as one big decimal number.
+//!
+//! Digits survive every keyboard-style barcode scanner unchanged and QR
+//! numeric mode packs them at 10 bits per 3 digits, about 8.03 bits per
+//! binary byte: denser than base45 (8.25) and close to byte mode (8.0), which
+//! a printable-ASCII text cannot use. A binary of `n` bytes is written as
+//! exactly `D(n)` digits, where `D(n)` is the number of decimal digits of
+//! `256^n - 1`; leading zeros pad it to that width. Each digit count maps
+//! back to one byte count, and a number too large for that count is
+//! refused, so every binary has exactly one text form.
+
+use crate::error::{Error, Result};
+
+/// The prefix of version-1 tokens. Accepted in any letter case on input,
+/// since some scanners flip case when Caps Lock is on.
+pub const PREFIX: &str = "MC1";
+
+/// Longest token text accepted, in bytes, checked before any decoding.
+pub const MAX_TEXT_LEN: usize = 512;
+
+/// Longest binary token, in bytes.
+pub(crate) const MAX_BINARY_LEN: usize = 200;
+
+const CHUNK_DIGITS: usize = 18;
+const CHUNK: u64 = 1_000_000_000_000_000_000; // 10^18
+
+/// Number of decimal digits used for a binary of `n` bytes.
+pub(crate) fn digits_for_len(n: usize) -> usize {
+    // ceil(n * 8 * log10(2)); exact for every n up to MAX_BINARY_LEN, as the
+    // unit test checks against big-number arithmetic.
+    const LOG10_256: f64 = 2.408_239_965_311_849_6;
+    if n == 0 {
+        return 0;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let d = (n as f64 * LOG10_256).ceil() as usize;
+    d
+}
+
+/// The byte length whose text form has `digits` digits, if any.
+fn len_for_digits(digits: usize) -> Option<usize> {
+    // D(n) grows by 2 or 3 per byte, so n is near digits / 2.408.
+    let guess = digits * 1000 / 2409;
+    (guess.saturating_sub(1)..=guess + 2)
+        .find(|&n| n <= MAX_BINARY_LEN && digits_for_len(n) == digits)
+}
+
+/// Writes `bytes` as its decimal text form (without prefix).
+pub(crate) fn bytes_to_digits(bytes: &[u8]) -> String {
+    let width = digits_for_len(bytes.len());
+    // Little-endian base-2^64 limbs.
+    let mut limbs: Vec<u64> = bytes
+        .rchunks(8)
+        .map(|chunk| chunk.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+        .collect();
+    let mut groups: Vec<u64> = Vec::with_capacity(width / CHUNK_DIGITS + 1);
+    while limbs.iter().any(|&l| l != 0) {
+        let mut rem: u128 = 0;
+        for limb in limbs.iter_mut().rev() {
+            let cur = (rem << 64) | u128::from(*limb);
+            let q = cur / u128::from(CHUNK);
+            rem = cur % u128::from(CHUNK);
+            *limb = u64::try_from(q).unwrap_or(u64::MAX);
+        }
+        groups.push(u64::try_from(rem).unwrap_or(0));
+        while limbs.last() == Some(&0) {
+            limbs.pop();
+        }
+    }
+    let mut out = String::with_capacity(width + CHUNK_DIGITS);
+    for (i, g) in groups.iter().rev().enumerate() {
+        if i == 0 {
+            out.push_str(&g.to_string());
+        } else {
+            out.push_str(&format!("{g:018}"));
+        }
+    }
+    if out.len() < width {
+        let mut padded = "0".repeat(width - out.len());
+        padded.push_str(&out);
+        out = padded;
+    }
+    out
+}
+
+/// Reads a decimal text form back into bytes, refusing any digit count or
+/// value that no binary produces.
+pub(crate) fn digits_to_bytes(digits: &str) -> Result<Vec<u8>> {
+    if digits.is_empty() {
+        return Err(Error::Malformed("no digits after the prefix"));
+    }
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::Malformed("only digits may follow the prefix"));
+    }
+    let n = len_for_digits(digits.len()).ok_or(Error::Malformed(
+        "the number of digits matches no token length",
+    ))?;
+    let limb_count = n.div_ceil(8);
+    let mut limbs = vec![0u64; limb_count];
+    let first = digits.len() % CHUNK_DIGITS;
+    let mut start = 0;
+    let mut step = if first == 0 { CHUNK_DIGITS } else { first };
+    while start < digits.len() {
+        let piece = &digits[start..start + step];
+        let value: u64 = piece
+            .parse()
+            .map_err(|_| Error::Malformed("only digits may follow the prefix"))?;
+        let mul = 10u128.pow(u32::try_from(step).unwrap_or(18));
+        let mut carry = u128::from(value);
+        for limb in &mut limbs {
+            let cur = u128::from(*limb) * mul + carry;
+            *limb = u64::try_from(cur & u128::from(u64::MAX)).unwrap_or(0);
+            carry = cur >> 64;
+        }
+        if carry != 0 {
+            return Err(Error::Malformed("the number is too large for its length"));
+        }
+        start += step;
+        step = CHUNK_DIGITS;
+    }
+    let mut bytes = Vec::with_capacity(limb_count * 8);
+    for limb in limbs.iter().rev() {
+        bytes.extend_from_slice(&limb.to_be_bytes());
+    }
+    let excess = bytes.len() - n;
+    if bytes[..excess].iter().any(|&b| b != 0) {
+        return Err(Error::Malformed("the number is too large for its length"));
+    }
+    bytes.drain(..excess);
+    Ok(bytes)
+}
+
+/// Full text form: prefix and digits.
+pub(crate) fn encode(bytes: &[u8]) -> String {
+    let mut out = String::from(PREFIX);
+    out.push_str(&bytes_to_digits(bytes));
+    out
+}
+
+/// Splits the prefix off a token text and decodes the digits.
+pub(crate) fn decode(text: &str) -> Result<Vec<u8>> {
+    if text.len() > MAX_TEXT_LEN {
+        return Err(Error::Malformed("token text is longer than any token"));
+    }
+    let head = text
+        .get(..PREFIX.len())
+        .ok_or(Error::Malformed("token text is too short"))?;
+    if !head.eq_ignore_ascii_case(PREFIX) {
+        let bytes = text.as_bytes();
+        if bytes.len() >= 3 && bytes[..2].eq_ignore_ascii_case(b"MC") && bytes[2].is_ascii_digit() {
+            return Err(Error::UnsupportedVersion {
+                found: bytes[2] - b'0',
+            });
+        }
+        return Err(Error::Malformed("not a medcode token (prefix MC1 missing)"));
+    }
+    digits_to_bytes(&text[PREFIX.len()..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decimal digit count of 256^n - 1, by schoolbook big-number division.
+    fn exact_digits(n: usize) -> usize {
+        bytes_to_digits_unpadded(&vec![0xFF; n]).len()
+    }
+
+    fn bytes_to_digits_unpadded(bytes: &[u8]) -> String {
+        let mut num: Vec<u8> = bytes.to_vec();
+        let mut out = Vec::new();
+        while num.iter().any(|&b| b != 0) {
+            let mut rem = 0u32;
+            for b in num.iter_mut() {
+                let cur = (rem << 8) | u32::from(*b);
+                *b = u8::try_from(cur / 10).unwrap();
+                rem = cur % 10;
+            }
+            out.push(char::from(b'0' + u8::try_from(rem).unwrap()));
+        }
+        out.iter().rev().collect()
+    }
+
+    #[test]
+    fn digit_counts_are_exact_and_invertible() {
+        for n in 1..=MAX_BINARY_LEN {
+            assert_eq!(digits_for_len(n), exact_digits(n), "n = {n}");
+            assert_eq!(len_for_digits(digits_for_len(n)), Some(n), "n = {n}");
+        }
+        // Digit counts between two lengths belong to no length.
+        assert_eq!(len_for_digits(4), None);
+        assert_eq!(len_for_digits(1), None);
+    }
+
+    #[test]
+    fn round_trips_with_leading_zeros() {
+        let cases: Vec<Vec<u8>> = vec![
+            vec![0],
+            vec![0, 0, 1],
+            vec![0xFF; 101],
+            (0u8..200).collect(),
+            vec![0; 102],
+        ];
+        for bytes in cases {
+            let digits = bytes_to_digits(&bytes);
+            assert_eq!(digits.len(), digits_for_len(bytes.len()));
+            assert_eq!(digits_to_bytes(&digits).unwrap(), bytes);
+        }
+    }
+
+    #[test]
+    fn known_values() {
+        assert_eq!(bytes_to_digits(&[0x01, 0x00]), "00256");
+        assert_eq!(bytes_to_digits(&[0xFF]), "255");
+        assert_eq!(digits_to_bytes("00256").unwrap(), vec![1, 0]);
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_refused() {
+        // Three digits encode one byte: 256 does not fit.
+        assert_eq!(
+            digits_to_bytes("256").unwrap_err().reason().as_str(),
+            "malformed"
+        );
+        assert_eq!(
+            digits_to_bytes("99").unwrap_err().reason().as_str(),
+            "malformed"
+        );
+        assert_eq!(
+            digits_to_bytes("12a").unwrap_err().reason().as_str(),
+            "malformed"
+        );
+        assert_eq!(
+            digits_to_bytes("").unwrap_err().reason().as_str(),
+            "malformed"
+        );
+    }
+
+    #[test]
+    fn prefix_rules() {
+        assert_eq!(decode("MC1255").unwrap(), vec![255]);
+        assert_eq!(decode("mc1255").unwrap(), vec![255]);
+        assert_eq!(
+            decode("MC2255").unwrap_err().reason().as_str(),
+            "unsupported_version"
+        );
+        assert_eq!(decode("XX1255").unwrap_err().reason().as_str(), "malformed");
+        assert_eq!(decode("M").unwrap_err().reason().as_str(), "malformed");
+        assert_eq!(decode("é").unwrap_err().reason().as_str(), "malformed");
+        let long = format!("MC1{}", "1".repeat(MAX_TEXT_LEN));
+        assert_eq!(decode(&long).unwrap_err().reason().as_str(), "malformed");
+    }
+}
