@@ -14,37 +14,77 @@ use crate::time::UnixTime;
 /// the public contract: it never changes once released.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[repr(u32)]
 pub enum Reason {
     /// The token text or binary layout is not a well-formed medcode token.
-    Malformed,
+    Malformed = 1,
     /// The token is of a format version this build does not know.
-    UnsupportedVersion,
+    UnsupportedVersion = 2,
     /// No trusted key with the token's key id is valid at this time.
-    UnknownKey,
+    UnknownKey = 3,
     /// The signature does not verify under any trusted key with that key id.
-    BadSignature,
+    BadSignature = 4,
     /// The token's validity (plus leeway) has passed.
-    Expired,
+    Expired = 5,
     /// The token's issued-at lies in the future (beyond the leeway).
-    NotYetValid,
+    NotYetValid = 6,
     /// The token claims a validity longer than the verifier's policy allows.
-    ValidityTooLong,
-    /// The holder switched off use outside their home province and the till
-    /// is in another province.
-    CrossProvinceDisabled,
+    ValidityTooLong = 7,
+    /// The holder switched off use outside their home province and the till is
+    /// in another province.
+    CrossProvinceDisabled = 8,
+    /// The token id was already accepted within its validity.
+    Replayed = 9,
+    /// The issuing key or the insured person is on the revocation list.
+    Revoked = 10,
+    /// The replay guard is at its hard capacity and cannot record the token.
+    ReplayGuardFull = 11,
+    /// The replay guard (e.g. a shared Redis) cannot be reached.
+    ReplayGuardUnavailable = 12,
+    /// The signed trust or revocation list is past its next-update time beyond
+    /// the staleness grace.
+    TrustListStale = 13,
+    /// An image holds no QR code, several, or one that cannot be decoded.
+    Unreadable = 14,
+    /// The owner already has the maximum number of bound family members.
+    LimitMembers = 15,
+    /// The member is already bound by the maximum number of owners.
+    LimitOwners = 16,
+    /// The member's name or national ID number given at binding does not match.
+    IdentityMismatch = 17,
+    /// The person has not activated their own code.
+    NotActivated = 18,
+    /// An owner tried to bind themselves.
+    SelfBinding = 19,
+    /// The binding (or filing) already exists.
+    AlreadyBound = 20,
+    /// No active binding (or filing) exists between owner and member.
+    NotBound = 21,
+    /// Mutual aid is only for close relatives.
+    NotCloseRelative = 22,
+    /// Mutual aid can only be filed by an owner in the employee scheme.
+    NotEmployeeScheme = 23,
+    /// The registry holds no person with this identifier.
+    UnknownPerson = 24,
     /// Claims given to the issuer are out of bounds.
-    InvalidClaims,
+    InvalidClaims = 25,
     /// A key file or key material is unusable.
-    InvalidKey,
-    /// A trust list is unusable (bad JSON, wrong kid, empty, too large).
-    InvalidTrustList,
+    InvalidKey = 26,
+    /// A trust or revocation list is unusable (bad JSON, wrong kid, bad
+    /// signature, rolled back, too large).
+    InvalidTrustList = 27,
+    /// An embedded or server store failed (database error, corrupt file).
+    Storage = 28,
     /// A file could not be read or written.
-    Io,
+    Io = 29,
     /// A caller-supplied argument is out of range.
-    InvalidArgument,
+    InvalidArgument = 30,
 }
 
 impl Reason {
+    /// Every reason, in the order of their numeric codes.
+    pub const ALL: [Reason; 30] = [Reason::Malformed, Reason::UnsupportedVersion, Reason::UnknownKey, Reason::BadSignature, Reason::Expired, Reason::NotYetValid, Reason::ValidityTooLong, Reason::CrossProvinceDisabled, Reason::Replayed, Reason::Revoked, Reason::ReplayGuardFull, Reason::ReplayGuardUnavailable, Reason::TrustListStale, Reason::Unreadable, Reason::LimitMembers, Reason::LimitOwners, Reason::IdentityMismatch, Reason::NotActivated, Reason::SelfBinding, Reason::AlreadyBound, Reason::NotBound, Reason::NotCloseRelative, Reason::NotEmployeeScheme, Reason::UnknownPerson, Reason::InvalidClaims, Reason::InvalidKey, Reason::InvalidTrustList, Reason::Storage, Reason::Io, Reason::InvalidArgument];
+
     /// The stable string form of the reason code.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -56,27 +96,55 @@ impl Reason {
             Reason::NotYetValid => "not_yet_valid",
             Reason::ValidityTooLong => "validity_too_long",
             Reason::CrossProvinceDisabled => "cross_province_disabled",
+            Reason::Replayed => "replayed",
+            Reason::Revoked => "revoked",
+            Reason::ReplayGuardFull => "replay_guard_full",
+            Reason::ReplayGuardUnavailable => "replay_guard_unavailable",
+            Reason::TrustListStale => "trust_list_stale",
+            Reason::Unreadable => "unreadable",
+            Reason::LimitMembers => "limit_members",
+            Reason::LimitOwners => "limit_owners",
+            Reason::IdentityMismatch => "identity_mismatch",
+            Reason::NotActivated => "not_activated",
+            Reason::SelfBinding => "self_binding",
+            Reason::AlreadyBound => "already_bound",
+            Reason::NotBound => "not_bound",
+            Reason::NotCloseRelative => "not_close_relative",
+            Reason::NotEmployeeScheme => "not_employee_scheme",
+            Reason::UnknownPerson => "unknown_person",
             Reason::InvalidClaims => "invalid_claims",
             Reason::InvalidKey => "invalid_key",
             Reason::InvalidTrustList => "invalid_trust_list",
+            Reason::Storage => "storage",
             Reason::Io => "io",
             Reason::InvalidArgument => "invalid_argument",
         }
     }
 
-    /// True when the reason is a verdict on a presented code (the code is
-    /// refused), as opposed to a problem with the caller's setup or files.
+    /// The stable numeric form of the reason code (used by the C ABI);
+    /// 0 is reserved for "accepted".
+    pub const fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// Parses the stable string form.
+    pub fn from_code_str(text: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// True when the reason is a refusal (of a presented code, or of a
+    /// registry request by its rules), as opposed to a problem with the
+    /// caller's setup, arguments or files. The CLI exits 1 for refusals and
+    /// 2 for everything else.
     pub const fn is_rejection(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            Reason::Malformed
-                | Reason::UnsupportedVersion
-                | Reason::UnknownKey
-                | Reason::BadSignature
-                | Reason::Expired
-                | Reason::NotYetValid
-                | Reason::ValidityTooLong
-                | Reason::CrossProvinceDisabled
+            Reason::InvalidClaims
+                | Reason::InvalidKey
+                | Reason::InvalidTrustList
+                | Reason::Storage
+                | Reason::Io
+                | Reason::InvalidArgument
         )
     }
 }
@@ -110,6 +178,23 @@ pub enum Error {
         holder_region: String,
         till_region: String,
     },
+    /// The token id was already accepted (replay).
+    Replayed { token_id: String },
+    /// The key or the insured person is revoked.
+    Revoked { what: String },
+    /// The replay guard is full.
+    ReplayGuardFull { capacity: usize },
+    /// The replay guard cannot be reached.
+    ReplayGuardUnavailable { why: String },
+    /// A signed list is past its next-update time beyond the grace period.
+    TrustListStale { next_update: UnixTime, now: UnixTime },
+    /// No single readable QR code in an image.
+    Unreadable { why: String },
+    /// A registry rule refused the request; `reason` is one of the registry
+    /// reasons (limit_members, identity_mismatch, ...).
+    Refused { reason: Reason, detail: String },
+    /// A store (database, file store, Redis) failed.
+    Storage { why: String },
     /// Claims given to the issuer break a rule.
     InvalidClaims { field: &'static str, why: String },
     /// Key material or a key file is unusable. Never carries key bytes.
@@ -138,6 +223,14 @@ impl Error {
             Error::NotYetValid { .. } => Reason::NotYetValid,
             Error::ValidityTooLong { .. } => Reason::ValidityTooLong,
             Error::CrossProvinceDisabled { .. } => Reason::CrossProvinceDisabled,
+            Error::Replayed { .. } => Reason::Replayed,
+            Error::Revoked { .. } => Reason::Revoked,
+            Error::ReplayGuardFull { .. } => Reason::ReplayGuardFull,
+            Error::ReplayGuardUnavailable { .. } => Reason::ReplayGuardUnavailable,
+            Error::TrustListStale { .. } => Reason::TrustListStale,
+            Error::Unreadable { .. } => Reason::Unreadable,
+            Error::Refused { reason, .. } => *reason,
+            Error::Storage { .. } => Reason::Storage,
             Error::InvalidClaims { .. } => Reason::InvalidClaims,
             Error::InvalidKey { .. } => Reason::InvalidKey,
             Error::InvalidTrustList { .. } => Reason::InvalidTrustList,
@@ -208,6 +301,24 @@ impl fmt::Display for Error {
                 f,
                 "the holder (region {holder_region}) switched off use outside their province; this till is in region {till_region}"
             ),
+            Error::Replayed { token_id } => {
+                write!(f, "replayed: token {token_id} was already accepted")
+            }
+            Error::Revoked { what } => write!(f, "revoked: {what}"),
+            Error::ReplayGuardFull { capacity } => write!(
+                f,
+                "replay guard full: {capacity} live codes recorded, refusing rather than forgetting"
+            ),
+            Error::ReplayGuardUnavailable { why } => write!(f, "replay guard unavailable: {why}"),
+            Error::TrustListStale { next_update, now } => write!(
+                f,
+                "trust list stale: it was due for update at {} (checked at {})",
+                next_update.to_rfc3339(),
+                now.to_rfc3339()
+            ),
+            Error::Unreadable { why } => write!(f, "unreadable image: {why}"),
+            Error::Refused { reason, detail } => write!(f, "{reason}: {detail}"),
+            Error::Storage { why } => write!(f, "storage error: {why}"),
             Error::InvalidClaims { field, why } => write!(f, "invalid {field}: {why}"),
             Error::InvalidKey { why } => write!(f, "invalid key: {why}"),
             Error::InvalidTrustList { why } => write!(f, "invalid trust list: {why}"),
@@ -238,26 +349,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reason_strings_are_stable() {
-        let all = [
-            (Reason::Malformed, "malformed"),
-            (Reason::UnsupportedVersion, "unsupported_version"),
-            (Reason::UnknownKey, "unknown_key"),
-            (Reason::BadSignature, "bad_signature"),
-            (Reason::Expired, "expired"),
-            (Reason::NotYetValid, "not_yet_valid"),
-            (Reason::ValidityTooLong, "validity_too_long"),
-            (Reason::CrossProvinceDisabled, "cross_province_disabled"),
-            (Reason::InvalidClaims, "invalid_claims"),
-            (Reason::InvalidKey, "invalid_key"),
-            (Reason::InvalidTrustList, "invalid_trust_list"),
-            (Reason::Io, "io"),
-            (Reason::InvalidArgument, "invalid_argument"),
+    fn reason_strings_and_codes_are_stable() {
+        let expected = [
+            "malformed",
+            "unsupported_version",
+            "unknown_key",
+            "bad_signature",
+            "expired",
+            "not_yet_valid",
+            "validity_too_long",
+            "cross_province_disabled",
+            "replayed",
+            "revoked",
+            "replay_guard_full",
+            "replay_guard_unavailable",
+            "trust_list_stale",
+            "unreadable",
+            "limit_members",
+            "limit_owners",
+            "identity_mismatch",
+            "not_activated",
+            "self_binding",
+            "already_bound",
+            "not_bound",
+            "not_close_relative",
+            "not_employee_scheme",
+            "unknown_person",
+            "invalid_claims",
+            "invalid_key",
+            "invalid_trust_list",
+            "storage",
+            "io",
+            "invalid_argument",
         ];
-        for (reason, text) in all {
+        assert_eq!(Reason::ALL.len(), expected.len());
+        for (i, (reason, text)) in Reason::ALL.iter().zip(expected).enumerate() {
             assert_eq!(reason.as_str(), text);
             assert_eq!(reason.to_string(), text);
+            assert_eq!(reason.code(), i as u32 + 1);
+            assert_eq!(Reason::from_code_str(text), Some(*reason));
         }
+        assert_eq!(Reason::from_code_str("nope"), None);
     }
 
     #[test]
