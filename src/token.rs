@@ -348,6 +348,11 @@ impl UntrustedToken {
         self.bytes.len()
     }
 
+    /// The binary form (signed part and signature), e.g. for a hex dump.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     pub(crate) fn body(&self) -> &Body {
         &self.body
     }

@@ -1,0 +1,122 @@
+//! Checks every committed test vector in tests/vectors/*.json: the verdict
+//! JSON must match exactly, and the binary form must match its hex.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use medcode::{Region, TrustList, UnixTime, UntrustedToken, Verifier, verdict};
+use serde_json::Value;
+
+fn vector_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/vectors exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn load(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).expect("readable vector")).expect("vector is JSON")
+}
+
+fn check(v: &Value) {
+    let name = v["name"].as_str().expect("name");
+    let trust = TrustList::from_json(v["trust_list"].to_string().as_bytes()).expect("trust list");
+    let leeway = u32::try_from(v["leeway_secs"].as_u64().expect("leeway")).expect("leeway fits");
+    let mut verifier = Verifier::new(trust).with_leeway(leeway);
+    if let Some(r) = v["till_region"].as_str() {
+        verifier = verifier.with_till_region(Region::new(r).expect("region"));
+    }
+    let at = UnixTime::parse_rfc3339(v["verify_at"].as_str().expect("verify_at")).expect("time");
+    let token = v["token"].as_str().expect("token");
+    assert_eq!(
+        v["text_len"].as_u64(),
+        Some(token.len() as u64),
+        "{name}: text_len"
+    );
+    let got = verdict::to_json(&verifier.verify(token, at));
+    assert_eq!(got, v["expected"], "{name}: verdict");
+    match v["binary_hex"].as_str() {
+        Some(hex_text) => {
+            let parsed = UntrustedToken::parse(token).expect("parseable vector");
+            assert_eq!(hex::encode(parsed.as_bytes()), hex_text, "{name}: binary");
+            assert_eq!(
+                v["binary_len"].as_u64(),
+                Some(parsed.as_bytes().len() as u64),
+                "{name}: binary_len"
+            );
+        }
+        None => assert!(UntrustedToken::parse(token).is_err(), "{name}: unparseable"),
+    }
+}
+
+#[test]
+fn every_vector_gives_its_exact_verdict() {
+    let files = vector_files();
+    assert!(files.len() >= 14, "vectors are missing: {files:?}");
+    for f in &files {
+        check(&load(f));
+    }
+}
+
+#[test]
+fn every_token_rejection_reason_has_a_vector() {
+    let mut covered = BTreeSet::new();
+    let mut accepted = 0;
+    for f in vector_files() {
+        let v = load(&f);
+        match v["expected"]["reason"].as_str() {
+            Some(r) => {
+                covered.insert(r.to_owned());
+            }
+            None => accepted += 1,
+        }
+    }
+    for reason in [
+        "malformed",
+        "unsupported_version",
+        "unknown_key",
+        "bad_signature",
+        "expired",
+        "not_yet_valid",
+        "validity_too_long",
+        "cross_province_disabled",
+    ] {
+        assert!(covered.contains(reason), "no vector for {reason}");
+    }
+    assert!(accepted >= 5);
+}
+
+#[test]
+fn the_format_walkthrough_matches_its_vector() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/FORMAT.md")).expect("docs/FORMAT.md");
+    let v = load(&root.join("tests/vectors/valid_self_ed25519.json"));
+    let hex_text = v["binary_hex"].as_str().expect("hex");
+    // The walk-through lists the token's bytes in a table whose first column
+    // is the hex of each field; concatenated they are the whole token.
+    let mut walked = String::new();
+    let mut in_table = false;
+    for line in doc.lines() {
+        if line.starts_with("<!-- walkthrough:begin -->") {
+            in_table = true;
+        } else if line.starts_with("<!-- walkthrough:end -->") {
+            in_table = false;
+        } else if in_table && line.starts_with("| `") {
+            let cell = line.split('`').nth(1).expect("hex cell");
+            walked.push_str(&cell.replace(' ', ""));
+        }
+    }
+    assert_eq!(
+        walked, hex_text,
+        "docs/FORMAT.md walk-through disagrees with the vector"
+    );
+    let token = v["token"].as_str().expect("token");
+    assert!(
+        doc.contains(token),
+        "docs/FORMAT.md must show the token text"
+    );
+}
