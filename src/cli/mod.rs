@@ -128,28 +128,37 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
-            return match e.kind() {
-                ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let one_line = match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                     let _ = e.print();
-                    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                        ExitCode::from(2)
-                    } else {
-                        ExitCode::SUCCESS
-                    }
+                    return ExitCode::SUCCESS;
+                }
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    "a subcommand is required".to_owned()
                 }
                 _ => {
+                    // clap's message up to its usage line, joined into one.
                     let rendered = e.to_string();
-                    let first = rendered
+                    let parts: Vec<&str> = rendered
                         .lines()
-                        .find(|l| !l.trim().is_empty())
-                        .unwrap_or("invalid arguments")
-                        .trim_start_matches("error: ");
-                    let _ = writeln!(std::io::stderr(), "medcode: {first} (see medcode --help)");
-                    ExitCode::from(2)
+                        .map(str::trim)
+                        .skip_while(|l| l.is_empty())
+                        .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+                        .collect();
+                    let joined = parts.join(" ");
+                    let text = joined.trim_start_matches("error: ");
+                    if text.is_empty() {
+                        "invalid arguments".to_owned()
+                    } else {
+                        text.to_owned()
+                    }
                 }
             };
+            let _ = writeln!(
+                std::io::stderr(),
+                "medcode: {one_line} (see medcode --help)"
+            );
+            return ExitCode::from(2);
         }
     };
     let result = match cli.command {
