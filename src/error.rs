@@ -83,7 +83,38 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in the order of their numeric codes.
-    pub const ALL: [Reason; 30] = [Reason::Malformed, Reason::UnsupportedVersion, Reason::UnknownKey, Reason::BadSignature, Reason::Expired, Reason::NotYetValid, Reason::ValidityTooLong, Reason::CrossProvinceDisabled, Reason::Replayed, Reason::Revoked, Reason::ReplayGuardFull, Reason::ReplayGuardUnavailable, Reason::TrustListStale, Reason::Unreadable, Reason::LimitMembers, Reason::LimitOwners, Reason::IdentityMismatch, Reason::NotActivated, Reason::SelfBinding, Reason::AlreadyBound, Reason::NotBound, Reason::NotCloseRelative, Reason::NotEmployeeScheme, Reason::UnknownPerson, Reason::InvalidClaims, Reason::InvalidKey, Reason::InvalidTrustList, Reason::Storage, Reason::Io, Reason::InvalidArgument];
+    pub const ALL: [Reason; 30] = [
+        Reason::Malformed,
+        Reason::UnsupportedVersion,
+        Reason::UnknownKey,
+        Reason::BadSignature,
+        Reason::Expired,
+        Reason::NotYetValid,
+        Reason::ValidityTooLong,
+        Reason::CrossProvinceDisabled,
+        Reason::Replayed,
+        Reason::Revoked,
+        Reason::ReplayGuardFull,
+        Reason::ReplayGuardUnavailable,
+        Reason::TrustListStale,
+        Reason::Unreadable,
+        Reason::LimitMembers,
+        Reason::LimitOwners,
+        Reason::IdentityMismatch,
+        Reason::NotActivated,
+        Reason::SelfBinding,
+        Reason::AlreadyBound,
+        Reason::NotBound,
+        Reason::NotCloseRelative,
+        Reason::NotEmployeeScheme,
+        Reason::UnknownPerson,
+        Reason::InvalidClaims,
+        Reason::InvalidKey,
+        Reason::InvalidTrustList,
+        Reason::Storage,
+        Reason::Io,
+        Reason::InvalidArgument,
+    ];
 
     /// The stable string form of the reason code.
     pub const fn as_str(self) -> &'static str {
@@ -187,7 +218,10 @@ pub enum Error {
     /// The replay guard cannot be reached.
     ReplayGuardUnavailable { why: String },
     /// A signed list is past its next-update time beyond the grace period.
-    TrustListStale { next_update: UnixTime, now: UnixTime },
+    TrustListStale {
+        next_update: UnixTime,
+        now: UnixTime,
+    },
     /// No single readable QR code in an image.
     Unreadable { why: String },
     /// A registry rule refused the request; `reason` is one of the registry
