@@ -23,19 +23,27 @@ const NATIVE_STATIC_LIBS: &[&str] = &[
 ];
 
 fn cc(out: &Path, link: &[String]) {
+    compile("cc", &["-std=c11"], out, link);
+}
+
+/// Compiles pos_till.c with `compiler` and the strictest warnings.
+fn compile(compiler: &str, lang: &[&str], out: &Path, link: &[String]) {
     let root = root();
-    let mut cmd = Command::new("cc");
-    cmd.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+    let mut cmd = Command::new(compiler);
+    cmd.args(lang)
+        .args(["-Wall", "-Wextra", "-Werror", "-pedantic"])
         .arg("-I")
         .arg(root.join("include"))
         .arg(root.join("examples/c/pos_till.c"))
         .args(link)
         .arg("-o")
         .arg(out);
-    let done = cmd.output().expect("the system C compiler `cc` runs");
+    let done = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("the system compiler `{compiler}` runs: {e}"));
     assert!(
         done.status.success(),
-        "cc failed:\n{}",
+        "{compiler} failed:\n{}",
         String::from_utf8_lossy(&done.stderr)
     );
 }
@@ -123,5 +131,25 @@ fn pos_till_links_statically() {
     link.extend(NATIVE_STATIC_LIBS.iter().map(|s| (*s).to_owned()));
     cc(&exe, &link);
     // No rpath and no libmedcode_capi.so needed: the library is inside.
+    check_till(&exe);
+}
+
+/// The header also serves C++: the same till compiled as C++17.
+#[test]
+fn pos_till_builds_as_cpp() {
+    let lib = lib_dir();
+    let dir = workdir();
+    let exe = exe_in(&dir, "pos_till_cpp");
+    let lib = lib.to_str().expect("UTF-8 path").to_owned();
+    compile(
+        "c++",
+        &["-x", "c++", "-std=c++17"],
+        &exe,
+        &[
+            format!("-L{lib}"),
+            "-lmedcode_capi".to_owned(),
+            format!("-Wl,-rpath,{lib}"),
+        ],
+    );
     check_till(&exe);
 }

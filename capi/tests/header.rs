@@ -99,3 +99,37 @@ fn header_declares_every_entry_point() {
     }
     assert!(Path::new(&header_path()).is_file());
 }
+
+/// docs/EMBEDDING.md's reason table lists every code with its constant and
+/// string, in order.
+#[test]
+fn embedding_doc_lists_every_reason() {
+    let doc = std::fs::read_to_string(capi_dir().join("../docs/EMBEDDING.md"))
+        .expect("docs/EMBEDDING.md");
+    let rows: Vec<(u32, String, String)> = doc
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let code = cells.get(1)?.parse().ok()?;
+            let constant = cells.get(2)?.trim_matches('`').to_owned();
+            let string = cells.get(3)?.trim_matches('`').to_owned();
+            constant
+                .starts_with("MEDCODE_REASON_")
+                .then_some((code, constant, string))
+        })
+        .collect();
+    let mut expected = vec![(0, "MEDCODE_REASON_OK".to_owned(), "ok".to_owned())];
+    expected.extend(Reason::ALL.iter().map(|r| {
+        (
+            r.code(),
+            format!("MEDCODE_REASON_{}", r.as_str().to_uppercase()),
+            r.as_str().to_owned(),
+        )
+    }));
+    expected.push((
+        1000,
+        "MEDCODE_REASON_INTERNAL".to_owned(),
+        "internal".to_owned(),
+    ));
+    assert_eq!(rows, expected);
+}
