@@ -24,20 +24,22 @@ pub struct MedcodeVerifier {
     pub(crate) inner: Verifier,
 }
 
-fn build(
+/// # Safety
+/// `opts` is null or a readable options struct of its `struct_size`; `out`
+/// is non-null and writable.
+unsafe fn build(
     trust: Result<TrustList, medcode::Error>,
     opts: *const MedcodeOptions,
     out: *mut *mut MedcodeVerifier,
 ) -> Result<(), Failure> {
-    // SAFETY: the caller guarantees `opts` is null or a readable options
-    // struct of its `struct_size`.
+    // SAFETY: guaranteed by the caller of `build`.
     let opts = unsafe { MedcodeOptions::read(opts) }?;
     let policy = opts.policy()?;
     let trust = trust.map_err(|e| Failure::from_error(&e))?;
     let handle = Box::new(MedcodeVerifier {
         inner: Verifier::new(trust).with_policy(policy),
     });
-    // SAFETY: `out` was checked non-null by the caller of `build`.
+    // SAFETY: guaranteed by the caller of `build`.
     unsafe { out.write(Box::into_raw(handle)) };
     Ok(())
 }
@@ -80,7 +82,8 @@ pub unsafe extern "C" fn medcode_verifier_new_from_file(
                 MedcodeReason::InvalidArgument,
             )
         }?;
-        build(TrustList::from_file(Path::new(path)), opts, out)
+        // SAFETY: `out` is checked non-null above; `opts` is the caller's.
+        unsafe { build(TrustList::from_file(Path::new(path)), opts, out) }
     })
 }
 
@@ -111,7 +114,8 @@ pub unsafe extern "C" fn medcode_verifier_new_from_bytes(
         }
         // SAFETY: the caller guarantees `len` readable bytes at `json`.
         let bytes = unsafe { std::slice::from_raw_parts(json, len) };
-        build(TrustList::from_json(bytes), opts, out)
+        // SAFETY: `out` is checked non-null above; `opts` is the caller's.
+        unsafe { build(TrustList::from_json(bytes), opts, out) }
     })
 }
 

@@ -63,12 +63,12 @@ const VERSION: &CStr =
 /// The library version, e.g. "0.1.0". Static: never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn medcode_version() -> *const c_char {
-    VERSION.as_ptr()
+    guard::quiet(VERSION.as_ptr(), || VERSION.as_ptr())
 }
 
 /// The ABI version the library was built with; compare it with
 /// `MEDCODE_ABI_VERSION` from the header you compiled against.
 #[unsafe(no_mangle)]
 pub extern "C" fn medcode_abi_version() -> u32 {
-    MEDCODE_ABI_VERSION
+    guard::quiet(MEDCODE_ABI_VERSION, || MEDCODE_ABI_VERSION)
 }

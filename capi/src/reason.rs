@@ -5,6 +5,7 @@ use std::ffi::c_char;
 use medcode::Reason;
 
 use crate::cstr;
+use crate::guard::quiet;
 
 /// What a call did. `MEDCODE_REASON_OK` (0) means success (for
 /// `medcode_verify`: the code was accepted); 1 to 30 are the library's stable
@@ -147,15 +148,17 @@ impl MedcodeReason {
 /// string is static: never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn medcode_reason_str(code: u32) -> *const c_char {
-    let text = if code == MedcodeReason::Ok.code() {
-        "ok"
-    } else if code == MedcodeReason::Internal.code() {
-        "internal"
-    } else {
-        Reason::ALL
-            .into_iter()
-            .find(|r| r.code() == code)
-            .map_or("unknown", Reason::as_str)
-    };
-    cstr::static_cstr(text)
+    quiet(cstr::static_cstr(""), || {
+        let text = if code == MedcodeReason::Ok.code() {
+            "ok"
+        } else if code == MedcodeReason::Internal.code() {
+            "internal"
+        } else {
+            Reason::ALL
+                .into_iter()
+                .find(|r| r.code() == code)
+                .map_or("unknown", Reason::as_str)
+        };
+        cstr::static_cstr(text)
+    })
 }
