@@ -1,0 +1,74 @@
+//! # medcode-capi: the medcode verifier behind a C ABI
+//!
+//! Till software in C, C++, C#, Java (JNI) or Python (ctypes) links
+//! `libmedcode_capi` (shared or static), includes `include/medcode.h`
+//! (generated from this crate by cbindgen and checked by a test), builds one
+//! verifier from the trust list and checks each scanned code in one call:
+//!
+//! ```c
+//! MedcodeOptions opts;
+//! medcode_options_init(&opts);
+//! MedcodeVerifier *v = NULL;
+//! if (medcode_verifier_new_from_file("keys/trust.json", &opts, &v) != MEDCODE_REASON_OK) {
+//!     fprintf(stderr, "%s\n", medcode_last_error());
+//! }
+//! MedcodeResult r;
+//! medcode_verify(v, scanned_text, (uint64_t)time(NULL), &r);
+//! printf("%s %s\n", r.accepted ? "accepted" : "rejected", r.reason_str);
+//! medcode_verifier_free(v);
+//! ```
+//!
+//! Rules of the boundary (see docs/EMBEDDING.md):
+//! - No panic unwinds into the caller: every entry point catches it and
+//!   returns `MEDCODE_REASON_INTERNAL`.
+//! - Null pointers and invalid UTF-8 are reported with a code, never
+//!   dereferenced; caller strings are read with a length bound.
+//! - A verifier handle is `Send + Sync`: share it between threads freely.
+//! - Results are caller-owned structs with fixed-size buffers and static
+//!   strings: nothing to free but the handle.
+
+mod cstr;
+mod guard;
+mod handle;
+mod options;
+mod reason;
+mod result;
+
+use std::ffi::{CStr, c_char};
+
+pub use guard::medcode_last_error;
+pub use handle::{
+    MedcodeVerifier, medcode_verifier_free, medcode_verifier_new_from_bytes,
+    medcode_verifier_new_from_file,
+};
+pub use options::{MEDCODE_OPTIONS_V1_SIZE, MedcodeOptions, medcode_options_init};
+pub use reason::{MedcodeReason, medcode_reason_str};
+pub use result::{
+    MEDCODE_DETAIL_CAP, MEDCODE_ID_CAP, MEDCODE_KID_CAP, MEDCODE_NAME_CAP,
+    MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED, MEDCODE_TOKEN_ID_CAP, MedcodePresenter,
+    MedcodeResult, medcode_verify,
+};
+
+/// Version of the binary interface described by `medcode.h`: changes only
+/// when an existing function or struct changes incompatibly (adding fields
+/// at the end of `MedcodeOptions` or adding functions does not change it).
+pub const MEDCODE_ABI_VERSION: u32 = 1;
+
+const VERSION: &CStr =
+    match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => panic!("the package version contains a NUL byte"),
+    };
+
+/// The library version, e.g. "0.1.0". Static: never free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn medcode_version() -> *const c_char {
+    guard::quiet(VERSION.as_ptr(), || VERSION.as_ptr())
+}
+
+/// The ABI version the library was built with; compare it with
+/// `MEDCODE_ABI_VERSION` from the header you compiled against.
+#[unsafe(no_mangle)]
+pub extern "C" fn medcode_abi_version() -> u32 {
+    guard::quiet(MEDCODE_ABI_VERSION, || MEDCODE_ABI_VERSION)
+}

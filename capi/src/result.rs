@@ -1,0 +1,236 @@
+//! Verifying one scanned code into a caller-owned result struct.
+//!
+//! The result holds everything in fixed-size buffers and pointers to static
+//! strings, so nothing in it is ever freed and it may live on the caller's
+//! stack.
+
+use std::ffi::c_char;
+
+use medcode::{MAX_TEXT_LEN, Notice, UnixTime, VerifiedToken};
+
+use crate::cstr::{fill, read_str, static_cstr};
+use crate::guard::{Failure, call};
+use crate::handle::MedcodeVerifier;
+use crate::reason::MedcodeReason;
+
+/// Room for an insured-person identifier (20 characters) and its NUL.
+pub const MEDCODE_ID_CAP: usize = 24;
+/// Room for a masked name (at most 12 bytes of UTF-8) and its NUL.
+pub const MEDCODE_NAME_CAP: usize = 16;
+/// Room for a key id (8 hex digits) and its NUL.
+pub const MEDCODE_KID_CAP: usize = 12;
+/// Room for a token id (16 hex digits) and its NUL.
+pub const MEDCODE_TOKEN_ID_CAP: usize = 20;
+/// Room for the detail message; longer messages are cut at a character
+/// boundary (`medcode_last_error` has the whole message).
+pub const MEDCODE_DETAIL_CAP: usize = 256;
+
+/// Bit in `MedcodeResult.notices`: the holder switched off use outside
+/// their home province, but the verifier has no till region, so that rule
+/// was not checked.
+pub const MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED: u32 = 1;
+
+/// The delegate block of a family-account code: who shows the code on the
+/// insured person's behalf.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MedcodePresenter {
+    /// True when the code is a delegate code; the other fields are empty
+    /// otherwise.
+    pub present: bool,
+    /// True when a personal-account mutual-aid filing (个人账户家庭共济)
+    /// existed when the code was issued: the presenter may pay from their
+    /// own personal account. A family binding alone never sets it.
+    pub mutual_aid: bool,
+    /// The presenter's insured-person identifier.
+    pub insured: [c_char; MEDCODE_ID_CAP],
+    /// The presenter's relation to the insured person ("parent", "spouse",
+    /// "child", "sibling", "grandparent", "grandchild", "other_family"), or
+    /// "". Static: never free.
+    pub relation: *const c_char,
+}
+
+/// The verdict on one scanned code. Caller-owned; all strings are either
+/// inside the struct (NUL-terminated) or static. On rejection only
+/// `accepted`, `reason`, `reason_str` and `detail` are set; the other fields
+/// are zero or "".
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MedcodeResult {
+    /// True when the code is accepted. A lapsed status is still accepted.
+    pub accepted: bool,
+    /// `MEDCODE_REASON_OK` when accepted, otherwise why not.
+    pub reason: MedcodeReason,
+    /// The stable string of `reason` ("ok", "expired", ...). Static.
+    pub reason_str: *const c_char,
+    /// Plain words for a log or a cashier; "" when accepted.
+    pub detail: [c_char; MEDCODE_DETAIL_CAP],
+    /// The insured person's opaque identifier (never a national ID number).
+    pub insured: [c_char; MEDCODE_ID_CAP],
+    /// Masked display name such as "张*" (UTF-8), or "" if the code has none.
+    pub name: [c_char; MEDCODE_NAME_CAP],
+    /// Region of enrolment, a 6-digit administrative division code.
+    pub region: u32,
+    /// "normal" or "lapsed" (code valid, but no insurance benefits for the
+    /// lapsed period). Static.
+    pub status: *const c_char,
+    /// "employee" or "resident". Static.
+    pub scheme: *const c_char,
+    /// False when the holder switched off use outside their home province.
+    pub cross_province: bool,
+    /// Issued-at, Unix seconds.
+    pub issued_at: u64,
+    /// End of validity (before leeway), Unix seconds.
+    pub expires_at: u64,
+    /// The signing key's id, 8 hex digits.
+    pub kid: [c_char; MEDCODE_KID_CAP],
+    /// The token's random id, 16 hex digits.
+    pub token_id: [c_char; MEDCODE_TOKEN_ID_CAP],
+    /// `MEDCODE_NOTICE_*` bits: things the till should know.
+    pub notices: u32,
+    /// The delegate block.
+    pub presenter: MedcodePresenter,
+}
+
+impl MedcodeResult {
+    fn empty(reason: MedcodeReason) -> Self {
+        MedcodeResult {
+            accepted: false,
+            reason,
+            reason_str: static_cstr(reason.as_str()),
+            detail: [0; MEDCODE_DETAIL_CAP],
+            insured: [0; MEDCODE_ID_CAP],
+            name: [0; MEDCODE_NAME_CAP],
+            region: 0,
+            status: static_cstr(""),
+            scheme: static_cstr(""),
+            cross_province: false,
+            issued_at: 0,
+            expires_at: 0,
+            kid: [0; MEDCODE_KID_CAP],
+            token_id: [0; MEDCODE_TOKEN_ID_CAP],
+            notices: 0,
+            presenter: MedcodePresenter {
+                present: false,
+                mutual_aid: false,
+                insured: [0; MEDCODE_ID_CAP],
+                relation: static_cstr(""),
+            },
+        }
+    }
+
+    fn rejected(failure: &Failure) -> Self {
+        let mut r = MedcodeResult::empty(failure.code);
+        fill(&mut r.detail, &failure.detail);
+        r
+    }
+
+    fn accepted(t: &VerifiedToken) -> Self {
+        let mut r = MedcodeResult::empty(MedcodeReason::Ok);
+        r.accepted = true;
+        fill(&mut r.insured, t.insured().as_str());
+        fill(&mut r.name, t.name().map_or("", |n| n.as_str()));
+        r.region = t.region().code();
+        r.status = static_cstr(t.status().as_str());
+        r.scheme = static_cstr(t.scheme().as_str());
+        r.cross_province = t.cross_province();
+        r.issued_at = t.issued_at().as_secs();
+        r.expires_at = t.expires_at().as_secs();
+        fill(&mut r.kid, &t.key_id().to_string());
+        fill(&mut r.token_id, &t.token_id().to_string());
+        for n in t.notices() {
+            r.notices |= match n {
+                Notice::CrossProvinceNotChecked => MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED,
+                _ => 0,
+            };
+        }
+        if let Some(p) = t.presenter() {
+            r.presenter.present = true;
+            r.presenter.mutual_aid = p.mutual_aid;
+            fill(&mut r.presenter.insured, p.insured.as_str());
+            r.presenter.relation = static_cstr(p.relation.as_str());
+        }
+        r
+    }
+}
+
+/// Verifies one scanned code (`token`: the NUL-terminated text exactly as
+/// scanned, without a line end) at `now_unix` (seconds since 1970; the
+/// library never reads the clock). Writes the verdict to `*out` and returns
+/// its reason: `MEDCODE_REASON_OK` (0) when accepted. A NULL `verifier` or
+/// `token` gives `MEDCODE_REASON_INVALID_ARGUMENT` (also in `*out`); a
+/// token that is not UTF-8 or longer than any token is
+/// `MEDCODE_REASON_MALFORMED`. If `out` is NULL nothing is written and
+/// `MEDCODE_REASON_INVALID_ARGUMENT` is returned.
+///
+/// Thread-safe: any number of threads may verify with one handle at once.
+///
+/// # Safety
+/// `verifier` is null or a live handle; `token` is null or NUL-terminated
+/// (at most 513 bytes are read); `out` is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn medcode_verify(
+    verifier: *const MedcodeVerifier,
+    token: *const c_char,
+    now_unix: u64,
+    out: *mut MedcodeResult,
+) -> MedcodeReason {
+    if out.is_null() {
+        return call(|| Err(Failure::null("out")));
+    }
+    let mut verdict = None;
+    let code = call(|| {
+        let outcome = verify(verifier, token, now_unix);
+        let (result, outcome) = match outcome {
+            Ok(t) => (MedcodeResult::accepted(&t), Ok(())),
+            Err(f) => (MedcodeResult::rejected(&f), Err(f)),
+        };
+        verdict = Some(result);
+        outcome
+    });
+    let result = match verdict {
+        Some(result) => result,
+        // A panic before the verdict was made: report it in `*out` as well.
+        None => {
+            let failure = Failure::new(
+                code,
+                // SAFETY: `medcode_last_error` always returns a valid string.
+                unsafe { std::ffi::CStr::from_ptr(crate::guard::medcode_last_error()) }
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+            MedcodeResult::rejected(&failure)
+        }
+    };
+    // SAFETY: checked non-null; the caller guarantees it is writable.
+    unsafe { out.write(result) };
+    code
+}
+
+fn verify(
+    verifier: *const MedcodeVerifier,
+    token: *const c_char,
+    now_unix: u64,
+) -> Result<VerifiedToken, Failure> {
+    if verifier.is_null() {
+        return Err(Failure::null("verifier"));
+    }
+    // SAFETY: the caller guarantees `token` is null or NUL-terminated; at
+    // most MAX_TEXT_LEN + 1 bytes are read.
+    let text = unsafe {
+        read_str(
+            token,
+            MAX_TEXT_LEN,
+            "token text",
+            MedcodeReason::Malformed,
+            MedcodeReason::Malformed,
+        )
+    }?;
+    // SAFETY: a non-null handle is live (caller's contract); only shared
+    // access is taken.
+    let verifier = unsafe { &*verifier };
+    verifier
+        .inner
+        .verify(text, UnixTime::from_secs(now_unix))
+        .map_err(|e| Failure::from_error(&e))
+}

@@ -1,0 +1,377 @@
+//! The C ABI called as C would call it: raw pointers, NUL-terminated
+//! strings, caller-owned result structs. Times are pinned: NOW is
+//! 2026-11-22T08:00:00Z.
+
+mod common;
+
+use std::ffi::{CStr, CString, c_char};
+use std::ptr;
+
+use common::{GARBAGE, NOW, demo_claims, expired_token, issue, trust_path, valid_token};
+use medcode::{InsuredId, Presenter, Relation, Status};
+use medcode_capi::*;
+
+fn s(p: *const c_char) -> String {
+    assert!(!p.is_null());
+    unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
+}
+
+fn buf(b: &[c_char]) -> String {
+    s(b.as_ptr())
+}
+
+fn last_error() -> String {
+    s(medcode_last_error())
+}
+
+fn new_verifier(opts: Option<&MedcodeOptions>) -> *mut MedcodeVerifier {
+    let path = CString::new(trust_path().to_str().unwrap()).unwrap();
+    let mut v = ptr::null_mut();
+    let code = unsafe {
+        medcode_verifier_new_from_file(
+            path.as_ptr(),
+            opts.map_or(ptr::null(), ptr::from_ref),
+            &mut v,
+        )
+    };
+    assert_eq!(code, MedcodeReason::Ok, "{}", last_error());
+    assert!(!v.is_null());
+    v
+}
+
+fn verify_at(v: *const MedcodeVerifier, token: &str, now: u64) -> MedcodeResult {
+    let text = CString::new(token).unwrap();
+    let mut r = std::mem::MaybeUninit::<MedcodeResult>::uninit();
+    let code = unsafe { medcode_verify(v, text.as_ptr(), now, r.as_mut_ptr()) };
+    let r = unsafe { r.assume_init() };
+    assert_eq!(code, r.reason);
+    r
+}
+
+#[test]
+fn valid_code_is_accepted_with_every_field() {
+    let v = new_verifier(None);
+    let r = verify_at(v, &valid_token(), NOW);
+    assert!(r.accepted);
+    assert_eq!(r.reason, MedcodeReason::Ok);
+    assert_eq!(s(r.reason_str), "ok");
+    assert_eq!(buf(&r.detail), "");
+    assert_eq!(buf(&r.insured), "12345678901234567890");
+    assert_eq!(buf(&r.name), "张*");
+    assert_eq!(r.region, 110_000);
+    assert_eq!(s(r.status), "normal");
+    assert_eq!(s(r.scheme), "employee");
+    assert!(r.cross_province);
+    assert_eq!(r.issued_at, NOW - 5);
+    assert_eq!(r.expires_at, NOW + 55);
+    assert_eq!(buf(&r.kid), "32eac5b0");
+    assert_eq!(buf(&r.token_id), "0102030405060708");
+    assert_eq!(r.notices, 0);
+    assert!(!r.presenter.present);
+    assert!(!r.presenter.mutual_aid);
+    assert_eq!(buf(&r.presenter.insured), "");
+    assert_eq!(s(r.presenter.relation), "");
+    assert_eq!(last_error(), "");
+    unsafe { medcode_verifier_free(v) };
+}
+
+#[test]
+fn expired_and_garbage_are_rejected_with_reasons() {
+    let v = new_verifier(None);
+    let r = verify_at(v, &expired_token(), NOW);
+    assert!(!r.accepted);
+    assert_eq!(r.reason, MedcodeReason::Expired);
+    assert_eq!(r.reason.code(), 5);
+    assert_eq!(s(r.reason_str), "expired");
+    let detail = "expired at 2026-11-22T07:01:00Z (checked at 2026-11-22T08:00:00Z)";
+    assert_eq!(buf(&r.detail), detail);
+    assert_eq!(last_error(), detail);
+    // A rejection carries no personal data.
+    assert_eq!(buf(&r.insured), "");
+    assert_eq!(buf(&r.name), "");
+    assert_eq!(r.region, 0);
+    assert_eq!(s(r.status), "");
+    assert_eq!(r.expires_at, 0);
+
+    let r = verify_at(v, GARBAGE, NOW);
+    assert_eq!(r.reason, MedcodeReason::Malformed);
+    assert_eq!(s(r.reason_str), "malformed");
+    assert_eq!(
+        buf(&r.detail),
+        "malformed token: not a medcode token (prefix MC1 missing)"
+    );
+
+    // The valid token one second after validity (55 s) plus leeway (15 s).
+    let token = valid_token();
+    assert!(verify_at(v, &token, NOW + 70).accepted);
+    assert_eq!(
+        verify_at(v, &token, NOW + 71).reason,
+        MedcodeReason::Expired
+    );
+    // Issued 5 s before NOW: shown 21 s before issue is beyond the leeway.
+    assert_eq!(
+        verify_at(v, &token, NOW - 21).reason,
+        MedcodeReason::NotYetValid
+    );
+    unsafe { medcode_verifier_free(v) };
+}
+
+#[test]
+fn lapsed_and_delegate_codes_report_their_blocks() {
+    let v = new_verifier(None);
+    let mut claims = demo_claims();
+    claims.status = Status::Lapsed;
+    claims.presenter = Some(Presenter {
+        insured: InsuredId::new("98765432109876543210").unwrap(),
+        relation: Relation::Child,
+        mutual_aid: true,
+    });
+    let r = verify_at(v, &issue(&claims, NOW), NOW);
+    assert!(r.accepted, "{}", buf(&r.detail));
+    assert_eq!(s(r.status), "lapsed");
+    assert!(r.presenter.present);
+    assert!(r.presenter.mutual_aid);
+    assert_eq!(buf(&r.presenter.insured), "98765432109876543210");
+    assert_eq!(s(r.presenter.relation), "child");
+    unsafe { medcode_verifier_free(v) };
+}
+
+#[test]
+fn options_set_leeway_and_till_region() {
+    let mut opts = MedcodeOptions {
+        struct_size: 0,
+        leeway_secs: 0,
+        max_validity_secs: 0,
+        till_region: 0,
+    };
+    unsafe { medcode_options_init(&mut opts) };
+    assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V1_SIZE);
+    assert_eq!(opts.leeway_secs, 15);
+    assert_eq!(opts.max_validity_secs, 300);
+
+    // No leeway: the valid token (expiring at NOW + 55) is stale at NOW + 56.
+    opts.leeway_secs = 0;
+    let v = new_verifier(Some(&opts));
+    let token = valid_token();
+    assert!(verify_at(v, &token, NOW + 55).accepted);
+    assert_eq!(
+        verify_at(v, &token, NOW + 56).reason,
+        MedcodeReason::Expired
+    );
+    unsafe { medcode_verifier_free(v) };
+
+    // A maximum validity below the token's 60 s.
+    opts.leeway_secs = 15;
+    opts.max_validity_secs = 59;
+    let v = new_verifier(Some(&opts));
+    assert_eq!(
+        verify_at(v, &token, NOW).reason,
+        MedcodeReason::ValidityTooLong
+    );
+    unsafe { medcode_verifier_free(v) };
+
+    // The holder switched off use outside Beijing.
+    let mut claims = demo_claims();
+    claims.cross_province = false;
+    let home_only = issue(&claims, NOW);
+    opts.max_validity_secs = 300;
+    let v = new_verifier(Some(&opts));
+    let r = verify_at(v, &home_only, NOW);
+    assert!(r.accepted);
+    assert_eq!(r.notices, MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED);
+    unsafe { medcode_verifier_free(v) };
+    opts.till_region = 310_000; // Shanghai
+    let v = new_verifier(Some(&opts));
+    let r = verify_at(v, &home_only, NOW);
+    assert_eq!(r.reason, MedcodeReason::CrossProvinceDisabled);
+    assert_eq!(s(r.reason_str), "cross_province_disabled");
+    unsafe { medcode_verifier_free(v) };
+    opts.till_region = 110_105; // Beijing, Chaoyang
+    let v = new_verifier(Some(&opts));
+    let r = verify_at(v, &home_only, NOW);
+    assert!(r.accepted);
+    assert_eq!(r.notices, 0);
+    unsafe { medcode_verifier_free(v) };
+}
+
+#[test]
+fn bad_options_are_refused() {
+    let path = CString::new(trust_path().to_str().unwrap()).unwrap();
+    let mut opts = MedcodeOptions {
+        struct_size: 0,
+        leeway_secs: 0,
+        max_validity_secs: 0,
+        till_region: 0,
+    };
+    let mut v = ptr::dangling_mut::<MedcodeVerifier>(); // must be reset to NULL
+    let code = unsafe { medcode_verifier_new_from_file(path.as_ptr(), &opts, &mut v) };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    assert!(v.is_null());
+    assert_eq!(
+        last_error(),
+        "options struct_size is 0; set it with medcode_options_init (this library knows 16 bytes)"
+    );
+    unsafe { medcode_options_init(&mut opts) };
+    opts.till_region = 1234;
+    let code = unsafe { medcode_verifier_new_from_file(path.as_ptr(), &opts, &mut v) };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    assert!(v.is_null());
+    assert_eq!(
+        last_error(),
+        "till_region 1234 is not a 6-digit administrative division code"
+    );
+}
+
+#[test]
+fn trust_list_from_bytes_and_bad_trust_lists() {
+    let json = std::fs::read(trust_path()).unwrap();
+    let mut v = ptr::null_mut();
+    let code =
+        unsafe { medcode_verifier_new_from_bytes(json.as_ptr(), json.len(), ptr::null(), &mut v) };
+    assert_eq!(code, MedcodeReason::Ok);
+    assert!(verify_at(v, &valid_token(), NOW).accepted);
+    unsafe { medcode_verifier_free(v) };
+
+    let junk = b"{\"keys\": 5}";
+    let code =
+        unsafe { medcode_verifier_new_from_bytes(junk.as_ptr(), junk.len(), ptr::null(), &mut v) };
+    assert_eq!(code, MedcodeReason::InvalidTrustList);
+    assert!(v.is_null());
+    assert!(
+        last_error().starts_with("invalid trust list: not a trust list:"),
+        "{}",
+        last_error()
+    );
+
+    let code = unsafe { medcode_verifier_new_from_bytes(ptr::null(), 0, ptr::null(), &mut v) };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    assert_eq!(last_error(), "json is a null pointer");
+
+    // Over the 1 MiB limit: refused before the bytes are read.
+    let big = vec![b' '; 1024 * 1024 + 1];
+    let code =
+        unsafe { medcode_verifier_new_from_bytes(big.as_ptr(), big.len(), ptr::null(), &mut v) };
+    assert_eq!(code, MedcodeReason::InvalidTrustList);
+
+    let missing = c"/nonexistent/medcode/trust.json";
+    let code = unsafe { medcode_verifier_new_from_file(missing.as_ptr(), ptr::null(), &mut v) };
+    assert_eq!(code, MedcodeReason::Io);
+    assert!(v.is_null());
+    assert!(
+        last_error().contains("/nonexistent/medcode/trust.json"),
+        "{}",
+        last_error()
+    );
+
+    let not_utf8 = [b'k' as c_char, 0xFFu8 as c_char, 0];
+    let code = unsafe { medcode_verifier_new_from_file(not_utf8.as_ptr(), ptr::null(), &mut v) };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    assert!(last_error().starts_with("path is not valid UTF-8"));
+
+    let code = unsafe { medcode_verifier_new_from_file(ptr::null(), ptr::null(), &mut v) };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    assert_eq!(last_error(), "path is a null pointer");
+
+    let code =
+        unsafe { medcode_verifier_new_from_file(missing.as_ptr(), ptr::null(), ptr::null_mut()) };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    assert_eq!(last_error(), "out is a null pointer");
+}
+
+#[test]
+fn null_pointers_and_bad_text_are_reported() {
+    let v = new_verifier(None);
+    let token = CString::new(valid_token()).unwrap();
+    let mut r = std::mem::MaybeUninit::<MedcodeResult>::uninit();
+
+    let code = unsafe { medcode_verify(ptr::null(), token.as_ptr(), NOW, r.as_mut_ptr()) };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    let got = unsafe { r.assume_init() };
+    assert!(!got.accepted);
+    assert_eq!(buf(&got.detail), "verifier is a null pointer");
+
+    let code = unsafe { medcode_verify(v, ptr::null(), NOW, r.as_mut_ptr()) };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    assert_eq!(
+        buf(&unsafe { r.assume_init() }.detail),
+        "token text is a null pointer"
+    );
+
+    let code = unsafe { medcode_verify(v, token.as_ptr(), NOW, ptr::null_mut()) };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    assert_eq!(last_error(), "out is a null pointer");
+
+    let not_utf8 = [b'M' as c_char, b'C' as c_char, 0xC3u8 as c_char, 0];
+    let r = unsafe {
+        medcode_verify(v, not_utf8.as_ptr(), NOW, r.as_mut_ptr());
+        r.assume_init()
+    };
+    assert_eq!(r.reason, MedcodeReason::Malformed);
+    assert!(buf(&r.detail).starts_with("token text is not valid UTF-8"));
+
+    // 513 digits: refused after reading 513 bytes, whatever follows.
+    let long = format!("MC1{}", "7".repeat(510));
+    let r = verify_at(v, &long, NOW);
+    assert_eq!(r.reason, MedcodeReason::Malformed);
+    assert_eq!(buf(&r.detail), "token text is longer than 512 bytes");
+
+    // A scanner's line end is not part of the token.
+    let r = verify_at(v, &format!("{}\r", valid_token()), NOW);
+    assert_eq!(r.reason, MedcodeReason::Malformed);
+    unsafe { medcode_verifier_free(v) };
+    unsafe { medcode_verifier_free(ptr::null_mut()) };
+}
+
+#[test]
+fn reason_strings_version_and_abi() {
+    assert_eq!(s(medcode_reason_str(0)), "ok");
+    assert_eq!(s(medcode_reason_str(5)), "expired");
+    assert_eq!(s(medcode_reason_str(30)), "invalid_argument");
+    assert_eq!(s(medcode_reason_str(1000)), "internal");
+    assert_eq!(s(medcode_reason_str(31)), "unknown");
+    assert_eq!(s(medcode_reason_str(u32::MAX)), "unknown");
+    for r in medcode::Reason::ALL {
+        assert_eq!(s(medcode_reason_str(r.code())), r.as_str());
+    }
+    assert_eq!(s(medcode_version()), env!("CARGO_PKG_VERSION"));
+    assert_eq!(medcode_abi_version(), MEDCODE_ABI_VERSION);
+    assert_eq!(MEDCODE_ABI_VERSION, 1);
+}
+
+/// A raw handle shared between threads, as a C till would share it.
+#[derive(Clone, Copy)]
+struct Shared(*const MedcodeVerifier);
+// SAFETY: the ABI documents the handle as thread-safe; this is what the
+// test checks.
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+#[test]
+fn one_handle_serves_many_threads() {
+    let v = Shared(new_verifier(None));
+    let valid = valid_token();
+    let expired = expired_token();
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let (valid, expired) = (&valid, &expired);
+            scope.spawn(move || {
+                let v = v;
+                for i in 0..100 {
+                    let r = verify_at(v.0, valid, NOW + (i + t) % 10);
+                    assert!(r.accepted);
+                    assert_eq!(buf(&r.insured), "12345678901234567890");
+                    let r = verify_at(v.0, expired, NOW);
+                    assert_eq!(r.reason, MedcodeReason::Expired);
+                    // Each thread's last error is its own.
+                    assert_eq!(
+                        last_error(),
+                        "expired at 2026-11-22T07:01:00Z (checked at 2026-11-22T08:00:00Z)"
+                    );
+                    let r = verify_at(v.0, GARBAGE, NOW);
+                    assert_eq!(r.reason, MedcodeReason::Malformed);
+                }
+            });
+        }
+    });
+    unsafe { medcode_verifier_free(v.0.cast_mut()) };
+}

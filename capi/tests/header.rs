@@ -1,0 +1,135 @@
+//! include/medcode.h is generated from the Rust source by cbindgen and can
+//! never drift: this test regenerates it and fails on any difference. Run
+//! with MEDCODE_BLESS=1 to rewrite the file after an intended ABI change.
+
+use std::path::{Path, PathBuf};
+
+use medcode::Reason;
+use medcode_capi::MedcodeReason;
+
+fn capi_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn header_path() -> PathBuf {
+    capi_dir().join("../include/medcode.h")
+}
+
+fn generate() -> String {
+    let dir = capi_dir();
+    let config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    let bindings = cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(dir.join("src/lib.rs"))
+        .generate()
+        .expect("cbindgen generates the header");
+    let mut out = Vec::new();
+    bindings.write(&mut out);
+    String::from_utf8(out).expect("the header is UTF-8")
+}
+
+#[test]
+fn header_matches_the_rust_side() {
+    let fresh = generate();
+    let path = header_path();
+    if std::env::var_os("MEDCODE_BLESS").is_some() {
+        std::fs::write(&path, &fresh).expect("write include/medcode.h");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "include/medcode.h differs from what cbindgen generates from capi/src; \
+         run `MEDCODE_BLESS=1 cargo test -p medcode-capi --test header` and review the diff"
+    );
+}
+
+/// `MEDCODE_REASON_<NAME> = <code>` pairs, in header order.
+fn header_reasons(header: &str) -> Vec<(String, u32)> {
+    header
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim().trim_end_matches(',');
+            let (name, value) = l.split_once(" = ")?;
+            let name = name.strip_prefix("MEDCODE_REASON_")?;
+            Some((name.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn reason_codes_match_the_library() {
+    let header = std::fs::read_to_string(header_path()).expect("include/medcode.h");
+    let mut expected = vec![("OK".to_owned(), 0)];
+    expected.extend(
+        Reason::ALL
+            .iter()
+            .map(|r| (r.as_str().to_uppercase(), r.code())),
+    );
+    expected.push(("INTERNAL".to_owned(), 1000));
+    assert_eq!(header_reasons(&header), expected);
+
+    // The Rust enum behind the header agrees, and every library reason maps
+    // to its own code (not to INTERNAL).
+    for r in Reason::ALL {
+        let c = MedcodeReason::from_reason(r);
+        assert_eq!(c.code(), r.code(), "{r}");
+        assert_eq!(c.as_str(), r.as_str());
+        assert_ne!(c, MedcodeReason::Internal);
+    }
+    assert_eq!(Reason::ALL.len(), 30);
+}
+
+#[test]
+fn header_declares_every_entry_point() {
+    let header = std::fs::read_to_string(header_path()).expect("include/medcode.h");
+    for f in [
+        "const char *medcode_version(void);",
+        "uint32_t medcode_abi_version(void);",
+        "void medcode_options_init(struct MedcodeOptions *opts);",
+        "MedcodeReason medcode_verifier_new_from_file(const char *path,",
+        "MedcodeReason medcode_verifier_new_from_bytes(const uint8_t *json,",
+        "void medcode_verifier_free(struct MedcodeVerifier *verifier);",
+        "MedcodeReason medcode_verify(const struct MedcodeVerifier *verifier,",
+        "const char *medcode_reason_str(uint32_t code);",
+        "const char *medcode_last_error(void);",
+        "#define MEDCODE_ABI_VERSION 1",
+        "#define MEDCODE_OPTIONS_V1_SIZE 16",
+    ] {
+        assert!(header.contains(f), "medcode.h lacks {f:?}");
+    }
+    assert!(Path::new(&header_path()).is_file());
+}
+
+/// docs/EMBEDDING.md's reason table lists every code with its constant and
+/// string, in order.
+#[test]
+fn embedding_doc_lists_every_reason() {
+    let doc = std::fs::read_to_string(capi_dir().join("../docs/EMBEDDING.md"))
+        .expect("docs/EMBEDDING.md");
+    let rows: Vec<(u32, String, String)> = doc
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let code = cells.get(1)?.parse().ok()?;
+            let constant = cells.get(2)?.trim_matches('`').to_owned();
+            let string = cells.get(3)?.trim_matches('`').to_owned();
+            constant
+                .starts_with("MEDCODE_REASON_")
+                .then_some((code, constant, string))
+        })
+        .collect();
+    let mut expected = vec![(0, "MEDCODE_REASON_OK".to_owned(), "ok".to_owned())];
+    expected.extend(Reason::ALL.iter().map(|r| {
+        (
+            r.code(),
+            format!("MEDCODE_REASON_{}", r.as_str().to_uppercase()),
+            r.as_str().to_owned(),
+        )
+    }));
+    expected.push((
+        1000,
+        "MEDCODE_REASON_INTERNAL".to_owned(),
+        "internal".to_owned(),
+    ));
+    assert_eq!(rows, expected);
+}
