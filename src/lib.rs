@@ -44,6 +44,7 @@ mod files;
 mod issuer;
 mod keyfile;
 mod keys;
+mod replay;
 mod text;
 mod time;
 mod token;
@@ -65,6 +66,7 @@ pub use keyfile::{
     LoadedKey, MAX_KEY_FILE_LEN, PermissionPolicy, read_private_key, write_private_key,
 };
 pub use keys::{Algorithm, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN, SigningKey};
+pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard, ReplayGuard};
 pub use text::{MAX_TEXT_LEN, PREFIX};
 pub use time::UnixTime;
 pub use token::{FORMAT_VERSION, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId, UntrustedToken};

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::claims::{Claims, InsuredId, MaskedName, Presenter, Region, Scheme, Status};
 use crate::error::{Error, Result};
 use crate::keys::{Algorithm, KeyId};
+use crate::replay::ReplayGuard;
 use crate::time::UnixTime;
 use crate::token::{self, TokenId, UntrustedToken};
 use crate::trust::TrustList;
@@ -144,6 +145,7 @@ impl VerifiedToken {
 pub struct Verifier {
     trust: Arc<TrustList>,
     policy: Policy,
+    replay: Option<Arc<dyn ReplayGuard>>,
 }
 
 impl Verifier {
@@ -152,6 +154,7 @@ impl Verifier {
         Verifier {
             trust: Arc::new(trust),
             policy: Policy::default(),
+            replay: None,
         }
     }
 
@@ -173,6 +176,15 @@ impl Verifier {
     #[must_use = "with_till_region returns the changed verifier"]
     pub fn with_till_region(mut self, region: Region) -> Self {
         self.policy.till_region = Some(region);
+        self
+    }
+
+    /// Consults `guard` after every other check has accepted a code: a
+    /// token id is accepted once until its expiry plus leeway, then refused
+    /// as `replayed`. Clones of this verifier share the guard.
+    #[must_use = "with_replay_guard returns the changed verifier"]
+    pub fn with_replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
+        self.replay = Some(guard);
         self
     }
 
@@ -253,6 +265,13 @@ impl Verifier {
                 Some(_) => {}
                 None => notices.push(Notice::CrossProvinceNotChecked),
             }
+        }
+
+        // Last: one code, one use.
+        if let Some(guard) = &self.replay
+            && let Some(notice) = guard.mark_seen(body.token_id, expires_at.plus(leeway), now)?
+        {
+            notices.push(notice);
         }
 
         Ok(VerifiedToken {

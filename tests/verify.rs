@@ -479,3 +479,48 @@ fn verifier_is_shared_across_threads_without_a_lock() {
         }
     });
 }
+
+#[test]
+fn a_replay_guard_accepts_each_code_once_across_threads() {
+    let (issuer, verifier) = setup(Algorithm::Ed25519);
+    let guard = std::sync::Arc::new(medcode::MemoryReplayGuard::new());
+    let verifier = verifier.with_replay_guard(guard.clone());
+    let token = issuer.issue(&beijing(), t0()).unwrap();
+
+    // A refused presentation (too late) does not consume the code...
+    assert_eq!(
+        reason(verifier.verify(token.text(), t0().plus(76))),
+        Reason::Expired
+    );
+    assert!(guard.is_empty());
+
+    // ...and of 8 threads presenting it at once, exactly one is accepted.
+    let results: Vec<Result<medcode::VerifiedToken, Error>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let v = verifier.clone();
+                let text = token.text().to_owned();
+                s.spawn(move || v.verify(&text, t0().plus(1)))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    for r in results.into_iter().filter(Result::is_err) {
+        let e = r.unwrap_err();
+        assert_eq!(e.reason(), Reason::Replayed);
+        assert_eq!(
+            e.to_string(),
+            format!("replayed: token {} was already accepted", token.token_id())
+        );
+    }
+    // Still refused at the last second of validity plus leeway.
+    assert_eq!(
+        reason(verifier.verify(token.text(), t0().plus(75))),
+        Reason::Replayed
+    );
+    // A fresh code for the same person is accepted.
+    let fresh = issuer.issue(&beijing(), t0()).unwrap();
+    assert!(verifier.verify(fresh.text(), t0().plus(2)).is_ok());
+    assert_eq!(guard.len(), 2);
+}
