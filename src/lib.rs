@@ -44,6 +44,7 @@ mod files;
 mod issuer;
 mod keyfile;
 mod keys;
+mod qr;
 mod replay;
 mod text;
 mod time;
@@ -66,6 +67,7 @@ pub use keyfile::{
     LoadedKey, MAX_KEY_FILE_LEN, PermissionPolicy, read_private_key, write_private_key,
 };
 pub use keys::{Algorithm, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN, SigningKey};
+pub use qr::{DEFAULT_MODULE_PX, Ecc, MAX_MODULE_PX, QUIET_ZONE_MODULES, Qr, png_width};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard, ReplayGuard};
 pub use text::{MAX_TEXT_LEN, PREFIX};
 pub use time::UnixTime;
