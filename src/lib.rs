@@ -46,6 +46,7 @@ mod keyfile;
 mod keys;
 mod qr;
 mod replay;
+mod scan;
 mod text;
 mod time;
 mod token;
@@ -69,6 +70,9 @@ pub use keyfile::{
 pub use keys::{Algorithm, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN, SigningKey};
 pub use qr::{DEFAULT_MODULE_PX, Ecc, MAX_MODULE_PX, QUIET_ZONE_MODULES, Qr, png_width};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard, ReplayGuard};
+pub use scan::{
+    MAX_IMAGE_FILE_LEN, MAX_IMAGE_SIDE, decode_image, decode_image_file, read_image_file,
+};
 pub use text::{MAX_TEXT_LEN, PREFIX};
 pub use time::UnixTime;
 pub use token::{FORMAT_VERSION, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId, UntrustedToken};

@@ -385,3 +385,91 @@ fn demo_runs_end_to_end() {
     assert!(r.stdout.contains("rejected (bad_signature)"));
     assert!(r.stdout.contains("insurance lapsed"));
 }
+
+#[test]
+fn issue_renders_qr_files_and_verify_scans_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "k", "ed25519");
+    let png = dir.path().join("code.png");
+    let svg = dir.path().join("code.svg");
+    let r = issue(
+        dir.path(),
+        "k",
+        &[
+            "--png",
+            png.to_str().unwrap(),
+            "--svg",
+            svg.to_str().unwrap(),
+            "--verbose",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim_end().len(), 244);
+    assert_eq!(
+        r.stderr,
+        "QR version 6 at level M, 41 x 41 modules, 244 characters, 100 bytes\n"
+    );
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    let img = png.to_str().unwrap();
+    let v = verify(
+        dir.path(),
+        "2026-11-22T08:00:05Z",
+        &["--image", img, "--json"],
+        None,
+    );
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    let j: Value = serde_json::from_str(&v.stdout).unwrap();
+    assert_eq!(j["insured"], "12345678901234567890");
+    // The same image after validity and leeway: a stale screenshot.
+    let v = verify(dir.path(), "2026-11-22T08:01:16Z", &["--image", img], None);
+    assert_eq!(v.code, 1);
+    assert!(v.stdout.starts_with("rejected (expired): "));
+
+    // Higher ECC, bigger code.
+    let r = issue(dir.path(), "k", &["--ecc", "H", "--verbose"]);
+    assert!(
+        r.stderr.starts_with("QR version 10 at level H"),
+        "{}",
+        r.stderr
+    );
+    // Not an image: a refusal with the reason; no file or a directory: exit 2.
+    std::fs::write(dir.path().join("junk.png"), b"not an image").unwrap();
+    let junk = dir.path().join("junk.png");
+    let v = verify(dir.path(), AT, &["--image", junk.to_str().unwrap()], None);
+    assert_eq!(v.code, 1);
+    assert!(
+        v.stdout.starts_with("rejected (unreadable): "),
+        "{}",
+        v.stdout
+    );
+    for bad in [dir.path().join("missing.png"), dir.path().to_path_buf()] {
+        let v = verify(dir.path(), AT, &["--image", bad.to_str().unwrap()], None);
+        assert_eq!(v.code, 2, "{}", v.stderr);
+        assert_eq!(v.stderr.lines().count(), 1);
+    }
+    // Contradictory and malformed flags.
+    for args in [
+        vec!["--image", img, "MC1123"],
+        vec!["--module-px", "0"],
+        vec!["--ecc", "X"],
+    ] {
+        let mut all = vec!["verify", "--trust", "t.json"];
+        if args[0] != "--image" {
+            all = vec![
+                "issue",
+                "--dir",
+                "d",
+                "--kid",
+                "k",
+                "--insured",
+                "1",
+                "--region",
+                "110000",
+            ];
+        }
+        all.extend_from_slice(&args);
+        let r = run(&all, None);
+        assert_eq!(r.code, 2, "{all:?}");
+        assert_eq!(r.stderr.lines().count(), 1, "{all:?}: {}", r.stderr);
+    }
+}

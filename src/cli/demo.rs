@@ -17,6 +17,9 @@ pub(crate) struct DemoArgs {
     /// Signature algorithm of the demo key.
     #[arg(long, default_value = "ed25519", value_parser = ["ed25519", "p256"])]
     alg: String,
+    /// Also write the demo code's QR image to this PNG file.
+    #[arg(long, value_name = "FILE")]
+    png: Option<std::path::PathBuf>,
 }
 
 pub(crate) fn run(args: &DemoArgs) -> CmdResult {
@@ -66,6 +69,17 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
         token.text().len(),
         token.binary_len()
     ))?;
+    let qr = crate::qr::Qr::encode(token.text(), crate::qr::Ecc::M)?;
+    out(&format!(
+        "   In a QR code: version {} at level M, {} x {} modules.",
+        qr.version(),
+        qr.modules(),
+        qr.modules()
+    ))?;
+    if let Some(path) = &args.png {
+        crate::files::write_replace(path, &qr.to_png(crate::qr::DEFAULT_MODULE_PX)?)?;
+        out(&format!("   Wrote the QR image to {}.", path.display()))?;
+    }
 
     // 3. A till anywhere in the country checks it offline.
     let verifier = Verifier::new(TrustList::from_file(&trust_file)?);

@@ -6,8 +6,10 @@ use clap::Args;
 
 use super::{AtArg, CmdResult, key_path, out, warn};
 use crate::claims::{Claims, InsuredId, MaskedName, Region, Scheme, Status};
+use crate::files::write_replace;
 use crate::issuer::Issuer;
 use crate::keyfile::{PermissionPolicy, read_private_key};
+use crate::qr::{Ecc, Qr};
 
 #[derive(Args, Debug)]
 pub(crate) struct IssueArgs {
@@ -38,6 +40,24 @@ pub(crate) struct IssueArgs {
     /// Refuse a key file that others can read (instead of warning).
     #[arg(long)]
     strict: bool,
+    /// Also write the QR code as a grayscale PNG.
+    #[arg(long, value_name = "FILE")]
+    png: Option<PathBuf>,
+    /// Also write the QR code as SVG.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Also draw the QR code on the terminal (standard error).
+    #[arg(long)]
+    terminal: bool,
+    /// QR error-correction level.
+    #[arg(long, default_value = "M", value_parser = ["L", "M", "Q", "H"])]
+    ecc: String,
+    /// Pixels per QR module in the PNG and SVG.
+    #[arg(long, value_name = "N", default_value_t = crate::qr::DEFAULT_MODULE_PX, value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::qr::MAX_MODULE_PX)))]
+    module_px: u32,
+    /// Print the QR version and module count (standard error).
+    #[arg(long)]
+    verbose: bool,
     #[command(flatten)]
     at: AtArg,
 }
@@ -59,5 +79,35 @@ pub(crate) fn run(args: &IssueArgs) -> CmdResult {
     }
     let issuer = Issuer::new(loaded.key).with_validity(args.ttl);
     let token = issuer.issue(&claims, now)?;
+    let wants_qr = args.png.is_some() || args.svg.is_some() || args.terminal || args.verbose;
+    if wants_qr {
+        let qr = Qr::encode(token.text(), args.ecc.parse::<Ecc>()?)?;
+        if let Some(path) = &args.png {
+            write_replace(path, &qr.to_png(args.module_px)?)?;
+        }
+        if let Some(path) = &args.svg {
+            write_replace(path, qr.to_svg(args.module_px).as_bytes())?;
+        }
+        if args.verbose {
+            note(&format!(
+                "QR version {} at level {}, {} x {} modules, {} characters, {} bytes",
+                qr.version(),
+                args.ecc,
+                qr.modules(),
+                qr.modules(),
+                token.text().len(),
+                token.binary_len()
+            ));
+        }
+        if args.terminal {
+            note(&qr.to_terminal());
+        }
+    }
     out(token.text())
+}
+
+/// Writes a line to standard error (not the token's stdout).
+fn note(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
 }

@@ -27,6 +27,9 @@ pub(crate) struct VerifyArgs {
     /// This till's region (6 digits); enables the holder's cross-province switch.
     #[arg(long, value_name = "CODE")]
     till_region: Option<String>,
+    /// Read the code from a PNG or JPEG image (a photo or screenshot) instead.
+    #[arg(long, value_name = "FILE", conflicts_with = "token")]
+    image: Option<PathBuf>,
     #[command(flatten)]
     at: AtArg,
     /// The token text, or - (the default) to read it from standard input.
@@ -65,11 +68,18 @@ pub(crate) fn run(args: &VerifyArgs) -> CmdResult {
                 why: e.to_string(),
             })?);
     }
-    let text = match args.token.as_deref() {
-        None | Some("-") => read_stdin_token()?,
-        Some(t) => t.to_owned(),
+    let result = if let Some(path) = &args.image {
+        // A missing or oversized file is a usage error (exit 2); an image
+        // without one readable code is a refusal (`unreadable`, exit 1).
+        let bytes = crate::scan::read_image_file(path)?;
+        crate::scan::decode_image(&bytes).and_then(|text| verifier.verify(&text, now))
+    } else {
+        let text = match args.token.as_deref() {
+            None | Some("-") => read_stdin_token()?,
+            Some(t) => t.to_owned(),
+        };
+        verifier.verify(&text, now)
     };
-    let result = verifier.verify(&text, now);
     if args.json {
         out(&verdict::to_json(&result).to_string())?;
     } else {
