@@ -1,0 +1,36 @@
+//! A screenshot goes stale: issue, render to PNG, decode the PNG, verify it
+//! now (accepted), then verify the same image 1 s after validity + leeway
+//! (rejected as expired).
+
+use std::path::Path;
+
+use medcode::{
+    Claims, DEFAULT_LEEWAY_SECS, DEFAULT_MODULE_PX, Ecc, InsuredId, Issuer, PermissionPolicy, Qr,
+    Reason, Region, TrustList, UnixTime, Verifier, decode_image, read_private_key, verdict,
+};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let key = read_private_key(&root.join("keys/demo-issuer.pk8"), PermissionPolicy::Warn)?.key;
+    let issuer = Issuer::new(key);
+    let verifier = Verifier::new(TrustList::from_file(&root.join("keys/trust.json"))?);
+
+    let now = UnixTime::parse_rfc3339("2026-11-22T08:00:00Z")?;
+    let claims = Claims::new(InsuredId::new("12345678901234567890")?, Region::new("110000")?);
+    let token = issuer.issue(&claims, now)?;
+    let screenshot = Qr::encode(token.text(), Ecc::M)?.to_png(DEFAULT_MODULE_PX)?;
+
+    let scanned = decode_image(&screenshot)?;
+    assert_eq!(scanned, token.text());
+    let at_once = verifier.verify(&scanned, now.plus(1));
+    println!("scanned at once:        {}", verdict::to_lines(&at_once)[0]);
+    assert!(at_once.is_ok());
+
+    let later = token
+        .expires_at()
+        .plus(u64::from(DEFAULT_LEEWAY_SECS) + 1);
+    let stale = verifier.verify(&decode_image(&screenshot)?, later);
+    println!("the screenshot, later:  {}", verdict::to_lines(&stale)[0]);
+    assert_eq!(stale.map(|_| ()).unwrap_err().reason(), Reason::Expired);
+    Ok(())
+}
