@@ -19,7 +19,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = read_private_key(&root.join("keys/demo-issuer.pk8"), PermissionPolicy::Warn)?.key;
     let issuer = Issuer::new(key);
 
-    let mut claims = Claims::new(InsuredId::new("12345678901234567890")?, Region::new("110000")?);
+    let mut claims = Claims::new(
+        InsuredId::new("12345678901234567890")?,
+        Region::new("110000")?,
+    );
     claims.name = Some(MaskedName::new("张*")?);
     // The library never reads the clock; an example may pick any instant.
     let now = UnixTime::parse_rfc3339("2026-11-22T08:00:00Z")?;

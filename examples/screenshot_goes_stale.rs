@@ -16,7 +16,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verifier = Verifier::new(TrustList::from_file(&root.join("keys/trust.json"))?);
 
     let now = UnixTime::parse_rfc3339("2026-11-22T08:00:00Z")?;
-    let claims = Claims::new(InsuredId::new("12345678901234567890")?, Region::new("110000")?);
+    let claims = Claims::new(
+        InsuredId::new("12345678901234567890")?,
+        Region::new("110000")?,
+    );
     let token = issuer.issue(&claims, now)?;
     let screenshot = Qr::encode(token.text(), Ecc::M)?.to_png(DEFAULT_MODULE_PX)?;
 
@@ -26,9 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("scanned at once:        {}", verdict::to_lines(&at_once)[0]);
     assert!(at_once.is_ok());
 
-    let later = token
-        .expires_at()
-        .plus(u64::from(DEFAULT_LEEWAY_SECS) + 1);
+    let later = token.expires_at().plus(u64::from(DEFAULT_LEEWAY_SECS) + 1);
     let stale = verifier.verify(&decode_image(&screenshot)?, later);
     println!("the screenshot, later:  {}", verdict::to_lines(&stale)[0]);
     assert_eq!(stale.map(|_| ()).unwrap_err().reason(), Reason::Expired);

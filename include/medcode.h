@@ -257,6 +257,25 @@ MedcodeReason medcode_verifier_new_from_bytes(const uint8_t *json,
 // freed yet.
 void medcode_verifier_free(struct MedcodeVerifier *verifier);
 
+// Reads the PNG or JPEG at `path`, finds its single QR code and writes its
+// text (NUL-terminated, allocated by the library) to `*text_out`; free it
+// with `medcode_string_free`. On failure `*text_out` is NULL and the code
+// says why: `MEDCODE_REASON_UNREADABLE` (no code, several, undecodable or
+// not an image), `MEDCODE_REASON_IO`, `MEDCODE_REASON_INVALID_ARGUMENT`.
+// Pass the text to `medcode_verify` exactly as if it had been typed.
+//
+// # Safety
+// `path` is a NUL-terminated string; `text_out` points to writable memory
+// for one pointer.
+MedcodeReason medcode_decode_qr_file(const char *path, char **text_out);
+
+// Frees a string returned by `medcode_decode_qr_file`. NULL is ignored.
+//
+// # Safety
+// `s` is NULL or a pointer returned by `medcode_decode_qr_file`, not yet
+// freed.
+void medcode_string_free(char *s);
+
 // Fills `opts` with the defaults (leeway 15 s, maximum validity 300 s, no
 // till region) and sets `struct_size`. Does nothing when `opts` is NULL.
 //

@@ -30,6 +30,7 @@
 mod cstr;
 mod guard;
 mod handle;
+mod image;
 mod options;
 mod reason;
 mod result;
@@ -41,6 +42,7 @@ pub use handle::{
     MedcodeVerifier, medcode_verifier_free, medcode_verifier_new_from_bytes,
     medcode_verifier_new_from_file,
 };
+pub use image::{medcode_decode_qr_file, medcode_string_free};
 pub use options::{MEDCODE_OPTIONS_V1_SIZE, MedcodeOptions, medcode_options_init};
 pub use reason::{MedcodeReason, medcode_reason_str};
 pub use result::{

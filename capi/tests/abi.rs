@@ -375,3 +375,48 @@ fn one_handle_serves_many_threads() {
     });
     unsafe { medcode_verifier_free(v.0.cast_mut()) };
 }
+
+#[test]
+fn a_qr_image_file_decodes_then_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = valid_token();
+    let png = dir.path().join("code.png");
+    let qr = medcode::Qr::encode(&token, medcode::Ecc::M).unwrap();
+    std::fs::write(&png, qr.to_png(4).unwrap()).unwrap();
+    let junk = dir.path().join("junk.png");
+    std::fs::write(&junk, b"not an image").unwrap();
+
+    let decode = |path: &std::path::Path| {
+        let c = CString::new(path.to_str().unwrap()).unwrap();
+        let mut out: *mut c_char = ptr::null_mut();
+        let code = unsafe { medcode_decode_qr_file(c.as_ptr(), &mut out) };
+        let text = (!out.is_null()).then(|| s(out));
+        unsafe { medcode_string_free(out) };
+        (code, text)
+    };
+    let (code, text) = decode(&png);
+    assert_eq!(code, MedcodeReason::Ok, "{}", last_error());
+    assert_eq!(text.as_deref(), Some(token.as_str()));
+    let v = new_verifier(None);
+    assert_eq!(verify_at(v, &text.unwrap(), NOW).reason, MedcodeReason::Ok);
+    unsafe { medcode_verifier_free(v) };
+
+    assert_eq!(decode(&junk), (MedcodeReason::Unreadable, None));
+    assert!(
+        last_error().contains("not a PNG or JPEG"),
+        "{}",
+        last_error()
+    );
+    assert_eq!(
+        decode(&dir.path().join("missing.png")),
+        (MedcodeReason::Io, None)
+    );
+    let mut out: *mut c_char = ptr::null_mut();
+    let code = unsafe { medcode_decode_qr_file(ptr::null(), &mut out) };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    assert!(out.is_null());
+    let c = CString::new("x").unwrap();
+    let code = unsafe { medcode_decode_qr_file(c.as_ptr(), ptr::null_mut()) };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    unsafe { medcode_string_free(ptr::null_mut()) };
+}

@@ -92,6 +92,8 @@ fn header_declares_every_entry_point() {
         "MedcodeReason medcode_verify(const struct MedcodeVerifier *verifier,",
         "const char *medcode_reason_str(uint32_t code);",
         "const char *medcode_last_error(void);",
+        "MedcodeReason medcode_decode_qr_file(const char *path, char **text_out);",
+        "void medcode_string_free(char *s);",
         "#define MEDCODE_ABI_VERSION 1",
         "#define MEDCODE_OPTIONS_V1_SIZE 16",
     ] {
