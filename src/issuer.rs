@@ -86,6 +86,11 @@ impl Issuer {
         self.validity
     }
 
+    /// Checks that `claims` fit the size budget, without signing anything.
+    pub(crate) fn check_claims(&self, claims: &Claims) -> Result<()> {
+        check_budget(claims)
+    }
+
     /// Issues a token for `claims` at time `now`, with a fresh random token id
     /// from ring's `SystemRandom`.
     pub fn issue(&self, claims: &Claims, now: UnixTime) -> Result<IssuedToken> {

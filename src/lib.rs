@@ -41,6 +41,7 @@
 mod claims;
 mod error;
 mod files;
+mod holder;
 mod issuer;
 mod keyfile;
 mod keys;
@@ -63,6 +64,7 @@ pub use claims::{
     MaskedName, Presenter, Region, Relation, Scheme, Status,
 };
 pub use error::{Error, Reason, Result};
+pub use holder::Holder;
 pub use issuer::{IssuedToken, Issuer};
 pub use keyfile::{
     LoadedKey, MAX_KEY_FILE_LEN, PermissionPolicy, read_private_key, write_private_key,

@@ -8,6 +8,7 @@
 mod demo;
 mod issue;
 mod keygen;
+mod show;
 mod verify;
 
 use std::io::Write;
@@ -74,6 +75,8 @@ enum Command {
     Issue(issue::IssueArgs),
     /// Verify a token text: exit 0 accepted, 1 rejected, 2 usage or I/O error.
     Verify(verify::VerifyArgs),
+    /// Show a refreshing code in the terminal (the holder's phone) until Ctrl-C.
+    Show(show::ShowArgs),
     /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
     Demo(demo::DemoArgs),
 }
@@ -165,6 +168,7 @@ pub fn main() -> ExitCode {
         Command::Keygen(args) => keygen::run(&args),
         Command::Issue(args) => issue::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Show(args) => show::run(&args),
         Command::Demo(args) => demo::run(&args),
     };
     match result {
