@@ -169,6 +169,9 @@ impl SqliteStore {
                 ),
             ));
         }
+        if create {
+            create_private(path)?;
+        }
         let store = SqliteStore {
             path: path.to_owned(),
             idle: Mutex::new(Vec::new()),
@@ -236,6 +239,23 @@ impl SqliteStore {
         let result = run_in(&mut conn, behavior, work);
         self.give_back(conn);
         result
+    }
+}
+
+/// Creates an empty database file readable by its owner only (it holds
+/// full names), unless it exists. SQLite gives its journal the same mode.
+fn create_private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::io(path, "create registry", e)),
     }
 }
 

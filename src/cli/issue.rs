@@ -4,12 +4,15 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{AtArg, CmdResult, key_path, out, warn};
+use super::registry::{insured_arg, refusal};
+use super::{AtArg, CmdResult, Failure, key_path, out, warn};
 use crate::claims::{Claims, InsuredId, MaskedName, Region, Scheme, Status};
+use crate::error::Error;
 use crate::files::write_replace;
 use crate::issuer::Issuer;
 use crate::keyfile::{PermissionPolicy, read_private_key};
 use crate::qr::{Ecc, Qr};
+use crate::registry::Registry;
 
 #[derive(Args, Debug)]
 pub(crate) struct IssueArgs {
@@ -22,18 +25,30 @@ pub(crate) struct IssueArgs {
     /// The insured person's platform identifier (1-20 of 0-9, A-Z).
     #[arg(long, value_name = "ID")]
     insured: String,
-    /// Region of enrolment, a 6-digit administrative division code.
-    #[arg(long, value_name = "CODE")]
-    region: String,
-    /// Masked display name, e.g. "张*".
-    #[arg(long, value_name = "MASKED")]
+    /// Region of enrolment, a 6-digit administrative division code (not with --db).
+    #[arg(
+        long,
+        value_name = "CODE",
+        required_unless_present = "db",
+        conflicts_with = "db"
+    )]
+    region: Option<String>,
+    /// Masked display name, e.g. "张*" (not with --db).
+    #[arg(long, value_name = "MASKED", conflicts_with = "db")]
     name: Option<String>,
-    /// Insurance status.
-    #[arg(long, default_value = "normal", value_parser = ["normal", "lapsed"])]
-    status: String,
-    /// Insurance scheme.
-    #[arg(long, default_value = "employee", value_parser = ["employee", "resident"])]
-    scheme: String,
+    /// Insurance status [default: normal] (not with --db).
+    #[arg(long, value_parser = ["normal", "lapsed"], conflicts_with = "db")]
+    status: Option<String>,
+    /// Insurance scheme [default: employee] (not with --db).
+    #[arg(long, value_parser = ["employee", "resident"], conflicts_with = "db")]
+    scheme: Option<String>,
+    /// Take region, status, scheme, masked name and the cross-province switch
+    /// from this family-account registry; unknown or unactivated persons are refused.
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// Issue a delegate code: this bound owner shows the --insured member's code.
+    #[arg(long, value_name = "OWNER", requires = "db")]
+    presenter: Option<String>,
     /// Validity in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u16).range(1..))]
     ttl: u16,
@@ -62,11 +77,41 @@ pub(crate) struct IssueArgs {
     at: AtArg,
 }
 
-pub(crate) fn run(args: &IssueArgs) -> CmdResult {
-    let mut claims = Claims::new(InsuredId::new(&args.insured)?, Region::new(&args.region)?);
+/// The claims from the flags, or from the registry with `--db`.
+fn claims(args: &IssueArgs) -> Result<Claims, Failure> {
+    let insured = InsuredId::new(&args.insured)?;
+    if let Some(db) = &args.db {
+        let registry = Registry::open_existing(db)?;
+        let claims = match &args.presenter {
+            Some(owner) => registry.delegate_claims(&insured_arg(owner, "--presenter")?, &insured),
+            None => registry.self_claims(&insured),
+        };
+        return claims.map_err(refusal);
+    }
+    let region = args
+        .region
+        .as_deref()
+        .ok_or_else(|| Error::InvalidArgument {
+            what: "--region",
+            why: "required unless --db gives the registry".into(),
+        })?;
+    let mut claims = Claims::new(insured, Region::new(region)?);
     claims.name = args.name.as_deref().map(MaskedName::new).transpose()?;
-    claims.status = args.status.parse::<Status>()?;
-    claims.scheme = args.scheme.parse::<Scheme>()?;
+    claims.status = args
+        .status
+        .as_deref()
+        .unwrap_or("normal")
+        .parse::<Status>()?;
+    claims.scheme = args
+        .scheme
+        .as_deref()
+        .unwrap_or("employee")
+        .parse::<Scheme>()?;
+    Ok(claims)
+}
+
+pub(crate) fn run(args: &IssueArgs) -> CmdResult {
+    let claims = claims(args)?;
     let now = args.at.now()?;
     let policy = if args.strict {
         PermissionPolicy::Refuse

@@ -6,8 +6,10 @@
 //! line on stderr; a closed stdout pipe counts as success.
 
 mod demo;
+mod family;
 mod issue;
 mod keygen;
+mod registry;
 mod verify;
 
 use std::io::Write;
@@ -76,6 +78,10 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
     Demo(demo::DemoArgs),
+    /// Family-account registry: insured persons (issuer side, SQLite).
+    Registry(registry::RegistryArgs),
+    /// Family accounts: bind, unbind, list members, file or revoke mutual aid.
+    Family(family::FamilyArgs),
 }
 
 /// The time options shared by commands that need "now".
@@ -166,6 +172,8 @@ pub fn main() -> ExitCode {
         Command::Issue(args) => issue::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Registry(args) => registry::run(&args),
+        Command::Family(args) => family::run(&args),
     };
     match result {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
