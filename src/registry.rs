@@ -790,6 +790,7 @@ impl Registry {
             let Some(mut binding) = tx.active_binding(owner, member)? else {
                 return Err(not_bound(owner, member));
             };
+            not_before(now, binding.created_at, "the binding was made")?;
             tx.end_binding(owner, member, now)?;
             tx.append_audit(&family_audit(
                 AuditAction::Unbind,
@@ -916,6 +917,7 @@ impl Registry {
                     format!("no mutual aid from {owner} to {member} is filed"),
                 ));
             };
+            not_before(now, filing.created_at, "the filing was made")?;
             tx.end_filing(owner, member, now)?;
             tx.append_audit(&family_audit(
                 AuditAction::AidRevoke,
@@ -1027,6 +1029,17 @@ fn require_activated(person: &Person) -> Result<()> {
             format!("{} has not activated their code", person.insured),
         ))
     }
+}
+
+/// History cannot end before it began (a clock set back, a wrong `--at`).
+fn not_before(now: UnixTime, start: UnixTime, what: &str) -> Result<()> {
+    if now < start {
+        return Err(Error::InvalidArgument {
+            what: "time",
+            why: format!("{now} is before {start}, when {what}"),
+        });
+    }
+    Ok(())
 }
 
 fn not_bound(owner: &InsuredId, member: &InsuredId) -> Error {

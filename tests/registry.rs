@@ -251,6 +251,12 @@ fn an_owner_binds_at_most_six_members_by_default() {
         )
     );
     assert_eq!(r.members(&pid(1)).unwrap().len(), 6);
+    // History cannot end before it began.
+    let err = r.unbind(&pid(1), &pid(4), now().minus(1)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid time: 2026-11-22T07:59:59Z is before 2026-11-22T08:00:00Z, when the binding was made"
+    );
     // Unbinding frees a place.
     r.unbind(&pid(1), &pid(4), now().plus(60)).unwrap();
     r.bind(&request(1, 8, Relation::Child), now().plus(61))

@@ -88,6 +88,13 @@ fn claims(args: &IssueArgs) -> Result<Claims, Failure> {
         };
         return claims.map_err(refusal);
     }
+    if args.presenter.is_some() {
+        return Err(Error::InvalidArgument {
+            what: "--presenter",
+            why: "a delegate code comes from the family-account registry: give --db FILE".into(),
+        }
+        .into());
+    }
     let region = args
         .region
         .as_deref()
