@@ -11,8 +11,8 @@
 
 use medcode::{
     Algorithm, BindRequest, DEFAULT_MODULE_PX, Ecc, FullName, IdNumber, InsuredId, Issuer,
-    NewPerson, Qr, Region, Registry, Relation, Scheme, SigningKey, TrustList, TrustedKey,
-    UnixTime, Verifier, decode_image, verdict,
+    NewPerson, Qr, Region, Registry, Relation, Scheme, SigningKey, TrustList, TrustedKey, UnixTime,
+    Verifier, decode_image, verdict,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -88,8 +88,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("till: {line}");
     }
     let verified = result?;
-    let presenter = verified.presenter().ok_or("a delegate code names its presenter")?;
-    assert!(!presenter.mutual_aid, "a binding alone never grants mutual aid");
+    let presenter = verified
+        .presenter()
+        .ok_or("a delegate code names its presenter")?;
+    assert!(
+        !presenter.mutual_aid,
+        "a binding alone never grants mutual aid"
+    );
 
     // Mutual aid is a separate filing; codes issued after it carry the flag.
     registry.file_aid(&owner, &father, now.plus(10))?;

@@ -1015,8 +1015,23 @@ impl RegistryTx for FaultyTx<'_> {
     }
     fn append_audit(&mut self, entry: &medcode::AuditEntry) -> medcode::Result<()> {
         if self.crash {
-            // The change is written inside the open transaction; die now.
-            std::process::abort();
+            // The binding is written inside the open transaction. Add enough
+            // uncommitted rows to overflow SQLite's page cache (2 MB by
+            // default), so that uncommitted pages reach the database file
+            // itself and only the journal can undo them.
+            let mut filler = entry.clone();
+            filler.detail = "x".repeat(1000);
+            for _ in 0..SPILL_ROWS {
+                self.inner.append_audit(&filler)?;
+            }
+            // Tell the parent, and wait for it to kill this process (give up
+            // after a while so that no process outlives a failed parent).
+            use std::io::Write;
+            let mut stdout = std::io::stdout();
+            let _ = writeln!(stdout, "{CRASH_MARKER}");
+            let _ = stdout.flush();
+            std::thread::sleep(std::time::Duration::from_secs(120));
+            std::process::exit(3);
         }
         Err(Error::Storage {
             why: format!(
@@ -1092,13 +1107,19 @@ fn a_failure_between_statements_rolls_the_whole_operation_back() {
 }
 
 /// Environment variable that turns [`crash_child_process_entry`] into the
-/// crashing child of [`a_process_killed_inside_a_transaction_leaves_the_last_commit`].
+/// child of [`a_process_killed_inside_a_transaction_leaves_the_last_commit`].
 const CRASH_DB_ENV: &str = "MEDCODE_TEST_CRASH_DB";
+/// Uncommitted 1 KB rows the child writes: about 8 MB, four times the
+/// default page cache.
+const SPILL_ROWS: usize = 8000;
+/// The line the child prints once it is inside the transaction.
+const CRASH_MARKER: &str = "medcode-test: inside the transaction";
 
 /// Not a test on its own: when the parent test re-runs this test binary
-/// with `CRASH_DB_ENV` set, it binds through a store that aborts the process
-/// after the binding row is written and before the audit row, with the
-/// transaction open. Without the variable it returns at once.
+/// with `CRASH_DB_ENV` set, it binds through a store that, after the
+/// binding row is written and instead of its audit row, fills the page
+/// cache with uncommitted rows and then waits, transaction open, until the
+/// parent kills it. Without the variable it returns at once.
 #[test]
 fn crash_child_process_entry() {
     let Ok(db) = std::env::var(CRASH_DB_ENV) else {
@@ -1106,11 +1127,22 @@ fn crash_child_process_entry() {
     };
     let r = faulty_registry(Path::new(&db), true);
     let _ = r.bind(&request(1, 2, Relation::Parent), now());
-    unreachable!("the store aborts the process inside the transaction");
+    std::process::exit(4); // never reached: the store waits to be killed
+}
+
+/// Kills the child on every path out of the test, so none is left behind.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
 fn a_process_killed_inside_a_transaction_leaves_the_last_commit() {
+    use std::io::BufRead;
     let f = fixture();
     for n in 1..=3 {
         add(&f.registry, n);
@@ -1120,31 +1152,52 @@ fn a_process_killed_inside_a_transaction_leaves_the_last_commit() {
         .unwrap();
     drop(f.registry);
     let before = raw_counts(&f.path);
+    let size_before = std::fs::metadata(&f.path).unwrap().len();
 
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "crash_child_process_entry",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CRASH_DB_ENV, &f.path)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(!status.success(), "the child must die mid-transaction");
+    let mut child = KillOnDrop(
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "crash_child_process_entry",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CRASH_DB_ENV, &f.path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let reached = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line.ends_with(CRASH_MARKER));
+    assert!(reached, "the child never got inside the transaction");
+
+    // Uncommitted pages have reached the database file.
+    let size_during = std::fs::metadata(&f.path).unwrap().len();
+    assert!(
+        size_during > size_before + 4_000_000,
+        "{size_before} -> {size_during}: the child's pages did not spill"
+    );
+
+    child.0.kill().unwrap();
+    let status = child.0.wait().unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
-        assert_eq!(status.signal(), Some(6), "killed by SIGABRT");
+        assert_eq!(status.signal(), Some(9), "killed by SIGKILL: {status:?}");
     }
-    // The child left its journal behind, i.e. it died with the transaction
-    // open; the next reader rolls it back.
+    #[cfg(not(unix))]
+    assert!(!status.success());
+    // It died with the transaction open: its rollback journal is left
+    // behind (hot), and the next connection plays it back.
     let journal = PathBuf::from(format!("{}-journal", f.path.display()));
-    assert!(journal.exists(), "a hot journal remains after the crash");
+    assert!(journal.exists(), "a journal remains after the kill");
 
     assert_eq!(raw_counts(&f.path), before);
+    assert!(!journal.exists(), "the hot journal was played back");
     let r = Registry::open_existing(&f.path).unwrap();
     assert!(r.binding(&pid(1), &pid(2)).unwrap().is_none());
     r.bind(&request(1, 2, Relation::Parent), now()).unwrap();
