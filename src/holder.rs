@@ -71,6 +71,18 @@ impl Holder {
         Ok(self)
     }
 
+    /// Replaces the claims (e.g. re-read from the registry: a changed
+    /// status, an ended binding). When they differ, the code shown so far is
+    /// dropped and the next [`Holder::current`] signs a new one.
+    pub fn set_claims(&mut self, claims: Claims) -> Result<()> {
+        if claims != self.claims {
+            self.issuer.check_claims(&claims)?;
+            self.claims = claims;
+            self.current = None;
+        }
+        Ok(())
+    }
+
     /// The refresh interval in seconds.
     pub fn refresh_secs(&self) -> u64 {
         self.refresh_secs
@@ -167,6 +179,22 @@ mod tests {
         let b = h.current(T0.minus(5)).unwrap().clone();
         assert_ne!(b.token_id(), a);
         assert_eq!(b.issued_at(), T0.minus(5));
+    }
+
+    #[test]
+    fn changed_claims_get_a_new_code_at_once_and_unchanged_ones_do_not() {
+        let mut h = holder(60);
+        let a = h.current(T0).unwrap().token_id();
+        h.set_claims(h.claims().clone()).unwrap();
+        assert_eq!(h.current(T0.plus(1)).unwrap().token_id(), a);
+        let mut lapsed = h.claims().clone();
+        lapsed.status = crate::claims::Status::Lapsed;
+        h.set_claims(lapsed.clone()).unwrap();
+        assert_eq!(h.next_refresh(), None);
+        let b = h.current(T0.plus(2)).unwrap().clone();
+        assert_ne!(b.token_id(), a);
+        assert_eq!(b.issued_at(), T0.plus(2));
+        assert_eq!(h.claims(), &lapsed);
     }
 
     #[test]

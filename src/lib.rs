@@ -42,10 +42,13 @@ mod claims;
 mod error;
 mod files;
 mod holder;
+mod id_hash;
 mod issuer;
 mod keyfile;
 mod keys;
 mod qr;
+mod registry;
+mod registry_sqlite;
 mod replay;
 mod scan;
 mod text;
@@ -65,12 +68,21 @@ pub use claims::{
 };
 pub use error::{Error, Reason, Result};
 pub use holder::Holder;
+pub use id_hash::{
+    ID_HASH_LEN, IdHash, IdHasher, IdNumber, REGISTRY_SECRET_LEN, registry_secret_path,
+};
 pub use issuer::{IssuedToken, Issuer};
 pub use keyfile::{
     LoadedKey, MAX_KEY_FILE_LEN, PermissionPolicy, read_private_key, write_private_key,
 };
 pub use keys::{Algorithm, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN, SigningKey};
 pub use qr::{DEFAULT_MODULE_PX, Ecc, MAX_MODULE_PX, QUIET_ZONE_MODULES, Qr, png_width};
+pub use registry::{
+    AuditAction, AuditEntry, BindRequest, Binding, DEFAULT_MAX_MEMBERS_PER_OWNER,
+    DEFAULT_MAX_OWNERS_PER_MEMBER, FamilyMember, FamilyPolicy, FullName, MAX_FULL_NAME_CHARS,
+    MutualAidFiling, NewPerson, Person, Registry, RegistryStore, RegistryTx,
+};
+pub use registry_sqlite::{REGISTRY_SCHEMA_VERSION, SqliteStore};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard, ReplayGuard};
 pub use scan::{
     MAX_IMAGE_FILE_LEN, MAX_IMAGE_SIDE, decode_image, decode_image_file, read_image_file,

@@ -4,42 +4,21 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{AtArg, CmdResult, key_path, out, warn};
-use crate::claims::{Claims, InsuredId, MaskedName, Region, Scheme, Status};
+use super::claims_args::{ClaimsArgs, SignerArgs};
+use super::registry::refusal;
+use super::{AtArg, CmdResult, out};
 use crate::files::write_replace;
-use crate::issuer::Issuer;
-use crate::keyfile::{PermissionPolicy, read_private_key};
 use crate::qr::{Ecc, Qr};
 
 #[derive(Args, Debug)]
 pub(crate) struct IssueArgs {
-    /// Folder holding KID.pk8.
-    #[arg(long, value_name = "DIR")]
-    dir: PathBuf,
-    /// Name of the key to sign with (DIR/KID.pk8).
-    #[arg(long, value_name = "KID")]
-    kid: String,
-    /// The insured person's platform identifier (1-20 of 0-9, A-Z).
-    #[arg(long, value_name = "ID")]
-    insured: String,
-    /// Region of enrolment, a 6-digit administrative division code.
-    #[arg(long, value_name = "CODE")]
-    region: String,
-    /// Masked display name, e.g. "张*".
-    #[arg(long, value_name = "MASKED")]
-    name: Option<String>,
-    /// Insurance status.
-    #[arg(long, default_value = "normal", value_parser = ["normal", "lapsed"])]
-    status: String,
-    /// Insurance scheme.
-    #[arg(long, default_value = "employee", value_parser = ["employee", "resident"])]
-    scheme: String,
+    #[command(flatten)]
+    signer: SignerArgs,
+    #[command(flatten)]
+    who: ClaimsArgs,
     /// Validity in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u16).range(1..))]
     ttl: u16,
-    /// Refuse a key file that others can read (instead of warning).
-    #[arg(long)]
-    strict: bool,
     /// Also write the QR code as a grayscale PNG.
     #[arg(long, value_name = "FILE")]
     png: Option<PathBuf>,
@@ -63,21 +42,9 @@ pub(crate) struct IssueArgs {
 }
 
 pub(crate) fn run(args: &IssueArgs) -> CmdResult {
-    let mut claims = Claims::new(InsuredId::new(&args.insured)?, Region::new(&args.region)?);
-    claims.name = args.name.as_deref().map(MaskedName::new).transpose()?;
-    claims.status = args.status.parse::<Status>()?;
-    claims.scheme = args.scheme.parse::<Scheme>()?;
+    let claims = args.who.claims().map_err(refusal)?;
     let now = args.at.now()?;
-    let policy = if args.strict {
-        PermissionPolicy::Refuse
-    } else {
-        PermissionPolicy::Warn
-    };
-    let loaded = read_private_key(&key_path(&args.dir, &args.kid)?, policy)?;
-    if let Some(w) = &loaded.warning {
-        warn(w);
-    }
-    let issuer = Issuer::new(loaded.key).with_validity(args.ttl);
+    let issuer = args.signer.issuer(args.ttl)?;
     let token = issuer.issue(&claims, now)?;
     let wants_qr = args.png.is_some() || args.svg.is_some() || args.terminal || args.verbose;
     if wants_qr {

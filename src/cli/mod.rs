@@ -5,9 +5,12 @@
 //! (the reason is printed), 2 usage, file or setup errors. Errors are one
 //! line on stderr; a closed stdout pipe counts as success.
 
+mod claims_args;
 mod demo;
+mod family;
 mod issue;
 mod keygen;
+mod registry;
 mod show;
 mod verify;
 
@@ -79,6 +82,10 @@ enum Command {
     Show(show::ShowArgs),
     /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
     Demo(demo::DemoArgs),
+    /// Family-account registry: insured persons (issuer side, SQLite).
+    Registry(registry::RegistryArgs),
+    /// Family accounts: bind, unbind, list members, file or revoke mutual aid.
+    Family(family::FamilyArgs),
 }
 
 /// The time options shared by commands that need "now".
@@ -170,6 +177,8 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Show(args) => show::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Registry(args) => registry::run(&args),
+        Command::Family(args) => family::run(&args),
     };
     match result {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,

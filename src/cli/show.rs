@@ -9,45 +9,27 @@
 //! line of each new code goes to standard error.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Args;
 
-use super::{CmdResult, Failure, key_path, out, system_now, warn};
-use crate::claims::{Claims, InsuredId, MaskedName, Region, Scheme, Status};
+use super::claims_args::{ClaimsArgs, SignerArgs};
+use super::registry::refusal;
+use super::{CmdResult, Failure, out, system_now};
+use crate::claims::Claims;
 use crate::error::Error;
 use crate::holder::Holder;
-use crate::issuer::Issuer;
-use crate::keyfile::{PermissionPolicy, read_private_key};
 use crate::qr::{Ecc, Qr};
 use crate::time::UnixTime;
 
 #[derive(Args, Debug)]
 pub(crate) struct ShowArgs {
-    /// Folder holding KID.pk8.
-    #[arg(long, value_name = "DIR")]
-    dir: PathBuf,
-    /// Name of the key to sign with (DIR/KID.pk8).
-    #[arg(long, value_name = "KID")]
-    kid: String,
-    /// The insured person's platform identifier (1-20 of 0-9, A-Z).
-    #[arg(long, value_name = "ID")]
-    insured: String,
-    /// Region of enrolment, a 6-digit administrative division code.
-    #[arg(long, value_name = "CODE")]
-    region: String,
-    /// Masked display name, e.g. "张*".
-    #[arg(long, value_name = "MASKED")]
-    name: Option<String>,
-    /// Insurance status.
-    #[arg(long, default_value = "normal", value_parser = ["normal", "lapsed"])]
-    status: String,
-    /// Insurance scheme.
-    #[arg(long, default_value = "employee", value_parser = ["employee", "resident"])]
-    scheme: String,
+    #[command(flatten)]
+    signer: SignerArgs,
+    #[command(flatten)]
+    who: ClaimsArgs,
     /// Validity of each code in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u16).range(2..))]
     ttl: u16,
@@ -57,9 +39,6 @@ pub(crate) struct ShowArgs {
     /// QR error-correction level.
     #[arg(long, default_value = "M", value_parser = ["L", "M", "Q", "H"])]
     ecc: String,
-    /// Refuse a key file that others can read (instead of warning).
-    #[arg(long)]
-    strict: bool,
 }
 
 /// Escape sequences: alternate screen on/off, cursor hidden/shown, cursor
@@ -105,21 +84,9 @@ impl<W: Write> Drop for Screen<W> {
 }
 
 pub(crate) fn run(args: &ShowArgs) -> CmdResult {
-    let mut claims = Claims::new(InsuredId::new(&args.insured)?, Region::new(&args.region)?);
-    claims.name = args.name.as_deref().map(MaskedName::new).transpose()?;
-    claims.status = args.status.parse::<Status>()?;
-    claims.scheme = args.scheme.parse::<Scheme>()?;
+    let claims = args.who.claims().map_err(refusal)?;
     let ecc = args.ecc.parse::<Ecc>()?;
-    let policy = if args.strict {
-        PermissionPolicy::Refuse
-    } else {
-        PermissionPolicy::Warn
-    };
-    let loaded = read_private_key(&key_path(&args.dir, &args.kid)?, policy)?;
-    if let Some(w) = &loaded.warning {
-        warn(w);
-    }
-    let issuer = Issuer::new(loaded.key).with_validity(args.ttl);
+    let issuer = args.signer.issuer(args.ttl)?;
     let mut holder = Holder::new(issuer, claims)?;
     if let Some(secs) = args.refresh {
         holder = holder
@@ -143,25 +110,32 @@ pub(crate) fn run(args: &ShowArgs) -> CmdResult {
     })?;
 
     let stdout = std::io::stdout();
-    if stdout.is_terminal() {
+    let result = if stdout.is_terminal() {
         let mut screen = Screen::enter(stdout.lock())?;
         let mut picture = String::new();
-        show_loop(&mut holder, &stop, |frame| {
+        show_loop(&mut holder, &args.who, &stop, |frame| {
             if frame.is_new {
                 picture = Qr::encode(frame.text, ecc)?.to_terminal();
             }
             screen.draw(&format!("{picture}\n{}\n{}", frame.person, frame.status))
         })
+        // The screen is restored here, before any message is printed.
     } else {
         // Not a terminal: one token text per new code on stdout, its status
         // line on stderr.
-        show_loop(&mut holder, &stop, |frame| {
+        show_loop(&mut holder, &args.who, &stop, |frame| {
             if frame.is_new {
                 note(&frame.status);
                 out(frame.text)?;
             }
             Ok(())
         })
+    };
+    match result {
+        // A registry refusal (e.g. the owner was unbound while showing a
+        // delegate code) ends the show with exit 1 and its reason.
+        Err(Failure::Error(e)) if e.reason().is_rejection() => Err(refusal(e)),
+        other => other,
     }
 }
 
@@ -178,15 +152,22 @@ struct Frame<'a> {
 }
 
 /// Calls `draw` every second (and at once after each refresh) until `stop`
-/// is set.
+/// is set. Errors are returned unprinted, so that the caller can restore
+/// the terminal first.
 fn show_loop(
     holder: &mut Holder,
+    who: &ClaimsArgs,
     stop: &AtomicBool,
     mut draw: impl FnMut(&Frame<'_>) -> CmdResult,
 ) -> CmdResult {
     let mut last: Option<String> = None;
     while !stop.load(Ordering::SeqCst) {
         let now = system_now();
+        // Registry claims are read again before each new code, so a change
+        // (status, an unbinding, a mutual-aid filing) shows in the next one.
+        if who.uses_registry() && holder.next_refresh().is_some_and(|t| now >= t) {
+            holder.set_claims(who.claims()?)?;
+        }
         let token = holder.current(now)?;
         let text = token.text().to_owned();
         let status_head = format!(
