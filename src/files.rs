@@ -93,3 +93,33 @@ pub(crate) fn sync_dir(dir: &Path) {
         let _ = d.sync_all();
     }
 }
+
+/// The permission bits of a file that group or others may use, or `None`
+/// when only the owner may (or on platforms without Unix modes).
+#[cfg(unix)]
+pub(crate) fn loose_permissions(meta: &std::fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
+/// The permission bits of a file that group or others may use, or `None`
+/// when only the owner may (or on platforms without Unix modes).
+#[cfg(not(unix))]
+pub(crate) fn loose_permissions(_meta: &std::fs::Metadata) -> Option<u32> {
+    None
+}
+
+/// Creates a secret file (a private key, a registry secret) with mode 0600:
+/// written to a temporary 0600 file beside it and hard-linked into place,
+/// so there is no moment when it is readable by others or half-written, and
+/// the link fails if the name exists, so a secret is never replaced.
+pub(crate) fn create_secret(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_beside(path)?;
+    let result = write_new(&tmp, bytes, 0o600)
+        .and_then(|()| std::fs::hard_link(&tmp, path).map_err(|e| Error::io(path, "create", e)));
+    let _ = std::fs::remove_file(&tmp);
+    result?;
+    sync_dir(parent_dir(path));
+    Ok(())
+}

@@ -18,7 +18,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::files::{parent_dir, sync_dir, temp_beside, write_new};
+use crate::files::{create_secret, loose_permissions, parent_dir};
 
 /// Length of the registry secret in bytes.
 pub const REGISTRY_SECRET_LEN: usize = 32;
@@ -149,7 +149,7 @@ impl IdHasher {
                 SystemRandom::new()
                     .fill(&mut secret[..])
                     .map_err(|_| Error::key("the system random generator failed"))?;
-                match create_secret_file(path, &secret[..]) {
+                match create_secret(path, &secret[..]) {
                     Ok(()) => Self::from_secret(&secret[..]),
                     // Another process created it first: use theirs.
                     Err(Error::Io { source, .. })
@@ -227,30 +227,6 @@ pub fn registry_secret_path(db: &Path) -> PathBuf {
     let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".secret");
     parent_dir(db).join(name)
-}
-
-/// Writes the secret to a temporary 0600 file and hard-links it into place:
-/// the link fails if the name exists, so a secret is never replaced.
-fn create_secret_file(path: &Path, secret: &[u8]) -> Result<()> {
-    let tmp = temp_beside(path)?;
-    let result = write_new(&tmp, secret, 0o600)
-        .and_then(|()| fs::hard_link(&tmp, path).map_err(|e| Error::io(path, "create", e)));
-    let _ = fs::remove_file(&tmp);
-    result?;
-    sync_dir(parent_dir(path));
-    Ok(())
-}
-
-#[cfg(unix)]
-fn loose_permissions(meta: &fs::Metadata) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = meta.permissions().mode() & 0o777;
-    (mode & 0o077 != 0).then_some(mode)
-}
-
-#[cfg(not(unix))]
-fn loose_permissions(_meta: &fs::Metadata) -> Option<u32> {
-    None
 }
 
 #[cfg(test)]

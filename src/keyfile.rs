@@ -13,7 +13,7 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::files::{parent_dir, sync_dir, temp_beside, write_new};
+use crate::files::{create_secret, loose_permissions};
 use crate::keys::SigningKey;
 
 /// Largest key file read, in bytes; a PKCS#8 Ed25519 or P-256 key is far
@@ -52,12 +52,7 @@ pub fn write_private_key(path: &Path, key: &SigningKey) -> Result<()> {
             ),
         ));
     }
-    let tmp = temp_beside(path)?;
-    let result = write_new(&tmp, key.pkcs8(), 0o600)
-        .and_then(|()| fs::hard_link(&tmp, path).map_err(|e| Error::io(path, "create", e)));
-    let _ = fs::remove_file(&tmp);
-    result?;
-    sync_dir(parent_dir(path));
+    create_secret(path, key.pkcs8())?;
     Ok(())
 }
 
@@ -99,18 +94,6 @@ pub fn read_private_key(path: &Path, policy: PermissionPolicy) -> Result<LoadedK
         ))
     })?;
     Ok(LoadedKey { key, warning })
-}
-
-#[cfg(unix)]
-fn loose_permissions(meta: &fs::Metadata) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = meta.permissions().mode() & 0o777;
-    (mode & 0o077 != 0).then_some(mode)
-}
-
-#[cfg(not(unix))]
-fn loose_permissions(_meta: &fs::Metadata) -> Option<u32> {
-    None
 }
 
 #[cfg(test)]
@@ -165,11 +148,11 @@ mod tests {
             read_private_key(&dir.path().join("nope"), PermissionPolicy::Warn).unwrap_err();
         assert_eq!(missing.reason().as_str(), "io");
         let junk = dir.path().join("junk.pk8");
-        write_new(&junk, b"{\"not\":\"a key\"}", 0o600).unwrap();
+        crate::files::write_new(&junk, b"{\"not\":\"a key\"}", 0o600).unwrap();
         let err = read_private_key(&junk, PermissionPolicy::Warn).unwrap_err();
         assert_eq!(err.reason().as_str(), "invalid_key");
         let big = dir.path().join("big.pk8");
-        write_new(&big, &vec![0u8; 10_000], 0o600).unwrap();
+        crate::files::write_new(&big, &vec![0u8; 10_000], 0o600).unwrap();
         let err = read_private_key(&big, PermissionPolicy::Warn).unwrap_err();
         assert_eq!(err.reason().as_str(), "invalid_key");
     }
