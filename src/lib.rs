@@ -46,7 +46,9 @@ mod keyfile;
 mod keys;
 mod qr;
 mod replay;
+mod revocation;
 mod scan;
+mod signed_list;
 mod text;
 mod time;
 mod token;
@@ -70,13 +72,23 @@ pub use keyfile::{
 pub use keys::{Algorithm, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN, SigningKey};
 pub use qr::{DEFAULT_MODULE_PX, Ecc, MAX_MODULE_PX, QUIET_ZONE_MODULES, Qr, png_width};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard, ReplayGuard};
+pub use revocation::{
+    Change, MAX_REVOCATION_LIST_LEN, MAX_REVOKED_INSURED, MAX_REVOKED_KEYS, RevocationList,
+    RevocationReason,
+};
 pub use scan::{
     MAX_IMAGE_FILE_LEN, MAX_IMAGE_SIDE, decode_image, decode_image_file, read_image_file,
+};
+pub use signed_list::{
+    DEFAULT_DUE_SOON_SECS, DEFAULT_STALE_GRACE_SECS, LIST_FORMAT, ListInfo, ListKind,
+    MAX_ROOT_KEY_FILE_LEN, MAX_SIGNED_LIST_LEN, ROOT_KEY_FORMAT, RootKey, SignedList,
+    StalenessPolicy, VerifiedList,
 };
 pub use text::{MAX_TEXT_LEN, PREFIX};
 pub use time::UnixTime;
 pub use token::{FORMAT_VERSION, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId, UntrustedToken};
 pub use trust::{MAX_TRUST_LIST_LEN, MAX_TRUSTED_KEYS, TrustList, TrustedKey};
 pub use verifier::{
-    DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, Notice, Policy, VerifiedToken, Verifier,
+    DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, ListStatus, ListUpdate, Notice, Policy,
+    VerifiedToken, Verifier,
 };
