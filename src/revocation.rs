@@ -270,7 +270,7 @@ impl RevocationList {
     pub(crate) fn check(&self, kid: &KeyId, claims: &Claims, issued_at: UnixTime) -> Result<()> {
         if let Some(reason) = self.key_reason(kid) {
             return Err(Error::Revoked {
-                what: format!("issuer key {kid} is revoked ({reason})"),
+                what: format!("issuer key {kid} ({reason})"),
             });
         }
         if let Some(since) = self.insured_since(&claims.insured)
@@ -278,7 +278,7 @@ impl RevocationList {
         {
             return Err(Error::Revoked {
                 what: format!(
-                    "insured {} is revoked for codes issued from {since}; this code was issued at {issued_at}",
+                    "insured {} for codes issued from {since}; this code was issued at {issued_at}",
                     claims.insured
                 ),
             });
@@ -289,7 +289,7 @@ impl RevocationList {
         {
             return Err(Error::Revoked {
                 what: format!(
-                    "presenter {} (showing the code of {}) is revoked for codes issued from {since}; this code was issued at {issued_at}",
+                    "presenter {} (showing the code of {}) for codes issued from {since}; this code was issued at {issued_at}",
                     p.insured, claims.insured
                 ),
             });

@@ -8,6 +8,9 @@
 mod demo;
 mod issue;
 mod keygen;
+mod lists;
+mod revoke;
+mod trust;
 mod verify;
 
 use std::io::Write;
@@ -76,6 +79,10 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
     Demo(demo::DemoArgs),
+    /// The offline root key and the trust and revocation lists it signs.
+    Trust(trust::TrustArgs),
+    /// Add key ids or insured identifiers to an unsigned revocation list.
+    Revoke(revoke::RevokeArgs),
 }
 
 /// The time options shared by commands that need "now".
@@ -166,6 +173,8 @@ pub fn main() -> ExitCode {
         Command::Issue(args) => issue::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Trust(args) => trust::run(&args),
+        Command::Revoke(args) => revoke::run(&args),
     };
     match result {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
