@@ -307,10 +307,12 @@ impl RevocationList {
             )));
         }
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let list = ListVisitor
-            .deserialize(&mut de)
-            .and_then(|list| de.end().map(|()| list))
-            .map_err(|e| Error::trust(format!("revocation list: {e}")))?;
+        let list = ListVisitor {
+            insured_hint: insured_hint(bytes),
+        }
+        .deserialize(&mut de)
+        .and_then(|list| de.end().map(|()| list))
+        .map_err(|e| Error::trust(format!("revocation list: {e}")))?;
         Ok(list)
     }
 
@@ -388,8 +390,20 @@ struct InsuredEntry<'a> {
     since: std::borrow::Cow<'a, str>,
 }
 
+/// How many identifiers to make room for before parsing, so the map is
+/// allocated once at its final size instead of doubling (which holds the
+/// old and the new table at once). An estimate: the number of `"id"` keys,
+/// capped by what the file's length allows (an entry is at least 41 bytes)
+/// and by [`MAX_REVOKED_INSURED`].
+fn insured_hint(bytes: &[u8]) -> usize {
+    let keys = bytes.windows(4).filter(|w| w == b"\"id\"").count();
+    keys.min(bytes.len() / 41).min(MAX_REVOKED_INSURED)
+}
+
 /// Reads the whole file object: exactly the fields `keys` and `insured`.
-struct ListVisitor;
+struct ListVisitor {
+    insured_hint: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for ListVisitor {
     type Value = RevocationList;
@@ -419,6 +433,7 @@ impl<'de> Visitor<'de> for ListVisitor {
                 }
                 "insured" if !saw_insured => {
                     saw_insured = true;
+                    list.insured.reserve(self.insured_hint);
                     map.next_value_seed(InsuredSeed(&mut list))?;
                 }
                 "keys" | "insured" => {
@@ -493,9 +508,6 @@ impl<'de> Visitor<'de> for InsuredSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        if let Some(hint) = seq.size_hint() {
-            self.0.insured.reserve(hint.min(MAX_REVOKED_INSURED));
-        }
         while let Some(e) = seq.next_element::<InsuredEntry<'de>>()? {
             let packed = PackedId::pack(&e.id).ok_or_else(|| {
                 de::Error::custom(format!(
