@@ -639,7 +639,13 @@ fn the_demo_shows_signed_lists_rollback_staleness_and_revocation() {
     let r = run(&["demo"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("(rollback refused)"), "{}", r.stdout);
-    assert!(r.stdout.contains("note: the signed trust list was due for update at "));
+    assert!(
+        r.stdout
+            .contains("note: the signed trust list was due for update at ")
+    );
     assert!(r.stdout.contains("rejected (trust_list_stale): "));
-    assert!(r.stdout.contains("rejected (revoked): revoked: insured 12345678901234567890"));
+    assert!(
+        r.stdout
+            .contains("rejected (revoked): revoked: insured 12345678901234567890")
+    );
 }
