@@ -380,6 +380,38 @@ struct Envelope<'a> {
 
 /// A signed list as read from a file: parsed, not yet checked. Only
 /// [`SignedList::verify`] gives access to its content.
+///
+/// ```
+/// use medcode::{Algorithm, ListInfo, ListKind, Reason, RootKey, SignedList, SigningKey,
+///               TrustList, TrustedKey, UnixTime, Verifier};
+///
+/// // Offline: the root key signs the exact bytes of the trust list file.
+/// let root = SigningKey::generate(Algorithm::Ed25519)?;
+/// let issuer = SigningKey::generate(Algorithm::Ed25519)?;
+/// let trust = TrustList::new(vec![TrustedKey {
+///     key: issuer.public_key().clone(),
+///     label: "issuer-2026".into(),
+///     authority: "Example Healthcare Security Administration".into(),
+///     not_before: UnixTime::parse_rfc3339("2026-01-01T00:00:00Z")?,
+///     not_after: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z")?,
+/// }])?;
+/// let info = |sequence| ListInfo {
+///     kind: ListKind::Trust,
+///     sequence,
+///     issued_at: UnixTime::parse_rfc3339("2026-11-22T08:00:00Z").unwrap(),
+///     next_update: UnixTime::parse_rfc3339("2026-11-29T08:00:00Z").unwrap(),
+/// };
+/// let v1 = SignedList::sign(&root, info(1), trust.to_json().into_bytes())?;
+/// let v2 = SignedList::sign(&root, info(2), trust.to_json().into_bytes())?;
+/// let root_pub = RootKey::of(&root)?.to_text(); // the ROOT.pub file
+///
+/// // The till: pins the root's public key and loads what it is sent.
+/// let pinned = RootKey::from_text(&root_pub)?;
+/// let verifier = Verifier::from_signed(pinned, &SignedList::from_json(v2.to_json().as_bytes())?)?;
+/// let rollback = verifier.update_trust_list(&v1).unwrap_err();
+/// assert_eq!(rollback.reason(), Reason::InvalidTrustList);
+/// # Ok::<(), medcode::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct SignedList {
     info: ListInfo,

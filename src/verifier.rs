@@ -296,12 +296,16 @@ impl Verifier {
     /// policy. It has no pinned root key, so it cannot install signed lists;
     /// see [`Verifier::from_signed`].
     pub fn new(trust: TrustList) -> Self {
+        Verifier::with_lists(None, trust, None)
+    }
+
+    fn with_lists(root: Option<RootKey>, trust: TrustList, trust_held: Option<Held>) -> Self {
         Verifier {
             lists: ListCell::new(
-                None,
+                root,
                 Lists {
                     trust: Arc::new(trust),
-                    trust_held: None,
+                    trust_held,
                     revocations: None,
                     revocations_held: None,
                 },
@@ -324,15 +328,7 @@ impl Verifier {
             info: *verified.info(),
             digest: verified.digest(),
         };
-        let mut v = Verifier::new(list);
-        v.lists = ListCell::new(
-            Some(root),
-            Lists {
-                trust_held: Some(held),
-                ..(*v.lists.snapshot()).clone()
-            },
-        );
-        Ok(v)
+        Ok(Verifier::with_lists(Some(root), list, Some(held)))
     }
 
     /// Checks codes against an unsigned revocation list (for a verifier
