@@ -9,13 +9,17 @@
 //!
 //! Each file holds one vector: the trust list, the time to verify at, the
 //! verifier's settings, the token text and the exact verdict JSON expected
-//! (see `tests/vectors.rs`).
+//! (see `tests/vectors.rs`). Vectors of revocation carry a `revocations`
+//! list; vectors of signed lists carry the `signed_trust_list` envelope
+//! (its payload is `trust_list`) and the `root_key` file text it verifies
+//! under (`tests/vectors/keys/vector-root.pk8`, Ed25519, so deterministic).
 
 use std::path::{Path, PathBuf};
 
 use medcode::{
-    Claims, InsuredId, Issuer, MaskedName, Presenter, Region, Relation, Scheme, SigningKey, Status,
-    TokenId, TrustList, TrustedKey, UnixTime, UntrustedToken, Verifier, verdict,
+    Claims, InsuredId, Issuer, ListInfo, ListKind, MaskedName, Presenter, Region, Relation,
+    RevocationList, RevocationReason, RootKey, Scheme, SignedList, SigningKey, Status, TokenId,
+    TrustList, TrustedKey, UnixTime, UntrustedToken, Verifier, verdict,
 };
 use serde_json::{Value, json};
 
@@ -60,13 +64,24 @@ struct Vector {
     leeway: u32,
     till_region: Option<Region>,
     token: String,
+    revocations: Option<RevocationList>,
+    signed_trust: Option<(RootKey, SignedList)>,
 }
 
 impl Vector {
     fn verifier(&self) -> Verifier {
-        let mut v = Verifier::new(self.trust.clone()).with_leeway(self.leeway);
+        let mut v = match &self.signed_trust {
+            Some((root, signed)) => {
+                Verifier::from_signed(root.clone(), signed).expect("the vector's signed list")
+            }
+            None => Verifier::new(self.trust.clone()),
+        }
+        .with_leeway(self.leeway);
         if let Some(r) = self.till_region {
             v = v.with_till_region(r);
+        }
+        if let Some(list) = &self.revocations {
+            v = v.with_revocations(list.clone());
         }
         v
     }
@@ -77,7 +92,7 @@ impl Vector {
 
     fn to_json(&self) -> Res<Value> {
         let parsed = UntrustedToken::parse(&self.token).ok();
-        Ok(json!({
+        let mut v = json!({
             "name": self.name,
             "description": self.description,
             "verify_at": self.verify_at.to_rfc3339(),
@@ -89,7 +104,16 @@ impl Vector {
             "binary_hex": parsed.as_ref().map(|t| hex::encode(t.as_bytes())),
             "binary_len": parsed.as_ref().map(UntrustedToken::binary_len),
             "expected": self.expected(&self.token),
-        }))
+        });
+        // Only vectors of revocation and signed lists carry these fields.
+        if let Some(list) = &self.revocations {
+            v["revocations"] = serde_json::from_str(&list.to_json())?;
+        }
+        if let Some((root, signed)) = &self.signed_trust {
+            v["root_key"] = root.to_text().into();
+            v["signed_trust_list"] = serde_json::from_str(&signed.to_json())?;
+        }
+        Ok(v)
     }
 }
 
@@ -157,6 +181,8 @@ fn main() -> Res<()> {
         leeway: 15,
         till_region: None,
         token,
+        revocations: None,
+        signed_trust: None,
     };
     let issue = |issuer: &Issuer, claims: &Claims, name: &str| -> Res<String> {
         Ok(issuer
@@ -296,6 +322,87 @@ fn main() -> Res<()> {
                 "reject_cross_province_disabled",
                 "The holder (Beijing) switched off use outside their province; the till is in Shenzhen.",
                 issue(&ed_issuer, &home_only, "valid_home_province_only")?,
+            )
+        },
+        false,
+    )?;
+
+    // Revocation (checked once the signature holds).
+    let mut revoked_key = RevocationList::new();
+    revoked_key.revoke_key(ed_issuer.key_id(), RevocationReason::Compromised)?;
+    write(
+        Vector {
+            revocations: Some(revoked_key),
+            ..base(
+                "reject_revoked_key",
+                "The issuing key's id is on the revocation list as compromised: every code it signed is refused.",
+                good.clone(),
+            )
+        },
+        false,
+    )?;
+    let revoke_from = |since: UnixTime| -> Res<RevocationList> {
+        let mut list = RevocationList::new();
+        list.revoke_insured(&beijing.insured, since)?;
+        Ok(list)
+    };
+    write(
+        Vector {
+            revocations: Some(revoke_from(t0)?),
+            ..base(
+                "reject_revoked_insured",
+                "The insured person is revoked from the second the code was issued (a phone reported stolen): refused.",
+                good.clone(),
+            )
+        },
+        false,
+    )?;
+    write(
+        Vector {
+            revocations: Some(revoke_from(t0.plus(1))?),
+            ..base(
+                "valid_revoked_insured_issued_before",
+                "The insured person is revoked from 1 s after the code was issued: codes issued before the revocation still verify.",
+                good.clone(),
+            )
+        },
+        false,
+    )?;
+
+    // Signed trust lists past their next-update: 72 h of grace with a
+    // notice, refused from the first second after it.
+    let root_key = load_key("vector-root")?;
+    let root = RootKey::of(&root_key)?;
+    let verify_at = t0.plus(5);
+    let signed = |next_update: UnixTime| -> Res<Option<(RootKey, SignedList)>> {
+        let info = ListInfo {
+            kind: ListKind::Trust,
+            sequence: 1,
+            issued_at: UnixTime::parse_rfc3339(KEY_FROM)?,
+            next_update,
+        };
+        let list = SignedList::sign(&root_key, info, trust.to_json().into_bytes())?;
+        Ok(Some((root.clone(), list)))
+    };
+    const GRACE: u64 = 72 * 3600;
+    write(
+        Vector {
+            signed_trust: signed(verify_at.minus(GRACE))?,
+            ..base(
+                "reject_trust_list_stale",
+                "The signed trust list was due for update exactly 72 h before the code is shown: the grace has ended, every code is refused.",
+                good.clone(),
+            )
+        },
+        false,
+    )?;
+    write(
+        Vector {
+            signed_trust: signed(verify_at.minus(GRACE - 1))?,
+            ..base(
+                "valid_trust_list_stale_within_grace",
+                "The signed trust list is 1 s short of 72 h past its next-update: accepted, and the verdict says it refuses every code in 1 s.",
+                good.clone(),
             )
         },
         false,

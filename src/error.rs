@@ -8,6 +8,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::signed_list::ListKind;
 use crate::time::UnixTime;
 
 /// Stable reason codes. The string form (see [`Reason::as_str`]) is part of
@@ -219,7 +220,9 @@ pub enum Error {
     ReplayGuardUnavailable { why: String },
     /// A signed list is past its next-update time beyond the grace period.
     TrustListStale {
+        list: ListKind,
         next_update: UnixTime,
+        refused_from: UnixTime,
         now: UnixTime,
     },
     /// No single readable QR code in an image.
@@ -344,11 +347,15 @@ impl fmt::Display for Error {
                 "replay guard full: {capacity} live codes recorded, refusing rather than forgetting"
             ),
             Error::ReplayGuardUnavailable { why } => write!(f, "replay guard unavailable: {why}"),
-            Error::TrustListStale { next_update, now } => write!(
+            Error::TrustListStale {
+                list,
+                next_update,
+                refused_from,
+                now,
+            } => write!(
                 f,
-                "trust list stale: it was due for update at {} (checked at {})",
-                next_update.to_rfc3339(),
-                now.to_rfc3339()
+                "the signed {} was due for update at {next_update} and its grace ended at {refused_from} (checked at {now}): install a newly signed list",
+                list.describe()
             ),
             Error::Unreadable { why } => write!(f, "unreadable image: {why}"),
             Error::Refused { reason, detail } => write!(f, "{reason}: {detail}"),

@@ -50,7 +50,9 @@ mod qr;
 mod registry;
 mod registry_sqlite;
 mod replay;
+mod revocation;
 mod scan;
+mod signed_list;
 mod text;
 mod time;
 mod token;
@@ -84,13 +86,23 @@ pub use registry::{
 };
 pub use registry_sqlite::{REGISTRY_SCHEMA_VERSION, SqliteStore};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard, ReplayGuard};
+pub use revocation::{
+    Change, MAX_REVOCATION_LIST_LEN, MAX_REVOKED_INSURED, MAX_REVOKED_KEYS, RevocationList,
+    RevocationReason,
+};
 pub use scan::{
     MAX_IMAGE_FILE_LEN, MAX_IMAGE_SIDE, decode_image, decode_image_file, read_image_file,
+};
+pub use signed_list::{
+    DEFAULT_DUE_SOON_SECS, DEFAULT_STALE_GRACE_SECS, LIST_FORMAT, ListInfo, ListKind,
+    MAX_ROOT_KEY_FILE_LEN, MAX_SIGNED_LIST_LEN, ROOT_KEY_FORMAT, RootKey, SignedList,
+    StalenessPolicy, VerifiedList,
 };
 pub use text::{MAX_TEXT_LEN, PREFIX};
 pub use time::UnixTime;
 pub use token::{FORMAT_VERSION, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId, UntrustedToken};
 pub use trust::{MAX_TRUST_LIST_LEN, MAX_TRUSTED_KEYS, TrustList, TrustedKey};
 pub use verifier::{
-    DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, Notice, Policy, VerifiedToken, Verifier,
+    DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, ListStatus, ListUpdate, Notice, Policy,
+    VerifiedToken, Verifier,
 };

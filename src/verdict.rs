@@ -26,7 +26,7 @@ pub fn to_json(result: &Result<VerifiedToken, Error>) -> Value {
             "token_id": t.token_id().to_string(),
             "presenter": t.presenter(),
             "cross_province": t.cross_province(),
-            "notices": t.notices().iter().map(|n| n.describe()).collect::<Vec<_>>(),
+            "notices": t.notices().iter().map(ToString::to_string).collect::<Vec<_>>(),
         }),
         Err(e) => json!({
             "valid": false,
@@ -67,7 +67,7 @@ pub fn to_lines(result: &Result<VerifiedToken, Error>) -> Vec<String> {
                 ));
             }
             for n in t.notices() {
-                lines.push(format!("note: {}", n.describe()));
+                lines.push(format!("note: {n}"));
             }
             lines
         }

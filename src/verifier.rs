@@ -1,7 +1,13 @@
 //! The offline verifier: built once from a trust list and a policy, shared
 //! across threads, and asked `verify(text, now)` for each scanned code.
+//!
+//! Order of checks: the signed lists' staleness, key, signature, the
+//! revocation list (only once the signature holds, so an unsigned token
+//! learns nothing), times, the cross-province switch, and last the replay
+//! guard.
 
-use std::sync::Arc;
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::Serialize;
 
@@ -9,6 +15,8 @@ use crate::claims::{Claims, InsuredId, MaskedName, Presenter, Region, Scheme, St
 use crate::error::{Error, Result};
 use crate::keys::{Algorithm, KeyId};
 use crate::replay::ReplayGuard;
+use crate::revocation::RevocationList;
+use crate::signed_list::{ListInfo, ListKind, RootKey, SignedList, StalenessPolicy, human_secs};
 use crate::time::UnixTime;
 use crate::token::{self, TokenId, UntrustedToken};
 use crate::trust::TrustList;
@@ -48,6 +56,30 @@ pub enum Notice {
     /// The holder switched off use outside their province, but this verifier
     /// has no till region, so the rule could not be applied.
     CrossProvinceNotChecked,
+    /// A signed list reaches its next-update time soon; install a newer one.
+    ListDueSoon {
+        /// Which list.
+        list: ListKind,
+        /// When it is due.
+        #[serde(serialize_with = "crate::signed_list::ser_time")]
+        next_update: UnixTime,
+        /// Seconds until then.
+        secs_left: u64,
+    },
+    /// A signed list is past its next-update time: codes are still accepted
+    /// until `refuses_at`, then refused with `trust_list_stale`.
+    ListStale {
+        /// Which list.
+        list: ListKind,
+        /// When it was due.
+        #[serde(serialize_with = "crate::signed_list::ser_time")]
+        next_update: UnixTime,
+        /// The first second at which every code is refused.
+        #[serde(serialize_with = "crate::signed_list::ser_time")]
+        refuses_at: UnixTime,
+        /// Seconds until then.
+        secs_left: u64,
+    },
 }
 
 impl Notice {
@@ -57,6 +89,42 @@ impl Notice {
             Notice::CrossProvinceNotChecked => {
                 "the holder switched off use outside their province, but no till region is configured, so that rule was not checked"
             }
+            Notice::ListDueSoon { .. } => {
+                "a signed list is due for update soon: install a newly signed one"
+            }
+            Notice::ListStale { .. } => {
+                "a signed list is past its next-update time: this verifier will refuse every code when the grace period ends"
+            }
+        }
+    }
+}
+
+/// The full sentence, with the times of list notices.
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notice::ListDueSoon {
+                list,
+                next_update,
+                secs_left,
+            } => write!(
+                f,
+                "the signed {} is due for update at {next_update} (in {}): install a newly signed one",
+                list.describe(),
+                human_secs(*secs_left)
+            ),
+            Notice::ListStale {
+                list,
+                next_update,
+                refuses_at,
+                secs_left,
+            } => write!(
+                f,
+                "the signed {} was due for update at {next_update}: this verifier refuses every code from {refuses_at} (in {}) unless a newly signed one is installed",
+                list.describe(),
+                human_secs(*secs_left)
+            ),
+            other => f.write_str(other.describe()),
         }
     }
 }
@@ -139,23 +207,277 @@ impl VerifiedToken {
     }
 }
 
+/// A signed list a verifier holds: its signed facts and payload digest.
+#[derive(Clone, Copy, Debug)]
+struct Held {
+    info: ListInfo,
+    digest: [u8; 32],
+}
+
+/// The lists in force. Replaced whole (never edited) when a newer signed
+/// list is installed, so a verification sees one consistent set.
+#[derive(Clone, Debug)]
+struct Lists {
+    trust: Arc<TrustList>,
+    trust_held: Option<Held>,
+    revocations: Option<Arc<RevocationList>>,
+    revocations_held: Option<Held>,
+}
+
+impl Lists {
+    fn held(&self, kind: ListKind) -> Option<Held> {
+        match kind {
+            ListKind::Trust => self.trust_held,
+            ListKind::Revocation => self.revocations_held,
+        }
+    }
+}
+
+/// The pinned root and the current lists, shared by a verifier's clones.
+/// A verification takes the read lock only to clone an `Arc` (two atomic
+/// operations); installing a list takes the write lock only to swap it.
+#[derive(Debug)]
+struct ListCell {
+    root: Option<RootKey>,
+    current: RwLock<Arc<Lists>>,
+}
+
+impl ListCell {
+    fn new(root: Option<RootKey>, lists: Lists) -> Arc<Self> {
+        Arc::new(ListCell {
+            root,
+            current: RwLock::new(Arc::new(lists)),
+        })
+    }
+
+    fn snapshot(&self) -> Arc<Lists> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// What installing a signed list did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListUpdate {
+    /// The list is now in force; `previous` is the signed list it replaced.
+    Installed {
+        /// The list replaced, if a signed one was held.
+        previous: Option<ListInfo>,
+    },
+    /// The verifier already holds this very list (same sequence, same bytes).
+    AlreadyHeld,
+}
+
+/// The freshness of one signed list a verifier holds, at a given time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListStatus {
+    /// The list's signed facts.
+    pub info: ListInfo,
+    /// The first second at which the staleness policy refuses every code.
+    pub refuses_at: UnixTime,
+    /// The notice accepted codes carry now (due soon, stale), if any.
+    pub notice: Option<Notice>,
+    /// True when every code is refused now (`trust_list_stale`).
+    pub refused: bool,
+}
+
 /// Checks scanned codes offline. Cheap to share: clone it or put it in an
-/// `Arc`; it is `Send + Sync` and takes no lock on the verification path.
+/// `Arc`; it is `Send + Sync`. Clones share the replay guard and the lists,
+/// so a list installed through one clone is in force for all of them.
 #[derive(Clone, Debug)]
 pub struct Verifier {
-    trust: Arc<TrustList>,
+    lists: Arc<ListCell>,
     policy: Policy,
+    staleness: StalenessPolicy,
     replay: Option<Arc<dyn ReplayGuard>>,
 }
 
 impl Verifier {
-    /// A verifier for `trust` with the default (strict) policy.
+    /// A verifier for an unsigned `trust` list with the default (strict)
+    /// policy. It has no pinned root key, so it cannot install signed lists;
+    /// see [`Verifier::from_signed`].
     pub fn new(trust: TrustList) -> Self {
+        Verifier::with_lists(None, trust, None)
+    }
+
+    fn with_lists(root: Option<RootKey>, trust: TrustList, trust_held: Option<Held>) -> Self {
         Verifier {
-            trust: Arc::new(trust),
+            lists: ListCell::new(
+                root,
+                Lists {
+                    trust: Arc::new(trust),
+                    trust_held,
+                    revocations: None,
+                    revocations_held: None,
+                },
+            ),
             policy: Policy::default(),
+            staleness: StalenessPolicy::default(),
             replay: None,
         }
+    }
+
+    /// A verifier pinning `root`, for a trust list signed by it. Refuses a
+    /// list that does not verify under `root` or is not a trust list
+    /// (`invalid_trust_list`). A list already past its next-update is
+    /// installed all the same; [`Verifier::verify`] applies the staleness
+    /// policy to every code.
+    pub fn from_signed(root: RootKey, trust: &SignedList) -> Result<Self> {
+        let verified = trust.verify(&root, ListKind::Trust)?;
+        let list = parse_trust(verified.payload())?;
+        let held = Held {
+            info: *verified.info(),
+            digest: verified.digest(),
+        };
+        Ok(Verifier::with_lists(Some(root), list, Some(held)))
+    }
+
+    /// Checks codes against an unsigned revocation list (for a verifier
+    /// built with [`Verifier::new`]; with a pinned root, install signed ones
+    /// with [`Verifier::update_revocations`]). The returned verifier has its
+    /// own lists, no longer shared with clones of `self`.
+    #[must_use = "with_revocations returns the changed verifier"]
+    pub fn with_revocations(mut self, list: RevocationList) -> Self {
+        let current = self.lists.snapshot();
+        self.lists = ListCell::new(
+            self.lists.root.clone(),
+            Lists {
+                revocations: Some(Arc::new(list)),
+                revocations_held: None,
+                ..(*current).clone()
+            },
+        );
+        self
+    }
+
+    /// Replaces the staleness policy for signed lists.
+    #[must_use = "with_staleness returns the changed verifier"]
+    pub fn with_staleness(mut self, staleness: StalenessPolicy) -> Self {
+        self.staleness = staleness;
+        self
+    }
+
+    /// Installs a newer signed trust list. Refuses (`invalid_trust_list`,
+    /// the list in force stays) a list that does not verify under the
+    /// pinned root, a revocation list, a lower sequence number than the one
+    /// held (rollback), and the same sequence with other content. Safe
+    /// while other threads verify: they see the old list or the new one.
+    /// [`Verifier::list_status`] tells how fresh the list in force is.
+    pub fn update_trust_list(&self, signed: &SignedList) -> Result<ListUpdate> {
+        self.update(signed, ListKind::Trust)
+    }
+
+    /// Installs a newer signed revocation list; the rules of
+    /// [`Verifier::update_trust_list`] apply.
+    pub fn update_revocations(&self, signed: &SignedList) -> Result<ListUpdate> {
+        self.update(signed, ListKind::Revocation)
+    }
+
+    fn update(&self, signed: &SignedList, kind: ListKind) -> Result<ListUpdate> {
+        let root = self.lists.root.as_ref().ok_or_else(|| {
+            Error::InvalidTrustList {
+                why: format!(
+                    "cannot install a signed {}: this verifier pins no root key (build it with Verifier::from_signed)",
+                    kind.describe()
+                ),
+            }
+        })?;
+        let verified = signed.verify(root, kind)?;
+        let info = *verified.info();
+        let held = Held {
+            info,
+            digest: verified.digest(),
+        };
+        // Refuse a rollback before parsing; check again under the lock.
+        let decide = |lists: &Lists| -> Result<Option<ListUpdate>> {
+            match lists.held(kind) {
+                Some(h) if info.sequence < h.info.sequence => Err(Error::InvalidTrustList {
+                    why: format!(
+                        "signed {}: sequence {} is older than sequence {} held by this verifier (rollback refused)",
+                        kind.describe(),
+                        info.sequence,
+                        h.info.sequence
+                    ),
+                }),
+                Some(h) if info.sequence == h.info.sequence && h.digest == held.digest => {
+                    Ok(Some(ListUpdate::AlreadyHeld))
+                }
+                Some(h) if info.sequence == h.info.sequence => Err(Error::InvalidTrustList {
+                    why: format!(
+                        "signed {}: sequence {} is already held with other content",
+                        kind.describe(),
+                        info.sequence
+                    ),
+                }),
+                _ => Ok(None),
+            }
+        };
+        if let Some(done) = decide(&self.lists.snapshot())? {
+            return Ok(done);
+        }
+        let (trust, revocations) = match kind {
+            ListKind::Trust => (Some(Arc::new(parse_trust(verified.payload())?)), None),
+            ListKind::Revocation => (None, Some(Arc::new(parse_revocations(verified.payload())?))),
+        };
+        let mut slot = self
+            .lists
+            .current
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(done) = decide(&slot)? {
+            return Ok(done);
+        }
+        let mut next = (**slot).clone();
+        let previous = next.held(kind).map(|h| h.info);
+        match kind {
+            ListKind::Trust => {
+                next.trust = trust.unwrap_or_else(|| Arc::clone(&next.trust));
+                next.trust_held = Some(held);
+            }
+            ListKind::Revocation => {
+                next.revocations = revocations;
+                next.revocations_held = Some(held);
+            }
+        }
+        *slot = Arc::new(next);
+        Ok(ListUpdate::Installed { previous })
+    }
+
+    /// The freshness of every signed list held, at `now`: for a till's
+    /// status screen or a monitoring job, so a list that is not renewed is
+    /// seen long before it refuses codes. Empty for unsigned lists.
+    pub fn list_status(&self, now: UnixTime) -> Vec<ListStatus> {
+        let lists = self.lists.snapshot();
+        [lists.trust_held, lists.revocations_held]
+            .into_iter()
+            .flatten()
+            .map(|h| {
+                let (notice, refused) = match self.staleness.check(&h.info, now) {
+                    Ok(n) => (n, false),
+                    Err(_) => (None, true),
+                };
+                ListStatus {
+                    info: h.info,
+                    refuses_at: self.staleness.refuses_at(&h.info),
+                    notice,
+                    refused,
+                }
+            })
+            .collect()
+    }
+
+    /// The pinned root key, if the verifier was built from a signed list.
+    pub fn root_key(&self) -> Option<&RootKey> {
+        self.lists.root.as_ref()
+    }
+
+    /// The staleness policy in force.
+    pub fn staleness(&self) -> &StalenessPolicy {
+        &self.staleness
+    }
+
+    /// The revocation list in force, if any.
+    pub fn revocations(&self) -> Option<Arc<RevocationList>> {
+        self.lists.snapshot().revocations.clone()
     }
 
     /// Replaces the policy.
@@ -194,8 +516,8 @@ impl Verifier {
     }
 
     /// The trust list in force.
-    pub fn trust_list(&self) -> &TrustList {
-        &self.trust
+    pub fn trust_list(&self) -> Arc<TrustList> {
+        Arc::clone(&self.lists.snapshot().trust)
     }
 
     /// Verifies token text as scanned, at time `now`.
@@ -209,11 +531,21 @@ impl Verifier {
         let body = token.body();
         let issued_at = UnixTime::from_secs(u64::from(body.issued_at));
         let expires_at = issued_at.plus(u64::from(body.validity));
+        let lists = self.lists.snapshot();
+
+        // Signed lists past their next-update: a notice, then a refusal.
+        let mut notices = Vec::new();
+        for held in [lists.trust_held, lists.revocations_held]
+            .into_iter()
+            .flatten()
+        {
+            notices.extend(self.staleness.check(&held.info, now)?);
+        }
 
         // Key: any trusted key with this id, valid now and when issued.
         let mut saw_kid = false;
         let mut in_window = Vec::new();
-        for k in self.trust.candidates(&body.kid) {
+        for k in lists.trust.candidates(&body.kid) {
             saw_kid = true;
             if k.valid_at(now) && k.valid_at(issued_at) {
                 in_window.push(k);
@@ -237,6 +569,11 @@ impl Verifier {
                 kid: body.kid.to_string(),
             })?;
 
+        // Revocation: only now that the signature holds.
+        if let Some(revoked) = &lists.revocations {
+            revoked.check(&body.kid, &body.claims, issued_at)?;
+        }
+
         // Times.
         let leeway = u64::from(self.policy.leeway_secs);
         if u32::from(body.validity) > self.policy.max_validity_secs {
@@ -253,7 +590,6 @@ impl Verifier {
         }
 
         // The holder's cross-province switch.
-        let mut notices = Vec::new();
         if !body.claims.cross_province {
             match self.policy.till_region {
                 Some(till) if till.province() != body.claims.region.province() => {
@@ -287,6 +623,27 @@ impl Verifier {
     }
 }
 
+/// Parses a verified trust list payload, naming the signed list in errors.
+fn parse_trust(payload: &[u8]) -> Result<TrustList> {
+    TrustList::from_json(payload).map_err(|e| match e {
+        Error::InvalidTrustList { why } => Error::InvalidTrustList {
+            why: format!("signed trust list: {why}"),
+        },
+        other => other,
+    })
+}
+
+/// Parses a verified revocation list payload, naming the signed list in
+/// errors.
+fn parse_revocations(payload: &[u8]) -> Result<RevocationList> {
+    RevocationList::from_json(payload).map_err(|e| match e {
+        Error::InvalidTrustList { why } => Error::InvalidTrustList {
+            why: format!("signed {why}"),
+        },
+        other => other,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +661,8 @@ mod tests {
         assert_eq!(p.leeway_secs, 15);
         assert_eq!(p.max_validity_secs, 300);
         assert_eq!(p.till_region, None);
+        let s = StalenessPolicy::default();
+        assert_eq!(s.grace_secs, 72 * 3600);
+        assert_eq!(s.due_soon_secs, 24 * 3600);
     }
 }

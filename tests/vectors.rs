@@ -4,7 +4,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use medcode::{Region, TrustList, UnixTime, UntrustedToken, Verifier, verdict};
+use medcode::{
+    ListKind, Region, RevocationList, RootKey, SignedList, TrustList, UnixTime, UntrustedToken,
+    Verifier, verdict,
+};
 use serde_json::Value;
 
 fn vector_files() -> Vec<PathBuf> {
@@ -26,9 +29,27 @@ fn check(v: &Value) {
     let name = v["name"].as_str().expect("name");
     let trust = TrustList::from_json(v["trust_list"].to_string().as_bytes()).expect("trust list");
     let leeway = u32::try_from(v["leeway_secs"].as_u64().expect("leeway")).expect("leeway fits");
-    let mut verifier = Verifier::new(trust).with_leeway(leeway);
+    let mut verifier = match v.get("signed_trust_list") {
+        // A signed list: it must verify under the vector's root key, and
+        // carry exactly the vector's trust list.
+        Some(envelope) => {
+            let root = RootKey::from_text(v["root_key"].as_str().expect("root_key")).expect("root");
+            let signed =
+                SignedList::from_json(envelope.to_string().as_bytes()).expect("signed list");
+            let payload = signed.verify(&root, ListKind::Trust).expect("signature");
+            let carried = TrustList::from_json(payload.payload()).expect("payload");
+            assert_eq!(carried.keys(), trust.keys(), "{name}: signed payload");
+            Verifier::from_signed(root, &signed).expect("signed verifier")
+        }
+        None => Verifier::new(trust),
+    }
+    .with_leeway(leeway);
     if let Some(r) = v["till_region"].as_str() {
         verifier = verifier.with_till_region(Region::new(r).expect("region"));
+    }
+    if let Some(list) = v.get("revocations") {
+        let list = RevocationList::from_json(list.to_string().as_bytes()).expect("revocations");
+        verifier = verifier.with_revocations(list);
     }
     let at = UnixTime::parse_rfc3339(v["verify_at"].as_str().expect("verify_at")).expect("time");
     let token = v["token"].as_str().expect("token");
@@ -56,7 +77,7 @@ fn check(v: &Value) {
 #[test]
 fn every_vector_gives_its_exact_verdict() {
     let files = vector_files();
-    assert!(files.len() >= 14, "vectors are missing: {files:?}");
+    assert!(files.len() >= 19, "vectors are missing: {files:?}");
     for f in &files {
         check(&load(f));
     }
@@ -84,6 +105,8 @@ fn every_token_rejection_reason_has_a_vector() {
         "not_yet_valid",
         "validity_too_long",
         "cross_province_disabled",
+        "revoked",
+        "trust_list_stale",
     ] {
         assert!(covered.contains(reason), "no vector for {reason}");
     }

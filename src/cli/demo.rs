@@ -8,6 +8,8 @@ use crate::error::Error;
 use crate::issuer::Issuer;
 use crate::keyfile::{PermissionPolicy, read_private_key, write_private_key};
 use crate::keys::{Algorithm, SigningKey};
+use crate::revocation::RevocationList;
+use crate::signed_list::{ListInfo, ListKind, RootKey, SignedList};
 use crate::trust::{TrustList, TrustedKey};
 use crate::verdict;
 use crate::verifier::Verifier;
@@ -40,7 +42,7 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
         label: "demo-issuer".into(),
         authority: "medcode demo issuer (NOT FOR PRODUCTION)".into(),
         not_before: now.minus(3600),
-        not_after: now.plus(86_400),
+        not_after: now.plus(365 * 86_400),
     };
     TrustList::new(vec![trusted])?.save(&trust_file)?;
     out(&format!(
@@ -117,6 +119,75 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
     forged.push(if last == '1' { '2' } else { '1' });
     out("6. The same code with its last digit changed:")?;
     for line in verdict::to_lines(&verifier.verify(&forged, now.plus(2))) {
+        out(&format!("   {line}"))?;
+    }
+
+    // 7. Signed lists: the till pins an offline root key.
+    let root = SigningKey::generate(Algorithm::Ed25519)?;
+    let root_pub = RootKey::of(&root)?;
+    let trust_bytes = std::fs::read(&trust_file).map_err(|e| Error::io(&trust_file, "read", e))?;
+    let week = 7 * 86_400;
+    let sign_trust = |sequence: u64| {
+        SignedList::sign(
+            &root,
+            ListInfo {
+                kind: ListKind::Trust,
+                sequence,
+                issued_at: now,
+                next_update: now.plus(week),
+            },
+            trust_bytes.clone(),
+        )
+    };
+    let signed = Verifier::from_signed(root_pub.clone(), &sign_trust(2)?)?;
+    out(&format!(
+        "7. The till pins an offline root key (key id {}) and holds the trust list it signed: sequence 2, next update {}.",
+        root_pub.key_id(),
+        now.plus(week)
+    ))?;
+    for line in verdict::to_lines(&signed.verify(token.text(), now.plus(2))) {
+        out(&format!("   {line}"))?;
+    }
+    if let Err(e) = signed.update_trust_list(&sign_trust(1)?) {
+        out(&format!(
+            "   Someone feeds it the older sequence 1: refused: {e}"
+        ))?;
+    }
+    let stale_at = now.plus(week + 3600);
+    let late_code = issuer.issue(&claims, stale_at)?;
+    out(
+        "   Nobody re-signs the list in time; an hour after its next update the till still sells, and says so:",
+    )?;
+    for line in verdict::to_lines(&signed.verify(late_code.text(), stale_at)) {
+        out(&format!("   {line}"))?;
+    }
+    let refused_at = now.plus(week + 72 * 3600);
+    let later_code = issuer.issue(&claims, refused_at)?;
+    out("   72 hours after the next update, it refuses:")?;
+    for line in verdict::to_lines(&signed.verify(later_code.text(), refused_at)) {
+        out(&format!("   {line}"))?;
+    }
+
+    // 8. Revocation: a stolen phone.
+    let mut revocations = RevocationList::new();
+    revocations.revoke_insured(&claims.insured, now.plus(1))?;
+    let signed_revocations = SignedList::sign(
+        &root,
+        ListInfo {
+            kind: ListKind::Revocation,
+            sequence: 1,
+            issued_at: now.plus(1),
+            next_update: now.plus(week),
+        },
+        revocations.to_json().into_bytes(),
+    )?;
+    signed.update_revocations(&signed_revocations)?;
+    let after_theft = issuer.issue(&claims, now.plus(1))?;
+    out(&format!(
+        "8. The holder reports the phone stolen; the root signs a revocation list naming them from {}. A code issued since:",
+        now.plus(1)
+    ))?;
+    for line in verdict::to_lines(&signed.verify(after_theft.text(), now.plus(3))) {
         out(&format!("   {line}"))?;
     }
     out("Done: the temporary keys are deleted now.")

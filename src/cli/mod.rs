@@ -10,8 +10,11 @@ mod demo;
 mod family;
 mod issue;
 mod keygen;
+mod lists;
 mod registry;
+mod revoke;
 mod show;
+mod trust;
 mod verify;
 
 use std::io::Write;
@@ -86,6 +89,10 @@ enum Command {
     Registry(registry::RegistryArgs),
     /// Family accounts: bind, unbind, list members, file or revoke mutual aid.
     Family(family::FamilyArgs),
+    /// The offline root key and the trust and revocation lists it signs.
+    Trust(trust::TrustArgs),
+    /// Add key ids or insured identifiers to an unsigned revocation list.
+    Revoke(revoke::RevokeArgs),
 }
 
 /// The time options shared by commands that need "now".
@@ -179,6 +186,8 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Registry(args) => registry::run(&args),
         Command::Family(args) => family::run(&args),
+        Command::Trust(args) => trust::run(&args),
+        Command::Revoke(args) => revoke::run(&args),
     };
     match result {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,

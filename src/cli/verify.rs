@@ -9,15 +9,12 @@ use super::{AtArg, CmdResult, Failure, out};
 use crate::claims::Region;
 use crate::error::Error;
 use crate::text::MAX_TEXT_LEN;
-use crate::trust::TrustList;
 use crate::verdict;
-use crate::verifier::Verifier;
 
 #[derive(Args, Debug)]
 pub(crate) struct VerifyArgs {
-    /// Trust list file (JSON).
-    #[arg(long, value_name = "FILE")]
-    trust: PathBuf,
+    #[command(flatten)]
+    lists: super::lists::ListArgs,
     /// Clock leeway in seconds, applied to issued-at and expiry.
     #[arg(long, value_name = "SECONDS", default_value_t = crate::verifier::DEFAULT_LEEWAY_SECS, value_parser = clap::value_parser!(u32).range(0..=3600))]
     leeway: u32,
@@ -59,8 +56,7 @@ fn read_stdin_token() -> Result<String, Error> {
 
 pub(crate) fn run(args: &VerifyArgs) -> CmdResult {
     let now = args.at.now()?;
-    let trust = TrustList::from_file(&args.trust)?;
-    let mut verifier = Verifier::new(trust).with_leeway(args.leeway);
+    let mut verifier = super::lists::load_verifier(&args.lists, now)?.with_leeway(args.leeway);
     if let Some(code) = &args.till_region {
         verifier =
             verifier.with_till_region(Region::new(code).map_err(|e| Error::InvalidArgument {
