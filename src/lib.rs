@@ -46,6 +46,9 @@ mod keyfile;
 mod keys;
 mod qr;
 mod replay;
+mod replay_file;
+#[cfg(feature = "redis")]
+mod replay_redis;
 mod scan;
 mod text;
 mod time;
@@ -70,6 +73,12 @@ pub use keyfile::{
 pub use keys::{Algorithm, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN, SigningKey};
 pub use qr::{DEFAULT_MODULE_PX, Ecc, MAX_MODULE_PX, QUIET_ZONE_MODULES, Qr, png_width};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard, ReplayGuard};
+pub use replay_file::{DEFAULT_BUSY_TIMEOUT, FileReplayGuard};
+#[cfg(feature = "redis")]
+pub use replay_redis::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_KEY_PREFIX, DEFAULT_MAX_IDLE,
+    MAX_KEY_PREFIX_LEN, RedisEvent, RedisReplayGuard, UnavailablePolicy,
+};
 pub use scan::{
     MAX_IMAGE_FILE_LEN, MAX_IMAGE_SIDE, decode_image, decode_image_file, read_image_file,
 };

@@ -48,6 +48,10 @@ pub enum Notice {
     /// The holder switched off use outside their province, but this verifier
     /// has no till region, so the rule could not be applied.
     CrossProvinceNotChecked,
+    /// The shared replay guard (Redis) could not be reached, and under the
+    /// local-fallback policy the code was checked against this till's own
+    /// records only: another till may already have accepted it.
+    ReplayGuardLocalFallback,
 }
 
 impl Notice {
@@ -56,6 +60,9 @@ impl Notice {
         match self {
             Notice::CrossProvinceNotChecked => {
                 "the holder switched off use outside their province, but no till region is configured, so that rule was not checked"
+            }
+            Notice::ReplayGuardLocalFallback => {
+                "the shared replay guard is unreachable: this code was checked against this till's own records only, so another till may already have accepted it"
             }
         }
     }

@@ -8,6 +8,8 @@
 mod demo;
 mod issue;
 mod keygen;
+mod replay_arg;
+mod till;
 mod verify;
 
 use std::io::Write;
@@ -74,6 +76,8 @@ enum Command {
     Issue(issue::IssueArgs),
     /// Verify a token text: exit 0 accepted, 1 rejected, 2 usage or I/O error.
     Verify(verify::VerifyArgs),
+    /// A till: verify one token per line of standard input, one verdict line each.
+    Till(till::TillArgs),
     /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
     Demo(demo::DemoArgs),
 }
@@ -165,6 +169,7 @@ pub fn main() -> ExitCode {
         Command::Keygen(args) => keygen::run(&args),
         Command::Issue(args) => issue::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Till(args) => till::run(&args),
         Command::Demo(args) => demo::run(&args),
     };
     match result {

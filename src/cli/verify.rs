@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::replay_arg::ReplayArgs;
 use super::{AtArg, CmdResult, Failure, out};
 use crate::claims::Region;
 use crate::error::Error;
@@ -30,6 +31,8 @@ pub(crate) struct VerifyArgs {
     /// Read the code from a PNG or JPEG image (a photo or screenshot) instead.
     #[arg(long, value_name = "FILE", conflicts_with = "token")]
     image: Option<PathBuf>,
+    #[command(flatten)]
+    replay: ReplayArgs,
     #[command(flatten)]
     at: AtArg,
     /// The token text, or - (the default) to read it from standard input.
@@ -67,6 +70,9 @@ pub(crate) fn run(args: &VerifyArgs) -> CmdResult {
                 what: "--till-region",
                 why: e.to_string(),
             })?);
+    }
+    if let Some(guard) = args.replay.guard()? {
+        verifier = verifier.with_replay_guard(guard);
     }
     let result = if let Some(path) = &args.image {
         // A missing or oversized file is a usage error (exit 2); an image
