@@ -15,7 +15,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior, params};
 
@@ -74,14 +74,20 @@ impl FileReplayGuard {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| storage(path, &e))?;
+        conn.busy_timeout(DEFAULT_BUSY_TIMEOUT)
+            .map_err(|e| storage(path, &e))?;
+        // A foreign file is refused before WAL mode or anything else is
+        // written to it.
+        let format = format_of(&conn, path)?;
         setup(&mut conn, path)?;
-        let guard = FileReplayGuard {
+        if let Format::Empty = format {
+            create_schema(&mut conn, path)?;
+        }
+        Ok(FileReplayGuard {
             conn: Mutex::new(conn),
             path: path.to_owned(),
             capacity: DEFAULT_REPLAY_CAPACITY,
-        };
-        guard.check_format()?;
-        Ok(guard)
+        })
     }
 
     /// Sets the hard capacity: live codes recorded before new ones are
@@ -147,54 +153,74 @@ impl FileReplayGuard {
     fn error(&self, e: &rusqlite::Error) -> Error {
         storage(&self.path, e)
     }
-
-    /// Creates the schema in a new file, or checks that an existing file is
-    /// a medcode replay store of this schema version.
-    fn check_format(&self) -> Result<()> {
-        let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.error(&e))?;
-        let read = |name: &str| -> rusqlite::Result<i64> {
-            tx.pragma_query_value(None, name, |row| row.get(0))
-        };
-        let app = read("application_id").map_err(|e| self.error(&e))?;
-        let version = read("user_version").map_err(|e| self.error(&e))?;
-        let tables: i64 = tx
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
-            .map_err(|e| self.error(&e))?;
-        if app == 0 && version == 0 && tables == 0 {
-            tx.execute_batch(SCHEMA)
-                .and_then(|()| tx.pragma_update(None, "application_id", APPLICATION_ID))
-                .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
-                .map_err(|e| self.error(&e))?;
-        } else if app != APPLICATION_ID {
-            return Err(Error::Storage {
-                why: format!(
-                    "replay store {}: an SQLite database of another application, not a medcode replay store",
-                    self.path.display()
-                ),
-            });
-        } else if version != SCHEMA_VERSION {
-            return Err(Error::Storage {
-                why: format!(
-                    "replay store {}: schema version {version}, this build reads version {SCHEMA_VERSION}",
-                    self.path.display()
-                ),
-            });
-        }
-        tx.commit().map_err(|e| self.error(&e))
-    }
 }
 
-/// Connection settings: busy timeout first (setting WAL mode may itself wait
-/// for another process), then WAL, full sync and a bounded WAL file.
+/// What a file holds, read without writing to it.
+enum Format {
+    /// A new, empty database.
+    Empty,
+    /// A medcode replay store of this schema version.
+    Ours,
+}
+
+/// Tells an empty file or a replay store of this version apart from
+/// anything else, which is refused before anything is written to it.
+fn format_of(conn: &Connection, path: &Path) -> Result<Format> {
+    // One statement, so one snapshot of a file another process may be
+    // creating right now.
+    let (app, version, tables): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id),
+                    (SELECT user_version FROM pragma_user_version),
+                    (SELECT count(*) FROM sqlite_schema)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .map_err(|e| storage(path, &e))?;
+    let why = if app == 0 && version == 0 && tables == 0 {
+        return Ok(Format::Empty);
+    } else if app != APPLICATION_ID {
+        "an SQLite database of another application, not a medcode replay store".to_owned()
+    } else if version != SCHEMA_VERSION {
+        format!("schema version {version}, this build reads version {SCHEMA_VERSION}")
+    } else {
+        return Ok(Format::Ours);
+    };
+    Err(Error::Storage {
+        why: format!("replay store {}: {why}", path.display()),
+    })
+}
+
+/// Creates the schema in an empty file. Under the write lock, so that of
+/// two processes opening a new file at once exactly one creates it.
+fn create_schema(conn: &mut Connection, path: &Path) -> Result<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| storage(path, &e))?;
+    if let Format::Empty = format_of(&tx, path)? {
+        tx.execute_batch(SCHEMA)
+            .and_then(|()| tx.pragma_update(None, "application_id", APPLICATION_ID))
+            .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
+            .map_err(|e| storage(path, &e))?;
+    }
+    tx.commit().map_err(|e| storage(path, &e))
+}
+
+/// Connection settings: WAL and full sync. The busy timeout is set first,
+/// as switching to WAL may wait for another process.
 fn setup(conn: &mut Connection, path: &Path) -> Result<()> {
-    conn.busy_timeout(DEFAULT_BUSY_TIMEOUT)
-        .map_err(|e| storage(path, &e))?;
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-        .map_err(|e| storage(path, &e))?;
+    // Switching a new file to WAL while another process does the same can
+    // fail with "locked" at once, without the busy handler: retry for as
+    // long as the busy timeout.
+    let deadline = Instant::now() + DEFAULT_BUSY_TIMEOUT;
+    let mode: String = loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)) {
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            result => break result.map_err(|e| storage(path, &e))?,
+        }
+    };
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::Storage {
             why: format!(
@@ -231,12 +257,19 @@ fn sql_int(secs: u64) -> i64 {
 /// anything else is `storage` (a broken or unusable file).
 fn storage(path: &Path, e: &rusqlite::Error) -> Error {
     let why = format!("replay store {}: {e}", path.display());
-    match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            Error::ReplayGuardUnavailable { why }
-        }
-        _ => Error::Storage { why },
+    if is_busy(e) {
+        Error::ReplayGuardUnavailable { why }
+    } else {
+        Error::Storage { why }
     }
+}
+
+/// True for "another connection holds the lock".
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
 }
 
 impl fmt::Debug for FileReplayGuard {
