@@ -50,6 +50,9 @@ mod qr;
 mod registry;
 mod registry_sqlite;
 mod replay;
+mod replay_file;
+#[cfg(feature = "redis")]
+mod replay_redis;
 mod revocation;
 mod scan;
 mod signed_list;
@@ -86,6 +89,12 @@ pub use registry::{
 };
 pub use registry_sqlite::{REGISTRY_SCHEMA_VERSION, SqliteStore};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard, ReplayGuard};
+pub use replay_file::{DEFAULT_BUSY_TIMEOUT, FileReplayGuard};
+#[cfg(feature = "redis")]
+pub use replay_redis::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_KEY_PREFIX, DEFAULT_MAX_IDLE,
+    MAX_KEY_PREFIX_LEN, RedisEvent, RedisReplayGuard, UnavailablePolicy,
+};
 pub use revocation::{
     Change, MAX_REVOCATION_LIST_LEN, MAX_REVOKED_INSURED, MAX_REVOKED_KEYS, RevocationList,
     RevocationReason,

@@ -80,6 +80,10 @@ pub enum Notice {
         /// Seconds until then.
         secs_left: u64,
     },
+    /// The shared replay guard (Redis) could not be reached, and under the
+    /// local-fallback policy the code was checked against this till's own
+    /// records only: another till may already have accepted it.
+    ReplayGuardLocalFallback,
 }
 
 impl Notice {
@@ -88,6 +92,9 @@ impl Notice {
         match self {
             Notice::CrossProvinceNotChecked => {
                 "the holder switched off use outside their province, but no till region is configured, so that rule was not checked"
+            }
+            Notice::ReplayGuardLocalFallback => {
+                "the shared replay guard is unreachable: this code was checked against this till's own records only, so another till may already have accepted it"
             }
             Notice::ListDueSoon { .. } => {
                 "a signed list is due for update soon: install a newly signed one"

@@ -12,9 +12,12 @@ mod issue;
 mod keygen;
 mod lists;
 mod registry;
+mod replay_arg;
 mod revoke;
 mod show;
+mod till;
 mod trust;
+mod verifier_args;
 mod verify;
 
 use std::io::Write;
@@ -83,6 +86,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Show a refreshing code in the terminal (the holder's phone) until Ctrl-C.
     Show(show::ShowArgs),
+    /// A till: verify one token per line of standard input, one verdict line each.
+    Till(till::TillArgs),
     /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
     Demo(demo::DemoArgs),
     /// Family-account registry: insured persons (issuer side, SQLite).
@@ -183,6 +188,7 @@ pub fn main() -> ExitCode {
         Command::Issue(args) => issue::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Till(args) => till::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Registry(args) => registry::run(&args),
         Command::Family(args) => family::run(&args),

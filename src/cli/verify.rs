@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::verifier_args::VerifierArgs;
 use super::{AtArg, CmdResult, Failure, out};
-use crate::claims::Region;
 use crate::error::Error;
 use crate::text::MAX_TEXT_LEN;
 use crate::verdict;
@@ -14,16 +14,10 @@ use crate::verdict;
 #[derive(Args, Debug)]
 pub(crate) struct VerifyArgs {
     #[command(flatten)]
-    lists: super::lists::ListArgs,
-    /// Clock leeway in seconds, applied to issued-at and expiry.
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::verifier::DEFAULT_LEEWAY_SECS, value_parser = clap::value_parser!(u32).range(0..=3600))]
-    leeway: u32,
+    verifier: VerifierArgs,
     /// Print one JSON object instead of words.
     #[arg(long)]
     json: bool,
-    /// This till's region (6 digits); enables the holder's cross-province switch.
-    #[arg(long, value_name = "CODE")]
-    till_region: Option<String>,
     /// Read the code from a PNG or JPEG image (a photo or screenshot) instead.
     #[arg(long, value_name = "FILE", conflicts_with = "token")]
     image: Option<PathBuf>,
@@ -56,14 +50,7 @@ fn read_stdin_token() -> Result<String, Error> {
 
 pub(crate) fn run(args: &VerifyArgs) -> CmdResult {
     let now = args.at.now()?;
-    let mut verifier = super::lists::load_verifier(&args.lists, now)?.with_leeway(args.leeway);
-    if let Some(code) = &args.till_region {
-        verifier =
-            verifier.with_till_region(Region::new(code).map_err(|e| Error::InvalidArgument {
-                what: "--till-region",
-                why: e.to_string(),
-            })?);
-    }
+    let verifier = args.verifier.build(now, None)?;
     let result = if let Some(path) = &args.image {
         // A missing or oversized file is a usage error (exit 2); an image
         // without one readable code is a refusal (`unreadable`, exit 1).

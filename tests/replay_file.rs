@@ -1,0 +1,291 @@
+//! The embedded persistent replay guard against real SQLite files: atomic
+//! across threads, connections and processes, expiry, capacity, refusal of
+//! foreign files, and a code staying `replayed` across a restart.
+
+mod support;
+
+use std::sync::Arc;
+
+use medcode::{FileReplayGuard, ReplayGuard, TokenId, UnixTime};
+use support::{AT, Till, medcode, outcome, tokens, trust_file};
+
+const T0: u64 = 1_795_334_400; // 2026-11-22T08:00:00Z
+
+fn id(n: u64) -> TokenId {
+    TokenId::from_bytes(n.to_le_bytes())
+}
+
+#[test]
+fn second_presentation_is_replayed_until_expiry_then_swept() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = FileReplayGuard::open(&dir.path().join("seen.db")).unwrap();
+    let now = UnixTime::from_secs(T0);
+    assert!(g.mark_seen(id(1), now.plus(75), now).unwrap().is_none());
+    assert!(g.mark_seen(id(2), now.plus(300), now).unwrap().is_none());
+    let err = g.mark_seen(id(1), now.plus(75), now.plus(75)).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+    assert_eq!(
+        err.to_string(),
+        "replayed: token 0100000000000000 was already accepted"
+    );
+    assert_eq!(g.len().unwrap(), 2);
+    // One second after `until` the row is swept by the next check.
+    g.mark_seen(id(3), now.plus(300), now.plus(76)).unwrap();
+    assert_eq!(g.len().unwrap(), 2);
+    g.mark_seen(id(1), now.plus(300), now.plus(76)).unwrap();
+    assert_eq!(g.purge_expired(now.plus(301)).unwrap(), 3);
+    assert!(g.is_empty().unwrap());
+}
+
+#[test]
+fn capacity_is_a_hard_limit_until_codes_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = FileReplayGuard::open(&dir.path().join("seen.db"))
+        .unwrap()
+        .with_capacity(3);
+    let now = UnixTime::from_secs(T0);
+    for n in 0..3 {
+        g.mark_seen(id(n), now.plus(10), now).unwrap();
+    }
+    let err = g.mark_seen(id(3), now.plus(10), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replay_guard_full");
+    assert_eq!(g.len().unwrap(), 3);
+    // The refused code was not recorded; a recorded one stays replayed.
+    let err = g.mark_seen(id(0), now.plus(10), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+    g.mark_seen(id(3), now.plus(30), now.plus(11)).unwrap();
+    assert_eq!(g.len().unwrap(), 1);
+}
+
+#[test]
+fn many_threads_and_connections_one_code_exactly_one_acceptance() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seen.db");
+    let now = UnixTime::from_secs(T0);
+    // Two guards on one file (two connections, as two processes would have),
+    // each shared by four threads, all presenting the same 150 codes.
+    let guards = [
+        Arc::new(FileReplayGuard::open(&path).unwrap()),
+        Arc::new(FileReplayGuard::open(&path).unwrap()),
+    ];
+    let accepted: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let g = Arc::clone(&guards[t % 2]);
+                s.spawn(move || {
+                    let mut ok = 0;
+                    for n in 0..150 {
+                        match g.mark_seen(id(n), now.plus(60), now) {
+                            Ok(None) => ok += 1,
+                            Ok(Some(notice)) => panic!("unexpected notice {notice:?}"),
+                            Err(e) => assert_eq!(e.reason().as_str(), "replayed", "{e}"),
+                        }
+                    }
+                    ok
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(accepted, 150);
+    assert_eq!(guards[0].len().unwrap(), 150);
+    assert_eq!(guards[1].len().unwrap(), 150);
+}
+
+#[test]
+fn a_reopened_store_still_refuses_what_it_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seen.db");
+    let now = UnixTime::from_secs(T0);
+    {
+        let g = FileReplayGuard::open(&path).unwrap();
+        g.mark_seen(id(7), now.plus(75), now).unwrap();
+    }
+    let g = FileReplayGuard::open(&path).unwrap();
+    let err = g.mark_seen(id(7), now.plus(75), now.plus(30)).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+}
+
+#[test]
+fn foreign_and_corrupt_files_are_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not an SQLite file at all.
+    let junk = dir.path().join("junk.db");
+    let bytes = b"this is not an SQLite database, it is a shopping list: rice, tea".repeat(64);
+    std::fs::write(&junk, &bytes).unwrap();
+    let err = FileReplayGuard::open(&junk).unwrap_err();
+    assert_eq!(err.reason().as_str(), "storage");
+    assert!(
+        err.to_string().starts_with("storage error: replay store "),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&junk).unwrap(), bytes);
+
+    // Another application's SQLite database.
+    let other = dir.path().join("other.db");
+    {
+        let conn = rusqlite::Connection::open(&other).unwrap();
+        conn.execute_batch("CREATE TABLE people (name TEXT); INSERT INTO people VALUES ('x');")
+            .unwrap();
+    }
+    let err = FileReplayGuard::open(&other).unwrap_err();
+    assert_eq!(err.reason().as_str(), "storage");
+    assert!(
+        err.to_string()
+            .ends_with("an SQLite database of another application, not a medcode replay store"),
+        "{err}"
+    );
+    let conn = rusqlite::Connection::open(&other).unwrap();
+    let names: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(names, 1, "nothing was added to the foreign database");
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        mode, "delete",
+        "the foreign database was not switched to WAL"
+    );
+
+    // A directory.
+    let err = FileReplayGuard::open(dir.path()).unwrap_err();
+    assert_eq!(err.reason().as_str(), "storage");
+}
+
+#[test]
+fn a_held_write_lock_is_waited_for_then_reported_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seen.db");
+    let g = FileReplayGuard::open(&path).unwrap();
+    g.set_busy_timeout(std::time::Duration::from_millis(100))
+        .unwrap();
+    // Another process's long write transaction.
+    let mut other = rusqlite::Connection::open(&path).unwrap();
+    let tx = other
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let now = UnixTime::from_secs(T0);
+    let err = g.mark_seen(id(1), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replay_guard_unavailable");
+    drop(tx);
+    g.mark_seen(id(1), now.plus(75), now).unwrap();
+}
+
+/// The restart test: a code accepted by one `medcode verify` process is
+/// refused by the next one using the same file.
+#[test]
+fn restart_does_not_reopen_the_replay_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = format!("file:{}", dir.path().join("seen.db").display());
+    let token = tokens(1).remove(0);
+    let verify = || {
+        medcode()
+            .args(["verify", "--at", AT, "--replay", &spec, "--trust"])
+            .arg(trust_file())
+            .arg(&token)
+            .output()
+            .unwrap()
+    };
+    let first = verify();
+    assert_eq!(first.status.code(), Some(0));
+    assert!(
+        String::from_utf8(first.stdout)
+            .unwrap()
+            .starts_with("accepted: ")
+    );
+    let second = verify();
+    assert_eq!(second.status.code(), Some(1));
+    let stdout = String::from_utf8(second.stdout).unwrap();
+    assert!(stdout.starts_with("rejected (replayed): "), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1);
+}
+
+/// Two till processes on one file present the same 200 codes concurrently:
+/// each code is accepted exactly once.
+#[test]
+fn two_till_processes_share_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = format!("file:{}", dir.path().join("seen.db").display());
+    let codes = tokens(200);
+    let run = |name: &str| {
+        let codes = codes.clone();
+        let spec = spec.clone();
+        let err = dir.path().join(name);
+        std::thread::spawn(move || {
+            let mut till = Till::start(&["--replay", &spec], &err);
+            let outcomes: Vec<String> = codes
+                .iter()
+                .map(|c| outcome(&till.present(c)).to_owned())
+                .collect();
+            till.finish();
+            outcomes
+        })
+    };
+    let (a, b) = (run("a.err"), run("b.err"));
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        let mut pair = [x.as_str(), y.as_str()];
+        pair.sort_unstable();
+        assert_eq!(pair, ["accepted", "replayed"], "code {i}");
+    }
+}
+
+#[test]
+fn bad_replay_specs_are_usage_errors() {
+    for (spec, extra, message) in [
+        (
+            "sqlite:/tmp/x.db",
+            None,
+            "invalid --replay: expected file:PATH or redis://HOST:PORT[/DB]",
+        ),
+        ("file:", None, "invalid --replay: file: needs a path"),
+        (
+            "file:/tmp/medcode-never.db",
+            Some("--replay-unavailable=local-fallback"),
+            "invalid --replay: --replay-unavailable and --replay-key-prefix apply to a redis:// guard only",
+        ),
+        ("redis://127.0.0.1:6379/x", None, "invalid Redis URL: "),
+    ] {
+        let mut cmd = medcode();
+        cmd.args(["verify", "--at", AT, "--replay", spec, "--trust"])
+            .arg(trust_file())
+            .arg("MC1000");
+        if let Some(extra) = extra {
+            cmd.arg(extra);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{spec}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("medcode: error: {message}")),
+            "{spec}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    assert!(!std::path::Path::new("/tmp/medcode-never.db").exists());
+}
+
+/// Connections opening one new file at the same moment (as tills starting
+/// together would): every one succeeds and exactly one creates the schema.
+#[test]
+fn opening_one_new_file_at_once_from_many_connections() {
+    for round in 0..30 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seen.db");
+        let now = UnixTime::from_secs(T0);
+        let accepted: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        let g = FileReplayGuard::open(&path)
+                            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+                        usize::from(g.mark_seen(id(round), now.plus(60), now).is_ok())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(accepted, 1, "round {round}");
+    }
+}

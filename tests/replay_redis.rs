@@ -1,0 +1,313 @@
+//! The Redis replay guard against a real redis-server started on a free
+//! loopback port: one SET NX PX round trip per check on a reused
+//! connection, atomic across threads and guards, DB number and key prefix,
+//! expiry by Redis itself, and the two policies for an unreachable server.
+#![cfg(feature = "redis")]
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use medcode::{
+    Notice, RedisEvent, RedisReplayGuard, ReplayGuard, TokenId, UnavailablePolicy, UnixTime,
+};
+use support::redis_server::RedisServer;
+
+const T0: u64 = 1_795_334_400; // 2026-11-22T08:00:00Z
+
+fn id(n: u64) -> TokenId {
+    TokenId::from_bytes(n.to_le_bytes())
+}
+
+fn info(conn: &mut redis::Connection, section: &str, field: &str) -> u64 {
+    let text: String = redis::cmd("INFO").arg(section).query(conn).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .map_or(0, |v| v.trim().parse().unwrap())
+}
+
+/// `calls=N` of one command in `INFO commandstats`, 0 when never called.
+fn calls(conn: &mut redis::Connection, command: &str) -> u64 {
+    let text: String = redis::cmd("INFO").arg("commandstats").query(conn).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("cmdstat_{command}:calls=")))
+        .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+}
+
+#[test]
+fn one_set_nx_px_per_check_on_a_reused_connection() {
+    let Some(redis) = RedisServer::start("one_set_nx_px_per_check_on_a_reused_connection") else {
+        return;
+    };
+    let mut admin = redis.client(0);
+    let g = RedisReplayGuard::new(&redis.url()).unwrap();
+    let now = UnixTime::from_secs(T0);
+    // The first check connects.
+    assert_eq!(g.mark_seen(id(0), now.plus(75), now).unwrap(), None);
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut admin)
+        .unwrap();
+
+    for n in 1..=100 {
+        assert_eq!(g.mark_seen(id(n), now.plus(75), now).unwrap(), None);
+    }
+    for n in 1..=100 {
+        let err = g.mark_seen(id(n), now.plus(75), now.plus(30)).unwrap_err();
+        assert_eq!(err.reason().as_str(), "replayed");
+    }
+    // 200 checks, 200 commands, all SET, on the one connection of the first.
+    assert_eq!(calls(&mut admin, "set"), 200);
+    let total: u64 = ["get", "select", "hello", "client|setinfo", "ping"]
+        .iter()
+        .map(|c| calls(&mut admin, c))
+        .sum();
+    assert_eq!(total, 0, "no command but SET");
+    assert_eq!(info(&mut admin, "stats", "total_connections_received"), 0);
+
+    // The key: prefix + token id, a nonce as value, expiring with the token.
+    let key = "medcode:seen:0100000000000000";
+    let ttl: i64 = redis::cmd("PTTL").arg(key).query(&mut admin).unwrap();
+    assert!((1..=76_000).contains(&ttl), "{ttl}");
+    let value: String = redis::cmd("GET").arg(key).query(&mut admin).unwrap();
+    assert!(value.parse::<u64>().is_ok(), "{value}");
+}
+
+#[test]
+fn many_threads_one_code_exactly_one_acceptance() {
+    let Some(redis) = RedisServer::start("many_threads_one_code_exactly_one_acceptance") else {
+        return;
+    };
+    // Two guards (two pools, as two tills would have), eight threads each.
+    let guards = [
+        Arc::new(RedisReplayGuard::new(&redis.url()).unwrap()),
+        Arc::new(
+            RedisReplayGuard::new(&redis.url())
+                .unwrap()
+                .with_max_idle(2),
+        ),
+    ];
+    let now = UnixTime::from_secs(T0);
+    let accepted: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|t| {
+                let g = Arc::clone(&guards[t % 2]);
+                s.spawn(move || {
+                    let mut ok = 0;
+                    for n in 0..300 {
+                        match g.mark_seen(id(n), now.plus(60), now) {
+                            Ok(None) => ok += 1,
+                            Ok(Some(notice)) => panic!("unexpected notice {notice:?}"),
+                            Err(e) => assert_eq!(e.reason().as_str(), "replayed", "{e}"),
+                        }
+                    }
+                    ok
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(accepted, 300);
+    let mut admin = redis.client(0);
+    let keys: u64 = redis::cmd("DBSIZE").query(&mut admin).unwrap();
+    assert_eq!(keys, 300);
+}
+
+#[test]
+fn db_number_and_key_prefix_are_honoured() {
+    let Some(redis) = RedisServer::start("db_number_and_key_prefix_are_honoured") else {
+        return;
+    };
+    let g = RedisReplayGuard::new(&format!("{}/5", redis.url()))
+        .unwrap()
+        .with_key_prefix("chain-a:")
+        .unwrap();
+    assert_eq!(g.target(), format!("{}/5", redis.url()));
+    let now = UnixTime::from_secs(T0);
+    g.mark_seen(id(9), now.plus(75), now).unwrap();
+    let key = "chain-a:0900000000000000";
+    let in_db5: bool = redis::cmd("EXISTS")
+        .arg(key)
+        .query(&mut redis.client(5))
+        .unwrap();
+    let in_db0: u64 = redis::cmd("DBSIZE").query(&mut redis.client(0)).unwrap();
+    assert!(in_db5);
+    assert_eq!(in_db0, 0);
+    // Another prefix is another namespace: the same code is new there.
+    let other = RedisReplayGuard::new(&format!("{}/5", redis.url()))
+        .unwrap()
+        .with_key_prefix("chain-b:")
+        .unwrap();
+    other.mark_seen(id(9), now.plus(75), now).unwrap();
+    let err = g.mark_seen(id(9), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+}
+
+#[test]
+fn redis_expires_the_record_itself() {
+    let Some(redis) = RedisServer::start("redis_expires_the_record_itself") else {
+        return;
+    };
+    let g = RedisReplayGuard::new(&redis.url()).unwrap();
+    let now = UnixTime::from_secs(T0);
+    // `until == now`: recorded for the rest of this second, i.e. 1000 ms.
+    g.mark_seen(id(1), now, now).unwrap();
+    let err = g.mark_seen(id(1), now, now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+    std::thread::sleep(Duration::from_millis(1300));
+    let exists: bool = redis::cmd("EXISTS")
+        .arg(g.key(id(1)))
+        .query(&mut redis.client(0))
+        .unwrap();
+    assert!(!exists, "Redis dropped the expired record");
+}
+
+#[test]
+fn fail_closed_refuses_while_redis_is_down_and_recovers() {
+    let Some(mut redis) =
+        RedisServer::start("fail_closed_refuses_while_redis_is_down_and_recovers")
+    else {
+        return;
+    };
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let g = RedisReplayGuard::new(&redis.url())
+        .unwrap()
+        .with_event_hook(move |e| seen.lock().unwrap().push(e.clone()));
+    assert_eq!(g.policy(), UnavailablePolicy::FailClosed);
+    let now = UnixTime::from_secs(T0);
+    g.mark_seen(id(1), now.plus(75), now).unwrap();
+
+    redis.kill();
+    for n in [1, 2, 2] {
+        let err = g.mark_seen(id(n), now.plus(75), now).unwrap_err();
+        assert_eq!(err.reason().as_str(), "replay_guard_unavailable");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("replay guard unavailable: {}/0: ", redis.url())),
+            "{err}"
+        );
+    }
+    // Reported once, not once per code.
+    assert!(matches!(
+        events.lock().unwrap().as_slice(),
+        [RedisEvent::Unreachable { .. }]
+    ));
+
+    redis.restart();
+    g.mark_seen(id(2), now.plus(75), now).unwrap();
+    let err = g.mark_seen(id(2), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+    assert_eq!(
+        events.lock().unwrap().last(),
+        Some(&RedisEvent::Reachable { synced: 0 })
+    );
+}
+
+#[test]
+fn local_fallback_accepts_once_per_till_and_syncs_on_recovery() {
+    let Some(mut redis) =
+        RedisServer::start("local_fallback_accepts_once_per_till_and_syncs_on_recovery")
+    else {
+        return;
+    };
+    let till = |events: &Arc<Mutex<Vec<RedisEvent>>>| {
+        let seen = Arc::clone(events);
+        RedisReplayGuard::new(&redis.url())
+            .unwrap()
+            .with_policy(UnavailablePolicy::LocalFallback)
+            .with_event_hook(move |e| seen.lock().unwrap().push(e.clone()))
+    };
+    let (ev_a, ev_b) = (Arc::default(), Arc::default());
+    let (a, b) = (till(&ev_a), till(&ev_b));
+    let now = UnixTime::from_secs(T0);
+    let fallback = Some(Notice::ReplayGuardLocalFallback);
+
+    a.mark_seen(id(1), now.plus(75), now).unwrap();
+    let err = b.mark_seen(id(1), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+
+    redis.kill();
+    // Each till accepts code 2 once, saying it checked locally only.
+    assert_eq!(a.mark_seen(id(2), now.plus(75), now).unwrap(), fallback);
+    assert_eq!(b.mark_seen(id(2), now.plus(75), now).unwrap(), fallback);
+    for g in [&a, &b] {
+        let err = g.mark_seen(id(2), now.plus(75), now).unwrap_err();
+        assert_eq!(err.reason().as_str(), "replayed");
+    }
+    // Till a accepted code 1 online: still refused offline.
+    let err = a.mark_seen(id(1), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+    // Only b saw code 3 offline.
+    assert_eq!(b.mark_seen(id(3), now.plus(75), now).unwrap(), fallback);
+
+    redis.restart();
+    // Back online: no notice, shared again.
+    assert_eq!(a.mark_seen(id(4), now.plus(75), now).unwrap(), None);
+    let err = b.mark_seen(id(4), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+    // b's offline acceptance of code 3 was written to the new server on
+    // recovery, so a third till refuses it.
+    let c = RedisReplayGuard::new(&redis.url()).unwrap();
+    let err = c.mark_seen(id(3), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+    assert_eq!(
+        ev_b.lock().unwrap().last(),
+        Some(&RedisEvent::Reachable { synced: 2 })
+    );
+    assert_eq!(
+        ev_a.lock().unwrap().last(),
+        Some(&RedisEvent::Reachable { synced: 1 })
+    );
+}
+
+#[test]
+fn an_error_reply_is_unavailable_and_the_connection_kept() {
+    let Some(redis) = RedisServer::start("an_error_reply_is_unavailable_and_the_connection_kept")
+    else {
+        return;
+    };
+    let mut admin = redis.client(0);
+    let g = RedisReplayGuard::new(&redis.url()).unwrap();
+    let now = UnixTime::from_secs(T0);
+    g.mark_seen(id(1), now.plus(75), now).unwrap();
+    let connections = info(&mut admin, "stats", "total_connections_received");
+    // A server out of memory refuses writes with an error reply.
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg("1")
+        .query(&mut admin)
+        .unwrap();
+    let err = g.mark_seen(id(2), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replay_guard_unavailable");
+    assert!(err.to_string().contains("OOM"), "{err}");
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg("0")
+        .query(&mut admin)
+        .unwrap();
+    g.mark_seen(id(2), now.plus(75), now).unwrap();
+    assert_eq!(
+        info(&mut admin, "stats", "total_connections_received"),
+        connections
+    );
+}
+
+#[test]
+fn an_unreachable_address_is_bounded_by_the_connect_timeout() {
+    // Nothing listens on a port just found free: refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let g = RedisReplayGuard::new(&format!("redis://127.0.0.1:{port}"))
+        .unwrap()
+        .with_timeouts(Duration::from_millis(200), Duration::from_millis(200));
+    let now = UnixTime::from_secs(T0);
+    let err = g.mark_seen(id(1), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replay_guard_unavailable");
+}
