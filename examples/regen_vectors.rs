@@ -13,13 +13,20 @@
 //! list; vectors of signed lists carry the `signed_trust_list` envelope
 //! (its payload is `trust_list`) and the `root_key` file text it verifies
 //! under (`tests/vectors/keys/vector-root.pk8`, Ed25519, so deterministic).
+//! Vectors of the replay guard carry `replay_capacity` (an in-memory guard
+//! of that many live codes) and `presented_before` (codes accepted first,
+//! in order); vectors of scanned images carry `image_file`, a PNG beside
+//! them in `tests/vectors/images/`, decoded and then verified (`token` is
+//! what it holds, or null when it holds no readable code).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use medcode::{
-    Claims, InsuredId, Issuer, ListInfo, ListKind, MaskedName, Presenter, Region, Relation,
-    RevocationList, RevocationReason, RootKey, Scheme, SignedList, SigningKey, Status, TokenId,
-    TrustList, TrustedKey, UnixTime, UntrustedToken, Verifier, verdict,
+    Claims, Ecc, InsuredId, Issuer, ListInfo, ListKind, MaskedName, MemoryReplayGuard, Presenter,
+    Qr, Region, Relation, RevocationList, RevocationReason, RootKey, Scheme, SignedList,
+    SigningKey, Status, TokenId, TrustList, TrustedKey, UnixTime, UntrustedToken, Verifier,
+    decode_image, verdict,
 };
 use serde_json::{Value, json};
 
@@ -66,6 +73,10 @@ struct Vector {
     token: String,
     revocations: Option<RevocationList>,
     signed_trust: Option<(RootKey, SignedList)>,
+    replay_capacity: Option<usize>,
+    presented_before: Vec<String>,
+    /// File name in tests/vectors/images/ and the PNG bytes.
+    image: Option<(&'static str, Vec<u8>)>,
 }
 
 impl Vector {
@@ -86,12 +97,35 @@ impl Vector {
         v
     }
 
+    /// The verdict for `token` (or for the vector's image when it has one),
+    /// from a fresh verifier and guard after the earlier presentations.
     fn expected(&self, token: &str) -> Value {
-        verdict::to_json(&self.verifier().verify(token, self.verify_at))
+        let mut verifier = self.verifier();
+        if let Some(capacity) = self.replay_capacity {
+            verifier =
+                verifier.with_replay_guard(Arc::new(MemoryReplayGuard::with_capacity(capacity)));
+        }
+        for earlier in &self.presented_before {
+            verifier
+                .verify(earlier, self.verify_at)
+                .expect("an earlier presentation is accepted");
+        }
+        let result = match &self.image {
+            Some((_, png)) => {
+                decode_image(png).and_then(|text| verifier.verify(&text, self.verify_at))
+            }
+            None => verifier.verify(token, self.verify_at),
+        };
+        verdict::to_json(&result)
     }
 
     fn to_json(&self) -> Res<Value> {
         let parsed = UntrustedToken::parse(&self.token).ok();
+        // An image vector's token is the text its code holds, if any.
+        let token = match &self.image {
+            Some((_, png)) => decode_image(png).ok(),
+            None => Some(self.token.clone()),
+        };
         let mut v = json!({
             "name": self.name,
             "description": self.description,
@@ -99,8 +133,8 @@ impl Vector {
             "leeway_secs": self.leeway,
             "till_region": self.till_region.map(|r| r.to_string()),
             "trust_list": serde_json::from_str::<Value>(&self.trust.to_json())?,
-            "token": self.token,
-            "text_len": self.token.len(),
+            "token": token,
+            "text_len": token.as_ref().map(String::len),
             "binary_hex": parsed.as_ref().map(|t| hex::encode(t.as_bytes())),
             "binary_len": parsed.as_ref().map(UntrustedToken::binary_len),
             "expected": self.expected(&self.token),
@@ -113,6 +147,13 @@ impl Vector {
             v["root_key"] = root.to_text().into();
             v["signed_trust_list"] = serde_json::from_str(&signed.to_json())?;
         }
+        if let Some(capacity) = self.replay_capacity {
+            v["replay_capacity"] = capacity.into();
+            v["presented_before"] = self.presented_before.clone().into();
+        }
+        if let Some((file, _)) = &self.image {
+            v["image_file"] = format!("images/{file}").into();
+        }
         Ok(v)
     }
 }
@@ -121,6 +162,11 @@ impl Vector {
 /// vector when it still yields the same verdict.
 fn write(mut v: Vector, keep_if_same_verdict: bool) -> Res<()> {
     let path = vectors_dir().join(format!("{}.json", v.name));
+    if let Some((file, png)) = &v.image {
+        let images = vectors_dir().join("images");
+        std::fs::create_dir_all(&images)?;
+        std::fs::write(images.join(file), png)?;
+    }
     if keep_if_same_verdict && let Ok(old) = std::fs::read(&path) {
         let old: Value = serde_json::from_slice(&old)?;
         if let Some(old_token) = old["token"].as_str()
@@ -183,6 +229,9 @@ fn main() -> Res<()> {
         token,
         revocations: None,
         signed_trust: None,
+        replay_capacity: None,
+        presented_before: Vec::new(),
+        image: None,
     };
     let issue = |issuer: &Issuer, claims: &Claims, name: &str| -> Res<String> {
         Ok(issuer
@@ -407,5 +456,65 @@ fn main() -> Res<()> {
         },
         false,
     )?;
+
+    // One code, one use: the in-memory replay guard.
+    write(
+        Vector {
+            replay_capacity: Some(16),
+            presented_before: vec![good.clone()],
+            ..base(
+                "reject_replayed",
+                "The same code shown a second time within its validity (a screenshot passed on): the guard accepted it once and refuses it now.",
+                good.clone(),
+            )
+        },
+        false,
+    )?;
+    let other = issue(&ed_issuer, &shenzhen, "reject_replay_guard_full")?;
+    write(
+        Vector {
+            replay_capacity: Some(1),
+            presented_before: vec![other],
+            ..base(
+                "reject_replay_guard_full",
+                "A guard with room for one live code already holds another: it refuses rather than forgetting.",
+                good.clone(),
+            )
+        },
+        false,
+    )?;
+
+    // Scanned images: the valid code rendered as a PNG, and a PNG with no code.
+    let png = Qr::encode(&good, Ecc::M)?.to_png(4)?;
+    write(
+        Vector {
+            image: Some(("valid_self_ed25519.png", png)),
+            ..base(
+                "valid_image_png",
+                "The valid self code rendered at level M, 4 pixels per module, scanned back from the PNG and verified.",
+                good.clone(),
+            )
+        },
+        false,
+    )?;
+    write(
+        Vector {
+            image: Some(("blank.png", blank_png()?)),
+            ..base(
+                "reject_unreadable_blank_image",
+                "A photo with no QR code in it (a white 64 x 64 PNG): unreadable.",
+                String::new(),
+            )
+        },
+        false,
+    )?;
     Ok(())
+}
+
+/// A white 64 x 64 grayscale PNG.
+fn blank_png() -> Res<Vec<u8>> {
+    let img = image::GrayImage::from_pixel(64, 64, image::Luma([255]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)?;
+    Ok(out.into_inner())
 }

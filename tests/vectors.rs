@@ -3,15 +3,20 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use medcode::{
-    ListKind, Region, RevocationList, RootKey, SignedList, TrustList, UnixTime, UntrustedToken,
-    Verifier, verdict,
+    ListKind, MemoryReplayGuard, Region, RevocationList, RootKey, SignedList, TrustList, UnixTime,
+    UntrustedToken, Verifier, decode_image, verdict,
 };
 use serde_json::Value;
 
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
+}
+
 fn vector_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let dir = vectors_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/vectors exists")
         .map(|e| e.expect("readable entry").path())
@@ -51,15 +56,51 @@ fn check(v: &Value) {
         let list = RevocationList::from_json(list.to_string().as_bytes()).expect("revocations");
         verifier = verifier.with_revocations(list);
     }
+    if let Some(capacity) = v["replay_capacity"].as_u64() {
+        let capacity = usize::try_from(capacity).expect("capacity fits");
+        verifier = verifier.with_replay_guard(Arc::new(MemoryReplayGuard::with_capacity(capacity)));
+    }
     let at = UnixTime::parse_rfc3339(v["verify_at"].as_str().expect("verify_at")).expect("time");
-    let token = v["token"].as_str().expect("token");
-    assert_eq!(
-        v["text_len"].as_u64(),
-        Some(token.len() as u64),
-        "{name}: text_len"
-    );
-    let got = verdict::to_json(&verifier.verify(token, at));
-    assert_eq!(got, v["expected"], "{name}: verdict");
+    if let Some(earlier) = v.get("presented_before") {
+        for text in earlier.as_array().expect("presented_before is a list") {
+            let text = text.as_str().expect("token text");
+            verifier
+                .verify(text, at)
+                .unwrap_or_else(|e| panic!("{name}: an earlier presentation was refused: {e}"));
+        }
+    }
+    let result = match v["image_file"].as_str() {
+        // A scanned image: decoded, then verified exactly as if typed; the
+        // vector's token is the text it holds (null when none is readable).
+        Some(file) => {
+            let png = std::fs::read(vectors_dir().join(file)).expect("the vector's image");
+            let decoded = decode_image(&png);
+            assert_eq!(
+                decoded.as_ref().ok().map(String::as_str),
+                v["token"].as_str(),
+                "{name}: decoded text"
+            );
+            assert_eq!(
+                v["text_len"].as_u64(),
+                v["token"].as_str().map(|t| t.len() as u64),
+                "{name}: text_len"
+            );
+            decoded.and_then(|text| verifier.verify(&text, at))
+        }
+        None => {
+            let token = v["token"].as_str().expect("token");
+            assert_eq!(
+                v["text_len"].as_u64(),
+                Some(token.len() as u64),
+                "{name}: text_len"
+            );
+            verifier.verify(token, at)
+        }
+    };
+    assert_eq!(verdict::to_json(&result), v["expected"], "{name}: verdict");
+    let Some(token) = v["token"].as_str() else {
+        return;
+    };
     match v["binary_hex"].as_str() {
         Some(hex_text) => {
             let parsed = UntrustedToken::parse(token).expect("parseable vector");
@@ -77,7 +118,7 @@ fn check(v: &Value) {
 #[test]
 fn every_vector_gives_its_exact_verdict() {
     let files = vector_files();
-    assert!(files.len() >= 19, "vectors are missing: {files:?}");
+    assert!(files.len() >= 23, "vectors are missing: {files:?}");
     for f in &files {
         check(&load(f));
     }
@@ -107,6 +148,9 @@ fn every_token_rejection_reason_has_a_vector() {
         "cross_province_disabled",
         "revoked",
         "trust_list_stale",
+        "replayed",
+        "replay_guard_full",
+        "unreadable",
     ] {
         assert!(covered.contains(reason), "no vector for {reason}");
     }
