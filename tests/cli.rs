@@ -249,6 +249,9 @@ fn usage_and_file_errors_exit_2_with_one_line() {
     let missing = format!("{d}/missing.json");
     std::fs::write(dir.path().join("bad.json"), "{\"keys\": 5}").unwrap();
     let bad = format!("{d}/bad.json");
+    let out = format!("{d}/out.json");
+    std::fs::write(dir.path().join("junk.db"), "not a database at all").unwrap();
+    let bad_guard = format!("file:{d}/junk.db");
     let cases: Vec<(Vec<&str>, Option<&str>)> = vec![
         (vec![], None),
         (vec!["frobnicate"], None),
@@ -340,6 +343,129 @@ fn usage_and_file_errors_exit_2_with_one_line() {
         ),
         (
             vec!["keygen", "--dir", &d, "--kid", "k2", "--alg", "rsa"],
+            None,
+        ),
+        // The till, the replay guard and list flags.
+        (vec!["till"], None),
+        (vec!["till", "--trust", &missing], Some("")),
+        (vec!["till", "--trust", &d], Some("")),
+        (
+            vec!["till", "--trust", &trust, "--replay", "ftp://x"],
+            Some(""),
+        ),
+        (
+            vec!["till", "--trust", &trust, "--replay", "file:"],
+            Some(""),
+        ),
+        (
+            vec!["till", "--trust", &trust, "--replay", &bad_guard],
+            Some(""),
+        ),
+        (
+            vec!["till", "--trust", &trust, "--replay", "redis://"],
+            Some(""),
+        ),
+        (
+            vec![
+                "verify",
+                "--trust",
+                &trust,
+                "--replay-unavailable",
+                "local-fallback",
+                "MC1",
+            ],
+            None,
+        ),
+        (
+            vec!["verify", "--trust", &trust, "--root-key", &missing, "MC1"],
+            None,
+        ),
+        (
+            vec!["verify", "--trust", &trust, "--root-key", &trust, "MC1"],
+            None,
+        ),
+        (
+            vec!["verify", "--trust", &trust, "--state", &d, "MC1"],
+            None,
+        ),
+        (
+            vec!["verify", "--trust", &trust, "--revocations", &bad, "MC1"],
+            None,
+        ),
+        // The holder's screen, the root key and its lists.
+        (
+            vec!["show", "--dir", &d, "--kid", "k", "--insured", "1"],
+            None,
+        ),
+        (
+            vec![
+                "show",
+                "--dir",
+                &d,
+                "--kid",
+                "k",
+                "--insured",
+                "1",
+                "--region",
+                "110000",
+                "--presenter",
+                "2",
+            ],
+            None,
+        ),
+        (vec!["trust"], None),
+        (
+            vec![
+                "trust", "sign", "--root", &missing, "--in", &trust, "--out", &out,
+            ],
+            None,
+        ),
+        (vec!["revoke", "--list", &out], None),
+        (vec!["revoke", "--kid", "zz", "--list", &out], None),
+        (
+            vec![
+                "revoke",
+                "--insured",
+                "1",
+                "--since",
+                "soon",
+                "--list",
+                &out,
+            ],
+            None,
+        ),
+        // The family-account registry.
+        (
+            vec![
+                "registry",
+                "--db",
+                &missing,
+                "person",
+                "show",
+                "--insured",
+                "1",
+            ],
+            None,
+        ),
+        (vec!["family", "--db", &d, "list", "--owner", "1"], None),
+        (
+            vec![
+                "family", "--db", &missing, "bind", "--owner", "1", "--member", "2",
+            ],
+            None,
+        ),
+        (
+            vec![
+                "issue",
+                "--dir",
+                &d,
+                "--kid",
+                "k",
+                "--insured",
+                "1",
+                "--db",
+                &missing,
+            ],
             None,
         ),
     ];
