@@ -13,8 +13,8 @@ use std::io::Read;
 use std::path::Path;
 
 use medcode::{
-    ListKind, MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN, Notice, RevocationList, RootKey,
-    SignedList, TrustList, UnixTime, Verifier,
+    ListKind, MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN, Notice, RevocationList, RootKey, SignedList,
+    TrustList, UnixTime, Verifier,
 };
 
 use crate::cstr::read_str;
@@ -154,9 +154,7 @@ pub(crate) fn load(input: TrustInput<'_>, settings: &Settings) -> Result<Verifie
             path,
             "sign it with `medcode trust sign --kind revocation` or leave revocations_file NULL",
         )?;
-        verifier
-            .update_revocations(&list)
-            .map_err(in_file(path))?;
+        verifier.update_revocations(&list).map_err(in_file(path))?;
     }
     Ok(verifier)
 }

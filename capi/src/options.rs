@@ -18,9 +18,7 @@ use std::ffi::c_char;
 use std::mem::{offset_of, size_of};
 use std::path::PathBuf;
 
-use medcode::{
-    DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, Policy, Region, UnavailablePolicy,
-};
+use medcode::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, Policy, Region, UnavailablePolicy};
 
 use crate::cstr::read_str;
 use crate::guard::{Failure, call};
@@ -503,10 +501,7 @@ mod tests {
             assert_eq!(err.code, MedcodeReason::InvalidArgument, "{size}");
             let mut buf = [0u8; 8192];
             let code = unsafe {
-                medcode_options_init_size(
-                    buf.as_mut_ptr().cast(),
-                    usize::try_from(size).unwrap(),
-                )
+                medcode_options_init_size(buf.as_mut_ptr().cast(), usize::try_from(size).unwrap())
             };
             assert_eq!(code, MedcodeReason::InvalidArgument, "{size}");
             assert!(buf.iter().all(|&b| b == 0), "nothing written for {size}");

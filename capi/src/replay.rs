@@ -24,7 +24,9 @@ pub(crate) fn open(choice: &ReplayChoice) -> Result<Option<Arc<dyn ReplayGuard>>
             policy,
             key_prefix,
         } => {
-            let mut guard = RedisReplayGuard::new(url).map_err(fail)?.with_policy(*policy);
+            let mut guard = RedisReplayGuard::new(url)
+                .map_err(fail)?
+                .with_policy(*policy);
             if let Some(prefix) = key_prefix {
                 guard = guard.with_key_prefix(prefix).map_err(fail)?;
             }

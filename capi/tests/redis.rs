@@ -125,7 +125,11 @@ fn an_unreachable_redis_fails_closed_or_falls_back_locally() {
     // and the code accepted offline was written to the server, so the
     // other till refuses it.
     server.restart();
-    let r = verify_at(fallback, &issue_with_id(&demo_claims(), NOW - 5, [3; 8]), NOW + 2);
+    let r = verify_at(
+        fallback,
+        &issue_with_id(&demo_claims(), NOW - 5, [3; 8]),
+        NOW + 2,
+    );
     assert!(r.accepted, "{}", buf(&r.detail));
     assert_eq!(r.notices, 0);
     assert_eq!(

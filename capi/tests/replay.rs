@@ -160,11 +160,7 @@ fn a_file_guard_that_cannot_open_is_a_storage_error() {
     let db = dir.path().join("seen.db");
     let db_c = c_path(&db);
     opts.replay_target = db_c.as_ptr();
-    new_err(
-        &dir.path().join("no-trust.json"),
-        &opts,
-        MedcodeReason::Io,
-    );
+    new_err(&dir.path().join("no-trust.json"), &opts, MedcodeReason::Io);
     assert!(!db.exists());
 }
 
@@ -219,7 +215,7 @@ fn bad_replay_options_are_refused_with_reasons() {
         new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
         "options.replay_guard is 4; expected MEDCODE_REPLAY_NONE (0), MEDCODE_REPLAY_MEMORY (1), MEDCODE_REPLAY_FILE (2) or MEDCODE_REPLAY_REDIS (3)"
     );
-    assert_eq!(last_error().is_empty(), false);
+    assert!(!last_error().is_empty());
 }
 
 /// Options from a caller whose header is newer than this library: accepted

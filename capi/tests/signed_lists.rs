@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::ptr;
 
 use common::{
-    NOW, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok, options_v2, root,
-    s, sign, trust_path, valid_token, verify_at,
+    NOW, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok, options_v2, root, s,
+    sign, trust_path, valid_token, verify_at,
 };
 use medcode::{InsuredId, KeyId, ListKind, RevocationList, RevocationReason, UnixTime};
 use medcode_capi::*;
@@ -109,9 +109,7 @@ fn update(v: *mut MedcodeVerifier, kind: ListKind, path: &Path) -> MedcodeReason
     let c = c_path(path);
     match kind {
         ListKind::Trust => unsafe { medcode_verifier_update_trust_list_file(v, c.as_ptr()) },
-        ListKind::Revocation => unsafe {
-            medcode_verifier_update_revocations_file(v, c.as_ptr())
-        },
+        ListKind::Revocation => unsafe { medcode_verifier_update_revocations_file(v, c.as_ptr()) },
     }
 }
 
@@ -158,8 +156,7 @@ fn the_signed_demo_list_verifies_under_the_demo_root() {
     // The same from bytes.
     let json = std::fs::read(root().join("keys/trust.signed.json")).unwrap();
     let mut v = ptr::null_mut();
-    let code =
-        unsafe { medcode_verifier_new_from_bytes(json.as_ptr(), json.len(), &opts, &mut v) };
+    let code = unsafe { medcode_verifier_new_from_bytes(json.as_ptr(), json.len(), &opts, &mut v) };
     assert_eq!(code, MedcodeReason::Ok, "{}", last_error());
     assert!(verify_at(v, &valid_token(), NOW).accepted);
     unsafe { medcode_verifier_free(v) };
@@ -194,9 +191,8 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     // The same from bytes, where there is no file name.
     let json = std::fs::read(&signed).unwrap();
     let mut v = ptr::null_mut();
-    let code = unsafe {
-        medcode_verifier_new_from_bytes(json.as_ptr(), json.len(), ptr::null(), &mut v)
-    };
+    let code =
+        unsafe { medcode_verifier_new_from_bytes(json.as_ptr(), json.len(), ptr::null(), &mut v) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert_eq!(
         last_error(),
@@ -265,7 +261,11 @@ fn bad_roots_and_bad_signatures_are_refused() {
     // A signed revocation list given as the trust list.
     let rev = files.signed_revocations("rev.signed.json", 1);
     let root_key = demo_root_pub();
-    let err = new_err(&rev, &signed_options(&root_key), MedcodeReason::InvalidTrustList);
+    let err = new_err(
+        &rev,
+        &signed_options(&root_key),
+        MedcodeReason::InvalidTrustList,
+    );
     assert!(
         err.ends_with("a signed revocation list was given where a signed trust list is expected"),
         "{err}"
@@ -276,7 +276,11 @@ fn bad_roots_and_bad_signatures_are_refused() {
     let mut bytes = text.into_bytes();
     bytes[sig_at] = if bytes[sig_at] == b'A' { b'B' } else { b'A' };
     let tampered = files.write("tampered.json", std::str::from_utf8(&bytes).unwrap());
-    let err = new_err(&tampered, &signed_options(&root_key), MedcodeReason::InvalidTrustList);
+    let err = new_err(
+        &tampered,
+        &signed_options(&root_key),
+        MedcodeReason::InvalidTrustList,
+    );
     assert!(
         err.ends_with(
             "signed trust list: the signature does not verify under the pinned root key 630e36ad"
@@ -326,15 +330,22 @@ fn revoked_insured_is_refused_signed_or_unsigned() {
 fn revoked_key_is_refused() {
     let files = Files::new();
     let mut list = RevocationList::new();
-    list.revoke_key(KeyId::parse_hex("32eac5b0").unwrap(), RevocationReason::Compromised)
-        .unwrap();
+    list.revoke_key(
+        KeyId::parse_hex("32eac5b0").unwrap(),
+        RevocationReason::Compromised,
+    )
+    .unwrap();
     let rev = c_path(&files.write("rev.json", &list.to_json()));
     let mut opts = options_v2();
     opts.revocations_file = rev.as_ptr();
     let v = new_ok(&trust_path(), &opts);
     let r = verify_at(v, &valid_token(), NOW);
     assert_eq!(r.reason, MedcodeReason::Revoked);
-    assert!(buf(&r.detail).starts_with("revoked: "), "{}", buf(&r.detail));
+    assert!(
+        buf(&r.detail).starts_with("revoked: "),
+        "{}",
+        buf(&r.detail)
+    );
     assert!(buf(&r.detail).contains("32eac5b0"), "{}", buf(&r.detail));
     unsafe { medcode_verifier_free(v) };
 }
@@ -352,7 +363,10 @@ fn updates_install_newer_lists_and_refuse_rollbacks() {
 
     // Rollback to sequence 1: refused, sequence 2 stays in force.
     let old = files.trust("trust-1.json", 1, NOW + 30 * DAY);
-    assert_eq!(update(v, ListKind::Trust, &old), MedcodeReason::InvalidTrustList);
+    assert_eq!(
+        update(v, ListKind::Trust, &old),
+        MedcodeReason::InvalidTrustList
+    );
     assert_eq!(
         last_error(),
         format!(
@@ -382,7 +396,10 @@ fn updates_install_newer_lists_and_refuse_rollbacks() {
     // A revocation list where a trust list is expected, an unsigned file,
     // a missing file: refused, sequence 3 stays.
     let rev = files.signed_revocations("rev.json", 4);
-    assert_eq!(update(v, ListKind::Trust, &rev), MedcodeReason::InvalidTrustList);
+    assert_eq!(
+        update(v, ListKind::Trust, &rev),
+        MedcodeReason::InvalidTrustList
+    );
     assert!(
         last_error()
             .ends_with("a signed revocation list was given where a signed trust list is expected"),
@@ -473,7 +490,10 @@ fn a_list_due_then_stale_then_refused() {
     let root_key = demo_root_pub();
     // Due at 2026-11-22T12:00:00Z, four hours after NOW.
     let due = NOW + 4 * 3600;
-    let v = new_ok(&files.trust("trust.json", 1, due), &signed_options(&root_key));
+    let v = new_ok(
+        &files.trust("trust.json", 1, due),
+        &signed_options(&root_key),
+    );
     let at = |t: u64, id: u8| verify_at(v, &issue_with_id(&demo_claims(), t - 5, [id; 8]), t);
 
     // 25 h before: fresh.
@@ -568,7 +588,12 @@ fn updates_while_other_threads_verify() {
             });
         }
         for path in &lists {
-            assert_eq!(update(v.0, ListKind::Trust, path), MedcodeReason::Ok, "{}", last_error());
+            assert_eq!(
+                update(v.0, ListKind::Trust, path),
+                MedcodeReason::Ok,
+                "{}",
+                last_error()
+            );
         }
         done.store(true, std::sync::atomic::Ordering::Relaxed);
     });

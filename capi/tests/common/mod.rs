@@ -13,8 +13,7 @@ use medcode::{
 };
 use medcode_capi::{
     MEDCODE_OPTIONS_V2_SIZE, MedcodeOptions, MedcodeReason, MedcodeResult, MedcodeVerifier,
-    medcode_last_error, medcode_options_init_size, medcode_verifier_new_from_file,
-    medcode_verify,
+    medcode_last_error, medcode_options_init_size, medcode_verifier_new_from_file, medcode_verify,
 };
 
 /// 2026-11-22T08:00:00Z: the instant every till check in these tests runs at.
@@ -73,7 +72,13 @@ pub fn demo_root() -> SigningKey {
 
 /// `payload` (the bytes of a trust or revocation list) signed by the demo
 /// root with the given sequence and times.
-pub fn sign(kind: ListKind, sequence: u64, issued_at: u64, next_update: u64, payload: &[u8]) -> String {
+pub fn sign(
+    kind: ListKind,
+    sequence: u64,
+    issued_at: u64,
+    next_update: u64,
+    payload: &[u8],
+) -> String {
     let info = ListInfo {
         kind,
         sequence,
