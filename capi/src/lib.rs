@@ -7,7 +7,8 @@
 //!
 //! ```c
 //! MedcodeOptions opts;
-//! medcode_options_init(&opts);
+//! medcode_options_init(&opts);              // a macro: sizeof opts
+//! opts.replay_guard = MEDCODE_REPLAY_MEMORY; // each code accepted once
 //! MedcodeVerifier *v = NULL;
 //! if (medcode_verifier_new_from_file("keys/trust.json", &opts, &v) != MEDCODE_REASON_OK) {
 //!     fprintf(stderr, "%s\n", medcode_last_error());
@@ -26,6 +27,10 @@
 //! - A verifier handle is `Send + Sync`: share it between threads freely.
 //! - Results are caller-owned structs with fixed-size buffers and static
 //!   strings: nothing to free but the handle.
+//! - Options are a versioned struct that only grows at its end (version 2
+//!   added the replay guard, the pinned root key and the revocation list);
+//!   a signed list is installed in a running verifier with
+//!   `medcode_verifier_update_*_file`, safely while other threads verify.
 
 mod cstr;
 mod guard;
