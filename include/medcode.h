@@ -340,7 +340,8 @@ const char *medcode_last_error(void);
 //
 // # Safety
 // `path` is null or NUL-terminated; `opts` is null or a valid options
-// struct; `out` is null or writable.
+// struct whose string fields are null or NUL-terminated; `out` is null or
+// writable.
 MedcodeReason medcode_verifier_new_from_file(const char *path,
                                              const struct MedcodeOptions *opts,
                                              struct MedcodeVerifier **out);
@@ -352,7 +353,8 @@ MedcodeReason medcode_verifier_new_from_file(const char *path,
 //
 // # Safety
 // `json` is null or points to `len` readable bytes; `opts` is null or a
-// valid options struct; `out` is null or writable.
+// valid options struct whose string fields are null or NUL-terminated;
+// `out` is null or writable.
 MedcodeReason medcode_verifier_new_from_bytes(const uint8_t *json,
                                               size_t len,
                                               const struct MedcodeOptions *opts,

@@ -75,7 +75,8 @@ fn clear_out(out: *mut *mut MedcodeVerifier) -> Result<(), Failure> {
 ///
 /// # Safety
 /// `path` is null or NUL-terminated; `opts` is null or a valid options
-/// struct; `out` is null or writable.
+/// struct whose string fields are null or NUL-terminated; `out` is null or
+/// writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn medcode_verifier_new_from_file(
     path: *const c_char,
@@ -106,7 +107,8 @@ pub unsafe extern "C" fn medcode_verifier_new_from_file(
 ///
 /// # Safety
 /// `json` is null or points to `len` readable bytes; `opts` is null or a
-/// valid options struct; `out` is null or writable.
+/// valid options struct whose string fields are null or NUL-terminated;
+/// `out` is null or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn medcode_verifier_new_from_bytes(
     json: *const u8,

@@ -191,7 +191,11 @@ unsafe fn update(
             kind.describe()
         )));
     }
-    let list = read_signed(path, "sign it with `medcode trust sign`")?;
+    let hint = match kind {
+        ListKind::Trust => "sign it with `medcode trust sign`",
+        ListKind::Revocation => "sign it with `medcode trust sign --kind revocation`",
+    };
+    let list = read_signed(path, hint)?;
     match kind {
         ListKind::Trust => verifier.update_trust_list(&list),
         ListKind::Revocation => verifier.update_revocations(&list),
