@@ -15,8 +15,48 @@
 // at the end of `MedcodeOptions` or adding functions does not change it).
 #define MEDCODE_ABI_VERSION 1
 
+// `MedcodeListStatus.state`: fresh, nothing to do.
+#define MEDCODE_LIST_FRESH 0
+
+// `MedcodeListStatus.state`: next-update is less than 24 hours away;
+// accepted codes carry `MEDCODE_NOTICE_LIST_DUE_SOON`.
+#define MEDCODE_LIST_DUE_SOON 1
+
+// `MedcodeListStatus.state`: past next-update; codes are still accepted,
+// with `MEDCODE_NOTICE_LIST_STALE`, until `refuses_at`.
+#define MEDCODE_LIST_STALE 2
+
+// `MedcodeListStatus.state`: past `refuses_at`; every code is refused
+// with `MEDCODE_REASON_TRUST_LIST_STALE` until a newer list is installed.
+#define MEDCODE_LIST_REFUSED 3
+
 // Size in bytes of the first version of `MedcodeOptions` (four `uint32_t`).
 #define MEDCODE_OPTIONS_V1_SIZE 16
+
+// `replay_guard`: no replay guard; a code can be shown again within its
+// validity (the default, and the only choice of version 1).
+#define MEDCODE_REPLAY_NONE 0
+
+// `replay_guard`: the process's own memory; each code is accepted once
+// while the verifier lives (a restart forgets).
+#define MEDCODE_REPLAY_MEMORY 1
+
+// `replay_guard`: an SQLite file at `replay_target` (created if missing);
+// survives restarts and may be shared by the processes of one till.
+#define MEDCODE_REPLAY_FILE 2
+
+// `replay_guard`: a Redis server at `replay_target`
+// (`redis://HOST:PORT[/DB]`) shared by the tills of a chain.
+#define MEDCODE_REPLAY_REDIS 3
+
+// `replay_unavailable` (Redis only): while Redis cannot be reached, refuse
+// every code with `MEDCODE_REASON_REPLAY_GUARD_UNAVAILABLE`. The default.
+#define MEDCODE_REPLAY_FAIL_CLOSED 0
+
+// `replay_unavailable` (Redis only): while Redis cannot be reached, check
+// codes against this process's own records, accept each once and set
+// `MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK` in the result.
+#define MEDCODE_REPLAY_LOCAL_FALLBACK 1
 
 // Room for an insured-person identifier (20 characters) and its NUL.
 #define MEDCODE_ID_CAP 24
@@ -38,6 +78,23 @@
 // their home province, but the verifier has no till region, so that rule
 // was not checked.
 #define MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED 1
+
+// Bit in `MedcodeResult.notices`: a signed list reaches its next-update
+// time within 24 hours; install a newly signed one
+// (`medcode_verifier_update_*_file`). `detail` says which list and when.
+#define MEDCODE_NOTICE_LIST_DUE_SOON 2
+
+// Bit in `MedcodeResult.notices`: a signed list is past its next-update
+// time. Codes are still accepted for the grace period (72 hours), then
+// every code is refused with `MEDCODE_REASON_TRUST_LIST_STALE`; `detail`
+// says which list and from when.
+#define MEDCODE_NOTICE_LIST_STALE 4
+
+// Bit in `MedcodeResult.notices`: the shared replay guard (Redis) could not
+// be reached and, under `MEDCODE_REPLAY_LOCAL_FALLBACK`, the code was
+// checked against this process's own records only: another till may
+// already have accepted it.
+#define MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK 8
 
 // What a call did. `MEDCODE_REASON_OK` (0) means success (for
 // `medcode_verify`: the code was accepted); 1 to 30 are the library's stable
@@ -127,12 +184,16 @@ typedef uint32_t MedcodeReason;
 // A verifier built once from a trust list and options. Opaque to C.
 //
 // Thread safety: a handle may be used by any number of threads at the same
-// time (`medcode_verify` takes it by `const` pointer and takes no lock); it
-// must be freed exactly once, after every thread is done with it.
+// time (`medcode_verify` takes it by `const` pointer; the lists in force
+// are swapped whole by `medcode_verifier_update_*_file`, so a verification
+// sees the old list or the new one); it must be freed exactly once, after
+// every thread is done with it.
 typedef struct MedcodeVerifier MedcodeVerifier;
 
-// Options for a new verifier. Initialise with `medcode_options_init`, then
-// change fields. Fields are only ever added at the end.
+// Options for a new verifier. Initialise with `medcode_options_init(&opts)`
+// (a macro passing `sizeof opts`), then change fields. Fields are only ever
+// added at the end; strings are NUL-terminated UTF-8, read only while the
+// verifier is created, and NULL means unset.
 typedef struct MedcodeOptions {
   // `sizeof(MedcodeOptions)` as the caller compiled it.
   uint32_t struct_size;
@@ -144,7 +205,46 @@ typedef struct MedcodeOptions {
   // The 6-digit region code of the till (e.g. 110000), which enables the
   // holder's cross-province switch; 0 for none (the default).
   uint32_t till_region;
+  // Version 2. `MEDCODE_REPLAY_NONE` (default), `_MEMORY`, `_FILE` or
+  // `_REDIS`: where accepted token ids are recorded, so that a second
+  // presentation of a code is refused with `MEDCODE_REASON_REPLAYED`.
+  uint32_t replay_guard;
+  // Version 2, Redis only: `MEDCODE_REPLAY_FAIL_CLOSED` (default) or
+  // `MEDCODE_REPLAY_LOCAL_FALLBACK`.
+  uint32_t replay_unavailable;
+  // Version 2: the SQLite file path (`MEDCODE_REPLAY_FILE`) or the
+  // `redis://HOST:PORT[/DB]` URL (`MEDCODE_REPLAY_REDIS`); NULL otherwise.
+  const char *replay_target;
+  // Version 2, Redis only: prefix of the keys, so that several chains can
+  // share one server; NULL for "medcode:seen:".
+  const char *replay_key_prefix;
+  // Version 2: the pinned root public key file (ROOT.pub). When set, the
+  // trust list must be a list signed by that root (and `revocations_file`
+  // too), and `medcode_verifier_update_*_file` install newer ones. NULL:
+  // the trust list must be an unsigned one.
+  const char *root_key_file;
+  // Version 2: a revocation list file, signed when `root_key_file` is set,
+  // unsigned otherwise; NULL for none.
+  const char *revocations_file;
 } MedcodeOptions;
+
+// The freshness of one signed list a verifier holds. Caller-owned.
+typedef struct MedcodeListStatus {
+  // True when the verifier holds a signed list of this kind; all other
+  // fields are 0 otherwise (no list, or an unsigned one).
+  bool present;
+  // `MEDCODE_LIST_FRESH`, `_DUE_SOON`, `_STALE` or `_REFUSED`.
+  uint32_t state;
+  // The list's sequence number; a till that must never go back to an
+  // older list across restarts stores it.
+  uint64_t sequence;
+  // When the root signed it, Unix seconds.
+  uint64_t issued_at;
+  // When a newer list is due, Unix seconds.
+  uint64_t next_update;
+  // The first second at which every code is refused, Unix seconds.
+  uint64_t refuses_at;
+} MedcodeListStatus;
 
 // The delegate block of a family-account code: who shows the code on the
 // insured person's behalf.
@@ -175,7 +275,9 @@ typedef struct MedcodeResult {
   MedcodeReason reason;
   // The stable string of `reason` ("ok", "expired", ...). Static.
   const char *reason_str;
-  // Plain words for a log or a cashier; "" when accepted.
+  // Plain words for a log or a cashier: why a code was rejected; for an
+  // accepted code "" or, when `notices` is not 0, the notices in words
+  // (joined by "; ").
   char detail[MEDCODE_DETAIL_CAP];
   // The insured person's opaque identifier (never a national ID number).
   char insured[MEDCODE_ID_CAP];
@@ -223,27 +325,36 @@ uint32_t medcode_abi_version(void);
 // keep it, never free it.
 const char *medcode_last_error(void);
 
-// Creates a verifier from a trust list file (the JSON written by `medcode
-// keygen`, at most 1 MiB). `path` is a NUL-terminated UTF-8 path; `opts` may
-// be NULL for the defaults. On success `*out` holds a new handle, to be
-// released with `medcode_verifier_free`; on failure `*out` is NULL, the
-// code says why (`MEDCODE_REASON_IO`, `MEDCODE_REASON_INVALID_TRUST_LIST`,
-// `MEDCODE_REASON_INVALID_ARGUMENT`) and `medcode_last_error` has details.
+// Creates a verifier from a trust list file: the JSON written by `medcode
+// keygen` (at most 1 MiB), or, when `opts->root_key_file` is set, a list
+// signed by that root (`medcode trust sign`). `path` is a NUL-terminated
+// UTF-8 path; `opts` may be NULL for the defaults. The options' revocation
+// list and replay guard are loaded and opened here. On success `*out` holds
+// a new handle, to be released with `medcode_verifier_free`; on failure
+// `*out` is NULL, the code says why (`MEDCODE_REASON_IO`,
+// `MEDCODE_REASON_INVALID_TRUST_LIST` also for a bad list signature,
+// `MEDCODE_REASON_INVALID_KEY` for a bad root key file,
+// `MEDCODE_REASON_STORAGE` for a replay file that cannot be opened,
+// `MEDCODE_REASON_INVALID_ARGUMENT` for bad options, an unsigned list with
+// a root key or a signed one without) and `medcode_last_error` has details.
 //
 // # Safety
 // `path` is null or NUL-terminated; `opts` is null or a valid options
-// struct; `out` is null or writable.
+// struct whose string fields are null or NUL-terminated; `out` is null or
+// writable.
 MedcodeReason medcode_verifier_new_from_file(const char *path,
                                              const struct MedcodeOptions *opts,
                                              struct MedcodeVerifier **out);
 
 // Creates a verifier from the bytes of a trust list (JSON, `len` bytes, no
-// terminator needed, at most 1 MiB). Otherwise as
+// terminator needed, at most 1 MiB; or a signed list when
+// `opts->root_key_file` is set). Otherwise as
 // `medcode_verifier_new_from_file`.
 //
 // # Safety
 // `json` is null or points to `len` readable bytes; `opts` is null or a
-// valid options struct; `out` is null or writable.
+// valid options struct whose string fields are null or NUL-terminated;
+// `out` is null or writable.
 MedcodeReason medcode_verifier_new_from_bytes(const uint8_t *json,
                                               size_t len,
                                               const struct MedcodeOptions *opts,
@@ -276,11 +387,67 @@ MedcodeReason medcode_decode_qr_file(const char *path, char **text_out);
 // freed.
 void medcode_string_free(char *s);
 
-// Fills `opts` with the defaults (leeway 15 s, maximum validity 300 s, no
-// till region) and sets `struct_size`. Does nothing when `opts` is NULL.
+// Installs a newer signed trust list from the file at `path` in a running
+// verifier created with `root_key_file` set. Safe while other threads
+// verify with the same handle: each verification sees the old list or the
+// new one, never a mix. Returns `MEDCODE_REASON_OK` when the list is in
+// force (also when it was already: same sequence, same content). A refused
+// list leaves the list in force unchanged: `MEDCODE_REASON_INVALID_TRUST_LIST`
+// for a bad signature, a revocation list, a lower sequence than the one
+// held (rollback) or the same sequence with other content;
+// `MEDCODE_REASON_INVALID_ARGUMENT` for a verifier without a root key, an
+// unsigned file, a NULL or non-UTF-8 argument; `MEDCODE_REASON_IO`.
 //
 // # Safety
-// `opts` is null or points to a writable `MedcodeOptions`.
+// `verifier` is null or a live handle; `path` is null or NUL-terminated.
+MedcodeReason medcode_verifier_update_trust_list_file(struct MedcodeVerifier *verifier,
+                                                      const char *path);
+
+// Installs a newer signed revocation list from the file at `path`; the
+// rules of `medcode_verifier_update_trust_list_file` apply.
+//
+// # Safety
+// `verifier` is null or a live handle; `path` is null or NUL-terminated.
+MedcodeReason medcode_verifier_update_revocations_file(struct MedcodeVerifier *verifier,
+                                                       const char *path);
+
+// Tells how fresh the verifier's signed trust list and signed revocation
+// list are at `now_unix`, for a status screen or a monitoring job: a list
+// that is not renewed is seen days before it refuses codes. Writes to
+// `trust_out` and `revocations_out` (either may be NULL to skip it).
+// Thread-safe, like `medcode_verify`.
+//
+// # Safety
+// `verifier` is null or a live handle; each out pointer is null or
+// writable.
+MedcodeReason medcode_verifier_list_status(const struct MedcodeVerifier *verifier,
+                                           uint64_t now_unix,
+                                           struct MedcodeListStatus *trust_out,
+                                           struct MedcodeListStatus *revocations_out);
+
+// Fills the first `size` bytes at `opts` with the defaults (leeway 15 s,
+// maximum validity 300 s, no till region, no replay guard, no root key, no
+// revocation list), zero for anything beyond what this library knows, and
+// sets `struct_size` to `size`. Pass `sizeof(MedcodeOptions)`, as the
+// header's `medcode_options_init(&opts)` macro does. Returns
+// `MEDCODE_REASON_INVALID_ARGUMENT`, writing nothing, for a NULL `opts` or
+// a size that is not 16 (version 1), `MEDCODE_OPTIONS_V2_SIZE` or larger
+// (a newer header) up to 4096.
+//
+// # Safety
+// `opts` is null or points to `size` writable bytes.
+MedcodeReason medcode_options_init_size(struct MedcodeOptions *opts, size_t size);
+
+// The first version's initialiser, kept for programs built against the
+// first header and for bindings that declare the 16-byte struct (such as
+// the README's Python one): fills exactly 16 bytes (`struct_size` 16 and
+// the version-1 defaults), so the later fields keep their defaults. C and
+// C++ code calls the header's `medcode_options_init(&opts)` macro instead,
+// which is `medcode_options_init_size(&opts, sizeof opts)`. Does nothing
+// when `opts` is NULL.
+//
+// # Safety
+// `opts` is null or points to 16 writable bytes.
 void medcode_options_init(struct MedcodeOptions *opts);
 
 // The stable string form of a reason code, e.g. `"expired"` for 5, `"ok"`
@@ -311,4 +478,16 @@ MedcodeReason medcode_verify(const struct MedcodeVerifier *verifier,
 }  // extern "C"
 #endif  // __cplusplus
 
-#endif  /* MEDCODE_H */
+/* Size in bytes of the second version of `MedcodeOptions` (replay guard and
+ * signed lists): 56 with 64-bit pointers, 40 with 32-bit ones. */
+#define MEDCODE_OPTIONS_V2_SIZE ((uint32_t)(offsetof(MedcodeOptions, revocations_file) + sizeof(const char *)))
+
+/* Initialise options with this: it fills `*opts` with the defaults and sets
+ * `struct_size` to `sizeof *opts`, the size this program was compiled with.
+ * (The exported function `medcode_options_init` is the first version's
+ * initialiser, which writes 16 bytes: for programs built against the first
+ * header and for bindings that declare the 16-byte struct. Other bindings
+ * call `medcode_options_init_size(opts, size)` with their struct's size.) */
+#define medcode_options_init(opts) medcode_options_init_size((opts), sizeof *(opts))
+
+#endif /* MEDCODE_H */

@@ -4,41 +4,47 @@
 use std::ffi::c_char;
 use std::path::Path;
 
-use medcode::{MAX_TRUST_LIST_LEN, TrustList, Verifier};
+use medcode::{MAX_SIGNED_LIST_LEN, Verifier};
 
 use crate::cstr::read_str;
 use crate::guard::{Failure, call, quiet};
+use crate::lists::{self, TrustInput};
 use crate::options::MedcodeOptions;
 use crate::reason::MedcodeReason;
+use crate::replay;
 
 /// Longest path accepted, in bytes.
-const MAX_PATH_LEN: usize = 4096;
+pub(crate) const MAX_PATH_LEN: usize = 4096;
 
 /// A verifier built once from a trust list and options. Opaque to C.
 ///
 /// Thread safety: a handle may be used by any number of threads at the same
-/// time (`medcode_verify` takes it by `const` pointer and takes no lock); it
-/// must be freed exactly once, after every thread is done with it.
+/// time (`medcode_verify` takes it by `const` pointer; the lists in force
+/// are swapped whole by `medcode_verifier_update_*_file`, so a verification
+/// sees the old list or the new one); it must be freed exactly once, after
+/// every thread is done with it.
 #[derive(Debug)]
 pub struct MedcodeVerifier {
     pub(crate) inner: Verifier,
 }
 
 /// # Safety
-/// `opts` is null or a readable options struct of its `struct_size`; `out`
-/// is non-null and writable.
+/// `opts` is null or a readable options struct of its `struct_size` whose
+/// strings are null or NUL-terminated; `out` is non-null and writable.
 unsafe fn build(
-    trust: Result<TrustList, medcode::Error>,
+    trust: TrustInput<'_>,
     opts: *const MedcodeOptions,
     out: *mut *mut MedcodeVerifier,
 ) -> Result<(), Failure> {
     // SAFETY: guaranteed by the caller of `build`.
-    let opts = unsafe { MedcodeOptions::read(opts) }?;
-    let policy = opts.policy()?;
-    let trust = trust.map_err(|e| Failure::from_error(&e))?;
-    let handle = Box::new(MedcodeVerifier {
-        inner: Verifier::new(trust).with_policy(policy),
-    });
+    let settings = unsafe { MedcodeOptions::read(opts)?.settings() }?;
+    let mut verifier = lists::load(trust, &settings)?.with_policy(settings.policy);
+    // Last, so that nothing is created on disk for a verifier refused
+    // for its lists.
+    if let Some(guard) = replay::open(&settings.replay)? {
+        verifier = verifier.with_replay_guard(guard);
+    }
+    let handle = Box::new(MedcodeVerifier { inner: verifier });
     // SAFETY: guaranteed by the caller of `build`.
     unsafe { out.write(Box::into_raw(handle)) };
     Ok(())
@@ -54,16 +60,23 @@ fn clear_out(out: *mut *mut MedcodeVerifier) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Creates a verifier from a trust list file (the JSON written by `medcode
-/// keygen`, at most 1 MiB). `path` is a NUL-terminated UTF-8 path; `opts` may
-/// be NULL for the defaults. On success `*out` holds a new handle, to be
-/// released with `medcode_verifier_free`; on failure `*out` is NULL, the
-/// code says why (`MEDCODE_REASON_IO`, `MEDCODE_REASON_INVALID_TRUST_LIST`,
-/// `MEDCODE_REASON_INVALID_ARGUMENT`) and `medcode_last_error` has details.
+/// Creates a verifier from a trust list file: the JSON written by `medcode
+/// keygen` (at most 1 MiB), or, when `opts->root_key_file` is set, a list
+/// signed by that root (`medcode trust sign`). `path` is a NUL-terminated
+/// UTF-8 path; `opts` may be NULL for the defaults. The options' revocation
+/// list and replay guard are loaded and opened here. On success `*out` holds
+/// a new handle, to be released with `medcode_verifier_free`; on failure
+/// `*out` is NULL, the code says why (`MEDCODE_REASON_IO`,
+/// `MEDCODE_REASON_INVALID_TRUST_LIST` also for a bad list signature,
+/// `MEDCODE_REASON_INVALID_KEY` for a bad root key file,
+/// `MEDCODE_REASON_STORAGE` for a replay file that cannot be opened,
+/// `MEDCODE_REASON_INVALID_ARGUMENT` for bad options, an unsigned list with
+/// a root key or a signed one without) and `medcode_last_error` has details.
 ///
 /// # Safety
 /// `path` is null or NUL-terminated; `opts` is null or a valid options
-/// struct; `out` is null or writable.
+/// struct whose string fields are null or NUL-terminated; `out` is null or
+/// writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn medcode_verifier_new_from_file(
     path: *const c_char,
@@ -83,17 +96,19 @@ pub unsafe extern "C" fn medcode_verifier_new_from_file(
             )
         }?;
         // SAFETY: `out` is checked non-null above; `opts` is the caller's.
-        unsafe { build(TrustList::from_file(Path::new(path)), opts, out) }
+        unsafe { build(TrustInput::File(Path::new(path)), opts, out) }
     })
 }
 
 /// Creates a verifier from the bytes of a trust list (JSON, `len` bytes, no
-/// terminator needed, at most 1 MiB). Otherwise as
+/// terminator needed, at most 1 MiB; or a signed list when
+/// `opts->root_key_file` is set). Otherwise as
 /// `medcode_verifier_new_from_file`.
 ///
 /// # Safety
 /// `json` is null or points to `len` readable bytes; `opts` is null or a
-/// valid options struct; `out` is null or writable.
+/// valid options struct whose string fields are null or NUL-terminated;
+/// `out` is null or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn medcode_verifier_new_from_bytes(
     json: *const u8,
@@ -106,16 +121,18 @@ pub unsafe extern "C" fn medcode_verifier_new_from_bytes(
         if json.is_null() {
             return Err(Failure::null("json"));
         }
-        if u64::try_from(len).unwrap_or(u64::MAX) > MAX_TRUST_LIST_LEN {
+        // The largest limit of any list; `load` applies the one for the
+        // options. Checked before the slice is formed.
+        if u64::try_from(len).unwrap_or(u64::MAX) > MAX_SIGNED_LIST_LEN {
             return Err(Failure::new(
                 MedcodeReason::InvalidTrustList,
-                format!("{len} bytes, larger than the {MAX_TRUST_LIST_LEN}-byte limit"),
+                format!("{len} bytes, larger than the {MAX_SIGNED_LIST_LEN}-byte limit"),
             ));
         }
         // SAFETY: the caller guarantees `len` readable bytes at `json`.
         let bytes = unsafe { std::slice::from_raw_parts(json, len) };
         // SAFETY: `out` is checked non-null above; `opts` is the caller's.
-        unsafe { build(TrustList::from_json(bytes), opts, out) }
+        unsafe { build(TrustInput::Bytes(bytes), opts, out) }
     })
 }
 

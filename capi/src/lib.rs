@@ -7,7 +7,8 @@
 //!
 //! ```c
 //! MedcodeOptions opts;
-//! medcode_options_init(&opts);
+//! medcode_options_init(&opts);              // a macro: sizeof opts
+//! opts.replay_guard = MEDCODE_REPLAY_MEMORY; // each code accepted once
 //! MedcodeVerifier *v = NULL;
 //! if (medcode_verifier_new_from_file("keys/trust.json", &opts, &v) != MEDCODE_REASON_OK) {
 //!     fprintf(stderr, "%s\n", medcode_last_error());
@@ -26,13 +27,19 @@
 //! - A verifier handle is `Send + Sync`: share it between threads freely.
 //! - Results are caller-owned structs with fixed-size buffers and static
 //!   strings: nothing to free but the handle.
+//! - Options are a versioned struct that only grows at its end (version 2
+//!   added the replay guard, the pinned root key and the revocation list);
+//!   a signed list is installed in a running verifier with
+//!   `medcode_verifier_update_*_file`, safely while other threads verify.
 
 mod cstr;
 mod guard;
 mod handle;
 mod image;
+mod lists;
 mod options;
 mod reason;
+mod replay;
 mod result;
 
 use std::ffi::{CStr, c_char};
@@ -43,12 +50,22 @@ pub use handle::{
     medcode_verifier_new_from_file,
 };
 pub use image::{medcode_decode_qr_file, medcode_string_free};
-pub use options::{MEDCODE_OPTIONS_V1_SIZE, MedcodeOptions, medcode_options_init};
+pub use lists::{
+    MEDCODE_LIST_DUE_SOON, MEDCODE_LIST_FRESH, MEDCODE_LIST_REFUSED, MEDCODE_LIST_STALE,
+    MedcodeListStatus, medcode_verifier_list_status, medcode_verifier_update_revocations_file,
+    medcode_verifier_update_trust_list_file,
+};
+pub use options::{
+    MEDCODE_OPTIONS_V1_SIZE, MEDCODE_OPTIONS_V2_SIZE, MEDCODE_REPLAY_FAIL_CLOSED,
+    MEDCODE_REPLAY_FILE, MEDCODE_REPLAY_LOCAL_FALLBACK, MEDCODE_REPLAY_MEMORY, MEDCODE_REPLAY_NONE,
+    MEDCODE_REPLAY_REDIS, MedcodeOptions, medcode_options_init, medcode_options_init_size,
+};
 pub use reason::{MedcodeReason, medcode_reason_str};
 pub use result::{
     MEDCODE_DETAIL_CAP, MEDCODE_ID_CAP, MEDCODE_KID_CAP, MEDCODE_NAME_CAP,
-    MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED, MEDCODE_TOKEN_ID_CAP, MedcodePresenter,
-    MedcodeResult, medcode_verify,
+    MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED, MEDCODE_NOTICE_LIST_DUE_SOON,
+    MEDCODE_NOTICE_LIST_STALE, MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK, MEDCODE_TOKEN_ID_CAP,
+    MedcodePresenter, MedcodeResult, medcode_verify,
 };
 
 /// Version of the binary interface described by `medcode.h`: changes only

@@ -1,28 +1,75 @@
 //! Verifier options: a versioned struct that grows at its end.
 //!
 //! The caller fills `struct_size` with `sizeof(MedcodeOptions)` of the header
-//! it was compiled against (`medcode_options_init` does it, along with the
-//! defaults). A library newer than the caller's header reads only the fields
-//! the caller knows and uses defaults for the rest; a library older than the
-//! caller's header accepts the larger struct only when every field it does
-//! not know is zero (unset), so an option is never silently ignored.
+//! it was compiled against (`medcode_options_init_size` does it, along with
+//! the defaults; the header's `medcode_options_init(&opts)` macro calls it
+//! with `sizeof opts`). A library newer than the caller's header reads only
+//! the fields the caller knows and uses defaults for the rest; a library
+//! older than the caller's header accepts the larger struct only when every
+//! field it does not know is zero (unset), so an option is never silently
+//! ignored.
+//!
+//! | version | fields | size |
+//! |---------|--------|------|
+//! | 1 | `struct_size`, `leeway_secs`, `max_validity_secs`, `till_region` | 16 |
+//! | 2 | + `replay_guard`, `replay_unavailable`, `replay_target`, `replay_key_prefix`, `root_key_file`, `revocations_file` | 56 (64-bit), 40 (32-bit) |
 
-use std::mem::size_of;
+use std::ffi::c_char;
+use std::mem::{offset_of, size_of};
+use std::path::PathBuf;
 
-use medcode::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, Policy, Region};
+use medcode::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, Policy, Region, UnavailablePolicy};
 
-use crate::guard::{Failure, quiet};
+use crate::cstr::read_str;
+use crate::guard::{Failure, call};
 use crate::reason::MedcodeReason;
 
 /// Size in bytes of the first version of `MedcodeOptions` (four `uint32_t`).
 pub const MEDCODE_OPTIONS_V1_SIZE: u32 = 16;
 
+/// End of the second version's last field.
+const V2_END: usize = offset_of!(MedcodeOptions, revocations_file) + size_of::<*const c_char>();
+const _: () = assert!(V2_END <= 4096, "the options struct is small");
+
+/// Size in bytes of the second version of `MedcodeOptions` (replay guard
+/// and signed lists): 56 with 64-bit pointers, 40 with 32-bit ones. The
+/// header defines it with `offsetof`, after the struct.
+// The assertion above keeps the value far inside u32.
+#[allow(clippy::cast_possible_truncation)]
+pub const MEDCODE_OPTIONS_V2_SIZE: u32 = V2_END as u32;
+
+/// `replay_guard`: no replay guard; a code can be shown again within its
+/// validity (the default, and the only choice of version 1).
+pub const MEDCODE_REPLAY_NONE: u32 = 0;
+/// `replay_guard`: the process's own memory; each code is accepted once
+/// while the verifier lives (a restart forgets).
+pub const MEDCODE_REPLAY_MEMORY: u32 = 1;
+/// `replay_guard`: an SQLite file at `replay_target` (created if missing);
+/// survives restarts and may be shared by the processes of one till.
+pub const MEDCODE_REPLAY_FILE: u32 = 2;
+/// `replay_guard`: a Redis server at `replay_target`
+/// (`redis://HOST:PORT[/DB]`) shared by the tills of a chain.
+pub const MEDCODE_REPLAY_REDIS: u32 = 3;
+
+/// `replay_unavailable` (Redis only): while Redis cannot be reached, refuse
+/// every code with `MEDCODE_REASON_REPLAY_GUARD_UNAVAILABLE`. The default.
+pub const MEDCODE_REPLAY_FAIL_CLOSED: u32 = 0;
+/// `replay_unavailable` (Redis only): while Redis cannot be reached, check
+/// codes against this process's own records, accept each once and set
+/// `MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK` in the result.
+pub const MEDCODE_REPLAY_LOCAL_FALLBACK: u32 = 1;
+
 /// Largest `struct_size` accepted: far beyond any version, so a garbage size
 /// is refused before anything is read.
 const MAX_OPTIONS_SIZE: u32 = 4096;
 
-/// Options for a new verifier. Initialise with `medcode_options_init`, then
-/// change fields. Fields are only ever added at the end.
+/// Longest path, URL or prefix read from the options, in bytes.
+const MAX_OPTION_STR_LEN: usize = 4096;
+
+/// Options for a new verifier. Initialise with `medcode_options_init(&opts)`
+/// (a macro passing `sizeof opts`), then change fields. Fields are only ever
+/// added at the end; strings are NUL-terminated UTF-8, read only while the
+/// verifier is created, and NULL means unset.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MedcodeOptions {
@@ -36,6 +83,27 @@ pub struct MedcodeOptions {
     /// The 6-digit region code of the till (e.g. 110000), which enables the
     /// holder's cross-province switch; 0 for none (the default).
     pub till_region: u32,
+    /// Version 2. `MEDCODE_REPLAY_NONE` (default), `_MEMORY`, `_FILE` or
+    /// `_REDIS`: where accepted token ids are recorded, so that a second
+    /// presentation of a code is refused with `MEDCODE_REASON_REPLAYED`.
+    pub replay_guard: u32,
+    /// Version 2, Redis only: `MEDCODE_REPLAY_FAIL_CLOSED` (default) or
+    /// `MEDCODE_REPLAY_LOCAL_FALLBACK`.
+    pub replay_unavailable: u32,
+    /// Version 2: the SQLite file path (`MEDCODE_REPLAY_FILE`) or the
+    /// `redis://HOST:PORT[/DB]` URL (`MEDCODE_REPLAY_REDIS`); NULL otherwise.
+    pub replay_target: *const c_char,
+    /// Version 2, Redis only: prefix of the keys, so that several chains can
+    /// share one server; NULL for "medcode:seen:".
+    pub replay_key_prefix: *const c_char,
+    /// Version 2: the pinned root public key file (ROOT.pub). When set, the
+    /// trust list must be a list signed by that root (and `revocations_file`
+    /// too), and `medcode_verifier_update_*_file` install newer ones. NULL:
+    /// the trust list must be an unsigned one.
+    pub root_key_file: *const c_char,
+    /// Version 2: a revocation list file, signed when `root_key_file` is set,
+    /// unsigned otherwise; NULL for none.
+    pub revocations_file: *const c_char,
 }
 
 impl Default for MedcodeOptions {
@@ -45,8 +113,60 @@ impl Default for MedcodeOptions {
             leeway_secs: DEFAULT_LEEWAY_SECS,
             max_validity_secs: DEFAULT_MAX_VALIDITY_SECS,
             till_region: 0,
+            replay_guard: MEDCODE_REPLAY_NONE,
+            replay_unavailable: MEDCODE_REPLAY_FAIL_CLOSED,
+            replay_target: std::ptr::null(),
+            replay_key_prefix: std::ptr::null(),
+            root_key_file: std::ptr::null(),
+            revocations_file: std::ptr::null(),
         }
     }
+}
+
+/// The replay guard the options ask for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ReplayChoice {
+    None,
+    Memory,
+    File(PathBuf),
+    Redis {
+        url: String,
+        policy: UnavailablePolicy,
+        key_prefix: Option<String>,
+    },
+}
+
+/// The options, checked and with their strings copied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Settings {
+    pub(crate) policy: Policy,
+    pub(crate) replay: ReplayChoice,
+    pub(crate) root_key_file: Option<PathBuf>,
+    pub(crate) revocations_file: Option<PathBuf>,
+}
+
+/// Checks a caller's `struct_size`: one of the versions' sizes, or larger
+/// than the latest (a newer header) up to a sanity bound.
+fn check_size(size: u64) -> Result<usize, Failure> {
+    let known = u64::from(MEDCODE_OPTIONS_V2_SIZE);
+    let v1 = u64::from(MEDCODE_OPTIONS_V1_SIZE);
+    if size < v1 || size > u64::from(MAX_OPTIONS_SIZE) {
+        return Err(Failure::new(
+            MedcodeReason::InvalidArgument,
+            format!(
+                "options struct_size is {size}; set it with medcode_options_init (this library knows {known} bytes)"
+            ),
+        ));
+    }
+    if size > v1 && size < known {
+        return Err(Failure::new(
+            MedcodeReason::InvalidArgument,
+            format!(
+                "options struct_size is {size}, between version 1 ({v1} bytes) and version 2 ({known} bytes); set it with medcode_options_init"
+            ),
+        ));
+    }
+    usize::try_from(size).map_err(|_| Failure::new(MedcodeReason::InvalidArgument, "too large"))
 }
 
 impl MedcodeOptions {
@@ -60,18 +180,8 @@ impl MedcodeOptions {
             return Ok(opts);
         }
         // SAFETY: a non-null options pointer has at least its first field.
-        let size = unsafe { ptr.cast::<u32>().read_unaligned() };
-        let known = opts.struct_size;
-        if !(MEDCODE_OPTIONS_V1_SIZE..=MAX_OPTIONS_SIZE).contains(&size) {
-            return Err(Failure::new(
-                MedcodeReason::InvalidArgument,
-                format!(
-                    "options struct_size is {size}; set it with medcode_options_init (this library knows {known} bytes)"
-                ),
-            ));
-        }
-        let size = usize::try_from(size).unwrap_or(usize::MAX);
-        let known = usize::try_from(known).unwrap_or(usize::MAX);
+        let size = check_size(u64::from(unsafe { ptr.cast::<u32>().read_unaligned() }))?;
+        let known = size_of::<MedcodeOptions>();
         // SAFETY: the caller guarantees `struct_size` readable bytes.
         let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), size) };
         if bytes.iter().skip(known).any(|&b| b != 0) {
@@ -84,7 +194,9 @@ impl MedcodeOptions {
         }
         let take = size.min(known);
         // SAFETY: both regions are valid for `take` bytes and do not overlap;
-        // every field is a plain integer, so any bytes form a valid value.
+        // `take` is the end of a version, so only whole fields are copied,
+        // and every field is an integer or a raw pointer, for which any
+        // bytes form a valid value.
         unsafe {
             std::ptr::copy_nonoverlapping(
                 ptr.cast::<u8>(),
@@ -112,19 +224,189 @@ impl MedcodeOptions {
             till_region,
         })
     }
+
+    /// Checks every option and copies its strings.
+    ///
+    /// # Safety
+    /// Each string field is null or NUL-terminated (at most 4097 bytes are
+    /// read of each).
+    pub(crate) unsafe fn settings(&self) -> Result<Settings, Failure> {
+        let policy = self.policy()?;
+        // SAFETY: guaranteed by the caller, for every string field.
+        let (target, key_prefix, root_key_file, revocations_file) = unsafe {
+            (
+                option_str(self.replay_target, "replay_target")?,
+                option_str(self.replay_key_prefix, "replay_key_prefix")?,
+                option_str(self.root_key_file, "root_key_file")?,
+                option_str(self.revocations_file, "revocations_file")?,
+            )
+        };
+        let bad = |why: String| Failure::new(MedcodeReason::InvalidArgument, why);
+        let guard_name = match self.replay_guard {
+            MEDCODE_REPLAY_NONE => "MEDCODE_REPLAY_NONE",
+            MEDCODE_REPLAY_MEMORY => "MEDCODE_REPLAY_MEMORY",
+            MEDCODE_REPLAY_FILE => "MEDCODE_REPLAY_FILE",
+            MEDCODE_REPLAY_REDIS => "MEDCODE_REPLAY_REDIS",
+            other => {
+                return Err(bad(format!(
+                    "options.replay_guard is {other}; expected MEDCODE_REPLAY_NONE (0), MEDCODE_REPLAY_MEMORY (1), MEDCODE_REPLAY_FILE (2) or MEDCODE_REPLAY_REDIS (3)"
+                )));
+            }
+        };
+        let unavailable = match self.replay_unavailable {
+            MEDCODE_REPLAY_FAIL_CLOSED => UnavailablePolicy::FailClosed,
+            MEDCODE_REPLAY_LOCAL_FALLBACK => UnavailablePolicy::LocalFallback,
+            other => {
+                return Err(bad(format!(
+                    "options.replay_unavailable is {other}; expected MEDCODE_REPLAY_FAIL_CLOSED (0) or MEDCODE_REPLAY_LOCAL_FALLBACK (1)"
+                )));
+            }
+        };
+        if self.replay_guard != MEDCODE_REPLAY_REDIS {
+            if unavailable != UnavailablePolicy::FailClosed {
+                return Err(bad(format!(
+                    "options.replay_unavailable applies to MEDCODE_REPLAY_REDIS only, but replay_guard is {guard_name}"
+                )));
+            }
+            if key_prefix.is_some() {
+                return Err(bad(format!(
+                    "options.replay_key_prefix applies to MEDCODE_REPLAY_REDIS only, but replay_guard is {guard_name}"
+                )));
+            }
+        }
+        let replay = match (self.replay_guard, target) {
+            (MEDCODE_REPLAY_NONE | MEDCODE_REPLAY_MEMORY, Some(_)) => {
+                return Err(bad(format!(
+                    "options.replay_target is set, but replay_guard is {guard_name}, which takes none"
+                )));
+            }
+            (MEDCODE_REPLAY_FILE | MEDCODE_REPLAY_REDIS, None) => {
+                return Err(bad(format!(
+                    "options.replay_target is NULL; {guard_name} needs {}",
+                    if self.replay_guard == MEDCODE_REPLAY_FILE {
+                        "the path of its SQLite file"
+                    } else {
+                        "a redis://HOST:PORT[/DB] URL"
+                    }
+                )));
+            }
+            (MEDCODE_REPLAY_MEMORY, None) => ReplayChoice::Memory,
+            (MEDCODE_REPLAY_FILE, Some(path)) => ReplayChoice::File(PathBuf::from(path)),
+            (MEDCODE_REPLAY_REDIS, Some(url)) => ReplayChoice::Redis {
+                url,
+                policy: unavailable,
+                key_prefix,
+            },
+            _ => ReplayChoice::None,
+        };
+        Ok(Settings {
+            policy,
+            replay,
+            root_key_file: root_key_file.map(PathBuf::from),
+            revocations_file: revocations_file.map(PathBuf::from),
+        })
+    }
 }
 
-/// Fills `opts` with the defaults (leeway 15 s, maximum validity 300 s, no
-/// till region) and sets `struct_size`. Does nothing when `opts` is NULL.
+/// Reads an optional string field: NULL is unset; an empty string is
+/// refused (leave the field NULL instead), and so is one that is not UTF-8
+/// or longer than 4096 bytes.
 ///
 /// # Safety
-/// `opts` is null or points to a writable `MedcodeOptions`.
+/// `ptr` is null or NUL-terminated.
+unsafe fn option_str(ptr: *const c_char, field: &str) -> Result<Option<String>, Failure> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    let what = format!("options.{field}");
+    // SAFETY: non-null and NUL-terminated (caller's contract).
+    let text = unsafe {
+        read_str(
+            ptr,
+            MAX_OPTION_STR_LEN,
+            &what,
+            MedcodeReason::InvalidArgument,
+            MedcodeReason::InvalidArgument,
+        )
+    }?;
+    if text.is_empty() {
+        return Err(Failure::new(
+            MedcodeReason::InvalidArgument,
+            format!("{what} is an empty string; leave it NULL when unused"),
+        ));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// Fills the first `size` bytes at `opts` with the defaults (leeway 15 s,
+/// maximum validity 300 s, no till region, no replay guard, no root key, no
+/// revocation list), zero for anything beyond what this library knows, and
+/// sets `struct_size` to `size`. Pass `sizeof(MedcodeOptions)`, as the
+/// header's `medcode_options_init(&opts)` macro does. Returns
+/// `MEDCODE_REASON_INVALID_ARGUMENT`, writing nothing, for a NULL `opts` or
+/// a size that is not 16 (version 1), `MEDCODE_OPTIONS_V2_SIZE` or larger
+/// (a newer header) up to 4096.
+///
+/// # Safety
+/// `opts` is null or points to `size` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn medcode_options_init_size(
+    opts: *mut MedcodeOptions,
+    size: usize,
+) -> MedcodeReason {
+    call(|| {
+        if opts.is_null() {
+            return Err(Failure::null("opts"));
+        }
+        let size = check_size(u64::try_from(size).unwrap_or(u64::MAX))?;
+        // SAFETY: non-null, `size` writable bytes (caller's contract), and
+        // `size` is a valid version size.
+        unsafe { init(opts, size) };
+        Ok(())
+    })
+}
+
+/// Writes the defaults to the first `size` bytes at `opts`.
+///
+/// # Safety
+/// `opts` is non-null and points to `size` writable bytes; `size` passed
+/// `check_size`.
+unsafe fn init(opts: *mut MedcodeOptions, size: usize) {
+    let defaults = MedcodeOptions {
+        struct_size: u32::try_from(size).unwrap_or(u32::MAX),
+        ..MedcodeOptions::default()
+    };
+    let known = size_of::<MedcodeOptions>();
+    let take = size.min(known);
+    let out = opts.cast::<u8>();
+    // SAFETY: `take <= size` bytes are writable at `out`; `defaults` is a
+    // separate local. The struct has no padding (see the tests), so every
+    // byte copied is initialised.
+    unsafe {
+        std::ptr::copy_nonoverlapping(std::ptr::from_ref(&defaults).cast::<u8>(), out, take);
+        if size > known {
+            std::ptr::write_bytes(out.add(known), 0, size - known);
+        }
+    }
+}
+
+/// The first version's initialiser, kept for programs built against the
+/// first header and for bindings that declare the 16-byte struct (such as
+/// the README's Python one): fills exactly 16 bytes (`struct_size` 16 and
+/// the version-1 defaults), so the later fields keep their defaults. C and
+/// C++ code calls the header's `medcode_options_init(&opts)` macro instead,
+/// which is `medcode_options_init_size(&opts, sizeof opts)`. Does nothing
+/// when `opts` is NULL.
+///
+/// # Safety
+/// `opts` is null or points to 16 writable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn medcode_options_init(opts: *mut MedcodeOptions) {
-    quiet((), || {
+    crate::guard::quiet((), || {
         if !opts.is_null() {
-            // SAFETY: checked non-null; the caller guarantees it is writable.
-            unsafe { opts.write(MedcodeOptions::default()) };
+            let size = usize::try_from(MEDCODE_OPTIONS_V1_SIZE).unwrap_or(usize::MAX);
+            // SAFETY: non-null with 16 writable bytes (caller's contract).
+            unsafe { init(opts, size) };
         }
     });
 }
@@ -134,12 +416,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn v1_size_is_the_struct_size() {
-        assert_eq!(size_of::<MedcodeOptions>(), 16);
+    fn version_sizes_and_no_padding() {
+        assert_eq!(offset_of!(MedcodeOptions, replay_guard), 16);
+        assert_eq!(offset_of!(MedcodeOptions, replay_unavailable), 20);
+        let p = size_of::<*const c_char>();
+        assert_eq!(offset_of!(MedcodeOptions, replay_target), 24);
+        assert_eq!(offset_of!(MedcodeOptions, replay_key_prefix), 24 + p);
+        assert_eq!(offset_of!(MedcodeOptions, root_key_file), 24 + 2 * p);
+        assert_eq!(offset_of!(MedcodeOptions, revocations_file), 24 + 3 * p);
+        assert_eq!(size_of::<MedcodeOptions>(), 24 + 4 * p);
+        assert_eq!(
+            usize::try_from(MEDCODE_OPTIONS_V2_SIZE).unwrap(),
+            size_of::<MedcodeOptions>()
+        );
         assert_eq!(
             MedcodeOptions::default().struct_size,
-            MEDCODE_OPTIONS_V1_SIZE
+            MEDCODE_OPTIONS_V2_SIZE
         );
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(MEDCODE_OPTIONS_V2_SIZE, 56);
     }
 
     #[test]
@@ -149,60 +444,111 @@ mod tests {
             leeway_secs: 1,
             max_validity_secs: 2,
             till_region: 3,
+            replay_guard: 4,
+            replay_unavailable: 5,
+            replay_target: c"x".as_ptr(),
+            replay_key_prefix: c"x".as_ptr(),
+            root_key_file: c"x".as_ptr(),
+            revocations_file: c"x".as_ptr(),
         };
-        unsafe { medcode_options_init(&mut o) };
+        let code = unsafe { medcode_options_init_size(&mut o, size_of::<MedcodeOptions>()) };
+        assert_eq!(code, MedcodeReason::Ok);
         assert_eq!(o, MedcodeOptions::default());
         assert_eq!(o.leeway_secs, 15);
         assert_eq!(o.max_validity_secs, 300);
-        unsafe { medcode_options_init(std::ptr::null_mut()) };
+        assert!(o.replay_target.is_null());
+        let code = unsafe { medcode_options_init_size(std::ptr::null_mut(), 16) };
+        assert_eq!(code, MedcodeReason::InvalidArgument);
         assert_eq!(
             unsafe { MedcodeOptions::read(std::ptr::null()) }.unwrap(),
             o
         );
+        let s = unsafe { o.settings() }.unwrap();
+        assert_eq!(s.replay, ReplayChoice::None);
+        assert_eq!(s.root_key_file, None);
+    }
+
+    /// The first version's initialiser touches 16 bytes and no more.
+    #[test]
+    fn v1_init_writes_sixteen_bytes() {
+        let mut buf = [0xAAu8; 64];
+        unsafe { medcode_options_init(buf.as_mut_ptr().cast()) };
+        assert_eq!(&buf[..4], &16u32.to_ne_bytes());
+        assert_eq!(&buf[4..8], &15u32.to_ne_bytes());
+        assert_eq!(&buf[8..12], &300u32.to_ne_bytes());
+        assert_eq!(&buf[12..16], &0u32.to_ne_bytes());
+        assert!(buf[16..].iter().all(|&b| b == 0xAA));
+        let got = unsafe { MedcodeOptions::read(buf.as_ptr().cast()) }.unwrap();
+        assert_eq!(
+            got,
+            MedcodeOptions {
+                struct_size: 16,
+                ..MedcodeOptions::default()
+            }
+        );
+        unsafe { medcode_options_init(std::ptr::null_mut()) };
     }
 
     #[test]
     fn sizes_are_checked() {
-        for size in [0, 4, 15, 4097, u32::MAX] {
+        let v2 = MEDCODE_OPTIONS_V2_SIZE;
+        for size in [0, 4, 15, 17, 20, 24, v2 - 1, 4097, u32::MAX] {
             let o = MedcodeOptions {
                 struct_size: size,
                 ..MedcodeOptions::default()
             };
             let err = unsafe { MedcodeOptions::read(&o) }.unwrap_err();
             assert_eq!(err.code, MedcodeReason::InvalidArgument, "{size}");
+            let mut buf = [0u8; 8192];
+            let code = unsafe {
+                medcode_options_init_size(buf.as_mut_ptr().cast(), usize::try_from(size).unwrap())
+            };
+            assert_eq!(code, MedcodeReason::InvalidArgument, "{size}");
+            assert!(buf.iter().all(|&b| b == 0), "nothing written for {size}");
         }
+        let o = MedcodeOptions {
+            struct_size: 20,
+            ..MedcodeOptions::default()
+        };
+        assert_eq!(
+            unsafe { MedcodeOptions::read(&o) }.unwrap_err().detail,
+            format!(
+                "options struct_size is 20, between version 1 (16 bytes) and version 2 ({v2} bytes); set it with medcode_options_init"
+            )
+        );
     }
 
     /// A caller compiled against a future header with one more field.
     #[repr(C)]
     struct Future {
-        v1: MedcodeOptions,
-        replay_guard: u32,
-        pad: u32,
+        v2: MedcodeOptions,
+        next: u64,
     }
 
     #[test]
     fn larger_structs_need_unknown_fields_unset() {
         let mut f = Future {
-            v1: MedcodeOptions {
-                struct_size: 24,
-                leeway_secs: 3,
-                ..MedcodeOptions::default()
-            },
-            replay_guard: 0,
-            pad: 0,
+            v2: MedcodeOptions::default(),
+            next: 7,
         };
+        let size = size_of::<Future>();
+        let code = unsafe { medcode_options_init_size(std::ptr::from_mut(&mut f).cast(), size) };
+        assert_eq!(code, MedcodeReason::Ok);
+        assert_eq!(f.next, 0);
+        assert_eq!(usize::try_from(f.v2.struct_size).unwrap(), size);
+        f.v2.leeway_secs = 3;
         let got = unsafe { MedcodeOptions::read(std::ptr::from_ref(&f).cast()) }.unwrap();
         assert_eq!(got.leeway_secs, 3);
-        assert_eq!(got.struct_size, 24);
-        f.replay_guard = 1;
+        f.next = 1;
         let err = unsafe { MedcodeOptions::read(std::ptr::from_ref(&f).cast()) }.unwrap_err();
         assert_eq!(err.code, MedcodeReason::InvalidArgument);
         assert_eq!(
             err.detail,
-            "options set fields beyond the 16 bytes this library version knows; upgrade libmedcode_capi"
+            format!(
+                "options set fields beyond the {} bytes this library version knows; upgrade libmedcode_capi",
+                size_of::<MedcodeOptions>()
+            )
         );
-        assert_eq!(f.pad, 0);
     }
 
     #[test]
@@ -217,6 +563,119 @@ mod tests {
         assert_eq!(
             err.detail,
             "till_region 12 is not a 6-digit administrative division code"
+        );
+    }
+
+    fn settings_err(o: &MedcodeOptions) -> String {
+        let err = unsafe { o.settings() }.unwrap_err();
+        assert_eq!(err.code, MedcodeReason::InvalidArgument);
+        err.detail
+    }
+
+    #[test]
+    fn replay_choices_are_checked() {
+        let base = MedcodeOptions::default();
+        let with = |guard, target: *const c_char| MedcodeOptions {
+            replay_guard: guard,
+            replay_target: target,
+            ..base
+        };
+        let s = unsafe { with(MEDCODE_REPLAY_MEMORY, std::ptr::null()).settings() }.unwrap();
+        assert_eq!(s.replay, ReplayChoice::Memory);
+        let s = unsafe { with(MEDCODE_REPLAY_FILE, c"/tmp/seen.db".as_ptr()).settings() }.unwrap();
+        assert_eq!(s.replay, ReplayChoice::File(PathBuf::from("/tmp/seen.db")));
+        let o = MedcodeOptions {
+            replay_unavailable: MEDCODE_REPLAY_LOCAL_FALLBACK,
+            replay_key_prefix: c"chain-a:".as_ptr(),
+            ..with(MEDCODE_REPLAY_REDIS, c"redis://127.0.0.1:6379/2".as_ptr())
+        };
+        assert_eq!(
+            unsafe { o.settings() }.unwrap().replay,
+            ReplayChoice::Redis {
+                url: "redis://127.0.0.1:6379/2".into(),
+                policy: UnavailablePolicy::LocalFallback,
+                key_prefix: Some("chain-a:".into()),
+            }
+        );
+
+        assert_eq!(
+            settings_err(&with(4, std::ptr::null())),
+            "options.replay_guard is 4; expected MEDCODE_REPLAY_NONE (0), MEDCODE_REPLAY_MEMORY (1), MEDCODE_REPLAY_FILE (2) or MEDCODE_REPLAY_REDIS (3)"
+        );
+        assert_eq!(
+            settings_err(&with(MEDCODE_REPLAY_FILE, std::ptr::null())),
+            "options.replay_target is NULL; MEDCODE_REPLAY_FILE needs the path of its SQLite file"
+        );
+        assert_eq!(
+            settings_err(&with(MEDCODE_REPLAY_REDIS, std::ptr::null())),
+            "options.replay_target is NULL; MEDCODE_REPLAY_REDIS needs a redis://HOST:PORT[/DB] URL"
+        );
+        assert_eq!(
+            settings_err(&with(MEDCODE_REPLAY_MEMORY, c"x".as_ptr())),
+            "options.replay_target is set, but replay_guard is MEDCODE_REPLAY_MEMORY, which takes none"
+        );
+        assert_eq!(
+            settings_err(&with(MEDCODE_REPLAY_FILE, c"".as_ptr())),
+            "options.replay_target is an empty string; leave it NULL when unused"
+        );
+        let o = MedcodeOptions {
+            replay_unavailable: MEDCODE_REPLAY_LOCAL_FALLBACK,
+            ..with(MEDCODE_REPLAY_FILE, c"/tmp/seen.db".as_ptr())
+        };
+        assert_eq!(
+            settings_err(&o),
+            "options.replay_unavailable applies to MEDCODE_REPLAY_REDIS only, but replay_guard is MEDCODE_REPLAY_FILE"
+        );
+        let o = MedcodeOptions {
+            replay_unavailable: 2,
+            ..base
+        };
+        assert_eq!(
+            settings_err(&o),
+            "options.replay_unavailable is 2; expected MEDCODE_REPLAY_FAIL_CLOSED (0) or MEDCODE_REPLAY_LOCAL_FALLBACK (1)"
+        );
+        let o = MedcodeOptions {
+            replay_key_prefix: c"p:".as_ptr(),
+            ..with(MEDCODE_REPLAY_MEMORY, std::ptr::null())
+        };
+        assert_eq!(
+            settings_err(&o),
+            "options.replay_key_prefix applies to MEDCODE_REPLAY_REDIS only, but replay_guard is MEDCODE_REPLAY_MEMORY"
+        );
+    }
+
+    #[test]
+    fn list_files_are_read_as_utf8() {
+        let o = MedcodeOptions {
+            root_key_file: c"keys/demo-root.pub".as_ptr(),
+            revocations_file: c"revocations.signed.json".as_ptr(),
+            ..MedcodeOptions::default()
+        };
+        let s = unsafe { o.settings() }.unwrap();
+        assert_eq!(s.root_key_file, Some(PathBuf::from("keys/demo-root.pub")));
+        assert_eq!(
+            s.revocations_file,
+            Some(PathBuf::from("revocations.signed.json"))
+        );
+        let bad = [b'k' as c_char, 0xFFu8 as c_char, 0];
+        let o = MedcodeOptions {
+            root_key_file: bad.as_ptr(),
+            ..MedcodeOptions::default()
+        };
+        assert!(
+            settings_err(&o).starts_with("options.root_key_file is not valid UTF-8"),
+            "{}",
+            settings_err(&o)
+        );
+        let long = vec![b'a'; 5000];
+        let long = std::ffi::CString::new(long).unwrap();
+        let o = MedcodeOptions {
+            revocations_file: long.as_ptr(),
+            ..MedcodeOptions::default()
+        };
+        assert_eq!(
+            settings_err(&o),
+            "options.revocations_file is longer than 4096 bytes"
         );
     }
 }

@@ -29,6 +29,20 @@ pub const MEDCODE_DETAIL_CAP: usize = 256;
 /// their home province, but the verifier has no till region, so that rule
 /// was not checked.
 pub const MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED: u32 = 1;
+/// Bit in `MedcodeResult.notices`: a signed list reaches its next-update
+/// time within 24 hours; install a newly signed one
+/// (`medcode_verifier_update_*_file`). `detail` says which list and when.
+pub const MEDCODE_NOTICE_LIST_DUE_SOON: u32 = 2;
+/// Bit in `MedcodeResult.notices`: a signed list is past its next-update
+/// time. Codes are still accepted for the grace period (72 hours), then
+/// every code is refused with `MEDCODE_REASON_TRUST_LIST_STALE`; `detail`
+/// says which list and from when.
+pub const MEDCODE_NOTICE_LIST_STALE: u32 = 4;
+/// Bit in `MedcodeResult.notices`: the shared replay guard (Redis) could not
+/// be reached and, under `MEDCODE_REPLAY_LOCAL_FALLBACK`, the code was
+/// checked against this process's own records only: another till may
+/// already have accepted it.
+pub const MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK: u32 = 8;
 
 /// The delegate block of a family-account code: who shows the code on the
 /// insured person's behalf.
@@ -63,7 +77,9 @@ pub struct MedcodeResult {
     pub reason: MedcodeReason,
     /// The stable string of `reason` ("ok", "expired", ...). Static.
     pub reason_str: *const c_char,
-    /// Plain words for a log or a cashier; "" when accepted.
+    /// Plain words for a log or a cashier: why a code was rejected; for an
+    /// accepted code "" or, when `notices` is not 0, the notices in words
+    /// (joined by "; ").
     pub detail: [c_char; MEDCODE_DETAIL_CAP],
     /// The insured person's opaque identifier (never a national ID number).
     pub insured: [c_char; MEDCODE_ID_CAP],
@@ -139,11 +155,10 @@ impl MedcodeResult {
         fill(&mut r.kid, &t.key_id().to_string());
         fill(&mut r.token_id, &t.token_id().to_string());
         for n in t.notices() {
-            r.notices |= match n {
-                Notice::CrossProvinceNotChecked => MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED,
-                _ => 0,
-            };
+            r.notices |= notice_bit(n);
         }
+        let words: Vec<String> = t.notices().iter().map(ToString::to_string).collect();
+        fill(&mut r.detail, &words.join("; "));
         if let Some(p) = t.presenter() {
             r.presenter.present = true;
             r.presenter.mutual_aid = p.mutual_aid;
@@ -151,6 +166,19 @@ impl MedcodeResult {
             r.presenter.relation = static_cstr(p.relation.as_str());
         }
         r
+    }
+}
+
+/// The `MEDCODE_NOTICE_*` bit of a library notice.
+fn notice_bit(n: &Notice) -> u32 {
+    match n {
+        Notice::CrossProvinceNotChecked => MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED,
+        Notice::ListDueSoon { .. } => MEDCODE_NOTICE_LIST_DUE_SOON,
+        Notice::ListStale { .. } => MEDCODE_NOTICE_LIST_STALE,
+        Notice::ReplayGuardLocalFallback => MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK,
+        // `Notice` is non-exhaustive: a notice added to the library but not
+        // here yet still reaches the till in `detail`.
+        _ => 0,
     }
 }
 

@@ -39,6 +39,22 @@ fn new_verifier(opts: Option<&MedcodeOptions>) -> *mut MedcodeVerifier {
     v
 }
 
+/// An options struct of zeros, as a C caller's `memset`.
+fn zeroed_options() -> MedcodeOptions {
+    MedcodeOptions {
+        struct_size: 0,
+        leeway_secs: 0,
+        max_validity_secs: 0,
+        till_region: 0,
+        replay_guard: 0,
+        replay_unavailable: 0,
+        replay_target: ptr::null(),
+        replay_key_prefix: ptr::null(),
+        root_key_file: ptr::null(),
+        revocations_file: ptr::null(),
+    }
+}
+
 fn verify_at(v: *const MedcodeVerifier, token: &str, now: u64) -> MedcodeResult {
     let text = CString::new(token).unwrap();
     let mut r = std::mem::MaybeUninit::<MedcodeResult>::uninit();
@@ -138,12 +154,9 @@ fn lapsed_and_delegate_codes_report_their_blocks() {
 
 #[test]
 fn options_set_leeway_and_till_region() {
-    let mut opts = MedcodeOptions {
-        struct_size: 0,
-        leeway_secs: 0,
-        max_validity_secs: 0,
-        till_region: 0,
-    };
+    // A caller built against the first header: the exported
+    // medcode_options_init writes the 16-byte version 1.
+    let mut opts = zeroed_options();
     unsafe { medcode_options_init(&mut opts) };
     assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V1_SIZE);
     assert_eq!(opts.leeway_secs, 15);
@@ -197,19 +210,16 @@ fn options_set_leeway_and_till_region() {
 #[test]
 fn bad_options_are_refused() {
     let path = CString::new(trust_path().to_str().unwrap()).unwrap();
-    let mut opts = MedcodeOptions {
-        struct_size: 0,
-        leeway_secs: 0,
-        max_validity_secs: 0,
-        till_region: 0,
-    };
+    let mut opts = zeroed_options();
     let mut v = ptr::dangling_mut::<MedcodeVerifier>(); // must be reset to NULL
     let code = unsafe { medcode_verifier_new_from_file(path.as_ptr(), &opts, &mut v) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert!(v.is_null());
     assert_eq!(
         last_error(),
-        "options struct_size is 0; set it with medcode_options_init (this library knows 16 bytes)"
+        format!(
+            "options struct_size is 0; set it with medcode_options_init (this library knows {MEDCODE_OPTIONS_V2_SIZE} bytes)"
+        )
     );
     unsafe { medcode_options_init(&mut opts) };
     opts.till_region = 1234;

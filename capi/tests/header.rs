@@ -96,10 +96,29 @@ fn header_declares_every_entry_point() {
         "void medcode_string_free(char *s);",
         "#define MEDCODE_ABI_VERSION 1",
         "#define MEDCODE_OPTIONS_V1_SIZE 16",
+        "MedcodeReason medcode_options_init_size(struct MedcodeOptions *opts, size_t size);",
+        "MedcodeReason medcode_verifier_update_trust_list_file(struct MedcodeVerifier *verifier,",
+        "MedcodeReason medcode_verifier_update_revocations_file(struct MedcodeVerifier *verifier,",
+        "MedcodeReason medcode_verifier_list_status(const struct MedcodeVerifier *verifier,",
+        "#define MEDCODE_OPTIONS_V2_SIZE ((uint32_t)(offsetof(MedcodeOptions, revocations_file) + sizeof(const char *)))",
+        "#define medcode_options_init(opts) medcode_options_init_size((opts), sizeof *(opts))",
+        "#define MEDCODE_REPLAY_MEMORY 1",
+        "#define MEDCODE_NOTICE_LIST_DUE_SOON 2",
+        "#define MEDCODE_NOTICE_LIST_STALE 4",
+        "#define MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK 8",
     ] {
         assert!(header.contains(f), "medcode.h lacks {f:?}");
     }
     assert!(Path::new(&header_path()).is_file());
+    // The init macro follows the function's declaration (or it would
+    // rewrite it), and both stay inside the include guard.
+    let decl = header
+        .find("void medcode_options_init(struct MedcodeOptions *opts);")
+        .unwrap();
+    let mac = header.find("#define medcode_options_init(opts)").unwrap();
+    let guard_end = header.rfind("#endif /* MEDCODE_H */").unwrap();
+    assert!(decl < mac && mac < guard_end);
+    assert!(header.trim_end().ends_with("#endif /* MEDCODE_H */"));
 }
 
 /// docs/EMBEDDING.md's reason table lists every code with its constant and

@@ -56,7 +56,9 @@ fn readme_python_snippet_prints_the_three_verdicts() {
     assert_eq!(out.status.code(), Some(0));
 }
 
-/// The snippet's ctypes structs have the C layout of the header's structs.
+/// The snippet's ctypes structs have the C layout of the header's structs;
+/// its `Options` is the first version (16 bytes), which the exported
+/// `medcode_options_init` fills: a version-1 caller of this library.
 #[test]
 fn readme_python_structs_match_the_c_layout() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -78,7 +80,7 @@ fn readme_python_structs_match_the_c_layout() {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     let expected = format!(
         "{} {} {} {} {}\n",
-        std::mem::size_of::<medcode_capi::MedcodeOptions>(),
+        medcode_capi::MEDCODE_OPTIONS_V1_SIZE,
         std::mem::size_of::<medcode_capi::MedcodeResult>(),
         std::mem::offset_of!(medcode_capi::MedcodeResult, expires_at),
         std::mem::offset_of!(medcode_capi::MedcodeResult, presenter),

@@ -4,13 +4,29 @@
  * scanned code per line on stdin (as a keyboard-style barcode scanner types
  * it) and prints one verdict line per code:
  *
- *   accepted insured=<id> name=<masked> region=<code> status=<s> scheme=<s> expires_at=<unix>
+ *   accepted insured=<id> name=<masked> region=<code> status=<s> scheme=<s> expires_at=<unix> [note=<n>...] [detail=<words>]
  *   rejected reason=<reason> code=<n> detail=<plain words>
  *
- * Usage: pos_till [TRUST_JSON] < scanned-lines
- * Environment: MEDCODE_NOW=<unix seconds> checks at that instant instead of
- * the clock (for reproducible runs); MEDCODE_TILL_REGION=<6 digits> sets the
- * till's region. Exit 0 when every line was checked, 2 on a setup error.
+ * Each code is accepted once: a second presentation of the same code is
+ * "rejected reason=replayed" (an in-memory replay guard by default).
+ *
+ * Usage: pos_till [TRUST_FILE] < scanned-lines
+ * Environment:
+ *   MEDCODE_NOW=<unix seconds>   check at that instant instead of the clock
+ *                                (for reproducible runs)
+ *   MEDCODE_TILL_REGION=<code>   the till's 6-digit region
+ *   MEDCODE_REPLAY=memory|none|file:PATH|redis://HOST:PORT[/DB]
+ *                                the replay guard (default memory); file: an
+ *                                SQLite file that survives restarts; redis://
+ *                                one guard shared by the tills of a chain
+ *   MEDCODE_REPLAY_UNAVAILABLE=fail-closed|local-fallback
+ *                                what a redis:// guard does while Redis is
+ *                                unreachable (default fail-closed)
+ *   MEDCODE_ROOT_KEY=<ROOT.pub>  pin this root key: the trust list (default
+ *                                then keys/trust.signed.json) and the
+ *                                revocation list must be signed by it
+ *   MEDCODE_REVOCATIONS=<file>   a revocation list (signed with a root key)
+ * Exit 0 when every line was checked, 2 on a setup error.
  *
  * Build (see docs/EMBEDDING.md):
  *   cargo build -p medcode-capi --release
@@ -57,11 +73,65 @@ static void print_verdict(const MedcodeResult *r) {
     if (r->notices & MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED) {
         printf(" note=cross_province_not_checked");
     }
+    if (r->notices & MEDCODE_NOTICE_LIST_DUE_SOON) {
+        printf(" note=list_due_soon");
+    }
+    if (r->notices & MEDCODE_NOTICE_LIST_STALE) {
+        printf(" note=list_stale");
+    }
+    if (r->notices & MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK) {
+        printf(" note=replay_local_fallback");
+    }
+    if (r->detail[0] != '\0') {
+        printf(" detail=%s", r->detail); /* the notices in words */
+    }
     putchar('\n');
 }
 
+/* Sets the replay guard options from MEDCODE_REPLAY and
+ * MEDCODE_REPLAY_UNAVAILABLE; 0 on a bad value. The strings stay in the
+ * environment, which outlives the options. */
+static int set_replay(MedcodeOptions *opts) {
+    const char *spec = getenv("MEDCODE_REPLAY");
+    const char *unavailable = getenv("MEDCODE_REPLAY_UNAVAILABLE");
+    if (spec == NULL || strcmp(spec, "memory") == 0) {
+        opts->replay_guard = MEDCODE_REPLAY_MEMORY;
+    } else if (strcmp(spec, "none") == 0) {
+        opts->replay_guard = MEDCODE_REPLAY_NONE;
+    } else if (strncmp(spec, "file:", 5) == 0) {
+        opts->replay_guard = MEDCODE_REPLAY_FILE;
+        opts->replay_target = spec + 5;
+    } else if (strncmp(spec, "redis://", 8) == 0) {
+        opts->replay_guard = MEDCODE_REPLAY_REDIS;
+        opts->replay_target = spec;
+    } else {
+        fprintf(stderr,
+                "pos_till: MEDCODE_REPLAY=%s: expected memory, none, file:PATH or "
+                "redis://HOST:PORT[/DB]\n",
+                spec);
+        return 0;
+    }
+    if (unavailable != NULL) {
+        if (strcmp(unavailable, "fail-closed") == 0) {
+            opts->replay_unavailable = MEDCODE_REPLAY_FAIL_CLOSED;
+        } else if (strcmp(unavailable, "local-fallback") == 0) {
+            opts->replay_unavailable = MEDCODE_REPLAY_LOCAL_FALLBACK;
+        } else {
+            fprintf(stderr,
+                    "pos_till: MEDCODE_REPLAY_UNAVAILABLE=%s: expected fail-closed or "
+                    "local-fallback\n",
+                    unavailable);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int main(int argc, char **argv) {
-    const char *trust = argc > 1 ? argv[1] : "keys/trust.json";
+    const char *root_key = getenv("MEDCODE_ROOT_KEY");
+    const char *trust = argc > 1 ? argv[1]
+                        : root_key != NULL ? "keys/trust.signed.json"
+                                           : "keys/trust.json";
 
     if (medcode_abi_version() != MEDCODE_ABI_VERSION) {
         fprintf(stderr, "pos_till: libmedcode_capi has ABI %u, this program was built for %u\n",
@@ -77,7 +147,12 @@ int main(int argc, char **argv) {
     }
 
     MedcodeOptions opts;
-    medcode_options_init(&opts);
+    medcode_options_init(&opts); /* defaults, and struct_size = sizeof opts */
+    opts.root_key_file = root_key;
+    opts.revocations_file = getenv("MEDCODE_REVOCATIONS");
+    if (!set_replay(&opts)) {
+        return 2;
+    }
     const char *region_env = getenv("MEDCODE_TILL_REGION");
     if (region_env != NULL) {
         uint64_t region = 0;

@@ -3,11 +3,17 @@
 
 #![allow(dead_code)]
 
+use std::ffi::{CStr, CString, c_char};
 use std::path::{Path, PathBuf};
+use std::ptr;
 
 use medcode::{
-    Claims, InsuredId, Issuer, MaskedName, PermissionPolicy, Region, TokenId, UnixTime,
-    read_private_key,
+    Claims, InsuredId, Issuer, ListInfo, ListKind, MaskedName, PermissionPolicy, Region,
+    SignedList, SigningKey, TokenId, UnixTime, read_private_key,
+};
+use medcode_capi::{
+    MEDCODE_OPTIONS_V2_SIZE, MedcodeOptions, MedcodeReason, MedcodeResult, MedcodeVerifier,
+    medcode_last_error, medcode_options_init_size, medcode_verifier_new_from_file, medcode_verify,
 };
 
 /// 2026-11-22T08:00:00Z: the instant every till check in these tests runs at.
@@ -45,15 +51,109 @@ pub fn demo_claims() -> Claims {
 
 /// A token for `claims` issued at `at` with token id 0102030405060708.
 pub fn issue(claims: &Claims, at: u64) -> String {
+    issue_with_id(claims, at, [1, 2, 3, 4, 5, 6, 7, 8])
+}
+
+/// A token for `claims` issued at `at` with the given token id.
+pub fn issue_with_id(claims: &Claims, at: u64, id: [u8; 8]) -> String {
     demo_issuer()
-        .issue_with_token_id(
-            claims,
-            UnixTime::from_secs(at),
-            TokenId::from_bytes([1, 2, 3, 4, 5, 6, 7, 8]),
-        )
+        .issue_with_token_id(claims, UnixTime::from_secs(at), TokenId::from_bytes(id))
         .expect("issue")
         .text()
         .to_owned()
+}
+
+/// The demo root signing key (key id 630e36ad; keys/demo-root.pk8).
+pub fn demo_root() -> SigningKey {
+    read_private_key(&root().join("keys/demo-root.pk8"), PermissionPolicy::Warn)
+        .expect("keys/demo-root.pk8 loads")
+        .key
+}
+
+/// `payload` (the bytes of a trust or revocation list) signed by the demo
+/// root with the given sequence and times.
+pub fn sign(
+    kind: ListKind,
+    sequence: u64,
+    issued_at: u64,
+    next_update: u64,
+    payload: &[u8],
+) -> String {
+    let info = ListInfo {
+        kind,
+        sequence,
+        issued_at: UnixTime::from_secs(issued_at),
+        next_update: UnixTime::from_secs(next_update),
+    };
+    SignedList::sign(&demo_root(), info, payload.to_vec())
+        .expect("sign")
+        .to_json()
+}
+
+/// A C string of a path.
+pub fn c_path(path: &Path) -> CString {
+    CString::new(path.to_str().expect("UTF-8 path")).expect("no NUL")
+}
+
+pub fn s(p: *const c_char) -> String {
+    assert!(!p.is_null());
+    unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
+}
+
+pub fn buf(b: &[c_char]) -> String {
+    s(b.as_ptr())
+}
+
+pub fn last_error() -> String {
+    s(medcode_last_error())
+}
+
+/// Version-2 options with the defaults, as the header's
+/// `medcode_options_init(&opts)` macro makes them.
+pub fn options_v2() -> MedcodeOptions {
+    let mut opts = std::mem::MaybeUninit::<MedcodeOptions>::uninit();
+    let code = unsafe {
+        medcode_options_init_size(opts.as_mut_ptr(), std::mem::size_of::<MedcodeOptions>())
+    };
+    assert_eq!(code, MedcodeReason::Ok);
+    let opts = unsafe { opts.assume_init() };
+    assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V2_SIZE);
+    opts
+}
+
+/// Creates a verifier from the trust list at `trust`; the code, and the
+/// handle (null on failure).
+pub fn try_new(trust: &Path, opts: &MedcodeOptions) -> (MedcodeReason, *mut MedcodeVerifier) {
+    let path = c_path(trust);
+    let mut v = ptr::dangling_mut::<MedcodeVerifier>();
+    let code = unsafe { medcode_verifier_new_from_file(path.as_ptr(), opts, &mut v) };
+    assert_eq!(code == MedcodeReason::Ok, !v.is_null(), "{}", last_error());
+    (code, v)
+}
+
+/// Creates a verifier that must succeed.
+pub fn new_ok(trust: &Path, opts: &MedcodeOptions) -> *mut MedcodeVerifier {
+    let (code, v) = try_new(trust, opts);
+    assert_eq!(code, MedcodeReason::Ok, "{}", last_error());
+    v
+}
+
+/// Creation that must fail with `code`; returns medcode_last_error.
+pub fn new_err(trust: &Path, opts: &MedcodeOptions, code: MedcodeReason) -> String {
+    let (got, v) = try_new(trust, opts);
+    assert!(v.is_null());
+    assert_eq!(got, code, "{}", last_error());
+    last_error()
+}
+
+/// One verification; the returned code equals `result.reason`.
+pub fn verify_at(v: *const MedcodeVerifier, token: &str, now: u64) -> MedcodeResult {
+    let text = CString::new(token).unwrap();
+    let mut r = std::mem::MaybeUninit::<MedcodeResult>::uninit();
+    let code = unsafe { medcode_verify(v, text.as_ptr(), now, r.as_mut_ptr()) };
+    let r = unsafe { r.assume_init() };
+    assert_eq!(code, r.reason);
+    r
 }
 
 /// Valid at NOW: issued 5 s before.

@@ -1,0 +1,142 @@
+//! The Redis replay guard through the C ABI, against a real redis-server
+//! started on a free loopback port (the main crate's helper,
+//! tests/support/redis_server.rs): two tills of a chain share it; when it
+//! is killed, a fail-closed till refuses and a local-fallback till keeps
+//! selling with a notice. Without redis-server these tests print a loud
+//! SKIPPED line, except in CI or with MEDCODE_REQUIRE_REDIS=1, where they
+//! fail. NOW is 2026-11-22T08:00:00Z.
+
+mod common;
+
+#[allow(dead_code)]
+#[path = "../../tests/support/redis_server.rs"]
+mod redis_server;
+
+use std::ffi::CString;
+
+use common::{
+    NOW, buf, demo_claims, issue_with_id, new_ok, options_v2, trust_path, valid_token, verify_at,
+};
+use medcode_capi::*;
+use redis_server::RedisServer;
+
+fn redis_options(url: &CString, unavailable: u32, prefix: Option<&CString>) -> MedcodeOptions {
+    let mut opts = options_v2();
+    opts.replay_guard = MEDCODE_REPLAY_REDIS;
+    opts.replay_target = url.as_ptr();
+    opts.replay_unavailable = unavailable;
+    if let Some(p) = prefix {
+        opts.replay_key_prefix = p.as_ptr();
+    }
+    opts
+}
+
+#[test]
+fn two_tills_of_a_chain_share_one_redis() {
+    let Some(server) = RedisServer::start("capi two_tills_of_a_chain_share_one_redis") else {
+        return;
+    };
+    let url = CString::new(format!("{}/2", server.url())).unwrap();
+    let opts = redis_options(&url, MEDCODE_REPLAY_FAIL_CLOSED, None);
+    let till_a = new_ok(&trust_path(), &opts);
+    let till_b = new_ok(&trust_path(), &opts);
+    let token = valid_token();
+    let r = verify_at(till_a, &token, NOW);
+    assert!(r.accepted, "{}", buf(&r.detail));
+    assert_eq!(r.notices, 0);
+    let r = verify_at(till_b, &token, NOW + 1);
+    assert_eq!(r.reason, MedcodeReason::Replayed);
+    assert_eq!(
+        buf(&r.detail),
+        "replayed: token 0102030405060708 was already accepted"
+    );
+    // The guard wrote the key into DB 2 with the default prefix.
+    let mut client = server.client(2);
+    let stored: Option<String> = redis::cmd("GET")
+        .arg("medcode:seen:0102030405060708")
+        .query(&mut client)
+        .unwrap();
+    assert!(stored.is_some());
+
+    // Another chain on the same server, with its own prefix, has its own
+    // records.
+    let prefix = CString::new("chain-b:").unwrap();
+    let other_chain = new_ok(
+        &trust_path(),
+        &redis_options(&url, MEDCODE_REPLAY_FAIL_CLOSED, Some(&prefix)),
+    );
+    assert!(verify_at(other_chain, &token, NOW + 2).accepted);
+    assert_eq!(
+        verify_at(other_chain, &token, NOW + 3).reason,
+        MedcodeReason::Replayed
+    );
+    for v in [till_a, till_b, other_chain] {
+        unsafe { medcode_verifier_free(v) };
+    }
+}
+
+#[test]
+fn an_unreachable_redis_fails_closed_or_falls_back_locally() {
+    let Some(mut server) =
+        RedisServer::start("capi an_unreachable_redis_fails_closed_or_falls_back_locally")
+    else {
+        return;
+    };
+    let url = CString::new(server.url()).unwrap();
+    let closed = new_ok(
+        &trust_path(),
+        &redis_options(&url, MEDCODE_REPLAY_FAIL_CLOSED, None),
+    );
+    let fallback = new_ok(
+        &trust_path(),
+        &redis_options(&url, MEDCODE_REPLAY_LOCAL_FALLBACK, None),
+    );
+    let online = issue_with_id(&demo_claims(), NOW - 5, [1; 8]);
+    assert!(verify_at(fallback, &online, NOW).accepted);
+
+    server.kill();
+    let offline = issue_with_id(&demo_claims(), NOW - 5, [2; 8]);
+    let r = verify_at(closed, &offline, NOW);
+    assert_eq!(r.reason, MedcodeReason::ReplayGuardUnavailable);
+    assert_eq!(r.reason.code(), 12);
+    assert!(
+        buf(&r.detail).starts_with("replay guard unavailable: "),
+        "{}",
+        buf(&r.detail)
+    );
+    let r = verify_at(fallback, &offline, NOW);
+    assert!(r.accepted, "{}", buf(&r.detail));
+    assert_eq!(r.notices, MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK);
+    assert_eq!(
+        buf(&r.detail),
+        "the shared replay guard is unreachable: this code was checked against this till's own records only, so another till may already have accepted it"
+    );
+    // This till still refuses what it accepted, online or offline.
+    assert_eq!(
+        verify_at(fallback, &offline, NOW + 1).reason,
+        MedcodeReason::Replayed
+    );
+    assert_eq!(
+        verify_at(fallback, &online, NOW + 1).reason,
+        MedcodeReason::Replayed
+    );
+
+    // Back online (an empty server): the fail-closed till accepts again,
+    // and the code accepted offline was written to the server, so the
+    // other till refuses it.
+    server.restart();
+    let r = verify_at(
+        fallback,
+        &issue_with_id(&demo_claims(), NOW - 5, [3; 8]),
+        NOW + 2,
+    );
+    assert!(r.accepted, "{}", buf(&r.detail));
+    assert_eq!(r.notices, 0);
+    assert_eq!(
+        verify_at(closed, &offline, NOW + 3).reason,
+        MedcodeReason::Replayed
+    );
+    for v in [closed, fallback] {
+        unsafe { medcode_verifier_free(v) };
+    }
+}

@@ -1,0 +1,261 @@
+//! The replay guard options through the C ABI: version-1 callers keep no
+//! guard, a memory guard refuses a second presentation, and an SQLite file
+//! guard refuses it across two handles (two tills, or a till restarted).
+//! NOW is 2026-11-22T08:00:00Z.
+
+mod common;
+
+use std::ffi::CString;
+use std::ptr;
+
+use common::{
+    NOW, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok, options_v2, s,
+    trust_path, valid_token, verify_at,
+};
+use medcode_capi::*;
+
+/// The line a second presentation of the demo token gets.
+const REPLAYED: &str = "replayed: token 0102030405060708 was already accepted";
+
+#[test]
+fn version_1_options_have_no_replay_guard() {
+    let mut opts = options_v2();
+    unsafe { medcode_options_init(&mut opts) };
+    assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V1_SIZE);
+    // Fields past version 1 hold garbage the library must not read.
+    opts.replay_guard = 77;
+    opts.root_key_file = c"/nonexistent".as_ptr();
+    let v = new_ok(&trust_path(), &opts);
+    let token = valid_token();
+    assert!(verify_at(v, &token, NOW).accepted);
+    assert!(verify_at(v, &token, NOW + 1).accepted);
+    unsafe { medcode_verifier_free(v) };
+}
+
+#[test]
+fn memory_guard_refuses_the_second_presentation() {
+    let mut opts = options_v2();
+    opts.replay_guard = MEDCODE_REPLAY_MEMORY;
+    let v = new_ok(&trust_path(), &opts);
+    let token = valid_token();
+    let r = verify_at(v, &token, NOW);
+    assert!(r.accepted);
+    assert_eq!(r.notices, 0);
+    let r = verify_at(v, &token, NOW + 1);
+    assert!(!r.accepted);
+    assert_eq!(r.reason, MedcodeReason::Replayed);
+    assert_eq!(r.reason.code(), 9);
+    assert_eq!(s(r.reason_str), "replayed");
+    assert_eq!(buf(&r.detail), REPLAYED);
+    assert_eq!(buf(&r.insured), "");
+    // Another code of the same person is a new code.
+    let other = issue_with_id(&demo_claims(), NOW - 5, [9; 8]);
+    assert!(verify_at(v, &other, NOW + 2).accepted);
+    // A refused code is not recorded: an expired one stays "expired".
+    let expired = issue_with_id(&demo_claims(), NOW - 3600, [7; 8]);
+    assert_eq!(verify_at(v, &expired, NOW).reason, MedcodeReason::Expired);
+    assert_eq!(verify_at(v, &expired, NOW).reason, MedcodeReason::Expired);
+    unsafe { medcode_verifier_free(v) };
+
+    // Each verifier has its own memory.
+    let v = new_ok(&trust_path(), &opts);
+    assert!(verify_at(v, &token, NOW + 3).accepted);
+    unsafe { medcode_verifier_free(v) };
+}
+
+/// A raw handle shared between threads, as a C till would share it.
+#[derive(Clone, Copy)]
+struct Shared(*const MedcodeVerifier);
+// SAFETY: the ABI documents the handle as thread-safe; the test checks it.
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+#[test]
+fn one_code_presented_on_eight_threads_is_accepted_once() {
+    let mut opts = options_v2();
+    opts.replay_guard = MEDCODE_REPLAY_MEMORY;
+    let v = Shared(new_ok(&trust_path(), &opts));
+    let token = valid_token();
+    let accepted: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let token = &token;
+                scope.spawn(move || {
+                    let v = v;
+                    let r = verify_at(v.0, token, NOW);
+                    match r.reason {
+                        MedcodeReason::Ok => 1,
+                        MedcodeReason::Replayed => 0,
+                        other => panic!("unexpected {other:?}: {}", buf(&r.detail)),
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(accepted, 1);
+    unsafe { medcode_verifier_free(v.0.cast_mut()) };
+}
+
+#[test]
+fn file_guard_is_shared_by_two_handles_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("seen.db");
+    let db_c = c_path(&db);
+    let mut opts = options_v2();
+    opts.replay_guard = MEDCODE_REPLAY_FILE;
+    opts.replay_target = db_c.as_ptr();
+    let till_a = new_ok(&trust_path(), &opts);
+    let till_b = new_ok(&trust_path(), &opts);
+    assert!(db.is_file());
+    let token = valid_token();
+    assert!(verify_at(till_a, &token, NOW).accepted);
+    let r = verify_at(till_b, &token, NOW + 1);
+    assert_eq!(r.reason, MedcodeReason::Replayed);
+    assert_eq!(buf(&r.detail), REPLAYED);
+    let other = issue_with_id(&demo_claims(), NOW - 5, [9; 8]);
+    assert!(verify_at(till_b, &other, NOW + 1).accepted);
+    assert_eq!(
+        verify_at(till_a, &other, NOW + 2).reason,
+        MedcodeReason::Replayed
+    );
+    unsafe { medcode_verifier_free(till_a) };
+    unsafe { medcode_verifier_free(till_b) };
+
+    // A restarted till opens the same file and still refuses both.
+    let till_a = new_ok(&trust_path(), &opts);
+    assert_eq!(
+        verify_at(till_a, &token, NOW + 3).reason,
+        MedcodeReason::Replayed
+    );
+    assert_eq!(
+        verify_at(till_a, &other, NOW + 3).reason,
+        MedcodeReason::Replayed
+    );
+    unsafe { medcode_verifier_free(till_a) };
+}
+
+#[test]
+fn a_file_guard_that_cannot_open_is_a_storage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not an SQLite file: refused without being written to.
+    let foreign = dir.path().join("notes.txt");
+    std::fs::write(&foreign, b"shopping list\n").unwrap();
+    let foreign_c = c_path(&foreign);
+    let mut opts = options_v2();
+    opts.replay_guard = MEDCODE_REPLAY_FILE;
+    opts.replay_target = foreign_c.as_ptr();
+    let err = new_err(&trust_path(), &opts, MedcodeReason::Storage);
+    assert!(err.starts_with("storage error: "), "{err}");
+    assert!(err.contains("notes.txt"), "{err}");
+    assert_eq!(std::fs::read(&foreign).unwrap(), b"shopping list\n");
+
+    // A directory that does not exist.
+    let missing = CString::new("/nonexistent/medcode/seen.db").unwrap();
+    opts.replay_target = missing.as_ptr();
+    let err = new_err(&trust_path(), &opts, MedcodeReason::Storage);
+    assert!(err.contains("/nonexistent/medcode/seen.db"), "{err}");
+
+    // A bad list is refused before the replay file is created.
+    let db = dir.path().join("seen.db");
+    let db_c = c_path(&db);
+    opts.replay_target = db_c.as_ptr();
+    new_err(&dir.path().join("no-trust.json"), &opts, MedcodeReason::Io);
+    assert!(!db.exists());
+}
+
+#[test]
+fn bad_replay_options_are_refused_with_reasons() {
+    let mut opts = options_v2();
+    opts.replay_guard = MEDCODE_REPLAY_FILE;
+    assert_eq!(
+        new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
+        "options.replay_target is NULL; MEDCODE_REPLAY_FILE needs the path of its SQLite file"
+    );
+    let not_utf8 = [b's' as std::ffi::c_char, 0xFFu8 as std::ffi::c_char, 0];
+    opts.replay_target = not_utf8.as_ptr();
+    let err = new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument);
+    assert!(
+        err.starts_with("options.replay_target is not valid UTF-8"),
+        "{err}"
+    );
+    opts.replay_target = c"".as_ptr();
+    assert_eq!(
+        new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
+        "options.replay_target is an empty string; leave it NULL when unused"
+    );
+    opts.replay_guard = MEDCODE_REPLAY_REDIS;
+    opts.replay_target = c"http://127.0.0.1:6379".as_ptr();
+    assert_eq!(
+        new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
+        "invalid Redis URL: expected redis://HOST:PORT[/DB] (TLS and Unix sockets are not supported)"
+    );
+    opts.replay_target = c"redis://127.0.0.1:6379".as_ptr();
+    opts.replay_key_prefix = c"has space".as_ptr();
+    assert_eq!(
+        new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
+        "invalid Redis key prefix: use at most 128 printable ASCII characters without spaces"
+    );
+    opts.replay_key_prefix = ptr::null();
+    opts.replay_unavailable = 9;
+    assert_eq!(
+        new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
+        "options.replay_unavailable is 9; expected MEDCODE_REPLAY_FAIL_CLOSED (0) or MEDCODE_REPLAY_LOCAL_FALLBACK (1)"
+    );
+    opts.replay_unavailable = MEDCODE_REPLAY_LOCAL_FALLBACK;
+    opts.replay_guard = MEDCODE_REPLAY_MEMORY;
+    opts.replay_target = ptr::null();
+    assert_eq!(
+        new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
+        "options.replay_unavailable applies to MEDCODE_REPLAY_REDIS only, but replay_guard is MEDCODE_REPLAY_MEMORY"
+    );
+    opts.replay_unavailable = 0;
+    opts.replay_guard = 4;
+    assert_eq!(
+        new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
+        "options.replay_guard is 4; expected MEDCODE_REPLAY_NONE (0), MEDCODE_REPLAY_MEMORY (1), MEDCODE_REPLAY_FILE (2) or MEDCODE_REPLAY_REDIS (3)"
+    );
+    assert!(!last_error().is_empty());
+}
+
+/// Options from a caller whose header is newer than this library: accepted
+/// while the fields this library does not know are zero.
+#[test]
+fn a_newer_callers_struct_with_unset_tail_is_accepted() {
+    #[repr(C)]
+    struct Newer {
+        v2: MedcodeOptions,
+        future: [u64; 2],
+    }
+    let mut newer = Newer {
+        v2: options_v2(),
+        future: [0; 2],
+    };
+    let size = std::mem::size_of::<Newer>();
+    let code = unsafe { medcode_options_init_size(ptr::from_mut(&mut newer).cast(), size) };
+    assert_eq!(code, MedcodeReason::Ok);
+    newer.v2.replay_guard = MEDCODE_REPLAY_MEMORY;
+    let path = c_path(&trust_path());
+    let mut v = ptr::null_mut();
+    let code = unsafe {
+        medcode_verifier_new_from_file(path.as_ptr(), ptr::from_ref(&newer).cast(), &mut v)
+    };
+    assert_eq!(code, MedcodeReason::Ok, "{}", last_error());
+    let token = valid_token();
+    assert!(verify_at(v, &token, NOW).accepted);
+    assert_eq!(verify_at(v, &token, NOW).reason, MedcodeReason::Replayed);
+    unsafe { medcode_verifier_free(v) };
+
+    newer.future[1] = 1;
+    let code = unsafe {
+        medcode_verifier_new_from_file(path.as_ptr(), ptr::from_ref(&newer).cast(), &mut v)
+    };
+    assert_eq!(code, MedcodeReason::InvalidArgument);
+    assert!(v.is_null());
+    assert_eq!(
+        last_error(),
+        format!(
+            "options set fields beyond the {MEDCODE_OPTIONS_V2_SIZE} bytes this library version knows; upgrade libmedcode_capi"
+        )
+    );
+}
