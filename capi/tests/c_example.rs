@@ -57,8 +57,12 @@ fn run(exe: &Path, args: &[&str], input: &str) -> Output {
 
 fn run_env(exe: &Path, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
     let mut cmd = Command::new(exe);
+    // The program finds the library through its rpath (this run's build);
+    // cargo's LD_LIBRARY_PATH would take precedence and may hold an older
+    // libmedcode_capi.so left in target/debug by an earlier `cargo build`.
     cmd.args(args)
         .current_dir(root())
+        .env_remove("LD_LIBRARY_PATH")
         .env("MEDCODE_NOW", NOW.to_string());
     for name in [
         "MEDCODE_TILL_REGION",
@@ -282,7 +286,10 @@ int main(void) {
         "{}",
         String::from_utf8_lossy(&done.stderr)
     );
-    let out = Command::new(&exe).output().expect("layout runs");
+    let out = Command::new(&exe)
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("layout runs");
     let size = size_of::<MedcodeOptions>();
     let expected = format!(
         "0 {size} {size} {size} 15 300 0 1 1\n{} {} {} {}\n{} {} {}\n",
