@@ -38,8 +38,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod batch;
 mod claims;
 mod error;
+#[cfg(feature = "fast-ed25519")]
+mod fast_ed25519;
 mod files;
 mod issuer;
 mod keyfile;
@@ -58,6 +61,7 @@ pub mod verdict;
 #[cfg(feature = "cli")]
 pub mod cli;
 
+pub use batch::BATCH_MAX;
 pub use claims::{
     Claims, DEFAULT_VALIDITY_SECS, InsuredId, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS,
     MaskedName, Presenter, Region, Relation, Scheme, Status,
@@ -67,7 +71,9 @@ pub use issuer::{IssuedToken, Issuer};
 pub use keyfile::{
     LoadedKey, MAX_KEY_FILE_LEN, PermissionPolicy, read_private_key, write_private_key,
 };
-pub use keys::{Algorithm, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN, SigningKey};
+pub use keys::{
+    Algorithm, ED25519_BACKEND, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN, SigningKey,
+};
 pub use qr::{DEFAULT_MODULE_PX, Ecc, MAX_MODULE_PX, QUIET_ZONE_MODULES, Qr, png_width};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard, ReplayGuard};
 pub use scan::{
