@@ -183,7 +183,47 @@ fn settle(indices: &[usize], check: &impl Fn(&[usize]) -> bool) -> Vec<usize> {
 #[cfg(all(test, feature = "fast-ed25519"))]
 mod tests {
     use super::*;
+    use crate::{Algorithm, Claims, InsuredId, Issuer, Region, SigningKey, TrustList, TrustedKey};
     use std::cell::Cell;
+
+    #[test]
+    fn passed_batches_prove_the_good_signatures_only() {
+        let key = SigningKey::generate(Algorithm::Ed25519).unwrap();
+        let trusted = TrustedKey {
+            key: key.public_key().clone(),
+            label: "k".into(),
+            authority: "a".into(),
+            not_before: UnixTime::from_secs(0),
+            not_after: UnixTime::from_secs(4_000_000_000),
+        };
+        let verifier = Verifier::new(TrustList::new(vec![trusted]).unwrap());
+        let issuer = Issuer::new(key);
+        // 2026-11-22T08:00:00Z
+        let now = UnixTime::from_secs(1_795_334_400);
+        let claims = Claims::new(InsuredId::new("7").unwrap(), Region::new("110000").unwrap());
+        let mut texts: Vec<String> = (0..21)
+            .map(|_| issuer.issue(&claims, now).unwrap().text().to_owned())
+            .collect();
+        let parse = |texts: &[String]| -> Vec<Result<UntrustedToken>> {
+            texts.iter().map(|t| UntrustedToken::parse(t)).collect()
+        };
+        let all_good = verifier.prove_signatures(&parse(&texts), now);
+        assert!(all_good.iter().all(Option::is_some));
+        // One bad: 21 fails, 10 + 11 finds the bad half, then 5 + 5 or
+        // 5 + 6; the failed 5 or 6 are left to single checks.
+        let mut bad = texts[15].clone().into_bytes();
+        let last = bad.len() - 1;
+        bad[last] = if bad[last] == b'9' {
+            b'0'
+        } else {
+            bad[last] + 1
+        };
+        texts[15] = String::from_utf8(bad).unwrap();
+        let proven = verifier.prove_signatures(&parse(&texts), now);
+        assert!(proven[15].is_none());
+        let count = proven.iter().filter(|p| p.is_some()).count();
+        assert!((15..=16).contains(&count), "{count} proven");
+    }
 
     #[test]
     fn one_bad_signature_is_isolated_by_bisection() {
