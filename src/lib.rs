@@ -51,6 +51,7 @@ mod qr;
 mod replay;
 mod scan;
 mod text;
+mod throughput;
 mod time;
 mod token;
 mod trust;
@@ -80,6 +81,7 @@ pub use scan::{
     MAX_IMAGE_FILE_LEN, MAX_IMAGE_SIDE, decode_image, decode_image_file, read_image_file,
 };
 pub use text::{MAX_TEXT_LEN, PREFIX};
+pub use throughput::{Bench, Clock, Reference, ThroughputRun};
 pub use time::UnixTime;
 pub use token::{FORMAT_VERSION, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId, UntrustedToken};
 pub use trust::{MAX_TRUST_LIST_LEN, MAX_TRUSTED_KEYS, TrustList, TrustedKey};

@@ -5,6 +5,7 @@
 //! (the reason is printed), 2 usage, file or setup errors. Errors are one
 //! line on stderr; a closed stdout pipe counts as success.
 
+mod bench;
 mod demo;
 mod issue;
 mod keygen;
@@ -76,6 +77,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
     Demo(demo::DemoArgs),
+    /// Measure verification throughput on this machine: codes/s, latency, format overhead.
+    Bench(bench::BenchArgs),
 }
 
 /// The time options shared by commands that need "now".
@@ -166,6 +169,7 @@ pub fn main() -> ExitCode {
         Command::Issue(args) => issue::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
