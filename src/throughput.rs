@@ -406,7 +406,9 @@ mod tests {
         let bench = Bench::new(Algorithm::Ed25519, 8, UnixTime::from_secs(1_795_334_400)).unwrap();
         let mut reports = 0;
         let run = bench
-            .run_threads(2, Duration::from_millis(200), &clock, &mut |_, _| reports += 1)
+            .run_threads(2, Duration::from_millis(200), &clock, &mut |_, _| {
+                reports += 1
+            })
             .unwrap();
         assert_eq!(run.threads(), 2);
         assert_eq!(run.per_thread().len(), 2);

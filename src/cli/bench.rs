@@ -85,8 +85,14 @@ pub(crate) fn run(args: &BenchArgs) -> CmdResult {
         format!("codes verified     {}", run.verified()),
         format!("codes/s total      {per_second:.0}"),
         format!("codes/s per core   {per_core:.0}"),
-        format!("latency p50        {}", micros(run.latency_percentile(50.0))),
-        format!("latency p99        {}", micros(run.latency_percentile(99.0))),
+        format!(
+            "latency p50        {}",
+            micros(run.latency_percentile(50.0))
+        ),
+        format!(
+            "latency p99        {}",
+            micros(run.latency_percentile(99.0))
+        ),
         format!("verify (1 thread)  {}", micros(reference.verify)),
         format!("bare signature     {}", micros(reference.bare_signature)),
         format!("verify / bare      {:.3}", reference.ratio()),
