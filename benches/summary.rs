@@ -194,7 +194,10 @@ fn main() {
             counted(|i| assert!(ed_ring.verify(i))),
         ),
         Contender::new(
-            format!("{} bare signature", medcode::ED25519_BACKEND),
+            format!(
+                "{} bare signature (PublicKey::verify)",
+                medcode::ED25519_BACKEND
+            ),
             1,
             counted(|i| {
                 let (message, sig) = &ed_ring.signed[i % ed_ring.signed.len()];
@@ -235,7 +238,13 @@ fn main() {
     let ours = median_of(&c, "medcode verify");
     let peer =
         median_of(&c, "jsonwebtoken EdDSA (aws-lc-rs)").min(median_of(&c, "pasetors v4.public"));
-    let backend = median_of(&c, &format!("{} bare signature", medcode::ED25519_BACKEND));
+    let backend = median_of(
+        &c,
+        &format!(
+            "{} bare signature (PublicKey::verify)",
+            medcode::ED25519_BACKEND
+        ),
+    );
     let batched = median_of(
         &c,
         &format!("medcode verify_batch ({})", medcode::BATCH_MAX),
