@@ -27,6 +27,13 @@ impl Verifier {
     /// duplicate is `replayed` when a replay guard is set, as it would be
     /// when verified one after the other).
     ///
+    /// With `fast-ed25519`, a passed batch equation stands for the single
+    /// checks of its signatures. The one input on which the two can differ
+    /// is a signature whose `R` carries a small-order component: a single
+    /// check refuses it, a batch may pass it. Making one takes a trusted
+    /// issuer's private key (ring's signer never does), so it lets no one
+    /// forge a code; docs/PERFORMANCE.md has the details.
+    ///
     /// ```
     /// # use medcode::{Algorithm, Claims, InsuredId, Issuer, Reason, Region, SigningKey,
     /// #               TrustList, TrustedKey, UnixTime, Verifier};
