@@ -4,9 +4,15 @@
 //! signatures is the alternative. A key id is the first four bytes of the
 //! SHA-256 of the public key. Private key bytes are held in a zeroizing
 //! buffer, are redacted in `Debug`, and never appear in an error.
+//!
+//! With the `fast-ed25519` feature, Ed25519 signatures are checked by
+//! `crate::fast_ed25519` against a table built once per public key (on its
+//! first check); the verdicts are ring's.
 
 use std::fmt;
 use std::str::FromStr;
+#[cfg(feature = "fast-ed25519")]
+use std::sync::{Arc, OnceLock};
 
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
@@ -14,6 +20,16 @@ use serde::{Serialize, Serializer};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+#[cfg(feature = "fast-ed25519")]
+use crate::fast_ed25519::PreparedKey;
+
+/// Which code checks Ed25519 signatures in this build: `"ring"`, or
+/// `"curve25519-dalek"` with the `fast-ed25519` feature.
+pub const ED25519_BACKEND: &str = if cfg!(feature = "fast-ed25519") {
+    "curve25519-dalek"
+} else {
+    "ring"
+};
 
 /// Length of every signature, for both algorithms.
 pub const SIGNATURE_LEN: usize = 64;
@@ -133,12 +149,24 @@ impl Serialize for KeyId {
 }
 
 /// A public key with its algorithm and derived key id.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PublicKey {
     alg: Algorithm,
     bytes: Vec<u8>,
     kid: KeyId,
+    /// The fast backend's table, built on the first check and shared by
+    /// clones (`None` inside: not a curve point).
+    #[cfg(feature = "fast-ed25519")]
+    prepared: Arc<OnceLock<Option<PreparedKey>>>,
 }
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.alg == other.alg && self.bytes == other.bytes
+    }
+}
+
+impl Eq for PublicKey {}
 
 impl PublicKey {
     /// Checks the length (and, for P-256, the uncompressed point form) of raw
@@ -160,6 +188,8 @@ impl PublicKey {
             alg,
             bytes: bytes.to_vec(),
             kid: KeyId::of_public_key(bytes),
+            #[cfg(feature = "fast-ed25519")]
+            prepared: Arc::default(),
         })
     }
 
@@ -180,9 +210,30 @@ impl PublicKey {
 
     /// Checks a signature over `message`.
     pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+        // A key that is not a curve point has no table; ring refuses every
+        // signature under such a key too.
+        #[cfg(feature = "fast-ed25519")]
+        if self.alg == Algorithm::Ed25519 {
+            return self
+                .prepared_ed25519()
+                .is_some_and(|p| p.verify(message, sig));
+        }
         signature::UnparsedPublicKey::new(self.alg.verification_algorithm(), &self.bytes)
             .verify(message, sig)
             .is_ok()
+    }
+}
+
+#[cfg(feature = "fast-ed25519")]
+impl PublicKey {
+    /// The fast backend's table of an Ed25519 key that is a curve point.
+    pub(crate) fn prepared_ed25519(&self) -> Option<&PreparedKey> {
+        if self.alg != Algorithm::Ed25519 {
+            return None;
+        }
+        self.prepared
+            .get_or_init(|| PreparedKey::new(&self.bytes))
+            .as_ref()
     }
 }
 

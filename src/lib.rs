@@ -38,8 +38,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod batch;
 mod claims;
 mod error;
+#[cfg(feature = "fast-ed25519")]
+mod fast_ed25519;
 mod files;
 mod holder;
 mod id_hash;
@@ -57,6 +60,7 @@ mod revocation;
 mod scan;
 mod signed_list;
 mod text;
+mod throughput;
 mod time;
 mod token;
 mod trust;
@@ -67,6 +71,7 @@ pub mod verdict;
 #[cfg(feature = "cli")]
 pub mod cli;
 
+pub use batch::BATCH_MAX;
 pub use claims::{
     Claims, DEFAULT_VALIDITY_SECS, InsuredId, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS,
     MaskedName, Presenter, Region, Relation, Scheme, Status,
@@ -80,7 +85,9 @@ pub use issuer::{IssuedToken, Issuer};
 pub use keyfile::{
     LoadedKey, MAX_KEY_FILE_LEN, PermissionPolicy, read_private_key, write_private_key,
 };
-pub use keys::{Algorithm, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN, SigningKey};
+pub use keys::{
+    Algorithm, ED25519_BACKEND, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN, SigningKey,
+};
 pub use qr::{DEFAULT_MODULE_PX, Ecc, MAX_MODULE_PX, QUIET_ZONE_MODULES, Qr, png_width};
 pub use registry::{
     AuditAction, AuditEntry, BindRequest, Binding, DEFAULT_MAX_MEMBERS_PER_OWNER,
@@ -108,6 +115,7 @@ pub use signed_list::{
     StalenessPolicy, VerifiedList,
 };
 pub use text::{MAX_TEXT_LEN, PREFIX};
+pub use throughput::{Bench, Clock, Reference, ThroughputRun};
 pub use time::UnixTime;
 pub use token::{FORMAT_VERSION, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId, UntrustedToken};
 pub use trust::{MAX_TRUST_LIST_LEN, MAX_TRUSTED_KEYS, TrustList, TrustedKey};

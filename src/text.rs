@@ -24,6 +24,8 @@ pub(crate) const MAX_BINARY_LEN: usize = 200;
 
 const CHUNK_DIGITS: usize = 18;
 const CHUNK: u64 = 1_000_000_000_000_000_000; // 10^18
+/// Digits read per step when decoding: 10^19 < 2^64.
+const DECODE_CHUNK_DIGITS: usize = 19;
 
 /// Number of decimal digits used for a binary of `n` bytes.
 pub(crate) fn digits_for_len(n: usize) -> usize {
@@ -102,26 +104,38 @@ pub(crate) fn digits_to_bytes(digits: &str) -> Result<Vec<u8>> {
     ))?;
     let limb_count = n.div_ceil(8);
     let mut limbs = vec![0u64; limb_count];
-    let first = digits.len() % CHUNK_DIGITS;
+    // Limbs that may be non-zero so far: the number grows by about one
+    // limb per chunk, so only those are multiplied.
+    let mut used = 0;
+    let first = digits.len() % DECODE_CHUNK_DIGITS;
     let mut start = 0;
-    let mut step = if first == 0 { CHUNK_DIGITS } else { first };
+    let mut step = if first == 0 {
+        DECODE_CHUNK_DIGITS
+    } else {
+        first
+    };
     while start < digits.len() {
-        let piece = &digits[start..start + step];
-        let value: u64 = piece
-            .parse()
-            .map_err(|_| Error::Malformed("only digits may follow the prefix"))?;
-        let mul = 10u128.pow(u32::try_from(step).unwrap_or(18));
+        // All ASCII digits (checked above): at most 19 of them fit a u64.
+        let value = digits.as_bytes()[start..start + step]
+            .iter()
+            .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'));
+        let mul = u128::from(10u64.pow(u32::try_from(step).unwrap_or(0)));
         let mut carry = u128::from(value);
-        for limb in &mut limbs {
+        for limb in &mut limbs[..used] {
             let cur = u128::from(*limb) * mul + carry;
             *limb = u64::try_from(cur & u128::from(u64::MAX)).unwrap_or(0);
             carry = cur >> 64;
         }
         if carry != 0 {
-            return Err(Error::Malformed("the number is too large for its length"));
+            let Some(limb) = limbs.get_mut(used) else {
+                return Err(Error::Malformed("the number is too large for its length"));
+            };
+            // carry < 2^64: it is at most (2^64 - 1) * 10^19 / 2^64 plus one.
+            *limb = u64::try_from(carry).unwrap_or(u64::MAX);
+            used += 1;
         }
         start += step;
-        step = CHUNK_DIGITS;
+        step = DECODE_CHUNK_DIGITS;
     }
     let mut bytes = Vec::with_capacity(limb_count * 8);
     for limb in limbs.iter().rev() {
@@ -210,6 +224,24 @@ mod tests {
             let digits = bytes_to_digits(&bytes);
             assert_eq!(digits.len(), digits_for_len(bytes.len()));
             assert_eq!(digits_to_bytes(&digits).unwrap(), bytes);
+        }
+    }
+
+    #[test]
+    fn every_length_round_trips_and_the_largest_digits_are_refused() {
+        for n in 1..=MAX_BINARY_LEN {
+            let mixed: Vec<u8> = (0..n).map(|i| (i * 37 + n) as u8).collect();
+            for bytes in [vec![0xFF; n], vec![0; n], mixed] {
+                let digits = bytes_to_digits(&bytes);
+                assert_eq!(digits_to_bytes(&digits).unwrap(), bytes, "n = {n}");
+            }
+            // 10^D(n) - 1 is always above 256^n - 1.
+            let nines = "9".repeat(digits_for_len(n));
+            assert_eq!(
+                digits_to_bytes(&nines).unwrap_err().reason().as_str(),
+                "malformed",
+                "n = {n}"
+            );
         }
     }
 

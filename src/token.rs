@@ -216,9 +216,21 @@ impl<'a> Reader<'a> {
         let mut chars = vec![b'0'; len];
         let mut v = value;
         for c in chars.iter_mut().rev() {
-            let d = u8::try_from(v % radix).unwrap_or(0);
+            // u64 division once the value fits (most of the digits).
+            let d = match u64::try_from(v) {
+                Ok(small) => {
+                    let r = u64::try_from(radix).unwrap_or(10);
+                    v = u128::from(small / r);
+                    small % r
+                }
+                Err(_) => {
+                    let d = v % radix;
+                    v /= radix;
+                    u64::try_from(d).unwrap_or(0)
+                }
+            };
+            let d = u8::try_from(d).unwrap_or(0);
             *c = if d < 10 { b'0' + d } else { b'A' + d - 10 };
-            v /= radix;
         }
         let text = std::str::from_utf8(&chars).map_err(|_| Error::Malformed(what))?;
         InsuredId::new(text).map_err(|_| Error::Malformed(what))

@@ -5,6 +5,7 @@
 //! (the reason is printed), 2 usage, file or setup errors. Errors are one
 //! line on stderr; a closed stdout pipe counts as success.
 
+mod bench;
 mod claims_args;
 mod demo;
 mod family;
@@ -98,6 +99,8 @@ enum Command {
     Trust(trust::TrustArgs),
     /// Add key ids or insured identifiers to an unsigned revocation list.
     Revoke(revoke::RevokeArgs),
+    /// Measure verification throughput on this machine: codes/s, latency, format overhead.
+    Bench(bench::BenchArgs),
 }
 
 /// The time options shared by commands that need "now".
@@ -194,6 +197,7 @@ pub fn main() -> ExitCode {
         Command::Family(args) => family::run(&args),
         Command::Trust(args) => trust::run(&args),
         Command::Revoke(args) => revoke::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,

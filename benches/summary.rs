@@ -1,0 +1,419 @@
+//! `cargo bench --bench summary [--features fast-ed25519]`: every contender
+//! measured in the same run, interleaved (round after round, each contender
+//! gets one time slice per round, in rotating order), so that the load of
+//! a shared machine falls on all of them alike. Prints medians over the
+//! rounds and the ratios the targets of issue 7 are stated in, as Markdown
+//! tables for docs/PERFORMANCE.md.
+//!
+//! `MEDCODE_BENCH_ROUNDS` (default 15) sets the rounds; `MEDCODE_BENCH_SLICE_MS`
+//! (default 25) the slice.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use common::{Jwt, Ours, POOL, Paseto, RingBare, now, qr_version_m};
+use medcode::{Algorithm, Bench, DEFAULT_MODULE_PX, Ecc, Qr, UntrustedToken, Verifier};
+
+struct Contender<'a> {
+    name: String,
+    /// Items (codes) one call handles.
+    items: u32,
+    call: Box<dyn FnMut() + 'a>,
+    /// Calls per slice, calibrated once.
+    calls: u32,
+    /// Nanoseconds per item, one entry per round.
+    samples: Vec<f64>,
+}
+
+impl<'a> Contender<'a> {
+    fn new(name: impl Into<String>, items: u32, call: impl FnMut() + 'a) -> Self {
+        Contender {
+            name: name.into(),
+            items,
+            call: Box::new(call),
+            calls: 0,
+            samples: Vec::new(),
+        }
+    }
+
+    fn median(&self) -> f64 {
+        let mut s = self.samples.clone();
+        s.sort_by(f64::total_cmp);
+        s[s.len() / 2]
+    }
+}
+
+fn env_u32(name: &str, default: u32) -> u32 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Calibrates each contender to one slice, then measures `rounds` rounds.
+fn measure(contenders: &mut [Contender<'_>], rounds: u32) {
+    let slice = Duration::from_millis(u64::from(env_u32("MEDCODE_BENCH_SLICE_MS", 25)));
+    for c in contenders.iter_mut() {
+        // Warm up and calibrate.
+        let start = Instant::now();
+        let mut n = 0u32;
+        while start.elapsed() < slice / 2 || n < 2 {
+            (c.call)();
+            n += 1;
+        }
+        let per_call = start.elapsed() / n;
+        c.calls = u32::try_from(slice.as_nanos() / per_call.as_nanos().max(1))
+            .unwrap_or(u32::MAX)
+            .max(1);
+    }
+    let count = contenders.len();
+    for round in 0..rounds {
+        for k in 0..count {
+            let c = &mut contenders[(k + round as usize) % count];
+            let start = Instant::now();
+            for _ in 0..c.calls {
+                (c.call)();
+            }
+            let ns = start.elapsed().as_nanos() as f64;
+            c.samples.push(ns / f64::from(c.calls) / f64::from(c.items));
+        }
+    }
+}
+
+fn us(ns: f64) -> String {
+    format!("{:.2}", ns / 1000.0)
+}
+
+/// Prints one table: median µs per code, codes/s, and the time ratio to
+/// the row named `reference`.
+fn table(title: &str, contenders: &[Contender<'_>], reference: &str) {
+    let base = contenders
+        .iter()
+        .find(|c| c.name == reference)
+        .map(Contender::median)
+        .expect("reference row");
+    println!("\n### {title}\n");
+    println!("| contender | median µs/code | codes/s (1 core) | time / {reference} |");
+    println!("| --- | ---: | ---: | ---: |");
+    for c in contenders {
+        let m = c.median();
+        println!(
+            "| {} | {} | {:.0} | {:.3} |",
+            c.name,
+            us(m),
+            1e9 / m,
+            m / base
+        );
+    }
+}
+
+fn median_of(contenders: &[Contender<'_>], name: &str) -> f64 {
+    contenders
+        .iter()
+        .find(|c| c.name == name)
+        .map(Contender::median)
+        .unwrap_or_else(|| panic!("no row {name}"))
+}
+
+struct Target {
+    what: &'static str,
+    value: f64,
+    goal: &'static str,
+    met: bool,
+}
+
+/// Calls `f` with 0, 1, 2, ...: the index of the next code in a pool.
+fn counted<'a>(mut f: impl FnMut(usize) + 'a) -> impl FnMut() + 'a {
+    let mut i = 0;
+    move || {
+        f(i);
+        i = i.wrapping_add(1);
+    }
+}
+
+/// Cycles through the pool of distinct codes.
+fn cycler<'a>(texts: &'a [String]) -> impl FnMut() -> &'a str + 'a {
+    let mut i = 0;
+    move || {
+        i = (i + 1) % texts.len();
+        &texts[i]
+    }
+}
+
+/// A verifier with a fresh replay guard per pass over the pool, so every
+/// verify is an acceptance (recorded), never a replay.
+fn guarded<'a>(ours: &'a Ours) -> impl FnMut() + 'a {
+    let mut verifier = ours.guarded();
+    let mut i = 0;
+    move || {
+        if i == ours.texts.len() {
+            verifier = ours.guarded();
+            i = 0;
+        }
+        black_box(verifier.verify(&ours.texts[i], now()).unwrap());
+        i += 1;
+    }
+}
+
+fn batch<'a>(verifier: &'a Verifier, texts: &'a [String]) -> impl FnMut() + 'a {
+    let mut chunks = texts.chunks(medcode::BATCH_MAX).cycle();
+    move || {
+        let chunk = chunks.next().unwrap();
+        for r in verifier.verify_batch(chunk, now()) {
+            black_box(r.unwrap());
+        }
+    }
+}
+
+fn main() {
+    let rounds = env_u32("MEDCODE_BENCH_ROUNDS", 15);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!("## medcode summary bench\n");
+    println!(
+        "Ed25519 backend: {}; {rounds} interleaved rounds; {cores} cores available.",
+        medcode::ED25519_BACKEND
+    );
+    let mut targets = Vec::new();
+    let batch_items = u32::try_from(medcode::BATCH_MAX).unwrap();
+
+    // Ed25519.
+    let ed = Ours::new(Algorithm::Ed25519, POOL);
+    let ed_ring = RingBare::new(&ed);
+    let ed_key = ed.issuer.signing_key().public_key().clone();
+    let ed_jwt = Jwt::new(&ed);
+    let paseto = Paseto::new();
+    let ed_verifier = &ed.verifier;
+    let mut next = cycler(&ed.texts);
+    let mut next_parse = cycler(&ed.texts);
+    let mut c = vec![
+        Contender::new(
+            "ring bare signature",
+            1,
+            counted(|i| assert!(ed_ring.verify(i))),
+        ),
+        Contender::new(
+            format!(
+                "{} bare signature (PublicKey::verify)",
+                medcode::ED25519_BACKEND
+            ),
+            1,
+            counted(|i| {
+                let (message, sig) = &ed_ring.signed[i % ed_ring.signed.len()];
+                assert!(ed_key.verify(message, sig));
+            }),
+        ),
+        Contender::new("medcode parse only", 1, move || {
+            black_box(UntrustedToken::parse(next_parse()).unwrap());
+        }),
+        Contender::new("medcode verify", 1, move || {
+            black_box(ed_verifier.verify(next(), now()).unwrap());
+        }),
+        Contender::new("medcode verify + replay guard", 1, guarded(&ed)),
+        Contender::new(
+            format!("medcode verify_batch ({})", medcode::BATCH_MAX),
+            batch_items,
+            batch(&ed.verifier, &ed.texts),
+        ),
+        Contender::new(
+            "jsonwebtoken EdDSA (aws-lc-rs)",
+            1,
+            counted(|i| {
+                black_box(ed_jwt.verify(i));
+            }),
+        ),
+        Contender::new(
+            "pasetors v4.public",
+            1,
+            counted(|i| assert!(paseto.verify(i))),
+        ),
+    ];
+    measure(&mut c, rounds);
+    table(
+        "Ed25519: token text to verified claims",
+        &c,
+        "ring bare signature",
+    );
+    let ours = median_of(&c, "medcode verify");
+    let peer =
+        median_of(&c, "jsonwebtoken EdDSA (aws-lc-rs)").min(median_of(&c, "pasetors v4.public"));
+    let backend = median_of(
+        &c,
+        &format!(
+            "{} bare signature (PublicKey::verify)",
+            medcode::ED25519_BACKEND
+        ),
+    );
+    let batched = median_of(
+        &c,
+        &format!("medcode verify_batch ({})", medcode::BATCH_MAX),
+    );
+    targets.push(Target {
+        what: "Ed25519 verify throughput / fastest peer",
+        value: peer / ours,
+        goal: ">= 1.10",
+        met: peer / ours >= 1.10,
+    });
+    targets.push(Target {
+        what: "Ed25519 verify time / bare signature, same backend",
+        value: ours / backend,
+        goal: "<= 1.05",
+        met: ours / backend <= 1.05,
+    });
+    targets.push(Target {
+        what: "Ed25519 verify_batch throughput / verify, one core",
+        value: ours / batched,
+        goal: ">= 2.00",
+        met: ours / batched >= 2.0,
+    });
+    drop(c);
+
+    // P-256.
+    let p = Ours::new(Algorithm::P256, POOL);
+    let p_ring = RingBare::new(&p);
+    let p_jwt = Jwt::new(&p);
+    let p_verifier = &p.verifier;
+    let mut next = cycler(&p.texts);
+    let mut c = vec![
+        Contender::new(
+            "ring bare signature",
+            1,
+            counted(|i| assert!(p_ring.verify(i))),
+        ),
+        Contender::new("medcode verify", 1, move || {
+            black_box(p_verifier.verify(next(), now()).unwrap());
+        }),
+        Contender::new("medcode verify + replay guard", 1, guarded(&p)),
+        Contender::new(
+            "jsonwebtoken ES256 (aws-lc-rs)",
+            1,
+            counted(|i| {
+                black_box(p_jwt.verify(i));
+            }),
+        ),
+    ];
+    measure(&mut c, rounds);
+    table(
+        "P-256: token text to verified claims",
+        &c,
+        "ring bare signature",
+    );
+    let ours = median_of(&c, "medcode verify");
+    let peer = median_of(&c, "jsonwebtoken ES256 (aws-lc-rs)");
+    let bare = median_of(&c, "ring bare signature");
+    targets.push(Target {
+        what: "P-256 verify throughput / jsonwebtoken ES256",
+        value: peer / ours,
+        goal: ">= 1.10",
+        met: peer / ours >= 1.10,
+    });
+    targets.push(Target {
+        what: "P-256 verify time / bare signature (ring)",
+        value: ours / bare,
+        goal: "<= 1.05",
+        met: ours / bare <= 1.05,
+    });
+    drop(c);
+
+    // Issue, render, scan.
+    let text = ed.texts[0].clone();
+    let png = Qr::encode(&text, Ecc::M)
+        .unwrap()
+        .to_png(DEFAULT_MODULE_PX)
+        .unwrap();
+    let claims = common::self_claims();
+    let mut c = vec![
+        Contender::new("issue (claims to text, Ed25519)", 1, || {
+            black_box(ed.issuer.issue(&claims, now()).unwrap());
+        }),
+        Contender::new("render (text to PNG)", 1, || {
+            let qr = Qr::encode(&text, Ecc::M).unwrap();
+            black_box(qr.to_png(DEFAULT_MODULE_PX).unwrap());
+        }),
+        Contender::new("scan (PNG to verified token)", 1, || {
+            let scanned = medcode::decode_image(&png).unwrap();
+            black_box(ed.verifier.verify(&scanned, now()).unwrap());
+        }),
+    ];
+    measure(&mut c, rounds.div_ceil(3));
+    table("Issue, render, scan", &c, "issue (claims to text, Ed25519)");
+    drop(c);
+
+    // Multi-core: one shared verifier, a shared pool of distinct codes.
+    println!("\n### Threads: one shared Verifier, {POOL} distinct codes (Ed25519, no guard)\n");
+    let bench = Bench::new(Algorithm::Ed25519, POOL, now()).unwrap();
+    let origin = Instant::now();
+    let clock = move || origin.elapsed();
+    let mut per_threads: Vec<Vec<f64>> = vec![Vec::new(); cores];
+    let scaling_rounds = rounds.div_ceil(3).max(3);
+    for _ in 0..scaling_rounds {
+        for (t, samples) in per_threads.iter_mut().enumerate() {
+            let run = bench
+                .run_threads(t + 1, Duration::from_millis(400), &clock, &mut |_, _| ())
+                .unwrap();
+            samples.push(run.per_second());
+        }
+    }
+    println!("| threads | median codes/s | x 1 thread |");
+    println!("| ---: | ---: | ---: |");
+    let mut one = 0.0;
+    for (t, samples) in per_threads.iter_mut().enumerate() {
+        samples.sort_by(f64::total_cmp);
+        let m = samples[samples.len() / 2];
+        if t == 0 {
+            one = m;
+        }
+        println!("| {} | {m:.0} | {:.2} |", t + 1, m / one);
+        if t == 1 {
+            targets.push(Target {
+                what: "2 threads / 1 thread",
+                value: m / one,
+                goal: ">= 1.80",
+                met: m / one >= 1.8,
+            });
+        }
+    }
+
+    // Sizes.
+    println!("\n### Sizes: text length and QR version at level M\n");
+    println!("| code | characters | QR version (M) |");
+    println!("| --- | ---: | ---: |");
+    let delegate = ed.delegate_text();
+    for (name, text) in [
+        ("medcode self (Ed25519 or P-256)", ed.texts[0].as_str()),
+        ("medcode delegate", delegate.as_str()),
+        ("JWT EdDSA", ed_jwt.texts[0].as_str()),
+        ("JWT ES256", p_jwt.texts[0].as_str()),
+        ("PASETO v4.public", paseto.texts[0].as_str()),
+    ] {
+        println!("| {name} | {} | {} |", text.len(), qr_version_m(text));
+    }
+    let self_v = qr_version_m(&ed.texts[0]);
+    let delegate_v = qr_version_m(&delegate);
+    targets.push(Target {
+        what: "self code QR version (M)",
+        value: f64::from(self_v),
+        goal: "<= 6",
+        met: self_v <= 6,
+    });
+    targets.push(Target {
+        what: "delegate code QR version (M)",
+        value: f64::from(delegate_v),
+        goal: "<= 7",
+        met: delegate_v <= 7,
+    });
+
+    println!("\n### Targets\n");
+    println!("| target | measured | goal | met |");
+    println!("| --- | ---: | ---: | --- |");
+    for t in targets {
+        println!(
+            "| {} | {:.2} | {} | {} |",
+            t.what,
+            t.value,
+            t.goal,
+            if t.met { "yes" } else { "NO" }
+        );
+    }
+}
