@@ -112,7 +112,7 @@ pub use scan::{
 pub use signed_list::{
     DEFAULT_DUE_SOON_SECS, DEFAULT_STALE_GRACE_SECS, LIST_FORMAT, ListInfo, ListKind,
     MAX_ROOT_KEY_FILE_LEN, MAX_SIGNED_LIST_LEN, ROOT_KEY_FORMAT, RootKey, SignedList,
-    StalenessPolicy, VerifiedList,
+    StalenessPolicy, VerifiedList, read_list_file,
 };
 pub use text::{MAX_TEXT_LEN, PREFIX};
 pub use throughput::{Bench, Clock, Reference, ThroughputRun};

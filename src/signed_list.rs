@@ -260,6 +260,16 @@ pub(crate) fn human_secs(secs: u64) -> String {
     }
 }
 
+/// Reads a list file (a trust, revocation or signed list) for parsing:
+/// a directory or a file over `limit` bytes is refused before anything is
+/// read (`invalid_trust_list` for the size, `io` otherwise).
+pub fn read_list_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    crate::files::read_bounded(path, limit, "list file").map_err(|e| match e {
+        Error::InvalidArgument { why, .. } => Error::InvalidTrustList { why },
+        other => other,
+    })
+}
+
 /// The pinned root public key (Ed25519) that signs lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RootKey {

@@ -5,39 +5,19 @@
 //! key ids, and duplicates under a replay guard. Run with and without the
 //! `fast-ed25519` feature (`.ci/run` does both).
 
-use std::path::Path;
+mod fixtures;
+use fixtures::{t, test_key, trusted};
+
 use std::sync::Arc;
 
 use medcode::{
     Algorithm, BATCH_MAX, Claims, Error, InsuredId, Issuer, MaskedName, MemoryReplayGuard,
-    Presenter, Reason, Region, Relation, SigningKey, TrustList, TrustedKey, UnixTime,
-    VerifiedToken, Verifier,
+    Presenter, Reason, Region, Relation, SigningKey, TrustList, UnixTime, VerifiedToken, Verifier,
 };
-
-fn t(text: &str) -> UnixTime {
-    UnixTime::parse_rfc3339(text).expect("valid test time")
-}
 
 /// 2026-11-22T08:00:00Z, the instant every code is checked at.
 fn now() -> UnixTime {
     t("2026-11-22T08:00:00Z")
-}
-
-fn test_key(name: &str) -> SigningKey {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors/keys")
-        .join(format!("{name}.pk8"));
-    SigningKey::from_pkcs8(&std::fs::read(path).expect("test key file")).expect("test key")
-}
-
-fn trusted(key: &SigningKey) -> TrustedKey {
-    TrustedKey {
-        key: key.public_key().clone(),
-        label: format!("key-{}", key.key_id()),
-        authority: "test authority".into(),
-        not_before: t("2026-01-01T00:00:00Z"),
-        not_after: t("2027-01-01T00:00:00Z"),
-    }
 }
 
 fn claims(n: u64) -> Claims {

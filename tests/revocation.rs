@@ -3,40 +3,15 @@
 //! where the check sits among the others, and the file format's limits.
 //! Every test pins time to fixed instants.
 
-use std::path::Path;
+mod fixtures;
+use fixtures::{t0, test_key, trusted};
+
 use std::sync::Arc;
 
 use medcode::{
     Claims, InsuredId, Issuer, KeyId, MAX_REVOCATION_LIST_LEN, MemoryReplayGuard, Presenter,
-    Reason, Region, Relation, RevocationList, RevocationReason, SigningKey, TrustList, TrustedKey,
-    UnixTime, Verifier,
+    Reason, Region, Relation, RevocationList, RevocationReason, TrustList, Verifier,
 };
-
-fn t(text: &str) -> UnixTime {
-    UnixTime::parse_rfc3339(text).expect("valid test time")
-}
-
-/// 2026-11-22T08:00:00Z
-fn t0() -> UnixTime {
-    t("2026-11-22T08:00:00Z")
-}
-
-fn test_key(name: &str) -> SigningKey {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors/keys")
-        .join(format!("{name}.pk8"));
-    SigningKey::from_pkcs8(&std::fs::read(path).expect("test key file")).expect("test key")
-}
-
-fn trusted(key: &SigningKey) -> TrustedKey {
-    TrustedKey {
-        key: key.public_key().clone(),
-        label: "k".into(),
-        authority: "test authority".into(),
-        not_before: t("2026-01-01T00:00:00Z"),
-        not_after: t("2027-01-01T00:00:00Z"),
-    }
-}
 
 fn claims(id: &str) -> Claims {
     Claims::new(InsuredId::new(id).unwrap(), Region::new("110000").unwrap())

@@ -4,36 +4,21 @@
 //! time to fixed instants; the root key is the test-only
 //! `tests/vectors/keys/vector-root.pk8` (key id 9c341fe4).
 
-use std::path::{Path, PathBuf};
+mod fixtures;
+use fixtures::{keys_dir, t, t0, test_key, trusted};
+
+use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use medcode::{
     Algorithm, Claims, InsuredId, Issuer, ListInfo, ListKind, ListStatus, ListUpdate,
     MAX_SIGNED_LIST_LEN, Notice, Reason, Region, RevocationList, RootKey, SignedList, SigningKey,
-    StalenessPolicy, TrustList, TrustedKey, UnixTime, Verifier, verdict,
+    StalenessPolicy, TrustList, UnixTime, Verifier, verdict,
 };
 use serde_json::Value;
 
-fn t(text: &str) -> UnixTime {
-    UnixTime::parse_rfc3339(text).expect("valid test time")
-}
-
-/// 2026-11-22T08:00:00Z
-fn t0() -> UnixTime {
-    t("2026-11-22T08:00:00Z")
-}
-
 const HOUR: u64 = 3600;
-
-fn keys_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/keys")
-}
-
-fn test_key(name: &str) -> SigningKey {
-    let path = keys_dir().join(format!("{name}.pk8"));
-    SigningKey::from_pkcs8(&std::fs::read(path).expect("test key file")).expect("test key")
-}
 
 fn root() -> SigningKey {
     test_key("vector-root")
@@ -41,16 +26,6 @@ fn root() -> SigningKey {
 
 fn pinned() -> RootKey {
     RootKey::from_file(&keys_dir().join("vector-root.pub")).expect("vector root key")
-}
-
-fn trusted(key: &SigningKey) -> TrustedKey {
-    TrustedKey {
-        key: key.public_key().clone(),
-        label: "k".into(),
-        authority: "test authority".into(),
-        not_before: t("2026-01-01T00:00:00Z"),
-        not_after: t("2027-01-01T00:00:00Z"),
-    }
 }
 
 fn info(kind: ListKind, sequence: u64, next_update: UnixTime) -> ListInfo {

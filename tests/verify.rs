@@ -2,42 +2,13 @@
 //! edges of the validity window, key rotation, key windows, kid collisions
 //! and damaged tokens. Every test pins time to fixed instants.
 
-use std::path::Path;
+mod fixtures;
+use fixtures::{t, t0, test_key, trusted, trusted_between};
 
 use medcode::{
     Algorithm, Claims, Error, InsuredId, Issuer, MaskedName, Notice, Presenter, Reason, Region,
-    Relation, Scheme, SigningKey, Status, TrustList, TrustedKey, UnixTime, UntrustedToken,
-    Verifier,
+    Relation, Scheme, SigningKey, Status, TrustList, UntrustedToken, Verifier,
 };
-
-fn t(text: &str) -> UnixTime {
-    UnixTime::parse_rfc3339(text).expect("valid test time")
-}
-
-fn t0() -> UnixTime {
-    t("2026-11-22T08:00:00Z")
-}
-
-fn test_key(name: &str) -> SigningKey {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors/keys")
-        .join(format!("{name}.pk8"));
-    SigningKey::from_pkcs8(&std::fs::read(path).expect("test key file")).expect("test key")
-}
-
-fn trusted_between(key: &SigningKey, from: &str, until: &str) -> TrustedKey {
-    TrustedKey {
-        key: key.public_key().clone(),
-        label: format!("key-{}", key.key_id()),
-        authority: "test authority".into(),
-        not_before: t(from),
-        not_after: t(until),
-    }
-}
-
-fn trusted(key: &SigningKey) -> TrustedKey {
-    trusted_between(key, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z")
-}
 
 fn beijing() -> Claims {
     let mut c = Claims::new(

@@ -75,6 +75,28 @@ pub(crate) unsafe fn read_str<'a>(
         .map_err(|e| Failure::new(not_utf8, format!("{what} is not valid UTF-8 ({e})")))
 }
 
+/// Longest path accepted, in bytes.
+pub(crate) const MAX_PATH_LEN: usize = 4096;
+
+/// Reads a caller's NUL-terminated UTF-8 path argument (at most
+/// [`MAX_PATH_LEN`] bytes); every problem is `MEDCODE_REASON_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// As [`read_str`].
+pub(crate) unsafe fn read_path<'a>(ptr: *const c_char) -> Result<&'a std::path::Path, Failure> {
+    // SAFETY: the caller's contract is read_str's.
+    let text = unsafe {
+        read_str(
+            ptr,
+            MAX_PATH_LEN,
+            "path",
+            MedcodeReason::InvalidArgument,
+            MedcodeReason::InvalidArgument,
+        )
+    }?;
+    Ok(std::path::Path::new(text))
+}
+
 /// Copies `text` into a fixed buffer as a NUL-terminated string, cutting it
 /// at a character boundary if it does not fit.
 pub(crate) fn fill(buf: &mut [c_char], text: &str) {

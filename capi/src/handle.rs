@@ -2,19 +2,15 @@
 //! number of threads, freed once.
 
 use std::ffi::c_char;
-use std::path::Path;
 
 use medcode::{MAX_SIGNED_LIST_LEN, Verifier};
 
-use crate::cstr::read_str;
+use crate::cstr::read_path;
 use crate::guard::{Failure, call, quiet};
 use crate::lists::{self, TrustInput};
 use crate::options::MedcodeOptions;
 use crate::reason::MedcodeReason;
 use crate::replay;
-
-/// Longest path accepted, in bytes.
-pub(crate) const MAX_PATH_LEN: usize = 4096;
 
 /// A verifier built once from a trust list and options. Opaque to C.
 ///
@@ -86,17 +82,9 @@ pub unsafe extern "C" fn medcode_verifier_new_from_file(
     call(|| {
         clear_out(out)?;
         // SAFETY: the caller guarantees `path` is null or NUL-terminated.
-        let path = unsafe {
-            read_str(
-                path,
-                MAX_PATH_LEN,
-                "path",
-                MedcodeReason::InvalidArgument,
-                MedcodeReason::InvalidArgument,
-            )
-        }?;
+        let path = unsafe { read_path(path) }?;
         // SAFETY: `out` is checked non-null above; `opts` is the caller's.
-        unsafe { build(TrustInput::File(Path::new(path)), opts, out) }
+        unsafe { build(TrustInput::File(path), opts, out) }
     })
 }
 

@@ -1,14 +1,10 @@
 //! Decoding a QR image file into token text.
 
 use std::ffi::{CString, c_char};
-use std::path::Path;
 
-use crate::cstr::read_str;
+use crate::cstr::read_path;
 use crate::guard::{Failure, call, quiet};
 use crate::reason::MedcodeReason;
-
-/// Longest path accepted, in bytes.
-const MAX_PATH_LEN: usize = 4096;
 
 /// Reads the PNG or JPEG at `path`, finds its single QR code and writes its
 /// text (NUL-terminated, allocated by the library) to `*text_out`; free it
@@ -32,17 +28,8 @@ pub unsafe extern "C" fn medcode_decode_qr_file(
         // SAFETY: checked non-null; the caller promises it is writable.
         unsafe { text_out.write(std::ptr::null_mut()) };
         // SAFETY: the caller promises a NUL-terminated string or NULL.
-        let path = unsafe {
-            read_str(
-                path,
-                MAX_PATH_LEN,
-                "path",
-                MedcodeReason::InvalidArgument,
-                MedcodeReason::InvalidArgument,
-            )
-        }?;
-        let text =
-            medcode::decode_image_file(Path::new(path)).map_err(|e| Failure::from_error(&e))?;
+        let path = unsafe { read_path(path) }?;
+        let text = medcode::decode_image_file(path).map_err(|e| Failure::from_error(&e))?;
         let c = CString::new(text)
             .map_err(|_| Failure::new(MedcodeReason::Unreadable, "the QR text holds a NUL byte"))?;
         // SAFETY: as above.

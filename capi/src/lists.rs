@@ -8,8 +8,6 @@
 //! which option to change.
 
 use std::ffi::c_char;
-use std::fs::{self, File};
-use std::io::Read;
 use std::path::Path;
 
 use medcode::{
@@ -17,9 +15,9 @@ use medcode::{
     TrustList, UnixTime, Verifier,
 };
 
-use crate::cstr::read_str;
+use crate::cstr::read_path;
 use crate::guard::{Failure, call};
-use crate::handle::{MAX_PATH_LEN, MedcodeVerifier};
+use crate::handle::MedcodeVerifier;
 use crate::options::Settings;
 use crate::reason::MedcodeReason;
 
@@ -51,34 +49,7 @@ fn in_file(path: &Path) -> impl Fn(medcode::Error) -> Failure + '_ {
 /// Reads a whole list file, refusing a directory and a file over `limit`
 /// bytes before reading it (`invalid_trust_list`).
 fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
-    let io = |source: std::io::Error| {
-        fail(&medcode::Error::Io {
-            path: path.to_owned(),
-            action: "read",
-            source,
-        })
-    };
-    let meta = fs::metadata(path).map_err(io)?;
-    if meta.is_dir() {
-        return Err(io(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "is a directory",
-        )));
-    }
-    if meta.len() > limit {
-        return Err(fail(&medcode::Error::InvalidTrustList {
-            why: format!(
-                "{} is {} bytes, larger than the {limit}-byte limit",
-                path.display(),
-                meta.len()
-            ),
-        }));
-    }
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(io)?;
-    Ok(bytes)
+    medcode::read_list_file(path, limit).map_err(|e| fail(&e))
 }
 
 /// Reads a file that must be a signed list (a verifier with a root key).
@@ -172,16 +143,7 @@ unsafe fn update(
         return Err(Failure::null("verifier"));
     }
     // SAFETY: null or NUL-terminated (caller's contract); bounded read.
-    let path = unsafe {
-        read_str(
-            path,
-            MAX_PATH_LEN,
-            "path",
-            MedcodeReason::InvalidArgument,
-            MedcodeReason::InvalidArgument,
-        )
-    }?;
-    let path = Path::new(path);
+    let path = unsafe { read_path(path) }?;
     // SAFETY: a live handle (caller's contract); only shared access, the
     // lists are swapped under the verifier's own lock.
     let verifier = unsafe { &(*verifier).inner };

@@ -49,10 +49,7 @@ pub(crate) struct ListArgs {
 }
 
 fn read_list_file(path: &Path) -> Result<Vec<u8>, Error> {
-    read_bounded(path, MAX_SIGNED_LIST_LEN, "list file").map_err(|e| match e {
-        Error::InvalidArgument { why, .. } => Error::InvalidTrustList { why },
-        other => other,
-    })
+    crate::signed_list::read_list_file(path, MAX_SIGNED_LIST_LEN)
 }
 
 fn with_path(path: &Path, e: Error) -> Error {
