@@ -11,7 +11,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{GARBAGE, NOW, expected_verdicts, expired_token, lib_dir, root, valid_token};
+use common::{
+    GARBAGE, NOW, expected_verdicts, expired_token, lib_dir, root, tool_or_skip, valid_token,
+};
 
 /// What `cargo rustc -p medcode-capi --crate-type staticlib -- --print
 /// native-static-libs` lists on Linux.
@@ -218,6 +220,9 @@ fn pos_till_links_statically() {
 /// The header also serves C++: the same till compiled as C++17.
 #[test]
 fn pos_till_builds_as_cpp() {
+    if !tool_or_skip("c++", "pos_till_builds_as_cpp") {
+        return;
+    }
     let lib = lib_dir();
     let dir = workdir();
     let exe = exe_in(&dir, "pos_till_cpp");

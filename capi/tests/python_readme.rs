@@ -7,7 +7,9 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{GARBAGE, NOW, expected_verdicts, expired_token, lib_dir, root, valid_token};
+use common::{
+    GARBAGE, NOW, expected_verdicts, expired_token, lib_dir, root, tool_or_skip, valid_token,
+};
 
 const SECTION: &str = "## Embedding in C, C++, Python";
 
@@ -30,6 +32,9 @@ fn snippet() -> String {
 
 #[test]
 fn readme_python_snippet_prints_the_three_verdicts() {
+    if !tool_or_skip("python3", "readme_python_snippet_prints_the_three_verdicts") {
+        return;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let script = dir.path().join("till.py");
     std::fs::write(&script, snippet()).expect("write till.py");
@@ -61,6 +66,9 @@ fn readme_python_snippet_prints_the_three_verdicts() {
 /// `medcode_options_init` fills: a version-1 caller of this library.
 #[test]
 fn readme_python_structs_match_the_c_layout() {
+    if !tool_or_skip("python3", "readme_python_structs_match_the_c_layout") {
+        return;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let script = dir.path().join("till.py");
     std::fs::write(&script, snippet()).expect("write till.py");
