@@ -6,7 +6,7 @@
 //! its expiry and the time it was checked at) but never secret material.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::signed_list::ListKind;
 use crate::time::UnixTime;
@@ -273,6 +273,18 @@ impl Error {
             Error::InvalidTrustList { .. } => Reason::InvalidTrustList,
             Error::Io { .. } => Reason::Io,
             Error::InvalidArgument { .. } => Reason::InvalidArgument,
+        }
+    }
+
+    /// Names the file a list came from in an `invalid_trust_list` error
+    /// (`PATH: why`); any other error comes back unchanged.
+    #[must_use]
+    pub fn in_list_file(self, path: &Path) -> Self {
+        match self {
+            Error::InvalidTrustList { why } => Error::InvalidTrustList {
+                why: format!("{}: {why}", path.display()),
+            },
+            other => other,
         }
     }
 

@@ -34,6 +34,16 @@ pub(crate) fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Resul
     Ok(bytes)
 }
 
+/// Reads a list file (a trust, revocation or signed list) for parsing:
+/// a directory or a file over `limit` bytes is refused before anything is
+/// read (`invalid_trust_list` for the size, `io` otherwise).
+pub fn read_list_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    read_bounded(path, limit, "list file").map_err(|e| match e {
+        Error::InvalidArgument { why, .. } => Error::InvalidTrustList { why },
+        other => other,
+    })
+}
+
 /// A fresh, unguessable temporary name beside `path`.
 pub(crate) fn temp_beside(path: &Path) -> Result<PathBuf> {
     let mut nonce = [0u8; 8];

@@ -77,6 +77,7 @@ pub use claims::{
     MaskedName, Presenter, Region, Relation, Scheme, Status,
 };
 pub use error::{Error, Reason, Result};
+pub use files::read_list_file;
 pub use holder::Holder;
 pub use id_hash::{
     ID_HASH_LEN, IdHash, IdHasher, IdNumber, REGISTRY_SECRET_LEN, registry_secret_path,
@@ -112,7 +113,7 @@ pub use scan::{
 pub use signed_list::{
     DEFAULT_DUE_SOON_SECS, DEFAULT_STALE_GRACE_SECS, LIST_FORMAT, ListInfo, ListKind,
     MAX_ROOT_KEY_FILE_LEN, MAX_SIGNED_LIST_LEN, ROOT_KEY_FORMAT, RootKey, SignedList,
-    StalenessPolicy, VerifiedList, read_list_file,
+    StalenessPolicy, VerifiedList,
 };
 pub use text::{MAX_TEXT_LEN, PREFIX};
 pub use throughput::{Bench, Clock, Reference, ThroughputRun};

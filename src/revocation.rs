@@ -47,7 +47,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::claims::{Claims, InsuredId, MAX_ID_CHARS};
 use crate::error::{Error, Result};
-use crate::files::{read_bounded, write_replace};
+use crate::files::{read_list_file, write_replace};
 use crate::keys::KeyId;
 use crate::time::UnixTime;
 
@@ -319,16 +319,8 @@ impl RevocationList {
     /// Reads and parses a revocation list file, refusing one larger than
     /// [`MAX_REVOCATION_LIST_LEN`] before reading it.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let bytes = read_bounded(path, MAX_REVOCATION_LIST_LEN, "revocation list").map_err(
-            |e| match e {
-                Error::InvalidArgument { why, .. } => Error::trust(why),
-                other => other,
-            },
-        )?;
-        RevocationList::from_json(&bytes).map_err(|e| match e {
-            Error::InvalidTrustList { why } => Error::trust(format!("{}: {why}", path.display())),
-            other => other,
-        })
+        let bytes = read_list_file(path, MAX_REVOCATION_LIST_LEN)?;
+        RevocationList::from_json(&bytes).map_err(|e| e.in_list_file(path))
     }
 
     /// The JSON form: one entry per line, keys in key-id order and

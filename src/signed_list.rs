@@ -51,7 +51,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::error::{Error, Result};
-use crate::files::{read_bounded, write_replace};
+use crate::files::{read_bounded, read_list_file, write_replace};
 use crate::keys::{Algorithm, KeyId, PublicKey, SIGNATURE_LEN, SigningKey};
 use crate::revocation::{MAX_REVOCATION_LIST_LEN, RevocationList};
 use crate::time::UnixTime;
@@ -258,16 +258,6 @@ pub(crate) fn human_secs(secs: u64) -> String {
     } else {
         format!("{s} s")
     }
-}
-
-/// Reads a list file (a trust, revocation or signed list) for parsing:
-/// a directory or a file over `limit` bytes is refused before anything is
-/// read (`invalid_trust_list` for the size, `io` otherwise).
-pub fn read_list_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    crate::files::read_bounded(path, limit, "list file").map_err(|e| match e {
-        Error::InvalidArgument { why, .. } => Error::InvalidTrustList { why },
-        other => other,
-    })
 }
 
 /// The pinned root public key (Ed25519) that signs lists.
@@ -639,15 +629,8 @@ impl SignedList {
     /// Reads a signed list file, refusing one larger than
     /// [`MAX_SIGNED_LIST_LEN`] before reading it.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let bytes =
-            read_bounded(path, MAX_SIGNED_LIST_LEN, "signed list").map_err(|e| match e {
-                Error::InvalidArgument { why, .. } => Error::trust(why),
-                other => other,
-            })?;
-        SignedList::from_json(&bytes).map_err(|e| match e {
-            Error::InvalidTrustList { why } => Error::trust(format!("{}: {why}", path.display())),
-            other => other,
-        })
+        let bytes = read_list_file(path, MAX_SIGNED_LIST_LEN)?;
+        SignedList::from_json(&bytes).map_err(|e| e.in_list_file(path))
     }
 
     /// True when `bytes` look like a signed envelope (a JSON object with a

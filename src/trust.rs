@@ -31,7 +31,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::files::{read_bounded, write_replace};
+use crate::files::{read_list_file, write_replace};
 use crate::keys::{Algorithm, KeyId, PublicKey};
 use crate::time::UnixTime;
 
@@ -144,14 +144,8 @@ impl TrustList {
 
     /// Reads and validates a trust list file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let bytes = read_bounded(path, MAX_TRUST_LIST_LEN, "trust list").map_err(|e| match e {
-            Error::InvalidArgument { why, .. } => Error::trust(why),
-            other => other,
-        })?;
-        TrustList::from_json(&bytes).map_err(|e| match e {
-            Error::InvalidTrustList { why } => Error::trust(format!("{}: {why}", path.display())),
-            other => other,
-        })
+        let bytes = read_list_file(path, MAX_TRUST_LIST_LEN)?;
+        TrustList::from_json(&bytes).map_err(|e| e.in_list_file(path))
     }
 
     /// Writes the JSON form to `path`, replacing it atomically (a reader

@@ -38,12 +38,7 @@ fn invalid(why: String) -> Failure {
 /// Names the file in an `invalid_trust_list` error, as the library's
 /// `from_file` functions do.
 fn in_file(path: &Path) -> impl Fn(medcode::Error) -> Failure + '_ {
-    move |e| match e {
-        medcode::Error::InvalidTrustList { why } => fail(&medcode::Error::InvalidTrustList {
-            why: format!("{}: {why}", path.display()),
-        }),
-        other => fail(&other),
-    }
+    move |e| fail(&e.in_list_file(path))
 }
 
 /// Reads a whole list file, refusing a directory and a file over `limit`

@@ -49,16 +49,7 @@ pub(crate) struct ListArgs {
 }
 
 fn read_list_file(path: &Path) -> Result<Vec<u8>, Error> {
-    crate::signed_list::read_list_file(path, MAX_SIGNED_LIST_LEN)
-}
-
-fn with_path(path: &Path, e: Error) -> Error {
-    match e {
-        Error::InvalidTrustList { why } => Error::InvalidTrustList {
-            why: format!("{}: {why}", path.display()),
-        },
-        other => other,
-    }
+    crate::files::read_list_file(path, MAX_SIGNED_LIST_LEN)
 }
 
 /// Reads a signed list for a verifier pinning a root key.
@@ -72,7 +63,7 @@ fn read_signed(path: &Path, bytes: &[u8], flag: &'static str) -> Result<SignedLi
             ),
         });
     }
-    SignedList::from_json(bytes).map_err(|e| with_path(path, e))
+    SignedList::from_json(bytes).map_err(|e| e.in_list_file(path))
 }
 
 /// Builds the verifier the options describe.
@@ -88,7 +79,7 @@ pub(crate) fn load_verifier(args: &ListArgs, now: UnixTime) -> Result<Verifier, 
                 ),
             });
         }
-        let trust = TrustList::from_json(&trust_bytes).map_err(|e| with_path(&args.trust, e))?;
+        let trust = TrustList::from_json(&trust_bytes).map_err(|e| e.in_list_file(&args.trust))?;
         let mut verifier = Verifier::new(trust);
         if let Some(path) = &args.revocations {
             let bytes = read_list_file(path)?;
@@ -102,7 +93,7 @@ pub(crate) fn load_verifier(args: &ListArgs, now: UnixTime) -> Result<Verifier, 
                 });
             }
             verifier = verifier.with_revocations(
-                RevocationList::from_json(&bytes).map_err(|e| with_path(path, e))?,
+                RevocationList::from_json(&bytes).map_err(|e| e.in_list_file(path))?,
             );
         }
         return Ok(verifier);
@@ -123,11 +114,11 @@ pub(crate) fn load_verifier(args: &ListArgs, now: UnixTime) -> Result<Verifier, 
         None => None,
     };
     let verifier = Verifier::from_signed(root.clone(), &signed_trust)
-        .map_err(|e| with_path(&args.trust, e))?;
+        .map_err(|e| e.in_list_file(&args.trust))?;
     if let Some((path, list)) = &signed_revocations {
         verifier
             .update_revocations(list)
-            .map_err(|e| with_path(path, e))?;
+            .map_err(|e| e.in_list_file(path))?;
     }
     if let (Some(state), Some(state_path)) = (&mut state, &args.state) {
         let kid = root.key_id().to_string();

@@ -110,12 +110,7 @@ pub(crate) fn run(args: &RevokeArgs) -> CmdResult {
             }
             .into());
         }
-        RevocationList::from_json(&bytes).map_err(|e| match e {
-            Error::InvalidTrustList { why } => Error::InvalidTrustList {
-                why: format!("{}: {why}", args.list.display()),
-            },
-            other => other,
-        })?
+        RevocationList::from_json(&bytes).map_err(|e| e.in_list_file(&args.list))?
     } else {
         RevocationList::new()
     };

@@ -178,10 +178,7 @@ fn read_payload(path: &Path, kind: ListKind) -> Result<Vec<u8>, Error> {
                 }
             ),
         }),
-        Err(Error::InvalidTrustList { why }) => Err(Error::InvalidTrustList {
-            why: format!("{}: {why}", path.display()),
-        }),
-        Err(e) => Err(e),
+        Err(e) => Err(e.in_list_file(path)),
     }
 }
 
