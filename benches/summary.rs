@@ -14,7 +14,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use common::{Jwt, Ours, POOL, Paseto, RingBare, now, qr_version_m};
-use medcode::{Algorithm, Bench, DEFAULT_MODULE_PX, Ecc, Qr, UntrustedToken, Verifier};
+use medcode::bench::Bench;
+use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr};
+use medcode::{Algorithm, UntrustedToken, Verifier};
 
 struct Contender<'a> {
     name: String,
@@ -158,7 +160,7 @@ fn guarded<'a>(ours: &'a Ours) -> impl FnMut() + 'a {
 }
 
 fn batch<'a>(verifier: &'a Verifier, texts: &'a [String]) -> impl FnMut() + 'a {
-    let mut chunks = texts.chunks(medcode::BATCH_MAX).cycle();
+    let mut chunks = texts.chunks(medcode::limits::BATCH_MAX).cycle();
     move || {
         let chunk = chunks.next().unwrap();
         for r in verifier.verify_batch(chunk, now()) {
@@ -173,10 +175,10 @@ fn main() {
     println!("## medcode summary bench\n");
     println!(
         "Ed25519 backend: {}; {rounds} interleaved rounds; {cores} cores available.",
-        medcode::ED25519_BACKEND
+        medcode::keys::ED25519_BACKEND
     );
     let mut targets = Vec::new();
-    let batch_items = u32::try_from(medcode::BATCH_MAX).unwrap();
+    let batch_items = u32::try_from(medcode::limits::BATCH_MAX).unwrap();
 
     // Ed25519.
     let ed = Ours::new(Algorithm::Ed25519, POOL);
@@ -196,7 +198,7 @@ fn main() {
         Contender::new(
             format!(
                 "{} bare signature (PublicKey::verify)",
-                medcode::ED25519_BACKEND
+                medcode::keys::ED25519_BACKEND
             ),
             1,
             counted(|i| {
@@ -212,7 +214,7 @@ fn main() {
         }),
         Contender::new("medcode verify + replay guard", 1, guarded(&ed)),
         Contender::new(
-            format!("medcode verify_batch ({})", medcode::BATCH_MAX),
+            format!("medcode verify_batch ({})", medcode::limits::BATCH_MAX),
             batch_items,
             batch(&ed.verifier, &ed.texts),
         ),
@@ -242,12 +244,12 @@ fn main() {
         &c,
         &format!(
             "{} bare signature (PublicKey::verify)",
-            medcode::ED25519_BACKEND
+            medcode::keys::ED25519_BACKEND
         ),
     );
     let batched = median_of(
         &c,
-        &format!("medcode verify_batch ({})", medcode::BATCH_MAX),
+        &format!("medcode verify_batch ({})", medcode::limits::BATCH_MAX),
     );
     targets.push(Target {
         what: "Ed25519 verify throughput / fastest peer",
@@ -332,7 +334,7 @@ fn main() {
             black_box(qr.to_png(DEFAULT_MODULE_PX).unwrap());
         }),
         Contender::new("scan (PNG to verified token)", 1, || {
-            let scanned = medcode::decode_image(&png).unwrap();
+            let scanned = medcode::qr::decode_image(&png).unwrap();
             black_box(ed.verifier.verify(&scanned, now()).unwrap());
         }),
     ];

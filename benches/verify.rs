@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use common::{Jwt, Ours, POOL, Paseto, RingBare, now};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use medcode::{Algorithm, BATCH_MAX, DEFAULT_MODULE_PX, Ecc, Qr};
+use medcode::Algorithm;
+use medcode::limits::BATCH_MAX;
+use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr};
 
 fn verify_group(c: &mut Criterion, alg: Algorithm) {
     let ours = Ours::new(alg, POOL);
@@ -121,7 +123,7 @@ fn codes(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("scan-png-and-verify", |b| {
         b.iter(|| {
-            let scanned = medcode::decode_image(&png).unwrap();
+            let scanned = medcode::qr::decode_image(&png).unwrap();
             black_box(ours.verifier.verify(&scanned, now()).unwrap())
         });
     });

@@ -9,10 +9,12 @@
 //!
 //! Everything lives in a fresh temporary folder; no network, no arguments.
 
+use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr, decode_image};
+use medcode::registry::{BindRequest, FullName, IdNumber, NewPerson, Registry};
+use medcode::verify::to_json;
 use medcode::{
-    Algorithm, BindRequest, DEFAULT_MODULE_PX, Ecc, FullName, IdNumber, InsuredId, Issuer,
-    NewPerson, Qr, Region, Registry, Relation, Scheme, SigningKey, TrustList, TrustedKey, UnixTime,
-    Verifier, decode_image, verdict,
+    Algorithm, InsuredId, Issuer, Region, Relation, Scheme, SigningKey, TrustList, TrustedKey,
+    UnixTime, Verifier,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -84,9 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let scanned = decode_image(&std::fs::read(&png)?)?;
     let result = verifier.verify(&scanned, now.plus(3));
-    for line in verdict::to_lines(&result) {
-        println!("till: {line}");
-    }
+    println!("till: {}", to_json(&result));
     let verified = result?;
     let presenter = verified
         .presenter()
@@ -101,9 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let token = registry.issue_delegate(&issuer, &owner, &father, now.plus(20))?;
     let result = verifier.verify(token.text(), now.plus(21));
     println!("after filing mutual aid:");
-    for line in verdict::to_lines(&result) {
-        println!("till: {line}");
-    }
+    println!("till: {}", to_json(&result));
 
     // Unbinding stops new delegate codes at once.
     registry.unbind(&owner, &father, now.plus(30))?;

@@ -5,10 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use medcode::{
-    Claims, DEFAULT_MODULE_PX, Ecc, InsuredId, Issuer, MaskedName, PermissionPolicy, Qr, Region,
-    UnixTime, read_private_key,
-};
+use medcode::keys::{PermissionPolicy, read_private_key};
+use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr};
+use medcode::{Claims, InsuredId, Issuer, MaskedName, Region, UnixTime};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

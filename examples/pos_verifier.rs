@@ -10,7 +10,9 @@ use std::io::BufRead;
 use std::path::Path;
 use std::sync::Arc;
 
-use medcode::{MemoryReplayGuard, TrustList, UnixTime, Verifier, verdict};
+use medcode::replay::MemoryReplayGuard;
+use medcode::verify::to_json;
+use medcode::{TrustList, UnixTime, Verifier};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -27,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .duration_since(std::time::UNIX_EPOCH)?
             .as_secs();
         let result = verifier.verify(text, UnixTime::from_secs(secs));
-        println!("{}", verdict::to_lines(&result)[0]);
+        println!("{}", to_json(&result));
         scanned += 1;
     }
     eprintln!("till closed after {scanned} scanned codes");

@@ -22,11 +22,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use medcode::lists::{ListInfo, RevocationReason};
+use medcode::qr::{Ecc, Qr, decode_image};
+use medcode::replay::MemoryReplayGuard;
+use medcode::verify::to_json;
 use medcode::{
-    Claims, Ecc, InsuredId, Issuer, ListInfo, ListKind, MaskedName, MemoryReplayGuard, Presenter,
-    Qr, Region, Relation, RevocationList, RevocationReason, RootKey, Scheme, SignedList,
-    SigningKey, Status, TokenId, TrustList, TrustedKey, UnixTime, UntrustedToken, Verifier,
-    decode_image, verdict,
+    Claims, InsuredId, Issuer, ListKind, MaskedName, Presenter, Region, Relation, RevocationList,
+    RootKey, Scheme, SignedList, SigningKey, Status, TokenId, TrustList, TrustedKey, UnixTime,
+    UntrustedToken, Verifier,
 };
 use serde_json::{Value, json};
 
@@ -116,7 +119,7 @@ impl Vector {
             }
             None => verifier.verify(token, self.verify_at),
         };
-        verdict::to_json(&result)
+        to_json(&result)
     }
 
     fn to_json(&self) -> Res<Value> {

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use medcode::{
-    Claims, DEFAULT_LEEWAY_SECS, DEFAULT_MODULE_PX, Ecc, InsuredId, Issuer, PermissionPolicy, Qr,
-    Reason, Region, TrustList, UnixTime, Verifier, decode_image, read_private_key, verdict,
-};
+use medcode::keys::{PermissionPolicy, read_private_key};
+use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr, decode_image};
+use medcode::verify::{DEFAULT_LEEWAY_SECS, to_json};
+use medcode::{Claims, InsuredId, Issuer, Reason, Region, TrustList, UnixTime, Verifier};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -26,12 +26,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scanned = decode_image(&screenshot)?;
     assert_eq!(scanned, token.text());
     let at_once = verifier.verify(&scanned, now.plus(1));
-    println!("scanned at once:        {}", verdict::to_lines(&at_once)[0]);
+    println!("scanned at once:        {}", to_json(&at_once));
     assert!(at_once.is_ok());
 
     let later = token.expires_at().plus(u64::from(DEFAULT_LEEWAY_SECS) + 1);
     let stale = verifier.verify(&decode_image(&screenshot)?, later);
-    println!("the screenshot, later:  {}", verdict::to_lines(&stale)[0]);
+    println!("the screenshot, later:  {}", to_json(&stale));
     assert_eq!(stale.map(|_| ()).unwrap_err().reason(), Reason::Expired);
     Ok(())
 }

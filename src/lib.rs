@@ -37,90 +37,40 @@
 //! # Ok::<(), medcode::Error>(())
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-mod batch;
-mod claims;
-mod error;
-#[cfg(feature = "fast-ed25519")]
-mod fast_ed25519;
+// The layers, bottom up (no module uses one above it; tests/module_graph.rs
+// checks it): `error` and `time`; `notice`, `files`; `keys`; `token`;
+// `lists`, `replay`, `issue`, `qr`; `verify`, `registry`; `bench`, `limits`.
+#[macro_use]
+pub mod error;
+pub mod time;
+
 mod files;
-mod holder;
-mod id_hash;
-mod issuer;
-mod keyfile;
-mod keys;
-mod qr;
-mod registry;
-mod registry_sqlite;
-mod replay;
-mod replay_file;
-#[cfg(feature = "redis")]
-mod replay_redis;
-mod revocation;
-mod scan;
-mod signed_list;
-mod text;
-mod throughput;
-mod time;
-mod token;
-mod trust;
-mod verifier;
+pub mod notice;
 
-pub mod verdict;
+pub mod keys;
+pub mod token;
 
-#[cfg(feature = "cli")]
-pub mod cli;
+pub mod issue;
+pub mod lists;
+pub mod qr;
+pub mod replay;
 
-pub use batch::BATCH_MAX;
-pub use claims::{
-    Claims, DEFAULT_VALIDITY_SECS, InsuredId, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS,
-    MaskedName, Presenter, Region, Relation, Scheme, Status,
-};
-pub use error::{Error, Reason, Result};
-pub use files::read_list_file;
-pub use holder::Holder;
-pub use id_hash::{
-    ID_HASH_LEN, IdHash, IdHasher, IdNumber, REGISTRY_SECRET_LEN, registry_secret_path,
-};
-pub use issuer::{IssuedToken, Issuer};
-pub use keyfile::{
-    LoadedKey, MAX_KEY_FILE_LEN, PermissionPolicy, read_private_key, write_private_key,
-};
-pub use keys::{
-    Algorithm, ED25519_BACKEND, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN, SigningKey,
-};
-pub use qr::{DEFAULT_MODULE_PX, Ecc, MAX_MODULE_PX, QUIET_ZONE_MODULES, Qr, png_width};
-pub use registry::{
-    AuditAction, AuditEntry, BindRequest, Binding, DEFAULT_MAX_MEMBERS_PER_OWNER,
-    DEFAULT_MAX_OWNERS_PER_MEMBER, FamilyMember, FamilyPolicy, FullName, MAX_FULL_NAME_CHARS,
-    MutualAidFiling, NewPerson, Person, Registry, RegistryStore, RegistryTx,
-};
-pub use registry_sqlite::{REGISTRY_SCHEMA_VERSION, SqliteStore};
-pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard, ReplayGuard};
-pub use replay_file::{DEFAULT_BUSY_TIMEOUT, FileReplayGuard};
-#[cfg(feature = "redis")]
-pub use replay_redis::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_KEY_PREFIX, DEFAULT_MAX_IDLE,
-    MAX_KEY_PREFIX_LEN, RedisEvent, RedisReplayGuard, UnavailablePolicy,
-};
-pub use revocation::{
-    Change, MAX_REVOCATION_LIST_LEN, MAX_REVOKED_INSURED, MAX_REVOKED_KEYS, RevocationList,
-    RevocationReason,
-};
-pub use scan::{
-    MAX_IMAGE_FILE_LEN, MAX_IMAGE_SIDE, decode_image, decode_image_file, read_image_file,
-};
-pub use signed_list::{
-    DEFAULT_DUE_SOON_SECS, DEFAULT_STALE_GRACE_SECS, LIST_FORMAT, ListInfo, ListKind,
-    MAX_ROOT_KEY_FILE_LEN, MAX_SIGNED_LIST_LEN, ROOT_KEY_FORMAT, RootKey, SignedList,
-    StalenessPolicy, VerifiedList,
-};
-pub use text::{MAX_TEXT_LEN, PREFIX};
-pub use throughput::{Bench, Clock, Reference, ThroughputRun};
+pub mod registry;
+pub mod verify;
+
+pub mod bench;
+pub mod limits;
+
+pub use error::{Error, ListKind, Reason, Result};
+pub use issue::{Holder, IssuedToken, Issuer};
+pub use keys::{Algorithm, KeyId, PublicKey, SigningKey};
+pub use lists::{RevocationList, RootKey, SignedList, StalenessPolicy, TrustList, TrustedKey};
+pub use notice::Notice;
 pub use time::UnixTime;
-pub use token::{FORMAT_VERSION, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId, UntrustedToken};
-pub use trust::{MAX_TRUST_LIST_LEN, MAX_TRUSTED_KEYS, TrustList, TrustedKey};
-pub use verifier::{
-    DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, ListStatus, ListUpdate, Notice, Policy,
-    VerifiedToken, Verifier,
+pub use token::{
+    Claims, InsuredId, MaskedName, Presenter, Region, Relation, Scheme, Status, TokenId,
+    UntrustedToken,
 };
+pub use verify::{Policy, VerifiedToken, Verifier};

@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::error::{Error, Result};
+use serde::{Serialize, Serializer};
 
 /// Whole seconds since 1970-01-01T00:00:00Z.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,15 +36,16 @@ impl UnixTime {
 
     /// Parses an RFC 3339 time such as `2026-11-22T08:00:00Z` or
     /// `2026-11-22T16:00:00+08:00`. Times before the epoch are refused.
-    pub fn parse_rfc3339(text: &str) -> Result<Self> {
-        let parsed = DateTime::parse_from_rfc3339(text).map_err(|e| Error::InvalidArgument {
-            what: "time",
-            why: format!("{text:?} is not an RFC 3339 time ({e})"),
-        })?;
-        let secs = u64::try_from(parsed.timestamp()).map_err(|_| Error::InvalidArgument {
-            what: "time",
-            why: format!("{text:?} lies before 1970"),
-        })?;
+    ///
+    /// # Errors
+    ///
+    /// [`ParseTimeError`] (an `invalid_argument` once converted into
+    /// [`crate::Error`]) when the text is not RFC 3339 or lies before 1970.
+    pub fn parse_rfc3339(text: &str) -> Result<Self, ParseTimeError> {
+        let parsed = DateTime::parse_from_rfc3339(text)
+            .map_err(|e| ParseTimeError(format!("{text:?} is not an RFC 3339 time ({e})")))?;
+        let secs = u64::try_from(parsed.timestamp())
+            .map_err(|_| ParseTimeError(format!("{text:?} lies before 1970")))?;
         Ok(UnixTime(secs))
     }
 
@@ -63,6 +64,38 @@ impl UnixTime {
 impl fmt::Display for UnixTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())
+    }
+}
+
+/// Serialised as its RFC 3339 form, as in every JSON document of medcode.
+impl Serialize for UnixTime {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+/// A time that is not RFC 3339 or lies before the Unix epoch. Converts into
+/// [`crate::Error::InvalidArgument`] (`what: "time"`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseTimeError(String);
+
+impl fmt::Display for ParseTimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ParseTimeError {}
+
+/// A duration in words: `71 h 59 min`, `4 min 10 s`, `9 s`.
+pub fn human_secs(secs: u64) -> String {
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    if h > 0 {
+        format!("{h} h {m} min")
+    } else if m > 0 {
+        format!("{m} min {s} s")
+    } else {
+        format!("{s} s")
     }
 }
 
@@ -89,8 +122,16 @@ mod tests {
             "1969-12-31T23:59:59Z",
         ] {
             let err = UnixTime::parse_rfc3339(text).unwrap_err();
+            let err = crate::Error::from(err);
             assert_eq!(err.reason().as_str(), "invalid_argument", "{text}");
         }
+    }
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(human_secs(72 * 3600), "72 h 0 min");
+        assert_eq!(human_secs(250), "4 min 10 s");
+        assert_eq!(human_secs(9), "9 s");
     }
 
     #[test]

@@ -10,9 +10,11 @@ use fixtures::{t, test_key, trusted};
 
 use std::sync::Arc;
 
+use medcode::limits::BATCH_MAX;
+use medcode::replay::MemoryReplayGuard;
 use medcode::{
-    Algorithm, BATCH_MAX, Claims, Error, InsuredId, Issuer, MaskedName, MemoryReplayGuard,
-    Presenter, Reason, Region, Relation, SigningKey, TrustList, UnixTime, VerifiedToken, Verifier,
+    Algorithm, Claims, Error, InsuredId, Issuer, MaskedName, Presenter, Reason, Region, Relation,
+    SigningKey, TrustList, UnixTime, VerifiedToken, Verifier,
 };
 
 /// 2026-11-22T08:00:00Z, the instant every code is checked at.

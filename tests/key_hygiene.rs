@@ -4,9 +4,11 @@
 use std::os::unix::fs::PermissionsExt;
 
 use base64::Engine;
+use medcode::keys::{PermissionPolicy, read_private_key, write_private_key};
+use medcode::verify::to_json;
 use medcode::{
-    Algorithm, Claims, InsuredId, Issuer, PermissionPolicy, Reason, Region, SigningKey, TrustList,
-    TrustedKey, UnixTime, Verifier, read_private_key, verdict, write_private_key,
+    Algorithm, Claims, InsuredId, Issuer, Reason, Region, SigningKey, TrustList, TrustedKey,
+    UnixTime, Verifier,
 };
 
 /// Every printable form of a secret we look for in output.
@@ -62,7 +64,7 @@ fn no_debug_error_or_verdict_output_contains_private_key_bytes() {
         outputs.push(format!("{token:?}"));
         let verifier = Verifier::new(TrustList::new(vec![trusted]).unwrap());
         let ok = verifier.verify(token.text(), now);
-        outputs.push(verdict::to_json(&ok).to_string());
+        outputs.push(to_json(&ok).to_string());
         outputs.push(format!("{ok:?}"));
         outputs.push(verifier.trust_list().to_json());
 

@@ -1,8 +1,9 @@
 //! QR size targets on the longest allowed claims, and the renderings.
 
+use medcode::qr::{Ecc, Qr, png_width};
 use medcode::{
-    Algorithm, Claims, Ecc, InsuredId, Issuer, MaskedName, Presenter, Qr, Region, Relation,
-    SigningKey, UnixTime, png_width,
+    Algorithm, Claims, InsuredId, Issuer, MaskedName, Presenter, Region, Relation, SigningKey,
+    UnixTime,
 };
 
 fn issuer() -> Issuer {

@@ -5,7 +5,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use medcode::{MemoryReplayGuard, ReplayGuard, TokenId, UnixTime};
+use medcode::replay::{MemoryReplayGuard, ReplayGuard};
+use medcode::{TokenId, UnixTime};
 
 /// Bytes currently allocated through the global allocator.
 static LIVE: AtomicUsize = AtomicUsize::new(0);

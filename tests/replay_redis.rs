@@ -9,9 +9,8 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use medcode::{
-    Notice, RedisEvent, RedisReplayGuard, ReplayGuard, TokenId, UnavailablePolicy, UnixTime,
-};
+use medcode::replay::{RedisEvent, RedisReplayGuard, ReplayGuard, UnavailablePolicy};
+use medcode::{Notice, TokenId, UnixTime};
 use support::redis_server::RedisServer;
 
 const T0: u64 = 1_795_334_400; // 2026-11-22T08:00:00Z

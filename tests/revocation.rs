@@ -8,9 +8,12 @@ use fixtures::{t0, test_key, trusted};
 
 use std::sync::Arc;
 
+use medcode::limits::MAX_REVOCATION_LIST_LEN;
+use medcode::lists::RevocationReason;
+use medcode::replay::MemoryReplayGuard;
 use medcode::{
-    Claims, InsuredId, Issuer, KeyId, MAX_REVOCATION_LIST_LEN, MemoryReplayGuard, Presenter,
-    Reason, Region, Relation, RevocationList, RevocationReason, TrustList, Verifier,
+    Claims, InsuredId, Issuer, KeyId, Presenter, Reason, Region, Relation, RevocationList,
+    TrustList, Verifier,
 };
 
 fn claims(id: &str) -> Claims {

@@ -4,9 +4,9 @@
 use std::io::Cursor;
 
 use image::{GrayImage, ImageFormat, Luma, imageops};
+use medcode::qr::{Ecc, Qr, decode_image};
 use medcode::{
-    Algorithm, Claims, Ecc, InsuredId, Issuer, MaskedName, Qr, Reason, Region, SigningKey,
-    UnixTime, decode_image,
+    Algorithm, Claims, InsuredId, Issuer, MaskedName, Reason, Region, SigningKey, UnixTime,
 };
 
 fn token() -> String {

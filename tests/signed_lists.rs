@@ -11,10 +11,12 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use medcode::limits::MAX_SIGNED_LIST_LEN;
+use medcode::lists::ListInfo;
+use medcode::verify::{ListStatus, ListUpdate, to_json};
 use medcode::{
-    Algorithm, Claims, InsuredId, Issuer, ListInfo, ListKind, ListStatus, ListUpdate,
-    MAX_SIGNED_LIST_LEN, Notice, Reason, Region, RevocationList, RootKey, SignedList, SigningKey,
-    StalenessPolicy, TrustList, UnixTime, Verifier, verdict,
+    Algorithm, Claims, InsuredId, Issuer, ListKind, Notice, Reason, Region, RevocationList,
+    RootKey, SignedList, SigningKey, StalenessPolicy, TrustList, UnixTime, Verifier,
 };
 use serde_json::Value;
 
@@ -378,7 +380,7 @@ fn a_stale_trust_list_warns_for_72_hours_then_refuses_at_the_exact_second() {
     );
     let sentence = "the signed trust list was due for update at 2026-11-22T08:00:00Z: this verifier refuses every code from 2026-11-25T08:00:00Z (in 1 s) unless a newly signed one is installed";
     assert_eq!(last.notices()[0].to_string(), sentence);
-    let json = verdict::to_json(&Ok(last));
+    let json = to_json(&Ok(last));
     assert_eq!(json["valid"], true);
     assert_eq!(json["notices"][0], sentence);
 

@@ -5,9 +5,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use medcode::qr::decode_image;
+use medcode::replay::MemoryReplayGuard;
+use medcode::verify::to_json;
 use medcode::{
-    ListKind, MemoryReplayGuard, Region, RevocationList, RootKey, SignedList, TrustList, UnixTime,
-    UntrustedToken, Verifier, decode_image, verdict,
+    ListKind, Region, RevocationList, RootKey, SignedList, TrustList, UnixTime, UntrustedToken,
+    Verifier,
 };
 use serde_json::Value;
 
@@ -97,7 +100,7 @@ fn check(v: &Value) {
             verifier.verify(token, at)
         }
     };
-    assert_eq!(verdict::to_json(&result), v["expected"], "{name}: verdict");
+    assert_eq!(to_json(&result), v["expected"], "{name}: verdict");
     let Some(token) = v["token"].as_str() else {
         return;
     };

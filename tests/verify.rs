@@ -166,7 +166,7 @@ impl CloneWithValidity for Issuer {
 fn pkcs8_of(key: &SigningKey) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k.pk8");
-    medcode::write_private_key(&path, key).unwrap();
+    medcode::keys::write_private_key(&path, key).unwrap();
     std::fs::read(path).unwrap()
 }
 
@@ -454,7 +454,7 @@ fn verifier_is_shared_across_threads_without_a_lock() {
 #[test]
 fn a_replay_guard_accepts_each_code_once_across_threads() {
     let (issuer, verifier) = setup(Algorithm::Ed25519);
-    let guard = std::sync::Arc::new(medcode::MemoryReplayGuard::new());
+    let guard = std::sync::Arc::new(medcode::replay::MemoryReplayGuard::new());
     let verifier = verifier.with_replay_guard(guard.clone());
     let token = issuer.issue(&beijing(), t0()).unwrap();
 

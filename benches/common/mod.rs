@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
+use medcode::replay::MemoryReplayGuard;
 use medcode::{
-    Algorithm, Claims, InsuredId, Issuer, MaskedName, MemoryReplayGuard, Presenter, Region,
-    Relation, SigningKey, TrustList, TrustedKey, UnixTime, UntrustedToken, VerifiedToken, Verifier,
+    Algorithm, Claims, InsuredId, Issuer, MaskedName, Presenter, Region, Relation, SigningKey,
+    TrustList, TrustedKey, UnixTime, UntrustedToken, VerifiedToken, Verifier,
 };
 use ring::signature;
 use serde::{Deserialize, Serialize};
@@ -124,7 +125,7 @@ impl Ours {
     pub fn signed(&self, i: usize) -> (Vec<u8>, Vec<u8>) {
         let token = UntrustedToken::parse(&self.texts[i % self.texts.len()]).unwrap();
         let bytes = token.as_bytes();
-        let (body, sig) = bytes.split_at(bytes.len() - medcode::SIGNATURE_LEN);
+        let (body, sig) = bytes.split_at(bytes.len() - medcode::limits::SIGNATURE_LEN);
         let mut message = SIGNING_CONTEXT.to_vec();
         message.extend_from_slice(body);
         (message, sig.to_vec())
@@ -311,10 +312,10 @@ impl Paseto {
 }
 
 /// QR version of any text at level M, in the densest segmentation the
-/// qrcode crate finds (ours through `medcode::Qr`, which writes the same
+/// qrcode crate finds (ours through `medcode::qr::Qr`, which writes the same
 /// segments the issuer's renderer does).
 pub fn qr_version_m(text: &str) -> i16 {
-    if let Ok(qr) = medcode::Qr::encode(text, medcode::Ecc::M) {
+    if let Ok(qr) = medcode::qr::Qr::encode(text, medcode::qr::Ecc::M) {
         return i16::from(qr.version());
     }
     match qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)

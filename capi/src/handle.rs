@@ -3,7 +3,8 @@
 
 use std::ffi::c_char;
 
-use medcode::{MAX_SIGNED_LIST_LEN, Verifier};
+use medcode::Verifier;
+use medcode::limits::MAX_SIGNED_LIST_LEN;
 
 use crate::cstr::read_path;
 use crate::guard::{Failure, call, quiet};

@@ -29,7 +29,7 @@ pub unsafe extern "C" fn medcode_decode_qr_file(
         unsafe { text_out.write(std::ptr::null_mut()) };
         // SAFETY: the caller promises a NUL-terminated string or NULL.
         let path = unsafe { read_path(path) }?;
-        let text = medcode::decode_image_file(path).map_err(|e| Failure::from_error(&e))?;
+        let text = medcode::qr::decode_image_file(path).map_err(|e| Failure::from_error(&e))?;
         let c = CString::new(text)
             .map_err(|_| Failure::new(MedcodeReason::Unreadable, "the QR text holds a NUL byte"))?;
         // SAFETY: as above.

@@ -10,9 +10,9 @@
 use std::ffi::c_char;
 use std::path::Path;
 
+use medcode::limits::{MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN};
 use medcode::{
-    ListKind, MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN, Notice, RevocationList, RootKey, SignedList,
-    TrustList, UnixTime, Verifier,
+    ListKind, Notice, RevocationList, RootKey, SignedList, TrustList, UnixTime, Verifier,
 };
 
 use crate::cstr::read_path;
@@ -44,7 +44,7 @@ fn in_file(path: &Path) -> impl Fn(medcode::Error) -> Failure + '_ {
 /// Reads a whole list file, refusing a directory and a file over `limit`
 /// bytes before reading it (`invalid_trust_list`).
 fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
-    medcode::read_list_file(path, limit).map_err(|e| fail(&e))
+    medcode::lists::read_list_file(path, limit).map_err(|e| fail(&e))
 }
 
 /// Reads a file that must be a signed list (a verifier with a root key).

@@ -18,7 +18,9 @@ use std::ffi::c_char;
 use std::mem::{offset_of, size_of};
 use std::path::PathBuf;
 
-use medcode::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, Policy, Region, UnavailablePolicy};
+use medcode::replay::UnavailablePolicy;
+use medcode::verify::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS};
+use medcode::{Policy, Region};
 
 use crate::cstr::read_str;
 use crate::guard::{Failure, call};

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use medcode::{FileReplayGuard, MemoryReplayGuard, RedisReplayGuard, ReplayGuard};
+use medcode::replay::{FileReplayGuard, MemoryReplayGuard, RedisReplayGuard, ReplayGuard};
 
 use crate::guard::Failure;
 use crate::options::ReplayChoice;

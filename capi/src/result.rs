@@ -6,7 +6,8 @@
 
 use std::ffi::c_char;
 
-use medcode::{MAX_TEXT_LEN, Notice, UnixTime, VerifiedToken};
+use medcode::limits::MAX_TEXT_LEN;
+use medcode::{Notice, UnixTime, VerifiedToken};
 
 use crate::cstr::{fill, read_str, static_cstr};
 use crate::guard::{Failure, call};

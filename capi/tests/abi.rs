@@ -391,7 +391,7 @@ fn a_qr_image_file_decodes_then_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let token = valid_token();
     let png = dir.path().join("code.png");
-    let qr = medcode::Qr::encode(&token, medcode::Ecc::M).unwrap();
+    let qr = medcode::qr::Qr::encode(&token, medcode::qr::Ecc::M).unwrap();
     std::fs::write(&png, qr.to_png(4).unwrap()).unwrap();
     let junk = dir.path().join("junk.png");
     std::fs::write(&junk, b"not an image").unwrap();

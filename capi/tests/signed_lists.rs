@@ -14,7 +14,8 @@ use common::{
     NOW, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok, options_v2, root, s,
     sign, trust_path, valid_token, verify_at,
 };
-use medcode::{InsuredId, KeyId, ListKind, RevocationList, RevocationReason, UnixTime};
+use medcode::lists::RevocationReason;
+use medcode::{InsuredId, KeyId, ListKind, RevocationList, UnixTime};
 use medcode_capi::*;
 
 const DAY: u64 = 24 * 3600;

@@ -7,9 +7,11 @@ use std::ffi::{CStr, CString, c_char};
 use std::path::{Path, PathBuf};
 use std::ptr;
 
+use medcode::keys::{PermissionPolicy, read_private_key};
+use medcode::lists::ListInfo;
 use medcode::{
-    Claims, InsuredId, Issuer, ListInfo, ListKind, MaskedName, PermissionPolicy, Region,
-    SignedList, SigningKey, TokenId, UnixTime, read_private_key,
+    Claims, InsuredId, Issuer, ListKind, MaskedName, Region, SignedList, SigningKey, TokenId,
+    UnixTime,
 };
 use medcode_capi::{
     MEDCODE_OPTIONS_V2_SIZE, MedcodeOptions, MedcodeReason, MedcodeResult, MedcodeVerifier,

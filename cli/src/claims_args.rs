@@ -1,0 +1,129 @@
+//! The flags that say whose code to sign and with which key, shared by
+//! `medcode issue` and `medcode show`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::registry::insured_arg;
+use crate::{key_path, warn};
+use medcode::Error;
+use medcode::issue::Issuer;
+use medcode::keys::{PermissionPolicy, read_private_key};
+use medcode::registry::Registry;
+use medcode::token::{Claims, InsuredId, MaskedName, Region, Scheme, Status};
+
+/// The issuer's key.
+#[derive(Args, Debug)]
+pub(crate) struct SignerArgs {
+    /// Folder holding KID.pk8.
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// Name of the key to sign with (DIR/KID.pk8).
+    #[arg(long, value_name = "KID")]
+    kid: String,
+    /// Refuse a key file that others can read (instead of warning).
+    #[arg(long)]
+    strict: bool,
+}
+
+impl SignerArgs {
+    /// Loads the key (warning about loose file modes, or refusing them with
+    /// --strict) and makes an issuer of codes valid for `ttl` seconds.
+    pub(crate) fn issuer(&self, ttl: u16) -> Result<Issuer, Error> {
+        let policy = if self.strict {
+            PermissionPolicy::Refuse
+        } else {
+            PermissionPolicy::Warn
+        };
+        let loaded = read_private_key(&key_path(&self.dir, &self.kid)?, policy)?;
+        if let Some(w) = &loaded.warning {
+            warn(w);
+        }
+        Ok(Issuer::new(loaded.key).with_validity(ttl))
+    }
+}
+
+/// Whose code: the claims given as flags, or looked up in the registry.
+#[derive(Args, Debug)]
+pub(crate) struct ClaimsArgs {
+    /// The insured person's platform identifier (1-20 of 0-9, A-Z).
+    #[arg(long, value_name = "ID")]
+    insured: String,
+    /// Region of enrolment, a 6-digit administrative division code (not with --db).
+    #[arg(
+        long,
+        value_name = "CODE",
+        required_unless_present = "db",
+        conflicts_with = "db"
+    )]
+    region: Option<String>,
+    /// Masked display name, e.g. "张*" (not with --db).
+    #[arg(long, value_name = "MASKED", conflicts_with = "db")]
+    name: Option<String>,
+    /// Insurance status [default: normal] (not with --db).
+    #[arg(long, value_parser = ["normal", "lapsed"], conflicts_with = "db")]
+    status: Option<String>,
+    /// Insurance scheme [default: employee] (not with --db).
+    #[arg(long, value_parser = ["employee", "resident"], conflicts_with = "db")]
+    scheme: Option<String>,
+    /// Take region, status, scheme, masked name and the cross-province switch
+    /// from this family-account registry; unknown or unactivated persons are refused.
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// Issue a delegate code: this bound owner shows the --insured member's code.
+    #[arg(long, value_name = "OWNER", requires = "db")]
+    presenter: Option<String>,
+}
+
+impl ClaimsArgs {
+    /// True when the claims come from a registry (and may change over time).
+    pub(crate) fn uses_registry(&self) -> bool {
+        self.db.is_some()
+    }
+
+    /// The claims from the flags, or from the registry with `--db` (read
+    /// anew on every call: an unbinding stops the next delegate code).
+    /// Registry refusals come back unprinted: pass them through
+    /// [`refusal`](crate::registry::refusal) to end with exit 1.
+    pub(crate) fn claims(&self) -> Result<Claims, Error> {
+        let insured = InsuredId::new(&self.insured)?;
+        if let Some(db) = &self.db {
+            let registry = Registry::open_existing(db)?;
+            let claims = match &self.presenter {
+                Some(owner) => {
+                    registry.delegate_claims(&insured_arg(owner, "--presenter")?, &insured)
+                }
+                None => registry.self_claims(&insured),
+            };
+            return claims;
+        }
+        if self.presenter.is_some() {
+            return Err(Error::InvalidArgument {
+                what: "--presenter",
+                why: "a delegate code comes from the family-account registry: give --db FILE"
+                    .into(),
+            });
+        }
+        let region = self
+            .region
+            .as_deref()
+            .ok_or_else(|| Error::InvalidArgument {
+                what: "--region",
+                why: "required unless --db gives the registry".into(),
+            })?;
+        let mut claims = Claims::new(insured, Region::new(region)?);
+        claims.name = self.name.as_deref().map(MaskedName::new).transpose()?;
+        claims.status = self
+            .status
+            .as_deref()
+            .unwrap_or("normal")
+            .parse::<Status>()?;
+        claims.scheme = self
+            .scheme
+            .as_deref()
+            .unwrap_or("employee")
+            .parse::<Scheme>()?;
+        Ok(claims)
+    }
+}

@@ -1,0 +1,80 @@
+//! `medcode issue`: sign a code and print its token text.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::claims_args::{ClaimsArgs, SignerArgs};
+use crate::files::write_replace;
+use crate::registry::refusal;
+use crate::{AtArg, CmdResult, out};
+use medcode::qr::{Ecc, Qr};
+
+#[derive(Args, Debug)]
+pub(crate) struct IssueArgs {
+    #[command(flatten)]
+    signer: SignerArgs,
+    #[command(flatten)]
+    who: ClaimsArgs,
+    /// Validity in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u16).range(1..))]
+    ttl: u16,
+    /// Also write the QR code as a grayscale PNG.
+    #[arg(long, value_name = "FILE")]
+    png: Option<PathBuf>,
+    /// Also write the QR code as SVG.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Also draw the QR code on the terminal (standard error).
+    #[arg(long)]
+    terminal: bool,
+    /// QR error-correction level.
+    #[arg(long, default_value = "M", value_parser = ["L", "M", "Q", "H"])]
+    ecc: String,
+    /// Pixels per QR module in the PNG and SVG.
+    #[arg(long, value_name = "N", default_value_t = medcode::qr::DEFAULT_MODULE_PX, value_parser = clap::value_parser!(u32).range(1..=i64::from(medcode::qr::MAX_MODULE_PX)))]
+    module_px: u32,
+    /// Print the QR version and module count (standard error).
+    #[arg(long)]
+    verbose: bool,
+    #[command(flatten)]
+    at: AtArg,
+}
+
+pub(crate) fn run(args: &IssueArgs) -> CmdResult {
+    let claims = args.who.claims().map_err(refusal)?;
+    let now = args.at.now()?;
+    let issuer = args.signer.issuer(args.ttl)?;
+    let token = issuer.issue(&claims, now)?;
+    let wants_qr = args.png.is_some() || args.svg.is_some() || args.terminal || args.verbose;
+    if wants_qr {
+        let qr = Qr::encode(token.text(), args.ecc.parse::<Ecc>()?)?;
+        if let Some(path) = &args.png {
+            write_replace(path, &qr.to_png(args.module_px)?)?;
+        }
+        if let Some(path) = &args.svg {
+            write_replace(path, qr.to_svg(args.module_px).as_bytes())?;
+        }
+        if args.verbose {
+            note(&format!(
+                "QR version {} at level {}, {} x {} modules, {} characters, {} bytes",
+                qr.version(),
+                args.ecc,
+                qr.modules(),
+                qr.modules(),
+                token.text().len(),
+                token.binary_len()
+            ));
+        }
+        if args.terminal {
+            note(&qr.to_terminal());
+        }
+    }
+    out(token.text())
+}
+
+/// Writes a line to standard error (not the token's stdout).
+fn note(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}

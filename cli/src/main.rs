@@ -1,0 +1,213 @@
+//! The `medcode` command-line tool, built on the public API of the `medcode`
+//! library only: every subcommand lives in its own file here and keeps to
+//! parsing its arguments and printing; the logic is the library's.
+//!
+//! Exit status: 0 success (code accepted), 1 a code or request was refused
+//! (the reason is printed), 2 usage, file or setup errors. Errors are one
+//! line on stderr; a closed stdout pipe counts as success.
+
+mod bench;
+mod claims_args;
+mod demo;
+mod family;
+mod files;
+mod issue;
+mod keygen;
+mod lists;
+mod registry;
+mod replay_arg;
+mod revoke;
+mod show;
+mod till;
+mod trust;
+mod verdict;
+mod verifier_args;
+mod verify;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use medcode::Error;
+use medcode::UnixTime;
+
+/// How a command ended.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// A presented code or a request was refused: exit 1.
+    Refused,
+    /// Usage, file or setup error: exit 2, message printed by `main`.
+    Error(Error),
+    /// The reader of our output went away: exit 0 quietly.
+    ClosedPipe,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Error(e)
+    }
+}
+
+pub(crate) type CmdResult = std::result::Result<(), Failure>;
+
+/// Writes a line to stdout, treating a closed pipe as a quiet end.
+pub(crate) fn out(line: &str) -> CmdResult {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    match writeln!(lock, "{line}").and_then(|()| lock.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
+        Err(e) => Err(Failure::Error(Error::io("standard output", "write", e))),
+    }
+}
+
+/// Writes a warning line to stderr.
+pub(crate) fn warn(line: &str) {
+    let _ = writeln!(std::io::stderr(), "medcode: warning: {line}");
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "medcode",
+    version,
+    about = "Dynamic medical-insurance codes: issue, render and verify signed short-lived tokens",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate an issuer key pair: DIR/KID.pk8 (mode 0600) and an entry in DIR/trust.json.
+    Keygen(keygen::KeygenArgs),
+    /// Issue a code and print its token text (exactly what the QR holds).
+    Issue(issue::IssueArgs),
+    /// Verify a token text: exit 0 accepted, 1 rejected, 2 usage or I/O error.
+    Verify(verify::VerifyArgs),
+    /// Show a refreshing code in the terminal (the holder's phone) until Ctrl-C.
+    Show(show::ShowArgs),
+    /// A till: verify one token per line of standard input, one verdict line each.
+    Till(till::TillArgs),
+    /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
+    Demo(demo::DemoArgs),
+    /// Family-account registry: insured persons (issuer side, SQLite).
+    Registry(registry::RegistryArgs),
+    /// Family accounts: bind, unbind, list members, file or revoke mutual aid.
+    Family(family::FamilyArgs),
+    /// The offline root key and the trust and revocation lists it signs.
+    Trust(trust::TrustArgs),
+    /// Add key ids or insured identifiers to an unsigned revocation list.
+    Revoke(revoke::RevokeArgs),
+    /// Measure verification throughput on this machine: codes/s, latency, format overhead.
+    Bench(bench::BenchArgs),
+}
+
+/// The time options shared by commands that need "now".
+#[derive(Args, Debug, Clone)]
+pub(crate) struct AtArg {
+    /// Act as if the current time were this RFC 3339 instant (default: the system clock).
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+}
+
+impl AtArg {
+    pub(crate) fn now(&self) -> Result<UnixTime, Error> {
+        match &self.at {
+            Some(text) => Ok(UnixTime::parse_rfc3339(text)?),
+            None => Ok(system_now()),
+        }
+    }
+}
+
+/// The only place medcode reads the system clock.
+pub(crate) fn system_now() -> UnixTime {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    UnixTime::from_secs(secs)
+}
+
+/// Checks a key name used as a file name: no path separators, no dot start.
+pub(crate) fn key_path(dir: &std::path::Path, kid: &str) -> Result<PathBuf, Error> {
+    let ok = !kid.is_empty()
+        && kid.len() <= 64
+        && !kid.starts_with('.')
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if !ok {
+        return Err(Error::InvalidArgument {
+            what: "--kid",
+            why: format!(
+                "{kid:?} is not a key name: use 1-64 letters, digits, '-', '_' or '.', not starting with '.'"
+            ),
+        });
+    }
+    Ok(dir.join(format!("{kid}.pk8")))
+}
+
+/// Runs the command line and returns the process exit status.
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let one_line = match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = e.print();
+                    return ExitCode::SUCCESS;
+                }
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    "a subcommand is required".to_owned()
+                }
+                _ => {
+                    // clap's message up to its usage line, joined into one.
+                    let rendered = e.to_string();
+                    let parts: Vec<&str> = rendered
+                        .lines()
+                        .map(str::trim)
+                        .skip_while(|l| l.is_empty())
+                        .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+                        .collect();
+                    let joined = parts.join(" ");
+                    let text = joined.trim_start_matches("error: ");
+                    if text.is_empty() {
+                        "invalid arguments".to_owned()
+                    } else {
+                        text.to_owned()
+                    }
+                }
+            };
+            let _ = writeln!(
+                std::io::stderr(),
+                "medcode: {one_line} (see medcode --help)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Keygen(args) => keygen::run(&args),
+        Command::Issue(args) => issue::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::Show(args) => show::run(&args),
+        Command::Till(args) => till::run(&args),
+        Command::Demo(args) => demo::run(&args),
+        Command::Registry(args) => registry::run(&args),
+        Command::Family(args) => family::run(&args),
+        Command::Trust(args) => trust::run(&args),
+        Command::Revoke(args) => revoke::run(&args),
+        Command::Bench(args) => bench::run(&args),
+    };
+    match result {
+        Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
+        Err(Failure::Refused) => ExitCode::from(1),
+        Err(Failure::Error(e)) => {
+            let _ = writeln!(std::io::stderr(), "medcode: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! `medcode revoke`: create or extend an unsigned revocation list; sign it
+//! with `medcode trust sign --kind revocation`.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args};
+
+use crate::files::read_bounded;
+use crate::{AtArg, CmdResult, out};
+use medcode::Error;
+use medcode::UnixTime;
+use medcode::keys::KeyId;
+use medcode::lists::SignedList;
+use medcode::lists::{Change, MAX_REVOCATION_LIST_LEN, RevocationList, RevocationReason};
+use medcode::token::InsuredId;
+
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("what").required(true).multiple(true).args(["kid", "insured", "insured_from"])))]
+pub(crate) struct RevokeArgs {
+    /// The unsigned revocation list to create or extend (replaced atomically).
+    #[arg(long, value_name = "FILE")]
+    list: PathBuf,
+    /// Revoke an issuer key id (8 hex digits); may be repeated.
+    #[arg(long, value_name = "KID")]
+    kid: Vec<String>,
+    /// Why the key ids are revoked.
+    #[arg(long, default_value = "compromised", requires = "kid", value_parser = ["compromised", "superseded", "retired", "unspecified"])]
+    reason: String,
+    /// Revoke an insured identifier; may be repeated.
+    #[arg(long, value_name = "ID")]
+    insured: Vec<String>,
+    /// Revoke every insured identifier in FILE (one per line; blank lines and # comments skipped).
+    #[arg(long, value_name = "FILE")]
+    insured_from: Option<PathBuf>,
+    /// Refuse the identifiers' codes issued at or after this instant [default: --at, or now].
+    #[arg(long, value_name = "RFC3339")]
+    since: Option<String>,
+    #[command(flatten)]
+    at: AtArg,
+}
+
+fn count(changes: &[Change], which: Change) -> usize {
+    changes.iter().filter(|c| **c == which).count()
+}
+
+pub(crate) fn run(args: &RevokeArgs) -> CmdResult {
+    let since = match &args.since {
+        Some(text) => UnixTime::parse_rfc3339(text).map_err(|e| Error::InvalidArgument {
+            what: "--since",
+            why: e.to_string(),
+        })?,
+        None => args.at.now()?,
+    };
+    if args.since.is_some() && args.insured.is_empty() && args.insured_from.is_none() {
+        return Err(Error::InvalidArgument {
+            what: "--since",
+            why: "applies to --insured or --insured-from only".into(),
+        }
+        .into());
+    }
+    // Check every argument before touching the file.
+    let reason: RevocationReason = args.reason.parse()?;
+    let kids = args
+        .kid
+        .iter()
+        .map(|k| {
+            KeyId::parse_hex(k).map_err(|_| Error::InvalidArgument {
+                what: "--kid",
+                why: format!("{k:?} is not a key id (8 hex digits)"),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ids = args
+        .insured
+        .iter()
+        .map(|i| {
+            InsuredId::new(i).map_err(|e| Error::InvalidArgument {
+                what: "--insured",
+                why: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(path) = &args.insured_from {
+        let bytes = read_bounded(path, MAX_REVOCATION_LIST_LEN, "--insured-from")?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::InvalidArgument {
+            what: "--insured-from",
+            why: format!("{} is not UTF-8 text", path.display()),
+        })?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            ids.push(InsuredId::new(line).map_err(|e| Error::InvalidArgument {
+                what: "--insured-from",
+                why: format!("{} line {}: {e}", path.display(), n + 1),
+            })?);
+        }
+    }
+
+    let mut list = if args.list.exists() {
+        let bytes = read_bounded(&args.list, MAX_REVOCATION_LIST_LEN, "--list")?;
+        if SignedList::is_envelope(&bytes) {
+            return Err(Error::InvalidArgument {
+                what: "--list",
+                why: format!(
+                    "{} is a signed list; revoke edits the unsigned list it was signed from",
+                    args.list.display()
+                ),
+            }
+            .into());
+        }
+        RevocationList::from_json(&bytes).map_err(|e| e.in_list_file(&args.list))?
+    } else {
+        RevocationList::new()
+    };
+    let key_changes = kids
+        .iter()
+        .map(|k| list.revoke_key(*k, reason))
+        .collect::<Result<Vec<_>, _>>()?;
+    let id_changes = ids
+        .iter()
+        .map(|i| list.revoke_insured(i, since))
+        .collect::<Result<Vec<_>, _>>()?;
+    list.save(&args.list)?;
+
+    for (kid, change) in kids.iter().zip(&key_changes) {
+        let what = match change {
+            Change::Added => "revoked",
+            Change::Updated => "reason changed",
+            Change::Unchanged => "already revoked",
+        };
+        out(&format!("key {kid}: {what} ({reason})"))?;
+    }
+    if !ids.is_empty() {
+        out(&format!(
+            "insured: {} revoked for codes issued from {since}, {} moved to that earlier instant, {} already revoked from an earlier one",
+            count(&id_changes, Change::Added),
+            count(&id_changes, Change::Updated),
+            count(&id_changes, Change::Unchanged)
+        ))?;
+    }
+    out(&format!(
+        "{} holds {} key ids and {} insured identifiers; sign it with: medcode trust sign --kind revocation --root ROOT.pk8 --in {} --out SIGNED",
+        args.list.display(),
+        list.key_count(),
+        list.insured_count(),
+        args.list.display()
+    ))
+}

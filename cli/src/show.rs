@@ -1,0 +1,255 @@
+//! `medcode show`: the holder's phone screen in a terminal. Redraws a fresh
+//! code every few seconds with a countdown until Ctrl-C, then restores the
+//! terminal and exits 0.
+//!
+//! On a terminal the QR code is drawn full screen (alternate screen, cursor
+//! hidden). When standard output is not a terminal (a pipe, a file), each
+//! new code's token text is written as one line instead, so
+//! a pipeline (a simulated till, a test) can consume it, and the status
+//! line of each new code goes to standard error.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::claims_args::{ClaimsArgs, SignerArgs};
+use crate::registry::refusal;
+use crate::{CmdResult, Failure, out, system_now};
+use medcode::Error;
+use medcode::UnixTime;
+use medcode::issue::Holder;
+use medcode::qr::{Ecc, Qr};
+use medcode::token::Claims;
+
+#[derive(Args, Debug)]
+pub(crate) struct ShowArgs {
+    #[command(flatten)]
+    signer: SignerArgs,
+    #[command(flatten)]
+    who: ClaimsArgs,
+    /// Validity of each code in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u16).range(2..))]
+    ttl: u16,
+    /// Seconds between codes (default: a third of the validity); must be shorter than --ttl.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    refresh: Option<u64>,
+    /// QR error-correction level.
+    #[arg(long, default_value = "M", value_parser = ["L", "M", "Q", "H"])]
+    ecc: String,
+}
+
+/// Escape sequences: alternate screen on/off, cursor hidden/shown, cursor
+/// home, clear to the end of the screen.
+const ENTER: &str = "\x1b[?1049h\x1b[?25l";
+const LEAVE: &str = "\x1b[?25h\x1b[?1049l";
+const HOME: &str = "\x1b[H";
+const CLEAR_BELOW: &str = "\x1b[J";
+
+/// Puts the terminal into full-screen mode and restores it when dropped,
+/// whichever way the command ends.
+struct Screen<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Screen<W> {
+    fn enter(mut out: W) -> Result<Self, Error> {
+        out.write_all(ENTER.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io("standard output", "write", e))?;
+        Ok(Screen { out })
+    }
+
+    fn draw(&mut self, frame: &str) -> Result<(), Failure> {
+        let text = format!("{HOME}{}{CLEAR_BELOW}", frame.replace('\n', "\x1b[K\r\n"));
+        match self
+            .out
+            .write_all(text.as_bytes())
+            .and_then(|()| self.out.flush())
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
+            Err(e) => Err(Failure::Error(Error::io("standard output", "write", e))),
+        }
+    }
+}
+
+impl<W: Write> Drop for Screen<W> {
+    fn drop(&mut self) {
+        let _ = self.out.write_all(LEAVE.as_bytes());
+        let _ = self.out.flush();
+    }
+}
+
+pub(crate) fn run(args: &ShowArgs) -> CmdResult {
+    let claims = args.who.claims().map_err(refusal)?;
+    let ecc = args.ecc.parse::<Ecc>()?;
+    let issuer = args.signer.issuer(args.ttl)?;
+    let mut holder = Holder::new(issuer, claims)?;
+    if let Some(secs) = args.refresh {
+        holder = holder
+            .with_refresh(secs)
+            .map_err(|_| Error::InvalidArgument {
+                what: "--refresh",
+                why: format!(
+                    "{secs} s: it must be shorter than the code's validity (--ttl {} s)",
+                    args.ttl
+                ),
+            })?;
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(|e| {
+        Error::InvalidArgument {
+            what: "signal handler",
+            why: e.to_string(),
+        }
+    })?;
+
+    let stdout = std::io::stdout();
+    let result = if stdout.is_terminal() {
+        let mut screen = Screen::enter(stdout.lock())?;
+        let mut picture = String::new();
+        show_loop(&mut holder, &args.who, &stop, |frame| {
+            if frame.is_new {
+                picture = Qr::encode(frame.text, ecc)?.to_terminal();
+            }
+            screen.draw(&format!("{picture}\n{}\n{}", frame.person, frame.status))
+        })
+        // The screen is restored here, before any message is printed.
+    } else {
+        // Not a terminal: one token text per new code on stdout, its status
+        // line on stderr.
+        show_loop(&mut holder, &args.who, &stop, |frame| {
+            if frame.is_new {
+                note(&frame.status);
+                out(frame.text)?;
+            }
+            Ok(())
+        })
+    };
+    match result {
+        // A registry refusal (e.g. the owner was unbound while showing a
+        // delegate code) ends the show with exit 1 and its reason.
+        Err(Failure::Error(e)) if e.reason().is_rejection() => Err(refusal(e)),
+        other => other,
+    }
+}
+
+/// What one redraw shows.
+struct Frame<'a> {
+    /// The token text (what the QR holds).
+    text: &'a str,
+    /// True on the first frame of a code.
+    is_new: bool,
+    /// One line about the person.
+    person: String,
+    /// Token id, countdown, validity.
+    status: String,
+}
+
+/// Calls `draw` every second (and at once after each refresh) until `stop`
+/// is set. Errors are returned unprinted, so that the caller can restore
+/// the terminal first.
+fn show_loop(
+    holder: &mut Holder,
+    who: &ClaimsArgs,
+    stop: &AtomicBool,
+    mut draw: impl FnMut(&Frame<'_>) -> CmdResult,
+) -> CmdResult {
+    let mut last: Option<String> = None;
+    while !stop.load(Ordering::SeqCst) {
+        let now = system_now();
+        // Registry claims are read again before each new code, so a change
+        // (status, an unbinding, a mutual-aid filing) shows in the next one.
+        if who.uses_registry() && holder.next_refresh().is_some_and(|t| now >= t) {
+            holder.set_claims(who.claims()?)?;
+        }
+        let token = holder.current(now)?;
+        let text = token.text().to_owned();
+        let status_head = format!(
+            "code {}, valid until {}",
+            token.token_id(),
+            clock_time(token.expires_at())
+        );
+        let next = holder.next_refresh().unwrap_or(now);
+        let frame = Frame {
+            text: &text,
+            is_new: last.as_deref() != Some(text.as_str()),
+            person: describe(holder.claims()),
+            status: format!(
+                "{status_head}: next code in {} s · Ctrl-C to stop",
+                next.as_secs().saturating_sub(now.as_secs())
+            ),
+        };
+        draw(&frame)?;
+        last = Some(text);
+        wait_for_next_second(now, stop);
+    }
+    Ok(())
+}
+
+/// Writes a line to standard error.
+fn note(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// One line about the person shown.
+fn describe(claims: &Claims) -> String {
+    let name = claims
+        .name
+        .as_ref()
+        .map(|n| format!("{n} · "))
+        .unwrap_or_default();
+    format!(
+        "{name}{} · region {} · {} scheme · {}",
+        claims.insured, claims.region, claims.scheme, claims.status
+    )
+}
+
+/// `HH:MM:SS UTC` of an instant.
+fn clock_time(t: UnixTime) -> String {
+    let full = t.to_rfc3339();
+    match full.get(11..19) {
+        Some(hms) => format!("{hms} UTC"),
+        None => full,
+    }
+}
+
+/// Sleeps in short steps until the system clock passes `now` or `stop` is set.
+fn wait_for_next_second(now: UnixTime, stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) && system_now() <= now {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_screen_is_restored_when_dropped() {
+        let mut buf = Vec::new();
+        {
+            let mut screen = Screen::enter(&mut buf).unwrap();
+            screen.draw("a\nb").unwrap();
+        }
+        let text = String::from_utf8(buf).unwrap();
+        assert_eq!(
+            text,
+            "\x1b[?1049h\x1b[?25l\x1b[Ha\x1b[K\r\nb\x1b[J\x1b[?25h\x1b[?1049l"
+        );
+    }
+
+    #[test]
+    fn clock_time_is_hours_minutes_seconds() {
+        // 2026-11-23T08:01:02Z
+        assert_eq!(
+            clock_time(UnixTime::from_secs(1_795_420_862)),
+            "08:01:02 UTC"
+        );
+    }
+}

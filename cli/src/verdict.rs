@@ -1,0 +1,44 @@
+//! A verification result in plain words, one line per fact, as `medcode
+//! verify` and `medcode till` print it.
+
+use medcode::{Error, Status, VerifiedToken};
+
+/// Plain words for a verification result, one line per fact; the first line
+/// starts with `accepted:` or `rejected (<reason>):`.
+pub fn to_lines(result: &Result<VerifiedToken, Error>) -> Vec<String> {
+    match result {
+        Err(e) => vec![format!("rejected ({}): {e}", e.reason())],
+        Ok(t) => {
+            let name = t.name().map(|n| format!(" ({n})")).unwrap_or_default();
+            let mut lines = vec![format!(
+                "accepted: insured {}{name}, region {}, {} scheme, status {}; valid until {} (key {}, token {})",
+                t.insured(),
+                t.region(),
+                t.scheme(),
+                t.status(),
+                t.expires_at(),
+                t.key_id(),
+                t.token_id()
+            )];
+            if t.status() == Status::Lapsed {
+                lines.push(
+                    "insurance lapsed (断缴): the code is valid, but the person receives no insurance benefits for the lapsed period".to_owned(),
+                );
+            }
+            if let Some(p) = t.presenter() {
+                lines.push(format!(
+                    "shown by {} ({}) on behalf of the insured; personal-account mutual aid: {}",
+                    p.insured,
+                    p.relation,
+                    if p.mutual_aid { "filed" } else { "not filed" }
+                ));
+            }
+            for n in t.notices() {
+                lines.push(format!("note: {n}"));
+            }
+            lines
+        }
+    }
+}
+
+pub(crate) use medcode::verify::to_json;

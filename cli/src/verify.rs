@@ -1,0 +1,78 @@
+//! `medcode verify`: check a token text.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::verdict;
+use crate::verifier_args::VerifierArgs;
+use crate::{AtArg, CmdResult, Failure, out};
+use medcode::Error;
+use medcode::token::MAX_TEXT_LEN;
+
+#[derive(Args, Debug)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    verifier: VerifierArgs,
+    /// Print one JSON object instead of words.
+    #[arg(long)]
+    json: bool,
+    /// Read the code from a PNG or JPEG image (a photo or screenshot) instead.
+    #[arg(long, value_name = "FILE", conflicts_with = "token")]
+    image: Option<PathBuf>,
+    #[command(flatten)]
+    at: AtArg,
+    /// The token text, or - (the default) to read it from standard input.
+    #[arg(value_name = "TOKEN")]
+    token: Option<String>,
+}
+
+/// Reads one token from stdin: the whole input, without its final line
+/// break. Reads at most a little more than the longest token.
+fn read_stdin_token() -> Result<String, Error> {
+    let mut buf = Vec::new();
+    let limit = u64::try_from(MAX_TEXT_LEN * 2).unwrap_or(u64::MAX);
+    std::io::stdin()
+        .take(limit)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io("standard input", "read", e))?;
+    let text = String::from_utf8_lossy(&buf);
+    let token = text.trim_end_matches(['\n', '\r']);
+    if token.trim().is_empty() {
+        return Err(Error::InvalidArgument {
+            what: "token",
+            why: "standard input is empty; give the token as an argument or pipe it in".into(),
+        });
+    }
+    Ok(token.to_owned())
+}
+
+pub(crate) fn run(args: &VerifyArgs) -> CmdResult {
+    let now = args.at.now()?;
+    let verifier = args.verifier.build(now, None)?;
+    let result = if let Some(path) = &args.image {
+        // A missing or oversized file is a usage error (exit 2); an image
+        // without one readable code is a refusal (`unreadable`, exit 1).
+        let bytes = medcode::qr::read_image_file(path)?;
+        medcode::qr::decode_image(&bytes).and_then(|text| verifier.verify(&text, now))
+    } else {
+        let text = match args.token.as_deref() {
+            None | Some("-") => read_stdin_token()?,
+            Some(t) => t.to_owned(),
+        };
+        verifier.verify(&text, now)
+    };
+    if args.json {
+        out(&verdict::to_json(&result).to_string())?;
+    } else {
+        for line in verdict::to_lines(&result) {
+            out(&line)?;
+        }
+    }
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.reason().is_rejection() => Err(Failure::Refused),
+        Err(e) => Err(Failure::Error(e)),
+    }
+}

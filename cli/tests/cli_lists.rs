@@ -1,0 +1,652 @@
+//! The command-line contract of the root key, signed lists and revocation:
+//! `medcode trust root-keygen|sign|status`, `medcode revoke`, and
+//! `medcode verify --root-key --revocations --state`. Exit 0 success, 1 a
+//! refused code (or a refused list in `trust status`), 2 usage, file or
+//! setup errors, always as one line.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const AT: &str = "2026-11-22T08:00:00Z";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let out = Command::cargo_bin("medcode")
+        .expect("binary built")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args(args)
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    let r = Run {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    };
+    assert!(
+        !r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"),
+        "panic text reached the user: {}",
+        r.stderr
+    );
+    r
+}
+
+/// An exit-2 error: exactly one line on stderr, starting `medcode: `.
+fn assert_error(r: &Run, contains: &str) {
+    assert_eq!(r.code, 2, "stdout {} stderr {}", r.stdout, r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.starts_with("medcode: "), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(contains),
+        "want {contains:?}: {}",
+        r.stderr
+    );
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// A folder with an issuer key `k` (trust.json) and a root key `root`.
+fn setup(dir: &Path) {
+    let r = run(&[
+        "keygen",
+        "--dir",
+        p(dir),
+        "--kid",
+        "k",
+        "--at",
+        "2026-01-01T00:00:00Z",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["trust", "root-keygen", "--out", p(dir)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+fn sign(dir: &Path, input: &str, out: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "trust",
+        "sign",
+        "--root",
+        p(&dir.join("root.pk8")).to_owned().leak(),
+        "--in",
+        p(&dir.join(input)).to_owned().leak(),
+        "--out",
+        p(&dir.join(out)).to_owned().leak(),
+        "--at",
+        AT,
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn issue(dir: &Path, insured: &str, at: &str) -> String {
+    let r = run(&[
+        "issue",
+        "--dir",
+        p(dir),
+        "--kid",
+        "k",
+        "--insured",
+        insured,
+        "--region",
+        "110000",
+        "--at",
+        at,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stdout.trim().to_owned()
+}
+
+fn verify(dir: &Path, token: &str, at: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "verify",
+        "--trust",
+        p(&dir.join("trust.signed.json")).to_owned().leak(),
+        "--root-key",
+        p(&dir.join("root.pub")).to_owned().leak(),
+        "--at",
+        at,
+    ];
+    args.extend_from_slice(extra);
+    args.push(token.to_owned().leak());
+    run(&args)
+}
+
+#[test]
+fn root_keygen_writes_a_0600_key_and_a_public_file_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(&[
+        "trust",
+        "root-keygen",
+        "--out",
+        p(dir.path()),
+        "--name",
+        "r1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("keep it offline"), "{}", r.stdout);
+    let mode = std::fs::metadata(dir.path().join("r1.pk8"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let public = std::fs::read_to_string(dir.path().join("r1.pub")).unwrap();
+    assert!(public.contains("\nmedcode-root/1 ed25519 "), "{public}");
+    let before = std::fs::read(dir.path().join("r1.pk8")).unwrap();
+    let again = run(&[
+        "trust",
+        "root-keygen",
+        "--out",
+        p(dir.path()),
+        "--name",
+        "r1",
+    ]);
+    assert_error(&again, "refusing to overwrite a root key");
+    assert_eq!(std::fs::read(dir.path().join("r1.pk8")).unwrap(), before);
+    assert_error(
+        &run(&[
+            "trust",
+            "root-keygen",
+            "--out",
+            p(dir.path()),
+            "--name",
+            "../x",
+        ]),
+        "invalid --name",
+    );
+}
+
+#[test]
+fn a_signed_trust_list_verifies_and_the_sequence_only_goes_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    let r = sign(d, "trust.json", "trust.signed.json", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("signed trust list sequence 1 with root key "),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("next update 2026-11-29T08:00:00Z"),
+        "{}",
+        r.stdout
+    );
+    let r = sign(d, "trust.json", "trust.signed.json", &["--valid-for", "24"]);
+    assert!(
+        r.stdout.starts_with("signed trust list sequence 2 "),
+        "{}",
+        r.stdout
+    );
+    assert_error(
+        &sign(d, "trust.json", "trust.signed.json", &["--sequence", "2"]),
+        "holds sequence 2; verifiers refuse a list whose sequence does not go up",
+    );
+    let r = sign(d, "trust.json", "trust.signed.json", &["--sequence", "9"]);
+    assert!(
+        r.stdout.starts_with("signed trust list sequence 9 "),
+        "{}",
+        r.stdout
+    );
+
+    let token = issue(d, "12345678901234567890", AT);
+    let r = verify(d, &token, "2026-11-22T08:00:05Z", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("accepted: insured 12345678901234567890")
+    );
+
+    // Never overwrite a file that is not a signed list (e.g. the input).
+    assert_error(
+        &sign(d, "trust.json", "trust.json", &[]),
+        "exists and is not a signed list; refusing to overwrite it",
+    );
+}
+
+#[test]
+fn signed_and_unsigned_lists_must_match_the_root_key_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    sign(d, "trust.json", "trust.signed.json", &[]);
+    let token = issue(d, "1", AT);
+    let r = run(&[
+        "verify",
+        "--trust",
+        p(&d.join("trust.signed.json")),
+        "--at",
+        AT,
+        &token,
+    ]);
+    assert_error(
+        &r,
+        "is a signed list: give the pinned root key with --root-key ROOT.pub",
+    );
+    let r = run(&[
+        "verify",
+        "--trust",
+        p(&d.join("trust.json")),
+        "--root-key",
+        p(&d.join("root.pub")),
+        "--at",
+        AT,
+        &token,
+    ]);
+    assert_error(&r, "is not a signed list, but --root-key was given");
+    let r = run(&[
+        "verify",
+        "--trust",
+        p(&d.join("trust.json")),
+        "--state",
+        p(&d.join("state.json")),
+        "--at",
+        AT,
+        &token,
+    ]);
+    assert_error(&r, "--root-key");
+    // The wrong root key.
+    let r = run(&["trust", "root-keygen", "--out", p(d), "--name", "other"]);
+    assert_eq!(r.code, 0);
+    let r = run(&[
+        "verify",
+        "--trust",
+        p(&d.join("trust.signed.json")),
+        "--root-key",
+        p(&d.join("other.pub")),
+        "--at",
+        AT,
+        &token,
+    ]);
+    assert_error(&r, "invalid trust list: ");
+    assert!(
+        r.stderr.contains("but the pinned root key is"),
+        "{}",
+        r.stderr
+    );
+    // Not a root key file.
+    let r = run(&[
+        "verify",
+        "--trust",
+        p(&d.join("trust.signed.json")),
+        "--root-key",
+        p(&d.join("trust.json")),
+        "--at",
+        AT,
+        &token,
+    ]);
+    assert_error(&r, "invalid key: ");
+}
+
+#[test]
+fn revoke_then_sign_then_verify_refuses_with_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    sign(d, "trust.json", "trust.signed.json", &[]);
+    let list = d.join("revocations.json");
+    let r = run(&[
+        "revoke",
+        "--list",
+        p(&list),
+        "--insured",
+        "12345678901234567890",
+        "--since",
+        "2026-11-22T08:00:00Z",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("insured: 1 revoked for codes issued from 2026-11-22T08:00:00Z"),
+        "{}",
+        r.stdout
+    );
+    assert_error(
+        &sign(d, "revocations.json", "revocations.signed.json", &[]),
+        "is a revocation list, not a trust list: give --kind revocation",
+    );
+    let r = sign(
+        d,
+        "revocations.json",
+        "revocations.signed.json",
+        &["--kind", "revocation"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("signed revocation list sequence 1 "),
+        "{}",
+        r.stdout
+    );
+    let signed_rev = p(&d.join("revocations.signed.json")).to_owned();
+
+    // Issued 1 s before the since-instant: accepted; at it: revoked (exit 1).
+    let before = issue(d, "12345678901234567890", "2026-11-22T07:59:59Z");
+    let r = verify(
+        d,
+        &before,
+        "2026-11-22T08:00:05Z",
+        &["--revocations", &signed_rev],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let at = issue(d, "12345678901234567890", AT);
+    let r = verify(
+        d,
+        &at,
+        "2026-11-22T08:00:05Z",
+        &["--revocations", &signed_rev],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "rejected (revoked): revoked: insured 12345678901234567890 for codes issued from 2026-11-22T08:00:00Z; this code was issued at 2026-11-22T08:00:00Z\n"
+    );
+    let r = verify(
+        d,
+        &at,
+        "2026-11-22T08:00:05Z",
+        &["--revocations", &signed_rev, "--json"],
+    );
+    assert_eq!(r.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["reason"], "revoked");
+
+    // The unsigned list with a root key: a usage error.
+    let r = verify(d, &at, AT, &["--revocations", p(&list)]);
+    assert_error(&r, "is not a signed list, but --root-key was given");
+
+    // Revoke the issuing key itself.
+    let kid = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(d.join("trust.json")).unwrap(),
+    )
+    .unwrap()["keys"][0]["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = run(&[
+        "revoke",
+        "--list",
+        p(&list),
+        "--kid",
+        &kid,
+        "--reason",
+        "superseded",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with(&format!("key {kid}: revoked (superseded)")),
+        "{}",
+        r.stdout
+    );
+    sign(
+        d,
+        "revocations.json",
+        "revocations.signed.json",
+        &["--kind", "revocation"],
+    );
+    let r = verify(
+        d,
+        &before,
+        "2026-11-22T08:00:05Z",
+        &["--revocations", &signed_rev],
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stdout,
+        format!("rejected (revoked): revoked: issuer key {kid} (superseded)\n")
+    );
+}
+
+#[test]
+fn revoke_checks_its_arguments_before_touching_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("r.json");
+    assert_error(&run(&["revoke", "--list", p(&list)]), "required arguments");
+    assert_error(
+        &run(&["revoke", "--list", p(&list), "--kid", "xyz"]),
+        "invalid --kid",
+    );
+    assert_error(
+        &run(&["revoke", "--list", p(&list), "--insured", "12a"]),
+        "invalid --insured",
+    );
+    assert_error(
+        &run(&[
+            "revoke",
+            "--list",
+            p(&list),
+            "--insured",
+            "1",
+            "--since",
+            "later",
+        ]),
+        "invalid --since",
+    );
+    assert_error(
+        &run(&[
+            "revoke",
+            "--list",
+            p(&list),
+            "--kid",
+            "00000000",
+            "--since",
+            AT,
+        ]),
+        "applies to --insured or --insured-from only",
+    );
+    assert_error(
+        &run(&[
+            "revoke",
+            "--list",
+            p(&list),
+            "--insured",
+            "1",
+            "--reason",
+            "retired",
+        ]),
+        "--kid",
+    );
+    assert!(!list.exists());
+    // Bulk from a file, then a broken file refuses without changing the list.
+    let ids = dir.path().join("ids.txt");
+    std::fs::write(&ids, "# stolen phones\n1\n\n22\n333\n").unwrap();
+    let r = run(&[
+        "revoke",
+        "--list",
+        p(&list),
+        "--insured-from",
+        p(&ids),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("holds 0 key ids and 3 insured identifiers"),
+        "{}",
+        r.stdout
+    );
+    let before = std::fs::read(&list).unwrap();
+    std::fs::write(&ids, "4\nnot-an-id\n").unwrap();
+    assert_error(
+        &run(&["revoke", "--list", p(&list), "--insured-from", p(&ids)]),
+        "line 2",
+    );
+    assert_eq!(std::fs::read(&list).unwrap(), before);
+    // Again with an earlier instant: made stricter, not duplicated.
+    let r = run(&[
+        "revoke",
+        "--list",
+        p(&list),
+        "--insured",
+        "22",
+        "--since",
+        "2026-01-01T00:00:00Z",
+    ]);
+    assert!(
+        r.stdout.contains(
+            "0 revoked for codes issued from 2026-01-01T00:00:00Z, 1 moved to that earlier instant"
+        ),
+        "{}",
+        r.stdout
+    );
+    // A damaged list is refused, not replaced.
+    std::fs::write(&list, "{\"keys\":[]}").unwrap();
+    assert_error(
+        &run(&["revoke", "--list", p(&list), "--insured", "5"]),
+        "invalid trust list: ",
+    );
+    assert_eq!(std::fs::read(&list).unwrap(), b"{\"keys\":[]}");
+}
+
+#[test]
+fn a_state_file_refuses_a_rollback_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    sign(d, "trust.json", "old.signed.json", &[]);
+    sign(d, "trust.json", "trust.signed.json", &["--sequence", "2"]);
+    let state = p(&d.join("state.json")).to_owned();
+    let token = issue(d, "1", AT);
+    let r = verify(d, &token, AT, &["--state", &state]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let saved = std::fs::read_to_string(d.join("state.json")).unwrap();
+    assert!(saved.contains("\"trust\":2"), "{saved}");
+    std::fs::rename(d.join("old.signed.json"), d.join("trust.signed.json")).unwrap();
+    let r = verify(d, &token, AT, &["--state", &state]);
+    assert_error(
+        &r,
+        "signed trust list sequence 1 is older than sequence 2 this till already used",
+    );
+    assert!(r.stderr.contains("rollback refused"), "{}", r.stderr);
+    // Without the state file the old list is all this run knows.
+    assert_eq!(verify(d, &token, AT, &[]).code, 0);
+    // A corrupt state file is a storage error, not a silent reset.
+    std::fs::write(d.join("state.json"), "nonsense").unwrap();
+    assert_error(
+        &verify(d, &token, AT, &["--state", &state]),
+        "storage error: state file",
+    );
+}
+
+#[test]
+fn staleness_warns_then_refuses_at_the_exact_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    // Next update 2026-11-23T08:00:00Z; the grace ends 72 h later.
+    let r = sign(
+        d,
+        "trust.json",
+        "trust.signed.json",
+        &["--next-update", "2026-11-23T08:00:00Z"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let last = "2026-11-26T07:59:59Z";
+    let token = issue(d, "1", last);
+    let r = verify(d, &token, last, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("note: the signed trust list was due for update at 2026-11-23T08:00:00Z: this verifier refuses every code from 2026-11-26T08:00:00Z (in 1 s)"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&[
+        "trust",
+        "status",
+        "--trust",
+        p(&d.join("trust.signed.json")),
+        "--root-key",
+        p(&d.join("root.pub")),
+        "--at",
+        last,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("trust list: sequence 1, issued 2026-11-22T08:00:00Z, next update 2026-11-23T08:00:00Z: the signed trust list was due"), "{}", r.stdout);
+
+    let boundary = "2026-11-26T08:00:00Z";
+    let token = issue(d, "1", boundary);
+    let r = verify(d, &token, boundary, &["--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["reason"], "trust_list_stale");
+    assert_eq!(
+        v["detail"],
+        "the signed trust list was due for update at 2026-11-23T08:00:00Z and its grace ended at 2026-11-26T08:00:00Z (checked at 2026-11-26T08:00:00Z): install a newly signed list"
+    );
+    let r = run(&[
+        "trust",
+        "status",
+        "--trust",
+        p(&d.join("trust.signed.json")),
+        "--root-key",
+        p(&d.join("root.pub")),
+        "--at",
+        boundary,
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("STALE: every code is refused since 2026-11-26T08:00:00Z"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn the_demo_root_key_and_signed_list_verify() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let r = run(&[
+        "issue",
+        "--dir",
+        p(&root.join("keys")),
+        "--kid",
+        "demo-issuer",
+        "--insured",
+        "12345678901234567890",
+        "--region",
+        "110000",
+        "--at",
+        AT,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&[
+        "verify",
+        "--trust",
+        p(&root.join("keys/trust.signed.json")),
+        "--root-key",
+        p(&root.join("keys/demo-root.pub")),
+        "--at",
+        AT,
+        r.stdout.trim(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("accepted: "), "{}", r.stdout);
+}
+
+#[test]
+fn the_demo_shows_signed_lists_rollback_staleness_and_revocation() {
+    let r = run(&["demo"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("(rollback refused)"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("note: the signed trust list was due for update at ")
+    );
+    assert!(r.stdout.contains("rejected (trust_list_stale): "));
+    assert!(
+        r.stdout
+            .contains("rejected (revoked): revoked: insured 12345678901234567890")
+    );
+}

@@ -1,0 +1,101 @@
+//! The family registry from separate `medcode family` processes at once:
+//! the owner limit holds across processes sharing one SQLite file.
+
+#[path = "../../tests/fixtures/people.rs"]
+mod people;
+
+use medcode::UnixTime;
+use medcode::registry::{FullName, IdNumber, NewPerson, Registry};
+use people::{id_number, name_of, pid};
+
+fn add(registry: &Registry, n: u32) {
+    let mut p = NewPerson::new(
+        pid(n),
+        FullName::new(&name_of(n)).unwrap(),
+        IdNumber::new(&id_number(n)).unwrap(),
+        medcode::Region::new("110000").unwrap(),
+    );
+    p.activated = true;
+    registry
+        .add_person(&p, UnixTime::from_secs(1_795_334_400))
+        .unwrap();
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    registry: Registry,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry.db");
+    let registry = Registry::open(&path).unwrap();
+    Fixture {
+        _dir: dir,
+        path,
+        registry,
+    }
+}
+
+#[test]
+fn separate_processes_binding_at_once_leave_exactly_six() {
+    const PROCESSES: u32 = 12;
+    let f = fixture();
+    for n in 1..=PROCESSES + 1 {
+        add(&f.registry, n);
+    }
+    drop(f.registry);
+    let db = f.path.to_str().unwrap().to_owned();
+    let children: Vec<_> = (2..PROCESSES + 2)
+        .map(|m| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_medcode"))
+                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+                .args([
+                    "family",
+                    "--db",
+                    &db,
+                    "bind",
+                    "--owner",
+                    pid(1).as_str(),
+                    "--member",
+                    pid(m).as_str(),
+                    "--relation",
+                    "sibling",
+                    "--member-name",
+                    &name_of(m),
+                    "--member-id-number",
+                    &id_number(m),
+                    "--at",
+                    "2026-11-22T08:00:00Z",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ok = 0;
+    let mut refused = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        match out.status.code() {
+            Some(0) => {
+                ok += 1;
+                assert!(stderr.is_empty(), "{stderr}");
+            }
+            Some(1) => {
+                refused += 1;
+                assert_eq!(
+                    stderr,
+                    "medcode: limit_members: owner 11000000000000000001 already has 6 family members bound (limit 6)\n"
+                );
+            }
+            other => panic!("unexpected exit {other:?}: {stderr}"),
+        }
+    }
+    assert_eq!((ok, refused), (6, 6));
+    let r = Registry::open_existing(&f.path).unwrap();
+    assert_eq!(r.members(&pid(1)).unwrap().len(), 6);
+}

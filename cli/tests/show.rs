@@ -1,0 +1,182 @@
+//! `medcode show`: the holder's refreshing code, run as a real process and
+//! stopped with SIGINT (Ctrl-C) the way a person would stop it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use medcode::{Reason, TrustList, UnixTime, Verifier};
+
+const BIN: &str = env!("CARGO_BIN_EXE_medcode");
+
+fn demo_args(extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "show",
+        "--dir",
+        "keys",
+        "--kid",
+        "demo-issuer",
+        "--insured",
+        "12345678901234567890",
+        "--region",
+        "110000",
+        "--name",
+        "张*",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
+
+fn now() -> UnixTime {
+    UnixTime::from_secs(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs(),
+    )
+}
+
+#[test]
+fn show_refreshes_codes_and_exits_0_on_ctrl_c() {
+    let mut child = Command::new(BIN)
+        .args(demo_args(&["--ttl", "5", "--refresh", "1"]))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("medcode show starts");
+    let stdout = child.stdout.take().expect("stdout piped");
+    let mut lines = BufReader::new(stdout).lines();
+
+    // Two consecutive codes, one second apart.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut tokens = Vec::new();
+    while tokens.len() < 2 && Instant::now() < deadline {
+        match lines.next() {
+            Some(Ok(line)) => tokens.push(line),
+            _ => break,
+        }
+    }
+    let checked_at = now();
+
+    // Ctrl-C.
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "medcode show did not stop after SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exit.code(), Some(0), "Ctrl-C ends show with status 0");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr readable");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    assert_eq!(tokens.len(), 2, "two codes within 20 s; stderr: {stderr}");
+    let trust = TrustList::from_file(std::path::Path::new(concat!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.."),
+        "/keys/trust.json"
+    )))
+    .expect("demo trust list");
+    let verifier = Verifier::new(trust);
+    let a = verifier
+        .verify(&tokens[0], checked_at)
+        .expect("first code verifies");
+    let b = verifier
+        .verify(&tokens[1], checked_at)
+        .expect("second code verifies");
+    assert_ne!(
+        a.token_id(),
+        b.token_id(),
+        "each refresh has a new token id"
+    );
+    assert_eq!(a.insured().as_str(), "12345678901234567890");
+    assert_eq!(b.name().map(|n| n.as_str()), Some("张*"));
+    assert_eq!(
+        b.expires_at().as_secs() - b.issued_at().as_secs(),
+        5,
+        "--ttl 5"
+    );
+    assert!(b.issued_at() > a.issued_at());
+
+    // Every code's status line went to stderr, one per code.
+    let status_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("code ")).collect();
+    assert!(status_lines.len() >= 2, "{stderr}");
+    assert!(status_lines[0].contains(&a.token_id().to_string()));
+
+    // The first code is stale a validity plus the verifier's leeway later.
+    let stale = verifier
+        .verify(&tokens[0], a.expires_at().plus(16))
+        .unwrap_err();
+    assert_eq!(stale.reason(), Reason::Expired);
+}
+
+#[test]
+fn show_refuses_a_refresh_not_shorter_than_the_validity() {
+    let out = Command::new(BIN)
+        .args(demo_args(&["--ttl", "10", "--refresh", "10"]))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains("warning")).collect();
+    assert_eq!(
+        lines,
+        [
+            "medcode: error: invalid --refresh: 10 s: it must be shorter than the code's validity (--ttl 10 s)"
+        ]
+    );
+}
+
+#[test]
+fn show_refuses_bad_flags_and_missing_keys_with_one_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--refresh", "0"], "0 is not in 1.."),
+        (&["--ttl", "1"], "1 is not in 2.."),
+        (&["--ecc", "X"], "invalid value 'X' for '--ecc"),
+    ];
+    for (extra, expected) in cases {
+        let out = Command::new(BIN)
+            .args(demo_args(extra))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let stderr = String::from_utf8(out.stderr).expect("utf-8");
+        assert_eq!(stderr.lines().count(), 1, "{extra:?}: {stderr}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+    }
+    let out = Command::new(BIN)
+        .args([
+            "show",
+            "--dir",
+            "/nonexistent",
+            "--kid",
+            "k",
+            "--insured",
+            "1",
+            "--region",
+            "110000",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("medcode: error: cannot "), "{stderr}");
+}

@@ -1,0 +1,402 @@
+//! Signing and verifying keys, through ring.
+//!
+//! Ed25519 is the default; ECDSA P-256 with SHA-256 and fixed-size (64-byte)
+//! signatures is the alternative. A key id is the first four bytes of the
+//! SHA-256 of the public key. Private key bytes are held in a zeroizing
+//! buffer, are redacted in `Debug`, and never appear in an error.
+//!
+//! With the `fast-ed25519` feature, Ed25519 signatures are checked by
+//! `crate::keys::fast_ed25519` against a table built once per public key (on its
+//! first check); the verdicts are ring's.
+
+#[cfg(feature = "fast-ed25519")]
+mod fast_ed25519;
+mod file;
+
+pub use file::{
+    LoadedKey, MAX_KEY_FILE_LEN, PermissionPolicy, read_private_key, write_private_key,
+};
+
+use std::fmt;
+use std::str::FromStr;
+#[cfg(feature = "fast-ed25519")]
+use std::sync::{Arc, OnceLock};
+
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
+use serde::{Serialize, Serializer};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+#[cfg(feature = "fast-ed25519")]
+use crate::keys::fast_ed25519::PreparedKey;
+
+/// Which code checks Ed25519 signatures in this build: `"ring"`, or
+/// `"curve25519-dalek"` with the `fast-ed25519` feature.
+pub const ED25519_BACKEND: &str = if cfg!(feature = "fast-ed25519") {
+    "curve25519-dalek"
+} else {
+    "ring"
+};
+
+/// Length of every signature, for both algorithms.
+pub const SIGNATURE_LEN: usize = 64;
+/// Length of a key id in bytes.
+pub const KEY_ID_LEN: usize = 4;
+
+/// A signature algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// Ed25519 (the default).
+    Ed25519,
+    /// ECDSA on P-256 with SHA-256, fixed-size signatures.
+    P256,
+}
+
+impl Algorithm {
+    /// Stable lower-case name: `ed25519` or `p256`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Ed25519 => "ed25519",
+            Algorithm::P256 => "p256",
+        }
+    }
+
+    pub(crate) fn verification_algorithm(self) -> &'static dyn signature::VerificationAlgorithm {
+        match self {
+            Algorithm::Ed25519 => &signature::ED25519,
+            Algorithm::P256 => &signature::ECDSA_P256_SHA256_FIXED,
+        }
+    }
+
+    const fn public_key_len(self) -> usize {
+        match self {
+            Algorithm::Ed25519 => 32,
+            Algorithm::P256 => 65,
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Algorithm {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "ed25519" => Ok(Algorithm::Ed25519),
+            "p256" => Ok(Algorithm::P256),
+            other => Err(Error::InvalidArgument {
+                what: "algorithm",
+                why: format!("{other:?} is not one of: ed25519, p256"),
+            }),
+        }
+    }
+}
+
+impl Serialize for Algorithm {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A key id: the first four bytes of SHA-256 over the public key. Written as
+/// 8 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId([u8; KEY_ID_LEN]);
+
+impl KeyId {
+    /// Derives the key id of a public key.
+    pub fn of_public_key(public_key: &[u8]) -> Self {
+        let digest = ring::digest::digest(&ring::digest::SHA256, public_key);
+        let mut id = [0u8; KEY_ID_LEN];
+        id.copy_from_slice(&digest.as_ref()[..KEY_ID_LEN]);
+        KeyId(id)
+    }
+
+    /// Wraps raw key-id bytes (as found in a token).
+    pub const fn from_bytes(bytes: [u8; KEY_ID_LEN]) -> Self {
+        KeyId(bytes)
+    }
+
+    /// The raw bytes.
+    pub const fn as_bytes(&self) -> &[u8; KEY_ID_LEN] {
+        &self.0
+    }
+
+    /// Parses the 8-hex-digit form.
+    pub fn parse_hex(text: &str) -> Result<Self> {
+        let mut id = [0u8; KEY_ID_LEN];
+        hex::decode_to_slice(text, &mut id).map_err(|_| Error::InvalidArgument {
+            what: "key id",
+            why: format!("{text:?} is not 8 hex digits"),
+        })?;
+        Ok(KeyId(id))
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({self})")
+    }
+}
+
+impl Serialize for KeyId {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A public key with its algorithm and derived key id.
+#[derive(Clone)]
+pub struct PublicKey {
+    alg: Algorithm,
+    bytes: Vec<u8>,
+    kid: KeyId,
+    /// The fast backend's table, built on the first check and shared by
+    /// clones (`None` inside: not a curve point).
+    #[cfg(feature = "fast-ed25519")]
+    prepared: Arc<OnceLock<Option<PreparedKey>>>,
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.alg == other.alg && self.bytes == other.bytes
+    }
+}
+
+impl Eq for PublicKey {}
+
+impl PublicKey {
+    /// Checks the length (and, for P-256, the uncompressed point form) of raw
+    /// public key bytes.
+    pub fn from_bytes(alg: Algorithm, bytes: &[u8]) -> Result<Self> {
+        if bytes.len() != alg.public_key_len() {
+            return Err(Error::key(format!(
+                "a {alg} public key is {} bytes, this one is {}",
+                alg.public_key_len(),
+                bytes.len()
+            )));
+        }
+        if alg == Algorithm::P256 && bytes[0] != 0x04 {
+            return Err(Error::key(
+                "a p256 public key must be an uncompressed point (0x04...)",
+            ));
+        }
+        Ok(PublicKey {
+            alg,
+            bytes: bytes.to_vec(),
+            kid: KeyId::of_public_key(bytes),
+            #[cfg(feature = "fast-ed25519")]
+            prepared: Arc::default(),
+        })
+    }
+
+    /// The algorithm.
+    pub const fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The raw public key bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The derived key id.
+    pub const fn key_id(&self) -> KeyId {
+        self.kid
+    }
+
+    /// Checks a signature over `message`.
+    pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+        // A key that is not a curve point has no table; ring refuses every
+        // signature under such a key too.
+        #[cfg(feature = "fast-ed25519")]
+        if self.alg == Algorithm::Ed25519 {
+            return self
+                .prepared_ed25519()
+                .is_some_and(|p| p.verify(message, sig));
+        }
+        signature::UnparsedPublicKey::new(self.alg.verification_algorithm(), &self.bytes)
+            .verify(message, sig)
+            .is_ok()
+    }
+}
+
+#[cfg(feature = "fast-ed25519")]
+impl PublicKey {
+    /// The fast backend's table of an Ed25519 key that is a curve point.
+    pub(crate) fn prepared_ed25519(&self) -> Option<&PreparedKey> {
+        if self.alg != Algorithm::Ed25519 {
+            return None;
+        }
+        self.prepared
+            .get_or_init(|| PreparedKey::new(&self.bytes))
+            .as_ref()
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .finish()
+    }
+}
+
+enum Pair {
+    Ed25519(Ed25519KeyPair),
+    P256(EcdsaKeyPair),
+}
+
+/// A private signing key. Its PKCS#8 bytes are zeroized when dropped and
+/// never printed: `Debug` shows only the algorithm and key id.
+pub struct SigningKey {
+    pair: Pair,
+    pkcs8: Zeroizing<Vec<u8>>,
+    public: PublicKey,
+    rng: SystemRandom,
+}
+
+impl SigningKey {
+    /// Generates a fresh key with ring's system randomness.
+    pub fn generate(alg: Algorithm) -> Result<Self> {
+        let rng = SystemRandom::new();
+        let doc = match alg {
+            Algorithm::Ed25519 => Ed25519KeyPair::generate_pkcs8(&rng),
+            Algorithm::P256 => {
+                EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            }
+        }
+        .map_err(|_| Error::key("the system random generator failed"))?;
+        Self::from_pkcs8(doc.as_ref())
+    }
+
+    /// Loads a key from PKCS#8 DER bytes, detecting the algorithm.
+    pub fn from_pkcs8(der: &[u8]) -> Result<Self> {
+        let rng = SystemRandom::new();
+        let pkcs8 = Zeroizing::new(der.to_vec());
+        let (pair, alg) = if let Ok(pair) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+            (Pair::Ed25519(pair), Algorithm::Ed25519)
+        } else if let Ok(pair) =
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
+        {
+            (Pair::P256(pair), Algorithm::P256)
+        } else {
+            return Err(Error::key(
+                "not a PKCS#8 Ed25519 or ECDSA P-256 private key",
+            ));
+        };
+        let public_bytes = match &pair {
+            Pair::Ed25519(p) => p.public_key().as_ref().to_vec(),
+            Pair::P256(p) => p.public_key().as_ref().to_vec(),
+        };
+        let public = PublicKey::from_bytes(alg, &public_bytes)?;
+        Ok(SigningKey {
+            pair,
+            pkcs8,
+            public,
+            rng,
+        })
+    }
+
+    /// The PKCS#8 DER bytes, for writing to a key file.
+    pub(crate) fn pkcs8(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    /// The public half.
+    pub const fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// The algorithm.
+    pub const fn algorithm(&self) -> Algorithm {
+        self.public.alg
+    }
+
+    /// The key id.
+    pub const fn key_id(&self) -> KeyId {
+        self.public.kid
+    }
+
+    /// Signs `message`, returning a 64-byte signature.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
+        let mut out = [0u8; SIGNATURE_LEN];
+        match &self.pair {
+            Pair::Ed25519(p) => out.copy_from_slice(p.sign(message).as_ref()),
+            Pair::P256(p) => {
+                let sig = p
+                    .sign(&self.rng, message)
+                    .map_err(|_| Error::key("ECDSA signing failed"))?;
+                out.copy_from_slice(sig.as_ref());
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("alg", &self.public.alg)
+            .field("kid", &self.public.kid)
+            .field("private", &"<redacted>")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_and_verify_both_algorithms() {
+        for alg in [Algorithm::Ed25519, Algorithm::P256] {
+            let key = SigningKey::generate(alg).unwrap();
+            assert_eq!(key.algorithm(), alg);
+            let sig = key.sign(b"hello").unwrap();
+            assert!(key.public_key().verify(b"hello", &sig));
+            assert!(!key.public_key().verify(b"hellp", &sig));
+            let again = SigningKey::from_pkcs8(key.pkcs8()).unwrap();
+            assert_eq!(again.key_id(), key.key_id());
+        }
+    }
+
+    #[test]
+    fn key_id_is_sha256_prefix() {
+        let kid = KeyId::of_public_key(b"");
+        // SHA-256("") = e3b0c442...
+        assert_eq!(kid.to_string(), "e3b0c442");
+        assert_eq!(KeyId::parse_hex("e3b0c442").unwrap(), kid);
+        assert!(KeyId::parse_hex("e3b0c4").is_err());
+        assert!(KeyId::parse_hex("zzzzzzzz").is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_private_bytes() {
+        let key = SigningKey::generate(Algorithm::Ed25519).unwrap();
+        let debug = format!("{key:?}");
+        assert!(debug.contains("<redacted>"));
+        assert!(!debug.contains(&hex::encode(key.pkcs8())));
+        assert!(!debug.contains(&format!("{:?}", key.pkcs8())));
+    }
+
+    #[test]
+    fn garbage_is_not_a_key() {
+        let err = SigningKey::from_pkcs8(b"not a key").unwrap_err();
+        assert_eq!(err.reason().as_str(), "invalid_key");
+        assert!(PublicKey::from_bytes(Algorithm::Ed25519, &[0; 31]).is_err());
+        assert!(PublicKey::from_bytes(Algorithm::P256, &[0; 65]).is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! The lists a verifier trusts: the issuers' keys (trust list), the revoked
+//! keys and persons (revocation list), and the signed envelope that carries
+//! either from an offline root key, with its staleness rules.
+
+mod revocation;
+mod signed;
+mod trust;
+
+pub use crate::error::ListKind;
+pub use crate::files::read_list_file;
+pub use revocation::{
+    Change, MAX_REVOCATION_LIST_LEN, MAX_REVOKED_INSURED, MAX_REVOKED_KEYS, RevocationList,
+    RevocationReason,
+};
+pub use signed::{
+    DEFAULT_DUE_SOON_SECS, DEFAULT_STALE_GRACE_SECS, LIST_FORMAT, ListInfo, MAX_ROOT_KEY_FILE_LEN,
+    MAX_SIGNED_LIST_LEN, ROOT_KEY_FORMAT, RootKey, SignedList, StalenessPolicy, VerifiedList,
+};
+pub use trust::{MAX_TRUST_LIST_LEN, MAX_TRUSTED_KEYS, TrustList, TrustedKey};

@@ -1,0 +1,42 @@
+//! One code, one use: the replay guard the verifier consults last, after the
+//! signature, the times and the revocation list have accepted a code.
+//!
+//! A guard answers one atomic question: "mark this token id as seen until
+//! `until`; fail if it is already marked". [`MemoryReplayGuard`] is the
+//! in-process guard; the trait is the seam for a persistent or shared store.
+
+mod file;
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+pub use file::{DEFAULT_BUSY_TIMEOUT, FileReplayGuard};
+pub use memory::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard};
+#[cfg(feature = "redis")]
+pub use redis::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_KEY_PREFIX, DEFAULT_MAX_IDLE,
+    MAX_KEY_PREFIX_LEN, RedisEvent, RedisReplayGuard, UnavailablePolicy,
+};
+
+use std::fmt;
+
+use crate::error::Result;
+use crate::notice::Notice;
+use crate::time::UnixTime;
+use crate::token::TokenId;
+
+/// Marks token ids as seen. Implementations are shared by every thread of a
+/// verifier, so they are `Send + Sync`, and `mark_seen` is atomic: of two
+/// concurrent calls with one id, exactly one succeeds.
+pub trait ReplayGuard: Send + Sync + fmt::Debug {
+    /// Records `id` as seen until `until` (the token's expiry plus the
+    /// verifier's leeway), at time `now` given by the caller.
+    ///
+    /// Returns `Ok(None)` when the id was not seen before, `Ok(Some(notice))`
+    /// when it was recorded but the till should be told something (e.g. a
+    /// shared guard was unreachable and a local one was used), and
+    /// [`Error::Replayed`] when the id is already recorded and not yet
+    /// expired. Other errors: [`Error::ReplayGuardFull`],
+    /// [`Error::ReplayGuardUnavailable`], [`Error::Storage`].
+    fn mark_seen(&self, id: TokenId, until: UnixTime, now: UnixTime) -> Result<Option<Notice>>;
+}

@@ -1,0 +1,597 @@
+//! The offline verifier: built once from a trust list and a policy, shared
+//! across threads, and asked `verify(text, now)` for each scanned code.
+//!
+//! Order of checks: the signed lists' staleness, key, signature, the
+//! revocation list (only once the signature holds, so an unsigned token
+//! learns nothing), times, the cross-province switch, and last the replay
+//! guard.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::error::{Error, Result};
+use crate::keys::{Algorithm, KeyId, PublicKey};
+use crate::lists::RevocationList;
+use crate::lists::TrustList;
+use crate::lists::{ListInfo, ListKind, RootKey, SignedList, StalenessPolicy};
+use crate::notice::Notice;
+use crate::replay::ReplayGuard;
+use crate::time::UnixTime;
+use crate::token::{self, TokenId, UntrustedToken};
+use crate::token::{Claims, InsuredId, MaskedName, Presenter, Region, Scheme, Status};
+
+/// Default clock leeway in seconds.
+pub const DEFAULT_LEEWAY_SECS: u32 = 15;
+/// Default longest validity a verifier accepts, in seconds.
+pub const DEFAULT_MAX_VALIDITY_SECS: u32 = 300;
+
+/// What a verifier accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Seconds of clock difference tolerated at both ends of the validity.
+    pub leeway_secs: u32,
+    /// Tokens claiming a longer validity are refused.
+    pub max_validity_secs: u32,
+    /// The region of the till this verifier serves, if configured. Needed to
+    /// apply the holder's cross-province switch.
+    pub till_region: Option<Region>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+            max_validity_secs: DEFAULT_MAX_VALIDITY_SECS,
+            till_region: None,
+        }
+    }
+}
+
+/// A token whose signature, key and times have been checked. Only
+/// [`Verifier::verify`] creates one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedToken {
+    claims: Claims,
+    kid: KeyId,
+    algorithm: Algorithm,
+    authority: String,
+    token_id: TokenId,
+    issued_at: UnixTime,
+    expires_at: UnixTime,
+    notices: Vec<Notice>,
+}
+
+impl VerifiedToken {
+    /// The insured person whose insurance pays.
+    pub fn insured(&self) -> &InsuredId {
+        &self.claims.insured
+    }
+    /// The masked display name, if the code carries one.
+    pub fn name(&self) -> Option<&MaskedName> {
+        self.claims.name.as_ref()
+    }
+    /// Region of enrolment.
+    pub fn region(&self) -> Region {
+        self.claims.region
+    }
+    /// Insurance status: a lapsed person is accepted but receives no
+    /// benefits for the lapsed period.
+    pub fn status(&self) -> Status {
+        self.claims.status
+    }
+    /// Insurance scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.claims.scheme
+    }
+    /// Whether the holder allows use outside their home province.
+    pub fn cross_province(&self) -> bool {
+        self.claims.cross_province
+    }
+    /// The presenter of a delegate (family-account) code.
+    pub fn presenter(&self) -> Option<&Presenter> {
+        self.claims.presenter.as_ref()
+    }
+    /// All claims.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+    /// The key id that signed it.
+    pub fn key_id(&self) -> KeyId {
+        self.kid
+    }
+    /// The signing algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+    /// The issuing authority named in the trust list.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+    /// The random token id.
+    pub fn token_id(&self) -> TokenId {
+        self.token_id
+    }
+    /// When it was issued.
+    pub fn issued_at(&self) -> UnixTime {
+        self.issued_at
+    }
+    /// When its validity ends (before leeway).
+    pub fn expires_at(&self) -> UnixTime {
+        self.expires_at
+    }
+    /// Things the till should know.
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+}
+
+/// A signed list a verifier holds: its signed facts and payload digest.
+#[derive(Clone, Copy, Debug)]
+struct Held {
+    info: ListInfo,
+    digest: [u8; 32],
+}
+
+/// The lists in force. Replaced whole (never edited) when a newer signed
+/// list is installed, so a verification sees one consistent set.
+#[derive(Clone, Debug)]
+struct Lists {
+    trust: Arc<TrustList>,
+    trust_held: Option<Held>,
+    revocations: Option<Arc<RevocationList>>,
+    revocations_held: Option<Held>,
+}
+
+impl Lists {
+    fn held(&self, kind: ListKind) -> Option<Held> {
+        match kind {
+            ListKind::Trust => self.trust_held,
+            ListKind::Revocation => self.revocations_held,
+        }
+    }
+}
+
+/// The pinned root and the current lists, shared by a verifier's clones.
+/// A verification takes the read lock only to clone an `Arc` (two atomic
+/// operations); installing a list takes the write lock only to swap it.
+#[derive(Debug)]
+struct ListCell {
+    root: Option<RootKey>,
+    current: RwLock<Arc<Lists>>,
+}
+
+impl ListCell {
+    fn new(root: Option<RootKey>, lists: Lists) -> Arc<Self> {
+        Arc::new(ListCell {
+            root,
+            current: RwLock::new(Arc::new(lists)),
+        })
+    }
+
+    fn snapshot(&self) -> Arc<Lists> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// What installing a signed list did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListUpdate {
+    /// The list is now in force; `previous` is the signed list it replaced.
+    Installed {
+        /// The list replaced, if a signed one was held.
+        previous: Option<ListInfo>,
+    },
+    /// The verifier already holds this very list (same sequence, same bytes).
+    AlreadyHeld,
+}
+
+/// The freshness of one signed list a verifier holds, at a given time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListStatus {
+    /// The list's signed facts.
+    pub info: ListInfo,
+    /// The first second at which the staleness policy refuses every code.
+    pub refuses_at: UnixTime,
+    /// The notice accepted codes carry now (due soon, stale), if any.
+    pub notice: Option<Notice>,
+    /// True when every code is refused now (`trust_list_stale`).
+    pub refused: bool,
+}
+
+/// Checks scanned codes offline. Cheap to share: clone it or put it in an
+/// `Arc`; it is `Send + Sync`. Clones share the replay guard and the lists,
+/// so a list installed through one clone is in force for all of them.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    lists: Arc<ListCell>,
+    policy: Policy,
+    staleness: StalenessPolicy,
+    replay: Option<Arc<dyn ReplayGuard>>,
+}
+
+impl Verifier {
+    /// A verifier for an unsigned `trust` list with the default (strict)
+    /// policy. It has no pinned root key, so it cannot install signed lists;
+    /// see [`Verifier::from_signed`].
+    pub fn new(trust: TrustList) -> Self {
+        Verifier::with_lists(None, trust, None)
+    }
+
+    fn with_lists(root: Option<RootKey>, trust: TrustList, trust_held: Option<Held>) -> Self {
+        Verifier {
+            lists: ListCell::new(
+                root,
+                Lists {
+                    trust: Arc::new(trust),
+                    trust_held,
+                    revocations: None,
+                    revocations_held: None,
+                },
+            ),
+            policy: Policy::default(),
+            staleness: StalenessPolicy::default(),
+            replay: None,
+        }
+    }
+
+    /// A verifier pinning `root`, for a trust list signed by it. Refuses a
+    /// list that does not verify under `root` or is not a trust list
+    /// (`invalid_trust_list`). A list already past its next-update is
+    /// installed all the same; [`Verifier::verify`] applies the staleness
+    /// policy to every code.
+    pub fn from_signed(root: RootKey, trust: &SignedList) -> Result<Self> {
+        let verified = trust.verify(&root, ListKind::Trust)?;
+        let list = parse_trust(verified.payload())?;
+        let held = Held {
+            info: *verified.info(),
+            digest: verified.digest(),
+        };
+        Ok(Verifier::with_lists(Some(root), list, Some(held)))
+    }
+
+    /// Checks codes against an unsigned revocation list (for a verifier
+    /// built with [`Verifier::new`]; with a pinned root, install signed ones
+    /// with [`Verifier::update_revocations`]). The returned verifier has its
+    /// own lists, no longer shared with clones of `self`.
+    #[must_use = "with_revocations returns the changed verifier"]
+    pub fn with_revocations(mut self, list: RevocationList) -> Self {
+        let current = self.lists.snapshot();
+        self.lists = ListCell::new(
+            self.lists.root.clone(),
+            Lists {
+                revocations: Some(Arc::new(list)),
+                revocations_held: None,
+                ..(*current).clone()
+            },
+        );
+        self
+    }
+
+    /// Replaces the staleness policy for signed lists.
+    #[must_use = "with_staleness returns the changed verifier"]
+    pub fn with_staleness(mut self, staleness: StalenessPolicy) -> Self {
+        self.staleness = staleness;
+        self
+    }
+
+    /// Installs a newer signed trust list. Refuses (`invalid_trust_list`,
+    /// the list in force stays) a list that does not verify under the
+    /// pinned root, a revocation list, a lower sequence number than the one
+    /// held (rollback), and the same sequence with other content. Safe
+    /// while other threads verify: they see the old list or the new one.
+    /// [`Verifier::list_status`] tells how fresh the list in force is.
+    pub fn update_trust_list(&self, signed: &SignedList) -> Result<ListUpdate> {
+        self.update(signed, ListKind::Trust)
+    }
+
+    /// Installs a newer signed revocation list; the rules of
+    /// [`Verifier::update_trust_list`] apply.
+    pub fn update_revocations(&self, signed: &SignedList) -> Result<ListUpdate> {
+        self.update(signed, ListKind::Revocation)
+    }
+
+    fn update(&self, signed: &SignedList, kind: ListKind) -> Result<ListUpdate> {
+        let root = self.lists.root.as_ref().ok_or_else(|| {
+            Error::InvalidTrustList {
+                why: format!(
+                    "cannot install a signed {}: this verifier pins no root key (build it with Verifier::from_signed)",
+                    kind.describe()
+                ),
+            }
+        })?;
+        let verified = signed.verify(root, kind)?;
+        let info = *verified.info();
+        let held = Held {
+            info,
+            digest: verified.digest(),
+        };
+        // Refuse a rollback before parsing; check again under the lock.
+        let decide = |lists: &Lists| -> Result<Option<ListUpdate>> {
+            match lists.held(kind) {
+                Some(h) if info.sequence < h.info.sequence => Err(Error::InvalidTrustList {
+                    why: format!(
+                        "signed {}: sequence {} is older than sequence {} held by this verifier (rollback refused)",
+                        kind.describe(),
+                        info.sequence,
+                        h.info.sequence
+                    ),
+                }),
+                Some(h) if info.sequence == h.info.sequence && h.digest == held.digest => {
+                    Ok(Some(ListUpdate::AlreadyHeld))
+                }
+                Some(h) if info.sequence == h.info.sequence => Err(Error::InvalidTrustList {
+                    why: format!(
+                        "signed {}: sequence {} is already held with other content",
+                        kind.describe(),
+                        info.sequence
+                    ),
+                }),
+                _ => Ok(None),
+            }
+        };
+        if let Some(done) = decide(&self.lists.snapshot())? {
+            return Ok(done);
+        }
+        let (trust, revocations) = match kind {
+            ListKind::Trust => (Some(Arc::new(parse_trust(verified.payload())?)), None),
+            ListKind::Revocation => (None, Some(Arc::new(parse_revocations(verified.payload())?))),
+        };
+        let mut slot = self
+            .lists
+            .current
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(done) = decide(&slot)? {
+            return Ok(done);
+        }
+        let mut next = (**slot).clone();
+        let previous = next.held(kind).map(|h| h.info);
+        match kind {
+            ListKind::Trust => {
+                next.trust = trust.unwrap_or_else(|| Arc::clone(&next.trust));
+                next.trust_held = Some(held);
+            }
+            ListKind::Revocation => {
+                next.revocations = revocations;
+                next.revocations_held = Some(held);
+            }
+        }
+        *slot = Arc::new(next);
+        Ok(ListUpdate::Installed { previous })
+    }
+
+    /// The freshness of every signed list held, at `now`: for a till's
+    /// status screen or a monitoring job, so a list that is not renewed is
+    /// seen long before it refuses codes. Empty for unsigned lists.
+    pub fn list_status(&self, now: UnixTime) -> Vec<ListStatus> {
+        let lists = self.lists.snapshot();
+        [lists.trust_held, lists.revocations_held]
+            .into_iter()
+            .flatten()
+            .map(|h| {
+                let (notice, refused) = match self.staleness.check(&h.info, now) {
+                    Ok(n) => (n, false),
+                    Err(_) => (None, true),
+                };
+                ListStatus {
+                    info: h.info,
+                    refuses_at: self.staleness.refuses_at(&h.info),
+                    notice,
+                    refused,
+                }
+            })
+            .collect()
+    }
+
+    /// The pinned root key, if the verifier was built from a signed list.
+    pub fn root_key(&self) -> Option<&RootKey> {
+        self.lists.root.as_ref()
+    }
+
+    /// The staleness policy in force.
+    pub fn staleness(&self) -> &StalenessPolicy {
+        &self.staleness
+    }
+
+    /// The revocation list in force, if any.
+    pub fn revocations(&self) -> Option<Arc<RevocationList>> {
+        self.lists.snapshot().revocations.clone()
+    }
+
+    /// Replaces the policy.
+    #[must_use = "with_policy returns the changed verifier"]
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets the clock leeway.
+    #[must_use = "with_leeway returns the changed verifier"]
+    pub fn with_leeway(mut self, secs: u32) -> Self {
+        self.policy.leeway_secs = secs;
+        self
+    }
+
+    /// Sets the till's region, which enables the cross-province rule.
+    #[must_use = "with_till_region returns the changed verifier"]
+    pub fn with_till_region(mut self, region: Region) -> Self {
+        self.policy.till_region = Some(region);
+        self
+    }
+
+    /// Consults `guard` after every other check has accepted a code: a
+    /// token id is accepted once until its expiry plus leeway, then refused
+    /// as `replayed`. Clones of this verifier share the guard.
+    #[must_use = "with_replay_guard returns the changed verifier"]
+    pub fn with_replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
+        self.replay = Some(guard);
+        self
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The trust list in force.
+    pub fn trust_list(&self) -> Arc<TrustList> {
+        Arc::clone(&self.lists.snapshot().trust)
+    }
+
+    /// Verifies token text as scanned, at time `now`.
+    pub fn verify(&self, text: &str, now: UnixTime) -> Result<VerifiedToken> {
+        let token = UntrustedToken::parse(text)?;
+        self.verify_token(&token, now)
+    }
+
+    /// Verifies an already parsed token at time `now`.
+    pub fn verify_token(&self, token: &UntrustedToken, now: UnixTime) -> Result<VerifiedToken> {
+        self.verify_token_proven(token, now, None)
+    }
+
+    /// [`Verifier::verify_token`], where `proven` (from a passed batch, see
+    /// `batch.rs`) is a key already shown to verify this token's signature:
+    /// that key's check is skipped, every other step is the same.
+    pub(crate) fn verify_token_proven(
+        &self,
+        token: &UntrustedToken,
+        now: UnixTime,
+        proven: Option<&PublicKey>,
+    ) -> Result<VerifiedToken> {
+        let body = token.body();
+        let issued_at = UnixTime::from_secs(u64::from(body.issued_at));
+        let expires_at = issued_at.plus(u64::from(body.validity));
+        let lists = self.lists.snapshot();
+
+        // Signed lists past their next-update: a notice, then a refusal.
+        let mut notices = Vec::new();
+        for held in [lists.trust_held, lists.revocations_held]
+            .into_iter()
+            .flatten()
+        {
+            notices.extend(self.staleness.check(&held.info, now)?);
+        }
+
+        // Key: any trusted key with this id, valid now and when issued.
+        let mut saw_kid = false;
+        let mut in_window = Vec::new();
+        for k in lists.trust.candidates(&body.kid) {
+            saw_kid = true;
+            if k.valid_at(now) && k.valid_at(issued_at) {
+                in_window.push(k);
+            }
+        }
+        if in_window.is_empty() {
+            return Err(Error::UnknownKey {
+                kid: body.kid.to_string(),
+                detail: if saw_kid {
+                    "the trusted key with this id is outside its validity window"
+                } else {
+                    "no trusted key has this id"
+                },
+            });
+        }
+        let message = token::signed_message(token.signed_bytes());
+        let signer = in_window
+            .into_iter()
+            .find(|k| proven == Some(&k.key) || k.key.verify(&message, token.signature()))
+            .ok_or_else(|| Error::BadSignature {
+                kid: body.kid.to_string(),
+            })?;
+
+        // Revocation: only now that the signature holds.
+        if let Some(revoked) = &lists.revocations {
+            revoked.check(&body.kid, &body.claims, issued_at)?;
+        }
+
+        // Times.
+        let leeway = u64::from(self.policy.leeway_secs);
+        if u32::from(body.validity) > self.policy.max_validity_secs {
+            return Err(Error::ValidityTooLong {
+                validity: u32::from(body.validity),
+                max: self.policy.max_validity_secs,
+            });
+        }
+        if issued_at > now.plus(leeway) {
+            return Err(Error::NotYetValid { issued_at, now });
+        }
+        if now > expires_at.plus(leeway) {
+            return Err(Error::Expired { expires_at, now });
+        }
+
+        // The holder's cross-province switch.
+        if !body.claims.cross_province {
+            match self.policy.till_region {
+                Some(till) if till.province() != body.claims.region.province() => {
+                    return Err(Error::CrossProvinceDisabled {
+                        holder_region: body.claims.region.to_string(),
+                        till_region: till.to_string(),
+                    });
+                }
+                Some(_) => {}
+                None => notices.push(Notice::CrossProvinceNotChecked),
+            }
+        }
+
+        // Last: one code, one use.
+        if let Some(guard) = &self.replay
+            && let Some(notice) = guard.mark_seen(body.token_id, expires_at.plus(leeway), now)?
+        {
+            notices.push(notice);
+        }
+
+        Ok(VerifiedToken {
+            claims: body.claims.clone(),
+            kid: body.kid,
+            algorithm: signer.key.algorithm(),
+            authority: signer.authority.clone(),
+            token_id: body.token_id,
+            issued_at,
+            expires_at,
+            notices,
+        })
+    }
+}
+
+/// Parses a verified trust list payload, naming the signed list in errors.
+fn parse_trust(payload: &[u8]) -> Result<TrustList> {
+    TrustList::from_json(payload).map_err(|e| match e {
+        Error::InvalidTrustList { why } => Error::InvalidTrustList {
+            why: format!("signed trust list: {why}"),
+        },
+        other => other,
+    })
+}
+
+/// Parses a verified revocation list payload, naming the signed list in
+/// errors.
+fn parse_revocations(payload: &[u8]) -> Result<RevocationList> {
+    RevocationList::from_json(payload).map_err(|e| match e {
+        Error::InvalidTrustList { why } => Error::InvalidTrustList {
+            why: format!("signed {why}"),
+        },
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verifier_is_shareable() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Verifier>();
+        assert_send_sync::<VerifiedToken>();
+    }
+
+    #[test]
+    fn default_policy_is_strict() {
+        let p = Policy::default();
+        assert_eq!(p.leeway_secs, 15);
+        assert_eq!(p.max_validity_secs, 300);
+        assert_eq!(p.till_region, None);
+        let s = StalenessPolicy::default();
+        assert_eq!(s.grace_secs, 72 * 3600);
+        assert_eq!(s.due_soon_secs, 24 * 3600);
+    }
+}
