@@ -54,9 +54,11 @@ pub mod token;
 
 pub mod issue;
 pub mod lists;
+#[cfg(any(feature = "render", feature = "scan"))]
 pub mod qr;
 pub mod replay;
 
+#[cfg(feature = "registry")]
 pub mod registry;
 pub mod verify;
 

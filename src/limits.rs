@@ -7,7 +7,11 @@ pub use crate::lists::{
     MAX_REVOCATION_LIST_LEN, MAX_REVOKED_INSURED, MAX_REVOKED_KEYS, MAX_ROOT_KEY_FILE_LEN,
     MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN, MAX_TRUSTED_KEYS,
 };
-pub use crate::qr::{MAX_IMAGE_FILE_LEN, MAX_IMAGE_SIDE, MAX_MODULE_PX};
+#[cfg(feature = "render")]
+pub use crate::qr::MAX_MODULE_PX;
+#[cfg(feature = "scan")]
+pub use crate::qr::{MAX_IMAGE_FILE_LEN, MAX_IMAGE_SIDE};
+#[cfg(feature = "registry")]
 pub use crate::registry::{MAX_FULL_NAME_CHARS, REGISTRY_SECRET_LEN};
 pub use crate::token::{
     MAX_ID_AND_NAME_BYTES, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS, MAX_TEXT_LEN, TOKEN_ID_LEN,

@@ -122,8 +122,7 @@ mod tests {
             "1969-12-31T23:59:59Z",
         ] {
             let err = UnixTime::parse_rfc3339(text).unwrap_err();
-            let err = crate::Error::from(err);
-            assert_eq!(err.reason().as_str(), "invalid_argument", "{text}");
+            assert!(err.to_string().starts_with(&format!("{text:?} ")), "{err}");
         }
     }
 
