@@ -18,7 +18,7 @@ use medcode::{
 
 #[path = "fixtures/people.rs"]
 mod people;
-use people::{id, id_number, name_of, pid};
+use people::{Fixture, add, fixture, id, id_number, name_of, new_person, pid};
 
 /// 2026-11-22T08:00:00Z
 const NOW: u64 = 1_795_334_400;
@@ -34,40 +34,6 @@ fn the_id_number_helper_agrees_with_the_standard_example() {
     for n in 0..50 {
         IdNumber::new(&id_number(n)).unwrap();
     }
-}
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    registry: Registry,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("registry.db");
-    let registry = Registry::open(&path).unwrap();
-    Fixture {
-        _dir: dir,
-        path,
-        registry,
-    }
-}
-
-fn new_person(n: u32, region: &str) -> NewPerson {
-    let mut p = NewPerson::new(
-        pid(n),
-        FullName::new(&name_of(n)).unwrap(),
-        IdNumber::new(&id_number(n)).unwrap(),
-        Region::new(region).unwrap(),
-    );
-    p.activated = true;
-    p
-}
-
-fn add(registry: &Registry, n: u32) {
-    registry
-        .add_person(&new_person(n, "110000"), now())
-        .unwrap();
 }
 
 fn request(owner: u32, member: u32, relation: Relation) -> BindRequest {

@@ -4,39 +4,8 @@
 #[path = "../../tests/fixtures/people.rs"]
 mod people;
 
-use medcode::UnixTime;
-use medcode::registry::{FullName, IdNumber, NewPerson, Registry};
-use people::{id_number, name_of, pid};
-
-fn add(registry: &Registry, n: u32) {
-    let mut p = NewPerson::new(
-        pid(n),
-        FullName::new(&name_of(n)).unwrap(),
-        IdNumber::new(&id_number(n)).unwrap(),
-        medcode::Region::new("110000").unwrap(),
-    );
-    p.activated = true;
-    registry
-        .add_person(&p, UnixTime::from_secs(1_795_334_400))
-        .unwrap();
-}
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-    registry: Registry,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("registry.db");
-    let registry = Registry::open(&path).unwrap();
-    Fixture {
-        _dir: dir,
-        path,
-        registry,
-    }
-}
+use medcode::registry::Registry;
+use people::{add, fixture, id_number, name_of, pid};
 
 #[test]
 fn separate_processes_binding_at_once_leave_exactly_six() {
