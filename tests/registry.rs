@@ -18,7 +18,7 @@ use medcode::{
 
 #[path = "fixtures/people.rs"]
 mod people;
-use people::{Fixture, add, fixture, id, id_number, name_of, new_person, pid};
+use people::{add, fixture, id, id_number, name_of, new_person, pid};
 
 /// 2026-11-22T08:00:00Z
 const NOW: u64 = 1_795_334_400;
