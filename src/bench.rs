@@ -52,6 +52,12 @@ pub struct Bench {
 impl Bench {
     /// Generates an `alg` key, trusts it, and issues `codes` distinct codes
     /// (1 to 1,000,000) at `now`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) when `codes` is outside
+    /// 1..=1000000 or `now` lies beyond 2106-02-07; [`Error::InvalidKey`]
+    /// (`invalid_key`) if key generation or signing fails.
     pub fn new(alg: Algorithm, codes: usize, now: UnixTime) -> Result<Self> {
         if !(1..=1_000_000).contains(&codes) {
             return Err(Error::InvalidArgument {
@@ -121,6 +127,12 @@ impl Bench {
     /// shared verifier for `duration`, each taking every `threads`-th code
     /// in turn. `progress` is called from the calling thread about twice a
     /// second with the codes verified so far and the time elapsed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) when `threads` is outside
+    /// 1..=1024 or a verifying thread panicked; the first error of [`Verifier::verify`]
+    /// on a code, which stops every thread.
     pub fn run_threads(
         &self,
         threads: usize,
@@ -214,6 +226,11 @@ impl Bench {
     /// check of the same codes' bytes with the same key and backend (both
     /// cycling through all the codes), for about `duration` in all; the medians of the
     /// slices give the format's overhead as a ratio.
+    ///
+    /// # Errors
+    ///
+    /// Any error of [`Verifier::verify`] on a code; [`Error::BadSignature`]
+    /// (`bad_signature`) if the bare check refuses a code's signature.
     pub fn reference(&self, duration: Duration, clock: &Clock) -> Result<Reference> {
         let slice = duration / (2 * REFERENCE_SLICES);
         let mut verify_ns = Vec::new();

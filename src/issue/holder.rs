@@ -43,6 +43,12 @@ impl Holder {
     ///
     /// The claims are checked at once by issuing nothing but a trial
     /// encoding, so a holder that was built always has a code to show.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidClaims`] (`invalid_claims`) when the insured identifier and
+    /// masked name pack into more than
+    /// [`MAX_ID_AND_NAME_BYTES`](crate::token::MAX_ID_AND_NAME_BYTES) bytes.
     pub fn new(issuer: Issuer, claims: Claims) -> Result<Self> {
         let refresh_secs = default_refresh_secs(issuer.validity());
         let holder = Holder {
@@ -57,6 +63,11 @@ impl Holder {
 
     /// Sets the refresh interval. It must be at least 1 s and shorter than
     /// the issuer's validity, or a code would be shown after it expired.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) when `secs` is 0 or not
+    /// shorter than the issuer's validity.
     pub fn with_refresh(mut self, secs: u64) -> Result<Self> {
         let validity = u64::from(self.issuer.validity());
         if secs == 0 || secs >= validity {
@@ -74,6 +85,11 @@ impl Holder {
     /// Replaces the claims (e.g. re-read from the registry: a changed
     /// status, an ended binding). When they differ, the code shown so far is
     /// dropped and the next [`Holder::current`] signs a new one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidClaims`] (`invalid_claims`) when changed claims break the size
+    /// budget of [`Holder::new`]; the claims and code shown so far are kept.
     pub fn set_claims(&mut self, claims: Claims) -> Result<()> {
         if claims != self.claims {
             self.issuer.check_claims(&claims)?;
@@ -97,6 +113,12 @@ impl Holder {
     /// the refresh interval, otherwise a freshly signed one. A clock that
     /// went backwards (before the current code's issue time) also gets a
     /// fresh code rather than one that would look not yet valid.
+    ///
+    /// # Errors
+    ///
+    /// Only when a new code is signed: [`Error::InvalidArgument`] (`invalid_argument`)
+    /// for a `now` beyond 2106-02-07, the format's last second; [`Error::InvalidKey`]
+    /// (`invalid_key`) if the system random generator or the signing fails.
     pub fn current(&mut self, now: UnixTime) -> Result<&IssuedToken> {
         let fresh = match &self.current {
             Some(t) => now >= t.issued_at() && now < self.refresh_at(t),

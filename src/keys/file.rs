@@ -41,6 +41,12 @@ pub struct LoadedKey {
 
 /// Writes `key` to `path` as PKCS#8 DER with mode 0600. Refuses to replace
 /// an existing file.
+///
+/// # Errors
+///
+/// [`Error::Io`] (`io`) when a file of that name exists or the key cannot be
+/// written and linked into place; [`Error::InvalidKey`] (`invalid_key`) if the
+/// system random generator fails while naming the temporary file.
 pub fn write_private_key(path: &Path, key: &SigningKey) -> Result<()> {
     if fs::symlink_metadata(path).is_ok() {
         return Err(Error::io(
@@ -58,6 +64,13 @@ pub fn write_private_key(path: &Path, key: &SigningKey) -> Result<()> {
 
 /// Reads a private key file. A file readable by group or others is loaded
 /// with a warning, or refused under [`PermissionPolicy::Refuse`].
+///
+/// # Errors
+///
+/// [`Error::Io`] (`io`) when the file is missing, a directory or unreadable;
+/// [`Error::InvalidKey`] (`invalid_key`) when others may read it under
+/// [`PermissionPolicy::Refuse`], it is over [`MAX_KEY_FILE_LEN`] bytes, or it
+/// is not a PKCS#8 Ed25519 or P-256 key.
 pub fn read_private_key(path: &Path, policy: PermissionPolicy) -> Result<LoadedKey> {
     let meta = fs::metadata(path).map_err(|e| Error::io(path, "read key file", e))?;
     if meta.is_dir() {

@@ -128,6 +128,11 @@ impl KeyId {
     }
 
     /// Parses the 8-hex-digit form.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) when `text` is not exactly 8
+    /// hex digits.
     pub fn parse_hex(text: &str) -> Result<Self> {
         let mut id = [0u8; KEY_ID_LEN];
         hex::decode_to_slice(text, &mut id).map_err(|_| Error::InvalidArgument {
@@ -179,6 +184,11 @@ impl Eq for PublicKey {}
 impl PublicKey {
     /// Checks the length (and, for P-256, the uncompressed point form) of raw
     /// public key bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`] (`invalid_key`) when `bytes` is not 32 bytes for Ed25519
+    /// or 65 bytes for P-256, or a P-256 key does not start with `0x04`.
     pub fn from_bytes(alg: Algorithm, bytes: &[u8]) -> Result<Self> {
         if bytes.len() != alg.public_key_len() {
             return Err(Error::key(format!(
@@ -270,6 +280,10 @@ pub struct SigningKey {
 
 impl SigningKey {
     /// Generates a fresh key with ring's system randomness.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`] (`invalid_key`) if the system random generator fails.
     pub fn generate(alg: Algorithm) -> Result<Self> {
         let rng = SystemRandom::new();
         let doc = match alg {
@@ -283,6 +297,11 @@ impl SigningKey {
     }
 
     /// Loads a key from PKCS#8 DER bytes, detecting the algorithm.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`] (`invalid_key`) when `der` is not a PKCS#8 Ed25519
+    /// or ECDSA P-256 private key.
     pub fn from_pkcs8(der: &[u8]) -> Result<Self> {
         let rng = SystemRandom::new();
         let pkcs8 = Zeroizing::new(der.to_vec());

@@ -110,6 +110,12 @@ fn segments(prefix: &[u8], digits: &[u8], version: i16, ecc: Ecc) -> Option<Bits
 impl Qr {
     /// Encodes token text (`MC1` and digits, as the issuer writes it) in the
     /// smallest version that holds it at level `ecc`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Malformed`] (`malformed`) when `text` is longer than any token, is not
+    /// `MC1` (any letter case) followed by digits, or fits no QR version at `ecc`;
+    /// [`Error::InvalidArgument`] (`invalid_argument`) if the QR encoder refuses it.
     pub fn encode(text: &str, ecc: Ecc) -> Result<Self> {
         if text.len() > MAX_TEXT_LEN {
             return Err(Error::Malformed("token text is longer than any token"));
@@ -148,6 +154,11 @@ impl Qr {
 
     /// A grayscale PNG with a 4-module quiet zone, `module_px` pixels per
     /// module (1 to [`MAX_MODULE_PX`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) when `module_px` is outside
+    /// 1..=[`MAX_MODULE_PX`], or if PNG encoding fails.
     pub fn to_png(&self, module_px: u32) -> Result<Vec<u8>> {
         if !(1..=MAX_MODULE_PX).contains(&module_px) {
             return Err(Error::InvalidArgument {

@@ -22,7 +22,12 @@ fn unreadable(why: impl Into<String>) -> Error {
 }
 
 /// Decodes the single QR code in PNG or JPEG `bytes` into its text.
-/// No code, several codes or an undecodable one: [`Error::Unreadable`].
+///
+/// # Errors
+///
+/// [`Error::Unreadable`] (`unreadable`) when `bytes` are over
+/// [`MAX_IMAGE_FILE_LEN`] bytes long, are not a PNG or JPEG of 1 to
+/// [`MAX_IMAGE_SIDE`] pixels a side, or hold no code, several or an undecodable one.
 pub fn decode_image(bytes: &[u8]) -> Result<String> {
     if bytes.len() as u64 > MAX_IMAGE_FILE_LEN {
         return Err(unreadable(format!(
@@ -74,11 +79,24 @@ pub fn decode_image(bytes: &[u8]) -> Result<String> {
 }
 
 /// Reads an image file (bounded) and decodes its QR code.
+///
+/// # Errors
+///
+/// [`Error::Io`] (`io`) when the file is missing, a directory or unreadable;
+/// [`Error::InvalidArgument`] (`invalid_argument`) when it is over
+/// [`MAX_IMAGE_FILE_LEN`] bytes; [`Error::Unreadable`] (`unreadable`) as for
+/// [`decode_image`].
 pub fn decode_image_file(path: &Path) -> Result<String> {
     decode_image(&read_image_file(path)?)
 }
 
 /// Reads an image file, refusing directories and files above the limit.
+///
+/// # Errors
+///
+/// [`Error::Io`] (`io`) when the file is missing, a directory or unreadable;
+/// [`Error::InvalidArgument`] (`invalid_argument`) when it is over
+/// [`MAX_IMAGE_FILE_LEN`] bytes.
 pub fn read_image_file(path: &Path) -> Result<Vec<u8>> {
     read_bounded(path, MAX_IMAGE_FILE_LEN, "image file")
 }

@@ -44,6 +44,11 @@ pub struct IdNumber(Zeroizing<String>);
 
 impl IdNumber {
     /// Validates an 18-character ID number.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) when `text` is not 17 digits
+    /// and a check character, or the check character does not match the digits.
     pub fn new(text: &str) -> Result<Self> {
         let invalid = |why: &str| Error::InvalidArgument {
             what: "national ID number",
@@ -92,6 +97,10 @@ pub struct IdHash([u8; ID_HASH_LEN]);
 
 impl IdHash {
     /// Wraps stored hash bytes; refuses any other length.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when `bytes` is not [`ID_HASH_LEN`] bytes long.
     pub fn from_slice(bytes: &[u8]) -> Result<Self> {
         <[u8; ID_HASH_LEN]>::try_from(bytes)
             .map(IdHash)
@@ -126,6 +135,11 @@ impl IdHasher {
     ///
     /// The caller's copy of the secret is its own to zeroize; ring's
     /// `hmac::Key` keeps only the derived HMAC state.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`] (`invalid_key`) when `secret` is not
+    /// [`REGISTRY_SECRET_LEN`] bytes long.
     pub fn from_secret(secret: &[u8]) -> Result<Self> {
         if secret.len() != REGISTRY_SECRET_LEN {
             return Err(Error::key(format!(
@@ -141,6 +155,12 @@ impl IdHasher {
     /// Loads the secret file at `path`, or creates it (32 random bytes, mode
     /// 0600, atomically, never replacing a file another process created at
     /// the same moment) when it does not exist.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when the file cannot be examined or created;
+    /// [`Error::InvalidKey`] (`invalid_key`) if the system random generator fails;
+    /// for an existing file, those of [`IdHasher::load`].
     pub fn load_or_create(path: &Path) -> Result<Self> {
         match fs::symlink_metadata(path) {
             Ok(_) => Self::load(path),
@@ -166,6 +186,12 @@ impl IdHasher {
 
     /// Loads an existing secret file. Refuses a file that group or others
     /// may read, and any file that is not exactly 32 bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when the file is missing or unreadable;
+    /// [`Error::InvalidKey`] (`invalid_key`) when it is not a regular file, group or
+    /// others may read it, or it is not [`REGISTRY_SECRET_LEN`] bytes long.
     pub fn load(path: &Path) -> Result<Self> {
         let meta = fs::metadata(path).map_err(|e| Error::io(path, "read registry secret", e))?;
         if !meta.is_file() {

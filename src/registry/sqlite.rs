@@ -149,11 +149,22 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens the registry at `path`, creating the file if it does not exist,
     /// and brings its schema to [`REGISTRY_SCHEMA_VERSION`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when the file cannot be created; [`Error::Storage`]
+    /// (`storage`) when SQLite cannot open or migrate it, it is another application's
+    /// database, or its schema is newer than [`REGISTRY_SCHEMA_VERSION`].
     pub fn open(path: &Path) -> Result<SqliteStore> {
         Self::open_with(path, true)
     }
 
     /// Opens an existing registry file; refuses a missing one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when there is no file at `path`; [`Error::Storage`]
+    /// (`storage`) as for [`SqliteStore::open`].
     pub fn open_existing(path: &Path) -> Result<SqliteStore> {
         Self::open_with(path, false)
     }
@@ -188,6 +199,11 @@ impl SqliteStore {
     }
 
     /// The schema version stored in the file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when no connection can be opened or the
+    /// version cannot be read.
     pub fn schema_version(&self) -> Result<u32> {
         let conn = self.take()?;
         let v = user_version(&conn).map_err(|e| storage("read the schema version", &e));

@@ -66,9 +66,13 @@ impl FileReplayGuard {
     /// the default capacity ([`DEFAULT_REPLAY_CAPACITY`]) and busy timeout
     /// ([`DEFAULT_BUSY_TIMEOUT`]).
     ///
-    /// Errors: [`Error::Storage`] when the file is not an SQLite database,
-    /// is another application's database, or cannot be opened read-write in
-    /// WAL mode.
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the file is not an SQLite database,
+    /// is another application's database or of another schema version, or
+    /// cannot be opened read-write in WAL mode; [`Error::ReplayGuardUnavailable`]
+    /// (`replay_guard_unavailable`) when another process holds its lock beyond
+    /// the busy timeout.
     pub fn open(path: &Path) -> Result<Self> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -100,6 +104,10 @@ impl FileReplayGuard {
 
     /// Sets how long a check waits for the write lock held by another
     /// thread or process.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) if SQLite refuses the setting.
     pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
         self.lock()
             .busy_timeout(timeout)
@@ -118,6 +126,12 @@ impl FileReplayGuard {
 
     /// Rows recorded (expired ones not yet swept included), across every
     /// process sharing the file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the count cannot be read;
+    /// [`Error::ReplayGuardUnavailable`] (`replay_guard_unavailable`) when the store
+    /// stays locked beyond the busy timeout.
     pub fn len(&self) -> Result<usize> {
         let n: i64 = self
             .lock()
@@ -127,11 +141,22 @@ impl FileReplayGuard {
     }
 
     /// True when nothing is recorded.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`FileReplayGuard::len`]: [`Error::Storage`] (`storage`) or
+    /// [`Error::ReplayGuardUnavailable`] (`replay_guard_unavailable`).
     pub fn is_empty(&self) -> Result<bool> {
         self.len().map(|n| n == 0)
     }
 
     /// Drops every entry that expired before `now`; returns how many.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ReplayGuardUnavailable`] (`replay_guard_unavailable`) when another
+    /// thread or process holds the write lock beyond the busy timeout;
+    /// [`Error::Storage`] (`storage`) when SQLite fails otherwise.
     pub fn purge_expired(&self, now: UnixTime) -> Result<usize> {
         let mut conn = self.lock();
         let tx = conn

@@ -32,11 +32,19 @@ pub trait ReplayGuard: Send + Sync + fmt::Debug {
     /// Records `id` as seen until `until` (the token's expiry plus the
     /// verifier's leeway), at time `now` given by the caller.
     ///
-    /// Returns `Ok(None)` when the id was not seen before, `Ok(Some(notice))`
-    /// when it was recorded but the till should be told something (e.g. a
-    /// shared guard was unreachable and a local one was used), and
-    /// [`Error::Replayed`] when the id is already recorded and not yet
-    /// expired. Other errors: [`Error::ReplayGuardFull`],
-    /// [`Error::ReplayGuardUnavailable`], [`Error::Storage`].
+    /// Returns `Ok(None)` when the id was not seen before, and
+    /// `Ok(Some(notice))` when it was recorded but the till should be told
+    /// something (e.g. a shared guard was unreachable and a local one was used).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Replayed`] (`replayed`) when the id is already recorded and not
+    /// yet expired; [`Error::ReplayGuardFull`], [`Error::ReplayGuardUnavailable`]
+    /// or [`Error::Storage`] when the guard is full, unreachable or failing.
+    ///
+    /// [`Error::Replayed`]: crate::Error::Replayed
+    /// [`Error::ReplayGuardFull`]: crate::Error::ReplayGuardFull
+    /// [`Error::ReplayGuardUnavailable`]: crate::Error::ReplayGuardUnavailable
+    /// [`Error::Storage`]: crate::Error::Storage
     fn mark_seen(&self, id: TokenId, until: UnixTime, now: UnixTime) -> Result<Option<Notice>>;
 }

@@ -114,10 +114,13 @@ impl RedisReplayGuard {
     /// Defaults: [`UnavailablePolicy::FailClosed`], key prefix
     /// [`DEFAULT_KEY_PREFIX`], timeouts [`DEFAULT_CONNECT_TIMEOUT`] and
     /// [`DEFAULT_IO_TIMEOUT`], up to [`DEFAULT_MAX_IDLE`] idle connections,
-    /// a local fallback capacity of [`DEFAULT_REPLAY_CAPACITY`](crate::DEFAULT_REPLAY_CAPACITY).
+    /// a local fallback capacity of [`DEFAULT_REPLAY_CAPACITY`](crate::replay::DEFAULT_REPLAY_CAPACITY).
     ///
-    /// Errors: [`Error::InvalidArgument`] for anything but a `redis://` URL
-    /// of a TCP server.
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) for anything but a
+    /// `redis://` URL of a TCP server; [`Error::InvalidKey`] (`invalid_key`) if
+    /// the system random generator fails.
     pub fn new(url: &str) -> Result<Self> {
         let bad = |why: String| Error::InvalidArgument {
             what: "Redis URL",
@@ -167,7 +170,11 @@ impl RedisReplayGuard {
     }
 
     /// Sets the key prefix, so that several chains or environments can share
-    /// one server. Errors: [`Error::InvalidArgument`] for a prefix longer
+    /// one server.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) for a prefix longer
     /// than [`MAX_KEY_PREFIX_LEN`] bytes or holding anything but printable
     /// ASCII without spaces.
     pub fn with_key_prefix(mut self, prefix: &str) -> Result<Self> {

@@ -28,6 +28,11 @@ pub struct InsuredId(String);
 
 impl InsuredId {
     /// Validates an identifier.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidClaims`] (`invalid_claims`) when `text` is empty, longer than
+    /// [`MAX_ID_CHARS`] characters, or holds anything but `0-9` and `A-Z`.
     pub fn new(text: &str) -> Result<Self> {
         if text.is_empty() {
             return Err(Error::claims("insured identifier", "must not be empty"));
@@ -94,6 +99,11 @@ pub struct Region(u32);
 
 impl Region {
     /// Validates a region code: exactly six digits, not starting with 0.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidClaims`] (`invalid_claims`) when `text` is not six ASCII
+    /// digits or starts with `0`.
     pub fn new(text: &str) -> Result<Self> {
         if text.len() != 6 || !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::claims(
@@ -114,6 +124,11 @@ impl Region {
     }
 
     /// Builds a region from its numeric value (100000..=999999).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidClaims`] (`invalid_claims`) when `code` is outside
+    /// 100000..=999999.
     pub fn from_code(code: u32) -> Result<Self> {
         if (100_000..=999_999).contains(&code) {
             Ok(Region(code))
@@ -168,6 +183,12 @@ pub struct MaskedName(String);
 
 impl MaskedName {
     /// Validates a masked name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidClaims`] (`invalid_claims`) when `text` is empty, longer than
+    /// [`MAX_NAME_CHARS`] characters or [`MAX_NAME_BYTES`] bytes, has no `*`, or
+    /// holds a control character or whitespace.
     pub fn new(text: &str) -> Result<Self> {
         let chars = text.chars().count();
         if chars == 0 {

@@ -344,6 +344,12 @@ pub struct UntrustedToken {
 
 impl UntrustedToken {
     /// Parses token text (prefix and digits) without checking the signature.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnsupportedVersion`] (`unsupported_version`) for an `MC` prefix with
+    /// another version digit; [`Error::Malformed`] (`malformed`) for text over
+    /// [`MAX_TEXT_LEN`] bytes or anything else that is not a well-formed token.
     pub fn parse(text: &str) -> Result<Self> {
         let bytes = text::decode(text)?;
         let (body, signed_len) = decode(&bytes)?;

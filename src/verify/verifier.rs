@@ -238,6 +238,11 @@ impl Verifier {
     /// (`invalid_trust_list`). A list already past its next-update is
     /// installed all the same; [`Verifier::verify`] applies the staleness
     /// policy to every code.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTrustList`] (`invalid_trust_list`) when `trust` does not verify
+    /// under `root`, is not a trust list, or its payload is not a valid trust list.
     pub fn from_signed(root: RootKey, trust: &SignedList) -> Result<Self> {
         let verified = trust.verify(&root, ListKind::Trust)?;
         let list = parse_trust(verified.payload())?;
@@ -279,12 +284,23 @@ impl Verifier {
     /// held (rollback), and the same sequence with other content. Safe
     /// while other threads verify: they see the old list or the new one.
     /// [`Verifier::list_status`] tells how fresh the list in force is.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTrustList`] (`invalid_trust_list`) for each refusal above, for
+    /// a verifier that pins no root key, and for a payload that is not a trust list.
     pub fn update_trust_list(&self, signed: &SignedList) -> Result<ListUpdate> {
         self.update(signed, ListKind::Trust)
     }
 
     /// Installs a newer signed revocation list; the rules of
     /// [`Verifier::update_trust_list`] apply.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTrustList`] (`invalid_trust_list`) as for
+    /// [`Verifier::update_trust_list`] (a signed trust list is the wrong kind here),
+    /// and for a payload that is not a revocation list.
     pub fn update_revocations(&self, signed: &SignedList) -> Result<ListUpdate> {
         self.update(signed, ListKind::Revocation)
     }
@@ -438,12 +454,24 @@ impl Verifier {
     }
 
     /// Verifies token text as scanned, at time `now`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Malformed`] (`malformed`) or [`Error::UnsupportedVersion`]
+    /// (`unsupported_version`) when `text` does not parse (see [`UntrustedToken::parse`]);
+    /// then those of [`Verifier::verify_token`].
     pub fn verify(&self, text: &str, now: UnixTime) -> Result<VerifiedToken> {
         let token = UntrustedToken::parse(text)?;
         self.verify_token(&token, now)
     }
 
     /// Verifies an already parsed token at time `now`.
+    ///
+    /// # Errors
+    ///
+    /// The first check that refuses the code, in this order: `trust_list_stale`,
+    /// `unknown_key`, `bad_signature`, `revoked`, `validity_too_long`, `not_yet_valid`,
+    /// `expired`, `cross_province_disabled`, then the replay guard's [`ReplayGuard::mark_seen`].
     pub fn verify_token(&self, token: &UntrustedToken, now: UnixTime) -> Result<VerifiedToken> {
         self.verify_token_proven(token, now, None)
     }
