@@ -6,7 +6,7 @@
 //! The rules live here; storage is behind [`RegistryStore`], whose one
 //! method runs a piece of work in a single write (or read) transaction, so
 //! every rule is checked against the same state it then changes. The
-//! embedded implementation is [`SqliteStore`](crate::SqliteStore); a server
+//! embedded implementation is [`SqliteStore`]; a server
 //! database can implement the same trait.
 //!
 //! Two things are kept apart on purpose. A family **binding** lets an owner
