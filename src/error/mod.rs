@@ -12,9 +12,11 @@ use std::path::{Path, PathBuf};
 mod text_enum;
 mod list;
 mod reason;
+mod refusal;
 
 pub use list::ListKind;
 pub use reason::Reason;
+pub use refusal::RegistryRefusal;
 
 use crate::time::{ParseTimeError, UnixTime};
 
@@ -105,11 +107,11 @@ pub enum Error {
         /// Why no single code could be read.
         why: String,
     },
-    /// A registry rule refused the request; `reason` is one of the registry
-    /// reasons (limit_members, identity_mismatch, ...).
+    /// A rule of the family registry refused the request.
     Refused {
-        /// The registry reason.
-        reason: Reason,
+        /// The rule that refused it (`limit_members`, `identity_mismatch`,
+        /// ...); its [`RegistryRefusal::reason`] is this error's reason.
+        refusal: RegistryRefusal,
         /// The rule and the values that broke it.
         detail: String,
     },
@@ -171,7 +173,7 @@ impl Error {
             Error::ReplayGuardUnavailable { .. } => Reason::ReplayGuardUnavailable,
             Error::TrustListStale { .. } => Reason::TrustListStale,
             Error::Unreadable { .. } => Reason::Unreadable,
-            Error::Refused { reason, .. } => *reason,
+            Error::Refused { refusal, .. } => refusal.reason(),
             Error::Storage { .. } => Reason::Storage,
             Error::InvalidClaims { .. } => Reason::InvalidClaims,
             Error::InvalidKey { .. } => Reason::InvalidKey,
@@ -279,7 +281,7 @@ impl fmt::Display for Error {
                 list.describe()
             ),
             Error::Unreadable { why } => write!(f, "unreadable image: {why}"),
-            Error::Refused { reason, detail } => write!(f, "{reason}: {detail}"),
+            Error::Refused { refusal, detail } => write!(f, "{refusal}: {detail}"),
             Error::Storage { why } => write!(f, "storage error: {why}"),
             Error::InvalidClaims { field, why } => write!(f, "invalid {field}: {why}"),
             Error::InvalidKey { why } => write!(f, "invalid key: {why}"),
