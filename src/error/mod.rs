@@ -10,13 +10,21 @@ use std::path::{Path, PathBuf};
 
 #[macro_use]
 mod text_enum;
+mod key_problem;
 mod list;
+mod list_layer;
+mod list_problem;
 mod reason;
 mod refusal;
+mod revoked;
 
+pub use key_problem::KeyProblem;
 pub use list::ListKind;
+pub use list_layer::ListLayer;
+pub use list_problem::ListProblem;
 pub use reason::Reason;
 pub use refusal::RegistryRefusal;
+pub use revoked::RevokedItem;
 
 use crate::time::{ParseTimeError, UnixTime};
 
@@ -76,10 +84,10 @@ pub enum Error {
         /// The token id, in hex.
         token_id: String,
     },
-    /// The key or the insured person is revoked.
+    /// The key, the insured person or the presenter is revoked.
     Revoked {
         /// What matched the revocation list.
-        what: String,
+        what: RevokedItem,
     },
     /// The replay guard is full.
     ReplayGuardFull {
@@ -132,10 +140,19 @@ pub enum Error {
         /// What is wrong (never key bytes).
         why: String,
     },
-    /// A trust list is unusable.
-    InvalidTrustList {
-        /// What is wrong, with the file where known.
-        why: String,
+    /// A trust, revocation or signed list is unusable (reason
+    /// `invalid_trust_list`).
+    InvalidList {
+        /// Which list, where known (a signed envelope's kind is unknown
+        /// until it is parsed).
+        list: Option<ListKind>,
+        /// Where in the list the problem is: the file, a bare list, the
+        /// signed envelope or the list it carries.
+        layer: ListLayer,
+        /// The file the list came from, where there is one.
+        file: Option<PathBuf>,
+        /// What is wrong.
+        problem: ListProblem,
     },
     /// A file operation failed.
     Io {
@@ -177,21 +194,41 @@ impl Error {
             Error::Storage { .. } => Reason::Storage,
             Error::InvalidClaims { .. } => Reason::InvalidClaims,
             Error::InvalidKey { .. } => Reason::InvalidKey,
-            Error::InvalidTrustList { .. } => Reason::InvalidTrustList,
+            Error::InvalidList { .. } => Reason::InvalidTrustList,
             Error::Io { .. } => Reason::Io,
             Error::InvalidArgument { .. } => Reason::InvalidArgument,
         }
     }
 
     /// Names the file a list came from in an `invalid_trust_list` error
-    /// (`PATH: why`); any other error comes back unchanged.
+    /// that names none yet (its message becomes `PATH: why`); any other
+    /// error comes back unchanged.
     #[must_use]
     pub fn in_list_file(self, path: &Path) -> Self {
         match self {
-            Error::InvalidTrustList { why } => Error::InvalidTrustList {
-                why: format!("{}: {why}", path.display()),
+            Error::InvalidList {
+                list,
+                layer,
+                file: None,
+                problem,
+            } => Error::InvalidList {
+                list,
+                layer,
+                file: Some(path.to_path_buf()),
+                problem,
             },
             other => other,
+        }
+    }
+
+    /// An `invalid_trust_list` error without a file: `problem` in `list` at
+    /// `layer`.
+    pub fn invalid_list(list: Option<ListKind>, layer: ListLayer, problem: ListProblem) -> Self {
+        Error::InvalidList {
+            list,
+            layer,
+            file: None,
+            problem,
         }
     }
 
@@ -220,10 +257,6 @@ impl Error {
 
     pub(crate) fn key(why: impl Into<String>) -> Self {
         Error::InvalidKey { why: why.into() }
-    }
-
-    pub(crate) fn trust(why: impl Into<String>) -> Self {
-        Error::InvalidTrustList { why: why.into() }
     }
 }
 
@@ -285,7 +318,20 @@ impl fmt::Display for Error {
             Error::Storage { why } => write!(f, "storage error: {why}"),
             Error::InvalidClaims { field, why } => write!(f, "invalid {field}: {why}"),
             Error::InvalidKey { why } => write!(f, "invalid key: {why}"),
-            Error::InvalidTrustList { why } => write!(f, "invalid trust list: {why}"),
+            Error::InvalidList {
+                list,
+                layer,
+                file,
+                problem,
+            } => {
+                f.write_str("invalid trust list: ")?;
+                if let Some(path) = file
+                    && *layer != ListLayer::File
+                {
+                    write!(f, "{}: ", path.display())?;
+                }
+                problem.describe(f, *list, *layer, file.as_deref())
+            }
             Error::Io {
                 path,
                 action,
