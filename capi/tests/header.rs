@@ -89,6 +89,13 @@ fn reason_codes_match_the_library() {
         assert_ne!(c, MedcodeReason::Internal);
     }
     assert_eq!(Reason::ALL.len(), 30);
+    // Both enums come from one table: OK, the library's codes, INTERNAL.
+    let codes: Vec<u32> = MedcodeReason::ALL.iter().map(|c| c.code()).collect();
+    let mut want = vec![0];
+    want.extend(Reason::ALL.iter().map(|r| r.code()));
+    want.push(1000);
+    assert_eq!(codes, want);
+    assert!(MedcodeReason::DECLARATION.contains("InvalidArgument = 30"));
 }
 
 #[test]

@@ -215,7 +215,7 @@ impl ListProblem {
                 _ => write!(f, "{trust}{len} bytes, larger than the {limit}-byte limit"),
             },
             ListProblem::NotJson { detail } => match (layer, list) {
-                (ListLayer::Envelope | ListLayer::File, _) => {
+                (ListLayer::Envelope, _) => {
                     write!(f, "signed list: {detail}")
                 }
                 (_, Some(ListKind::Revocation)) => write!(f, "{revocation}: {detail}"),

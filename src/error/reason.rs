@@ -1,6 +1,6 @@
 //! The reason codes, written once.
 //!
-//! [`reason_table!`](crate::reason_table) holds every reason: its variant
+//! `medcode::reason_table!` holds every reason: its variant
 //! name, stable number, stable string, documentation and whether it is a
 //! rejection. [`Reason`] is defined from it here, and the C ABI's
 //! `MedcodeReason` from the same table, so the two cannot drift.
@@ -151,7 +151,7 @@ macro_rules! define_reason {
     };
 }
 
-crate::reason_table!(define_reason);
+reason_table!(define_reason);
 
 impl Reason {
     /// The stable numeric form of the reason code (used by the C ABI);
