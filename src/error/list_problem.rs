@@ -319,3 +319,119 @@ impl ListProblem {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::error::Error;
+
+    fn text(
+        list: Option<ListKind>,
+        layer: ListLayer,
+        file: Option<&str>,
+        p: ListProblem,
+    ) -> String {
+        Error::InvalidList {
+            list,
+            layer,
+            file: file.map(PathBuf::from),
+            problem: p,
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn each_layer_words_a_problem_as_before() {
+        let big = || ListProblem::TooLarge { len: 9, limit: 8 };
+        let rev = Some(ListKind::Revocation);
+        let trust = Some(ListKind::Trust);
+        for (list, layer, file, want) in [
+            (
+                None,
+                ListLayer::File,
+                Some("l.json"),
+                "l.json is 9 bytes, larger than the 8-byte limit",
+            ),
+            (
+                trust,
+                ListLayer::Bare,
+                None,
+                "9 bytes, larger than the 8-byte limit",
+            ),
+            (
+                trust,
+                ListLayer::Payload,
+                None,
+                "signed trust list: 9 bytes, larger than the 8-byte limit",
+            ),
+            (
+                rev,
+                ListLayer::Bare,
+                Some("r.json"),
+                "r.json: revocation list is 9 bytes, larger than the 8-byte limit",
+            ),
+            (
+                rev,
+                ListLayer::Payload,
+                None,
+                "signed revocation list is 9 bytes, larger than the 8-byte limit",
+            ),
+            (
+                None,
+                ListLayer::Envelope,
+                None,
+                "signed list is 9 bytes, larger than the 8-byte limit",
+            ),
+            (
+                rev,
+                ListLayer::Envelope,
+                None,
+                "the revocation list is 9 bytes, larger than the 8-byte limit",
+            ),
+        ] {
+            assert_eq!(
+                text(list, layer, file, big()),
+                format!("invalid trust list: {want}")
+            );
+        }
+        assert_eq!(
+            text(
+                trust,
+                ListLayer::Payload,
+                None,
+                ListProblem::BadKey {
+                    kid: "0a0b0c0d".into(),
+                    problem: KeyProblem::NotBase64
+                }
+            ),
+            "invalid trust list: signed trust list: key 0a0b0c0d: public_key is not base64"
+        );
+        assert_eq!(
+            text(
+                rev,
+                ListLayer::Envelope,
+                Some("rev.signed.json"),
+                ListProblem::Rollback {
+                    installed: 3,
+                    offered: 2,
+                    state_file: Some(PathBuf::from("till.state"))
+                }
+            ),
+            "invalid trust list: rev.signed.json: signed revocation list sequence 2 is older than sequence 3 this till already used (till.state): rollback refused"
+        );
+    }
+
+    #[test]
+    fn a_file_is_named_once() {
+        let e = Error::invalid_list(Some(ListKind::Trust), ListLayer::Bare, ListProblem::NoKeys)
+            .in_list_file(Path::new("a.json"))
+            .in_list_file(Path::new("b.json"));
+        assert_eq!(
+            e.to_string(),
+            "invalid trust list: a.json: it holds no keys; a verifier needs at least one"
+        );
+        assert_eq!(e.reason(), crate::error::Reason::InvalidTrustList);
+    }
+}
