@@ -108,67 +108,81 @@ enum MedcodeReason
  {
   // Success; for a verification: accepted.
   MEDCODE_REASON_OK = 0,
-  // Not a well-formed medcode token (also: token text not UTF-8).
+  // The token text or binary layout is not a well-formed medcode
+  // token (also: token text that is not UTF-8).
   MEDCODE_REASON_MALFORMED = 1,
-  // A token format version this build does not know.
+  // The token is of a format version this build does not know.
   MEDCODE_REASON_UNSUPPORTED_VERSION = 2,
   // No trusted key with the token's key id is valid at this time.
   MEDCODE_REASON_UNKNOWN_KEY = 3,
-  // The signature does not verify under any trusted key with that id.
+  // The signature does not verify under any trusted key with that
+  // key id.
   MEDCODE_REASON_BAD_SIGNATURE = 4,
   // The token's validity (plus leeway) has passed.
   MEDCODE_REASON_EXPIRED = 5,
   // The token's issued-at lies in the future (beyond the leeway).
   MEDCODE_REASON_NOT_YET_VALID = 6,
-  // The token claims a validity longer than the policy allows.
+  // The token claims a validity longer than the verifier's policy
+  // allows.
   MEDCODE_REASON_VALIDITY_TOO_LONG = 7,
-  // The holder switched off use outside their province; the till is
-  // in another one.
+  // The holder switched off use outside their home province and the
+  // till is in another province.
   MEDCODE_REASON_CROSS_PROVINCE_DISABLED = 8,
   // The token id was already accepted within its validity.
   MEDCODE_REASON_REPLAYED = 9,
-  // The issuing key or the insured person is revoked.
+  // The issuing key, the insured person or the presenter is on the
+  // revocation list.
   MEDCODE_REASON_REVOKED = 10,
-  // The replay guard is full.
+  // The replay guard is at its hard capacity and cannot record the
+  // token.
   MEDCODE_REASON_REPLAY_GUARD_FULL = 11,
-  // The replay guard cannot be reached.
+  // The replay guard (e.g. a shared Redis) cannot be reached.
   MEDCODE_REASON_REPLAY_GUARD_UNAVAILABLE = 12,
-  // A signed trust or revocation list is too old.
+  // The signed trust or revocation list is past its next-update time
+  // beyond the staleness grace.
   MEDCODE_REASON_TRUST_LIST_STALE = 13,
-  // An image holds no single readable QR code.
+  // An image holds no QR code, several, or one that cannot be
+  // decoded.
   MEDCODE_REASON_UNREADABLE = 14,
-  // Family registry: the owner has the maximum number of members.
+  // Family registry: the owner already has the maximum number of
+  // bound family members.
   MEDCODE_REASON_LIMIT_MEMBERS = 15,
-  // Family registry: the member has the maximum number of owners.
+  // Family registry: the member is already bound by the maximum
+  // number of owners.
   MEDCODE_REASON_LIMIT_OWNERS = 16,
-  // Family registry: identity details do not match.
+  // Family registry: the member's name or national ID number given
+  // at binding does not match.
   MEDCODE_REASON_IDENTITY_MISMATCH = 17,
-  // Family registry: the person has not activated their code.
+  // Family registry: the person has not activated their own code.
   MEDCODE_REASON_NOT_ACTIVATED = 18,
   // Family registry: an owner tried to bind themselves.
   MEDCODE_REASON_SELF_BINDING = 19,
-  // Family registry: the binding already exists.
+  // Family registry: the binding (or filing) already exists.
   MEDCODE_REASON_ALREADY_BOUND = 20,
-  // Family registry: no such binding.
+  // Family registry: no active binding (or filing) exists between
+  // owner and member.
   MEDCODE_REASON_NOT_BOUND = 21,
   // Mutual aid is only for close relatives.
   MEDCODE_REASON_NOT_CLOSE_RELATIVE = 22,
-  // Mutual aid needs an owner in the employee scheme.
+  // Mutual aid can only be filed by an owner in the employee scheme.
   MEDCODE_REASON_NOT_EMPLOYEE_SCHEME = 23,
-  // The registry holds no such person.
+  // The registry holds no person with this identifier.
   MEDCODE_REASON_UNKNOWN_PERSON = 24,
-  // Claims given to an issuer are out of bounds.
+  // Claims given to the issuer are out of bounds.
   MEDCODE_REASON_INVALID_CLAIMS = 25,
-  // Key material is unusable.
+  // A key file or key material is unusable.
   MEDCODE_REASON_INVALID_KEY = 26,
-  // The trust list is unusable (bad JSON, too large, bad key).
+  // A trust or revocation list is unusable (bad JSON, wrong kid,
+  // bad signature, rolled back, too large).
   MEDCODE_REASON_INVALID_TRUST_LIST = 27,
-  // A store failed.
+  // An embedded or server store failed (database error, corrupt
+  // file).
   MEDCODE_REASON_STORAGE = 28,
-  // A file could not be read.
+  // A file could not be read or written.
   MEDCODE_REASON_IO = 29,
-  // A caller-supplied argument is out of range: a null pointer, a path
-  // that is not UTF-8, an options struct of an unknown size.
+  // A caller-supplied argument is out of range (for the C ABI also:
+  // a null pointer, a path that is not UTF-8, an options struct of
+  // an unknown size).
   MEDCODE_REASON_INVALID_ARGUMENT = 30,
   // A bug in medcode, caught at the boundary. Not a `medcode::Reason`.
   MEDCODE_REASON_INTERNAL = 1000,

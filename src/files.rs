@@ -4,7 +4,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ListLayer, ListProblem, Result};
 
 /// Reads a whole file, refusing directories and files over `limit` bytes
 /// before reading them.
@@ -39,7 +39,16 @@ pub(crate) fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Resul
 /// read (`invalid_trust_list` for the size, `io` otherwise).
 pub fn read_list_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
     read_bounded(path, limit, "list file").map_err(|e| match e {
-        Error::InvalidArgument { why, .. } => Error::InvalidTrustList { why },
+        // Only the size is refused as an argument: name it as a list error.
+        Error::InvalidArgument { .. } => Error::InvalidList {
+            list: None,
+            layer: ListLayer::File,
+            file: Some(path.to_path_buf()),
+            problem: ListProblem::TooLarge {
+                len: fs::metadata(path).map_or(limit.saturating_add(1), |m| m.len()),
+                limit,
+            },
+        },
         other => other,
     })
 }

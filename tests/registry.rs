@@ -48,7 +48,7 @@ fn request(owner: u32, member: u32, relation: Relation) -> BindRequest {
 
 fn refusal(result: Result<impl std::fmt::Debug, Error>) -> (Reason, String) {
     match result.unwrap_err() {
-        Error::Refused { reason, detail } => (reason, detail),
+        Error::Refused { refusal, detail } => (refusal.reason(), detail),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }

@@ -8,6 +8,7 @@ use fixtures::{t0, test_key, trusted};
 
 use std::sync::Arc;
 
+use medcode::error::RevokedItem;
 use medcode::limits::MAX_REVOCATION_LIST_LEN;
 use medcode::lists::RevocationReason;
 use medcode::replay::MemoryReplayGuard;
@@ -49,6 +50,16 @@ fn a_revoked_key_id_refuses_every_code_it_signed_with_its_reason() {
         let err = verifier.verify(code.text(), t0().plus(1)).unwrap_err();
         assert_eq!(err.reason(), Reason::Revoked);
         assert_eq!(err.reason().as_str(), "revoked");
+        // Typed: the key id and its revocation reason.
+        match &err {
+            medcode::Error::Revoked {
+                what: RevokedItem::Key { kid, reason: why },
+            } => {
+                assert_eq!(kid, "25f8179a");
+                assert_eq!(*why, reason.as_str());
+            }
+            other => panic!("expected a revoked key, got {other:?}"),
+        }
         assert_eq!(
             err.to_string(),
             format!("revoked: issuer key 25f8179a ({})", reason.as_str())
@@ -94,6 +105,22 @@ fn a_revoked_insured_is_refused_from_since_and_accepted_before() {
         let code = issuer.issue(&person, issued).unwrap();
         let err = verifier.verify(code.text(), issued.plus(2)).unwrap_err();
         assert_eq!(err.reason(), Reason::Revoked);
+        // Typed: the insured person, the since-instant and the issue time.
+        match &err {
+            medcode::Error::Revoked {
+                what:
+                    RevokedItem::Insured {
+                        insured,
+                        since: from,
+                        issued_at,
+                    },
+            } => {
+                assert_eq!(insured, "12345678901234567890");
+                assert_eq!(*from, since);
+                assert_eq!(*issued_at, issued);
+            }
+            other => panic!("expected a revoked insured person, got {other:?}"),
+        }
         assert_eq!(
             err.to_string(),
             format!(
@@ -126,6 +153,19 @@ fn a_revoked_presenter_cannot_show_family_codes() {
     let code = issuer.issue(&member, t0()).unwrap();
     let err = verifier.verify(code.text(), t0()).unwrap_err();
     assert_eq!(err.reason(), Reason::Revoked);
+    // Typed: the presenter, not the insured person whose code it is.
+    assert_eq!(
+        match &err {
+            medcode::Error::Revoked { what } => what.clone(),
+            other => panic!("expected a revocation, got {other:?}"),
+        },
+        RevokedItem::Presenter {
+            presenter: "OWNER1".into(),
+            insured: "PARENT7".into(),
+            since: t0(),
+            issued_at: t0(),
+        }
+    );
     assert_eq!(
         err.to_string(),
         "revoked: presenter OWNER1 (showing the code of PARENT7) for codes issued from 2026-11-22T08:00:00Z; this code was issued at 2026-11-22T08:00:00Z"

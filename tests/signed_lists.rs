@@ -11,6 +11,7 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use medcode::error::{ListLayer, ListProblem};
 use medcode::limits::MAX_SIGNED_LIST_LEN;
 use medcode::lists::ListInfo;
 use medcode::verify::{ListStatus, ListUpdate, to_json};
@@ -619,4 +620,147 @@ fn the_demo_signed_list_is_the_demo_trust_list() {
         "keys/trust.signed.json is out of date: re-sign keys/trust.json (see keys/README.md)"
     );
     assert_eq!(verified.info().next_update, t("2035-12-30T00:00:00Z"));
+}
+
+/// What a till does with a refused list update: it tells a rollback (an
+/// older list replayed to it: alert, keep the list in force) from a list
+/// that does not verify (a damaged or forged download: fetch again) by
+/// matching the typed problem, not by reading the message.
+fn till_action(e: &medcode::Error) -> &'static str {
+    match e {
+        medcode::Error::InvalidList {
+            problem: ListProblem::Rollback { .. },
+            ..
+        } => "alert: rollback",
+        medcode::Error::InvalidList {
+            problem: ListProblem::BadSignature { .. },
+            ..
+        } => "fetch again: bad signature",
+        _ => "other",
+    }
+}
+
+#[test]
+fn a_till_tells_a_rollback_from_a_bad_signature_by_matching() {
+    let key = test_key("vector-ed25519");
+    let five = sign_trust(5, &[&key], far());
+    let verifier = Verifier::from_signed(pinned(), &five).unwrap();
+
+    let four = sign_trust(4, &[&key], far());
+    let rollback = verifier.update_trust_list(&four).unwrap_err();
+    assert_eq!(till_action(&rollback), "alert: rollback");
+    match &rollback {
+        medcode::Error::InvalidList {
+            list,
+            layer,
+            file,
+            problem,
+        } => {
+            assert_eq!(*list, Some(ListKind::Trust));
+            assert_eq!(*layer, ListLayer::Envelope);
+            assert_eq!(*file, None);
+            assert_eq!(
+                *problem,
+                ListProblem::Rollback {
+                    installed: 5,
+                    offered: 4,
+                    state_file: None
+                }
+            );
+        }
+        other => panic!("expected a list error, got {other:?}"),
+    }
+
+    let six = sign_trust(6, &[&key], far());
+    let forged = SignedList::from_json(&edit(&six, |v| {
+        let mut s = B64.decode(v["signature"].as_str().unwrap()).unwrap();
+        s[10] ^= 1;
+        v["signature"] = B64.encode(&s).into();
+    }))
+    .unwrap();
+    let bad = verifier.update_trust_list(&forged).unwrap_err();
+    assert_eq!(till_action(&bad), "fetch again: bad signature");
+    assert!(matches!(
+        &bad,
+        medcode::Error::InvalidList {
+            list: Some(ListKind::Trust),
+            layer: ListLayer::Envelope,
+            problem: ListProblem::BadSignature { root },
+            ..
+        } if root == "9c341fe4"
+    ));
+    // Both stay `invalid_trust_list` with today's messages.
+    assert_eq!(rollback.reason(), Reason::InvalidTrustList);
+    assert_eq!(bad.reason(), Reason::InvalidTrustList);
+    assert_eq!(
+        bad.to_string(),
+        "invalid trust list: signed trust list: the signature does not verify under the pinned root key 9c341fe4"
+    );
+    // The same sequence with other content is a third case.
+    let other_five = sign_trust(5, &[&key, &test_key("vector-p256")], far());
+    assert!(matches!(
+        verifier.update_trust_list(&other_five).unwrap_err(),
+        medcode::Error::InvalidList {
+            problem: ListProblem::SameSequence { sequence: 5 },
+            ..
+        }
+    ));
+}
+
+#[test]
+fn list_errors_name_their_file_kind_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trust.signed.json");
+    std::fs::write(&path, b"{\"format\": 1}").unwrap();
+    let e = SignedList::from_file(&path).unwrap_err();
+    match &e {
+        medcode::Error::InvalidList {
+            list: None,
+            layer: ListLayer::Envelope,
+            file: Some(file),
+            problem: ListProblem::NotJson { .. },
+        } => assert_eq!(file, &path),
+        other => panic!("expected a named envelope error, got {other:?}"),
+    }
+    assert!(
+        e.to_string().starts_with(&format!(
+            "invalid trust list: {}: signed list: ",
+            path.display()
+        )),
+        "{e}"
+    );
+
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, vec![b' '; MAX_SIGNED_LIST_LEN as usize + 1]).unwrap();
+    let e = SignedList::from_file(&big).unwrap_err();
+    assert!(matches!(
+        &e,
+        medcode::Error::InvalidList {
+            layer: ListLayer::File,
+            problem: ListProblem::TooLarge { len, limit },
+            ..
+        } if *len == MAX_SIGNED_LIST_LEN + 1 && *limit == MAX_SIGNED_LIST_LEN
+    ));
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "invalid trust list: {} is {} bytes, larger than the {MAX_SIGNED_LIST_LEN}-byte limit",
+            big.display(),
+            MAX_SIGNED_LIST_LEN + 1
+        )
+    );
+
+    // A signed revocation list offered where a trust list is expected.
+    let revocations = sign_revocations(1, &RevocationList::new(), far());
+    let e = revocations.verify(&pinned(), ListKind::Trust).unwrap_err();
+    assert!(matches!(
+        e,
+        medcode::Error::InvalidList {
+            problem: ListProblem::WrongKind {
+                expected: ListKind::Trust,
+                found: ListKind::Revocation
+            },
+            ..
+        }
+    ));
 }

@@ -1,6 +1,11 @@
 //! include/medcode.h is generated from the Rust source by cbindgen and can
 //! never drift: this test regenerates it and fails on any difference. Run
 //! with MEDCODE_BLESS=1 to rewrite the file after an intended ABI change.
+//!
+//! `MedcodeReason` is defined by a macro from the library's reason table
+//! (`medcode::reason_table!`), which cbindgen cannot expand: the test hands
+//! cbindgen the enum's declaration (`MedcodeReason::DECLARATION`) as an
+//! extra source file, so the header's enum follows the table.
 
 use std::path::{Path, PathBuf};
 
@@ -17,12 +22,19 @@ fn header_path() -> PathBuf {
 
 fn generate() -> String {
     let dir = capi_dir();
+    let reason_src = tempfile::Builder::new()
+        .suffix(".rs")
+        .tempfile()
+        .expect("a temporary file");
+    std::fs::write(reason_src.path(), MedcodeReason::DECLARATION).expect("write the declaration");
     let config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
     let bindings = cbindgen::Builder::new()
         .with_config(config)
         .with_src(dir.join("src/lib.rs"))
+        .with_src(reason_src.path())
         .generate()
         .expect("cbindgen generates the header");
+    drop(reason_src);
     let mut out = Vec::new();
     bindings.write(&mut out);
     String::from_utf8(out).expect("the header is UTF-8")
@@ -77,6 +89,13 @@ fn reason_codes_match_the_library() {
         assert_ne!(c, MedcodeReason::Internal);
     }
     assert_eq!(Reason::ALL.len(), 30);
+    // Both enums come from one table: OK, the library's codes, INTERNAL.
+    let codes: Vec<u32> = MedcodeReason::ALL.iter().map(|c| c.code()).collect();
+    let mut want = vec![0];
+    want.extend(Reason::ALL.iter().map(|r| r.code()));
+    want.push(1000);
+    assert_eq!(codes, want);
+    assert!(MedcodeReason::DECLARATION.contains("InvalidArgument = 30"));
 }
 
 #[test]

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::files::{read_bounded, write_replace};
 use medcode::Error;
 use medcode::UnixTime;
+use medcode::error::{ListLayer, ListProblem};
 use medcode::lists::RevocationList;
 use medcode::lists::TrustList;
 use medcode::lists::{ListKind, MAX_SIGNED_LIST_LEN, RootKey, SignedList};
@@ -134,14 +135,15 @@ pub(crate) fn load_verifier(args: &ListArgs, now: UnixTime) -> Result<Verifier, 
                 ),
             };
             if sequence < *held {
-                return Err(Error::InvalidTrustList {
-                    why: format!(
-                        "{}: signed {} sequence {sequence} is older than sequence {} this till already used ({}): rollback refused",
-                        file.display(),
-                        kind.describe(),
-                        *held,
-                        state_path.display()
-                    ),
+                return Err(Error::InvalidList {
+                    list: Some(kind),
+                    layer: ListLayer::Envelope,
+                    file: Some(file.to_path_buf()),
+                    problem: ListProblem::Rollback {
+                        installed: *held,
+                        offered: sequence,
+                        state_file: Some(state_path.to_path_buf()),
+                    },
                 });
             }
             if sequence > *held {

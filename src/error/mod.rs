@@ -10,187 +10,23 @@ use std::path::{Path, PathBuf};
 
 #[macro_use]
 mod text_enum;
+mod key_problem;
 mod list;
+mod list_layer;
+mod list_problem;
+mod reason;
+mod refusal;
+mod revoked;
 
+pub use key_problem::KeyProblem;
 pub use list::ListKind;
+pub use list_layer::ListLayer;
+pub use list_problem::ListProblem;
+pub use reason::Reason;
+pub use refusal::RegistryRefusal;
+pub use revoked::RevokedItem;
 
 use crate::time::{ParseTimeError, UnixTime};
-
-/// Stable reason codes. The string form (see [`Reason::as_str`]) is part of
-/// the public contract: it never changes once released.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-#[repr(u32)]
-pub enum Reason {
-    /// The token text or binary layout is not a well-formed medcode token.
-    Malformed = 1,
-    /// The token is of a format version this build does not know.
-    UnsupportedVersion = 2,
-    /// No trusted key with the token's key id is valid at this time.
-    UnknownKey = 3,
-    /// The signature does not verify under any trusted key with that key id.
-    BadSignature = 4,
-    /// The token's validity (plus leeway) has passed.
-    Expired = 5,
-    /// The token's issued-at lies in the future (beyond the leeway).
-    NotYetValid = 6,
-    /// The token claims a validity longer than the verifier's policy allows.
-    ValidityTooLong = 7,
-    /// The holder switched off use outside their home province and the till is
-    /// in another province.
-    CrossProvinceDisabled = 8,
-    /// The token id was already accepted within its validity.
-    Replayed = 9,
-    /// The issuing key or the insured person is on the revocation list.
-    Revoked = 10,
-    /// The replay guard is at its hard capacity and cannot record the token.
-    ReplayGuardFull = 11,
-    /// The replay guard (e.g. a shared Redis) cannot be reached.
-    ReplayGuardUnavailable = 12,
-    /// The signed trust or revocation list is past its next-update time beyond
-    /// the staleness grace.
-    TrustListStale = 13,
-    /// An image holds no QR code, several, or one that cannot be decoded.
-    Unreadable = 14,
-    /// The owner already has the maximum number of bound family members.
-    LimitMembers = 15,
-    /// The member is already bound by the maximum number of owners.
-    LimitOwners = 16,
-    /// The member's name or national ID number given at binding does not match.
-    IdentityMismatch = 17,
-    /// The person has not activated their own code.
-    NotActivated = 18,
-    /// An owner tried to bind themselves.
-    SelfBinding = 19,
-    /// The binding (or filing) already exists.
-    AlreadyBound = 20,
-    /// No active binding (or filing) exists between owner and member.
-    NotBound = 21,
-    /// Mutual aid is only for close relatives.
-    NotCloseRelative = 22,
-    /// Mutual aid can only be filed by an owner in the employee scheme.
-    NotEmployeeScheme = 23,
-    /// The registry holds no person with this identifier.
-    UnknownPerson = 24,
-    /// Claims given to the issuer are out of bounds.
-    InvalidClaims = 25,
-    /// A key file or key material is unusable.
-    InvalidKey = 26,
-    /// A trust or revocation list is unusable (bad JSON, wrong kid, bad
-    /// signature, rolled back, too large).
-    InvalidTrustList = 27,
-    /// An embedded or server store failed (database error, corrupt file).
-    Storage = 28,
-    /// A file could not be read or written.
-    Io = 29,
-    /// A caller-supplied argument is out of range.
-    InvalidArgument = 30,
-}
-
-impl Reason {
-    /// Every reason, in the order of their numeric codes.
-    pub const ALL: [Reason; 30] = [
-        Reason::Malformed,
-        Reason::UnsupportedVersion,
-        Reason::UnknownKey,
-        Reason::BadSignature,
-        Reason::Expired,
-        Reason::NotYetValid,
-        Reason::ValidityTooLong,
-        Reason::CrossProvinceDisabled,
-        Reason::Replayed,
-        Reason::Revoked,
-        Reason::ReplayGuardFull,
-        Reason::ReplayGuardUnavailable,
-        Reason::TrustListStale,
-        Reason::Unreadable,
-        Reason::LimitMembers,
-        Reason::LimitOwners,
-        Reason::IdentityMismatch,
-        Reason::NotActivated,
-        Reason::SelfBinding,
-        Reason::AlreadyBound,
-        Reason::NotBound,
-        Reason::NotCloseRelative,
-        Reason::NotEmployeeScheme,
-        Reason::UnknownPerson,
-        Reason::InvalidClaims,
-        Reason::InvalidKey,
-        Reason::InvalidTrustList,
-        Reason::Storage,
-        Reason::Io,
-        Reason::InvalidArgument,
-    ];
-
-    /// The stable string form of the reason code.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Reason::Malformed => "malformed",
-            Reason::UnsupportedVersion => "unsupported_version",
-            Reason::UnknownKey => "unknown_key",
-            Reason::BadSignature => "bad_signature",
-            Reason::Expired => "expired",
-            Reason::NotYetValid => "not_yet_valid",
-            Reason::ValidityTooLong => "validity_too_long",
-            Reason::CrossProvinceDisabled => "cross_province_disabled",
-            Reason::Replayed => "replayed",
-            Reason::Revoked => "revoked",
-            Reason::ReplayGuardFull => "replay_guard_full",
-            Reason::ReplayGuardUnavailable => "replay_guard_unavailable",
-            Reason::TrustListStale => "trust_list_stale",
-            Reason::Unreadable => "unreadable",
-            Reason::LimitMembers => "limit_members",
-            Reason::LimitOwners => "limit_owners",
-            Reason::IdentityMismatch => "identity_mismatch",
-            Reason::NotActivated => "not_activated",
-            Reason::SelfBinding => "self_binding",
-            Reason::AlreadyBound => "already_bound",
-            Reason::NotBound => "not_bound",
-            Reason::NotCloseRelative => "not_close_relative",
-            Reason::NotEmployeeScheme => "not_employee_scheme",
-            Reason::UnknownPerson => "unknown_person",
-            Reason::InvalidClaims => "invalid_claims",
-            Reason::InvalidKey => "invalid_key",
-            Reason::InvalidTrustList => "invalid_trust_list",
-            Reason::Storage => "storage",
-            Reason::Io => "io",
-            Reason::InvalidArgument => "invalid_argument",
-        }
-    }
-
-    /// The stable numeric form of the reason code (used by the C ABI);
-    /// 0 is reserved for "accepted".
-    pub const fn code(self) -> u32 {
-        self as u32
-    }
-
-    /// Parses the stable string form.
-    pub fn from_code_str(text: &str) -> Option<Reason> {
-        Reason::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
-    /// True when the reason is a refusal (of a presented code, or of a
-    /// registry request by its rules), as opposed to a problem with the
-    /// caller's setup, arguments or files. The CLI exits 1 for refusals and
-    /// 2 for everything else.
-    pub const fn is_rejection(self) -> bool {
-        !matches!(
-            self,
-            Reason::InvalidClaims
-                | Reason::InvalidKey
-                | Reason::InvalidTrustList
-                | Reason::Storage
-                | Reason::Io
-                | Reason::InvalidArgument
-        )
-    }
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The crate's error type.
 #[derive(Debug)]
@@ -248,10 +84,10 @@ pub enum Error {
         /// The token id, in hex.
         token_id: String,
     },
-    /// The key or the insured person is revoked.
+    /// The key, the insured person or the presenter is revoked.
     Revoked {
         /// What matched the revocation list.
-        what: String,
+        what: RevokedItem,
     },
     /// The replay guard is full.
     ReplayGuardFull {
@@ -279,11 +115,11 @@ pub enum Error {
         /// Why no single code could be read.
         why: String,
     },
-    /// A registry rule refused the request; `reason` is one of the registry
-    /// reasons (limit_members, identity_mismatch, ...).
+    /// A rule of the family registry refused the request.
     Refused {
-        /// The registry reason.
-        reason: Reason,
+        /// The rule that refused it (`limit_members`, `identity_mismatch`,
+        /// ...); its [`RegistryRefusal::reason`] is this error's reason.
+        refusal: RegistryRefusal,
         /// The rule and the values that broke it.
         detail: String,
     },
@@ -304,10 +140,19 @@ pub enum Error {
         /// What is wrong (never key bytes).
         why: String,
     },
-    /// A trust list is unusable.
-    InvalidTrustList {
-        /// What is wrong, with the file where known.
-        why: String,
+    /// A trust, revocation or signed list is unusable (reason
+    /// `invalid_trust_list`).
+    InvalidList {
+        /// Which list, where known (a signed envelope's kind is unknown
+        /// until it is parsed).
+        list: Option<ListKind>,
+        /// Where in the list the problem is: the file, a bare list, the
+        /// signed envelope or the list it carries.
+        layer: ListLayer,
+        /// The file the list came from, where there is one.
+        file: Option<PathBuf>,
+        /// What is wrong.
+        problem: ListProblem,
     },
     /// A file operation failed.
     Io {
@@ -345,25 +190,45 @@ impl Error {
             Error::ReplayGuardUnavailable { .. } => Reason::ReplayGuardUnavailable,
             Error::TrustListStale { .. } => Reason::TrustListStale,
             Error::Unreadable { .. } => Reason::Unreadable,
-            Error::Refused { reason, .. } => *reason,
+            Error::Refused { refusal, .. } => refusal.reason(),
             Error::Storage { .. } => Reason::Storage,
             Error::InvalidClaims { .. } => Reason::InvalidClaims,
             Error::InvalidKey { .. } => Reason::InvalidKey,
-            Error::InvalidTrustList { .. } => Reason::InvalidTrustList,
+            Error::InvalidList { .. } => Reason::InvalidTrustList,
             Error::Io { .. } => Reason::Io,
             Error::InvalidArgument { .. } => Reason::InvalidArgument,
         }
     }
 
     /// Names the file a list came from in an `invalid_trust_list` error
-    /// (`PATH: why`); any other error comes back unchanged.
+    /// that names none yet (its message becomes `PATH: why`); any other
+    /// error comes back unchanged.
     #[must_use]
     pub fn in_list_file(self, path: &Path) -> Self {
         match self {
-            Error::InvalidTrustList { why } => Error::InvalidTrustList {
-                why: format!("{}: {why}", path.display()),
+            Error::InvalidList {
+                list,
+                layer,
+                file: None,
+                problem,
+            } => Error::InvalidList {
+                list,
+                layer,
+                file: Some(path.to_path_buf()),
+                problem,
             },
             other => other,
+        }
+    }
+
+    /// An `invalid_trust_list` error without a file: `problem` in `list` at
+    /// `layer`.
+    pub fn invalid_list(list: Option<ListKind>, layer: ListLayer, problem: ListProblem) -> Self {
+        Error::InvalidList {
+            list,
+            layer,
+            file: None,
+            problem,
         }
     }
 
@@ -392,10 +257,6 @@ impl Error {
 
     pub(crate) fn key(why: impl Into<String>) -> Self {
         Error::InvalidKey { why: why.into() }
-    }
-
-    pub(crate) fn trust(why: impl Into<String>) -> Self {
-        Error::InvalidTrustList { why: why.into() }
     }
 }
 
@@ -453,11 +314,24 @@ impl fmt::Display for Error {
                 list.describe()
             ),
             Error::Unreadable { why } => write!(f, "unreadable image: {why}"),
-            Error::Refused { reason, detail } => write!(f, "{reason}: {detail}"),
+            Error::Refused { refusal, detail } => write!(f, "{refusal}: {detail}"),
             Error::Storage { why } => write!(f, "storage error: {why}"),
             Error::InvalidClaims { field, why } => write!(f, "invalid {field}: {why}"),
             Error::InvalidKey { why } => write!(f, "invalid key: {why}"),
-            Error::InvalidTrustList { why } => write!(f, "invalid trust list: {why}"),
+            Error::InvalidList {
+                list,
+                layer,
+                file,
+                problem,
+            } => {
+                f.write_str("invalid trust list: ")?;
+                if let Some(path) = file
+                    && *layer != ListLayer::File
+                {
+                    write!(f, "{}: ", path.display())?;
+                }
+                problem.describe(f, *list, *layer, file.as_deref())
+            }
             Error::Io {
                 path,
                 action,
@@ -488,60 +362,3 @@ impl From<ParseTimeError> for Error {
 
 /// Shorthand for results of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reason_strings_and_codes_are_stable() {
-        let expected = [
-            "malformed",
-            "unsupported_version",
-            "unknown_key",
-            "bad_signature",
-            "expired",
-            "not_yet_valid",
-            "validity_too_long",
-            "cross_province_disabled",
-            "replayed",
-            "revoked",
-            "replay_guard_full",
-            "replay_guard_unavailable",
-            "trust_list_stale",
-            "unreadable",
-            "limit_members",
-            "limit_owners",
-            "identity_mismatch",
-            "not_activated",
-            "self_binding",
-            "already_bound",
-            "not_bound",
-            "not_close_relative",
-            "not_employee_scheme",
-            "unknown_person",
-            "invalid_claims",
-            "invalid_key",
-            "invalid_trust_list",
-            "storage",
-            "io",
-            "invalid_argument",
-        ];
-        assert_eq!(Reason::ALL.len(), expected.len());
-        for (i, (reason, text)) in Reason::ALL.iter().zip(expected).enumerate() {
-            assert_eq!(reason.as_str(), text);
-            assert_eq!(reason.to_string(), text);
-            assert_eq!(reason.code(), i as u32 + 1);
-            assert_eq!(Reason::from_code_str(text), Some(*reason));
-        }
-        assert_eq!(Reason::from_code_str("nope"), None);
-    }
-
-    #[test]
-    fn rejections_are_told_apart_from_setup_errors() {
-        assert!(Reason::Expired.is_rejection());
-        assert!(Reason::BadSignature.is_rejection());
-        assert!(!Reason::Io.is_rejection());
-        assert!(!Reason::InvalidTrustList.is_rejection());
-    }
-}

@@ -45,7 +45,7 @@ use std::str::FromStr;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ListKind, ListLayer, ListProblem, Result, RevokedItem};
 use crate::files::{read_list_file, write_replace};
 use crate::keys::KeyId;
 use crate::time::UnixTime;
@@ -196,6 +196,11 @@ impl fmt::Debug for RevocationList {
     }
 }
 
+/// An `invalid_trust_list` error in a bare revocation list.
+fn bad(problem: ListProblem) -> Error {
+    Error::invalid_list(Some(ListKind::Revocation), ListLayer::Bare, problem)
+}
+
 impl RevocationList {
     /// An empty list: nothing revoked.
     pub fn new() -> Self {
@@ -206,9 +211,9 @@ impl RevocationList {
     /// another reason replaces the reason.
     pub fn revoke_key(&mut self, kid: KeyId, reason: RevocationReason) -> Result<Change> {
         if self.keys.len() >= MAX_REVOKED_KEYS && !self.keys.contains_key(&kid) {
-            return Err(Error::trust(format!(
-                "revocation list: at most {MAX_REVOKED_KEYS} key ids allowed"
-            )));
+            return Err(bad(ListProblem::TooManyRevokedKeys {
+                limit: MAX_REVOKED_KEYS,
+            }));
         }
         Ok(match self.keys.insert(kid, reason) {
             None => Change::Added,
@@ -224,9 +229,9 @@ impl RevocationList {
         match self.insured.entry(PackedId::of(id)) {
             Entry::Vacant(slot) => {
                 if len >= MAX_REVOKED_INSURED {
-                    return Err(Error::trust(format!(
-                        "revocation list: at most {MAX_REVOKED_INSURED} insured identifiers allowed"
-                    )));
+                    return Err(bad(ListProblem::TooManyRevokedInsured {
+                        limit: MAX_REVOKED_INSURED,
+                    }));
                 }
                 slot.insert(since.as_secs());
                 Ok(Change::Added)
@@ -270,17 +275,21 @@ impl RevocationList {
     pub(crate) fn check(&self, kid: &KeyId, claims: &Claims, issued_at: UnixTime) -> Result<()> {
         if let Some(reason) = self.key_reason(kid) {
             return Err(Error::Revoked {
-                what: format!("issuer key {kid} ({reason})"),
+                what: RevokedItem::Key {
+                    kid: kid.to_string(),
+                    reason: reason.as_str(),
+                },
             });
         }
         if let Some(since) = self.insured_since(&claims.insured)
             && issued_at >= since
         {
             return Err(Error::Revoked {
-                what: format!(
-                    "insured {} for codes issued from {since}; this code was issued at {issued_at}",
-                    claims.insured
-                ),
+                what: RevokedItem::Insured {
+                    insured: claims.insured.to_string(),
+                    since,
+                    issued_at,
+                },
             });
         }
         if let Some(p) = &claims.presenter
@@ -288,10 +297,12 @@ impl RevocationList {
             && issued_at >= since
         {
             return Err(Error::Revoked {
-                what: format!(
-                    "presenter {} (showing the code of {}) for codes issued from {since}; this code was issued at {issued_at}",
-                    p.insured, claims.insured
-                ),
+                what: RevokedItem::Presenter {
+                    presenter: p.insured.to_string(),
+                    insured: claims.insured.to_string(),
+                    since,
+                    issued_at,
+                },
             });
         }
         Ok(())
@@ -301,10 +312,10 @@ impl RevocationList {
     /// parsing a million of them holds no per-entry strings.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_REVOCATION_LIST_LEN {
-            return Err(Error::trust(format!(
-                "revocation list is {} bytes, larger than the {MAX_REVOCATION_LIST_LEN}-byte limit",
-                bytes.len()
-            )));
+            return Err(bad(ListProblem::TooLarge {
+                len: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+                limit: MAX_REVOCATION_LIST_LEN,
+            }));
         }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let list = ListVisitor {
@@ -312,7 +323,11 @@ impl RevocationList {
         }
         .deserialize(&mut de)
         .and_then(|list| de.end().map(|()| list))
-        .map_err(|e| Error::trust(format!("revocation list: {e}")))?;
+        .map_err(|e| {
+            bad(ListProblem::NotJson {
+                detail: e.to_string(),
+            })
+        })?;
         Ok(list)
     }
 

@@ -49,7 +49,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ListKind, Result};
+use crate::error::{Error, ListKind, ListLayer, ListProblem, Result};
 use crate::files::{read_bounded, read_list_file, write_replace};
 use crate::keys::{Algorithm, KeyId, PublicKey, SIGNATURE_LEN, SigningKey};
 use crate::lists::{MAX_REVOCATION_LIST_LEN, RevocationList};
@@ -105,15 +105,16 @@ pub struct ListInfo {
 impl ListInfo {
     fn check(&self) -> Result<()> {
         if self.sequence == 0 {
-            return Err(Error::trust("signed list: sequence numbers start at 1"));
+            return Err(envelope(Some(self.kind), ListProblem::ZeroSequence));
         }
         if self.next_update <= self.issued_at {
-            return Err(Error::trust(format!(
-                "signed {}: next_update {} is not after issued_at {}",
-                self.kind.describe(),
-                self.next_update,
-                self.issued_at
-            )));
+            return Err(envelope(
+                Some(self.kind),
+                ListProblem::NextUpdateNotAfterIssued {
+                    issued_at: self.issued_at,
+                    next_update: self.next_update,
+                },
+            ));
         }
         Ok(())
     }
@@ -413,6 +414,11 @@ fn signed_message(
     m
 }
 
+/// An `invalid_trust_list` error in a signed envelope.
+fn envelope(list: Option<ListKind>, problem: ListProblem) -> Error {
+    Error::invalid_list(list, ListLayer::Envelope, problem)
+}
+
 fn payload_len(payload: &[u8]) -> u64 {
     u64::try_from(payload.len()).unwrap_or(u64::MAX)
 }
@@ -426,12 +432,13 @@ impl SignedList {
         let root_pub = RootKey::of(root)?;
         info.check()?;
         if payload_len(&payload) > max_payload(info.kind) {
-            return Err(Error::trust(format!(
-                "the {} is {} bytes, larger than the {}-byte limit",
-                info.kind.describe(),
-                payload.len(),
-                max_payload(info.kind)
-            )));
+            return Err(envelope(
+                Some(info.kind),
+                ListProblem::TooLarge {
+                    len: payload_len(&payload),
+                    limit: max_payload(info.kind),
+                },
+            ));
         }
         check_payload(info.kind, &payload)?;
         let root_kid = root_pub.key_id();
@@ -449,13 +456,14 @@ impl SignedList {
     /// signed facts and exact bytes. Refusals are `invalid_trust_list`
     /// with the rule broken.
     pub fn verify(&self, root: &RootKey, expected: ListKind) -> Result<VerifiedList<'_>> {
-        let what = expected.describe();
         if self.root_kid != root.key_id() {
-            return Err(Error::trust(format!(
-                "signed {what}: signed by root key {}, but the pinned root key is {}",
-                self.root_kid,
-                root.key_id()
-            )));
+            return Err(envelope(
+                Some(expected),
+                ListProblem::WrongRoot {
+                    expected: root.key_id().to_string(),
+                    found: self.root_kid.to_string(),
+                },
+            ));
         }
         let digest = sha256(&self.payload);
         let msg = signed_message(
@@ -465,16 +473,21 @@ impl SignedList {
             payload_len(&self.payload),
         );
         if !root.public_key().verify(&msg, &self.signature) {
-            return Err(Error::trust(format!(
-                "signed {what}: the signature does not verify under the pinned root key {}",
-                root.key_id()
-            )));
+            return Err(envelope(
+                Some(expected),
+                ListProblem::BadSignature {
+                    root: root.key_id().to_string(),
+                },
+            ));
         }
         if self.info.kind != expected {
-            return Err(Error::trust(format!(
-                "a signed {} was given where a signed {what} is expected",
-                self.info.kind.describe()
-            )));
+            return Err(envelope(
+                Some(expected),
+                ListProblem::WrongKind {
+                    expected,
+                    found: self.info.kind,
+                },
+            ));
         }
         Ok(VerifiedList {
             info: self.info,
@@ -487,28 +500,48 @@ impl SignedList {
     /// limits only; [`SignedList::verify`] checks the signature.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         if payload_len(bytes) > MAX_SIGNED_LIST_LEN {
-            return Err(Error::trust(format!(
-                "signed list is {} bytes, larger than the {MAX_SIGNED_LIST_LEN}-byte limit",
-                bytes.len()
-            )));
+            return Err(envelope(
+                None,
+                ListProblem::TooLarge {
+                    len: payload_len(bytes),
+                    limit: MAX_SIGNED_LIST_LEN,
+                },
+            ));
         }
-        let env: Envelope<'_> =
-            serde_json::from_slice(bytes).map_err(|e| Error::trust(format!("signed list: {e}")))?;
+        let env: Envelope<'_> = serde_json::from_slice(bytes).map_err(|e| {
+            envelope(
+                None,
+                ListProblem::NotJson {
+                    detail: e.to_string(),
+                },
+            )
+        })?;
         if env.format != LIST_FORMAT {
-            return Err(Error::trust(format!(
-                "signed list: format {:?}, expected {LIST_FORMAT:?}",
-                env.format
-            )));
+            return Err(envelope(
+                None,
+                ListProblem::UnknownFormat {
+                    found: env.format.into_owned(),
+                    expected: LIST_FORMAT,
+                },
+            ));
         }
-        let kind: ListKind = env
-            .kind
-            .parse()
-            .map_err(|_| Error::trust(format!("signed list: unknown kind {:?}", env.kind)))?;
-        let time = |field: &str, text: &str| {
+        let kind: ListKind = env.kind.parse().map_err(|_| {
+            envelope(
+                None,
+                ListProblem::UnknownKind {
+                    found: env.kind.to_string(),
+                },
+            )
+        })?;
+        let time = |field: &'static str, text: &str| {
             UnixTime::parse_rfc3339(text).map_err(|_| {
-                Error::trust(format!(
-                    "signed list: {field} {text:?} is not an RFC 3339 time"
-                ))
+                envelope(
+                    Some(kind),
+                    ListProblem::BadTime {
+                        field,
+                        text: text.to_owned(),
+                    },
+                )
             })
         };
         let info = ListInfo {
@@ -522,32 +555,38 @@ impl SignedList {
             .ok()
             .filter(|k| k.to_string() == env.root_kid)
             .ok_or_else(|| {
-                Error::trust(format!(
-                    "signed list: root_kid {:?} is not 8 lower-case hex digits",
-                    env.root_kid
-                ))
+                envelope(
+                    Some(kind),
+                    ListProblem::BadRootKid {
+                        found: env.root_kid.to_string(),
+                    },
+                )
             })?;
         // Base64 is 4 characters per 3 bytes: refuse an oversized payload
         // before decoding it.
         let max_b64 = max_payload(kind).div_ceil(3) * 4;
         if payload_len(env.payload.as_bytes()) > max_b64 {
-            return Err(Error::trust(format!(
-                "signed list: the {} payload is larger than the {}-byte limit",
-                kind.describe(),
-                max_payload(kind)
-            )));
+            return Err(envelope(
+                Some(kind),
+                ListProblem::PayloadTooLarge {
+                    limit: max_payload(kind),
+                },
+            ));
         }
         let payload = B64
             .decode(env.payload.as_bytes())
-            .map_err(|_| Error::trust("signed list: payload is not base64"))?;
+            .map_err(|_| envelope(Some(kind), ListProblem::NotBase64 { field: "payload" }))?;
         let sig = B64
             .decode(env.signature.as_bytes())
-            .map_err(|_| Error::trust("signed list: signature is not base64"))?;
+            .map_err(|_| envelope(Some(kind), ListProblem::NotBase64 { field: "signature" }))?;
         let signature: [u8; SIGNATURE_LEN] = sig.as_slice().try_into().map_err(|_| {
-            Error::trust(format!(
-                "signed list: the signature is {} bytes, an Ed25519 signature is {SIGNATURE_LEN}",
-                sig.len()
-            ))
+            envelope(
+                Some(kind),
+                ListProblem::SignatureLength {
+                    len: sig.len(),
+                    expected: SIGNATURE_LEN,
+                },
+            )
         })?;
         Ok(SignedList {
             info,

@@ -30,7 +30,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, KeyProblem, ListKind, ListLayer, ListProblem, Result};
 use crate::files::{read_list_file, write_replace};
 use crate::keys::{Algorithm, KeyId, PublicKey};
 use crate::time::UnixTime;
@@ -93,31 +93,27 @@ impl TrustList {
     /// public keys and inverted windows.
     pub fn new(keys: Vec<TrustedKey>) -> Result<Self> {
         if keys.is_empty() {
-            return Err(Error::trust(
-                "it holds no keys; a verifier needs at least one",
-            ));
+            return Err(bad(ListProblem::NoKeys));
         }
         if keys.len() > MAX_TRUSTED_KEYS {
-            return Err(Error::trust(format!(
-                "{} keys, at most {MAX_TRUSTED_KEYS} allowed",
-                keys.len()
-            )));
+            return Err(bad(ListProblem::TooManyKeys {
+                count: keys.len(),
+                limit: MAX_TRUSTED_KEYS,
+            }));
         }
         let mut by_kid: HashMap<KeyId, Vec<usize>> = HashMap::new();
         for (i, k) in keys.iter().enumerate() {
             if k.not_before > k.not_after {
-                return Err(Error::trust(format!(
-                    "key {} ({}) has not_before after not_after",
-                    k.key.key_id(),
-                    k.label
-                )));
+                return Err(bad(ListProblem::InvertedWindow {
+                    kid: k.key.key_id().to_string(),
+                    label: k.label.clone(),
+                }));
             }
             let slot = by_kid.entry(k.key.key_id()).or_default();
             if slot.iter().any(|&j| keys[j].key == k.key) {
-                return Err(Error::trust(format!(
-                    "key {} is listed twice",
-                    k.key.key_id()
-                )));
+                return Err(bad(ListProblem::DuplicateKey {
+                    kid: k.key.key_id().to_string(),
+                }));
             }
             slot.push(i);
         }
@@ -127,13 +123,16 @@ impl TrustList {
     /// Parses and validates the JSON form.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_TRUST_LIST_LEN {
-            return Err(Error::trust(format!(
-                "{} bytes, larger than the {MAX_TRUST_LIST_LEN}-byte limit",
-                bytes.len()
-            )));
+            return Err(bad(ListProblem::TooLarge {
+                len: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+                limit: MAX_TRUST_LIST_LEN,
+            }));
         }
-        let file: ListFile = serde_json::from_slice(bytes)
-            .map_err(|e| Error::trust(format!("not a trust list: {e}")))?;
+        let file: ListFile = serde_json::from_slice(bytes).map_err(|e| {
+            bad(ListProblem::NotJson {
+                detail: e.to_string(),
+            })
+        })?;
         let keys = file
             .keys
             .into_iter()
@@ -186,29 +185,41 @@ impl TrustList {
     }
 }
 
+/// An `invalid_trust_list` error in a bare trust list.
+fn bad(problem: ListProblem) -> Error {
+    Error::invalid_list(Some(ListKind::Trust), ListLayer::Bare, problem)
+}
+
 fn entry_to_key(e: KeyEntry) -> Result<TrustedKey> {
+    let bad_key = |problem: KeyProblem| {
+        bad(ListProblem::BadKey {
+            kid: e.kid.clone(),
+            problem,
+        })
+    };
     let alg: Algorithm = e
         .alg
         .parse()
-        .map_err(|_| Error::trust(format!("key {}: unknown alg {:?}", e.kid, e.alg)))?;
+        .map_err(|_| bad_key(KeyProblem::UnknownAlg { alg: e.alg.clone() }))?;
     let raw = B64
         .decode(e.public_key.as_bytes())
-        .map_err(|_| Error::trust(format!("key {}: public_key is not base64", e.kid)))?;
-    let key = PublicKey::from_bytes(alg, &raw)
-        .map_err(|err| Error::trust(format!("key {}: {err}", e.kid)))?;
+        .map_err(|_| bad_key(KeyProblem::NotBase64))?;
+    let key = PublicKey::from_bytes(alg, &raw).map_err(|err| {
+        bad_key(KeyProblem::Unusable {
+            why: err.to_string(),
+        })
+    })?;
     if key.key_id().to_string() != e.kid {
-        return Err(Error::trust(format!(
-            "key {}: kid does not match its public key (expected {})",
-            e.kid,
-            key.key_id()
-        )));
+        return Err(bad_key(KeyProblem::KidMismatch {
+            expected: key.key_id().to_string(),
+        }));
     }
-    let time = |field: &str, text: &str| {
+    let time = |field: &'static str, text: &str| {
         UnixTime::parse_rfc3339(text).map_err(|_| {
-            Error::trust(format!(
-                "key {}: {field} {text:?} is not an RFC 3339 time",
-                e.kid
-            ))
+            bad_key(KeyProblem::BadTime {
+                field,
+                text: text.to_owned(),
+            })
         })
     };
     Ok(TrustedKey {

@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::error::{Error, Reason, Result};
+use crate::error::{Error, RegistryRefusal, Result};
 use crate::issue::{IssuedToken, Issuer};
 use crate::time::UnixTime;
 use crate::token::{self, MAX_ID_AND_NAME_BYTES};
@@ -437,16 +437,16 @@ pub trait RegistryStore: Send + Sync {
     fn read(&self, work: &mut dyn FnMut(&mut dyn RegistryTx) -> Result<()>) -> Result<()>;
 }
 
-fn refused(reason: Reason, detail: impl Into<String>) -> Error {
+fn refused(refusal: RegistryRefusal, detail: impl Into<String>) -> Error {
     Error::Refused {
-        reason,
+        refusal,
         detail: detail.into(),
     }
 }
 
 fn unknown(insured: &InsuredId, role: &str) -> Error {
     refused(
-        Reason::UnknownPerson,
+        RegistryRefusal::UnknownPerson,
         format!("no {role}person {insured} in the registry"),
     )
 }
@@ -703,7 +703,7 @@ impl Registry {
         } = request;
         if owner == member {
             return Err(refused(
-                Reason::SelfBinding,
+                RegistryRefusal::SelfBinding,
                 format!("{owner} cannot bind their own code to their own family account"),
             ));
         }
@@ -714,7 +714,7 @@ impl Registry {
             let member_rec = require_person(tx, member, "member ")?;
             if !owner_rec.activated {
                 return Err(refused(
-                    Reason::NotActivated,
+                    RegistryRefusal::NotActivated,
                     format!("owner {owner} has not activated their own code"),
                 ));
             }
@@ -722,7 +722,7 @@ impl Registry {
                 || member_rec.id_hash != given_hash
             {
                 return Err(refused(
-                    Reason::IdentityMismatch,
+                    RegistryRefusal::IdentityMismatch,
                     format!(
                         "the name and ID number given for member {member} do not match the insurance record"
                     ),
@@ -730,7 +730,7 @@ impl Registry {
             }
             if !member_rec.activated {
                 return Err(refused(
-                    Reason::NotActivated,
+                    RegistryRefusal::NotActivated,
                     format!(
                         "member {member} has not activated their own code; family members activate theirs once before binding"
                     ),
@@ -738,7 +738,7 @@ impl Registry {
             }
             if let Some(existing) = tx.active_binding(owner, member)? {
                 return Err(refused(
-                    Reason::AlreadyBound,
+                    RegistryRefusal::AlreadyBound,
                     format!(
                         "{member} is already bound to {owner} (since {})",
                         existing.created_at
@@ -748,7 +748,7 @@ impl Registry {
             let members = count(tx.bindings_of_owner(owner)?.len());
             if members >= policy.max_members_per_owner {
                 return Err(refused(
-                    Reason::LimitMembers,
+                    RegistryRefusal::LimitMembers,
                     format!(
                         "owner {owner} already has {members} family members bound (limit {})",
                         policy.max_members_per_owner
@@ -758,7 +758,7 @@ impl Registry {
             let owners = count(tx.bindings_of_member(member)?.len());
             if owners >= policy.max_owners_per_member {
                 return Err(refused(
-                    Reason::LimitOwners,
+                    RegistryRefusal::LimitOwners,
                     format!(
                         "member {member} is already bound by {owners} owners (limit {})",
                         policy.max_owners_per_member
@@ -856,7 +856,7 @@ impl Registry {
             require_person(tx, member, "member ")?;
             let Some(binding) = tx.active_binding(owner, member)? else {
                 return Err(refused(
-                    Reason::NotBound,
+                    RegistryRefusal::NotBound,
                     format!(
                         "{member} is not bound to {owner}; bind the member first so the relation is on record"
                     ),
@@ -864,7 +864,7 @@ impl Registry {
             };
             if !binding.relation.is_close_relative() {
                 return Err(refused(
-                    Reason::NotCloseRelative,
+                    RegistryRefusal::NotCloseRelative,
                     format!(
                         "mutual aid is only for close relatives (spouse, parents, children, siblings, grandparents, grandchildren); {member} is bound as {}",
                         binding.relation
@@ -873,7 +873,7 @@ impl Registry {
             }
             if owner_rec.scheme != Scheme::Employee {
                 return Err(refused(
-                    Reason::NotEmployeeScheme,
+                    RegistryRefusal::NotEmployeeScheme,
                     format!(
                         "owner {owner} is in the {} scheme; only employee-scheme insurance has a personal account to share",
                         owner_rec.scheme
@@ -882,7 +882,7 @@ impl Registry {
             }
             if let Some(existing) = tx.active_filing(owner, member)? {
                 return Err(refused(
-                    Reason::AlreadyBound,
+                    RegistryRefusal::AlreadyBound,
                     format!(
                         "mutual aid from {owner} to {member} is already filed (since {})",
                         existing.created_at
@@ -919,7 +919,7 @@ impl Registry {
         self.write(|tx| {
             let Some(mut filing) = tx.active_filing(owner, member)? else {
                 return Err(refused(
-                    Reason::NotBound,
+                    RegistryRefusal::NotBound,
                     format!("no mutual aid from {owner} to {member} is filed"),
                 ));
             };
@@ -1031,7 +1031,7 @@ fn require_activated(person: &Person) -> Result<()> {
         Ok(())
     } else {
         Err(refused(
-            Reason::NotActivated,
+            RegistryRefusal::NotActivated,
             format!("{} has not activated their code", person.insured),
         ))
     }
@@ -1050,7 +1050,7 @@ fn not_before(now: UnixTime, start: UnixTime, what: &str) -> Result<()> {
 
 fn not_bound(owner: &InsuredId, member: &InsuredId) -> Error {
     refused(
-        Reason::NotBound,
+        RegistryRefusal::NotBound,
         format!("{member} is not bound to {owner}'s family account"),
     )
 }
@@ -1099,6 +1099,7 @@ fn rfc3339_opt<S: serde::Serializer>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Reason;
 
     #[test]
     fn policy_defaults_and_bounds() {

@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ListLayer, ListProblem, Result};
 use crate::keys::{Algorithm, KeyId, PublicKey};
 use crate::lists::RevocationList;
 use crate::lists::TrustList;
@@ -307,12 +307,7 @@ impl Verifier {
 
     fn update(&self, signed: &SignedList, kind: ListKind) -> Result<ListUpdate> {
         let root = self.lists.root.as_ref().ok_or_else(|| {
-            Error::InvalidTrustList {
-                why: format!(
-                    "cannot install a signed {}: this verifier pins no root key (build it with Verifier::from_signed)",
-                    kind.describe()
-                ),
-            }
+            Error::invalid_list(Some(kind), ListLayer::Envelope, ListProblem::NoRootKey)
         })?;
         let verified = signed.verify(root, kind)?;
         let info = *verified.info();
@@ -323,24 +318,25 @@ impl Verifier {
         // Refuse a rollback before parsing; check again under the lock.
         let decide = |lists: &Lists| -> Result<Option<ListUpdate>> {
             match lists.held(kind) {
-                Some(h) if info.sequence < h.info.sequence => Err(Error::InvalidTrustList {
-                    why: format!(
-                        "signed {}: sequence {} is older than sequence {} held by this verifier (rollback refused)",
-                        kind.describe(),
-                        info.sequence,
-                        h.info.sequence
-                    ),
-                }),
+                Some(h) if info.sequence < h.info.sequence => Err(Error::invalid_list(
+                    Some(kind),
+                    ListLayer::Envelope,
+                    ListProblem::Rollback {
+                        installed: h.info.sequence,
+                        offered: info.sequence,
+                        state_file: None,
+                    },
+                )),
                 Some(h) if info.sequence == h.info.sequence && h.digest == held.digest => {
                     Ok(Some(ListUpdate::AlreadyHeld))
                 }
-                Some(h) if info.sequence == h.info.sequence => Err(Error::InvalidTrustList {
-                    why: format!(
-                        "signed {}: sequence {} is already held with other content",
-                        kind.describe(),
-                        info.sequence
-                    ),
-                }),
+                Some(h) if info.sequence == h.info.sequence => Err(Error::invalid_list(
+                    Some(kind),
+                    ListLayer::Envelope,
+                    ListProblem::SameSequence {
+                        sequence: info.sequence,
+                    },
+                )),
                 _ => Ok(None),
             }
         };
@@ -582,23 +578,31 @@ impl Verifier {
 
 /// Parses a verified trust list payload, naming the signed list in errors.
 fn parse_trust(payload: &[u8]) -> Result<TrustList> {
-    TrustList::from_json(payload).map_err(|e| match e {
-        Error::InvalidTrustList { why } => Error::InvalidTrustList {
-            why: format!("signed trust list: {why}"),
-        },
-        other => other,
-    })
+    TrustList::from_json(payload).map_err(in_payload)
 }
 
 /// Parses a verified revocation list payload, naming the signed list in
 /// errors.
 fn parse_revocations(payload: &[u8]) -> Result<RevocationList> {
-    RevocationList::from_json(payload).map_err(|e| match e {
-        Error::InvalidTrustList { why } => Error::InvalidTrustList {
-            why: format!("signed {why}"),
+    RevocationList::from_json(payload).map_err(in_payload)
+}
+
+/// Moves a bare list's error into the payload of a signed list.
+fn in_payload(e: Error) -> Error {
+    match e {
+        Error::InvalidList {
+            list,
+            layer: ListLayer::Bare,
+            file,
+            problem,
+        } => Error::InvalidList {
+            list,
+            layer: ListLayer::Payload,
+            file,
+            problem,
         },
         other => other,
-    })
+    }
 }
 
 #[cfg(test)]
