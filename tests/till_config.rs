@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 
 use medcode::limits::{MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN};
 use medcode::lists::ListInfo;
+#[cfg(feature = "redis")]
 use medcode::replay::UnavailablePolicy;
-use medcode::verify::{
-    ListSource, RedisSpec, ReplaySpec, TillConfig, TillEvent, check_list_len, list_len_limit,
-};
+use medcode::verify::{ListSource, ReplaySpec, TillConfig, check_list_len, list_len_limit};
+#[cfg(feature = "redis")]
+use medcode::verify::{RedisSpec, TillEvent};
 use medcode::{
     Claims, InsuredId, Issuer, ListKind, Reason, Region, RevocationList, RootKey, SignedList,
     TrustList,
@@ -78,6 +79,12 @@ fn replay_specs_parse() {
             .unwrap(),
         ReplaySpec::File(PathBuf::from("/var/lib/medcode/seen.db"))
     );
+    assert_eq!(ReplaySpec::default(), ReplaySpec::None);
+}
+
+#[cfg(feature = "redis")]
+#[test]
+fn redis_specs_parse() {
     assert_eq!(
         "redis://127.0.0.1:6379/2".parse::<ReplaySpec>().unwrap(),
         ReplaySpec::Redis(RedisSpec {
@@ -86,7 +93,6 @@ fn replay_specs_parse() {
             unavailable: UnavailablePolicy::FailClosed,
         })
     );
-    assert_eq!(ReplaySpec::default(), ReplaySpec::None);
     // The URL may hold a password: Debug never shows it.
     let spec: ReplaySpec = "redis://:secret@127.0.0.1:6379".parse().unwrap();
     assert!(!format!("{spec:?}").contains("secret"), "{spec:?}");
@@ -116,7 +122,12 @@ fn bad_replay_specs_are_refused() {
         assert_eq!(e.reason(), Reason::InvalidArgument, "{text:?}");
         assert_eq!(e.to_string(), message, "{text:?}");
     }
-    // A Redis URL is checked when the guard is opened, after the lists.
+}
+
+/// A Redis URL is checked when the guard is opened, after the lists.
+#[cfg(feature = "redis")]
+#[test]
+fn bad_redis_urls_are_refused_at_build() {
     let dir = tempfile::tempdir().unwrap();
     let trust = write(dir.path(), "trust.json", &trust_json());
     let spec: ReplaySpec = "redis://127.0.0.1:6379/x".parse().unwrap();
@@ -380,6 +391,7 @@ fn the_state_file_refuses_a_rollback_across_verifiers() {
     );
 }
 
+#[cfg(feature = "redis")]
 #[test]
 fn till_events_read_as_log_lines() {
     assert_eq!(
