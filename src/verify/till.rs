@@ -555,9 +555,9 @@ impl TillConfig {
     }
 
     /// Builds the verifier at time `now` (the library never reads the
-    /// clock): reads the root key and the
-    /// lists, checks the state file and raises it, then opens the replay
-    /// guard.
+    /// clock): reads the root key and the lists, checks the state file and
+    /// raises it, then opens the replay guard. The setup can be built again
+    /// (a second verifier shares nothing with the first but the files).
     ///
     /// # Errors
     /// - [`Error::InvalidArgument`] for a signed list without a root key,
