@@ -240,6 +240,13 @@ typedef struct MedcodeOptions {
   // Version 2: a revocation list file, signed when `root_key_file` is set,
   // unsigned otherwise; NULL for none.
   const char *revocations_file;
+  // Version 3: a rollback state file (created if missing; needs
+  // `root_key_file`). It keeps the highest list sequence numbers this
+  // till has used, so that a verifier created later, also after a
+  // restart, refuses an older signed list (`MEDCODE_REASON_INVALID_TRUST_LIST`,
+  // "rollback refused"). NULL for none: each verifier then only knows
+  // the lists it is given.
+  const char *state_path;
 } MedcodeOptions;
 
 // The freshness of one signed list a verifier holds. Caller-owned.
@@ -343,12 +350,15 @@ const char *medcode_last_error(void);
 // keygen` (at most 1 MiB), or, when `opts->root_key_file` is set, a list
 // signed by that root (`medcode trust sign`). `path` is a NUL-terminated
 // UTF-8 path; `opts` may be NULL for the defaults. The options' revocation
-// list and replay guard are loaded and opened here. On success `*out` holds
+// list and state file are read, and the replay guard opened, here (a
+// state file is also raised to the lists' sequences). On success `*out` holds
 // a new handle, to be released with `medcode_verifier_free`; on failure
 // `*out` is NULL, the code says why (`MEDCODE_REASON_IO`,
-// `MEDCODE_REASON_INVALID_TRUST_LIST` also for a bad list signature,
+// `MEDCODE_REASON_INVALID_TRUST_LIST` also for a bad list signature or a
+// list older than the state file's record (rollback),
 // `MEDCODE_REASON_INVALID_KEY` for a bad root key file,
-// `MEDCODE_REASON_STORAGE` for a replay file that cannot be opened,
+// `MEDCODE_REASON_STORAGE` for a replay file that cannot be opened or a
+// corrupt state file,
 // `MEDCODE_REASON_INVALID_ARGUMENT` for bad options, an unsigned list with
 // a root key or a signed one without) and `medcode_last_error` has details.
 //
@@ -362,7 +372,8 @@ MedcodeReason medcode_verifier_new_from_file(const char *path,
 
 // Creates a verifier from the bytes of a trust list (JSON, `len` bytes, no
 // terminator needed, at most 1 MiB; or a signed list when
-// `opts->root_key_file` is set). Otherwise as
+// `opts->root_key_file` is set, at most `MAX_SIGNED_LIST_LEN` of the Rust
+// library). Otherwise as
 // `medcode_verifier_new_from_file`.
 //
 // # Safety
@@ -441,12 +452,13 @@ MedcodeReason medcode_verifier_list_status(const struct MedcodeVerifier *verifie
 
 // Fills the first `size` bytes at `opts` with the defaults (leeway 15 s,
 // maximum validity 300 s, no till region, no replay guard, no root key, no
-// revocation list), zero for anything beyond what this library knows, and
-// sets `struct_size` to `size`. Pass `sizeof(MedcodeOptions)`, as the
-// header's `medcode_options_init(&opts)` macro does. Returns
-// `MEDCODE_REASON_INVALID_ARGUMENT`, writing nothing, for a NULL `opts` or
-// a size that is not 16 (version 1), `MEDCODE_OPTIONS_V2_SIZE` or larger
-// (a newer header) up to 4096.
+// revocation list, no state file), zero for anything beyond what this
+// library knows, and sets `struct_size` to `size`. Pass
+// `sizeof(MedcodeOptions)`, as the header's `medcode_options_init(&opts)`
+// macro does. Returns `MEDCODE_REASON_INVALID_ARGUMENT`, writing nothing,
+// for a NULL `opts` or a size that is not 16 (version 1),
+// `MEDCODE_OPTIONS_V2_SIZE`, `MEDCODE_OPTIONS_V3_SIZE` or larger (a newer
+// header) up to 4096.
 //
 // # Safety
 // `opts` is null or points to `size` writable bytes.
@@ -495,6 +507,10 @@ MedcodeReason medcode_verify(const struct MedcodeVerifier *verifier,
 /* Size in bytes of the second version of `MedcodeOptions` (replay guard and
  * signed lists): 56 with 64-bit pointers, 40 with 32-bit ones. */
 #define MEDCODE_OPTIONS_V2_SIZE ((uint32_t)(offsetof(MedcodeOptions, revocations_file) + sizeof(const char *)))
+
+/* Size in bytes of the third version of `MedcodeOptions` (the rollback state
+ * file): 64 with 64-bit pointers, 44 with 32-bit ones. */
+#define MEDCODE_OPTIONS_V3_SIZE ((uint32_t)(offsetof(MedcodeOptions, state_path) + sizeof(const char *)))
 
 /* Initialise options with this: it fills `*opts` with the defaults and sets
  * `struct_size` to `sizeof *opts`, the size this program was compiled with.

@@ -75,4 +75,4 @@ pub use token::{
     Claims, InsuredId, MaskedName, Presenter, Region, Relation, Scheme, Status, TokenId,
     UntrustedToken,
 };
-pub use verify::{Policy, VerifiedToken, Verifier};
+pub use verify::{Policy, TillConfig, VerifiedToken, Verifier};

@@ -16,4 +16,4 @@ pub use crate::registry::{MAX_FULL_NAME_CHARS, REGISTRY_SECRET_LEN};
 pub use crate::token::{
     MAX_ID_AND_NAME_BYTES, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS, MAX_TEXT_LEN, TOKEN_ID_LEN,
 };
-pub use crate::verify::BATCH_MAX;
+pub use crate::verify::{BATCH_MAX, MAX_STATE_FILE_LEN};

@@ -2,16 +2,15 @@
 //! number of threads, freed once.
 
 use std::ffi::c_char;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use medcode::Verifier;
-use medcode::limits::MAX_SIGNED_LIST_LEN;
+use medcode::verify::{ListSource, check_list_len};
+use medcode::{ListKind, UnixTime, Verifier};
 
 use crate::cstr::read_path;
 use crate::guard::{Failure, call, quiet};
-use crate::lists::{self, TrustInput};
-use crate::options::MedcodeOptions;
+use crate::options::{MedcodeOptions, Settings};
 use crate::reason::MedcodeReason;
-use crate::replay;
 
 /// A verifier built once from a trust list and options. Opaque to C.
 ///
@@ -25,22 +24,35 @@ pub struct MedcodeVerifier {
     pub(crate) inner: Verifier,
 }
 
+/// Reads and checks the caller's options.
+///
 /// # Safety
 /// `opts` is null or a readable options struct of its `struct_size` whose
-/// strings are null or NUL-terminated; `out` is non-null and writable.
+/// strings are null or NUL-terminated.
+unsafe fn settings(opts: *const MedcodeOptions) -> Result<Settings, Failure> {
+    // SAFETY: guaranteed by the caller.
+    unsafe { MedcodeOptions::read(opts)?.settings() }
+}
+
+/// Builds the verifier through the library's till setup and hands it out.
+///
+/// # Safety
+/// `out` is non-null and writable.
 unsafe fn build(
-    trust: TrustInput<'_>,
-    opts: *const MedcodeOptions,
+    trust: ListSource,
+    settings: &Settings,
     out: *mut *mut MedcodeVerifier,
 ) -> Result<(), Failure> {
-    // SAFETY: guaranteed by the caller of `build`.
-    let settings = unsafe { MedcodeOptions::read(opts)?.settings() }?;
-    let mut verifier = lists::load(trust, &settings)?.with_policy(settings.policy);
-    // Last, so that nothing is created on disk for a verifier refused
-    // for its lists.
-    if let Some(guard) = replay::open(&settings.replay)? {
-        verifier = verifier.with_replay_guard(guard);
-    }
+    // The till setup needs the time only for the rollback state; the C
+    // calls that create a verifier take none, so this front end reads the
+    // clock (the library never does).
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let verifier = settings
+        .config(trust)
+        .build(UnixTime::from_secs(now))
+        .map_err(|e| Failure::from_error(&e))?;
     let handle = Box::new(MedcodeVerifier { inner: verifier });
     // SAFETY: guaranteed by the caller of `build`.
     unsafe { out.write(Box::into_raw(handle)) };
@@ -61,12 +73,15 @@ fn clear_out(out: *mut *mut MedcodeVerifier) -> Result<(), Failure> {
 /// keygen` (at most 1 MiB), or, when `opts->root_key_file` is set, a list
 /// signed by that root (`medcode trust sign`). `path` is a NUL-terminated
 /// UTF-8 path; `opts` may be NULL for the defaults. The options' revocation
-/// list and replay guard are loaded and opened here. On success `*out` holds
+/// list and state file are read, and the replay guard opened, here (a
+/// state file is also raised to the lists' sequences). On success `*out` holds
 /// a new handle, to be released with `medcode_verifier_free`; on failure
 /// `*out` is NULL, the code says why (`MEDCODE_REASON_IO`,
-/// `MEDCODE_REASON_INVALID_TRUST_LIST` also for a bad list signature,
+/// `MEDCODE_REASON_INVALID_TRUST_LIST` also for a bad list signature or a
+/// list older than the state file's record (rollback),
 /// `MEDCODE_REASON_INVALID_KEY` for a bad root key file,
-/// `MEDCODE_REASON_STORAGE` for a replay file that cannot be opened,
+/// `MEDCODE_REASON_STORAGE` for a replay file that cannot be opened or a
+/// corrupt state file,
 /// `MEDCODE_REASON_INVALID_ARGUMENT` for bad options, an unsigned list with
 /// a root key or a signed one without) and `medcode_last_error` has details.
 ///
@@ -84,14 +99,17 @@ pub unsafe extern "C" fn medcode_verifier_new_from_file(
         clear_out(out)?;
         // SAFETY: the caller guarantees `path` is null or NUL-terminated.
         let path = unsafe { read_path(path) }?;
-        // SAFETY: `out` is checked non-null above; `opts` is the caller's.
-        unsafe { build(TrustInput::File(path), opts, out) }
+        // SAFETY: the caller's options contract.
+        let settings = unsafe { settings(opts) }?;
+        // SAFETY: `out` is checked non-null above.
+        unsafe { build(ListSource::File(path.to_owned()), &settings, out) }
     })
 }
 
 /// Creates a verifier from the bytes of a trust list (JSON, `len` bytes, no
 /// terminator needed, at most 1 MiB; or a signed list when
-/// `opts->root_key_file` is set). Otherwise as
+/// `opts->root_key_file` is set, at most `MAX_SIGNED_LIST_LEN` of the Rust
+/// library). Otherwise as
 /// `medcode_verifier_new_from_file`.
 ///
 /// # Safety
@@ -110,18 +128,20 @@ pub unsafe extern "C" fn medcode_verifier_new_from_bytes(
         if json.is_null() {
             return Err(Failure::null("json"));
         }
-        // The largest limit of any list; `load` applies the one for the
-        // options. Checked before the slice is formed.
-        if u64::try_from(len).unwrap_or(u64::MAX) > MAX_SIGNED_LIST_LEN {
-            return Err(Failure::new(
-                MedcodeReason::InvalidTrustList,
-                format!("{len} bytes, larger than the {MAX_SIGNED_LIST_LEN}-byte limit"),
-            ));
-        }
+        // SAFETY: the caller's options contract.
+        let settings = unsafe { settings(opts) }?;
+        // The till setup's size rule, checked before the bytes are copied.
+        let signed = settings.root_key_file.is_some();
+        check_list_len(
+            ListKind::Trust,
+            signed,
+            u64::try_from(len).unwrap_or(u64::MAX),
+        )
+        .map_err(|e| Failure::from_error(&e))?;
         // SAFETY: the caller guarantees `len` readable bytes at `json`.
         let bytes = unsafe { std::slice::from_raw_parts(json, len) };
-        // SAFETY: `out` is checked non-null above; `opts` is the caller's.
-        unsafe { build(TrustInput::Bytes(bytes), opts, out) }
+        // SAFETY: `out` is checked non-null above.
+        unsafe { build(ListSource::Bytes(bytes.to_vec()), &settings, out) }
     })
 }
 

@@ -39,7 +39,6 @@ mod image;
 mod lists;
 mod options;
 mod reason;
-mod replay;
 mod result;
 
 use std::ffi::{CStr, c_char};
@@ -56,9 +55,10 @@ pub use lists::{
     medcode_verifier_update_trust_list_file,
 };
 pub use options::{
-    MEDCODE_OPTIONS_V1_SIZE, MEDCODE_OPTIONS_V2_SIZE, MEDCODE_REPLAY_FAIL_CLOSED,
-    MEDCODE_REPLAY_FILE, MEDCODE_REPLAY_LOCAL_FALLBACK, MEDCODE_REPLAY_MEMORY, MEDCODE_REPLAY_NONE,
-    MEDCODE_REPLAY_REDIS, MedcodeOptions, medcode_options_init, medcode_options_init_size,
+    MEDCODE_OPTIONS_V1_SIZE, MEDCODE_OPTIONS_V2_SIZE, MEDCODE_OPTIONS_V3_SIZE,
+    MEDCODE_REPLAY_FAIL_CLOSED, MEDCODE_REPLAY_FILE, MEDCODE_REPLAY_LOCAL_FALLBACK,
+    MEDCODE_REPLAY_MEMORY, MEDCODE_REPLAY_NONE, MEDCODE_REPLAY_REDIS, MedcodeOptions,
+    medcode_options_init, medcode_options_init_size,
 };
 pub use reason::{MedcodeReason, medcode_reason_str};
 pub use result::{

@@ -1,129 +1,19 @@
-//! Trust and revocation lists: unsigned, or signed by a pinned root key.
-//! Loading them when a verifier is created, installing newer signed ones
-//! while it serves the till, and telling how fresh they are.
-//!
-//! The rules are those of `medcode verify` (src/cli/lists.rs): with a root
-//! key every list must be signed by it, without one every list must be
-//! unsigned, and a file of the other kind is refused with a message saying
-//! which option to change.
+//! Trust and revocation lists: installing newer signed ones while a
+//! verifier serves the till, and telling how fresh they are. Loading them
+//! when a verifier is created is the library's till setup
+//! (`medcode::verify::TillConfig`, see `handle.rs`), with its rules: with a
+//! root key every list must be signed by it, without one every list must be
+//! unsigned, one size limit per form, one wording of every message.
 
 use std::ffi::c_char;
-use std::path::Path;
 
-use medcode::limits::{MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN};
-use medcode::{
-    ListKind, Notice, RevocationList, RootKey, SignedList, TrustList, UnixTime, Verifier,
-};
+use medcode::verify::read_signed_list_file;
+use medcode::{ListKind, Notice, UnixTime};
 
 use crate::cstr::read_path;
 use crate::guard::{Failure, call};
 use crate::handle::MedcodeVerifier;
-use crate::options::Settings;
 use crate::reason::MedcodeReason;
-
-/// Where the trust list given to `medcode_verifier_new_*` comes from.
-pub(crate) enum TrustInput<'a> {
-    File(&'a Path),
-    Bytes(&'a [u8]),
-}
-
-fn fail(e: &medcode::Error) -> Failure {
-    Failure::from_error(e)
-}
-
-fn invalid(why: String) -> Failure {
-    Failure::new(MedcodeReason::InvalidArgument, why)
-}
-
-/// Names the file in an `invalid_trust_list` error, as the library's
-/// `from_file` functions do.
-fn in_file(path: &Path) -> impl Fn(medcode::Error) -> Failure + '_ {
-    move |e| fail(&e.in_list_file(path))
-}
-
-/// Reads a whole list file, refusing a directory and a file over `limit`
-/// bytes before reading it (`invalid_trust_list`).
-fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
-    medcode::lists::read_list_file(path, limit).map_err(|e| fail(&e))
-}
-
-/// Reads a file that must be a signed list (a verifier with a root key).
-fn read_signed(path: &Path, hint: &str) -> Result<SignedList, Failure> {
-    let bytes = read_file(path, MAX_SIGNED_LIST_LEN)?;
-    if !SignedList::is_envelope(&bytes) {
-        return Err(invalid(format!(
-            "{} is not a signed list, but the verifier pins a root key: {hint}",
-            path.display()
-        )));
-    }
-    SignedList::from_json(&bytes).map_err(in_file(path))
-}
-
-/// Builds the verifier for a trust list and the list options.
-pub(crate) fn load(input: TrustInput<'_>, settings: &Settings) -> Result<Verifier, Failure> {
-    let signed = settings.root_key_file.is_some();
-    let limit = if signed {
-        MAX_SIGNED_LIST_LEN
-    } else {
-        MAX_TRUST_LIST_LEN
-    };
-    let (bytes, path) = match input {
-        TrustInput::File(path) => (std::borrow::Cow::Owned(read_file(path, limit)?), Some(path)),
-        TrustInput::Bytes(bytes) => {
-            if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
-                return Err(Failure::new(
-                    MedcodeReason::InvalidTrustList,
-                    format!("{} bytes, larger than the {limit}-byte limit", bytes.len()),
-                ));
-            }
-            (std::borrow::Cow::Borrowed(bytes), None)
-        }
-    };
-    let name = path.map_or_else(|| "the trust list".to_owned(), |p| p.display().to_string());
-    let named = |e: medcode::Error| match path {
-        Some(p) => in_file(p)(e),
-        None => fail(&e),
-    };
-
-    let Some(root_path) = &settings.root_key_file else {
-        if SignedList::is_envelope(&bytes) {
-            return Err(invalid(format!(
-                "{name} is a signed list: set root_key_file in MedcodeOptions to the pinned root key (ROOT.pub)"
-            )));
-        }
-        let mut verifier = Verifier::new(TrustList::from_json(&bytes).map_err(named)?);
-        if let Some(path) = &settings.revocations_file {
-            let bytes = read_file(path, MAX_SIGNED_LIST_LEN)?;
-            if SignedList::is_envelope(&bytes) {
-                return Err(invalid(format!(
-                    "{} is a signed list: set root_key_file in MedcodeOptions to the pinned root key (ROOT.pub), with a signed trust list",
-                    path.display()
-                )));
-            }
-            verifier = verifier
-                .with_revocations(RevocationList::from_json(&bytes).map_err(in_file(path))?);
-        }
-        return Ok(verifier);
-    };
-
-    let root = RootKey::from_file(root_path).map_err(|e| fail(&e))?;
-    if !SignedList::is_envelope(&bytes) {
-        return Err(invalid(format!(
-            "{name} is not a signed list, but root_key_file is set: sign it with `medcode trust sign` or leave root_key_file NULL"
-        )));
-    }
-    let trust = SignedList::from_json(&bytes).map_err(named)?;
-    drop(bytes);
-    let verifier = Verifier::from_signed(root, &trust).map_err(named)?;
-    if let Some(path) = &settings.revocations_file {
-        let list = read_signed(
-            path,
-            "sign it with `medcode trust sign --kind revocation` or leave revocations_file NULL",
-        )?;
-        verifier.update_revocations(&list).map_err(in_file(path))?;
-    }
-    Ok(verifier)
-}
 
 /// Installs the signed list of `kind` at `path` in a live verifier.
 ///
@@ -143,22 +33,21 @@ unsafe fn update(
     // lists are swapped under the verifier's own lock.
     let verifier = unsafe { &(*verifier).inner };
     if verifier.root_key().is_none() {
-        return Err(invalid(format!(
-            "this verifier pins no root key, so it cannot install a signed {}: create it with root_key_file set in MedcodeOptions",
-            kind.describe()
-        )));
+        return Err(Failure::new(
+            MedcodeReason::InvalidArgument,
+            format!(
+                "this verifier pins no root key, so it cannot install a signed {}: create it with root_key_file set in MedcodeOptions",
+                kind.describe()
+            ),
+        ));
     }
-    let hint = match kind {
-        ListKind::Trust => "sign it with `medcode trust sign`",
-        ListKind::Revocation => "sign it with `medcode trust sign --kind revocation`",
-    };
-    let list = read_signed(path, hint)?;
+    let list = read_signed_list_file(path, kind).map_err(|e| Failure::from_error(&e))?;
     match kind {
         ListKind::Trust => verifier.update_trust_list(&list),
         ListKind::Revocation => verifier.update_revocations(&list),
     }
     .map(drop)
-    .map_err(in_file(path))
+    .map_err(|e| Failure::from_error(&e.in_list_file(path)))
 }
 
 /// Installs a newer signed trust list from the file at `path` in a running

@@ -13,13 +13,19 @@
 //! |---------|--------|------|
 //! | 1 | `struct_size`, `leeway_secs`, `max_validity_secs`, `till_region` | 16 |
 //! | 2 | + `replay_guard`, `replay_unavailable`, `replay_target`, `replay_key_prefix`, `root_key_file`, `revocations_file` | 56 (64-bit), 40 (32-bit) |
+//! | 3 | + `state_path` | 64 (64-bit), 44 (32-bit) |
+//!
+//! The options become a `medcode::verify::TillConfig`, the library's till
+//! setup, which reads the lists and opens the replay guard.
 
 use std::ffi::c_char;
 use std::mem::{offset_of, size_of};
 use std::path::PathBuf;
 
 use medcode::replay::UnavailablePolicy;
-use medcode::verify::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS};
+use medcode::verify::{
+    DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, ListSource, RedisSpec, ReplaySpec, TillConfig,
+};
 use medcode::{Policy, Region};
 
 use crate::cstr::read_str;
@@ -39,6 +45,17 @@ const _: () = assert!(V2_END <= 4096, "the options struct is small");
 // The assertion above keeps the value far inside u32.
 #[allow(clippy::cast_possible_truncation)]
 pub const MEDCODE_OPTIONS_V2_SIZE: u32 = V2_END as u32;
+
+/// End of the third version's last field.
+const V3_END: usize = offset_of!(MedcodeOptions, state_path) + size_of::<*const c_char>();
+const _: () = assert!(V3_END <= 4096, "the options struct is small");
+
+/// Size in bytes of the third version of `MedcodeOptions` (the rollback
+/// state file): 64 with 64-bit pointers, 44 with 32-bit ones. The header
+/// defines it with `offsetof`, after the struct.
+// The assertion above keeps the value far inside u32.
+#[allow(clippy::cast_possible_truncation)]
+pub const MEDCODE_OPTIONS_V3_SIZE: u32 = V3_END as u32;
 
 /// `replay_guard`: no replay guard; a code can be shown again within its
 /// validity (the default, and the only choice of version 1).
@@ -106,6 +123,13 @@ pub struct MedcodeOptions {
     /// Version 2: a revocation list file, signed when `root_key_file` is set,
     /// unsigned otherwise; NULL for none.
     pub revocations_file: *const c_char,
+    /// Version 3: a rollback state file (created if missing; needs
+    /// `root_key_file`). It keeps the highest list sequence numbers this
+    /// till has used, so that a verifier created later, also after a
+    /// restart, refuses an older signed list (`MEDCODE_REASON_INVALID_TRUST_LIST`,
+    /// "rollback refused"). NULL for none: each verifier then only knows
+    /// the lists it is given.
+    pub state_path: *const c_char,
 }
 
 impl Default for MedcodeOptions {
@@ -121,37 +145,52 @@ impl Default for MedcodeOptions {
             replay_key_prefix: std::ptr::null(),
             root_key_file: std::ptr::null(),
             revocations_file: std::ptr::null(),
+            state_path: std::ptr::null(),
         }
     }
-}
-
-/// The replay guard the options ask for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum ReplayChoice {
-    None,
-    Memory,
-    File(PathBuf),
-    Redis {
-        url: String,
-        policy: UnavailablePolicy,
-        key_prefix: Option<String>,
-    },
 }
 
 /// The options, checked and with their strings copied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Settings {
     pub(crate) policy: Policy,
-    pub(crate) replay: ReplayChoice,
+    pub(crate) replay: ReplaySpec,
     pub(crate) root_key_file: Option<PathBuf>,
     pub(crate) revocations_file: Option<PathBuf>,
+    pub(crate) state_path: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The library's till setup for these options and the trust list from
+    /// `trust`. Changes of a shared replay guard's reachability are written
+    /// to standard error, one line each, as `medcode till` logs them.
+    pub(crate) fn config(&self, trust: ListSource) -> TillConfig {
+        let mut config = TillConfig::new(trust)
+            .policy(self.policy)
+            .replay(self.replay.clone())
+            .on_event(|event| {
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "medcode: warning: {event}");
+            });
+        if let Some(path) = &self.root_key_file {
+            config = config.root_key_file(path);
+        }
+        if let Some(path) = &self.revocations_file {
+            config = config.revocations_file(path);
+        }
+        if let Some(path) = &self.state_path {
+            config = config.state_file(path);
+        }
+        config
+    }
 }
 
 /// Checks a caller's `struct_size`: one of the versions' sizes, or larger
 /// than the latest (a newer header) up to a sanity bound.
 fn check_size(size: u64) -> Result<usize, Failure> {
-    let known = u64::from(MEDCODE_OPTIONS_V2_SIZE);
+    let known = u64::from(MEDCODE_OPTIONS_V3_SIZE);
     let v1 = u64::from(MEDCODE_OPTIONS_V1_SIZE);
+    let v2 = u64::from(MEDCODE_OPTIONS_V2_SIZE);
     if size < v1 || size > u64::from(MAX_OPTIONS_SIZE) {
         return Err(Failure::new(
             MedcodeReason::InvalidArgument,
@@ -160,13 +199,17 @@ fn check_size(size: u64) -> Result<usize, Failure> {
             ),
         ));
     }
-    if size > v1 && size < known {
-        return Err(Failure::new(
-            MedcodeReason::InvalidArgument,
-            format!(
-                "options struct_size is {size}, between version 1 ({v1} bytes) and version 2 ({known} bytes); set it with medcode_options_init"
-            ),
-        ));
+    for (n, (lo, hi)) in [(v1, v2), (v2, known)].into_iter().enumerate() {
+        if size > lo && size < hi {
+            return Err(Failure::new(
+                MedcodeReason::InvalidArgument,
+                format!(
+                    "options struct_size is {size}, between version {} ({lo} bytes) and version {} ({hi} bytes); set it with medcode_options_init",
+                    n + 1,
+                    n + 2
+                ),
+            ));
+        }
     }
     usize::try_from(size).map_err(|_| Failure::new(MedcodeReason::InvalidArgument, "too large"))
 }
@@ -235,12 +278,13 @@ impl MedcodeOptions {
     pub(crate) unsafe fn settings(&self) -> Result<Settings, Failure> {
         let policy = self.policy()?;
         // SAFETY: guaranteed by the caller, for every string field.
-        let (target, key_prefix, root_key_file, revocations_file) = unsafe {
+        let (target, key_prefix, root_key_file, revocations_file, state_path) = unsafe {
             (
                 option_str(self.replay_target, "replay_target")?,
                 option_str(self.replay_key_prefix, "replay_key_prefix")?,
                 option_str(self.root_key_file, "root_key_file")?,
                 option_str(self.revocations_file, "revocations_file")?,
+                option_str(self.state_path, "state_path")?,
             )
         };
         let bad = |why: String| Failure::new(MedcodeReason::InvalidArgument, why);
@@ -292,20 +336,21 @@ impl MedcodeOptions {
                     }
                 )));
             }
-            (MEDCODE_REPLAY_MEMORY, None) => ReplayChoice::Memory,
-            (MEDCODE_REPLAY_FILE, Some(path)) => ReplayChoice::File(PathBuf::from(path)),
-            (MEDCODE_REPLAY_REDIS, Some(url)) => ReplayChoice::Redis {
+            (MEDCODE_REPLAY_MEMORY, None) => ReplaySpec::Memory,
+            (MEDCODE_REPLAY_FILE, Some(path)) => ReplaySpec::File(PathBuf::from(path)),
+            (MEDCODE_REPLAY_REDIS, Some(url)) => ReplaySpec::Redis(RedisSpec {
                 url,
-                policy: unavailable,
                 key_prefix,
-            },
-            _ => ReplayChoice::None,
+                unavailable,
+            }),
+            _ => ReplaySpec::None,
         };
         Ok(Settings {
             policy,
             replay,
             root_key_file: root_key_file.map(PathBuf::from),
             revocations_file: revocations_file.map(PathBuf::from),
+            state_path: state_path.map(PathBuf::from),
         })
     }
 }
@@ -342,12 +387,13 @@ unsafe fn option_str(ptr: *const c_char, field: &str) -> Result<Option<String>, 
 
 /// Fills the first `size` bytes at `opts` with the defaults (leeway 15 s,
 /// maximum validity 300 s, no till region, no replay guard, no root key, no
-/// revocation list), zero for anything beyond what this library knows, and
-/// sets `struct_size` to `size`. Pass `sizeof(MedcodeOptions)`, as the
-/// header's `medcode_options_init(&opts)` macro does. Returns
-/// `MEDCODE_REASON_INVALID_ARGUMENT`, writing nothing, for a NULL `opts` or
-/// a size that is not 16 (version 1), `MEDCODE_OPTIONS_V2_SIZE` or larger
-/// (a newer header) up to 4096.
+/// revocation list, no state file), zero for anything beyond what this
+/// library knows, and sets `struct_size` to `size`. Pass
+/// `sizeof(MedcodeOptions)`, as the header's `medcode_options_init(&opts)`
+/// macro does. Returns `MEDCODE_REASON_INVALID_ARGUMENT`, writing nothing,
+/// for a NULL `opts` or a size that is not 16 (version 1),
+/// `MEDCODE_OPTIONS_V2_SIZE`, `MEDCODE_OPTIONS_V3_SIZE` or larger (a newer
+/// header) up to 4096.
 ///
 /// # Safety
 /// `opts` is null or points to `size` writable bytes.
@@ -426,17 +472,22 @@ mod tests {
         assert_eq!(offset_of!(MedcodeOptions, replay_key_prefix), 24 + p);
         assert_eq!(offset_of!(MedcodeOptions, root_key_file), 24 + 2 * p);
         assert_eq!(offset_of!(MedcodeOptions, revocations_file), 24 + 3 * p);
-        assert_eq!(size_of::<MedcodeOptions>(), 24 + 4 * p);
+        assert_eq!(offset_of!(MedcodeOptions, state_path), 24 + 4 * p);
+        assert_eq!(size_of::<MedcodeOptions>(), 24 + 5 * p);
         assert_eq!(
             usize::try_from(MEDCODE_OPTIONS_V2_SIZE).unwrap(),
+            24 + 4 * p
+        );
+        assert_eq!(
+            usize::try_from(MEDCODE_OPTIONS_V3_SIZE).unwrap(),
             size_of::<MedcodeOptions>()
         );
         assert_eq!(
             MedcodeOptions::default().struct_size,
-            MEDCODE_OPTIONS_V2_SIZE
+            MEDCODE_OPTIONS_V3_SIZE
         );
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(MEDCODE_OPTIONS_V2_SIZE, 56);
+        assert_eq!((MEDCODE_OPTIONS_V2_SIZE, MEDCODE_OPTIONS_V3_SIZE), (56, 64));
     }
 
     #[test]
@@ -452,6 +503,7 @@ mod tests {
             replay_key_prefix: c"x".as_ptr(),
             root_key_file: c"x".as_ptr(),
             revocations_file: c"x".as_ptr(),
+            state_path: c"x".as_ptr(),
         };
         let code = unsafe { medcode_options_init_size(&mut o, size_of::<MedcodeOptions>()) };
         assert_eq!(code, MedcodeReason::Ok);
@@ -466,8 +518,9 @@ mod tests {
             o
         );
         let s = unsafe { o.settings() }.unwrap();
-        assert_eq!(s.replay, ReplayChoice::None);
+        assert_eq!(s.replay, ReplaySpec::None);
         assert_eq!(s.root_key_file, None);
+        assert_eq!(s.state_path, None);
     }
 
     /// The first version's initialiser touches 16 bytes and no more.
@@ -493,8 +546,8 @@ mod tests {
 
     #[test]
     fn sizes_are_checked() {
-        let v2 = MEDCODE_OPTIONS_V2_SIZE;
-        for size in [0, 4, 15, 17, 20, 24, v2 - 1, 4097, u32::MAX] {
+        let (v2, v3) = (MEDCODE_OPTIONS_V2_SIZE, MEDCODE_OPTIONS_V3_SIZE);
+        for size in [0, 4, 15, 17, 20, 24, v2 - 1, v2 + 1, v3 - 1, 4097, u32::MAX] {
             let o = MedcodeOptions {
                 struct_size: size,
                 ..MedcodeOptions::default()
@@ -518,27 +571,58 @@ mod tests {
                 "options struct_size is 20, between version 1 (16 bytes) and version 2 ({v2} bytes); set it with medcode_options_init"
             )
         );
+        let o = MedcodeOptions {
+            struct_size: v2 + 1,
+            ..MedcodeOptions::default()
+        };
+        assert_eq!(
+            unsafe { MedcodeOptions::read(&o) }.unwrap_err().detail,
+            format!(
+                "options struct_size is {}, between version 2 ({v2} bytes) and version 3 ({v3} bytes); set it with medcode_options_init",
+                v2 + 1
+            )
+        );
+    }
+
+    /// A version-2 caller: the state path keeps its default (none), and the
+    /// bytes beyond the version-2 struct are never read.
+    #[test]
+    fn v2_callers_keep_working() {
+        let v2 = usize::try_from(MEDCODE_OPTIONS_V2_SIZE).unwrap();
+        let mut buf = [0xAAu8; 128];
+        let code = unsafe { medcode_options_init_size(buf.as_mut_ptr().cast(), v2) };
+        assert_eq!(code, MedcodeReason::Ok);
+        assert!(buf[v2..].iter().all(|&b| b == 0xAA));
+        let got = unsafe { MedcodeOptions::read(buf.as_ptr().cast()) }.unwrap();
+        assert_eq!(
+            got,
+            MedcodeOptions {
+                struct_size: MEDCODE_OPTIONS_V2_SIZE,
+                ..MedcodeOptions::default()
+            }
+        );
+        assert_eq!(unsafe { got.settings() }.unwrap().state_path, None);
     }
 
     /// A caller compiled against a future header with one more field.
     #[repr(C)]
     struct Future {
-        v2: MedcodeOptions,
+        v3: MedcodeOptions,
         next: u64,
     }
 
     #[test]
     fn larger_structs_need_unknown_fields_unset() {
         let mut f = Future {
-            v2: MedcodeOptions::default(),
+            v3: MedcodeOptions::default(),
             next: 7,
         };
         let size = size_of::<Future>();
         let code = unsafe { medcode_options_init_size(std::ptr::from_mut(&mut f).cast(), size) };
         assert_eq!(code, MedcodeReason::Ok);
         assert_eq!(f.next, 0);
-        assert_eq!(usize::try_from(f.v2.struct_size).unwrap(), size);
-        f.v2.leeway_secs = 3;
+        assert_eq!(usize::try_from(f.v3.struct_size).unwrap(), size);
+        f.v3.leeway_secs = 3;
         let got = unsafe { MedcodeOptions::read(std::ptr::from_ref(&f).cast()) }.unwrap();
         assert_eq!(got.leeway_secs, 3);
         f.next = 1;
@@ -583,9 +667,9 @@ mod tests {
             ..base
         };
         let s = unsafe { with(MEDCODE_REPLAY_MEMORY, std::ptr::null()).settings() }.unwrap();
-        assert_eq!(s.replay, ReplayChoice::Memory);
+        assert_eq!(s.replay, ReplaySpec::Memory);
         let s = unsafe { with(MEDCODE_REPLAY_FILE, c"/tmp/seen.db".as_ptr()).settings() }.unwrap();
-        assert_eq!(s.replay, ReplayChoice::File(PathBuf::from("/tmp/seen.db")));
+        assert_eq!(s.replay, ReplaySpec::File(PathBuf::from("/tmp/seen.db")));
         let o = MedcodeOptions {
             replay_unavailable: MEDCODE_REPLAY_LOCAL_FALLBACK,
             replay_key_prefix: c"chain-a:".as_ptr(),
@@ -593,11 +677,11 @@ mod tests {
         };
         assert_eq!(
             unsafe { o.settings() }.unwrap().replay,
-            ReplayChoice::Redis {
+            ReplaySpec::Redis(RedisSpec {
                 url: "redis://127.0.0.1:6379/2".into(),
-                policy: UnavailablePolicy::LocalFallback,
                 key_prefix: Some("chain-a:".into()),
-            }
+                unavailable: UnavailablePolicy::LocalFallback,
+            })
         );
 
         assert_eq!(
@@ -651,9 +735,14 @@ mod tests {
         let o = MedcodeOptions {
             root_key_file: c"keys/demo-root.pub".as_ptr(),
             revocations_file: c"revocations.signed.json".as_ptr(),
+            state_path: c"/var/lib/medcode/lists.state".as_ptr(),
             ..MedcodeOptions::default()
         };
         let s = unsafe { o.settings() }.unwrap();
+        assert_eq!(
+            s.state_path,
+            Some(PathBuf::from("/var/lib/medcode/lists.state"))
+        );
         assert_eq!(s.root_key_file, Some(PathBuf::from("keys/demo-root.pub")));
         assert_eq!(
             s.revocations_file,

@@ -52,6 +52,7 @@ fn zeroed_options() -> MedcodeOptions {
         replay_key_prefix: ptr::null(),
         root_key_file: ptr::null(),
         revocations_file: ptr::null(),
+        state_path: ptr::null(),
     }
 }
 
@@ -218,7 +219,7 @@ fn bad_options_are_refused() {
     assert_eq!(
         last_error(),
         format!(
-            "options struct_size is 0; set it with medcode_options_init (this library knows {MEDCODE_OPTIONS_V2_SIZE} bytes)"
+            "options struct_size is 0; set it with medcode_options_init (this library knows {MEDCODE_OPTIONS_V3_SIZE} bytes)"
         )
     );
     unsafe { medcode_options_init(&mut opts) };

@@ -9,8 +9,8 @@ use std::ffi::CString;
 use std::ptr;
 
 use common::{
-    NOW, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok, options_v2, s,
-    trust_path, valid_token, verify_at,
+    NOW, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok, options_v2,
+    options_v3, s, trust_path, valid_token, verify_at,
 };
 use medcode_capi::*;
 
@@ -224,17 +224,17 @@ fn bad_replay_options_are_refused_with_reasons() {
 fn a_newer_callers_struct_with_unset_tail_is_accepted() {
     #[repr(C)]
     struct Newer {
-        v2: MedcodeOptions,
+        current: MedcodeOptions,
         future: [u64; 2],
     }
     let mut newer = Newer {
-        v2: options_v2(),
+        current: options_v3(),
         future: [0; 2],
     };
     let size = std::mem::size_of::<Newer>();
     let code = unsafe { medcode_options_init_size(ptr::from_mut(&mut newer).cast(), size) };
     assert_eq!(code, MedcodeReason::Ok);
-    newer.v2.replay_guard = MEDCODE_REPLAY_MEMORY;
+    newer.current.replay_guard = MEDCODE_REPLAY_MEMORY;
     let path = c_path(&trust_path());
     let mut v = ptr::null_mut();
     let code = unsafe {
@@ -255,7 +255,7 @@ fn a_newer_callers_struct_with_unset_tail_is_accepted() {
     assert_eq!(
         last_error(),
         format!(
-            "options set fields beyond the {MEDCODE_OPTIONS_V2_SIZE} bytes this library version knows; upgrade libmedcode_capi"
+            "options set fields beyond the {MEDCODE_OPTIONS_V3_SIZE} bytes this library version knows; upgrade libmedcode_capi"
         )
     );
 }

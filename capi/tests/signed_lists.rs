@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::ptr;
 
 use common::{
-    NOW, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok, options_v2, root, s,
-    sign, trust_path, valid_token, verify_at,
+    NOW, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok, options_v2,
+    options_v3, root, s, sign, trust_path, valid_token, verify_at,
 };
 use medcode::lists::RevocationReason;
 use medcode::{InsuredId, KeyId, ListKind, RevocationList, UnixTime};
@@ -176,7 +176,7 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     assert_eq!(
         err,
         format!(
-            "{} is not a signed list, but root_key_file is set: sign it with `medcode trust sign` or leave root_key_file NULL",
+            "invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
             trust_path().display()
         )
     );
@@ -185,7 +185,7 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     assert_eq!(
         err,
         format!(
-            "{} is a signed list: set root_key_file in MedcodeOptions to the pinned root key (ROOT.pub)",
+            "invalid list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it",
             signed.display()
         )
     );
@@ -197,7 +197,7 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert_eq!(
         last_error(),
-        "the trust list is a signed list: set root_key_file in MedcodeOptions to the pinned root key (ROOT.pub)"
+        "invalid list: the trust list is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it"
     );
 
     // Revocations: signed without a root key, unsigned with one.
@@ -210,7 +210,7 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     assert_eq!(
         err,
         format!(
-            "{} is a signed list: set root_key_file in MedcodeOptions to the pinned root key (ROOT.pub), with a signed trust list",
+            "invalid list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it, with a signed trust list",
             signed_rev.display()
         )
     );
@@ -222,7 +222,7 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     assert_eq!(
         err,
         format!(
-            "{} is not a signed list, but the verifier pins a root key: sign it with `medcode trust sign --kind revocation` or leave revocations_file NULL",
+            "invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign --kind revocation`",
             unsigned_rev.display()
         )
     );
@@ -414,7 +414,7 @@ fn updates_install_newer_lists_and_refuse_rollbacks() {
     assert_eq!(
         last_error(),
         format!(
-            "{} is not a signed list, but the verifier pins a root key: sign it with `medcode trust sign`",
+            "invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
             trust_path().display()
         )
     );
@@ -441,6 +441,78 @@ fn updates_install_newer_lists_and_refuse_rollbacks() {
     let (trust, revocations) = status(v, NOW);
     assert_eq!((trust.sequence, revocations.sequence), (5, 4));
     unsafe { medcode_verifier_free(v) };
+}
+
+/// Version 3 of the options: a state file makes a verifier created later
+/// (a restarted till) refuse a signed list older than one a verifier used
+/// before; without it each verifier only knows the list it is given.
+#[test]
+fn a_state_file_refuses_a_rollback_across_verifiers() {
+    let files = Files::new();
+    let v1 = files.trust("trust-1.json", 1, NOW + 30 * DAY);
+    let v2 = files.trust("trust-2.json", 2, NOW + 30 * DAY);
+    let state = files.dir.path().join("lists.state");
+    let state_c = c_path(&state);
+    let root_key = demo_root_pub();
+    let mut opts = options_v3();
+    opts.root_key_file = root_key.as_ptr();
+    opts.state_path = state_c.as_ptr();
+
+    // The first verifier uses sequence 2 and records it.
+    let first = new_ok(&v2, &opts);
+    assert!(verify_at(first, &valid_token(), NOW).accepted);
+    assert_eq!(status(first, NOW).0.sequence, 2);
+    unsafe { medcode_verifier_free(first) };
+    assert_eq!(
+        std::fs::read_to_string(&state).unwrap(),
+        "{\"roots\":{\"630e36ad\":{\"trust\":2,\"revocation\":0}}}\n"
+    );
+
+    // A second verifier, with the same state file, refuses sequence 1.
+    let err = new_err(&v1, &opts, MedcodeReason::InvalidTrustList);
+    assert_eq!(
+        err,
+        format!(
+            "invalid trust list: {}: signed trust list sequence 1 is older than sequence 2 this till already used ({}): rollback refused",
+            v1.display(),
+            state.display()
+        )
+    );
+    // From bytes too (the list then has no file name).
+    let json = std::fs::read(&v1).unwrap();
+    let mut v = ptr::null_mut();
+    let code = unsafe { medcode_verifier_new_from_bytes(json.as_ptr(), json.len(), &opts, &mut v) };
+    assert_eq!(code, MedcodeReason::InvalidTrustList);
+    assert!(v.is_null());
+    assert!(
+        last_error().starts_with("invalid trust list: signed trust list sequence 1 is older than sequence 2 this till already used"),
+        "{}",
+        last_error()
+    );
+    // Sequence 2 is still accepted.
+    let again = new_ok(&v2, &opts);
+    unsafe { medcode_verifier_free(again) };
+
+    // Without the state file (a version-2 caller) sequence 1 is all a new
+    // verifier knows.
+    let old = new_ok(&v1, &signed_options(&root_key));
+    assert_eq!(status(old, NOW).0.sequence, 1);
+    unsafe { medcode_verifier_free(old) };
+
+    // A state file needs a pinned root key.
+    let mut unsigned = options_v3();
+    unsigned.state_path = state_c.as_ptr();
+    assert_eq!(
+        new_err(&trust_path(), &unsigned, MedcodeReason::InvalidArgument),
+        "invalid state file: a rollback state file needs a pinned root key: only signed lists have sequence numbers"
+    );
+    // A corrupt one is a storage error, not a silent reset.
+    std::fs::write(&state, "{").unwrap();
+    let err = new_err(&v2, &opts, MedcodeReason::Storage);
+    assert!(
+        err.starts_with(&format!("storage error: state file {}: ", state.display())),
+        "{err}"
+    );
 }
 
 #[test]

@@ -8,7 +8,6 @@
 //! `--replay redis://HOST:PORT[/DB]`.
 
 use std::io::{BufRead, Read};
-use std::sync::Arc;
 
 use clap::Args;
 
@@ -16,8 +15,8 @@ use crate::verdict;
 use crate::verifier_args::VerifierArgs;
 use crate::{AtArg, CmdResult, out};
 use medcode::Error;
-use medcode::replay::MemoryReplayGuard;
 use medcode::token::MAX_TEXT_LEN;
+use medcode::verify::ReplaySpec;
 
 #[derive(Args, Debug)]
 pub(crate) struct TillArgs {
@@ -38,9 +37,7 @@ pub(crate) fn run(args: &TillArgs) -> CmdResult {
     // Setup errors (bad --at, trust list, --replay) end the run before any
     // line is read.
     // Without --replay, this process's memory guards the run.
-    let verifier = args
-        .verifier
-        .build(args.at.now()?, Some(Arc::new(MemoryReplayGuard::new())))?;
+    let verifier = args.verifier.build(args.at.now()?, ReplaySpec::Memory)?;
 
     let stdin = std::io::stdin();
     let mut input = stdin.lock().take(0);

@@ -12,16 +12,16 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use crate::files::read_bounded;
-use crate::lists::{ListArgs, load_verifier};
+use crate::lists::ListArgs;
 use crate::{AtArg, CmdResult, Failure, key_path, out, warn};
 use medcode::Error;
 use medcode::UnixTime;
 use medcode::keys::{Algorithm, SigningKey};
 use medcode::keys::{PermissionPolicy, read_private_key, write_private_key};
 use medcode::lists::{ListInfo, ListKind, RootKey, SignedList};
-use medcode::lists::{MAX_REVOCATION_LIST_LEN, RevocationList};
-use medcode::lists::{MAX_TRUST_LIST_LEN, TrustList};
+use medcode::lists::{RevocationList, TrustList};
 use medcode::time::human_secs;
+use medcode::verify::list_len_limit;
 
 #[derive(Args, Debug)]
 pub(crate) struct TrustArgs {
@@ -135,11 +135,8 @@ fn root_keygen(args: &RootKeygenArgs) -> CmdResult {
 
 /// Reads the list to sign, with a hint when it is the other kind.
 fn read_payload(path: &Path, kind: ListKind) -> Result<Vec<u8>, Error> {
-    let limit = match kind {
-        ListKind::Trust => MAX_TRUST_LIST_LEN,
-        ListKind::Revocation => MAX_REVOCATION_LIST_LEN,
-    };
-    let bytes = read_bounded(path, limit, "--in")?;
+    // The unsigned list's limit, as a till setup applies it.
+    let bytes = read_bounded(path, list_len_limit(kind, false), "--in")?;
     if SignedList::is_envelope(&bytes) {
         return Err(Error::InvalidArgument {
             what: "--in",
@@ -197,7 +194,7 @@ fn existing(out: &Path, root: &RootKey, kind: ListKind) -> Result<Existing, Erro
     if !out.exists() {
         return Ok(Existing::Missing);
     }
-    let bytes = read_bounded(out, medcode::lists::MAX_SIGNED_LIST_LEN, "--out")?;
+    let bytes = read_bounded(out, list_len_limit(kind, true), "--out")?;
     if !SignedList::is_envelope(&bytes) {
         return Err(Error::InvalidArgument {
             what: "--out",
@@ -303,7 +300,7 @@ fn sign(args: &SignArgs) -> CmdResult {
 
 fn status(args: &StatusArgs) -> CmdResult {
     let now = args.at.now()?;
-    let verifier = load_verifier(&args.lists, now)?;
+    let verifier = args.lists.config().build(now)?;
     let statuses = verifier.list_status(now);
     if statuses.is_empty() {
         return Err(Error::InvalidArgument {

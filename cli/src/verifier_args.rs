@@ -1,17 +1,16 @@
 //! The flags that build a verifier, shared by `medcode verify` and
-//! `medcode till`: lists, leeway, till region and replay guard.
-
-use std::sync::Arc;
+//! `medcode till`: lists, leeway, till region and replay guard, mapped to
+//! the library's till setup (`medcode::verify::TillConfig`).
 
 use clap::Args;
 
-use crate::lists::{ListArgs, load_verifier};
+use crate::lists::ListArgs;
 use crate::replay_arg::ReplayArgs;
+use crate::warn;
 use medcode::Error;
 use medcode::UnixTime;
-use medcode::replay::ReplayGuard;
 use medcode::token::Region;
-use medcode::verify::Verifier;
+use medcode::verify::{ReplaySpec, Verifier};
 
 #[derive(Args, Debug)]
 pub(crate) struct VerifierArgs {
@@ -29,24 +28,25 @@ pub(crate) struct VerifierArgs {
 
 impl VerifierArgs {
     /// The verifier the flags describe, with the `--replay` guard, or with
-    /// `default_guard` when none is named.
+    /// `default_guard` when none is named. Events of a shared guard are
+    /// logged to standard error.
     pub(crate) fn build(
         &self,
         now: UnixTime,
-        default_guard: Option<Arc<dyn ReplayGuard>>,
+        default_guard: ReplaySpec,
     ) -> Result<Verifier, Error> {
-        let mut verifier = load_verifier(&self.lists, now)?.with_leeway(self.leeway);
+        let mut config = self
+            .lists
+            .config()
+            .leeway(self.leeway)
+            .replay(self.replay.spec()?.unwrap_or(default_guard))
+            .on_event(|event| warn(&event.to_string()));
         if let Some(code) = &self.till_region {
-            verifier = verifier.with_till_region(Region::new(code).map_err(|e| {
-                Error::InvalidArgument {
-                    what: "--till-region",
-                    why: e.to_string(),
-                }
+            config = config.till_region(Region::new(code).map_err(|e| Error::InvalidArgument {
+                what: "--till-region",
+                why: e.to_string(),
             })?);
         }
-        if let Some(guard) = self.replay.guard()?.or(default_guard) {
-            verifier = verifier.with_replay_guard(guard);
-        }
-        Ok(verifier)
+        config.build(now)
     }
 }

@@ -10,6 +10,7 @@ use crate::verifier_args::VerifierArgs;
 use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
 use medcode::token::MAX_TEXT_LEN;
+use medcode::verify::ReplaySpec;
 
 #[derive(Args, Debug)]
 pub(crate) struct VerifyArgs {
@@ -50,7 +51,7 @@ fn read_stdin_token() -> Result<String, Error> {
 
 pub(crate) fn run(args: &VerifyArgs) -> CmdResult {
     let now = args.at.now()?;
-    let verifier = args.verifier.build(now, None)?;
+    let verifier = args.verifier.build(now, ReplaySpec::None)?;
     let result = if let Some(path) = &args.image {
         // A missing or oversized file is a usage error (exit 2); an image
         // without one readable code is a refusal (`unreadable`, exit 1).

@@ -232,7 +232,10 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
     ]);
     assert_error(
         &r,
-        "is a signed list: give the pinned root key with --root-key ROOT.pub",
+        &format!(
+            "medcode: error: invalid list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it",
+            d.join("trust.signed.json").display()
+        ),
     );
     let r = run(&[
         "verify",
@@ -244,7 +247,13 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
         AT,
         &token,
     ]);
-    assert_error(&r, "is not a signed list, but --root-key was given");
+    assert_error(
+        &r,
+        &format!(
+            "medcode: error: invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
+            d.join("trust.json").display()
+        ),
+    );
     let r = run(&[
         "verify",
         "--trust",
@@ -363,7 +372,13 @@ fn revoke_then_sign_then_verify_refuses_with_revoked() {
 
     // The unsigned list with a root key: a usage error.
     let r = verify(d, &at, AT, &["--revocations", p(&list)]);
-    assert_error(&r, "is not a signed list, but --root-key was given");
+    assert_error(
+        &r,
+        &format!(
+            "medcode: error: invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign --kind revocation`",
+            list.display()
+        ),
+    );
 
     // Revoke the issuing key itself.
     let kid = serde_json::from_str::<serde_json::Value>(

@@ -26,6 +26,9 @@
  *                                then keys/trust.signed.json) and the
  *                                revocation list must be signed by it
  *   MEDCODE_REVOCATIONS=<file>   a revocation list (signed with a root key)
+ *   MEDCODE_STATE=<file>         with MEDCODE_ROOT_KEY: keep the highest list
+ *                                sequences used there and refuse an older
+ *                                signed list on later runs (rollback)
  * Exit 0 when every line was checked, 2 on a setup error.
  *
  * Build (see docs/EMBEDDING.md):
@@ -150,6 +153,7 @@ int main(int argc, char **argv) {
     medcode_options_init(&opts); /* defaults, and struct_size = sizeof opts */
     opts.root_key_file = root_key;
     opts.revocations_file = getenv("MEDCODE_REVOCATIONS");
+    opts.state_path = getenv("MEDCODE_STATE"); /* version 3 of the options */
     if (!set_replay(&opts)) {
         return 2;
     }

@@ -194,10 +194,17 @@ impl ListProblem {
                         "{} is {len} bytes, larger than the {limit}-byte limit",
                         path.display()
                     ),
-                    None => write!(
-                        f,
-                        "the list file is {len} bytes, larger than the {limit}-byte limit"
-                    ),
+                    None => match list {
+                        Some(kind) => write!(
+                            f,
+                            "the {} is {len} bytes, larger than the {limit}-byte limit",
+                            kind.describe()
+                        ),
+                        None => write!(
+                            f,
+                            "the list file is {len} bytes, larger than the {limit}-byte limit"
+                        ),
+                    },
                 },
                 (ListLayer::Envelope, Some(kind)) => write!(
                     f,

@@ -1,11 +1,19 @@
 //! The till side: the verifier that checks a scanned code offline, its
-//! policy, batch verification and the verified result.
+//! policy, batch verification, the verified result and the till setup that
+//! builds a verifier from files and options.
 
 mod batch;
+mod till;
 mod verdict;
 mod verifier;
 
 pub use batch::BATCH_MAX;
+#[cfg(feature = "redis")]
+pub use till::RedisSpec;
+pub use till::{
+    ListSource, MAX_STATE_FILE_LEN, ReplaySpec, TillConfig, TillEvent, check_list_len,
+    list_len_limit, read_signed_list_file,
+};
 pub use verdict::to_json;
 pub use verifier::{
     DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, ListStatus, ListUpdate, Policy, VerifiedToken,

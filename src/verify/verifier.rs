@@ -241,7 +241,7 @@ impl Verifier {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidTrustList`] (`invalid_trust_list`) when `trust` does not verify
+    /// [`Error::InvalidList`] (`invalid_trust_list`) when `trust` does not verify
     /// under `root`, is not a trust list, or its payload is not a valid trust list.
     pub fn from_signed(root: RootKey, trust: &SignedList) -> Result<Self> {
         let verified = trust.verify(&root, ListKind::Trust)?;
@@ -287,7 +287,7 @@ impl Verifier {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidTrustList`] (`invalid_trust_list`) for each refusal above, for
+    /// [`Error::InvalidList`] (`invalid_trust_list`) for each refusal above, for
     /// a verifier that pins no root key, and for a payload that is not a trust list.
     pub fn update_trust_list(&self, signed: &SignedList) -> Result<ListUpdate> {
         self.update(signed, ListKind::Trust)
@@ -298,7 +298,7 @@ impl Verifier {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidTrustList`] (`invalid_trust_list`) as for
+    /// [`Error::InvalidList`] (`invalid_trust_list`) as for
     /// [`Verifier::update_trust_list`] (a signed trust list is the wrong kind here),
     /// and for a payload that is not a revocation list.
     pub fn update_revocations(&self, signed: &SignedList) -> Result<ListUpdate> {

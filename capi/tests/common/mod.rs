@@ -14,8 +14,9 @@ use medcode::{
     UnixTime,
 };
 use medcode_capi::{
-    MEDCODE_OPTIONS_V2_SIZE, MedcodeOptions, MedcodeReason, MedcodeResult, MedcodeVerifier,
-    medcode_last_error, medcode_options_init_size, medcode_verifier_new_from_file, medcode_verify,
+    MEDCODE_OPTIONS_V2_SIZE, MEDCODE_OPTIONS_V3_SIZE, MedcodeOptions, MedcodeReason, MedcodeResult,
+    MedcodeVerifier, medcode_last_error, medcode_options_init_size, medcode_verifier_new_from_file,
+    medcode_verify,
 };
 
 /// 2026-11-22T08:00:00Z: the instant every till check in these tests runs at.
@@ -110,16 +111,34 @@ pub fn last_error() -> String {
     s(medcode_last_error())
 }
 
-/// Version-2 options with the defaults, as the header's
-/// `medcode_options_init(&opts)` macro makes them.
+/// Version-2 options with the defaults, as the header of version 2's
+/// `medcode_options_init(&opts)` macro makes them: `struct_size` is
+/// `MEDCODE_OPTIONS_V2_SIZE` and the later fields are never read, so every
+/// test using these shows that version-2 callers keep working.
 pub fn options_v2() -> MedcodeOptions {
+    // Zeroed first: the version-2 initialiser writes only its own bytes.
+    let mut opts = std::mem::MaybeUninit::<MedcodeOptions>::zeroed();
+    let size = usize::try_from(MEDCODE_OPTIONS_V2_SIZE).unwrap();
+    let code = unsafe { medcode_options_init_size(opts.as_mut_ptr(), size) };
+    assert_eq!(code, MedcodeReason::Ok);
+    // SAFETY: zeroed, then initialised; every field is an integer or a raw
+    // pointer, for which zero bytes are valid.
+    let opts = unsafe { opts.assume_init() };
+    assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V2_SIZE);
+    assert!(opts.state_path.is_null());
+    opts
+}
+
+/// Options of the current header (version 3), with the defaults, as the
+/// header's `medcode_options_init(&opts)` macro makes them.
+pub fn options_v3() -> MedcodeOptions {
     let mut opts = std::mem::MaybeUninit::<MedcodeOptions>::uninit();
     let code = unsafe {
         medcode_options_init_size(opts.as_mut_ptr(), std::mem::size_of::<MedcodeOptions>())
     };
     assert_eq!(code, MedcodeReason::Ok);
     let opts = unsafe { opts.assume_init() };
-    assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V2_SIZE);
+    assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V3_SIZE);
     opts
 }
 

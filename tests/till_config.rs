@@ -1,0 +1,417 @@
+//! The till setup (`TillConfig`): replay specs, unsigned and signed lists,
+//! the pinned root key, the one size rule, and the rollback state file
+//! across verifier instances. Time is pinned; the root key is the test-only
+//! `tests/vectors/keys/vector-root.pk8` (key id 9c341fe4).
+
+mod fixtures;
+use fixtures::{keys_dir, t, t0, test_key, trusted};
+
+use std::path::{Path, PathBuf};
+
+use medcode::limits::{MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN};
+use medcode::lists::ListInfo;
+#[cfg(feature = "redis")]
+use medcode::replay::UnavailablePolicy;
+use medcode::verify::{ListSource, ReplaySpec, TillConfig, check_list_len, list_len_limit};
+#[cfg(feature = "redis")]
+use medcode::verify::{RedisSpec, TillEvent};
+use medcode::{
+    Claims, InsuredId, Issuer, ListKind, Reason, Region, RevocationList, RootKey, SignedList,
+    TrustList,
+};
+
+fn root_pub() -> PathBuf {
+    keys_dir().join("vector-root.pub")
+}
+
+fn trust_json() -> String {
+    TrustList::new(vec![trusted(&test_key("vector-ed25519"))])
+        .unwrap()
+        .to_json()
+}
+
+fn signed(kind: ListKind, sequence: u64, payload: &str) -> String {
+    SignedList::sign(
+        &test_key("vector-root"),
+        ListInfo {
+            kind,
+            sequence,
+            issued_at: t("2026-11-01T00:00:00Z"),
+            next_update: t("2030-01-01T00:00:00Z"),
+        },
+        payload.as_bytes().to_vec(),
+    )
+    .unwrap()
+    .to_json()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn token() -> String {
+    let claims = Claims::new(
+        InsuredId::new("12345678901234567890").unwrap(),
+        Region::new("110000").unwrap(),
+    );
+    Issuer::new(test_key("vector-ed25519"))
+        .issue(&claims, t0())
+        .unwrap()
+        .text()
+        .to_owned()
+}
+
+/// The reason and the message of a refused setup.
+fn refused(config: &TillConfig) -> (Reason, String) {
+    let e = config.build(t0()).unwrap_err();
+    (e.reason(), e.to_string())
+}
+
+#[test]
+fn replay_specs_parse() {
+    assert_eq!("none".parse::<ReplaySpec>().unwrap(), ReplaySpec::None);
+    assert_eq!("memory".parse::<ReplaySpec>().unwrap(), ReplaySpec::Memory);
+    assert_eq!(
+        "file:/var/lib/medcode/seen.db"
+            .parse::<ReplaySpec>()
+            .unwrap(),
+        ReplaySpec::File(PathBuf::from("/var/lib/medcode/seen.db"))
+    );
+    assert_eq!(ReplaySpec::default(), ReplaySpec::None);
+}
+
+#[cfg(feature = "redis")]
+#[test]
+fn redis_specs_parse() {
+    assert_eq!(
+        "redis://127.0.0.1:6379/2".parse::<ReplaySpec>().unwrap(),
+        ReplaySpec::Redis(RedisSpec {
+            url: "redis://127.0.0.1:6379/2".into(),
+            key_prefix: None,
+            unavailable: UnavailablePolicy::FailClosed,
+        })
+    );
+    // The URL may hold a password: Debug never shows it.
+    let spec: ReplaySpec = "redis://:secret@127.0.0.1:6379".parse().unwrap();
+    assert!(!format!("{spec:?}").contains("secret"), "{spec:?}");
+}
+
+#[test]
+fn bad_replay_specs_are_refused() {
+    for (text, message) in [
+        (
+            "sqlite:/tmp/x.db",
+            "invalid replay guard: expected file:PATH or redis://HOST:PORT[/DB], memory or none",
+        ),
+        (
+            "",
+            "invalid replay guard: expected file:PATH or redis://HOST:PORT[/DB], memory or none",
+        ),
+        (
+            "Memory",
+            "invalid replay guard: expected file:PATH or redis://HOST:PORT[/DB], memory or none",
+        ),
+        (
+            "file:",
+            "invalid replay guard: file: needs a path, e.g. file:/var/lib/medcode/seen.db",
+        ),
+    ] {
+        let e = text.parse::<ReplaySpec>().unwrap_err();
+        assert_eq!(e.reason(), Reason::InvalidArgument, "{text:?}");
+        assert_eq!(e.to_string(), message, "{text:?}");
+    }
+}
+
+/// A Redis URL is checked when the guard is opened, after the lists.
+#[cfg(feature = "redis")]
+#[test]
+fn bad_redis_urls_are_refused_at_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust = write(dir.path(), "trust.json", &trust_json());
+    let spec: ReplaySpec = "redis://127.0.0.1:6379/x".parse().unwrap();
+    let (reason, message) = refused(&TillConfig::trust_file(&trust).replay(spec));
+    assert_eq!(reason, Reason::InvalidArgument);
+    assert!(message.starts_with("invalid Redis URL: "), "{message}");
+}
+
+#[test]
+fn an_unsigned_trust_list_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust = write(dir.path(), "trust.json", &trust_json());
+    let seen = dir.path().join("seen.db");
+    let verifier = TillConfig::trust_file(&trust)
+        .leeway(7)
+        .max_validity(120)
+        .till_region(Region::new("310000").unwrap())
+        .replay(ReplaySpec::File(seen.clone()))
+        .build(t0())
+        .unwrap();
+    assert_eq!(verifier.policy().leeway_secs, 7);
+    assert_eq!(verifier.policy().max_validity_secs, 120);
+    assert_eq!(verifier.policy().till_region.unwrap().code(), 310_000);
+    assert!(verifier.root_key().is_none());
+    assert!(seen.exists());
+    let code = token();
+    verifier.verify(&code, t0().plus(1)).unwrap();
+    let e = verifier.verify(&code, t0().plus(2)).unwrap_err();
+    assert_eq!(e.reason(), Reason::Replayed);
+
+    // The same from bytes, with an unsigned revocation list revoking the
+    // person: a memory guard is never consulted for a revoked code.
+    let mut revocations = RevocationList::new();
+    revocations
+        .revoke_insured(
+            &InsuredId::new("12345678901234567890").unwrap(),
+            t("2026-11-01T00:00:00Z"),
+        )
+        .unwrap();
+    let verifier = TillConfig::trust_bytes(trust_json())
+        .revocations_bytes(revocations.to_json())
+        .replay(ReplaySpec::Memory)
+        .build(t0())
+        .unwrap();
+    let e = verifier.verify(&token(), t0().plus(1)).unwrap_err();
+    assert_eq!(e.reason(), Reason::Revoked);
+}
+
+#[test]
+fn a_signed_trust_list_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust = write(
+        dir.path(),
+        "trust.signed.json",
+        &signed(ListKind::Trust, 3, &trust_json()),
+    );
+    let rev = write(
+        dir.path(),
+        "rev.signed.json",
+        &signed(ListKind::Revocation, 9, &RevocationList::new().to_json()),
+    );
+    let verifier = TillConfig::trust_file(&trust)
+        .root_key_file(root_pub())
+        .revocations_file(&rev)
+        .build(t0())
+        .unwrap();
+    assert_eq!(
+        verifier.root_key().unwrap().key_id().to_string(),
+        "9c341fe4"
+    );
+    let sequences: Vec<_> = verifier
+        .list_status(t0())
+        .iter()
+        .map(|s| (s.info.kind, s.info.sequence))
+        .collect();
+    assert_eq!(sequences, [(ListKind::Trust, 3), (ListKind::Revocation, 9)]);
+    verifier.verify(&token(), t0().plus(1)).unwrap();
+
+    // The pinned key given as a key, the list as bytes.
+    let root = RootKey::from_file(&root_pub()).unwrap();
+    let config = TillConfig::trust_bytes(std::fs::read(&trust).unwrap()).root_key(root);
+    assert!(config.pins_root_key());
+    config.build(t0()).unwrap();
+}
+
+#[test]
+fn signed_and_unsigned_lists_are_not_mixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let signed_trust = write(
+        dir.path(),
+        "trust.signed.json",
+        &signed(ListKind::Trust, 1, &trust_json()),
+    );
+    let unsigned_trust = write(dir.path(), "trust.json", &trust_json());
+    let signed_rev = write(
+        dir.path(),
+        "rev.signed.json",
+        &signed(ListKind::Revocation, 1, &RevocationList::new().to_json()),
+    );
+    let unsigned_rev = write(dir.path(), "rev.json", &RevocationList::new().to_json());
+
+    let cases = [
+        (
+            TillConfig::trust_file(&signed_trust),
+            format!(
+                "invalid list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it",
+                signed_trust.display()
+            ),
+        ),
+        (
+            TillConfig::trust_bytes(std::fs::read(&signed_trust).unwrap()),
+            "invalid list: the trust list is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it".to_owned(),
+        ),
+        (
+            TillConfig::trust_file(&unsigned_trust).revocations_file(&signed_rev),
+            format!(
+                "invalid list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it, with a signed trust list",
+                signed_rev.display()
+            ),
+        ),
+        (
+            TillConfig::trust_file(&unsigned_trust).root_key_file(root_pub()),
+            format!(
+                "invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
+                unsigned_trust.display()
+            ),
+        ),
+        (
+            TillConfig::trust_file(&signed_trust)
+                .root_key_file(root_pub())
+                .revocations_file(&unsigned_rev),
+            format!(
+                "invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign --kind revocation`",
+                unsigned_rev.display()
+            ),
+        ),
+        (
+            TillConfig::trust_file(&unsigned_trust).state_file(dir.path().join("state.json")),
+            "invalid state file: a rollback state file needs a pinned root key: only signed lists have sequence numbers".to_owned(),
+        ),
+    ];
+    for (config, message) in cases {
+        assert_eq!(refused(&config), (Reason::InvalidArgument, message));
+    }
+    assert!(!dir.path().join("state.json").exists());
+}
+
+#[test]
+fn one_size_rule_for_files_and_bytes() {
+    assert_eq!(list_len_limit(ListKind::Trust, false), MAX_TRUST_LIST_LEN);
+    assert_eq!(list_len_limit(ListKind::Trust, true), MAX_SIGNED_LIST_LEN);
+    assert_eq!(
+        list_len_limit(ListKind::Revocation, true),
+        MAX_SIGNED_LIST_LEN
+    );
+    check_list_len(ListKind::Trust, false, MAX_TRUST_LIST_LEN).unwrap();
+
+    // An unsigned trust list one byte over 1 MiB: refused before it is
+    // read, from a file and from bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.json");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(MAX_TRUST_LIST_LEN + 1).unwrap();
+    assert_eq!(
+        refused(&TillConfig::trust_file(&big)),
+        (
+            Reason::InvalidTrustList,
+            format!(
+                "invalid trust list: {} is 1048577 bytes, larger than the 1048576-byte limit",
+                big.display()
+            )
+        )
+    );
+    let bytes = vec![b' '; usize::try_from(MAX_TRUST_LIST_LEN).unwrap() + 1];
+    assert_eq!(
+        refused(&TillConfig::trust_bytes(bytes)),
+        (
+            Reason::InvalidTrustList,
+            "invalid trust list: the trust list is 1048577 bytes, larger than the 1048576-byte limit"
+                .to_owned()
+        )
+    );
+    // With a root key the signed list's limit applies.
+    let huge = dir.path().join("huge.signed.json");
+    let file = std::fs::File::create(&huge).unwrap();
+    file.set_len(MAX_SIGNED_LIST_LEN + 1).unwrap();
+    assert_eq!(
+        refused(&TillConfig::trust_file(&huge).root_key_file(root_pub())),
+        (
+            Reason::InvalidTrustList,
+            format!(
+                "invalid trust list: {} is {} bytes, larger than the {MAX_SIGNED_LIST_LEN}-byte limit",
+                huge.display(),
+                MAX_SIGNED_LIST_LEN + 1
+            )
+        )
+    );
+    let e = check_list_len(ListKind::Revocation, true, MAX_SIGNED_LIST_LEN + 1).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "invalid trust list: the revocation list is {} bytes, larger than the {MAX_SIGNED_LIST_LEN}-byte limit",
+            MAX_SIGNED_LIST_LEN + 1
+        )
+    );
+}
+
+#[test]
+fn the_state_file_refuses_a_rollback_across_verifiers() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("lists.state");
+    let v2 = write(
+        dir.path(),
+        "trust-2.json",
+        &signed(ListKind::Trust, 2, &trust_json()),
+    );
+    let v1 = write(
+        dir.path(),
+        "trust-1.json",
+        &signed(ListKind::Trust, 1, &trust_json()),
+    );
+    let setup = |trust: &Path| {
+        TillConfig::new(ListSource::File(trust.to_owned()))
+            .root_key_file(root_pub())
+            .state_file(&state)
+    };
+
+    // Without the state file an older list is all a new verifier knows.
+    TillConfig::trust_file(&v1)
+        .root_key_file(root_pub())
+        .build(t0())
+        .unwrap();
+    // The first verifier raises the state to sequence 2 ...
+    setup(&v2).build(t0()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&state).unwrap(),
+        "{\"roots\":{\"9c341fe4\":{\"trust\":2,\"revocation\":0}}}\n"
+    );
+    // ... so a second one refuses sequence 1 ...
+    assert_eq!(
+        refused(&setup(&v1)),
+        (
+            Reason::InvalidTrustList,
+            format!(
+                "invalid trust list: {}: signed trust list sequence 1 is older than sequence 2 this till already used ({}): rollback refused",
+                v1.display(),
+                state.display()
+            )
+        )
+    );
+    // ... and accepts sequence 2 again.
+    setup(&v2).build(t0()).unwrap();
+
+    // A corrupt state file is a storage error, not a silent reset.
+    std::fs::write(&state, "{").unwrap();
+    let (reason, message) = refused(&setup(&v2));
+    assert_eq!(reason, Reason::Storage);
+    assert!(
+        message.starts_with(&format!("storage error: state file {}: ", state.display())),
+        "{message}"
+    );
+}
+
+#[cfg(feature = "redis")]
+#[test]
+fn till_events_read_as_log_lines() {
+    assert_eq!(
+        TillEvent::ReplayGuardUnreachable {
+            why: "connection refused".into(),
+            policy: UnavailablePolicy::LocalFallback,
+        }
+        .to_string(),
+        "shared replay guard unreachable (connection refused); checking codes against this till's own records only (local-fallback)"
+    );
+    assert_eq!(
+        TillEvent::ReplayGuardUnreachable {
+            why: "connection refused".into(),
+            policy: UnavailablePolicy::FailClosed,
+        }
+        .to_string(),
+        "shared replay guard unreachable (connection refused); refusing codes until it answers (fail-closed)"
+    );
+    assert_eq!(
+        TillEvent::ReplayGuardReachable { synced: 3 }.to_string(),
+        "shared replay guard reachable again; 3 code(s) accepted offline recorded in it"
+    );
+}
