@@ -40,7 +40,6 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -60,58 +59,20 @@ pub const MAX_REVOKED_INSURED: usize = 2_000_000;
 /// Most key ids one revocation list may hold.
 pub const MAX_REVOKED_KEYS: usize = 65_536;
 
-/// Why a key was revoked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RevocationReason {
-    /// The private key is known or suspected to have leaked.
-    Compromised,
-    /// A newer key replaced it.
-    Superseded,
-    /// The issuer stopped using it.
-    Retired,
-    /// No reason given.
-    Unspecified,
-}
-
-impl RevocationReason {
-    /// Every reason.
-    pub const ALL: [RevocationReason; 4] = [
-        RevocationReason::Compromised,
-        RevocationReason::Superseded,
-        RevocationReason::Retired,
-        RevocationReason::Unspecified,
-    ];
-
-    /// The stable lower-case name used in the file.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            RevocationReason::Compromised => "compromised",
-            RevocationReason::Superseded => "superseded",
-            RevocationReason::Retired => "retired",
-            RevocationReason::Unspecified => "unspecified",
-        }
+text_enum!(
+    /// Why a key was revoked.
+    #[non_exhaustive]
+    RevocationReason, "revocation reason", Error::argument {
+        /// The private key is known or suspected to have leaked.
+        Compromised => "compromised",
+        /// A newer key replaced it.
+        Superseded => "superseded",
+        /// The issuer stopped using it.
+        Retired => "retired",
+        /// No reason given.
+        Unspecified => "unspecified",
     }
-}
-
-impl fmt::Display for RevocationReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RevocationReason {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        RevocationReason::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| Error::InvalidArgument {
-                what: "revocation reason",
-                why: format!("{s:?} is not one of: compromised, superseded, retired, unspecified"),
-            })
-    }
-}
+);
 
 /// An insured identifier packed into 128 bits, held as two `u64` so a map
 /// slot with its since-instant is 24 bytes (a `u128` would align it to 32).
