@@ -33,8 +33,8 @@ use serde::Serialize;
 use crate::error::{Error, Reason, Result};
 use crate::issue::{IssuedToken, Issuer};
 use crate::time::UnixTime;
-use crate::token::{self, MAX_ID_AND_NAME_BYTES};
 use crate::token::{Claims, InsuredId, MaskedName, Presenter, Region, Relation, Scheme, Status};
+use crate::token::{MAX_ID_AND_NAME_BYTES, budget};
 
 /// Default: at most this many members bound to one owner (the Beijing
 /// insurance bureau's figure; another guide says 5).
@@ -543,17 +543,12 @@ impl Registry {
     /// registry, and a name too long to fit a code next to this identifier.
     pub fn add_person(&self, new: &NewPerson, now: UnixTime) -> Result<Person> {
         let masked = new.full_name.masked();
-        let used = token::packed_id_len(new.insured.is_numeric(), new.insured.as_str().len())
-            + masked.as_str().len();
-        if used > MAX_ID_AND_NAME_BYTES {
-            return Err(Error::claims(
-                "masked name",
-                format!(
-                    "identifier {} and masked name {masked} pack into {used} bytes; at most {MAX_ID_AND_NAME_BYTES} fit a code",
-                    new.insured
-                ),
-            ));
-        }
+        budget::check(&new.insured, Some(&masked), |used| {
+            format!(
+                "identifier {} and masked name {masked} pack into {used} bytes; at most {MAX_ID_AND_NAME_BYTES} fit a code",
+                new.insured
+            )
+        })?;
         let person = Person {
             insured: new.insured.clone(),
             full_name: new.full_name.clone(),
