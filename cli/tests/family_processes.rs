@@ -3,10 +3,12 @@
 
 #[path = "../../tests/fixtures/people.rs"]
 mod people;
+mod support;
 
 use medcode::UnixTime;
 use medcode::registry::{FullName, IdNumber, NewPerson, Registry};
 use people::{id_number, name_of, pid};
+use support::medcode;
 
 fn add(registry: &Registry, n: u32) {
     let mut p = NewPerson::new(
@@ -49,8 +51,7 @@ fn separate_processes_binding_at_once_leave_exactly_six() {
     let db = f.path.to_str().unwrap().to_owned();
     let children: Vec<_> = (2..PROCESSES + 2)
         .map(|m| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_medcode"))
-                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            medcode()
                 .args([
                     "family",
                     "--db",
