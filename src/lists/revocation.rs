@@ -356,8 +356,8 @@ struct EntryPerLine {
 /// Calls the pretty formatter for containers down to the entries' arrays
 /// (depth 2) and for the values in them, the compact one inside an entry.
 macro_rules! at_depth {
-    ($self:ident, $depth:expr, $method:ident($($arg:expr),*)) => {
-        if $depth <= 2 {
+    ($self:ident, $method:ident($($arg:expr),*)) => {
+        if $self.depth <= 2 {
             $self.pretty.$method($($arg),*)
         } else {
             CompactFormatter.$method($($arg),*)
@@ -368,42 +368,44 @@ macro_rules! at_depth {
 impl Formatter for EntryPerLine {
     fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.depth += 1;
-        at_depth!(self, self.depth, begin_array(w))
+        at_depth!(self, begin_array(w))
     }
     fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        let closed = at_depth!(self, end_array(w));
         self.depth -= 1;
-        at_depth!(self, self.depth + 1, end_array(w))
+        closed
     }
     fn begin_array_value<W: ?Sized + io::Write>(
         &mut self,
         w: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        at_depth!(self, self.depth, begin_array_value(w, first))
+        at_depth!(self, begin_array_value(w, first))
     }
     fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        at_depth!(self, self.depth, end_array_value(w))
+        at_depth!(self, end_array_value(w))
     }
     fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.depth += 1;
-        at_depth!(self, self.depth, begin_object(w))
+        at_depth!(self, begin_object(w))
     }
     fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        let closed = at_depth!(self, end_object(w));
         self.depth -= 1;
-        at_depth!(self, self.depth + 1, end_object(w))
+        closed
     }
     fn begin_object_key<W: ?Sized + io::Write>(
         &mut self,
         w: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        at_depth!(self, self.depth, begin_object_key(w, first))
+        at_depth!(self, begin_object_key(w, first))
     }
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        at_depth!(self, self.depth, begin_object_value(w))
+        at_depth!(self, begin_object_value(w))
     }
     fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        at_depth!(self, self.depth, end_object_value(w))
+        at_depth!(self, end_object_value(w))
     }
 }
 
