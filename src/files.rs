@@ -1,8 +1,10 @@
 //! Small file helpers: bounded reads and atomic replacement.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use tempfile::{NamedTempFile, PersistError};
 
 use crate::error::{Error, ListLayer, ListProblem, Result};
 
@@ -53,18 +55,6 @@ pub fn read_list_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
     })
 }
 
-/// A fresh, unguessable temporary name beside `path`.
-pub(crate) fn temp_beside(path: &Path) -> Result<PathBuf> {
-    let mut nonce = [0u8; 8];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
-        .map_err(|_| Error::key("the system random generator failed"))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(parent_dir(path).join(format!(".{name}.{}.tmp", hex::encode(nonce))))
-}
-
 /// The directory holding `path` (`.` for a bare file name).
 pub(crate) fn parent_dir(path: &Path) -> &Path {
     path.parent()
@@ -72,42 +62,46 @@ pub(crate) fn parent_dir(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// Creates a new file (never an existing one) with the given mode, writes
-/// `bytes` and syncs it.
-pub(crate) fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
+/// A new temporary file beside `path`, created with `mode` (less the umask)
+/// from the start, holding `bytes` and synced; it is deleted if dropped.
+fn synced_temp_beside(path: &Path, mode: u32, bytes: &[u8]) -> Result<NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".medcode-").suffix(".tmp");
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
     #[cfg(not(unix))]
     let _ = mode;
-    let mut file = options
-        .open(path)
-        .map_err(|e| Error::io(path, "create", e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(path, "write", e))
+    let mut tmp = builder
+        .tempfile_in(parent_dir(path))
+        .map_err(|e| Error::io(path, "create a temporary file beside", e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| Error::io(path, "write", e))?;
+    Ok(tmp)
 }
 
-/// Replaces `path` with `bytes` atomically: write a temporary file beside
-/// it, sync, rename over.
+/// Replaces `path` with `bytes` atomically (mode 0644: a list is not
+/// secret): a synced temporary file beside it is renamed over it, so a
+/// reader sees the old file or the new one, never half of one.
 pub(crate) fn write_replace(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = temp_beside(path)?;
-    let result = write_new(&tmp, bytes, 0o644)
-        .and_then(|()| fs::rename(&tmp, path).map_err(|e| Error::io(path, "replace", e)));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result?;
+    let tmp = synced_temp_beside(path, 0o644, bytes)?;
+    settle(path, "replace", tmp.persist(path))
+}
+
+/// Ends a move of a temporary file to `path`: its error, or a synced
+/// directory so the new name is durable.
+fn settle(
+    path: &Path,
+    action: &'static str,
+    moved: std::result::Result<File, PersistError>,
+) -> Result<()> {
+    moved.map_err(|e| Error::io(path, action, e.error))?;
     sync_dir(parent_dir(path));
     Ok(())
 }
 
 /// Syncs a directory so a rename or link in it is durable.
-pub(crate) fn sync_dir(dir: &Path) {
+fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
@@ -130,15 +124,11 @@ pub(crate) fn loose_permissions(_meta: &std::fs::Metadata) -> Option<u32> {
 }
 
 /// Creates a secret file (a private key, a registry secret) with mode 0600:
-/// written to a temporary 0600 file beside it and hard-linked into place,
-/// so there is no moment when it is readable by others or half-written, and
-/// the link fails if the name exists, so a secret is never replaced.
+/// written to a temporary file beside it that is 0600 from the start, synced,
+/// and moved into place only if the name is free (`persist_noclobber`), so
+/// there is no moment when it is readable by others or half-written, and a
+/// secret is never replaced (the error is `AlreadyExists`).
 pub(crate) fn create_secret(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = temp_beside(path)?;
-    let result = write_new(&tmp, bytes, 0o600)
-        .and_then(|()| std::fs::hard_link(&tmp, path).map_err(|e| Error::io(path, "create", e)));
-    let _ = std::fs::remove_file(&tmp);
-    result?;
-    sync_dir(parent_dir(path));
-    Ok(())
+    let tmp = synced_temp_beside(path, 0o600, bytes)?;
+    settle(path, "create", tmp.persist_noclobber(path))
 }

@@ -379,7 +379,7 @@ fn mutual_aid_is_a_separate_filing_for_close_relatives_of_employee_owners() {
         refusal(r.file_aid(&pid(1), &pid(2), now())).0,
         Reason::UnknownPerson
     );
-    for (m, relation) in (2..).zip(Relation::ALL) {
+    for (m, relation) in (2..).zip(&Relation::ALL) {
         add(r, m);
         assert_eq!(
             refusal(r.file_aid(&pid(1), &pid(m), now())).0,

@@ -11,25 +11,21 @@ use medcode::Error;
 /// Reads a whole file named by the flag `what`, refusing a directory or a
 /// file over `limit` bytes before reading it.
 pub(crate) fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>, Error> {
-    let meta = fs::metadata(path).map_err(|e| Error::io(path, "read", e))?;
+    let read_error = |e| Error::io(path, "read", e);
+    let meta = fs::metadata(path).map_err(read_error)?;
     if meta.is_dir() {
         let e = std::io::Error::new(std::io::ErrorKind::InvalidInput, "is a directory");
-        return Err(Error::io(path, "read", e));
+        return Err(read_error(e));
     }
     if meta.len() > limit {
-        return Err(Error::InvalidArgument {
-            what,
-            why: format!(
-                "{} is {} bytes, larger than the {limit}-byte limit",
-                path.display(),
-                meta.len()
-            ),
-        });
+        let (shown, len) = (path.display(), meta.len());
+        let why = format!("{shown} is {len} bytes, larger than the {limit}-byte limit");
+        return Err(Error::InvalidArgument { what, why });
     }
     let mut bytes = Vec::new();
     File::open(path)
         .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(|e| Error::io(path, "read", e))?;
+        .map_err(read_error)?;
     Ok(bytes)
 }
 

@@ -3,56 +3,25 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+
+mod support;
+use support::{Run, root, run, run_with};
 
 const AT: &str = "2026-11-22T08:00:00Z";
 
-fn medcode() -> Command {
-    let mut cmd = Command::cargo_bin("medcode").expect("binary built");
-    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    cmd
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = medcode();
-    cmd.args(args);
-    cmd.write_stdin(stdin.unwrap_or(""));
-    let out = cmd.output().expect("runs");
-    let r = Run {
-        code: out.status.code().expect("exit code"),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    };
-    assert!(
-        !r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"),
-        "panic text reached the user: {}",
-        r.stderr
-    );
-    r
-}
-
 fn keygen(dir: &Path, kid: &str, alg: &str) -> Run {
-    run(
-        &[
-            "keygen",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--kid",
-            kid,
-            "--alg",
-            alg,
-            "--at",
-            "2026-01-01T00:00:00Z",
-        ],
-        None,
-    )
+    run(&[
+        "keygen",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--kid",
+        kid,
+        "--alg",
+        alg,
+        "--at",
+        "2026-01-01T00:00:00Z",
+    ])
 }
 
 fn issue(dir: &Path, kid: &str, extra: &[&str]) -> Run {
@@ -72,14 +41,14 @@ fn issue(dir: &Path, kid: &str, extra: &[&str]) -> Run {
         AT,
     ];
     args.extend_from_slice(extra);
-    run(&args, None)
+    run(&args)
 }
 
 fn verify(dir: &Path, at: &str, extra: &[&str], stdin: Option<&str>) -> Run {
     let trust = dir.join("trust.json");
     let mut args = vec!["verify", "--trust", trust.to_str().unwrap(), "--at", at];
     args.extend_from_slice(extra);
-    run(&args, stdin)
+    run_with(&args, stdin.unwrap_or(""))
 }
 
 #[test]
@@ -472,7 +441,7 @@ fn usage_and_file_errors_exit_2_with_one_line() {
         ),
     ];
     for (args, stdin) in cases {
-        let r = run(&args, stdin);
+        let r = run_with(&args, stdin.unwrap_or(""));
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
         assert!(r.stderr.starts_with("medcode: "), "{args:?}: {}", r.stderr);
@@ -496,8 +465,7 @@ fn a_key_file_others_can_read_warns_and_strict_refuses() {
 
 #[test]
 fn the_demo_keys_in_keys_verify() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    let keys = root.join("keys");
+    let keys = root().join("keys");
     let r = issue(&keys, "demo-issuer", &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = verify(&keys, "2026-11-22T08:00:01Z", &[], Some(&r.stdout));
@@ -507,7 +475,7 @@ fn the_demo_keys_in_keys_verify() {
 
 #[test]
 fn demo_runs_end_to_end() {
-    let r = run(&["demo"], None);
+    let r = run(&["demo"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("rejected (expired)"));
     assert!(r.stdout.contains("rejected (bad_signature)"));
@@ -596,7 +564,7 @@ fn issue_renders_qr_files_and_verify_scans_them_back() {
             ];
         }
         all.extend_from_slice(&args);
-        let r = run(&all, None);
+        let r = run(&all);
         assert_eq!(r.code, 2, "{all:?}");
         assert_eq!(r.stderr.lines().count(), 1, "{all:?}: {}", r.stderr);
     }

@@ -2,27 +2,8 @@
 //! shared and timing assertions would be noise), progress on stderr, and
 //! usage errors.
 
-use assert_cmd::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("medcode")
-        .expect("binary built")
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args(args)
-        .output()
-        .expect("runs");
-    Run {
-        code: out.status.code().expect("exit code"),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    }
-}
+mod support;
+use support::run;
 
 /// The value after a fixed-width label, e.g. `codes/s total      95123`.
 fn field<'a>(stdout: &'a str, label: &str) -> &'a str {

@@ -7,36 +7,10 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use assert_cmd::Command;
+mod support;
+use support::{Run, root, run};
 
 const AT: &str = "2026-11-22T08:00:00Z";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("medcode")
-        .expect("binary built")
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args(args)
-        .write_stdin("")
-        .output()
-        .expect("runs");
-    let r = Run {
-        code: out.status.code().expect("exit code"),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    };
-    assert!(
-        !r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"),
-        "panic text reached the user: {}",
-        r.stderr
-    );
-    r
-}
 
 /// An exit-2 error: exactly one line on stderr, starting `medcode: `.
 fn assert_error(r: &Run, contains: &str) {
@@ -621,7 +595,7 @@ fn staleness_warns_then_refuses_at_the_exact_second() {
 
 #[test]
 fn the_demo_root_key_and_signed_list_verify() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let root = root();
     let r = run(&[
         "issue",
         "--dir",

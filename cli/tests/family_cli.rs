@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
+
+mod support;
+use support::{Run, medcode, run, run_with};
 
 const AT: &str = "2026-11-22T08:00:00Z";
 const OWNER: &str = "11000000000000000001";
@@ -21,33 +23,6 @@ const CHILD_ID: &str = "110105201506010032";
 const COUSIN_ID: &str = "440305197811110046";
 const NEWCOMER_ID: &str = "310101199002020052";
 const RESIDENT_ID: &str = "110105198512120065";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run_with(args: &[&str], stdin: &str) -> Run {
-    let out = Command::cargo_bin("medcode")
-        .expect("binary built")
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args(args)
-        .write_stdin(stdin)
-        .output()
-        .expect("runs");
-    let r = Run {
-        code: out.status.code().expect("exit code"),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    };
-    assert!(!r.stderr.contains("panicked"), "panic: {}", r.stderr);
-    r
-}
-
-fn run(args: &[&str]) -> Run {
-    run_with(args, "")
-}
 
 /// Exit 0 with exactly this stdout and nothing on stderr.
 fn ok(r: &Run, stdout: &str) {
@@ -755,14 +730,13 @@ fn issue_with_db_makes_self_and_delegate_codes_from_the_registry() {
 #[test]
 fn show_with_db_refreshes_delegate_codes_and_stops_when_unbound() {
     use std::io::{BufRead, BufReader, Read};
-    use std::process::{Command as Process, Stdio};
+    use std::process::Stdio;
 
     let env = setup();
     assert_eq!(env.bind(MOTHER, "parent", "李秀英", MOTHER_ID).code, 0);
     let keys = env.keys();
     let db = env.db();
-    let mut child = Process::new(env!("CARGO_BIN_EXE_medcode"))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+    let mut child = medcode()
         .args([
             "show",
             "--dir",

@@ -3,9 +3,11 @@
 
 #[path = "../../tests/fixtures/people.rs"]
 mod people;
+mod support;
 
 use medcode::registry::Registry;
 use people::{add, fixture, id_number, name_of, pid};
+use support::medcode;
 
 #[test]
 fn separate_processes_binding_at_once_leave_exactly_six() {
@@ -18,8 +20,7 @@ fn separate_processes_binding_at_once_leave_exactly_six() {
     let db = f.path.to_str().unwrap().to_owned();
     let children: Vec<_> = (2..PROCESSES + 2)
         .map(|m| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_medcode"))
-                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            medcode()
                 .args([
                     "family",
                     "--db",

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use medcode::{Reason, TrustList, UnixTime, Verifier};
 
-const BIN: &str = env!("CARGO_BIN_EXE_medcode");
+mod support;
+use support::{medcode, trust_file};
 
 fn demo_args(extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
@@ -41,9 +42,8 @@ fn now() -> UnixTime {
 
 #[test]
 fn show_refreshes_codes_and_exits_0_on_ctrl_c() {
-    let mut child = Command::new(BIN)
+    let mut child = medcode()
         .args(demo_args(&["--ttl", "5", "--refresh", "1"]))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -86,11 +86,7 @@ fn show_refreshes_codes_and_exits_0_on_ctrl_c() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 
     assert_eq!(tokens.len(), 2, "two codes within 20 s; stderr: {stderr}");
-    let trust = TrustList::from_file(std::path::Path::new(concat!(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/.."),
-        "/keys/trust.json"
-    )))
-    .expect("demo trust list");
+    let trust = TrustList::from_file(&trust_file()).expect("demo trust list");
     let verifier = Verifier::new(trust);
     let a = verifier
         .verify(&tokens[0], checked_at)
@@ -126,9 +122,8 @@ fn show_refreshes_codes_and_exits_0_on_ctrl_c() {
 
 #[test]
 fn show_refuses_a_refresh_not_shorter_than_the_validity() {
-    let out = Command::new(BIN)
+    let out = medcode()
         .args(demo_args(&["--ttl", "10", "--refresh", "10"]))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
@@ -151,17 +146,13 @@ fn show_refuses_bad_flags_and_missing_keys_with_one_line() {
         (&["--ecc", "X"], "invalid value 'X' for '--ecc"),
     ];
     for (extra, expected) in cases {
-        let out = Command::new(BIN)
-            .args(demo_args(extra))
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .output()
-            .expect("runs");
+        let out = medcode().args(demo_args(extra)).output().expect("runs");
         assert_eq!(out.status.code(), Some(2), "{extra:?}");
         let stderr = String::from_utf8(out.stderr).expect("utf-8");
         assert_eq!(stderr.lines().count(), 1, "{extra:?}: {stderr}");
         assert!(stderr.contains(expected), "{extra:?}: {stderr}");
     }
-    let out = Command::new(BIN)
+    let out = medcode()
         .args([
             "show",
             "--dir",

@@ -4,7 +4,9 @@
 //! `text_enum!(Doc Name, "what", Error::ctor { Variant => "text", .. })`
 //! defines the enum with `ALL`, `as_str`, `Display`, `FromStr` (refusing an
 //! unknown name with `ctor("what", "\"x\" is not one of: ..")`) and
-//! `Serialize`.
+//! `Serialize`. The enum derives `Clone, Copy, Debug, PartialEq, Eq, Hash`;
+//! attributes written before the name (docs, `#[non_exhaustive]`, a further
+//! `#[derive(Default)]`) and before a variant (docs, `#[default]`) are kept.
 
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal, $err:path { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -16,7 +18,7 @@ macro_rules! text_enum {
 
         impl $name {
             /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub const ALL: [$name; [$($text),+].len()] = [$($name::$variant),+];
 
             /// The stable lower-case name used in JSON, in files and on the
             /// command line.

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::keys::{KeyId, SigningKey};
 use crate::time::UnixTime;
 use crate::token::text;
-use crate::token::{self, Body, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId};
+use crate::token::{self, Body, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId, budget};
 use crate::token::{Claims, DEFAULT_VALIDITY_SECS};
 
 /// A freshly issued token.
@@ -137,18 +137,11 @@ impl Issuer {
 /// The issuer keeps every code small enough for QR version 6 (self) or 7
 /// (delegate) at level M by bounding the identifier and masked name.
 fn check_budget(claims: &Claims) -> Result<()> {
-    let id = &claims.insured;
-    let used = token::packed_id_len(id.is_numeric(), id.as_str().len())
-        + claims.name.as_ref().map_or(0, |n| n.as_str().len());
-    if used > MAX_ID_AND_NAME_BYTES {
-        return Err(Error::claims(
-            "masked name",
-            format!(
-                "identifier and masked name pack into {used} bytes; at most {MAX_ID_AND_NAME_BYTES} fit a version-6 QR code (use a shorter mask such as one character and '*')"
-            ),
-        ));
-    }
-    Ok(())
+    budget::check(&claims.insured, claims.name.as_ref(), |used| {
+        format!(
+            "identifier and masked name pack into {used} bytes; at most {MAX_ID_AND_NAME_BYTES} fit a version-6 QR code (use a shorter mask such as one character and '*')"
+        )
+    })
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //!
 //! A new key is written to a temporary file that is created with mode 0600
 //! from the start (there is no moment when it is readable by others), synced,
-//! and then hard-linked to its final name; the link fails if the name is
-//! taken, so an existing key is never replaced, even by a concurrent writer.
+//! and then moved to its final name only if that name is free, so an existing
+//! key is never replaced, even by a concurrent writer.
 
 use std::fs::{self, File};
 use std::io::Read;
@@ -161,11 +161,11 @@ mod tests {
             read_private_key(&dir.path().join("nope"), PermissionPolicy::Warn).unwrap_err();
         assert_eq!(missing.reason().as_str(), "io");
         let junk = dir.path().join("junk.pk8");
-        crate::files::write_new(&junk, b"{\"not\":\"a key\"}", 0o600).unwrap();
+        crate::files::create_secret(&junk, b"{\"not\":\"a key\"}").unwrap();
         let err = read_private_key(&junk, PermissionPolicy::Warn).unwrap_err();
         assert_eq!(err.reason().as_str(), "invalid_key");
         let big = dir.path().join("big.pk8");
-        crate::files::write_new(&big, &vec![0u8; 10_000], 0o600).unwrap();
+        crate::files::create_secret(&big, &vec![0u8; 10_000]).unwrap();
         let err = read_private_key(&big, PermissionPolicy::Warn).unwrap_err();
         assert_eq!(err.reason().as_str(), "invalid_key");
     }

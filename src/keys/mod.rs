@@ -18,7 +18,6 @@ pub use file::{
 };
 
 use std::fmt;
-use std::str::FromStr;
 #[cfg(feature = "fast-ed25519")]
 use std::sync::{Arc, OnceLock};
 
@@ -44,24 +43,17 @@ pub const SIGNATURE_LEN: usize = 64;
 /// Length of a key id in bytes.
 pub const KEY_ID_LEN: usize = 4;
 
-/// A signature algorithm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Algorithm {
-    /// Ed25519 (the default).
-    Ed25519,
-    /// ECDSA on P-256 with SHA-256, fixed-size signatures.
-    P256,
-}
+text_enum!(
+    /// A signature algorithm, named `ed25519` or `p256`.
+    Algorithm, "algorithm", Error::argument {
+        /// Ed25519 (the default).
+        Ed25519 => "ed25519",
+        /// ECDSA on P-256 with SHA-256, fixed-size signatures.
+        P256 => "p256",
+    }
+);
 
 impl Algorithm {
-    /// Stable lower-case name: `ed25519` or `p256`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Algorithm::Ed25519 => "ed25519",
-            Algorithm::P256 => "p256",
-        }
-    }
-
     pub(crate) fn verification_algorithm(self) -> &'static dyn signature::VerificationAlgorithm {
         match self {
             Algorithm::Ed25519 => &signature::ED25519,
@@ -74,32 +66,6 @@ impl Algorithm {
             Algorithm::Ed25519 => 32,
             Algorithm::P256 => 65,
         }
-    }
-}
-
-impl fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Algorithm {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "ed25519" => Ok(Algorithm::Ed25519),
-            "p256" => Ok(Algorithm::P256),
-            other => Err(Error::InvalidArgument {
-                what: "algorithm",
-                why: format!("{other:?} is not one of: ed25519, p256"),
-            }),
-        }
-    }
-}
-
-impl Serialize for Algorithm {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
     }
 }
 

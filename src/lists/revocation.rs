@@ -39,11 +39,12 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
+use std::io;
 use std::path::Path;
-use std::str::FromStr;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 use crate::error::{Error, ListKind, ListLayer, ListProblem, Result, RevokedItem};
 use crate::files::{read_list_file, write_replace};
@@ -60,58 +61,20 @@ pub const MAX_REVOKED_INSURED: usize = 2_000_000;
 /// Most key ids one revocation list may hold.
 pub const MAX_REVOKED_KEYS: usize = 65_536;
 
-/// Why a key was revoked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RevocationReason {
-    /// The private key is known or suspected to have leaked.
-    Compromised,
-    /// A newer key replaced it.
-    Superseded,
-    /// The issuer stopped using it.
-    Retired,
-    /// No reason given.
-    Unspecified,
-}
-
-impl RevocationReason {
-    /// Every reason.
-    pub const ALL: [RevocationReason; 4] = [
-        RevocationReason::Compromised,
-        RevocationReason::Superseded,
-        RevocationReason::Retired,
-        RevocationReason::Unspecified,
-    ];
-
-    /// The stable lower-case name used in the file.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            RevocationReason::Compromised => "compromised",
-            RevocationReason::Superseded => "superseded",
-            RevocationReason::Retired => "retired",
-            RevocationReason::Unspecified => "unspecified",
-        }
+text_enum!(
+    /// Why a key was revoked.
+    #[non_exhaustive]
+    RevocationReason, "revocation reason", Error::argument {
+        /// The private key is known or suspected to have leaked.
+        Compromised => "compromised",
+        /// A newer key replaced it.
+        Superseded => "superseded",
+        /// The issuer stopped using it.
+        Retired => "retired",
+        /// No reason given.
+        Unspecified => "unspecified",
     }
-}
-
-impl fmt::Display for RevocationReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RevocationReason {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        RevocationReason::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| Error::InvalidArgument {
-                what: "revocation reason",
-                why: format!("{s:?} is not one of: compromised, superseded, retired, unspecified"),
-            })
-    }
-}
+);
 
 /// An insured identifier packed into 128 bits, held as two `u64` so a map
 /// slot with its since-instant is 24 bytes (a `u128` would align it to 32).
@@ -346,36 +309,118 @@ impl RevocationList {
         keys.sort_unstable_by_key(|(kid, _)| **kid);
         let mut insured: Vec<_> = self.insured.iter().collect();
         insured.sort_unstable_by_key(|(id, _)| **id);
-        let mut out = String::with_capacity(32 + keys.len() * 48 + insured.len() * 62);
-        out.push_str("{\n  \"keys\": [");
-        for (i, (kid, reason)) in keys.iter().enumerate() {
-            out.push_str(if i == 0 { "\n" } else { ",\n" });
-            out.push_str(&format!(
-                "    {{\"kid\":\"{kid}\",\"reason\":\"{}\"}}",
-                reason.as_str()
-            ));
-        }
-        out.push_str(if keys.is_empty() { "],\n" } else { "\n  ],\n" });
-        out.push_str("  \"insured\": [");
-        for (i, (id, since)) in insured.iter().enumerate() {
-            out.push_str(if i == 0 { "\n" } else { ",\n" });
-            out.push_str(&format!(
-                "    {{\"id\":\"{}\",\"since\":\"{}\"}}",
-                id.unpack(),
-                UnixTime::from_secs(**since).to_rfc3339()
-            ));
-        }
-        out.push_str(if insured.is_empty() {
-            "]\n}\n"
-        } else {
-            "\n  ]\n}\n"
-        });
-        out
+        let file = FileOut {
+            keys: keys
+                .into_iter()
+                .map(|(&kid, &reason)| KeyOut { kid, reason })
+                .collect(),
+            insured: insured
+                .into_iter()
+                .map(|(id, &since)| InsuredOut {
+                    id: id.unpack(),
+                    since: UnixTime::from_secs(since),
+                })
+                .collect(),
+        };
+        let mut out = Vec::with_capacity(32 + file.keys.len() * 48 + file.insured.len() * 62);
+        let layout = EntryPerLine {
+            depth: 0,
+            pretty: PrettyFormatter::new(),
+        };
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, layout);
+        // Writing plain strings into a Vec cannot fail.
+        let _ = file.serialize(&mut ser);
+        out.push(b'\n');
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// Writes the JSON form to `path`, replacing it atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         write_replace(path, self.to_json().as_bytes())
+    }
+}
+
+/// The file as written: see [`RevocationList::to_json`].
+#[derive(Serialize)]
+struct FileOut {
+    keys: Vec<KeyOut>,
+    insured: Vec<InsuredOut>,
+}
+
+#[derive(Serialize)]
+struct KeyOut {
+    kid: KeyId,
+    reason: RevocationReason,
+}
+
+#[derive(Serialize)]
+struct InsuredOut {
+    id: String,
+    since: UnixTime,
+}
+
+/// The file's layout: the outer object and its two arrays as
+/// `serde_json`'s pretty form (two-space indent), each entry compact on its
+/// own line.
+struct EntryPerLine {
+    /// Containers open at this point.
+    depth: usize,
+    pretty: PrettyFormatter<'static>,
+}
+
+/// Calls the pretty formatter for containers down to the entries' arrays
+/// (depth 2) and for the values in them, the compact one inside an entry.
+macro_rules! at_depth {
+    ($self:ident, $method:ident($($arg:expr),*)) => {
+        if $self.depth <= 2 {
+            $self.pretty.$method($($arg),*)
+        } else {
+            CompactFormatter.$method($($arg),*)
+        }
+    };
+}
+
+impl Formatter for EntryPerLine {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        at_depth!(self, begin_array(w))
+    }
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        let closed = at_depth!(self, end_array(w));
+        self.depth -= 1;
+        closed
+    }
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        at_depth!(self, begin_array_value(w, first))
+    }
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        at_depth!(self, end_array_value(w))
+    }
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        at_depth!(self, begin_object(w))
+    }
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        let closed = at_depth!(self, end_object(w));
+        self.depth -= 1;
+        closed
+    }
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        at_depth!(self, begin_object_key(w, first))
+    }
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        at_depth!(self, begin_object_value(w))
+    }
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        at_depth!(self, end_object_value(w))
     }
 }
 

@@ -33,8 +33,8 @@ use serde::Serialize;
 use crate::error::{Error, RegistryRefusal, Result};
 use crate::issue::{IssuedToken, Issuer};
 use crate::time::UnixTime;
-use crate::token::{self, MAX_ID_AND_NAME_BYTES};
 use crate::token::{Claims, InsuredId, MaskedName, Presenter, Region, Relation, Scheme, Status};
+use crate::token::{MAX_ID_AND_NAME_BYTES, budget};
 
 /// Default: at most this many members bound to one owner (the Beijing
 /// insurance bureau's figure; another guide says 5).
@@ -303,57 +303,33 @@ pub struct FamilyMember {
     pub region: Region,
 }
 
-macro_rules! audit_actions {
-    ($($variant:ident => $text:literal),+ $(,)?) => {
-        /// What an audit-log entry records.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum AuditAction {
-            $(#[doc = $text] $variant),+
-        }
-
-        impl AuditAction {
-            /// Every action.
-            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant),+];
-
-            /// The stable name stored in the log.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $(AuditAction::$variant => $text),+
-                }
-            }
-
-            /// Parses the stored name.
-            pub fn from_name(text: &str) -> Option<AuditAction> {
-                match text {
-                    $($text => Some(AuditAction::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-audit_actions!(
-    PersonAdd => "person_add",
-    PersonStatus => "person_status",
-    PersonActivate => "person_activate",
-    PersonCrossProvince => "person_cross_province",
-    Bind => "bind",
-    Unbind => "unbind",
-    AidFile => "aid_file",
-    AidRevoke => "aid_revoke",
+text_enum!(
+    /// What an audit-log entry records, by the stable name stored in the log.
+    #[non_exhaustive]
+    AuditAction, "audit action", Error::argument {
+        /// `person_add`: a person was added.
+        PersonAdd => "person_add",
+        /// `person_status`: a person's insurance status changed.
+        PersonStatus => "person_status",
+        /// `person_activate`: a person activated their own code.
+        PersonActivate => "person_activate",
+        /// `person_cross_province`: use outside the home province switched on or off.
+        PersonCrossProvince => "person_cross_province",
+        /// `bind`: a family member was bound.
+        Bind => "bind",
+        /// `unbind`: a family member was unbound.
+        Unbind => "unbind",
+        /// `aid_file`: a mutual-aid filing was made.
+        AidFile => "aid_file",
+        /// `aid_revoke`: a mutual-aid filing was revoked.
+        AidRevoke => "aid_revoke",
+    }
 );
 
-impl fmt::Display for AuditAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for AuditAction {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+impl AuditAction {
+    /// Parses the stored name.
+    pub fn from_name(text: &str) -> Option<AuditAction> {
+        text.parse().ok()
     }
 }
 
@@ -567,17 +543,12 @@ impl Registry {
     /// registry, and a name too long to fit a code next to this identifier.
     pub fn add_person(&self, new: &NewPerson, now: UnixTime) -> Result<Person> {
         let masked = new.full_name.masked();
-        let used = token::packed_id_len(new.insured.is_numeric(), new.insured.as_str().len())
-            + masked.as_str().len();
-        if used > MAX_ID_AND_NAME_BYTES {
-            return Err(Error::claims(
-                "masked name",
-                format!(
-                    "identifier {} and masked name {masked} pack into {used} bytes; at most {MAX_ID_AND_NAME_BYTES} fit a code",
-                    new.insured
-                ),
-            ));
-        }
+        budget::check(&new.insured, Some(&masked), |used| {
+            format!(
+                "identifier {} and masked name {masked} pack into {used} bytes; at most {MAX_ID_AND_NAME_BYTES} fit a code",
+                new.insured
+            )
+        })?;
         let person = Person {
             insured: new.insured.clone(),
             full_name: new.full_name.clone(),
@@ -1137,7 +1108,7 @@ mod tests {
 
     #[test]
     fn audit_action_names_round_trip() {
-        for a in AuditAction::ALL {
+        for a in &AuditAction::ALL {
             assert_eq!(AuditAction::from_name(a.as_str()), Some(*a));
         }
         assert_eq!(AuditAction::from_name("nope"), None);

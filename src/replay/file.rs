@@ -347,26 +347,3 @@ impl ReplayGuard for FileReplayGuard {
         Ok(None)
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn id(n: u64) -> TokenId {
-        TokenId::from_bytes(n.to_le_bytes())
-    }
-
-    const T0: u64 = 1_795_334_400; // 2026-11-22T08:00:00Z
-
-    #[test]
-    fn token_ids_with_the_top_bit_set_are_stored() {
-        let dir = tempfile::tempdir().unwrap();
-        let g = FileReplayGuard::open(&dir.path().join("seen.db")).unwrap();
-        let now = UnixTime::from_secs(T0);
-        g.mark_seen(id(u64::MAX), now.plus(75), now).unwrap();
-        g.mark_seen(id(1 << 63), now.plus(75), now).unwrap();
-        let err = g.mark_seen(id(u64::MAX), now.plus(75), now).unwrap_err();
-        assert_eq!(err.reason().as_str(), "replayed");
-        assert_eq!(g.len().unwrap(), 2);
-    }
-}

@@ -34,30 +34,23 @@ pub const DEFAULT_MAX_IDLE: usize = 8;
 /// Longest key prefix accepted.
 pub const MAX_KEY_PREFIX_LEN: usize = 128;
 
-/// What a shared guard does when its server cannot be reached.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UnavailablePolicy {
-    /// Refuse the code with `replay_guard_unavailable`: no code is accepted
-    /// that the chain's guard has not recorded. The default.
-    #[default]
-    FailClosed,
-    /// Keep selling offline: check the code against this process's own
-    /// in-memory guard, accept it if this till has not seen it, and add
-    /// [`Notice::ReplayGuardLocalFallback`] to the verdict. Another till of
-    /// the chain may accept the same code while the server is unreachable.
-    LocalFallback,
-}
-
-impl UnavailablePolicy {
-    /// The policy's name as the CLI spells it.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            UnavailablePolicy::FailClosed => "fail-closed",
-            UnavailablePolicy::LocalFallback => "local-fallback",
-        }
+text_enum!(
+    /// What a shared guard does when its server cannot be reached, named as
+    /// the CLI spells it.
+    #[derive(Default)]
+    #[non_exhaustive]
+    UnavailablePolicy, "unavailable policy", Error::argument {
+        /// Refuse the code with `replay_guard_unavailable`: no code is accepted
+        /// that the chain's guard has not recorded. The default.
+        #[default]
+        FailClosed => "fail-closed",
+        /// Keep selling offline: check the code against this process's own
+        /// in-memory guard, accept it if this till has not seen it, and add
+        /// [`Notice::ReplayGuardLocalFallback`] to the verdict. Another till of
+        /// the chain may accept the same code while the server is unreachable.
+        LocalFallback => "local-fallback",
     }
-}
+);
 
 /// A change of a shared guard's reachability, reported to the hook set with
 /// [`RedisReplayGuard::with_event_hook`] so that the till can log it. Each

@@ -420,7 +420,7 @@ mod tests {
 
     #[test]
     fn relations_invert_and_classify() {
-        for r in Relation::ALL {
+        for r in &Relation::ALL {
             assert_eq!(r.inverse().inverse(), *r);
             assert_eq!(Relation::from_code(r.code()), Some(*r));
             assert_eq!(r.as_str().parse::<Relation>().unwrap(), *r);

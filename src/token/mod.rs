@@ -16,8 +16,11 @@
 //! | 1 + k + 1 | delegate only: presenter identifier, relation and mutual-aid flag |
 //! | 64 | signature over `"medcode/1" || all bytes above` |
 
+pub(crate) mod budget;
 pub mod claims;
 pub(crate) mod text;
+
+pub use budget::MAX_ID_AND_NAME_BYTES;
 
 pub use claims::{
     Claims, DEFAULT_VALIDITY_SECS, InsuredId, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS,
@@ -38,10 +41,6 @@ pub(crate) const SIGNING_CONTEXT: &[u8] = b"medcode/1";
 pub const TOKEN_ID_LEN: usize = 8;
 /// Bytes of every token before the insured identifier's packed value.
 pub(crate) const FIXED_LEN: usize = 23;
-/// Largest packed identifier plus masked name the issuer accepts, so that
-/// every self code fits QR version 6 at level M and every delegate code
-/// version 7 (see docs/FORMAT.md for the arithmetic).
-pub const MAX_ID_AND_NAME_BYTES: usize = 15;
 
 const FLAG_LAPSED: u8 = 0b0001;
 const FLAG_RESIDENT: u8 = 0b0010;

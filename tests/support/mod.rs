@@ -1,5 +1,7 @@
-//! Helpers shared by the library's replay-guard tests: a real redis-server.
+//! Helpers shared by the library's replay-guard tests: the guards' common
+//! contract and a real redis-server.
 #![allow(dead_code)]
 
 #[cfg(feature = "redis")]
 pub mod redis_server;
+pub mod replay_contract;

@@ -1,13 +1,19 @@
-//! Helpers shared by the CLI's tests: demo tokens, `medcode till` processes
-//! and a real redis-server (the library's, tests/support/redis_server.rs).
+//! Helpers shared by the CLI's tests: running the binary ([`run`]), demo
+//! tokens, `medcode till` processes and a real redis-server (the library's,
+//! tests/support/redis_server.rs).
 #![allow(dead_code)]
 
 #[path = "../../../tests/support/redis_server.rs"]
 pub mod redis_server;
+pub mod run;
+
+// Each test file uses some of these.
+#[allow(unused_imports)]
+pub use run::{Run, medcode, root, run, run_with};
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
 use medcode::keys::{PermissionPolicy, read_private_key};
 use medcode::{Claims, InsuredId, Issuer, Region, UnixTime};
@@ -20,17 +26,14 @@ pub const AT: &str = "2026-11-22T08:00:05Z";
 
 /// The demo trust list in `keys/`.
 pub fn trust_file() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("keys/trust.json")
+    root().join("keys/trust.json")
 }
 
 /// `n` distinct codes from the demo issuer, issued at [`ISSUED`].
 pub fn tokens(n: usize) -> Vec<String> {
-    let key = read_private_key(
-        &Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("keys/demo-issuer.pk8"),
-        PermissionPolicy::Warn,
-    )
-    .expect("demo key")
-    .key;
+    let key = read_private_key(&root().join("keys/demo-issuer.pk8"), PermissionPolicy::Warn)
+        .expect("demo key")
+        .key;
     let issuer = Issuer::new(key);
     let at = UnixTime::parse_rfc3339(ISSUED).unwrap();
     (0..n)
@@ -43,13 +46,6 @@ pub fn tokens(n: usize) -> Vec<String> {
             issuer.issue(&claims, at).unwrap().text().to_owned()
         })
         .collect()
-}
-
-/// The `medcode` binary under test.
-pub fn medcode() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_medcode"));
-    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    cmd
 }
 
 /// A running `medcode till --json` process, talked to line by line.

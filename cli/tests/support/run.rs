@@ -1,0 +1,54 @@
+//! Running the `medcode` binary from the repository root, the way the
+//! README's commands are run, and capturing what it says.
+
+use std::path::Path;
+use std::process::Command;
+
+/// The repository root: the tests run the binary there, so `keys/...`
+/// names the demo files.
+pub fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The `medcode` binary under test, to be run in the repository root.
+pub fn medcode() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_medcode"));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// What one run of the binary did.
+pub struct Run {
+    /// The exit code.
+    pub code: i32,
+    /// Standard output, UTF-8.
+    pub stdout: String,
+    /// Standard error, UTF-8.
+    pub stderr: String,
+}
+
+/// Runs `medcode ARGS` with an empty standard input; see [`run_with`].
+pub fn run(args: &[&str]) -> Run {
+    run_with(args, "")
+}
+
+/// Runs `medcode ARGS` in the repository root with `stdin` as its standard
+/// input, and checks that no panic text reached the user.
+pub fn run_with(args: &[&str], stdin: &str) -> Run {
+    let out = assert_cmd::Command::from_std(medcode())
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .expect("runs");
+    let r = Run {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    };
+    assert!(
+        !r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"),
+        "panic text reached the user: {}",
+        r.stderr
+    );
+    r
+}
