@@ -50,28 +50,17 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ListKind, ListLayer, ListProblem, Result};
-use crate::files::{read_bounded, read_list_file, write_replace};
-use crate::keys::{Algorithm, KeyId, PublicKey, SIGNATURE_LEN, SigningKey};
+use crate::files::{read_list_file, write_replace};
+use crate::keys::{KeyId, SIGNATURE_LEN, SigningKey};
 use crate::lists::{MAX_REVOCATION_LIST_LEN, RevocationList};
-use crate::lists::{MAX_TRUST_LIST_LEN, TrustList};
-use crate::notice::Notice;
+use crate::lists::{MAX_TRUST_LIST_LEN, RootKey, TrustList};
 use crate::time::UnixTime;
 
 /// The envelope's format name and the signature's domain tag.
 pub const LIST_FORMAT: &str = "medcode-list/1";
-/// The first word of a root public key file's key line.
-pub const ROOT_KEY_FORMAT: &str = "medcode-root/1";
 /// Largest signed list file accepted, in bytes, checked before parsing: a
 /// revocation list of [`MAX_REVOCATION_LIST_LEN`] in base64, plus 64 KiB.
 pub const MAX_SIGNED_LIST_LEN: u64 = MAX_REVOCATION_LIST_LEN / 3 * 4 + 64 * 1024;
-/// Largest root public key file accepted, in bytes.
-pub const MAX_ROOT_KEY_FILE_LEN: u64 = 4096;
-/// Default grace after a list's next-update time during which codes are
-/// still accepted, with a notice: 72 hours.
-pub const DEFAULT_STALE_GRACE_SECS: u64 = 72 * 3600;
-/// Default time before a list's next-update time from which accepted codes
-/// carry a "due for update" notice: 24 hours.
-pub const DEFAULT_DUE_SOON_SECS: u64 = 24 * 3600;
 
 /// The largest payload a list of this kind may carry.
 const fn max_payload(kind: ListKind) -> u64 {
@@ -117,175 +106,6 @@ impl ListInfo {
             ));
         }
         Ok(())
-    }
-}
-
-/// What a verifier does once a list's next-update time has passed.
-///
-/// Codes are accepted with a [`Notice::ListStale`] from `next_update` until
-/// `next_update + grace_secs` (exclusive), and refused with
-/// `trust_list_stale` from that second on. From `next_update -
-/// due_soon_secs` accepted codes carry a [`Notice::ListDueSoon`], so a
-/// list that is not renewed is visible for days before any code is refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StalenessPolicy {
-    /// Seconds before next-update from which accepted codes say the list is
-    /// due (0: no early notice).
-    pub due_soon_secs: u64,
-    /// Seconds after next-update during which codes are still accepted with
-    /// a notice (0: refuse at next-update).
-    pub grace_secs: u64,
-}
-
-impl Default for StalenessPolicy {
-    fn default() -> Self {
-        StalenessPolicy {
-            due_soon_secs: DEFAULT_DUE_SOON_SECS,
-            grace_secs: DEFAULT_STALE_GRACE_SECS,
-        }
-    }
-}
-
-impl StalenessPolicy {
-    /// Refuses codes as soon as a list's next-update time passes.
-    pub const STRICT: StalenessPolicy = StalenessPolicy {
-        due_soon_secs: DEFAULT_DUE_SOON_SECS,
-        grace_secs: 0,
-    };
-
-    /// The first second at which a list with this info is refused.
-    pub fn refuses_at(&self, info: &ListInfo) -> UnixTime {
-        info.next_update.plus(self.grace_secs)
-    }
-
-    /// What this policy says about a list at `now`: `Ok(None)` fresh,
-    /// `Ok(Some(notice))` due soon or stale within the grace, or
-    /// [`Error::TrustListStale`].
-    pub fn check(&self, info: &ListInfo, now: UnixTime) -> Result<Option<Notice>> {
-        let refuses_at = self.refuses_at(info);
-        if now >= refuses_at {
-            return Err(Error::TrustListStale {
-                list: info.kind,
-                next_update: info.next_update,
-                refused_from: refuses_at,
-                now,
-            });
-        }
-        let secs_left = refuses_at.as_secs().saturating_sub(now.as_secs());
-        if now >= info.next_update {
-            return Ok(Some(Notice::ListStale {
-                list: info.kind,
-                next_update: info.next_update,
-                refuses_at,
-                secs_left,
-            }));
-        }
-        if now >= info.next_update.minus(self.due_soon_secs) {
-            return Ok(Some(Notice::ListDueSoon {
-                list: info.kind,
-                next_update: info.next_update,
-                secs_left: info.next_update.as_secs().saturating_sub(now.as_secs()),
-            }));
-        }
-        Ok(None)
-    }
-}
-
-/// The pinned root public key (Ed25519) that signs lists.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RootKey {
-    key: PublicKey,
-}
-
-impl RootKey {
-    /// Wraps an Ed25519 public key; other algorithms are refused.
-    pub fn new(key: PublicKey) -> Result<Self> {
-        if key.algorithm() != Algorithm::Ed25519 {
-            return Err(Error::key(format!(
-                "a root key must be ed25519, this one is {}",
-                key.algorithm()
-            )));
-        }
-        Ok(RootKey { key })
-    }
-
-    /// The public half of a root signing key.
-    pub fn of(signing: &SigningKey) -> Result<Self> {
-        RootKey::new(signing.public_key().clone())
-    }
-
-    /// The key id (first 4 bytes of SHA-256 of the public key).
-    pub fn key_id(&self) -> KeyId {
-        self.key.key_id()
-    }
-
-    /// The public key.
-    pub fn public_key(&self) -> &PublicKey {
-        &self.key
-    }
-
-    /// Parses the text form (see the module docs).
-    pub fn from_text(text: &str) -> Result<Self> {
-        let mut lines = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'));
-        let line = lines
-            .next()
-            .ok_or_else(|| Error::key("root key file: no key line"))?;
-        if lines.next().is_some() {
-            return Err(Error::key("root key file: more than one key line"));
-        }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            [format, alg, b64] if *format == ROOT_KEY_FORMAT => {
-                if *alg != "ed25519" {
-                    return Err(Error::key(format!(
-                        "root key file: algorithm {alg:?}, a root key must be ed25519"
-                    )));
-                }
-                let raw = B64
-                    .decode(b64.as_bytes())
-                    .map_err(|_| Error::key("root key file: the key is not base64"))?;
-                RootKey::new(
-                    PublicKey::from_bytes(Algorithm::Ed25519, &raw)
-                        .map_err(|e| Error::key(format!("root key file: {e}")))?,
-                )
-            }
-            _ => Err(Error::key(format!(
-                "root key file: expected one line \"{ROOT_KEY_FORMAT} ed25519 <base64>\""
-            ))),
-        }
-    }
-
-    /// Reads a root public key file (at most [`MAX_ROOT_KEY_FILE_LEN`]
-    /// bytes).
-    pub fn from_file(path: &Path) -> Result<Self> {
-        let bytes =
-            read_bounded(path, MAX_ROOT_KEY_FILE_LEN, "root key file").map_err(|e| match e {
-                Error::InvalidArgument { why, .. } => Error::key(why),
-                other => other,
-            })?;
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| Error::key(format!("{}: not UTF-8 text", path.display())))?;
-        RootKey::from_text(text).map_err(|e| match e {
-            Error::InvalidKey { why } => Error::key(format!("{}: {why}", path.display())),
-            other => other,
-        })
-    }
-
-    /// The text form, with comment lines naming the key id.
-    pub fn to_text(&self) -> String {
-        format!(
-            "# medcode root public key (Ed25519), key id {}.\n# Pin this file on every verifier: it checks signed trust and revocation lists.\n{ROOT_KEY_FORMAT} ed25519 {}\n",
-            self.key_id(),
-            B64.encode(self.key.as_bytes())
-        )
-    }
-
-    /// Writes the text form to `path`, replacing it atomically.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        write_replace(path, self.to_text().as_bytes())
     }
 }
 
@@ -639,6 +459,7 @@ impl SignedList {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::Algorithm;
 
     fn info(kind: ListKind, seq: u64) -> ListInfo {
         ListInfo {
@@ -696,53 +517,5 @@ mod tests {
         assert!(e.to_string().contains("is not after issued_at"), "{e}");
         let e = SignedList::sign(&root, info(ListKind::Revocation, 1), TRUST.into()).unwrap_err();
         assert!(e.to_string().contains("revocation list"), "{e}");
-    }
-
-    #[test]
-    fn bad_root_key_files_are_refused() {
-        for (text, want) in [
-            ("", "no key line"),
-            ("# only a comment\n", "no key line"),
-            (
-                "medcode-root/1 ed25519 AAAA\nmedcode-root/1 ed25519 AAAA",
-                "more than one",
-            ),
-            ("medcode-root/2 ed25519 AAAA", "expected one line"),
-            ("medcode-root/1 p256 AAAA", "must be ed25519"),
-            ("medcode-root/1 ed25519 !!!!", "not base64"),
-            ("medcode-root/1 ed25519 AAAA", "public key is 32 bytes"),
-        ] {
-            let e = RootKey::from_text(text).unwrap_err();
-            assert_eq!(e.reason().as_str(), "invalid_key");
-            assert!(e.to_string().contains(want), "{text}: {e}");
-        }
-    }
-
-    #[test]
-    fn staleness_boundaries() {
-        let p = StalenessPolicy::default();
-        let i = info(ListKind::Trust, 1);
-        let due = i.next_update.minus(DEFAULT_DUE_SOON_SECS);
-        assert_eq!(p.check(&i, due.minus(1)).unwrap(), None);
-        assert!(matches!(
-            p.check(&i, due).unwrap(),
-            Some(Notice::ListDueSoon { secs_left, .. }) if secs_left == DEFAULT_DUE_SOON_SECS
-        ));
-        let end = i.next_update.plus(DEFAULT_STALE_GRACE_SECS);
-        assert!(matches!(
-            p.check(&i, i.next_update).unwrap(),
-            Some(Notice::ListStale { secs_left, .. }) if secs_left == DEFAULT_STALE_GRACE_SECS
-        ));
-        assert!(matches!(
-            p.check(&i, end.minus(1)).unwrap(),
-            Some(Notice::ListStale { secs_left: 1, .. })
-        ));
-        assert_eq!(
-            p.check(&i, end).unwrap_err().reason().as_str(),
-            "trust_list_stale"
-        );
-        let strict = StalenessPolicy::STRICT;
-        assert!(strict.check(&i, i.next_update.minus(1)).is_ok());
-        assert!(strict.check(&i, i.next_update).is_err());
     }
 }

@@ -3,11 +3,14 @@
 //! builds a verifier from files and options.
 
 mod batch;
+mod policy;
 mod till;
 mod verdict;
+mod verified;
 mod verifier;
 
 pub use batch::BATCH_MAX;
+pub use policy::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, Policy};
 #[cfg(feature = "redis")]
 pub use till::RedisSpec;
 pub use till::{
@@ -15,7 +18,5 @@ pub use till::{
     list_len_limit, read_signed_list_file,
 };
 pub use verdict::to_json;
-pub use verifier::{
-    DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, ListStatus, ListUpdate, Policy, VerifiedToken,
-    Verifier,
-};
+pub use verified::VerifiedToken;
+pub use verifier::{ListStatus, ListUpdate, Verifier};

@@ -8,121 +8,18 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
+use super::policy::Policy;
+use super::verified::VerifiedToken;
 use crate::error::{Error, ListLayer, ListProblem, Result};
-use crate::keys::{Algorithm, KeyId, PublicKey};
+use crate::keys::PublicKey;
 use crate::lists::RevocationList;
 use crate::lists::TrustList;
 use crate::lists::{ListInfo, ListKind, RootKey, SignedList, StalenessPolicy};
 use crate::notice::Notice;
 use crate::replay::ReplayGuard;
 use crate::time::UnixTime;
-use crate::token::{self, TokenId, UntrustedToken};
-use crate::token::{Claims, InsuredId, MaskedName, Presenter, Region, Scheme, Status};
-
-/// Default clock leeway in seconds.
-pub const DEFAULT_LEEWAY_SECS: u32 = 15;
-/// Default longest validity a verifier accepts, in seconds.
-pub const DEFAULT_MAX_VALIDITY_SECS: u32 = 300;
-
-/// What a verifier accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Policy {
-    /// Seconds of clock difference tolerated at both ends of the validity.
-    pub leeway_secs: u32,
-    /// Tokens claiming a longer validity are refused.
-    pub max_validity_secs: u32,
-    /// The region of the till this verifier serves, if configured. Needed to
-    /// apply the holder's cross-province switch.
-    pub till_region: Option<Region>,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            leeway_secs: DEFAULT_LEEWAY_SECS,
-            max_validity_secs: DEFAULT_MAX_VALIDITY_SECS,
-            till_region: None,
-        }
-    }
-}
-
-/// A token whose signature, key and times have been checked. Only
-/// [`Verifier::verify`] creates one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VerifiedToken {
-    claims: Claims,
-    kid: KeyId,
-    algorithm: Algorithm,
-    authority: String,
-    token_id: TokenId,
-    issued_at: UnixTime,
-    expires_at: UnixTime,
-    notices: Vec<Notice>,
-}
-
-impl VerifiedToken {
-    /// The insured person whose insurance pays.
-    pub fn insured(&self) -> &InsuredId {
-        &self.claims.insured
-    }
-    /// The masked display name, if the code carries one.
-    pub fn name(&self) -> Option<&MaskedName> {
-        self.claims.name.as_ref()
-    }
-    /// Region of enrolment.
-    pub fn region(&self) -> Region {
-        self.claims.region
-    }
-    /// Insurance status: a lapsed person is accepted but receives no
-    /// benefits for the lapsed period.
-    pub fn status(&self) -> Status {
-        self.claims.status
-    }
-    /// Insurance scheme.
-    pub fn scheme(&self) -> Scheme {
-        self.claims.scheme
-    }
-    /// Whether the holder allows use outside their home province.
-    pub fn cross_province(&self) -> bool {
-        self.claims.cross_province
-    }
-    /// The presenter of a delegate (family-account) code.
-    pub fn presenter(&self) -> Option<&Presenter> {
-        self.claims.presenter.as_ref()
-    }
-    /// All claims.
-    pub fn claims(&self) -> &Claims {
-        &self.claims
-    }
-    /// The key id that signed it.
-    pub fn key_id(&self) -> KeyId {
-        self.kid
-    }
-    /// The signing algorithm.
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
-    }
-    /// The issuing authority named in the trust list.
-    pub fn authority(&self) -> &str {
-        &self.authority
-    }
-    /// The random token id.
-    pub fn token_id(&self) -> TokenId {
-        self.token_id
-    }
-    /// When it was issued.
-    pub fn issued_at(&self) -> UnixTime {
-        self.issued_at
-    }
-    /// When its validity ends (before leeway).
-    pub fn expires_at(&self) -> UnixTime {
-        self.expires_at
-    }
-    /// Things the till should know.
-    pub fn notices(&self) -> &[Notice] {
-        &self.notices
-    }
-}
+use crate::token::Region;
+use crate::token::{self, UntrustedToken};
 
 /// A signed list a verifier holds: its signed facts and payload digest.
 #[derive(Clone, Copy, Debug)]

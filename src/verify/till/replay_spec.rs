@@ -1,0 +1,133 @@
+//! Which replay guard a till uses, parsed from text, and opening it.
+
+#[cfg(feature = "redis")]
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::replay::{FileReplayGuard, MemoryReplayGuard, ReplayGuard};
+#[cfg(feature = "redis")]
+use crate::replay::{RedisReplayGuard, UnavailablePolicy};
+
+use super::event::EventHook;
+#[cfg(feature = "redis")]
+use super::event::TillEvent;
+
+/// Which replay guard a till uses: where accepted token ids are recorded,
+/// so that a code shown a second time within its validity is `replayed`.
+///
+/// Parsed from text ([`FromStr`]): `none`, `memory`, `file:PATH` or
+/// `redis://HOST:PORT[/DB]` (then with the default key prefix and
+/// [`UnavailablePolicy::FailClosed`]; set the fields to change them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReplaySpec {
+    /// No replay guard: a code can be shown again within its validity.
+    #[default]
+    None,
+    /// This process's memory ([`MemoryReplayGuard`]): each code is accepted
+    /// once while the verifier lives; a restart forgets.
+    Memory,
+    /// An SQLite file ([`FileReplayGuard`], created if missing): survives
+    /// restarts and may be shared by the processes of one till.
+    File(PathBuf),
+    /// A Redis server shared by the tills of a chain ([`RedisReplayGuard`]).
+    #[cfg(feature = "redis")]
+    Redis(RedisSpec),
+}
+
+/// A Redis replay guard: the server and what to do when it is unreachable.
+#[cfg(feature = "redis")]
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisSpec {
+    /// `redis://HOST:PORT[/DB]` (a password may be given as
+    /// `redis://:PASSWORD@HOST:PORT`); checked when the guard is opened.
+    pub url: String,
+    /// Prefix of the keys, so that several chains can share one server;
+    /// `None` for [`DEFAULT_KEY_PREFIX`](crate::replay::DEFAULT_KEY_PREFIX).
+    pub key_prefix: Option<String>,
+    /// What happens while the server cannot be reached.
+    pub unavailable: UnavailablePolicy,
+}
+
+#[cfg(feature = "redis")]
+impl fmt::Debug for RedisSpec {
+    // Not the URL: it may hold a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSpec")
+            .field("url", &"<redacted>")
+            .field("key_prefix", &self.key_prefix)
+            .field("unavailable", &self.unavailable)
+            .finish()
+    }
+}
+
+/// The spec forms named in messages.
+const SPEC_FORMS: &str = "expected file:PATH or redis://HOST:PORT[/DB], memory or none";
+
+impl FromStr for ReplaySpec {
+    type Err = Error;
+
+    /// Parses `none`, `memory`, `file:PATH` or `redis://HOST:PORT[/DB]`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] (`what` "replay guard") for any other text
+    /// and for `file:` without a path. A Redis URL is checked when the guard
+    /// is opened ([`TillConfig::build`](super::TillConfig::build)).
+    fn from_str(text: &str) -> Result<Self> {
+        let bad = |why: &str| Error::argument("replay guard", why);
+        match text {
+            "none" => return Ok(ReplaySpec::None),
+            "memory" => return Ok(ReplaySpec::Memory),
+            _ => {}
+        }
+        if let Some(path) = text.strip_prefix("file:") {
+            if path.is_empty() {
+                return Err(bad(
+                    "file: needs a path, e.g. file:/var/lib/medcode/seen.db",
+                ));
+            }
+            return Ok(ReplaySpec::File(PathBuf::from(path)));
+        }
+        if text.starts_with("redis://") {
+            #[cfg(feature = "redis")]
+            return Ok(ReplaySpec::Redis(RedisSpec {
+                url: text.to_owned(),
+                key_prefix: None,
+                unavailable: UnavailablePolicy::FailClosed,
+            }));
+            #[cfg(not(feature = "redis"))]
+            return Err(bad("redis:// needs medcode built with the redis feature"));
+        }
+        Err(bad(SPEC_FORMS))
+    }
+}
+
+impl ReplaySpec {
+    /// Opens the guard: `None` for [`ReplaySpec::None`].
+    pub(super) fn open(&self, hook: Option<&EventHook>) -> Result<Option<Arc<dyn ReplayGuard>>> {
+        #[cfg(not(feature = "redis"))]
+        let _ = hook;
+        Ok(match self {
+            ReplaySpec::None => None,
+            ReplaySpec::Memory => Some(Arc::new(MemoryReplayGuard::new())),
+            ReplaySpec::File(path) => Some(Arc::new(FileReplayGuard::open(path)?)),
+            #[cfg(feature = "redis")]
+            ReplaySpec::Redis(spec) => {
+                let policy = spec.unavailable;
+                let mut guard = RedisReplayGuard::new(&spec.url)?.with_policy(policy);
+                if let Some(prefix) = &spec.key_prefix {
+                    guard = guard.with_key_prefix(prefix)?;
+                }
+                if let Some(hook) = hook {
+                    let hook = Arc::clone(hook);
+                    guard = guard
+                        .with_event_hook(move |event| hook(&TillEvent::from_redis(event, policy)));
+                }
+                Some(Arc::new(guard))
+            }
+        })
+    }
+}

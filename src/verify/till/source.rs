@@ -1,0 +1,141 @@
+//! Where a till's lists come from (a file or bytes), the size each may
+//! have, and whether it must be signed.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ListKind, ListLayer, ListProblem, Result};
+use crate::files::read_list_file;
+use crate::lists::{MAX_REVOCATION_LIST_LEN, MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN, SignedList};
+
+/// The `what` of the `invalid_argument` errors about a list's form.
+const LIST: &str = "list";
+
+/// Where a list comes from: a file, or its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListSource {
+    /// A file, read when the verifier is built.
+    File(PathBuf),
+    /// The list's bytes (JSON, or a signed envelope).
+    Bytes(Vec<u8>),
+}
+
+impl ListSource {
+    /// The file, if the list comes from one.
+    pub(super) fn path(&self) -> Option<&Path> {
+        match self {
+            ListSource::File(path) => Some(path),
+            ListSource::Bytes(_) => None,
+        }
+    }
+
+    /// The list's name in messages: its file, or "the trust list".
+    pub(super) fn name(&self, kind: ListKind) -> String {
+        match self {
+            ListSource::File(path) => path.display().to_string(),
+            ListSource::Bytes(_) => format!("the {}", kind.describe()),
+        }
+    }
+
+    /// Reads the list, refusing one over the setup's size limit first.
+    pub(super) fn read(&self, kind: ListKind, signed: bool) -> Result<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            ListSource::File(path) => {
+                read_list_file(path, list_len_limit(kind, signed)).map(std::borrow::Cow::Owned)
+            }
+            ListSource::Bytes(bytes) => {
+                check_list_len(kind, signed, u64::try_from(bytes.len()).unwrap_or(u64::MAX))?;
+                Ok(std::borrow::Cow::Borrowed(bytes))
+            }
+        }
+    }
+
+    /// Names the file in an `invalid_trust_list` error, if there is one.
+    pub(super) fn named(&self, e: Error) -> Error {
+        match self.path() {
+            Some(path) => e.in_list_file(path),
+            None => e,
+        }
+    }
+}
+
+/// The largest list of `kind` a till setup reads, in bytes: a signed list
+/// (a root key is pinned) [`MAX_SIGNED_LIST_LEN`], an unsigned trust list
+/// [`MAX_TRUST_LIST_LEN`], an unsigned revocation list
+/// [`MAX_REVOCATION_LIST_LEN`].
+pub const fn list_len_limit(kind: ListKind, signed: bool) -> u64 {
+    match (kind, signed) {
+        (_, true) => MAX_SIGNED_LIST_LEN,
+        (ListKind::Trust, false) => MAX_TRUST_LIST_LEN,
+        (ListKind::Revocation, false) => MAX_REVOCATION_LIST_LEN,
+    }
+}
+
+/// Checks the size of a list given as `len` bytes against
+/// [`list_len_limit`], so that a front end can refuse an oversized buffer
+/// before it copies it, with the message [`TillConfig::build`](super::TillConfig::build) gives.
+///
+/// # Errors
+/// [`Error::InvalidList`] when `len` is above the limit: "the trust
+/// list is N bytes, larger than the L-byte limit".
+pub fn check_list_len(kind: ListKind, signed: bool, len: u64) -> Result<()> {
+    let limit = list_len_limit(kind, signed);
+    if len > limit {
+        return Err(Error::invalid_list(
+            Some(kind),
+            ListLayer::File,
+            ListProblem::TooLarge { len, limit },
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a file that must hold a signed list of `kind`, for a verifier that
+/// pins a root key: at setup, and when a newer list is installed in a
+/// running verifier ([`Verifier::update_trust_list`](crate::Verifier::update_trust_list),
+/// [`Verifier::update_revocations`](crate::Verifier::update_revocations)). The signature is not checked here.
+///
+/// # Errors
+/// [`Error::Io`]; [`Error::InvalidList`] for a file over
+/// [`MAX_SIGNED_LIST_LEN`] or a malformed envelope (naming the file);
+/// [`Error::InvalidArgument`] for a file that is not a signed list.
+pub fn read_signed_list_file(path: &Path, kind: ListKind) -> Result<SignedList> {
+    let source = ListSource::File(path.to_owned());
+    let bytes = source.read(kind, true)?;
+    signed_from(&source, &bytes, kind)
+}
+
+/// Parses the bytes of a list that must be signed (a root key is pinned).
+pub(super) fn signed_from(source: &ListSource, bytes: &[u8], kind: ListKind) -> Result<SignedList> {
+    if !SignedList::is_envelope(bytes) {
+        let how = match kind {
+            ListKind::Trust => "`medcode trust sign`",
+            ListKind::Revocation => "`medcode trust sign --kind revocation`",
+        };
+        return Err(Error::argument(
+            LIST,
+            format!(
+                "{} is not a signed list, but a root key is pinned: sign it with {how}",
+                source.name(kind)
+            ),
+        ));
+    }
+    SignedList::from_json(bytes).map_err(|e| source.named(e))
+}
+
+/// Refuses a signed list given to a setup without a root key.
+pub(super) fn refuse_signed(source: &ListSource, bytes: &[u8], kind: ListKind) -> Result<()> {
+    if SignedList::is_envelope(bytes) {
+        let also = match kind {
+            ListKind::Trust => "",
+            ListKind::Revocation => ", with a signed trust list",
+        };
+        return Err(Error::argument(
+            LIST,
+            format!(
+                "{} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it{also}",
+                source.name(kind)
+            ),
+        ));
+    }
+    Ok(())
+}
