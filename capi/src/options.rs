@@ -218,16 +218,21 @@ impl MedcodeOptions {
     /// Reads the caller's options (NULL means defaults).
     ///
     /// # Safety
-    /// `ptr` is null or points to at least `ptr->struct_size` readable bytes.
+    /// `ptr` is null, or points to a readable 4-byte `struct_size` field
+    /// and, when `check_size` accepts that size, to `struct_size` readable
+    /// bytes. No alignment is needed.
     pub(crate) unsafe fn read(ptr: *const MedcodeOptions) -> Result<MedcodeOptions, Failure> {
         let mut opts = MedcodeOptions::default();
         if ptr.is_null() {
             return Ok(opts);
         }
-        // SAFETY: a non-null options pointer has at least its first field.
+        // SAFETY: non-null (checked above), so its 4-byte struct_size field
+        // is readable (caller's contract); read unaligned, as the caller's
+        // buffer need not be aligned.
         let size = check_size(u64::from(unsafe { ptr.cast::<u32>().read_unaligned() }))?;
         let known = size_of::<MedcodeOptions>();
-        // SAFETY: the caller guarantees `struct_size` readable bytes.
+        // SAFETY: check_size accepted `size` (at most MAX_OPTIONS_SIZE), so
+        // the caller guarantees `size` readable bytes; u8 needs no alignment.
         let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), size) };
         if bytes.iter().skip(known).any(|&b| b != 0) {
             return Err(Failure::new(
@@ -396,7 +401,9 @@ unsafe fn option_str(ptr: *const c_char, field: &str) -> Result<Option<String>, 
 /// header) up to 4096.
 ///
 /// # Safety
-/// `opts` is null or points to `size` writable bytes.
+/// `opts` is null, or points to `size` writable bytes when `size` is one
+/// of the sizes accepted above (nothing is written for any other size). No
+/// alignment is needed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn medcode_options_init_size(
     opts: *mut MedcodeOptions,
@@ -407,8 +414,8 @@ pub unsafe extern "C" fn medcode_options_init_size(
             return Err(Failure::null("opts"));
         }
         let size = check_size(u64::try_from(size).unwrap_or(u64::MAX))?;
-        // SAFETY: non-null, `size` writable bytes (caller's contract), and
-        // `size` is a valid version size.
+        // SAFETY: non-null (checked above) and check_size accepted `size`, so
+        // the caller's contract gives `size` writable bytes at `opts`.
         unsafe { init(opts, size) };
         Ok(())
     })
@@ -567,9 +574,8 @@ mod tests {
             let err = unsafe { MedcodeOptions::read(&o) }.unwrap_err();
             assert_eq!(err.code, MedcodeReason::InvalidArgument, "{size}");
             let mut buf = [0u8; 8192];
-            // SAFETY: `buf` has 8192 writable bytes; every size in the list is refused before
-            // anything is written (the documented "writing nothing"), also u32::MAX, which exceeds
-            // the buffer.
+            // SAFETY: none of these sizes is accepted, so the contract asks for no writable
+            // bytes (nothing is written); `buf` has 8192 anyway, enough for all but u32::MAX.
             let code = unsafe {
                 medcode_options_init_size(buf.as_mut_ptr().cast(), usize::try_from(size).unwrap())
             };
