@@ -401,15 +401,16 @@ void medcode_verifier_free(struct MedcodeVerifier *verifier);
 // Pass the text to `medcode_verify` exactly as if it had been typed.
 //
 // # Safety
-// `path` is a NUL-terminated string; `text_out` points to writable memory
-// for one pointer.
+// `path` is null or a NUL-terminated string; `text_out` is null or points
+// to writable memory for one pointer.
 MedcodeReason medcode_decode_qr_file(const char *path, char **text_out);
 
 // Frees a string returned by `medcode_decode_qr_file`. NULL is ignored.
 //
 // # Safety
 // `s` is NULL or a pointer returned by `medcode_decode_qr_file`, not yet
-// freed.
+// freed, whose text the caller has not shortened (no NUL written inside
+// it): the library finds the size of the allocation from its terminator.
 void medcode_string_free(char *s);
 
 // Installs a newer signed trust list from the file at `path` in a running
@@ -461,7 +462,9 @@ MedcodeReason medcode_verifier_list_status(const struct MedcodeVerifier *verifie
 // header) up to 4096.
 //
 // # Safety
-// `opts` is null or points to `size` writable bytes.
+// `opts` is null, or points to `size` writable bytes when `size` is one
+// of the sizes accepted above (nothing is written for any other size). No
+// alignment is needed.
 MedcodeReason medcode_options_init_size(struct MedcodeOptions *opts, size_t size);
 
 // The first version's initialiser, kept for programs built against the

@@ -143,6 +143,8 @@ mod tests {
     #[test]
     fn reads_are_bounded_and_checked() {
         let ok = c"MC1123";
+        // SAFETY: `ok` is a C string literal: 'static, NUL-terminated, 7 readable bytes, and
+        // read_str looks at no more than max_len + 1 = 7.
         let got = unsafe {
             read_str(
                 ok.as_ptr(),
@@ -153,6 +155,7 @@ mod tests {
             )
         };
         assert_eq!(got.unwrap(), "MC1123");
+        // SAFETY: the same literal; with max_len 5 read_str looks at 6 of its 7 bytes and stops.
         let long = unsafe {
             read_str(
                 ok.as_ptr(),
@@ -166,6 +169,7 @@ mod tests {
         assert_eq!(err.code, MedcodeReason::Malformed);
         assert_eq!(err.detail, "token is longer than 5 bytes");
         let bad = [0xC3u8 as c_char, 0x28, 0];
+        // SAFETY: `bad` is a live 3-byte local array whose NUL is at index 2.
         let err = unsafe {
             read_str(
                 bad.as_ptr(),
@@ -182,6 +186,7 @@ mod tests {
             "{}",
             err.detail
         );
+        // SAFETY: read_str's contract allows a null pointer; it is refused before any read.
         let err = unsafe {
             read_str(
                 std::ptr::null(),
@@ -206,11 +211,14 @@ mod tests {
             .chain(Relation::ALL.iter().map(|r| r.as_str()));
         for w in words {
             let p = static_cstr(w);
+            // SAFETY: static_cstr returns a pointer into the process-lifetime table of
+            // NUL-terminated CStrings, never freed.
             let got = unsafe { CStr::from_ptr(p) }.to_str().unwrap();
             assert_eq!(got, w);
             // The same pointer every time: static, never freed.
             assert_eq!(p, static_cstr(w));
         }
+        // SAFETY: for an unknown word static_cstr returns the 'static empty C string literal.
         let none = unsafe { CStr::from_ptr(static_cstr("not a word")) };
         assert_eq!(none.to_bytes(), b"");
     }

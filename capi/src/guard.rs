@@ -105,6 +105,8 @@ mod tests {
     use std::ffi::CStr;
 
     fn last() -> String {
+        // SAFETY: medcode_last_error never returns NULL; its thread-local CString stays valid until
+        // the next medcode call on this thread, and it is copied before that.
         unsafe { CStr::from_ptr(medcode_last_error()) }
             .to_str()
             .unwrap()

@@ -60,7 +60,10 @@ unsafe fn build(
 }
 
 /// Sets `*out` to NULL first, so it is NULL after any failure.
-fn clear_out(out: *mut *mut MedcodeVerifier) -> Result<(), Failure> {
+///
+/// # Safety
+/// `out` is null or writable.
+unsafe fn clear_out(out: *mut *mut MedcodeVerifier) -> Result<(), Failure> {
     if out.is_null() {
         return Err(Failure::null("out"));
     }
@@ -96,7 +99,8 @@ pub unsafe extern "C" fn medcode_verifier_new_from_file(
     out: *mut *mut MedcodeVerifier,
 ) -> MedcodeReason {
     call(|| {
-        clear_out(out)?;
+        // SAFETY: the caller guarantees `out` is null or writable.
+        unsafe { clear_out(out) }?;
         // SAFETY: the caller guarantees `path` is null or NUL-terminated.
         let path = unsafe { read_path(path) }?;
         // SAFETY: the caller's options contract.
@@ -124,7 +128,8 @@ pub unsafe extern "C" fn medcode_verifier_new_from_bytes(
     out: *mut *mut MedcodeVerifier,
 ) -> MedcodeReason {
     call(|| {
-        clear_out(out)?;
+        // SAFETY: the caller guarantees `out` is null or writable.
+        unsafe { clear_out(out) }?;
         if json.is_null() {
             return Err(Failure::null("json"));
         }
@@ -138,7 +143,9 @@ pub unsafe extern "C" fn medcode_verifier_new_from_bytes(
             u64::try_from(len).unwrap_or(u64::MAX),
         )
         .map_err(|e| Failure::from_error(&e))?;
-        // SAFETY: the caller guarantees `len` readable bytes at `json`.
+        // SAFETY: `json` is non-null (checked above) and the caller
+        // guarantees `len` readable bytes at it; check_list_len bounded
+        // `len` to the list size limit, far below isize::MAX.
         let bytes = unsafe { std::slice::from_raw_parts(json, len) };
         // SAFETY: `out` is checked non-null above.
         unsafe { build(ListSource::Bytes(bytes.to_vec()), &settings, out) }

@@ -14,8 +14,8 @@ use crate::reason::MedcodeReason;
 /// Pass the text to `medcode_verify` exactly as if it had been typed.
 ///
 /// # Safety
-/// `path` is a NUL-terminated string; `text_out` points to writable memory
-/// for one pointer.
+/// `path` is null or a NUL-terminated string; `text_out` is null or points
+/// to writable memory for one pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn medcode_decode_qr_file(
     path: *const c_char,
@@ -27,12 +27,14 @@ pub unsafe extern "C" fn medcode_decode_qr_file(
         }
         // SAFETY: checked non-null; the caller promises it is writable.
         unsafe { text_out.write(std::ptr::null_mut()) };
-        // SAFETY: the caller promises a NUL-terminated string or NULL.
+        // SAFETY: the caller promises a NUL-terminated string or NULL;
+        // read_path refuses NULL and reads at most MAX_PATH_LEN + 1 bytes.
         let path = unsafe { read_path(path) }?;
         let text = medcode::qr::decode_image_file(path).map_err(|e| Failure::from_error(&e))?;
         let c = CString::new(text)
             .map_err(|_| Failure::new(MedcodeReason::Unreadable, "the QR text holds a NUL byte"))?;
-        // SAFETY: as above.
+        // SAFETY: `text_out` was checked non-null above and is writable
+        // (caller's contract); the string is handed over to the caller.
         unsafe { text_out.write(c.into_raw()) };
         Ok(())
     })
@@ -42,12 +44,15 @@ pub unsafe extern "C" fn medcode_decode_qr_file(
 ///
 /// # Safety
 /// `s` is NULL or a pointer returned by `medcode_decode_qr_file`, not yet
-/// freed.
+/// freed, whose text the caller has not shortened (no NUL written inside
+/// it): the library finds the size of the allocation from its terminator.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn medcode_string_free(s: *mut c_char) {
     quiet((), || {
         if !s.is_null() {
-            // SAFETY: the caller promises it came from CString::into_raw.
+            // SAFETY: non-null, so (caller's contract) it came from
+            // CString::into_raw in medcode_decode_qr_file, is not freed yet
+            // and still has its original length, which from_raw recomputes.
             drop(unsafe { CString::from_raw(s) });
         }
     });

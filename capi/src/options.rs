@@ -218,16 +218,21 @@ impl MedcodeOptions {
     /// Reads the caller's options (NULL means defaults).
     ///
     /// # Safety
-    /// `ptr` is null or points to at least `ptr->struct_size` readable bytes.
+    /// `ptr` is null, or points to a readable 4-byte `struct_size` field
+    /// and, when `check_size` accepts that size, to `struct_size` readable
+    /// bytes. No alignment is needed.
     pub(crate) unsafe fn read(ptr: *const MedcodeOptions) -> Result<MedcodeOptions, Failure> {
         let mut opts = MedcodeOptions::default();
         if ptr.is_null() {
             return Ok(opts);
         }
-        // SAFETY: a non-null options pointer has at least its first field.
+        // SAFETY: non-null (checked above), so its 4-byte struct_size field
+        // is readable (caller's contract); read unaligned, as the caller's
+        // buffer need not be aligned.
         let size = check_size(u64::from(unsafe { ptr.cast::<u32>().read_unaligned() }))?;
         let known = size_of::<MedcodeOptions>();
-        // SAFETY: the caller guarantees `struct_size` readable bytes.
+        // SAFETY: check_size accepted `size` (at most MAX_OPTIONS_SIZE), so
+        // the caller guarantees `size` readable bytes; u8 needs no alignment.
         let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), size) };
         if bytes.iter().skip(known).any(|&b| b != 0) {
             return Err(Failure::new(
@@ -396,7 +401,9 @@ unsafe fn option_str(ptr: *const c_char, field: &str) -> Result<Option<String>, 
 /// header) up to 4096.
 ///
 /// # Safety
-/// `opts` is null or points to `size` writable bytes.
+/// `opts` is null, or points to `size` writable bytes when `size` is one
+/// of the sizes accepted above (nothing is written for any other size). No
+/// alignment is needed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn medcode_options_init_size(
     opts: *mut MedcodeOptions,
@@ -407,8 +414,8 @@ pub unsafe extern "C" fn medcode_options_init_size(
             return Err(Failure::null("opts"));
         }
         let size = check_size(u64::try_from(size).unwrap_or(u64::MAX))?;
-        // SAFETY: non-null, `size` writable bytes (caller's contract), and
-        // `size` is a valid version size.
+        // SAFETY: non-null (checked above) and check_size accepted `size`, so
+        // the caller's contract gives `size` writable bytes at `opts`.
         unsafe { init(opts, size) };
         Ok(())
     })
@@ -505,18 +512,23 @@ mod tests {
             revocations_file: c"x".as_ptr(),
             state_path: c"x".as_ptr(),
         };
+        // SAFETY: `o` is a live MedcodeOptions, so size_of::<MedcodeOptions>() bytes are writable
+        // at it.
         let code = unsafe { medcode_options_init_size(&mut o, size_of::<MedcodeOptions>()) };
         assert_eq!(code, MedcodeReason::Ok);
         assert_eq!(o, MedcodeOptions::default());
         assert_eq!(o.leeway_secs, 15);
         assert_eq!(o.max_validity_secs, 300);
         assert!(o.replay_target.is_null());
+        // SAFETY: the contract allows a null opts, which is refused before any write.
         let code = unsafe { medcode_options_init_size(std::ptr::null_mut(), 16) };
         assert_eq!(code, MedcodeReason::InvalidArgument);
         assert_eq!(
+            // SAFETY: a null pointer means the defaults; nothing is read.
             unsafe { MedcodeOptions::read(std::ptr::null()) }.unwrap(),
             o
         );
+        // SAFETY: after the init above every string field of `o` is null.
         let s = unsafe { o.settings() }.unwrap();
         assert_eq!(s.replay, ReplaySpec::None);
         assert_eq!(s.root_key_file, None);
@@ -527,12 +539,16 @@ mod tests {
     #[test]
     fn v1_init_writes_sixteen_bytes() {
         let mut buf = [0xAAu8; 64];
+        // SAFETY: `buf` has 64 writable bytes, more than the 16 written; init writes bytewise
+        // (copy_nonoverlapping of u8), so the array's alignment of 1 is enough.
         unsafe { medcode_options_init(buf.as_mut_ptr().cast()) };
         assert_eq!(&buf[..4], &16u32.to_ne_bytes());
         assert_eq!(&buf[4..8], &15u32.to_ne_bytes());
         assert_eq!(&buf[8..12], &300u32.to_ne_bytes());
         assert_eq!(&buf[12..16], &0u32.to_ne_bytes());
         assert!(buf[16..].iter().all(|&b| b == 0xAA));
+        // SAFETY: `buf` starts with struct_size 16 and has 64 readable bytes; read takes
+        // struct_size with read_unaligned and copies bytes, so no alignment is needed.
         let got = unsafe { MedcodeOptions::read(buf.as_ptr().cast()) }.unwrap();
         assert_eq!(
             got,
@@ -541,6 +557,7 @@ mod tests {
                 ..MedcodeOptions::default()
             }
         );
+        // SAFETY: a null opts is allowed and ignored.
         unsafe { medcode_options_init(std::ptr::null_mut()) };
     }
 
@@ -552,9 +569,13 @@ mod tests {
                 struct_size: size,
                 ..MedcodeOptions::default()
             };
+            // SAFETY: `o` is a whole MedcodeOptions; each struct_size in the list is refused by
+            // check_size after only its 4-byte field was read.
             let err = unsafe { MedcodeOptions::read(&o) }.unwrap_err();
             assert_eq!(err.code, MedcodeReason::InvalidArgument, "{size}");
             let mut buf = [0u8; 8192];
+            // SAFETY: none of these sizes is accepted, so the contract asks for no writable
+            // bytes (nothing is written); `buf` has 8192 anyway, enough for all but u32::MAX.
             let code = unsafe {
                 medcode_options_init_size(buf.as_mut_ptr().cast(), usize::try_from(size).unwrap())
             };
@@ -566,6 +587,8 @@ mod tests {
             ..MedcodeOptions::default()
         };
         assert_eq!(
+            // SAFETY: `o` is a whole 64-byte struct, so 20 bytes are readable (and the size is
+            // refused first).
             unsafe { MedcodeOptions::read(&o) }.unwrap_err().detail,
             format!(
                 "options struct_size is 20, between version 1 (16 bytes) and version 2 ({v2} bytes); set it with medcode_options_init"
@@ -576,6 +599,8 @@ mod tests {
             ..MedcodeOptions::default()
         };
         assert_eq!(
+            // SAFETY: `o` is a whole struct, so v2 + 1 bytes are readable (and the size is refused
+            // first).
             unsafe { MedcodeOptions::read(&o) }.unwrap_err().detail,
             format!(
                 "options struct_size is {}, between version 2 ({v2} bytes) and version 3 ({v3} bytes); set it with medcode_options_init",
@@ -590,9 +615,13 @@ mod tests {
     fn v2_callers_keep_working() {
         let v2 = usize::try_from(MEDCODE_OPTIONS_V2_SIZE).unwrap();
         let mut buf = [0xAAu8; 128];
+        // SAFETY: `buf` has 128 writable bytes, more than v2; init writes bytewise, so alignment 1
+        // suffices.
         let code = unsafe { medcode_options_init_size(buf.as_mut_ptr().cast(), v2) };
         assert_eq!(code, MedcodeReason::Ok);
         assert!(buf[v2..].iter().all(|&b| b == 0xAA));
+        // SAFETY: `buf` holds struct_size v2 and has 128 readable bytes; read is alignment-free
+        // (read_unaligned, then a byte copy).
         let got = unsafe { MedcodeOptions::read(buf.as_ptr().cast()) }.unwrap();
         assert_eq!(
             got,
@@ -601,6 +630,7 @@ mod tests {
                 ..MedcodeOptions::default()
             }
         );
+        // SAFETY: `got` has the default (null) string fields.
         assert_eq!(unsafe { got.settings() }.unwrap().state_path, None);
     }
 
@@ -618,14 +648,17 @@ mod tests {
             next: 7,
         };
         let size = size_of::<Future>();
+        // SAFETY: `f` is a live repr(C) Future of exactly `size` writable bytes.
         let code = unsafe { medcode_options_init_size(std::ptr::from_mut(&mut f).cast(), size) };
         assert_eq!(code, MedcodeReason::Ok);
         assert_eq!(f.next, 0);
         assert_eq!(usize::try_from(f.v3.struct_size).unwrap(), size);
         f.v3.leeway_secs = 3;
+        // SAFETY: struct_size is size_of::<Future>() and `f` has that many readable bytes.
         let got = unsafe { MedcodeOptions::read(std::ptr::from_ref(&f).cast()) }.unwrap();
         assert_eq!(got.leeway_secs, 3);
         f.next = 1;
+        // SAFETY: as above: `f` still has its struct_size readable bytes.
         let err = unsafe { MedcodeOptions::read(std::ptr::from_ref(&f).cast()) }.unwrap_err();
         assert_eq!(err.code, MedcodeReason::InvalidArgument);
         assert_eq!(
@@ -653,6 +686,8 @@ mod tests {
     }
 
     fn settings_err(o: &MedcodeOptions) -> String {
+        // SAFETY: every caller passes options whose string fields are null, C string literals, a
+        // live CString or a NUL-terminated local array.
         let err = unsafe { o.settings() }.unwrap_err();
         assert_eq!(err.code, MedcodeReason::InvalidArgument);
         err.detail
@@ -666,8 +701,10 @@ mod tests {
             replay_target: target,
             ..base
         };
+        // SAFETY: replay_target is null, and so is every other string field of the defaults.
         let s = unsafe { with(MEDCODE_REPLAY_MEMORY, std::ptr::null()).settings() }.unwrap();
         assert_eq!(s.replay, ReplaySpec::Memory);
+        // SAFETY: replay_target is a C string literal; the other string fields are null.
         let s = unsafe { with(MEDCODE_REPLAY_FILE, c"/tmp/seen.db".as_ptr()).settings() }.unwrap();
         assert_eq!(s.replay, ReplaySpec::File(PathBuf::from("/tmp/seen.db")));
         let o = MedcodeOptions {
@@ -676,6 +713,8 @@ mod tests {
             ..with(MEDCODE_REPLAY_REDIS, c"redis://127.0.0.1:6379/2".as_ptr())
         };
         assert_eq!(
+            // SAFETY: replay_target and replay_key_prefix are C string literals; the others are
+            // null.
             unsafe { o.settings() }.unwrap().replay,
             ReplaySpec::Redis(RedisSpec {
                 url: "redis://127.0.0.1:6379/2".into(),
@@ -738,6 +777,7 @@ mod tests {
             state_path: c"/var/lib/medcode/lists.state".as_ptr(),
             ..MedcodeOptions::default()
         };
+        // SAFETY: the three string fields set are C string literals; the other two are null.
         let s = unsafe { o.settings() }.unwrap();
         assert_eq!(
             s.state_path,

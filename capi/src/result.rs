@@ -209,7 +209,9 @@ pub unsafe extern "C" fn medcode_verify(
     }
     let mut verdict = None;
     let code = call(|| {
-        let outcome = verify(verifier, token, now_unix);
+        // SAFETY: passed on from the caller: `verifier` null or live,
+        // `token` null or NUL-terminated.
+        let outcome = unsafe { verify(verifier, token, now_unix) };
         let (result, outcome) = match outcome {
             Ok(t) => (MedcodeResult::accepted(&t), Ok(())),
             Err(f) => (MedcodeResult::rejected(&f), Err(f)),
@@ -236,7 +238,11 @@ pub unsafe extern "C" fn medcode_verify(
     code
 }
 
-fn verify(
+/// Checks one token with the handle.
+///
+/// # Safety
+/// `verifier` is null or a live handle; `token` is null or NUL-terminated.
+unsafe fn verify(
     verifier: *const MedcodeVerifier,
     token: *const c_char,
     now_unix: u64,

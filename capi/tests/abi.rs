@@ -13,6 +13,9 @@ use medcode_capi::*;
 
 fn s(p: *const c_char) -> String {
     assert!(!p.is_null());
+    // SAFETY: non-null (asserted); callers pass the ABI's static strings, medcode_last_error's
+    // thread-local string (copied before the next medcode call) or a result buffer, which fill()
+    // always NUL-terminates.
     unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
 }
 
@@ -27,6 +30,8 @@ fn last_error() -> String {
 fn new_verifier(opts: Option<&MedcodeOptions>) -> *mut MedcodeVerifier {
     let path = CString::new(trust_path().to_str().unwrap()).unwrap();
     let mut v = ptr::null_mut();
+    // SAFETY: `path` is a live CString; `opts` is null or a live reference to an initialised struct
+    // whose string fields are null; `v` is a writable local.
     let code = unsafe {
         medcode_verifier_new_from_file(
             path.as_ptr(),
@@ -59,7 +64,11 @@ fn zeroed_options() -> MedcodeOptions {
 fn verify_at(v: *const MedcodeVerifier, token: &str, now: u64) -> MedcodeResult {
     let text = CString::new(token).unwrap();
     let mut r = std::mem::MaybeUninit::<MedcodeResult>::uninit();
+    // SAFETY: callers pass a handle from new_verifier that is freed only after their last verify;
+    // `text` is a live CString; `r` is a writable MaybeUninit<MedcodeResult>.
     let code = unsafe { medcode_verify(v, text.as_ptr(), now, r.as_mut_ptr()) };
+    // SAFETY: `out` was non-null, and medcode_verify writes *out on every path then (also after a
+    // caught panic).
     let r = unsafe { r.assume_init() };
     assert_eq!(code, r.reason);
     r
@@ -89,6 +98,8 @@ fn valid_code_is_accepted_with_every_field() {
     assert_eq!(buf(&r.presenter.insured), "");
     assert_eq!(s(r.presenter.relation), "");
     assert_eq!(last_error(), "");
+    // SAFETY: `v` is the live handle from new_verifier, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
 }
 
@@ -130,6 +141,8 @@ fn expired_and_garbage_are_rejected_with_reasons() {
         verify_at(v, &token, NOW - 21).reason,
         MedcodeReason::NotYetValid
     );
+    // SAFETY: `v` is the live handle from new_verifier, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
 }
 
@@ -150,6 +163,8 @@ fn lapsed_and_delegate_codes_report_their_blocks() {
     assert!(r.presenter.mutual_aid);
     assert_eq!(buf(&r.presenter.insured), "98765432109876543210");
     assert_eq!(s(r.presenter.relation), "child");
+    // SAFETY: `v` is the live handle from new_verifier, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
 }
 
@@ -158,6 +173,7 @@ fn options_set_leeway_and_till_region() {
     // A caller built against the first header: the exported
     // medcode_options_init writes the 16-byte version 1.
     let mut opts = zeroed_options();
+    // SAFETY: `opts` is a live MedcodeOptions, more than the 16 bytes medcode_options_init writes.
     unsafe { medcode_options_init(&mut opts) };
     assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V1_SIZE);
     assert_eq!(opts.leeway_secs, 15);
@@ -172,6 +188,8 @@ fn options_set_leeway_and_till_region() {
         verify_at(v, &token, NOW + 56).reason,
         MedcodeReason::Expired
     );
+    // SAFETY: `v` is the live handle from new_verifier (no leeway), freed exactly once here, after
+    // its last use.
     unsafe { medcode_verifier_free(v) };
 
     // A maximum validity below the token's 60 s.
@@ -182,6 +200,8 @@ fn options_set_leeway_and_till_region() {
         verify_at(v, &token, NOW).reason,
         MedcodeReason::ValidityTooLong
     );
+    // SAFETY: `v` is the live handle from new_verifier (maximum validity 59 s), freed exactly once
+    // here, after its last use.
     unsafe { medcode_verifier_free(v) };
 
     // The holder switched off use outside Beijing.
@@ -193,18 +213,24 @@ fn options_set_leeway_and_till_region() {
     let r = verify_at(v, &home_only, NOW);
     assert!(r.accepted);
     assert_eq!(r.notices, MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED);
+    // SAFETY: `v` is the live handle from new_verifier (no till region), freed exactly once here,
+    // after its last use.
     unsafe { medcode_verifier_free(v) };
     opts.till_region = 310_000; // Shanghai
     let v = new_verifier(Some(&opts));
     let r = verify_at(v, &home_only, NOW);
     assert_eq!(r.reason, MedcodeReason::CrossProvinceDisabled);
     assert_eq!(s(r.reason_str), "cross_province_disabled");
+    // SAFETY: `v` is the live handle from new_verifier (Shanghai till), freed exactly once here,
+    // after its last use.
     unsafe { medcode_verifier_free(v) };
     opts.till_region = 110_105; // Beijing, Chaoyang
     let v = new_verifier(Some(&opts));
     let r = verify_at(v, &home_only, NOW);
     assert!(r.accepted);
     assert_eq!(r.notices, 0);
+    // SAFETY: `v` is the live handle from new_verifier (Chaoyang till), freed exactly once here,
+    // after its last use.
     unsafe { medcode_verifier_free(v) };
 }
 
@@ -213,6 +239,8 @@ fn bad_options_are_refused() {
     let path = CString::new(trust_path().to_str().unwrap()).unwrap();
     let mut opts = zeroed_options();
     let mut v = ptr::dangling_mut::<MedcodeVerifier>(); // must be reset to NULL
+    // SAFETY: `path` is a live CString; `opts` is a whole struct (struct_size 0 is refused after
+    // reading only that field); `v` is a writable local.
     let code = unsafe { medcode_verifier_new_from_file(path.as_ptr(), &opts, &mut v) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert!(v.is_null());
@@ -222,8 +250,10 @@ fn bad_options_are_refused() {
             "options struct_size is 0; set it with medcode_options_init (this library knows {MEDCODE_OPTIONS_V3_SIZE} bytes)"
         )
     );
+    // SAFETY: `opts` is a live MedcodeOptions, more than the 16 bytes written.
     unsafe { medcode_options_init(&mut opts) };
     opts.till_region = 1234;
+    // SAFETY: as above; `opts` now has struct_size 16 and null string fields.
     let code = unsafe { medcode_verifier_new_from_file(path.as_ptr(), &opts, &mut v) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert!(v.is_null());
@@ -238,13 +268,18 @@ fn trust_list_from_bytes_and_bad_trust_lists() {
     let json = std::fs::read(trust_path()).unwrap();
     let mut v = ptr::null_mut();
     let code =
+        // SAFETY: `json` is a live Vec with json.len() readable bytes; null options mean the
+        // defaults; `v` is writable.
         unsafe { medcode_verifier_new_from_bytes(json.as_ptr(), json.len(), ptr::null(), &mut v) };
     assert_eq!(code, MedcodeReason::Ok);
     assert!(verify_at(v, &valid_token(), NOW).accepted);
+    // SAFETY: `v` is the live handle from medcode_verifier_new_from_bytes (returned OK), freed
+    // exactly once here, after its last use.
     unsafe { medcode_verifier_free(v) };
 
     let junk = b"{\"keys\": 5}";
     let code =
+        // SAFETY: `junk` is a byte-string literal of junk.len() readable bytes; `v` is writable.
         unsafe { medcode_verifier_new_from_bytes(junk.as_ptr(), junk.len(), ptr::null(), &mut v) };
     assert_eq!(code, MedcodeReason::InvalidTrustList);
     assert!(v.is_null());
@@ -254,6 +289,7 @@ fn trust_list_from_bytes_and_bad_trust_lists() {
         last_error()
     );
 
+    // SAFETY: a null json is allowed and refused before any read.
     let code = unsafe { medcode_verifier_new_from_bytes(ptr::null(), 0, ptr::null(), &mut v) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert_eq!(last_error(), "json is a null pointer");
@@ -261,10 +297,13 @@ fn trust_list_from_bytes_and_bad_trust_lists() {
     // Over the 1 MiB limit: refused before the bytes are read.
     let big = vec![b' '; 1024 * 1024 + 1];
     let code =
+        // SAFETY: `big` has big.len() readable bytes (refused by the size rule before they are
+        // read).
         unsafe { medcode_verifier_new_from_bytes(big.as_ptr(), big.len(), ptr::null(), &mut v) };
     assert_eq!(code, MedcodeReason::InvalidTrustList);
 
     let missing = c"/nonexistent/medcode/trust.json";
+    // SAFETY: `missing` is a C string literal; null options; `v` is writable.
     let code = unsafe { medcode_verifier_new_from_file(missing.as_ptr(), ptr::null(), &mut v) };
     assert_eq!(code, MedcodeReason::Io);
     assert!(v.is_null());
@@ -275,15 +314,18 @@ fn trust_list_from_bytes_and_bad_trust_lists() {
     );
 
     let not_utf8 = [b'k' as c_char, 0xFFu8 as c_char, 0];
+    // SAFETY: `not_utf8` is a live local array ending in NUL.
     let code = unsafe { medcode_verifier_new_from_file(not_utf8.as_ptr(), ptr::null(), &mut v) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert!(last_error().starts_with("path is not valid UTF-8"));
 
+    // SAFETY: a null path and null options are allowed; `v` is writable.
     let code = unsafe { medcode_verifier_new_from_file(ptr::null(), ptr::null(), &mut v) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert_eq!(last_error(), "path is a null pointer");
 
     let code =
+        // SAFETY: a null out is allowed and refused before the path is read.
         unsafe { medcode_verifier_new_from_file(missing.as_ptr(), ptr::null(), ptr::null_mut()) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert_eq!(last_error(), "out is a null pointer");
@@ -295,24 +337,31 @@ fn null_pointers_and_bad_text_are_reported() {
     let token = CString::new(valid_token()).unwrap();
     let mut r = std::mem::MaybeUninit::<MedcodeResult>::uninit();
 
+    // SAFETY: a null verifier is allowed; `token` is a live CString; `r` is writable.
     let code = unsafe { medcode_verify(ptr::null(), token.as_ptr(), NOW, r.as_mut_ptr()) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
+    // SAFETY: `out` was non-null, so medcode_verify wrote the verdict to it.
     let got = unsafe { r.assume_init() };
     assert!(!got.accepted);
     assert_eq!(buf(&got.detail), "verifier is a null pointer");
 
+    // SAFETY: `v` is the live handle from new_verifier; a null token is allowed; `r` is writable.
     let code = unsafe { medcode_verify(v, ptr::null(), NOW, r.as_mut_ptr()) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert_eq!(
+        // SAFETY: the call above had a non-null out and so wrote it.
         buf(&unsafe { r.assume_init() }.detail),
         "token text is a null pointer"
     );
 
+    // SAFETY: `v` and `token` are live; a null out is allowed and nothing is written.
     let code = unsafe { medcode_verify(v, token.as_ptr(), NOW, ptr::null_mut()) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert_eq!(last_error(), "out is a null pointer");
 
     let not_utf8 = [b'M' as c_char, b'C' as c_char, 0xC3u8 as c_char, 0];
+    // SAFETY: `v` is live; `not_utf8` is a NUL-terminated local array; `r` is writable, and
+    // medcode_verify writes it before assume_init reads it.
     let r = unsafe {
         medcode_verify(v, not_utf8.as_ptr(), NOW, r.as_mut_ptr());
         r.assume_init()
@@ -329,7 +378,10 @@ fn null_pointers_and_bad_text_are_reported() {
     // A scanner's line end is not part of the token.
     let r = verify_at(v, &format!("{}\r", valid_token()), NOW);
     assert_eq!(r.reason, MedcodeReason::Malformed);
+    // SAFETY: `v` is the live handle from new_verifier, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
+    // SAFETY: a null handle is allowed and ignored.
     unsafe { medcode_verifier_free(ptr::null_mut()) };
 }
 
@@ -352,9 +404,13 @@ fn reason_strings_version_and_abi() {
 /// A raw handle shared between threads, as a C till would share it.
 #[derive(Clone, Copy)]
 struct Shared(*const MedcodeVerifier);
-// SAFETY: the ABI documents the handle as thread-safe; this is what the
-// test checks.
+// SAFETY: Shared holds only a pointer to a MedcodeVerifier, which is
+// Send + Sync (handle.rs's handle_is_shareable test) and documented as usable
+// by any number of threads at once; the handle outlives the scoped threads
+// and is freed only after they are joined.
 unsafe impl Send for Shared {}
+// SAFETY: as for Send: a shared &Shared only lets threads copy the pointer, and the verifier behind
+// it may be used by many threads at once.
 unsafe impl Sync for Shared {}
 
 #[test]
@@ -384,6 +440,8 @@ fn one_handle_serves_many_threads() {
             });
         }
     });
+    // SAFETY: the handle from new_verifier, freed once after the scope joined every thread that
+    // used it.
     unsafe { medcode_verifier_free(v.0.cast_mut()) };
 }
 
@@ -400,8 +458,11 @@ fn a_qr_image_file_decodes_then_verifies() {
     let decode = |path: &std::path::Path| {
         let c = CString::new(path.to_str().unwrap()).unwrap();
         let mut out: *mut c_char = ptr::null_mut();
+        // SAFETY: `c` is a live CString; `out` is a writable local pointer.
         let code = unsafe { medcode_decode_qr_file(c.as_ptr(), &mut out) };
         let text = (!out.is_null()).then(|| s(out));
+        // SAFETY: `out` is null (ignored) or the string medcode_decode_qr_file just returned,
+        // unchanged and not yet freed.
         unsafe { medcode_string_free(out) };
         (code, text)
     };
@@ -410,6 +471,8 @@ fn a_qr_image_file_decodes_then_verifies() {
     assert_eq!(text.as_deref(), Some(token.as_str()));
     let v = new_verifier(None);
     assert_eq!(verify_at(v, &text.unwrap(), NOW).reason, MedcodeReason::Ok);
+    // SAFETY: `v` is the live handle from new_verifier, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
 
     assert_eq!(decode(&junk), (MedcodeReason::Unreadable, None));
@@ -423,11 +486,14 @@ fn a_qr_image_file_decodes_then_verifies() {
         (MedcodeReason::Io, None)
     );
     let mut out: *mut c_char = ptr::null_mut();
+    // SAFETY: a null path is allowed (refused); `out` is writable.
     let code = unsafe { medcode_decode_qr_file(ptr::null(), &mut out) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert!(out.is_null());
     let c = CString::new("x").unwrap();
+    // SAFETY: a null text_out is allowed and refused before `c` is read.
     let code = unsafe { medcode_decode_qr_file(c.as_ptr(), ptr::null_mut()) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
+    // SAFETY: a null string is allowed and ignored.
     unsafe { medcode_string_free(ptr::null_mut()) };
 }

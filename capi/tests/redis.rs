@@ -71,6 +71,7 @@ fn two_tills_of_a_chain_share_one_redis() {
         MedcodeReason::Replayed
     );
     for v in [till_a, till_b, other_chain] {
+        // SAFETY: each handle came from new_ok above and is freed exactly once, after its last use.
         unsafe { medcode_verifier_free(v) };
     }
 }
@@ -137,6 +138,8 @@ fn an_unreachable_redis_fails_closed_or_falls_back_locally() {
         MedcodeReason::Replayed
     );
     for v in [closed, fallback] {
+        // SAFETY: `closed` and `fallback` came from new_ok above and are freed exactly once, after
+        // their last use.
         unsafe { medcode_verifier_free(v) };
     }
 }

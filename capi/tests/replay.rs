@@ -20,6 +20,7 @@ const REPLAYED: &str = "replayed: token 0102030405060708 was already accepted";
 #[test]
 fn version_1_options_have_no_replay_guard() {
     let mut opts = options_v2();
+    // SAFETY: `opts` is a live MedcodeOptions, more than the 16 bytes written.
     unsafe { medcode_options_init(&mut opts) };
     assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V1_SIZE);
     // Fields past version 1 hold garbage the library must not read.
@@ -29,6 +30,8 @@ fn version_1_options_have_no_replay_guard() {
     let token = valid_token();
     assert!(verify_at(v, &token, NOW).accepted);
     assert!(verify_at(v, &token, NOW + 1).accepted);
+    // SAFETY: `v` is the live handle from new_ok above, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
 }
 
@@ -55,19 +58,28 @@ fn memory_guard_refuses_the_second_presentation() {
     let expired = issue_with_id(&demo_claims(), NOW - 3600, [7; 8]);
     assert_eq!(verify_at(v, &expired, NOW).reason, MedcodeReason::Expired);
     assert_eq!(verify_at(v, &expired, NOW).reason, MedcodeReason::Expired);
+    // SAFETY: `v` is the live handle from new_ok above, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
 
     // Each verifier has its own memory.
     let v = new_ok(&trust_path(), &opts);
     assert!(verify_at(v, &token, NOW + 3).accepted);
+    // SAFETY: `v` is the live handle from the second new_ok, freed exactly once here, after its
+    // last use.
     unsafe { medcode_verifier_free(v) };
 }
 
 /// A raw handle shared between threads, as a C till would share it.
 #[derive(Clone, Copy)]
 struct Shared(*const MedcodeVerifier);
-// SAFETY: the ABI documents the handle as thread-safe; the test checks it.
+// SAFETY: Shared holds only a pointer to a MedcodeVerifier, which is
+// Send + Sync (handle.rs's handle_is_shareable test) and documented as usable
+// by any number of threads at once; the handle outlives the scoped threads
+// and is freed only after they are joined.
 unsafe impl Send for Shared {}
+// SAFETY: as for Send: a shared &Shared only lets threads copy the pointer, and the verifier behind
+// it may be used by many threads at once.
 unsafe impl Sync for Shared {}
 
 #[test]
@@ -94,6 +106,7 @@ fn one_code_presented_on_eight_threads_is_accepted_once() {
         handles.into_iter().map(|h| h.join().unwrap()).sum()
     });
     assert_eq!(accepted, 1);
+    // SAFETY: the handle from new_ok, freed once after the scope joined every thread that used it.
     unsafe { medcode_verifier_free(v.0.cast_mut()) };
 }
 
@@ -119,7 +132,11 @@ fn file_guard_is_shared_by_two_handles_and_survives_a_restart() {
         verify_at(till_a, &other, NOW + 2).reason,
         MedcodeReason::Replayed
     );
+    // SAFETY: `till_a` is the live handle from new_ok above, freed exactly once here, after its
+    // last use.
     unsafe { medcode_verifier_free(till_a) };
+    // SAFETY: `till_b` is the live handle from new_ok above, freed exactly once here, after its
+    // last use.
     unsafe { medcode_verifier_free(till_b) };
 
     // A restarted till opens the same file and still refuses both.
@@ -132,6 +149,8 @@ fn file_guard_is_shared_by_two_handles_and_survives_a_restart() {
         verify_at(till_a, &other, NOW + 3).reason,
         MedcodeReason::Replayed
     );
+    // SAFETY: `till_a` is the live handle from the restart's new_ok, freed exactly once here, after
+    // its last use.
     unsafe { medcode_verifier_free(till_a) };
 }
 
@@ -232,11 +251,14 @@ fn a_newer_callers_struct_with_unset_tail_is_accepted() {
         future: [0; 2],
     };
     let size = std::mem::size_of::<Newer>();
+    // SAFETY: `newer` is a live repr(C) Newer of exactly `size` writable bytes.
     let code = unsafe { medcode_options_init_size(ptr::from_mut(&mut newer).cast(), size) };
     assert_eq!(code, MedcodeReason::Ok);
     newer.current.replay_guard = MEDCODE_REPLAY_MEMORY;
     let path = c_path(&trust_path());
     let mut v = ptr::null_mut();
+    // SAFETY: `path` is a live CString; `newer` has struct_size = size_of::<Newer>() readable bytes
+    // and null string fields; `v` is writable.
     let code = unsafe {
         medcode_verifier_new_from_file(path.as_ptr(), ptr::from_ref(&newer).cast(), &mut v)
     };
@@ -244,9 +266,12 @@ fn a_newer_callers_struct_with_unset_tail_is_accepted() {
     let token = valid_token();
     assert!(verify_at(v, &token, NOW).accepted);
     assert_eq!(verify_at(v, &token, NOW).reason, MedcodeReason::Replayed);
+    // SAFETY: `v` is the live handle from medcode_verifier_new_from_file (returned OK), freed
+    // exactly once here, after its last use.
     unsafe { medcode_verifier_free(v) };
 
     newer.future[1] = 1;
+    // SAFETY: as above; `newer` is unchanged but for its last field.
     let code = unsafe {
         medcode_verifier_new_from_file(path.as_ptr(), ptr::from_ref(&newer).cast(), &mut v)
     };

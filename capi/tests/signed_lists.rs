@@ -109,7 +109,9 @@ fn signed_options(root_key: &CString) -> MedcodeOptions {
 fn update(v: *mut MedcodeVerifier, kind: ListKind, path: &Path) -> MedcodeReason {
     let c = c_path(path);
     match kind {
+        // SAFETY: callers pass a live handle from new_ok; `c` is a live CString.
         ListKind::Trust => unsafe { medcode_verifier_update_trust_list_file(v, c.as_ptr()) },
+        // SAFETY: callers pass a live handle from new_ok; `c` is a live CString.
         ListKind::Revocation => unsafe { medcode_verifier_update_revocations_file(v, c.as_ptr()) },
     }
 }
@@ -124,6 +126,7 @@ fn status(v: *const MedcodeVerifier, now: u64) -> (MedcodeListStatus, MedcodeLis
         refuses_at: 99,
     };
     let mut revocations = trust;
+    // SAFETY: callers pass a live handle from new_ok; both outs are writable locals.
     let code = unsafe { medcode_verifier_list_status(v, now, &mut trust, &mut revocations) };
     assert_eq!(code, MedcodeReason::Ok, "{}", last_error());
     (trust, revocations)
@@ -152,14 +155,20 @@ fn the_signed_demo_list_verifies_under_the_demo_root() {
         }
     );
     assert_eq!(revocations, MedcodeListStatus::default());
+    // SAFETY: `v` is the live handle from new_ok above, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
 
     // The same from bytes.
     let json = std::fs::read(root().join("keys/trust.signed.json")).unwrap();
     let mut v = ptr::null_mut();
+    // SAFETY: `json` has json.len() readable bytes; `opts` is live, its root_key_file the live
+    // CString `root_key`, its other strings null; `v` is writable.
     let code = unsafe { medcode_verifier_new_from_bytes(json.as_ptr(), json.len(), &opts, &mut v) };
     assert_eq!(code, MedcodeReason::Ok, "{}", last_error());
     assert!(verify_at(v, &valid_token(), NOW).accepted);
+    // SAFETY: `v` is the live handle from medcode_verifier_new_from_bytes (returned OK), freed
+    // exactly once here, after its last use.
     unsafe { medcode_verifier_free(v) };
 }
 
@@ -193,6 +202,7 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     let json = std::fs::read(&signed).unwrap();
     let mut v = ptr::null_mut();
     let code =
+        // SAFETY: `json` has json.len() readable bytes; null options; `v` is writable.
         unsafe { medcode_verifier_new_from_bytes(json.as_ptr(), json.len(), ptr::null(), &mut v) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert_eq!(
@@ -310,6 +320,8 @@ fn revoked_insured_is_refused_signed_or_unsigned() {
     // Issued before the revocation, at 06:00, validity 60 s: checked
     // within its validity it is accepted.
     assert!(verify_at(v, &earlier, NOW - 2 * 3600 + 10).accepted);
+    // SAFETY: `v` is the live handle from new_ok above, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
 
     // Signed, with the root key.
@@ -324,6 +336,8 @@ fn revoked_insured_is_refused_signed_or_unsigned() {
     let (_, revocations) = status(v, NOW);
     assert!(revocations.present);
     assert_eq!(revocations.sequence, 1);
+    // SAFETY: `v` is the live handle from the second new_ok, freed exactly once here, after its
+    // last use.
     unsafe { medcode_verifier_free(v) };
 }
 
@@ -348,6 +362,8 @@ fn revoked_key_is_refused() {
         buf(&r.detail)
     );
     assert!(buf(&r.detail).contains("32eac5b0"), "{}", buf(&r.detail));
+    // SAFETY: `v` is the live handle from new_ok above, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
 }
 
@@ -440,6 +456,8 @@ fn updates_install_newer_lists_and_refuse_rollbacks() {
     ));
     let (trust, revocations) = status(v, NOW);
     assert_eq!((trust.sequence, revocations.sequence), (5, 4));
+    // SAFETY: `v` is the live handle from new_ok above, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
 }
 
@@ -462,6 +480,8 @@ fn a_state_file_refuses_a_rollback_across_verifiers() {
     let first = new_ok(&v2, &opts);
     assert!(verify_at(first, &valid_token(), NOW).accepted);
     assert_eq!(status(first, NOW).0.sequence, 2);
+    // SAFETY: `first` is the live handle from new_ok above, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(first) };
     assert_eq!(
         std::fs::read_to_string(&state).unwrap(),
@@ -481,6 +501,8 @@ fn a_state_file_refuses_a_rollback_across_verifiers() {
     // From bytes too (the list then has no file name).
     let json = std::fs::read(&v1).unwrap();
     let mut v = ptr::null_mut();
+    // SAFETY: `json` has json.len() readable bytes; `opts` is live, its root_key_file and
+    // state_path live CStrings, the others null; `v` is writable.
     let code = unsafe { medcode_verifier_new_from_bytes(json.as_ptr(), json.len(), &opts, &mut v) };
     assert_eq!(code, MedcodeReason::InvalidTrustList);
     assert!(v.is_null());
@@ -491,12 +513,16 @@ fn a_state_file_refuses_a_rollback_across_verifiers() {
     );
     // Sequence 2 is still accepted.
     let again = new_ok(&v2, &opts);
+    // SAFETY: `again` is the live handle from new_ok above, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(again) };
 
     // Without the state file (a version-2 caller) sequence 1 is all a new
     // verifier knows.
     let old = new_ok(&v1, &signed_options(&root_key));
     assert_eq!(status(old, NOW).0.sequence, 1);
+    // SAFETY: `old` is the live handle from new_ok above, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(old) };
 
     // A state file needs a pinned root key.
@@ -537,23 +563,29 @@ fn updates_need_a_root_key_and_valid_arguments() {
     );
     let (trust, _) = status(v, NOW);
     assert!(!trust.present);
+    // SAFETY: `v` is the live handle from new_ok; a null path is allowed (refused).
     let code = unsafe { medcode_verifier_update_trust_list_file(v, ptr::null()) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert_eq!(last_error(), "path is a null pointer");
     let not_utf8 = [b'k' as std::ffi::c_char, 0xFFu8 as std::ffi::c_char, 0];
+    // SAFETY: `v` is live; `not_utf8` is a NUL-terminated local array.
     let code = unsafe { medcode_verifier_update_revocations_file(v, not_utf8.as_ptr()) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert!(last_error().starts_with("path is not valid UTF-8"));
     let c = c_path(&signed);
+    // SAFETY: a null verifier is allowed and refused before `c` is read.
     let code = unsafe { medcode_verifier_update_trust_list_file(ptr::null_mut(), c.as_ptr()) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     assert_eq!(last_error(), "verifier is a null pointer");
     let code =
+        // SAFETY: a null verifier and null outs are allowed.
         unsafe { medcode_verifier_list_status(ptr::null(), NOW, ptr::null_mut(), ptr::null_mut()) };
     assert_eq!(code, MedcodeReason::InvalidArgument);
     // Both outs NULL: nothing to write, no error.
+    // SAFETY: `v` is live; null outs are skipped.
     let code = unsafe { medcode_verifier_list_status(v, NOW, ptr::null_mut(), ptr::null_mut()) };
     assert_eq!(code, MedcodeReason::Ok);
+    // SAFETY: `v` is the live handle from new_ok above, freed exactly once here, after its last use.
     unsafe { medcode_verifier_free(v) };
 }
 
@@ -610,14 +642,21 @@ fn a_list_due_then_stale_then_refused() {
     let r = at(due + 3 * DAY, 5);
     assert!(r.accepted, "{}", buf(&r.detail));
     assert_eq!(r.notices, 0);
+    // SAFETY: `v` is the live handle from new_ok above, freed exactly once here, after its last
+    // use.
     unsafe { medcode_verifier_free(v) };
 }
 
 /// A raw handle shared between threads, as a C till would share it.
 #[derive(Clone, Copy)]
 struct Shared(*mut MedcodeVerifier);
-// SAFETY: the ABI documents the handle as thread-safe; the test checks it.
+// SAFETY: Shared holds only a pointer to a MedcodeVerifier, which is
+// Send + Sync (handle.rs's handle_is_shareable test) and documented as usable
+// by any number of threads at once; the handle outlives the scoped threads
+// and is freed only after they are joined.
 unsafe impl Send for Shared {}
+// SAFETY: as for Send: a shared &Shared only lets threads copy the pointer, and the verifier behind
+// it may be used by many threads at once (updates included).
 unsafe impl Sync for Shared {}
 
 /// Verifying threads see the list before or after each update, never an
@@ -673,5 +712,6 @@ fn updates_while_other_threads_verify() {
     // The last list (sequence 21) trusts the demo key.
     assert_eq!(status(v.0, NOW).0.sequence, 21);
     assert!(verify_at(v.0, &token, NOW).accepted);
+    // SAFETY: the handle from new_ok, freed once after the scope joined every thread that used it.
     unsafe { medcode_verifier_free(v.0) };
 }

@@ -100,6 +100,9 @@ pub fn c_path(path: &Path) -> CString {
 
 pub fn s(p: *const c_char) -> String {
     assert!(!p.is_null());
+    // SAFETY: non-null (asserted); callers pass the ABI's static strings (reason_str, status,
+    // scheme, relation, medcode_version), medcode_last_error's thread-local string (copied here
+    // before the next medcode call) or a result buffer, which fill() always NUL-terminates.
     unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
 }
 
@@ -119,6 +122,8 @@ pub fn options_v2() -> MedcodeOptions {
     // Zeroed first: the version-2 initialiser writes only its own bytes.
     let mut opts = std::mem::MaybeUninit::<MedcodeOptions>::zeroed();
     let size = usize::try_from(MEDCODE_OPTIONS_V2_SIZE).unwrap();
+    // SAFETY: `opts` is a MaybeUninit<MedcodeOptions>: size_of::<MedcodeOptions>() writable bytes,
+    // more than the version-2 size passed.
     let code = unsafe { medcode_options_init_size(opts.as_mut_ptr(), size) };
     assert_eq!(code, MedcodeReason::Ok);
     // SAFETY: zeroed, then initialised; every field is an integer or a raw
@@ -133,10 +138,13 @@ pub fn options_v2() -> MedcodeOptions {
 /// header's `medcode_options_init(&opts)` macro makes them.
 pub fn options_v3() -> MedcodeOptions {
     let mut opts = std::mem::MaybeUninit::<MedcodeOptions>::uninit();
+    // SAFETY: `opts` provides size_of::<MedcodeOptions>() writable bytes, exactly the size passed.
     let code = unsafe {
         medcode_options_init_size(opts.as_mut_ptr(), std::mem::size_of::<MedcodeOptions>())
     };
     assert_eq!(code, MedcodeReason::Ok);
+    // SAFETY: the full-size init returned OK (asserted), so every byte was written from the
+    // defaults; the struct has no padding (options.rs tests), so all of it is initialised.
     let opts = unsafe { opts.assume_init() };
     assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V3_SIZE);
     opts
@@ -147,6 +155,8 @@ pub fn options_v3() -> MedcodeOptions {
 pub fn try_new(trust: &Path, opts: &MedcodeOptions) -> (MedcodeReason, *mut MedcodeVerifier) {
     let path = c_path(trust);
     let mut v = ptr::dangling_mut::<MedcodeVerifier>();
+    // SAFETY: `path` is a live CString; `opts` is a live reference to a whole struct whose string
+    // fields every caller leaves null or points at live C strings; `v` is a writable local.
     let code = unsafe { medcode_verifier_new_from_file(path.as_ptr(), opts, &mut v) };
     assert_eq!(code == MedcodeReason::Ok, !v.is_null(), "{}", last_error());
     (code, v)
@@ -171,7 +181,11 @@ pub fn new_err(trust: &Path, opts: &MedcodeOptions, code: MedcodeReason) -> Stri
 pub fn verify_at(v: *const MedcodeVerifier, token: &str, now: u64) -> MedcodeResult {
     let text = CString::new(token).unwrap();
     let mut r = std::mem::MaybeUninit::<MedcodeResult>::uninit();
+    // SAFETY: callers pass a handle from new_ok that they free only after their last verify; `text`
+    // is a live CString; `r` is a writable MaybeUninit<MedcodeResult>.
     let code = unsafe { medcode_verify(v, text.as_ptr(), now, r.as_mut_ptr()) };
+    // SAFETY: `out` was non-null, and medcode_verify writes *out on every path then (also after a
+    // caught panic).
     let r = unsafe { r.assume_init() };
     assert_eq!(code, r.reason);
     r
