@@ -335,7 +335,8 @@ impl SignedList {
     ///
     /// [`Error::InvalidList`] (`invalid_trust_list`) when `bytes` are over
     /// [`MAX_SIGNED_LIST_LEN`], not an envelope of this format and a known kind, or
-    /// hold a bad time, sequence, root key id, base64 field or signature length.
+    /// hold a bad time, sequence, root key id, base64 field or signature length,
+    /// or a payload too large for its kind.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         if payload_len(bytes) > MAX_SIGNED_LIST_LEN {
             return Err(envelope(
