@@ -39,6 +39,12 @@ pub(crate) fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Resul
 /// Reads a list file (a trust, revocation or signed list) for parsing:
 /// a directory or a file over `limit` bytes is refused before anything is
 /// read (`invalid_trust_list` for the size, `io` otherwise).
+///
+/// # Errors
+///
+/// [`Error::Io`] (`io`) when `path` is missing, a directory or unreadable;
+/// [`Error::InvalidList`] (`invalid_trust_list`) with [`ListProblem::TooLarge`]
+/// when the file is over `limit` bytes.
 pub fn read_list_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
     read_bounded(path, limit, "list file").map_err(|e| match e {
         // Only the size is refused as an argument: name it as a list error.

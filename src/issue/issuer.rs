@@ -93,6 +93,11 @@ impl Issuer {
 
     /// Issues a token for `claims` at time `now`, with a fresh random token id
     /// from ring's `SystemRandom`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`] (`invalid_key`) if the system random generator fails;
+    /// otherwise those of [`Issuer::issue_with_token_id`].
     pub fn issue(&self, claims: &Claims, now: UnixTime) -> Result<IssuedToken> {
         let mut id = [0u8; TOKEN_ID_LEN];
         self.rng
@@ -103,6 +108,13 @@ impl Issuer {
 
     /// Issues a token with a caller-chosen token id. Meant for reproducible
     /// test vectors: production code calls [`Issuer::issue`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidClaims`] (`invalid_claims`) when the packed identifier and
+    /// masked name exceed [`MAX_ID_AND_NAME_BYTES`]; [`Error::InvalidArgument`]
+    /// (`invalid_argument`) when `now` is after 2106-02-07; [`Error::InvalidKey`]
+    /// (`invalid_key`) if ECDSA signing fails.
     pub fn issue_with_token_id(
         &self,
         claims: &Claims,

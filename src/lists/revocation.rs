@@ -172,6 +172,12 @@ impl RevocationList {
 
     /// Revokes every trusted key with id `kid`. Revoking it again with
     /// another reason replaces the reason.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidList`] (`invalid_trust_list`) with
+    /// [`ListProblem::TooManyRevokedKeys`] when `kid` is new and the list already
+    /// holds [`MAX_REVOKED_KEYS`] key ids.
     pub fn revoke_key(&mut self, kid: KeyId, reason: RevocationReason) -> Result<Change> {
         if self.keys.len() >= MAX_REVOKED_KEYS && !self.keys.contains_key(&kid) {
             return Err(bad(ListProblem::TooManyRevokedKeys {
@@ -187,6 +193,12 @@ impl RevocationList {
 
     /// Refuses codes of `id` issued at or after `since`. Revoking an
     /// identifier again keeps the earlier of the two instants.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidList`] (`invalid_trust_list`) with
+    /// [`ListProblem::TooManyRevokedInsured`] when `id` is new and the list already
+    /// holds [`MAX_REVOKED_INSURED`] identifiers.
     pub fn revoke_insured(&mut self, id: &InsuredId, since: UnixTime) -> Result<Change> {
         let len = self.insured.len();
         match self.insured.entry(PackedId::of(id)) {
@@ -273,6 +285,13 @@ impl RevocationList {
 
     /// Parses the JSON form. Identifiers are packed as they are read, so
     /// parsing a million of them holds no per-entry strings.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidList`] (`invalid_trust_list`) with [`ListProblem::TooLarge`]
+    /// over [`MAX_REVOCATION_LIST_LEN`] bytes, or [`ListProblem::NotJson`] when `bytes`
+    /// are not a well-formed revocation list (bad JSON, field, key id, reason or
+    /// identifier, a duplicate, or more entries than allowed).
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_REVOCATION_LIST_LEN {
             return Err(bad(ListProblem::TooLarge {
@@ -296,6 +315,12 @@ impl RevocationList {
 
     /// Reads and parses a revocation list file, refusing one larger than
     /// [`MAX_REVOCATION_LIST_LEN`] before reading it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when the file is missing, a directory or unreadable;
+    /// [`Error::InvalidList`] (`invalid_trust_list`) naming the file when it is too
+    /// large or, as for [`RevocationList::from_json`], not a revocation list.
     pub fn from_file(path: &Path) -> Result<Self> {
         let bytes = read_list_file(path, MAX_REVOCATION_LIST_LEN)?;
         RevocationList::from_json(&bytes).map_err(|e| e.in_list_file(path))
@@ -335,6 +360,11 @@ impl RevocationList {
     }
 
     /// Writes the JSON form to `path`, replacing it atomically.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when a temporary file beside `path` cannot be created or
+    /// written, or cannot replace `path`.
     pub fn save(&self, path: &Path) -> Result<()> {
         write_replace(path, self.to_json().as_bytes())
     }

@@ -24,6 +24,10 @@ pub struct RootKey {
 
 impl RootKey {
     /// Wraps an Ed25519 public key; other algorithms are refused.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`] (`invalid_key`) when `key` is not an Ed25519 key.
     pub fn new(key: PublicKey) -> Result<Self> {
         if key.algorithm() != Algorithm::Ed25519 {
             return Err(Error::key(format!(
@@ -35,6 +39,10 @@ impl RootKey {
     }
 
     /// The public half of a root signing key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`] (`invalid_key`) when `signing` is not an Ed25519 key.
     pub fn of(signing: &SigningKey) -> Result<Self> {
         RootKey::new(signing.public_key().clone())
     }
@@ -50,6 +58,12 @@ impl RootKey {
     }
 
     /// Parses the text form (see the module docs).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`] (`invalid_key`) when there is no key line or more than
+    /// one, the line is not `medcode-root/1 ed25519 <base64>`, or the key is not
+    /// base64 or not a usable Ed25519 public key.
     pub fn from_text(text: &str) -> Result<Self> {
         let mut lines = text
             .lines()
@@ -85,6 +99,12 @@ impl RootKey {
 
     /// Reads a root public key file (at most [`MAX_ROOT_KEY_FILE_LEN`]
     /// bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when the file is missing, a directory or unreadable;
+    /// [`Error::InvalidKey`] (`invalid_key`) naming the file when it is over
+    /// [`MAX_ROOT_KEY_FILE_LEN`] bytes, not UTF-8, or refused by [`RootKey::from_text`].
     pub fn from_file(path: &Path) -> Result<Self> {
         let bytes =
             read_bounded(path, MAX_ROOT_KEY_FILE_LEN, "root key file").map_err(|e| match e {
@@ -109,6 +129,11 @@ impl RootKey {
     }
 
     /// Writes the text form to `path`, replacing it atomically.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when a temporary file beside `path` cannot be created or
+    /// written, or cannot replace `path`.
     pub fn save(&self, path: &Path) -> Result<()> {
         write_replace(path, self.to_text().as_bytes())
     }

@@ -248,6 +248,12 @@ impl SignedList {
     /// with the root key. Refuses a payload that is not a well-formed list
     /// of `info.kind`, a zero sequence, a next-update not after issued-at,
     /// and a root key that is not Ed25519.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`] (`invalid_key`) when `root` is not an Ed25519 key;
+    /// [`Error::InvalidList`] (`invalid_trust_list`) when `info` breaks one of the
+    /// rules above, or `payload` is too large or not a valid list of `info.kind`.
     pub fn sign(root: &SigningKey, info: ListInfo, payload: Vec<u8>) -> Result<Self> {
         let root_pub = RootKey::of(root)?;
         info.check()?;
@@ -275,6 +281,12 @@ impl SignedList {
     /// Checks the root signature and the kind, and returns the list's
     /// signed facts and exact bytes. Refusals are `invalid_trust_list`
     /// with the rule broken.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidList`] (`invalid_trust_list`) with [`ListProblem::WrongRoot`],
+    /// [`ListProblem::BadSignature`] or, for a list not of kind `expected`,
+    /// [`ListProblem::WrongKind`].
     pub fn verify(&self, root: &RootKey, expected: ListKind) -> Result<VerifiedList<'_>> {
         if self.root_kid != root.key_id() {
             return Err(envelope(
@@ -318,6 +330,13 @@ impl SignedList {
 
     /// Parses the envelope (see the module docs). Checks its shape and
     /// limits only; [`SignedList::verify`] checks the signature.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidList`] (`invalid_trust_list`) when `bytes` are over
+    /// [`MAX_SIGNED_LIST_LEN`], not an envelope of this format and a known kind, or
+    /// hold a bad time, sequence, root key id, base64 field or signature length,
+    /// or a payload too large for its kind.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         if payload_len(bytes) > MAX_SIGNED_LIST_LEN {
             return Err(envelope(
@@ -418,6 +437,12 @@ impl SignedList {
 
     /// Reads a signed list file, refusing one larger than
     /// [`MAX_SIGNED_LIST_LEN`] before reading it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when the file is missing, a directory or unreadable;
+    /// [`Error::InvalidList`] (`invalid_trust_list`) naming the file when it is too
+    /// large or, as for [`SignedList::from_json`], not a signed list.
     pub fn from_file(path: &Path) -> Result<Self> {
         let bytes = read_list_file(path, MAX_SIGNED_LIST_LEN)?;
         SignedList::from_json(&bytes).map_err(|e| e.in_list_file(path))
@@ -451,6 +476,11 @@ impl SignedList {
     }
 
     /// Writes the envelope to `path`, replacing it atomically.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when a temporary file beside `path` cannot be created or
+    /// written, or cannot replace `path`.
     pub fn save(&self, path: &Path) -> Result<()> {
         write_replace(path, self.to_json().as_bytes())
     }

@@ -54,6 +54,11 @@ impl StalenessPolicy {
     /// What this policy says about a list at `now`: `Ok(None)` fresh,
     /// `Ok(Some(notice))` due soon or stale within the grace, or
     /// [`Error::TrustListStale`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TrustListStale`] (`trust_list_stale`) from
+    /// [`StalenessPolicy::refuses_at`] on.
     pub fn check(&self, info: &ListInfo, now: UnixTime) -> Result<Option<Notice>> {
         let refuses_at = self.refuses_at(info);
         if now >= refuses_at {

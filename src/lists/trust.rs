@@ -91,6 +91,12 @@ pub struct TrustList {
 impl TrustList {
     /// Builds a trust list from keys. Refuses an empty list, duplicate
     /// public keys and inverted windows.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidList`] (`invalid_trust_list`) with [`ListProblem::NoKeys`],
+    /// [`ListProblem::TooManyKeys`] (over [`MAX_TRUSTED_KEYS`]),
+    /// [`ListProblem::InvertedWindow`] or [`ListProblem::DuplicateKey`].
     pub fn new(keys: Vec<TrustedKey>) -> Result<Self> {
         if keys.is_empty() {
             return Err(bad(ListProblem::NoKeys));
@@ -121,6 +127,12 @@ impl TrustList {
     }
 
     /// Parses and validates the JSON form.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidList`] (`invalid_trust_list`) with [`ListProblem::TooLarge`]
+    /// over [`MAX_TRUST_LIST_LEN`] bytes, [`ListProblem::NotJson`], [`ListProblem::BadKey`]
+    /// for an unusable entry, or as for [`TrustList::new`].
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_TRUST_LIST_LEN {
             return Err(bad(ListProblem::TooLarge {
@@ -142,6 +154,12 @@ impl TrustList {
     }
 
     /// Reads and validates a trust list file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when the file is missing, a directory or unreadable;
+    /// [`Error::InvalidList`] (`invalid_trust_list`) naming the file when it is too
+    /// large or, as for [`TrustList::from_json`], not a valid trust list.
     pub fn from_file(path: &Path) -> Result<Self> {
         let bytes = read_list_file(path, MAX_TRUST_LIST_LEN)?;
         TrustList::from_json(&bytes).map_err(|e| e.in_list_file(path))
@@ -149,6 +167,11 @@ impl TrustList {
 
     /// Writes the JSON form to `path`, replacing it atomically (a reader
     /// sees the old list or the new one, never half of one).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when a temporary file beside `path` cannot be created or
+    /// written, or cannot replace `path`.
     pub fn save(&self, path: &Path) -> Result<()> {
         write_replace(path, self.to_json().as_bytes())
     }
@@ -178,6 +201,11 @@ impl TrustList {
     }
 
     /// A new list with `key` added.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`TrustList::new`]: too many keys, an inverted window or a
+    /// duplicate key.
     pub fn with_key(&self, key: TrustedKey) -> Result<Self> {
         let mut keys = self.keys.clone();
         keys.push(key);

@@ -58,6 +58,10 @@ pub struct FamilyPolicy {
 
 impl FamilyPolicy {
     /// Limits of at least 1 each.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) when either limit is 0.
     pub fn new(max_members_per_owner: u32, max_owners_per_member: u32) -> Result<Self> {
         for (what, value) in [
             ("members per owner", max_members_per_owner),
@@ -109,6 +113,12 @@ pub struct FullName {
 impl FullName {
     /// 1 to 64 characters, no control characters, no `*`, no spaces at
     /// either end.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) when `text` is empty, longer
+    /// than [`MAX_FULL_NAME_CHARS`] characters, starts or ends with a space, holds a
+    /// control character or `*`, or cannot be masked for a code.
     pub fn new(text: &str) -> Result<Self> {
         let invalid = |why: String| Error::InvalidArgument {
             what: "full name",
@@ -360,42 +370,111 @@ pub struct AuditEntry {
 /// work returns `Ok`, and nothing is kept when it returns `Err`.
 pub trait RegistryTx {
     /// A meta value (such as the secret's fingerprint).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store cannot read it.
     fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>>;
     /// Stores a new meta value; fails if the key exists.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the key exists or the store cannot
+    /// write the value.
     fn insert_meta(&mut self, key: &str, value: &[u8]) -> Result<()>;
     /// The person with this identifier.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store cannot read it.
     fn person(&mut self, insured: &InsuredId) -> Result<Option<Person>>;
     /// The identifier of the person with this ID-number hash.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store cannot read it.
     fn person_by_id_hash(&mut self, hash: &IdHash) -> Result<Option<InsuredId>>;
     /// Stores a new person; fails if the identifier or hash exists.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the identifier or the ID-number hash
+    /// exists or the store cannot write the person.
     fn insert_person(&mut self, person: &Person) -> Result<()>;
     /// Rewrites a person's status, scheme, activation and cross-province
     /// switch (identifier, name, hash and region never change).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when no such person is stored or the store
+    /// cannot write the change.
     fn update_person(&mut self, person: &Person) -> Result<()>;
     /// The active binding of `member` to `owner`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store cannot read it.
     fn active_binding(&mut self, owner: &InsuredId, member: &InsuredId) -> Result<Option<Binding>>;
     /// The owner's active bindings, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store cannot read it.
     fn bindings_of_owner(&mut self, owner: &InsuredId) -> Result<Vec<Binding>>;
     /// The member's active bindings, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store cannot read it.
     fn bindings_of_member(&mut self, member: &InsuredId) -> Result<Vec<Binding>>;
     /// Stores a new active binding.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store cannot write the binding.
     fn insert_binding(&mut self, binding: &Binding) -> Result<()>;
     /// Ends the active binding of `member` to `owner`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when there is no active binding of `member`
+    /// to `owner` or the store cannot write the change.
     fn end_binding(&mut self, owner: &InsuredId, member: &InsuredId, at: UnixTime) -> Result<()>;
     /// The mutual-aid filing in force for `owner` and `member`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store cannot read it.
     fn active_filing(
         &mut self,
         owner: &InsuredId,
         member: &InsuredId,
     ) -> Result<Option<MutualAidFiling>>;
     /// Stores a new filing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store cannot write the filing.
     fn insert_filing(&mut self, filing: &MutualAidFiling) -> Result<()>;
     /// Ends the filing in force for `owner` and `member`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when no filing is in force for `owner` and
+    /// `member` or the store cannot write the change.
     fn end_filing(&mut self, owner: &InsuredId, member: &InsuredId, at: UnixTime) -> Result<()>;
     /// Appends to the audit log (`seq` is assigned by the store and ignored
     /// here).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store cannot write the entry.
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()>;
     /// The whole audit log, in order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store cannot read it.
     fn audit_log(&mut self) -> Result<Vec<AuditEntry>>;
 }
 
@@ -408,8 +487,18 @@ pub trait RegistryTx {
 pub trait RegistryStore: Send + Sync {
     /// Runs `work` in one write transaction: committed if it returns `Ok`,
     /// rolled back entirely if it returns `Err`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the transaction cannot be begun or
+    /// committed; any error `work` returns, after rolling back.
     fn write(&self, work: &mut dyn FnMut(&mut dyn RegistryTx) -> Result<()>) -> Result<()>;
     /// Runs `work` in one read-only transaction (a consistent snapshot).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the transaction cannot be begun or
+    /// ended; any error `work` returns.
     fn read(&self, work: &mut dyn FnMut(&mut dyn RegistryTx) -> Result<()>) -> Result<()>;
 }
 
@@ -450,6 +539,12 @@ impl Registry {
     /// Opens (creating if needed) the SQLite registry at `path` with its
     /// secret file beside it (`PATH.secret`, created with mode 0600 for a
     /// new registry).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`SqliteStore::open`] and [`Registry::new`], and of
+    /// [`IdHasher::load_or_create`] for the secret; once the registry holds hashes,
+    /// those of [`IdHasher::load`], a missing secret being [`Error::InvalidKey`] (`invalid_key`).
     pub fn open(path: &Path) -> Result<Registry> {
         let store = Arc::new(SqliteStore::open(path)?);
         Self::with_secret_file(store, &registry_secret_path(path))
@@ -457,6 +552,12 @@ impl Registry {
 
     /// Opens an existing SQLite registry; refuses a missing file rather
     /// than creating an empty registry.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`SqliteStore::open_existing`] and [`Registry::new`], and of
+    /// [`IdHasher::load_or_create`] for the secret; once the registry holds hashes,
+    /// those of [`IdHasher::load`], a missing secret being [`Error::InvalidKey`] (`invalid_key`).
     pub fn open_existing(path: &Path) -> Result<Registry> {
         let store = Arc::new(SqliteStore::open_existing(path)?);
         Self::with_secret_file(store, &registry_secret_path(path))
@@ -489,6 +590,11 @@ impl Registry {
     /// A registry over any store, hashing ID numbers with `hasher`. The
     /// first use records the secret's fingerprint in the store; later uses
     /// refuse a different secret.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`] (`invalid_key`) when the store records the fingerprint of
+    /// another secret; [`Error::Storage`] (`storage`) when the store fails.
     pub fn new(store: Arc<dyn RegistryStore>, hasher: IdHasher) -> Result<Registry> {
         let fingerprint = *hasher.fingerprint();
         store.write(&mut |tx| match tx.meta(SECRET_FINGERPRINT_KEY)? {
@@ -541,6 +647,13 @@ impl Registry {
 
     /// Adds a person. Refuses an identifier or ID number already in the
     /// registry, and a name too long to fit a code next to this identifier.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidClaims`] (`invalid_claims`) when the packed identifier and masked
+    /// name exceed [`MAX_ID_AND_NAME_BYTES`]; [`Error::InvalidArgument`]
+    /// (`invalid_argument`) when the identifier or the ID number is already in the
+    /// registry; [`Error::Storage`] (`storage`) when the store fails.
     pub fn add_person(&self, new: &NewPerson, now: UnixTime) -> Result<Person> {
         let masked = new.full_name.masked();
         budget::check(&new.insured, Some(&masked), |used| {
@@ -599,6 +712,11 @@ impl Registry {
     }
 
     /// The person with this identifier (`unknown_person` if none).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with [`RegistryRefusal::UnknownPerson`] (`unknown_person`) when the registry holds no
+    /// such person; [`Error::Storage`] (`storage`) when the store fails.
     pub fn person(&self, insured: &InsuredId) -> Result<Person> {
         self.read(|tx| require_person(tx, insured, ""))
     }
@@ -629,6 +747,11 @@ impl Registry {
 
     /// Sets a person's insurance status (a lapsed person keeps a usable
     /// code; verifiers report the status).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with [`RegistryRefusal::UnknownPerson`] (`unknown_person`) when the registry holds no
+    /// such person; [`Error::Storage`] (`storage`) when the store fails.
     pub fn set_status(&self, insured: &InsuredId, status: Status, now: UnixTime) -> Result<Person> {
         self.change_person(insured, now, AuditAction::PersonStatus, |p| {
             p.status = status;
@@ -637,6 +760,11 @@ impl Registry {
     }
 
     /// Switches use at tills outside the home province on or off.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with [`RegistryRefusal::UnknownPerson`] (`unknown_person`) when the registry holds no
+    /// such person; [`Error::Storage`] (`storage`) when the store fails.
     pub fn set_cross_province(
         &self,
         insured: &InsuredId,
@@ -650,6 +778,11 @@ impl Registry {
     }
 
     /// Records that the person activated their own code.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with [`RegistryRefusal::UnknownPerson`] (`unknown_person`) when the registry holds no
+    /// such person; [`Error::Storage`] (`storage`) when the store fails.
     pub fn activate(&self, insured: &InsuredId, now: UnixTime) -> Result<Person> {
         self.change_person(insured, now, AuditAction::PersonActivate, |p| {
             p.activated = true;
@@ -664,6 +797,11 @@ impl Registry {
     /// (`not_activated`), not already bound (`already_bound`), the owner's
     /// limit (`limit_members`) and the member's (`limit_owners`). Regions
     /// play no part.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with the [`RegistryRefusal`] of the first check above that
+    /// fails; [`Error::Storage`] (`storage`) when the store fails.
     pub fn bind(&self, request: &BindRequest, now: UnixTime) -> Result<Binding> {
         let BindRequest {
             owner,
@@ -762,6 +900,12 @@ impl Registry {
     /// Ends the active binding (`not_bound` if there is none). From this
     /// moment no delegate code is issued for the pair. A mutual-aid filing,
     /// being a separate registration, is not touched.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with [`RegistryRefusal::NotBound`] (`not_bound`) when there
+    /// is no active binding; [`Error::InvalidArgument`] (`invalid_argument`) when `now`
+    /// is before the binding was made; [`Error::Storage`] (`storage`) when the store fails.
     pub fn unbind(&self, owner: &InsuredId, member: &InsuredId, now: UnixTime) -> Result<Binding> {
         self.write(|tx| {
             let Some(mut binding) = tx.active_binding(owner, member)? else {
@@ -784,6 +928,11 @@ impl Registry {
 
     /// The owner's bound members, oldest binding first (`unknown_person` if
     /// the owner is not in the registry).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with [`RegistryRefusal::UnknownPerson`] (`unknown_person`) when the owner or a
+    /// bound member is not in the registry; [`Error::Storage`] (`storage`) when the store fails.
     pub fn members(&self, owner: &InsuredId) -> Result<Vec<FamilyMember>> {
         self.read(|tx| {
             require_person(tx, owner, "owner ")?;
@@ -806,6 +955,10 @@ impl Registry {
     }
 
     /// The active binding of `member` to `owner`, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store fails.
     pub fn binding(&self, owner: &InsuredId, member: &InsuredId) -> Result<Option<Binding>> {
         self.read(|tx| tx.active_binding(owner, member))
     }
@@ -816,6 +969,12 @@ impl Registry {
     /// (`not_close_relative`) and only an employee-scheme owner has a
     /// personal account to share (`not_employee_scheme`); a filing in force
     /// is `already_bound`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with [`RegistryRefusal::UnknownPerson`] (`unknown_person`)
+    /// when the owner or the member is not in the registry, otherwise with the refusal
+    /// named above; [`Error::Storage`] (`storage`) when the store fails.
     pub fn file_aid(
         &self,
         owner: &InsuredId,
@@ -881,6 +1040,12 @@ impl Registry {
     }
 
     /// Revokes the filing in force (`not_bound` if there is none).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with [`RegistryRefusal::NotBound`] (`not_bound`) when no
+    /// filing is in force; [`Error::InvalidArgument`] (`invalid_argument`) when `now`
+    /// is before the filing was made; [`Error::Storage`] (`storage`) when the store fails.
     pub fn revoke_aid(
         &self,
         owner: &InsuredId,
@@ -910,6 +1075,10 @@ impl Registry {
     }
 
     /// The filing in force for `owner` and `member`, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store fails.
     pub fn aid_filing(
         &self,
         owner: &InsuredId,
@@ -921,6 +1090,12 @@ impl Registry {
     /// The claims of a person's own code, from the registry: refuses an
     /// unknown person (`unknown_person`) or one who has not activated their
     /// code (`not_activated`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with [`RegistryRefusal::UnknownPerson`] (`unknown_person`)
+    /// or [`RegistryRefusal::NotActivated`] (`not_activated`);
+    /// [`Error::Storage`] (`storage`) when the store fails.
     pub fn self_claims(&self, insured: &InsuredId) -> Result<Claims> {
         self.read(|tx| {
             let person = require_person(tx, insured, "")?;
@@ -934,6 +1109,14 @@ impl Registry {
     /// the owner's relation to the member, and whether a mutual-aid filing
     /// is in force right now. Refused without an active binding
     /// (`not_bound`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with [`RegistryRefusal::UnknownPerson`] (`unknown_person`)
+    /// for an owner or member not in the registry, [`RegistryRefusal::NotBound`]
+    /// (`not_bound`), or [`RegistryRefusal::NotActivated`] (`not_activated`) for a
+    /// member who has not activated their code; [`Error::Storage`] (`storage`) when the
+    /// store fails.
     pub fn delegate_claims(&self, owner: &InsuredId, member: &InsuredId) -> Result<Claims> {
         self.read(|tx| {
             require_person(tx, owner, "owner ")?;
@@ -954,6 +1137,10 @@ impl Registry {
     }
 
     /// Issues a person's own code from their registry record.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Registry::self_claims`] and [`Issuer::issue`].
     pub fn issue_self(
         &self,
         issuer: &Issuer,
@@ -965,6 +1152,10 @@ impl Registry {
 
     /// Issues a delegate code: `owner` shows `member`'s code. See
     /// [`Registry::delegate_claims`].
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Registry::delegate_claims`] and [`Issuer::issue`].
     pub fn issue_delegate(
         &self,
         issuer: &Issuer,
@@ -976,6 +1167,10 @@ impl Registry {
     }
 
     /// The whole audit log, in order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store fails.
     pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {
         self.read(|tx| tx.audit_log())
     }
