@@ -44,6 +44,9 @@ pub(crate) fn run(args: &KeygenArgs) -> CmdResult {
         .into());
     }
     std::fs::create_dir_all(&args.dir).map_err(|e| Error::io(&args.dir, "create folder", e))?;
+    // Held until trust.json is replaced, so keygens running at once into
+    // one folder each add their key (trust.json.lock beside it).
+    let _lock = crate::lock::lock(&trust_file)?;
     // Read the existing list first, so a broken one stops us before we write.
     let existing = if trust_file.exists() {
         Some(TrustList::from_file(&trust_file)?)

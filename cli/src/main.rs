@@ -14,6 +14,7 @@ mod files;
 mod issue;
 mod keygen;
 mod lists;
+mod lock;
 mod registry;
 mod replay_arg;
 mod revoke;

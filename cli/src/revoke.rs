@@ -17,7 +17,8 @@ use medcode::token::InsuredId;
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("what").required(true).multiple(true).args(["kid", "insured", "insured_from"])))]
 pub(crate) struct RevokeArgs {
-    /// The unsigned revocation list to create or extend (replaced atomically).
+    /// The unsigned revocation list to create or extend (replaced atomically;
+    /// FILE.lock beside it keeps concurrent runs from losing entries).
     #[arg(long, value_name = "FILE")]
     list: PathBuf,
     /// Revoke an issuer key id (8 hex digits); may be repeated.
@@ -98,6 +99,9 @@ pub(crate) fn run(args: &RevokeArgs) -> CmdResult {
         }
     }
 
+    // Held until the list is replaced: a process revoking at the same time
+    // waits, then reads the list with this run's entries in it.
+    let _lock = crate::lock::lock(&args.list)?;
     let mut list = if args.list.exists() {
         let bytes = read_bounded(&args.list, MAX_REVOCATION_LIST_LEN, "--list")?;
         if SignedList::is_envelope(&bytes) {

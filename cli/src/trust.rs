@@ -57,7 +57,8 @@ struct SignArgs {
     /// The list to sign: trust.json, or a revocation list with --kind revocation.
     #[arg(long = "in", value_name = "FILE")]
     input: PathBuf,
-    /// Where to write the signed list (replaced atomically).
+    /// Where to write the signed list (replaced atomically; FILE.lock beside
+    /// it makes concurrent signs take one sequence each).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// Which list FILE is.
@@ -248,6 +249,9 @@ fn sign(args: &SignArgs) -> CmdResult {
         ),
     })?;
     let payload = read_payload(&args.input, kind)?;
+    // Held until OUT is replaced: signs running at once each take the next
+    // sequence instead of all signing the same one (OUT.lock beside it).
+    let _lock = crate::lock::lock(&args.out)?;
     let held = match existing(&args.out, &root, kind)? {
         Existing::Missing => None,
         Existing::Held(seq) => Some(seq),
