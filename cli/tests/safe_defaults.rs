@@ -241,3 +241,102 @@ fn till_keeps_its_in_memory_default() {
     );
     assert_eq!(r.stderr, NO_GUARD);
 }
+
+/// `medcode issue` with the demo key at AT and `extra`.
+fn issue(extra: &[&str]) -> Run {
+    let mut args = vec![
+        "issue",
+        "--dir",
+        "keys",
+        "--kid",
+        "demo-issuer",
+        "--insured",
+        "12345678901234567890",
+        "--region",
+        "110000",
+        "--at",
+        support::ISSUED,
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn issue_refuses_a_validity_every_till_refuses() {
+    // 300 s, the tills' default maximum: issued and accepted.
+    let r = issue(&["--ttl", "300"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = output(verify_cmd(r.stdout.trim_end(), &[]), "");
+    assert_eq!(outcome(&v), "accepted");
+    // 301 s and 3600 s: a one-line usage error, no code.
+    for ttl in ["301", "3600"] {
+        let r = issue(&["--ttl", ttl]);
+        assert_eq!(r.code, 2);
+        assert_eq!(r.stdout, "");
+        assert_eq!(
+            r.stderr,
+            format!(
+                "medcode: error: invalid --ttl: {ttl} s is above 300 s, the longest validity tills accept by default (every till would refuse the code as validity_too_long); use at most 300, or --max-validity SECONDS if your tills accept longer codes\n"
+            )
+        );
+    }
+    // Raised explicitly: issued, and a default till refuses it as the help says.
+    let r = issue(&["--ttl", "3600", "--max-validity", "3600"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = output(verify_cmd(r.stdout.trim_end(), &[]), "");
+    assert_eq!((v.code, outcome(&v).as_str()), (1, "validity_too_long"));
+    // A raised maximum is a maximum too.
+    let r = issue(&["--ttl", "601", "--max-validity", "600"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "medcode: error: invalid --ttl: 601 s is above --max-validity 600 s (tills with that maximum would refuse the code as validity_too_long); use at most 600\n"
+    );
+    let r = issue(&["--ttl", "60", "--max-validity", "0"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "medcode: invalid value '0' for '--max-validity <SECONDS>': 0 is not in 1..=65535 (see medcode --help)\n"
+    );
+    // The help shows the range.
+    let help = run(&["issue", "--help"]).stdout;
+    assert!(
+        help.contains("Validity in seconds: 1 to --max-validity (300, the tills' default maximum, unless raised) [default: 60]"),
+        "{help}"
+    );
+    assert!(
+        help.contains("Tills refuse codes above their own maximum (validity_too_long; 300 s unless raised there)"),
+        "{help}"
+    );
+}
+
+#[test]
+fn show_refuses_a_validity_every_till_refuses() {
+    let show = |extra: &[&str]| {
+        let mut args = vec![
+            "show",
+            "--dir",
+            "keys",
+            "--kid",
+            "demo-issuer",
+            "--insured",
+            "12345678901234567890",
+            "--region",
+            "110000",
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let r = show(&["--ttl", "301"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        r.stderr,
+        "medcode: error: invalid --ttl: 301 s is above 300 s, the longest validity tills accept by default (every till would refuse the code as validity_too_long); use at most 300, or --max-validity SECONDS if your tills accept longer codes\n"
+    );
+    let help = run(&["show", "--help"]).stdout;
+    assert!(
+        help.contains("Validity of each code in seconds: 2 to --max-validity (300, the tills' default maximum, unless raised) [default: 60]"),
+        "{help}"
+    );
+}
