@@ -360,7 +360,9 @@ fn main() -> Res<()> {
             "reject_validity_too_long",
             "The token claims 301 s of validity; the verifier accepts at most 300 s.",
             issue(
-                &Issuer::new(load_key("vector-ed25519")?).with_validity(301),
+                &Issuer::new(load_key("vector-ed25519")?)
+                    .with_validity(301)
+                    .with_max_validity(301),
                 &beijing,
                 "reject_validity_too_long",
             )?,

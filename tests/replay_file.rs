@@ -133,3 +133,27 @@ fn opening_one_new_file_at_once_from_many_connections() {
         assert_eq!(accepted, 1, "round {round}");
     }
 }
+
+/// A new store is readable by its owner only, and so are SQLite's `-wal`
+/// and `-shm` files beside it; an existing file keeps the mode it has.
+#[cfg(unix)]
+#[test]
+fn a_new_store_is_created_with_mode_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seen.db");
+    let g = FileReplayGuard::open(&path).unwrap();
+    let now = UnixTime::from_secs(T0);
+    assert_eq!(g.mark_seen(id(1), now.plus(60), now).unwrap(), None);
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&dir.path().join("seen.db-wal")), 0o600);
+    assert_eq!(mode(&dir.path().join("seen.db-shm")), 0o600);
+    drop(g);
+
+    let existing = dir.path().join("existing.db");
+    std::fs::write(&existing, b"").unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o640)).unwrap();
+    drop(FileReplayGuard::open(&existing).unwrap());
+    assert_eq!(mode(&existing), 0o640);
+}

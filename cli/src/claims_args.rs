@@ -12,6 +12,7 @@ use medcode::issue::Issuer;
 use medcode::keys::{PermissionPolicy, read_private_key};
 use medcode::registry::Registry;
 use medcode::token::{Claims, InsuredId, MaskedName, Region, Scheme, Status};
+use medcode::verify::DEFAULT_MAX_VALIDITY_SECS;
 
 /// The issuer's key.
 #[derive(Args, Debug)]
@@ -25,12 +26,32 @@ pub(crate) struct SignerArgs {
     /// Refuse a key file that others can read (instead of warning).
     #[arg(long)]
     strict: bool,
+    /// The longest validity (--ttl) signed, in seconds (1-65535): the maximum
+    /// your tills accept. Tills refuse codes above their own maximum
+    /// (validity_too_long; 300 s unless raised there), so raise this only
+    /// together with theirs.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_MAX_VALIDITY_SECS, value_parser = clap::value_parser!(u32).range(1..=65535))]
+    max_validity: u32,
 }
 
 impl SignerArgs {
     /// Loads the key (warning about loose file modes, or refusing them with
     /// --strict) and makes an issuer of codes valid for `ttl` seconds.
+    /// A `ttl` above `--max-validity` is a usage error, before the key is read.
     pub(crate) fn issuer(&self, ttl: u16) -> Result<Issuer, Error> {
+        if u32::from(ttl) > self.max_validity {
+            let max = self.max_validity;
+            let why = if max == DEFAULT_MAX_VALIDITY_SECS {
+                format!(
+                    "{ttl} s is above {max} s, the longest validity tills accept by default (every till would refuse the code as validity_too_long); use at most {max}, or --max-validity SECONDS if your tills accept longer codes"
+                )
+            } else {
+                format!(
+                    "{ttl} s is above --max-validity {max} s (tills with that maximum would refuse the code as validity_too_long); use at most {max}"
+                )
+            };
+            return Err(Error::InvalidArgument { what: "--ttl", why });
+        }
         let policy = if self.strict {
             PermissionPolicy::Refuse
         } else {
@@ -40,7 +61,9 @@ impl SignerArgs {
         if let Some(w) = &loaded.warning {
             warn(w);
         }
-        Ok(Issuer::new(loaded.key).with_validity(ttl))
+        Ok(Issuer::new(loaded.key)
+            .with_validity(ttl)
+            .with_max_validity(self.max_validity))
     }
 }
 

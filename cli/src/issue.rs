@@ -16,7 +16,8 @@ pub(crate) struct IssueArgs {
     signer: SignerArgs,
     #[command(flatten)]
     who: ClaimsArgs,
-    /// Validity in seconds.
+    /// Validity in seconds: 1 to --max-validity (300, the tills' default
+    /// maximum, unless raised).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u16).range(1..))]
     ttl: u16,
     /// Also write the QR code as a grayscale PNG.

@@ -19,6 +19,7 @@ mod registry;
 mod replay_arg;
 mod revoke;
 mod show;
+mod state_dir;
 mod till;
 mod trust;
 mod verdict;

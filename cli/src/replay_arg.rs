@@ -12,7 +12,8 @@ use medcode::verify::ReplaySpec;
 pub(crate) struct ReplayArgs {
     /// Replay guard: file:PATH (an SQLite file on this till; survives restarts),
     /// redis://HOST:PORT[/DB] (one guard shared by the tills of a chain),
-    /// memory (this process only) or none.
+    /// memory (this process only) or none (no guard: the same code is accepted
+    /// again; warned about on standard error). Default: see below.
     #[arg(long, value_name = "GUARD")]
     replay: Option<String>,
     /// When the Redis guard cannot be reached: refuse codes (fail-closed, the

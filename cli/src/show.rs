@@ -30,7 +30,8 @@ pub(crate) struct ShowArgs {
     signer: SignerArgs,
     #[command(flatten)]
     who: ClaimsArgs,
-    /// Validity of each code in seconds.
+    /// Validity of each code in seconds: 2 to --max-validity (300, the tills'
+    /// default maximum, unless raised).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u16).range(2..))]
     ttl: u16,
     /// Seconds between codes (default: a third of the validity); must be shorter than --ttl.

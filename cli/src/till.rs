@@ -19,6 +19,9 @@ use medcode::token::MAX_TEXT_LEN;
 use medcode::verify::ReplaySpec;
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "One use per code: without --replay, this process's memory records accepted codes, so a code is accepted once per run (a restart forgets; use --replay file:PATH or redis://... to remember). --replay none turns the guard off and prints a warning on standard error."
+)]
 pub(crate) struct TillArgs {
     #[command(flatten)]
     verifier: VerifierArgs,
@@ -37,7 +40,9 @@ pub(crate) fn run(args: &TillArgs) -> CmdResult {
     // Setup errors (bad --at, trust list, --replay) end the run before any
     // line is read.
     // Without --replay, this process's memory guards the run.
-    let verifier = args.verifier.build(args.at.now()?, ReplaySpec::Memory)?;
+    let verifier = args
+        .verifier
+        .build(args.at.now()?, || Ok(ReplaySpec::Memory))?;
 
     let stdin = std::io::stdin();
     let mut input = stdin.lock().take(0);

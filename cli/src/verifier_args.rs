@@ -28,18 +28,27 @@ pub(crate) struct VerifierArgs {
 
 impl VerifierArgs {
     /// The verifier the flags describe, with the `--replay` guard, or with
-    /// `default_guard` when none is named. Events of a shared guard are
-    /// logged to standard error.
+    /// the guard `default_guard` gives when none is named (called only
+    /// then). `--replay none` is warned about on standard error, once.
+    /// Events of a shared guard are logged to standard error.
     pub(crate) fn build(
         &self,
         now: UnixTime,
-        default_guard: ReplaySpec,
+        default_guard: impl FnOnce() -> Result<ReplaySpec, Error>,
     ) -> Result<Verifier, Error> {
+        let spec = match self.replay.spec()? {
+            Some(ReplaySpec::None) => {
+                warn(NO_GUARD_WARNING);
+                ReplaySpec::None
+            }
+            Some(spec) => spec,
+            None => default_guard()?,
+        };
         let mut config = self
             .lists
             .config()
             .leeway(self.leeway)
-            .replay(self.replay.spec()?.unwrap_or(default_guard))
+            .replay(spec)
             .on_event(|event| warn(&event.to_string()));
         if let Some(code) = &self.till_region {
             config = config.till_region(Region::new(code).map_err(|e| Error::InvalidArgument {
@@ -50,3 +59,6 @@ impl VerifierArgs {
         config.build(now)
     }
 }
+
+/// The one line `--replay none` prints on standard error.
+pub(crate) const NO_GUARD_WARNING: &str = "--replay none: no replay guard, the same code will be accepted again (every scan of it until it expires)";

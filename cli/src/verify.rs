@@ -13,6 +13,7 @@ use medcode::token::MAX_TEXT_LEN;
 use medcode::verify::ReplaySpec;
 
 #[derive(Args, Debug)]
+#[command(after_help = VERIFY_REPLAY_HELP)]
 pub(crate) struct VerifyArgs {
     #[command(flatten)]
     verifier: VerifierArgs,
@@ -28,6 +29,16 @@ pub(crate) struct VerifyArgs {
     #[arg(value_name = "TOKEN")]
     token: Option<String>,
 }
+
+/// The replay default, at the end of `medcode verify --help`.
+const VERIFY_REPLAY_HELP: &str = "\
+One use per code: without --replay, every accepted code is recorded in the replay file \
+$XDG_STATE_HOME/medcode/replay.db (~/.local/state/medcode/replay.db when XDG_STATE_HOME \
+is not an absolute path), so verifying the same code again, in this or a later run, is \
+refused as `replayed` (exit 1). The folder is created with mode 0700 and the file with \
+mode 0600 on first use. When neither XDG_STATE_HOME nor HOME gives a usable directory, \
+verify exits 2 and asks for --replay. --replay none turns the guard off and prints a \
+warning on standard error: the same code is then accepted again until it expires.";
 
 /// Reads one token from stdin: the whole input, without its final line
 /// break. Reads at most a little more than the longest token.
@@ -51,7 +62,11 @@ fn read_stdin_token() -> Result<String, Error> {
 
 pub(crate) fn run(args: &VerifyArgs) -> CmdResult {
     let now = args.at.now()?;
-    let verifier = args.verifier.build(now, ReplaySpec::None)?;
+    // Without --replay, one use per code across runs: the replay file in
+    // the user's state directory.
+    let verifier = args.verifier.build(now, || {
+        Ok(ReplaySpec::File(crate::state_dir::default_replay_file()?))
+    })?;
     let result = if let Some(path) = &args.image {
         // A missing or oversized file is a usage error (exit 2); an image
         // without one readable code is a refusal (`unreadable`, exit 1).

@@ -103,10 +103,18 @@ fn issue_prints_one_line_that_verify_accepts() {
     let v = verify(dir.path(), "2026-11-22T08:00:10Z", &[token], None);
     assert_eq!(v.code, 0, "{}", v.stderr);
     assert!(v.stdout.starts_with("accepted: insured 12345678901234567890 (张*), region 110000, employee scheme, status normal; valid until 2026-11-22T08:01:00Z"), "{}", v.stdout);
-    // From stdin, with "-" and without an argument.
+    // From stdin, with "-" and without an argument: each a fresh code, as
+    // the first one is now used.
     for args in [&["-"][..], &[][..]] {
-        let v = verify(dir.path(), "2026-11-22T08:00:10Z", args, Some(&r.stdout));
+        let fresh = issue(dir.path(), "k", &[]);
+        let v = verify(
+            dir.path(),
+            "2026-11-22T08:00:10Z",
+            args,
+            Some(&fresh.stdout),
+        );
         assert_eq!(v.code, 0, "{}", v.stderr);
+        assert!(v.stdout.starts_with("accepted: insured 12345678901234567890 (张*), region 110000, employee scheme, status normal; valid until 2026-11-22T08:01:00Z"), "{}", v.stdout);
     }
 }
 
@@ -140,8 +148,16 @@ fn verify_json_has_the_contract_fields() {
     assert_eq!(j["token_id"].as_str().unwrap().len(), 16);
     assert_eq!(j["presenter"], Value::Null);
 
-    // The lapsed status in plain words.
-    let v = verify(dir.path(), "2026-11-22T08:00:10Z", &[], Some(&token));
+    // The lapsed status in plain words, on a second code with the same
+    // claims (the first one is used).
+    let second = issue(
+        dir.path(),
+        "k",
+        &["--status", "lapsed", "--scheme", "resident"],
+    )
+    .stdout;
+    let v = verify(dir.path(), "2026-11-22T08:00:10Z", &[], Some(&second));
+    assert_eq!(v.code, 0, "{}", v.stderr);
     assert!(
         v.stdout
             .contains("receives no insurance benefits for the lapsed period")

@@ -664,7 +664,10 @@ fn issue_with_db_makes_self_and_delegate_codes_from_the_registry() {
         v["presenter"],
         json!({"insured": OWNER, "relation": "child", "mutual_aid": false})
     );
-    // The plain verdict names the presenter and says aid is not filed.
+    // The plain verdict names the presenter and says aid is not filed (a
+    // second delegate code: the first one was used).
+    let r = env.issue(&["--insured", MOTHER, "--presenter", OWNER]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     let trust = env.keys().join("trust.json");
     let plain = run(&[
         "verify",
@@ -674,7 +677,7 @@ fn issue_with_db_makes_self_and_delegate_codes_from_the_registry() {
         AT,
         r.stdout.trim_end(),
     ]);
-    assert_eq!(plain.code, 0);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
     assert_eq!(
         plain.stdout.lines().last(),
         Some(

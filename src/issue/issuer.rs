@@ -8,6 +8,7 @@ use crate::time::UnixTime;
 use crate::token::text;
 use crate::token::{self, Body, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId, budget};
 use crate::token::{Claims, DEFAULT_VALIDITY_SECS};
+use crate::verify::DEFAULT_MAX_VALIDITY_SECS;
 
 /// A freshly issued token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,10 +48,20 @@ impl IssuedToken {
 }
 
 /// Signs tokens with one private key.
+///
+/// An issuer refuses to sign a code that a till would refuse for its
+/// validity: by default the longest validity is the verifier's default
+/// maximum ([`DEFAULT_MAX_VALIDITY_SECS`], 300 s), so
+/// `with_validity(3600)` makes [`Issuer::issue`] fail with
+/// `invalid_argument` rather than hand out codes that every till refuses
+/// as `validity_too_long`. An operator whose tills accept longer codes
+/// (their `Policy::max_validity_secs` raised) says so with
+/// [`Issuer::with_max_validity`].
 #[derive(Debug)]
 pub struct Issuer {
     key: SigningKey,
     validity: u16,
+    max_validity: u32,
     rng: SystemRandom,
 }
 
@@ -60,15 +71,53 @@ impl Issuer {
         Issuer {
             key,
             validity: DEFAULT_VALIDITY_SECS,
+            max_validity: DEFAULT_MAX_VALIDITY_SECS,
             rng: SystemRandom::new(),
         }
     }
 
-    /// Sets the validity of issued codes in seconds (1..=65535).
+    /// Sets the validity of issued codes in seconds (1..=65535). Above the
+    /// issuer's maximum ([`Issuer::max_validity`], by default 300 s)
+    /// [`Issuer::issue`] refuses to sign.
     #[must_use = "with_validity returns the changed issuer"]
     pub fn with_validity(mut self, secs: u16) -> Self {
         self.validity = secs.max(1);
         self
+    }
+
+    /// Sets the longest validity this issuer signs, in seconds: the maximum
+    /// the tills that check its codes accept (their
+    /// `Policy::max_validity_secs`). Tills refuse codes above *their own*
+    /// maximum as `validity_too_long`, so raise this only together with
+    /// theirs. The default is [`DEFAULT_MAX_VALIDITY_SECS`] (300 s).
+    #[must_use = "with_max_validity returns the changed issuer"]
+    pub fn with_max_validity(mut self, secs: u32) -> Self {
+        self.max_validity = secs;
+        self
+    }
+
+    /// The longest validity this issuer signs, in seconds.
+    pub fn max_validity(&self) -> u32 {
+        self.max_validity
+    }
+
+    /// Checks that the validity is within the issuer's maximum.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) when the validity is
+    /// above [`Issuer::max_validity`].
+    pub fn check_validity(&self) -> Result<()> {
+        if u32::from(self.validity) > self.max_validity {
+            return Err(Error::InvalidArgument {
+                what: "validity",
+                why: format!(
+                    "{} s is above the maximum of {} s that tills accept (they would refuse the code as validity_too_long); use at most {} s, or raise the maximum with with_max_validity if the tills' own maximum is raised too",
+                    self.validity, self.max_validity, self.max_validity
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// The key id tokens will carry.
@@ -86,8 +135,10 @@ impl Issuer {
         self.validity
     }
 
-    /// Checks that `claims` fit the size budget, without signing anything.
+    /// Checks that `claims` fit the size budget and the validity the
+    /// maximum, without signing anything.
     pub(crate) fn check_claims(&self, claims: &Claims) -> Result<()> {
+        self.check_validity()?;
         check_budget(claims)
     }
 
@@ -96,8 +147,10 @@ impl Issuer {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidKey`] (`invalid_key`) if the system random generator fails;
-    /// otherwise those of [`Issuer::issue_with_token_id`].
+    /// [`Error::InvalidArgument`] (`invalid_argument`) when the validity is
+    /// above [`Issuer::max_validity`] or `now` is beyond the format's last
+    /// second; [`Error::InvalidClaims`] (`invalid_claims`) when the claims do
+    /// not fit the size budget; [`Error::InvalidKey`] (`invalid_key`) when signing fails.
     pub fn issue(&self, claims: &Claims, now: UnixTime) -> Result<IssuedToken> {
         let mut id = [0u8; TOKEN_ID_LEN];
         self.rng
@@ -113,7 +166,8 @@ impl Issuer {
     ///
     /// [`Error::InvalidClaims`] (`invalid_claims`) when the packed identifier and
     /// masked name exceed [`MAX_ID_AND_NAME_BYTES`]; [`Error::InvalidArgument`]
-    /// (`invalid_argument`) when `now` is after 2106-02-07; [`Error::InvalidKey`]
+    /// (`invalid_argument`) when the validity is above [`Issuer::max_validity`]
+    /// or `now` is after 2106-02-07; [`Error::InvalidKey`]
     /// (`invalid_key`) if ECDSA signing fails.
     pub fn issue_with_token_id(
         &self,
@@ -121,7 +175,7 @@ impl Issuer {
         now: UnixTime,
         token_id: TokenId,
     ) -> Result<IssuedToken> {
-        check_budget(claims)?;
+        self.check_claims(claims)?;
         let issued_at = u32::try_from(now.as_secs()).map_err(|_| Error::InvalidArgument {
             what: "issue time",
             why: format!("{now} is beyond 2106-02-07, the format's last second"),
@@ -206,6 +260,59 @@ mod tests {
                 .issue(&claims("ABCDEFGHIJKLMNOPQRST", Some("Z**")), t)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn validity_above_the_verifiers_default_maximum_is_refused() {
+        let key = || SigningKey::generate(Algorithm::Ed25519).unwrap();
+        let t = UnixTime::from_secs(1_795_334_400);
+        let c = claims("123", None);
+        assert_eq!(Issuer::new(key()).max_validity(), 300);
+        assert_eq!(
+            crate::verify::DEFAULT_MAX_VALIDITY_SECS,
+            Issuer::new(key()).max_validity()
+        );
+        // 300 s, the boundary, is signed.
+        let ok = Issuer::new(key()).with_validity(300).issue(&c, t).unwrap();
+        assert_eq!(ok.expires_at().as_secs() - ok.issued_at().as_secs(), 300);
+        // 301 s is refused before anything is signed.
+        for validity in [301, 3600, u16::MAX] {
+            let issuer = Issuer::new(key()).with_validity(validity);
+            let err = issuer.issue(&c, t).unwrap_err();
+            assert_eq!(err.reason().as_str(), "invalid_argument");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "invalid validity: {validity} s is above the maximum of 300 s that tills accept (they would refuse the code as validity_too_long); use at most 300 s, or raise the maximum with with_max_validity if the tills' own maximum is raised too"
+                )
+            );
+            assert_eq!(
+                issuer.check_validity().unwrap_err().reason().as_str(),
+                "invalid_argument"
+            );
+        }
+        // An explicitly raised maximum signs up to itself, and no further.
+        let raised = Issuer::new(key())
+            .with_validity(3600)
+            .with_max_validity(3600);
+        let long = raised.issue(&c, t).unwrap();
+        assert_eq!(
+            long.expires_at().as_secs() - long.issued_at().as_secs(),
+            3600
+        );
+        let above = Issuer::new(key())
+            .with_validity(3601)
+            .with_max_validity(3600);
+        assert_eq!(
+            above.issue(&c, t).unwrap_err().reason().as_str(),
+            "invalid_argument"
+        );
+        // The order of the two calls does not matter.
+        let other_order = Issuer::new(key()).with_max_validity(301).with_validity(301);
+        assert!(other_order.issue(&c, t).is_ok());
+        // A holder's screen refuses such an issuer at once.
+        let holder = crate::issue::Holder::new(Issuer::new(key()).with_validity(301), c.clone());
+        assert_eq!(holder.unwrap_err().reason().as_str(), "invalid_argument");
     }
 
     #[test]

@@ -73,7 +73,12 @@ impl FileReplayGuard {
     /// cannot be opened read-write in WAL mode; [`Error::ReplayGuardUnavailable`]
     /// (`replay_guard_unavailable`) when another process holds its lock beyond
     /// the busy timeout.
+    ///
+    /// A new file is created with mode 0600 on Unix (readable by its owner
+    /// only); SQLite gives its `-wal` and `-shm` files the same mode. An
+    /// existing file keeps its mode.
     pub fn open(path: &Path) -> Result<Self> {
+        create_private(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -280,6 +285,26 @@ fn sql_int(secs: u64) -> i64 {
 /// An SQLite error as a crate error: a lock held beyond the busy timeout is
 /// `replay_guard_unavailable` (a refusal: the code cannot be checked now);
 /// anything else is `storage` (a broken or unusable file).
+/// Creates `path` as an empty file of mode 0600 on Unix if it does not
+/// exist yet, so that SQLite (which would create it 0644 less the umask)
+/// opens a file only its owner can read. An empty file is an empty SQLite
+/// database.
+fn create_private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another process created it first, or it existed: SQLite opens it
+        // and checks what it holds.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::Storage {
+            why: format!("replay store {}: cannot create: {e}", path.display()),
+        }),
+    }
+}
+
 fn storage(path: &Path, e: &rusqlite::Error) -> Error {
     let why = format!("replay store {}: {e}", path.display());
     if is_busy(e) {

@@ -9,7 +9,7 @@ pub mod run;
 
 // Each test file uses some of these.
 #[allow(unused_imports)]
-pub use run::{Run, medcode, root, run, run_with};
+pub use run::{Run, medcode, root, run, run_with, state_home};
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Running the `medcode` binary from the repository root, the way the
 //! README's commands are run, and capturing what it says.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The repository root: the tests run the binary there, so `keys/...`
@@ -10,10 +10,25 @@ pub fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-/// The `medcode` binary under test, to be run in the repository root.
+thread_local! {
+    /// This test's state directory (libtest runs each test on its own
+    /// thread), removed when the test ends.
+    static STATE_HOME: tempfile::TempDir = tempfile::tempdir().expect("a temporary state directory");
+}
+
+/// The `XDG_STATE_HOME` every `medcode` run of the current test gets: a
+/// temporary directory of its own, so that `medcode verify`'s default
+/// replay file (`STATE_HOME/medcode/replay.db`) is never the real home's
+/// and is shared by the runs of one test only.
+pub fn state_home() -> PathBuf {
+    STATE_HOME.with(|dir| dir.path().to_owned())
+}
+
+/// The `medcode` binary under test, to be run in the repository root with
+/// this test's [`state_home`] as `XDG_STATE_HOME`.
 pub fn medcode() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_medcode"));
-    cmd.current_dir(root());
+    cmd.current_dir(root()).env("XDG_STATE_HOME", state_home());
     cmd
 }
 
