@@ -4,9 +4,12 @@
 //! come from `benches/summary.rs`, which interleaves them.
 //!
 //! Groups: `verify-ed25519` and `verify-p256` (the bare ring reference, our
-//! verify with and without the replay guard, `verify_batch`, the peers),
-//! `codes` (issue, render, scan) and `threads` (one shared verifier, a
-//! shared batch of distinct codes, 1 to all cores).
+//! verify with the replay guard, the default, and without it,
+//! `verify_batch`, the peers), `codes` (issue, render, scan) and `threads`
+//! (one shared verifier, a shared batch of distinct codes, 1 to all cores).
+//! A bench that verifies the same codes over and over uses the verifier
+//! with its guard turned off and is named `...-no-guard`; the guarded one
+//! gets a fresh guard for each pass over the pool.
 
 mod common;
 
@@ -35,14 +38,15 @@ fn verify_group(c: &mut Criterion, alg: Algorithm) {
         });
     });
     let mut i = 0usize;
-    group.bench_function("medcode-verify", |b| {
+    group.bench_function("medcode-verify-no-guard", |b| {
         b.iter(|| {
             i = i.wrapping_add(1);
-            black_box(ours.verify(i))
+            black_box(ours.verify_bare(i))
         });
     });
-    // A fresh replay guard for every pass over the pool: each verify is an
-    // acceptance that the guard records, never a replay.
+    // The default verifier, with a fresh replay guard for every pass over
+    // the pool: each verify is an acceptance that the guard records, never
+    // a replay.
     group.bench_function("medcode-verify-replay-guard", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
@@ -62,13 +66,16 @@ fn verify_group(c: &mut Criterion, alg: Algorithm) {
     });
     group.throughput(Throughput::Elements(u64::try_from(BATCH_MAX).unwrap()));
     let mut chunks = ours.texts.chunks(BATCH_MAX).cycle();
-    group.bench_function(BenchmarkId::new("medcode-verify-batch", BATCH_MAX), |b| {
-        b.iter(|| {
-            for r in ours.verifier.verify_batch(chunks.next().unwrap(), now()) {
-                black_box(r.unwrap());
-            }
-        });
-    });
+    group.bench_function(
+        BenchmarkId::new("medcode-verify-batch-no-guard", BATCH_MAX),
+        |b| {
+            b.iter(|| {
+                for r in ours.bare.verify_batch(chunks.next().unwrap(), now()) {
+                    black_box(r.unwrap());
+                }
+            });
+        },
+    );
     group.throughput(Throughput::Elements(1));
     let jwt_name = match alg {
         Algorithm::Ed25519 => "jsonwebtoken-eddsa-aws-lc-rs",
@@ -121,23 +128,25 @@ fn codes(c: &mut Criterion) {
         });
     });
     group.sample_size(20);
-    group.bench_function("scan-png-and-verify", |b| {
+    // One image scanned over and over: the bare verifier.
+    group.bench_function("scan-png-and-verify-no-guard", |b| {
         b.iter(|| {
             let scanned = medcode::qr::decode_image(&png).unwrap();
-            black_box(ours.verifier.verify(&scanned, now()).unwrap())
+            black_box(ours.bare.verify(&scanned, now()).unwrap())
         });
     });
     group.finish();
 }
 
 /// A shared batch of distinct codes split between N threads, all verifying
-/// against one shared `Verifier`; throughput per element, so the scaling
-/// factor is the ratio of the elements/s criterion prints.
+/// against one shared `Verifier` (without a guard: every iteration verifies
+/// the same batch again); throughput per element, so the scaling factor is
+/// the ratio of the elements/s criterion prints.
 fn threads(c: &mut Criterion) {
     const SHARED: usize = 512;
     let ours = Ours::new(Algorithm::Ed25519, SHARED);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut group = c.benchmark_group("threads");
+    let mut group = c.benchmark_group("threads-no-guard");
     group.throughput(Throughput::Elements(u64::try_from(SHARED).unwrap()));
     group.sample_size(20);
     for n in 1..=cores {
@@ -145,7 +154,7 @@ fn threads(c: &mut Criterion) {
             b.iter(|| {
                 std::thread::scope(|scope| {
                     for part in ours.texts.chunks(SHARED.div_ceil(n)) {
-                        let verifier = &ours.verifier;
+                        let verifier = &ours.bare;
                         scope.spawn(move || {
                             for text in part {
                                 black_box(verifier.verify(text, now()).unwrap());

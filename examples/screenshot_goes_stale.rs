@@ -1,6 +1,7 @@
 //! A screenshot goes stale: issue, render to PNG, decode the PNG, verify it
-//! now (accepted), then verify the same image 1 s after validity + leeway
-//! (rejected as expired).
+//! now (accepted); the same image shown again at once is refused as
+//! replayed (a verifier accepts each code once by default), and 1 s after
+//! validity + leeway as expired.
 
 use std::path::Path;
 
@@ -28,6 +29,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let at_once = verifier.verify(&scanned, now.plus(1));
     println!("scanned at once:        {}", to_json(&at_once));
     assert!(at_once.is_ok());
+
+    let again = verifier.verify(&decode_image(&screenshot)?, now.plus(2));
+    println!("the screenshot, again:  {}", to_json(&again));
+    assert_eq!(again.map(|_| ()).unwrap_err().reason(), Reason::Replayed);
 
     let later = token.expires_at().plus(u64::from(DEFAULT_LEEWAY_SECS) + 1);
     let stale = verifier.verify(&decode_image(&screenshot)?, later);

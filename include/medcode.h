@@ -33,9 +33,10 @@
 // Size in bytes of the first version of `MedcodeOptions` (four `uint32_t`).
 #define MEDCODE_OPTIONS_V1_SIZE 16
 
-// `replay_guard`: no replay guard; a code can be shown again within its
-// validity (the default, and the only choice of version 1).
-#define MEDCODE_REPLAY_NONE 0
+// `replay_guard`: no guard named, the default (what `medcode_options_init`
+// writes, and what every version-1 caller gets): the in-memory guard, as
+// `MEDCODE_REPLAY_MEMORY`. One code, one use without configuration.
+#define MEDCODE_REPLAY_DEFAULT 0
 
 // `replay_guard`: the process's own memory; each code is accepted once
 // while the verifier lives (a restart forgets).
@@ -48,6 +49,14 @@
 // `replay_guard`: a Redis server at `replay_target`
 // (`redis://HOST:PORT[/DB]`) shared by the tills of a chain.
 #define MEDCODE_REPLAY_REDIS 3
+
+// `replay_guard`: no replay guard, the explicit opt-out; a code can be
+// shown again within its validity. A till must not use it: a screenshot
+// or photo of a customer's code then works again until the code expires.
+// For tests and tools that only inspect codes. (Before this value existed,
+// `MEDCODE_REPLAY_NONE` was 0; a program built against that header now
+// gets the in-memory guard, the safer behaviour.)
+#define MEDCODE_REPLAY_NONE 4
 
 // `replay_unavailable` (Redis only): while Redis cannot be reached, refuse
 // every code with `MEDCODE_REASON_REPLAY_GUARD_UNAVAILABLE`. The default.
@@ -219,9 +228,11 @@ typedef struct MedcodeOptions {
   // The 6-digit region code of the till (e.g. 110000), which enables the
   // holder's cross-province switch; 0 for none (the default).
   uint32_t till_region;
-  // Version 2. `MEDCODE_REPLAY_NONE` (default), `_MEMORY`, `_FILE` or
-  // `_REDIS`: where accepted token ids are recorded, so that a second
+  // Version 2. `MEDCODE_REPLAY_DEFAULT` (0, the in-memory guard),
+  // `_MEMORY`, `_FILE`, `_REDIS`, or `_NONE` (no guard, the explicit
+  // opt-out): where accepted token ids are recorded, so that a second
   // presentation of a code is refused with `MEDCODE_REASON_REPLAYED`.
+  // Version-1 callers, which have no such field, get the in-memory guard.
   uint32_t replay_guard;
   // Version 2, Redis only: `MEDCODE_REPLAY_FAIL_CLOSED` (default) or
   // `MEDCODE_REPLAY_LOCAL_FALLBACK`.
@@ -452,7 +463,8 @@ MedcodeReason medcode_verifier_list_status(const struct MedcodeVerifier *verifie
                                            struct MedcodeListStatus *revocations_out);
 
 // Fills the first `size` bytes at `opts` with the defaults (leeway 15 s,
-// maximum validity 300 s, no till region, no replay guard, no root key, no
+// maximum validity 300 s, no till region, the in-memory replay guard
+// (`MEDCODE_REPLAY_DEFAULT`), no root key, no
 // revocation list, no state file), zero for anything beyond what this
 // library knows, and sets `struct_size` to `size`. Pass
 // `sizeof(MedcodeOptions)`, as the header's `medcode_options_init(&opts)`
@@ -470,7 +482,8 @@ MedcodeReason medcode_options_init_size(struct MedcodeOptions *opts, size_t size
 // The first version's initialiser, kept for programs built against the
 // first header and for bindings that declare the 16-byte struct (such as
 // the README's Python one): fills exactly 16 bytes (`struct_size` 16 and
-// the version-1 defaults), so the later fields keep their defaults. C and
+// the version-1 defaults), so the later fields keep their defaults (among
+// them the in-memory replay guard: each code is accepted once). C and
 // C++ code calls the header's `medcode_options_init(&opts)` macro instead,
 // which is `medcode_options_init_size(&opts, sizeof opts)`. Does nothing
 // when `opts` is NULL.

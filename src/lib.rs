@@ -31,6 +31,11 @@
 //! let verified = verifier.verify(token.text(), now.plus(5))?;
 //! assert_eq!(verified.insured().as_str(), "12345678901234567890");
 //!
+//! // One code, one use: shown again at once, it is refused (the verifier
+//! // has an in-memory replay guard unless `without_replay_guard()` is called).
+//! let again = verifier.verify(token.text(), now.plus(6)).unwrap_err();
+//! assert_eq!(again.reason(), Reason::Replayed);
+//!
 //! // A screenshot shown after 60 s of validity and 15 s of leeway is stale.
 //! let err = verifier.verify(token.text(), now.plus(76)).unwrap_err();
 //! assert_eq!(err.reason(), Reason::Expired);

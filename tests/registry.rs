@@ -278,9 +278,20 @@ fn binding_crosses_regions_and_the_delegate_code_carries_the_members_region() {
     // The owner shows their mother's code: the presenter is her child.
     assert_eq!(p.relation, Relation::Child);
     assert!(!p.mutual_aid);
-    // A till in Beijing accepts the Shenzhen member's code (switch on).
+    // A till in Beijing accepts the Shenzhen member's code (switch on): a
+    // fresh code, as the one above has had its one use.
     let beijing = verifier.with_till_region(Region::new("110105").unwrap());
-    assert!(beijing.verify(token.text(), now().plus(5)).is_ok());
+    assert_eq!(
+        beijing
+            .verify(token.text(), now().plus(5))
+            .unwrap_err()
+            .reason(),
+        medcode::Reason::Replayed
+    );
+    let fresh = r.issue_delegate(&issuer, &pid(1), &pid(2), now()).unwrap();
+    let v = beijing.verify(fresh.text(), now().plus(5)).unwrap();
+    assert_eq!(v.insured(), &pid(2));
+    assert_eq!(v.presenter().unwrap().insured, pid(1));
     let log = r.audit_log().unwrap();
     let bind = log.iter().find(|e| e.action == AuditAction::Bind).unwrap();
     assert_eq!(bind.detail, "owner region 110000, member region 440300");

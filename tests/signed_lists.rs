@@ -225,12 +225,58 @@ fn a_list_of_the_wrong_kind_is_refused() {
     );
 }
 
+/// One code, one use by default: a verifier built from a signed list has
+/// the in-memory replay guard without being asked, shared by its clones and
+/// kept when a newer list is installed.
+#[test]
+fn a_verifier_from_a_signed_list_accepts_each_code_once() {
+    let key = test_key("vector-ed25519");
+    let verifier = Verifier::from_signed(pinned(), &sign_trust(1, &[&key], far())).unwrap();
+    assert!(verifier.has_replay_guard());
+    let code = issuer().issue(&person(), t0()).unwrap();
+    let first = verifier.verify(code.text(), t0()).unwrap();
+    assert_eq!(first.token_id(), code.token_id());
+    let again = verifier.verify(code.text(), t0().plus(1)).unwrap_err();
+    assert_eq!(again.reason(), Reason::Replayed);
+    assert_eq!(
+        verifier
+            .clone()
+            .verify(code.text(), t0().plus(2))
+            .unwrap_err()
+            .reason(),
+        Reason::Replayed
+    );
+    assert!(matches!(
+        verifier
+            .update_trust_list(&sign_trust(2, &[&key], far()))
+            .unwrap(),
+        ListUpdate::Installed { .. }
+    ));
+    assert_eq!(
+        verifier
+            .verify(code.text(), t0().plus(3))
+            .unwrap_err()
+            .reason(),
+        Reason::Replayed
+    );
+    // The explicit opt-out: the same code twice, accepted twice.
+    let bare = Verifier::from_signed(pinned(), &sign_trust(1, &[&key], far()))
+        .unwrap()
+        .without_replay_guard();
+    assert!(!bare.has_replay_guard());
+    assert!(bare.verify(code.text(), t0()).is_ok());
+    assert!(bare.verify(code.text(), t0().plus(1)).is_ok());
+}
+
 #[test]
 fn rollback_is_refused_and_newer_lists_take_over() {
     let old_key = test_key("vector-ed25519");
     let new_key = test_key("vector-p256");
     let five = sign_trust(5, &[&old_key], far());
-    let verifier = Verifier::from_signed(pinned(), &five).unwrap();
+    // Each code is shown again under each list: the lists, not the guard.
+    let verifier = Verifier::from_signed(pinned(), &five)
+        .unwrap()
+        .without_replay_guard();
     let old_code = Issuer::new(test_key("vector-ed25519"))
         .issue(&person(), t0())
         .unwrap();
@@ -289,7 +335,10 @@ fn rollback_is_refused_and_newer_lists_take_over() {
 #[test]
 fn signed_revocations_are_installed_applied_and_rolled_forward() {
     let trust = sign_trust(1, &[&test_key("vector-ed25519")], far());
-    let verifier = Verifier::from_signed(pinned(), &trust).unwrap();
+    // One code shown under each revocation list: the lists, not the guard.
+    let verifier = Verifier::from_signed(pinned(), &trust)
+        .unwrap()
+        .without_replay_guard();
     let code = issuer().issue(&person(), t0()).unwrap();
     let mut list = RevocationList::new();
     list.revoke_insured(&person().insured, t0().minus(60))
@@ -470,7 +519,11 @@ fn an_unsigned_verifier_cannot_install_signed_lists() {
 #[test]
 fn lists_are_installed_while_many_threads_verify() {
     let key = test_key("vector-ed25519");
-    let verifier = Verifier::from_signed(pinned(), &sign_trust(1, &[&key], far())).unwrap();
+    // One code verified 1200 times while lists change: the lists, not the
+    // guard.
+    let verifier = Verifier::from_signed(pinned(), &sign_trust(1, &[&key], far()))
+        .unwrap()
+        .without_replay_guard();
     let code = issuer().issue(&person(), t0()).unwrap();
     // Lists 2..=40 alternate between one and two keys; the code's key is in
     // every one of them, so every verification must succeed throughout.

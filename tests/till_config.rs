@@ -79,7 +79,36 @@ fn replay_specs_parse() {
             .unwrap(),
         ReplaySpec::File(PathBuf::from("/var/lib/medcode/seen.db"))
     );
-    assert_eq!(ReplaySpec::default(), ReplaySpec::None);
+    assert_eq!(ReplaySpec::default(), ReplaySpec::Memory);
+}
+
+/// One code, one use by default: a setup that names no replay guard gets
+/// the in-memory one; `ReplaySpec::None` is the explicit opt-out.
+#[test]
+fn a_setup_without_a_replay_guard_accepts_each_code_once() {
+    let config = TillConfig::trust_bytes(trust_json());
+    assert_eq!(config.replay_spec(), &ReplaySpec::Memory);
+    let verifier = config.build(t0()).unwrap();
+    assert!(verifier.has_replay_guard());
+    let code = token();
+    verifier.verify(&code, t0().plus(1)).unwrap();
+    let e = verifier.verify(&code, t0().plus(2)).unwrap_err();
+    assert_eq!(e.reason(), Reason::Replayed);
+    // A second build is a second verifier with its own guard.
+    let rebuilt = config.build(t0()).unwrap();
+    rebuilt.verify(&code, t0().plus(3)).unwrap();
+    assert_eq!(
+        rebuilt.verify(&code, t0().plus(4)).unwrap_err().reason(),
+        Reason::Replayed
+    );
+
+    let bare = TillConfig::trust_bytes(trust_json())
+        .replay("none".parse().unwrap())
+        .build(t0())
+        .unwrap();
+    assert!(!bare.has_replay_guard());
+    bare.verify(&code, t0().plus(1)).unwrap();
+    bare.verify(&code, t0().plus(2)).unwrap();
 }
 
 #[cfg(feature = "redis")]

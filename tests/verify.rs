@@ -98,9 +98,49 @@ fn alphanumeric_lapsed_resident_and_delegate_round_trip() {
     assert!(!p.mutual_aid);
 }
 
+/// One code, one use by default: `Verifier::new` refuses the second
+/// presentation of a code within its validity, across clones, until the
+/// guard is turned off explicitly.
+#[test]
+fn a_new_verifier_refuses_the_second_presentation() {
+    let (issuer, verifier) = setup(Algorithm::Ed25519);
+    assert!(verifier.has_replay_guard());
+    let token = issuer.issue(&beijing(), t0()).unwrap();
+    let first = verifier.verify(token.text(), t0()).unwrap();
+    assert_eq!(first.token_id(), token.token_id());
+    let again = verifier.verify(token.text(), t0().plus(1)).unwrap_err();
+    assert_eq!(again.reason(), Reason::Replayed);
+    assert_eq!(
+        again.to_string(),
+        format!("replayed: token {} was already accepted", token.token_id())
+    );
+    // Clones share the guard; the policy setters keep it.
+    let clone = verifier.clone().with_leeway(0);
+    assert_eq!(
+        reason(clone.verify(token.text(), t0().plus(2))),
+        Reason::Replayed
+    );
+    // Another code from the same person is accepted once too.
+    let other = issuer.issue(&beijing(), t0()).unwrap();
+    assert!(verifier.verify(other.text(), t0()).is_ok());
+    assert_eq!(
+        reason(verifier.verify(other.text(), t0())),
+        Reason::Replayed
+    );
+    // The explicit opt-out (on a clone: the original keeps its guard)
+    // accepts the same code again and again.
+    let bare = verifier.clone().without_replay_guard();
+    assert!(!bare.has_replay_guard());
+    assert!(verifier.has_replay_guard());
+    assert!(bare.verify(token.text(), t0()).is_ok());
+    assert!(bare.verify(token.text(), t0().plus(1)).is_ok());
+}
+
 #[test]
 fn the_validity_window_edges_are_exact() {
     let (issuer, verifier) = setup(Algorithm::Ed25519);
+    // One code shown at many instants: the edges, not the replay guard.
+    let verifier = verifier.without_replay_guard();
     let token = issuer.issue(&beijing(), t0()).unwrap();
     // Expiry is t0 + 60, leeway 15: the last accepted second is t0 + 75.
     assert!(verifier.verify(token.text(), t0().plus(74)).is_ok());
@@ -294,6 +334,8 @@ fn colliding_key_ids_are_each_tried() {
 #[test]
 fn cross_province_switch_is_applied_only_with_a_till_region() {
     let (issuer, verifier) = setup(Algorithm::Ed25519);
+    // One code shown at tills of several regions: the switch, not the guard.
+    let verifier = verifier.without_replay_guard();
     let mut c = beijing();
     c.cross_province = false;
     let token = issuer.issue(&c, t0()).unwrap();
@@ -327,6 +369,9 @@ fn cross_province_switch_is_applied_only_with_a_till_region() {
 #[test]
 fn truncated_extended_and_bit_flipped_tokens_are_rejected() {
     let (issuer, verifier) = setup(Algorithm::Ed25519);
+    // The prefix's letter case flipped is the same token, accepted each
+    // time it comes up below: the mutations, not the guard.
+    let verifier = verifier.without_replay_guard();
     let token = issuer.issue(&beijing(), t0()).unwrap();
     let text = token.text();
 

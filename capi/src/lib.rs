@@ -8,7 +8,8 @@
 //! ```c
 //! MedcodeOptions opts;
 //! medcode_options_init(&opts);              // a macro: sizeof opts
-//! opts.replay_guard = MEDCODE_REPLAY_MEMORY; // each code accepted once
+//! // each code is accepted once by default (the in-memory replay guard);
+//! // MEDCODE_REPLAY_FILE or _REDIS keep the record across restarts or tills
 //! MedcodeVerifier *v = NULL;
 //! if (medcode_verifier_new_from_file("keys/trust.json", &opts, &v) != MEDCODE_REASON_OK) {
 //!     fprintf(stderr, "%s\n", medcode_last_error());
@@ -56,9 +57,9 @@ pub use lists::{
 };
 pub use options::{
     MEDCODE_OPTIONS_V1_SIZE, MEDCODE_OPTIONS_V2_SIZE, MEDCODE_OPTIONS_V3_SIZE,
-    MEDCODE_REPLAY_FAIL_CLOSED, MEDCODE_REPLAY_FILE, MEDCODE_REPLAY_LOCAL_FALLBACK,
-    MEDCODE_REPLAY_MEMORY, MEDCODE_REPLAY_NONE, MEDCODE_REPLAY_REDIS, MedcodeOptions,
-    medcode_options_init, medcode_options_init_size,
+    MEDCODE_REPLAY_DEFAULT, MEDCODE_REPLAY_FAIL_CLOSED, MEDCODE_REPLAY_FILE,
+    MEDCODE_REPLAY_LOCAL_FALLBACK, MEDCODE_REPLAY_MEMORY, MEDCODE_REPLAY_NONE,
+    MEDCODE_REPLAY_REDIS, MedcodeOptions, medcode_options_init, medcode_options_init_size,
 };
 pub use reason::{MedcodeReason, medcode_reason_str};
 pub use result::{

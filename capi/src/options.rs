@@ -57,9 +57,10 @@ const _: () = assert!(V3_END <= 4096, "the options struct is small");
 #[allow(clippy::cast_possible_truncation)]
 pub const MEDCODE_OPTIONS_V3_SIZE: u32 = V3_END as u32;
 
-/// `replay_guard`: no replay guard; a code can be shown again within its
-/// validity (the default, and the only choice of version 1).
-pub const MEDCODE_REPLAY_NONE: u32 = 0;
+/// `replay_guard`: no guard named, the default (what `medcode_options_init`
+/// writes, and what every version-1 caller gets): the in-memory guard, as
+/// `MEDCODE_REPLAY_MEMORY`. One code, one use without configuration.
+pub const MEDCODE_REPLAY_DEFAULT: u32 = 0;
 /// `replay_guard`: the process's own memory; each code is accepted once
 /// while the verifier lives (a restart forgets).
 pub const MEDCODE_REPLAY_MEMORY: u32 = 1;
@@ -69,6 +70,13 @@ pub const MEDCODE_REPLAY_FILE: u32 = 2;
 /// `replay_guard`: a Redis server at `replay_target`
 /// (`redis://HOST:PORT[/DB]`) shared by the tills of a chain.
 pub const MEDCODE_REPLAY_REDIS: u32 = 3;
+/// `replay_guard`: no replay guard, the explicit opt-out; a code can be
+/// shown again within its validity. A till must not use it: a screenshot
+/// or photo of a customer's code then works again until the code expires.
+/// For tests and tools that only inspect codes. (Before this value existed,
+/// `MEDCODE_REPLAY_NONE` was 0; a program built against that header now
+/// gets the in-memory guard, the safer behaviour.)
+pub const MEDCODE_REPLAY_NONE: u32 = 4;
 
 /// `replay_unavailable` (Redis only): while Redis cannot be reached, refuse
 /// every code with `MEDCODE_REASON_REPLAY_GUARD_UNAVAILABLE`. The default.
@@ -102,9 +110,11 @@ pub struct MedcodeOptions {
     /// The 6-digit region code of the till (e.g. 110000), which enables the
     /// holder's cross-province switch; 0 for none (the default).
     pub till_region: u32,
-    /// Version 2. `MEDCODE_REPLAY_NONE` (default), `_MEMORY`, `_FILE` or
-    /// `_REDIS`: where accepted token ids are recorded, so that a second
+    /// Version 2. `MEDCODE_REPLAY_DEFAULT` (0, the in-memory guard),
+    /// `_MEMORY`, `_FILE`, `_REDIS`, or `_NONE` (no guard, the explicit
+    /// opt-out): where accepted token ids are recorded, so that a second
     /// presentation of a code is refused with `MEDCODE_REASON_REPLAYED`.
+    /// Version-1 callers, which have no such field, get the in-memory guard.
     pub replay_guard: u32,
     /// Version 2, Redis only: `MEDCODE_REPLAY_FAIL_CLOSED` (default) or
     /// `MEDCODE_REPLAY_LOCAL_FALLBACK`.
@@ -139,7 +149,7 @@ impl Default for MedcodeOptions {
             leeway_secs: DEFAULT_LEEWAY_SECS,
             max_validity_secs: DEFAULT_MAX_VALIDITY_SECS,
             till_region: 0,
-            replay_guard: MEDCODE_REPLAY_NONE,
+            replay_guard: MEDCODE_REPLAY_DEFAULT,
             replay_unavailable: MEDCODE_REPLAY_FAIL_CLOSED,
             replay_target: std::ptr::null(),
             replay_key_prefix: std::ptr::null(),
@@ -294,13 +304,14 @@ impl MedcodeOptions {
         };
         let bad = |why: String| Failure::new(MedcodeReason::InvalidArgument, why);
         let guard_name = match self.replay_guard {
+            MEDCODE_REPLAY_DEFAULT => "MEDCODE_REPLAY_DEFAULT (the in-memory guard)",
             MEDCODE_REPLAY_NONE => "MEDCODE_REPLAY_NONE",
             MEDCODE_REPLAY_MEMORY => "MEDCODE_REPLAY_MEMORY",
             MEDCODE_REPLAY_FILE => "MEDCODE_REPLAY_FILE",
             MEDCODE_REPLAY_REDIS => "MEDCODE_REPLAY_REDIS",
             other => {
                 return Err(bad(format!(
-                    "options.replay_guard is {other}; expected MEDCODE_REPLAY_NONE (0), MEDCODE_REPLAY_MEMORY (1), MEDCODE_REPLAY_FILE (2) or MEDCODE_REPLAY_REDIS (3)"
+                    "options.replay_guard is {other}; expected MEDCODE_REPLAY_DEFAULT (0), MEDCODE_REPLAY_MEMORY (1), MEDCODE_REPLAY_FILE (2), MEDCODE_REPLAY_REDIS (3) or MEDCODE_REPLAY_NONE (4)"
                 )));
             }
         };
@@ -326,7 +337,7 @@ impl MedcodeOptions {
             }
         }
         let replay = match (self.replay_guard, target) {
-            (MEDCODE_REPLAY_NONE | MEDCODE_REPLAY_MEMORY, Some(_)) => {
+            (MEDCODE_REPLAY_DEFAULT | MEDCODE_REPLAY_NONE | MEDCODE_REPLAY_MEMORY, Some(_)) => {
                 return Err(bad(format!(
                     "options.replay_target is set, but replay_guard is {guard_name}, which takes none"
                 )));
@@ -341,14 +352,20 @@ impl MedcodeOptions {
                     }
                 )));
             }
-            (MEDCODE_REPLAY_MEMORY, None) => ReplaySpec::Memory,
+            (MEDCODE_REPLAY_DEFAULT | MEDCODE_REPLAY_MEMORY, None) => ReplaySpec::Memory,
+            (MEDCODE_REPLAY_NONE, None) => ReplaySpec::None,
             (MEDCODE_REPLAY_FILE, Some(path)) => ReplaySpec::File(PathBuf::from(path)),
             (MEDCODE_REPLAY_REDIS, Some(url)) => ReplaySpec::Redis(RedisSpec {
                 url,
                 key_prefix,
                 unavailable,
             }),
-            _ => ReplaySpec::None,
+            // Refused above: an unknown guard, or a guard needing a target.
+            _ => {
+                return Err(bad(format!(
+                    "options.replay_guard {guard_name} is not usable here"
+                )));
+            }
         };
         Ok(Settings {
             policy,
@@ -391,7 +408,8 @@ unsafe fn option_str(ptr: *const c_char, field: &str) -> Result<Option<String>, 
 }
 
 /// Fills the first `size` bytes at `opts` with the defaults (leeway 15 s,
-/// maximum validity 300 s, no till region, no replay guard, no root key, no
+/// maximum validity 300 s, no till region, the in-memory replay guard
+/// (`MEDCODE_REPLAY_DEFAULT`), no root key, no
 /// revocation list, no state file), zero for anything beyond what this
 /// library knows, and sets `struct_size` to `size`. Pass
 /// `sizeof(MedcodeOptions)`, as the header's `medcode_options_init(&opts)`
@@ -448,7 +466,8 @@ unsafe fn init(opts: *mut MedcodeOptions, size: usize) {
 /// The first version's initialiser, kept for programs built against the
 /// first header and for bindings that declare the 16-byte struct (such as
 /// the README's Python one): fills exactly 16 bytes (`struct_size` 16 and
-/// the version-1 defaults), so the later fields keep their defaults. C and
+/// the version-1 defaults), so the later fields keep their defaults (among
+/// them the in-memory replay guard: each code is accepted once). C and
 /// C++ code calls the header's `medcode_options_init(&opts)` macro instead,
 /// which is `medcode_options_init_size(&opts, sizeof opts)`. Does nothing
 /// when `opts` is NULL.
@@ -530,7 +549,8 @@ mod tests {
         );
         // SAFETY: after the init above every string field of `o` is null.
         let s = unsafe { o.settings() }.unwrap();
-        assert_eq!(s.replay, ReplaySpec::None);
+        assert_eq!(o.replay_guard, MEDCODE_REPLAY_DEFAULT);
+        assert_eq!(s.replay, ReplaySpec::Memory);
         assert_eq!(s.root_key_file, None);
         assert_eq!(s.state_path, None);
     }
@@ -704,6 +724,12 @@ mod tests {
         // SAFETY: replay_target is null, and so is every other string field of the defaults.
         let s = unsafe { with(MEDCODE_REPLAY_MEMORY, std::ptr::null()).settings() }.unwrap();
         assert_eq!(s.replay, ReplaySpec::Memory);
+        // SAFETY: as above.
+        let s = unsafe { with(MEDCODE_REPLAY_DEFAULT, std::ptr::null()).settings() }.unwrap();
+        assert_eq!(s.replay, ReplaySpec::Memory);
+        // SAFETY: as above.
+        let s = unsafe { with(MEDCODE_REPLAY_NONE, std::ptr::null()).settings() }.unwrap();
+        assert_eq!(s.replay, ReplaySpec::None);
         // SAFETY: replay_target is a C string literal; the other string fields are null.
         let s = unsafe { with(MEDCODE_REPLAY_FILE, c"/tmp/seen.db".as_ptr()).settings() }.unwrap();
         assert_eq!(s.replay, ReplaySpec::File(PathBuf::from("/tmp/seen.db")));
@@ -724,8 +750,16 @@ mod tests {
         );
 
         assert_eq!(
-            settings_err(&with(4, std::ptr::null())),
-            "options.replay_guard is 4; expected MEDCODE_REPLAY_NONE (0), MEDCODE_REPLAY_MEMORY (1), MEDCODE_REPLAY_FILE (2) or MEDCODE_REPLAY_REDIS (3)"
+            settings_err(&with(5, std::ptr::null())),
+            "options.replay_guard is 5; expected MEDCODE_REPLAY_DEFAULT (0), MEDCODE_REPLAY_MEMORY (1), MEDCODE_REPLAY_FILE (2), MEDCODE_REPLAY_REDIS (3) or MEDCODE_REPLAY_NONE (4)"
+        );
+        assert_eq!(
+            settings_err(&with(MEDCODE_REPLAY_DEFAULT, c"x".as_ptr())),
+            "options.replay_target is set, but replay_guard is MEDCODE_REPLAY_DEFAULT (the in-memory guard), which takes none"
+        );
+        assert_eq!(
+            settings_err(&with(MEDCODE_REPLAY_NONE, c"x".as_ptr())),
+            "options.replay_target is set, but replay_guard is MEDCODE_REPLAY_NONE, which takes none"
         );
         assert_eq!(
             settings_err(&with(MEDCODE_REPLAY_FILE, std::ptr::null())),

@@ -7,7 +7,9 @@ mod common;
 use std::ffi::{CStr, CString, c_char};
 use std::ptr;
 
-use common::{GARBAGE, NOW, demo_claims, expired_token, issue, trust_path, valid_token};
+use common::{
+    GARBAGE, NOW, demo_claims, expired_token, issue, issue_with_id, trust_path, valid_token,
+};
 use medcode::{InsuredId, Presenter, Relation, Status};
 use medcode_capi::*;
 
@@ -416,16 +418,19 @@ unsafe impl Sync for Shared {}
 #[test]
 fn one_handle_serves_many_threads() {
     let v = Shared(new_verifier(None));
-    let valid = valid_token();
     let expired = expired_token();
     std::thread::scope(|scope| {
-        for t in 0..8 {
-            let (valid, expired) = (&valid, &expired);
+        for t in 0..8u8 {
+            let expired = &expired;
             scope.spawn(move || {
                 let v = v;
-                for i in 0..100 {
-                    let r = verify_at(v.0, valid, NOW + (i + t) % 10);
+                for i in 0..100u8 {
+                    // A fresh code each time (the handle accepts each once);
+                    // the last one again is replayed.
+                    let valid = issue_with_id(&demo_claims(), NOW - 5, [t, i, 0, 0, 0, 0, 0, 1]);
+                    let r = verify_at(v.0, &valid, NOW + u64::from((i + t) % 10));
                     assert!(r.accepted);
+                    assert_eq!(verify_at(v.0, &valid, NOW).reason, MedcodeReason::Replayed);
                     assert_eq!(buf(&r.insured), "12345678901234567890");
                     let r = verify_at(v.0, expired, NOW);
                     assert_eq!(r.reason, MedcodeReason::Expired);

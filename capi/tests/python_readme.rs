@@ -1,6 +1,9 @@
 //! The Python ctypes snippet of README.md ("Embedding in C, C++, Python"),
 //! extracted from the README and run with python3 against the library cargo
-//! just built: the same three verdicts as the C till.
+//! just built: the verdicts of the C till (the cashier's line on stdout, a
+//! refusal's detail on stderr), one use per code with the 16-byte
+//! version-1 options, the presenter of a delegate code, the lapsed warning
+//! and the notices.
 
 mod common;
 
@@ -8,8 +11,10 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::{
-    GARBAGE, NOW, expected_verdicts, expired_token, lib_dir, root, tool_or_skip, valid_token,
+    GARBAGE, NOW, demo_claims, expired_token, issue_with_id, lib_dir, root, tool_or_skip,
+    valid_token,
 };
+use medcode::{InsuredId, Presenter, Relation, Status};
 
 const SECTION: &str = "## Embedding in C, C++, Python";
 
@@ -30,15 +35,11 @@ fn snippet() -> String {
         .to_owned()
 }
 
-#[test]
-fn readme_python_snippet_prints_the_three_verdicts() {
-    if !tool_or_skip("python3", "readme_python_snippet_prints_the_three_verdicts") {
-        return;
-    }
+/// Runs the README's till.py on `input`; its stdout and stderr.
+fn run_till(input: &str) -> (String, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = dir.path().join("till.py");
     std::fs::write(&script, snippet()).expect("write till.py");
-    let input = format!("{}\n{}\n{GARBAGE}\n", valid_token(), expired_token());
     let mut child = Command::new("python3")
         .arg(&script)
         .current_dir(root())
@@ -56,9 +57,74 @@ fn readme_python_snippet_prints_the_three_verdicts() {
         .write_all(input.as_bytes())
         .expect("write stdin");
     let out = child.wait_with_output().expect("python3 ends");
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected_verdicts());
     assert_eq!(out.status.code(), Some(0));
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn readme_python_snippet_prints_the_three_verdicts() {
+    if !tool_or_skip("python3", "readme_python_snippet_prints_the_three_verdicts") {
+        return;
+    }
+    let input = format!("{}\n{}\n{GARBAGE}\n", valid_token(), expired_token());
+    let (stdout, stderr) = run_till(&input);
+    assert_eq!(
+        stdout,
+        "accepted insured=12345678901234567890 name=张* region=110000 status=normal scheme=employee expires_at=1795334455\n\
+         rejected reason=expired\n\
+         rejected reason=malformed\n"
+    );
+    assert_eq!(
+        stderr,
+        "till.py: code=5 detail=expired at 2026-11-22T07:01:00Z (checked at 2026-11-22T08:00:00Z)\n\
+         till.py: code=1 detail=malformed token: not a medcode token (prefix MC1 missing)\n"
+    );
+}
+
+/// One code piped twice: the version-1 options the snippet uses get the
+/// in-memory replay guard, so the second line is the refusal. Then a
+/// lapsed member's delegate code with the cross-province switch off: the
+/// presenter, the lapsed warning and the notice, on the one accepted line.
+#[test]
+fn readme_python_snippet_accepts_a_code_once_and_shows_presenter_lapsed_and_notices() {
+    if !tool_or_skip(
+        "python3",
+        "readme_python_snippet_accepts_a_code_once_and_shows_presenter_lapsed_and_notices",
+    ) {
+        return;
+    }
+    let code = valid_token();
+    let mut delegate = demo_claims();
+    delegate.status = Status::Lapsed;
+    delegate.cross_province = false;
+    delegate.presenter = Some(Presenter {
+        insured: InsuredId::new("00000000000000000001").unwrap(),
+        relation: Relation::Child,
+        mutual_aid: true,
+    });
+    let delegate = issue_with_id(&delegate, NOW - 5, [5; 8]);
+    let (stdout, stderr) = run_till(&format!("{code}\n{code}\n{delegate}\n"));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(
+        lines[0],
+        "accepted insured=12345678901234567890 name=张* region=110000 status=normal scheme=employee expires_at=1795334455"
+    );
+    assert_eq!(lines[1], "rejected reason=replayed");
+    assert_eq!(
+        lines[2],
+        "accepted insured=12345678901234567890 name=张* region=110000 status=lapsed scheme=employee expires_at=1795334455 \
+         presenter=00000000000000000001 relation=child mutual_aid=filed \
+         note=cross_province_not_checked warning=lapsed \
+         detail=the holder switched off use outside their province, but no till region is configured, so that rule was not checked"
+    );
+    assert_eq!(
+        stderr,
+        "till.py: code=9 detail=replayed: token 0102030405060708 was already accepted\n"
+    );
 }
 
 /// The snippet's ctypes structs have the C layout of the header's structs;

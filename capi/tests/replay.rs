@@ -1,5 +1,7 @@
-//! The replay guard options through the C ABI: version-1 callers keep no
-//! guard, a memory guard refuses a second presentation, and an SQLite file
+//! The replay guard options through the C ABI: callers naming no guard
+//! (version 1, or versions 2 and 3 left at the default) get the in-memory
+//! one, MEDCODE_REPLAY_NONE turns it off, a memory guard refuses a second
+//! presentation, and an SQLite file
 //! guard refuses it across two handles (two tills, or a till restarted).
 //! NOW is 2026-11-22T08:00:00Z.
 
@@ -17,8 +19,11 @@ use medcode_capi::*;
 /// The line a second presentation of the demo token gets.
 const REPLAYED: &str = "replayed: token 0102030405060708 was already accepted";
 
+/// One code, one use by default: a version-1 caller (16-byte options, no
+/// replay_guard field) gets the in-memory guard, and the second
+/// presentation of a code is refused.
 #[test]
-fn version_1_options_have_no_replay_guard() {
+fn version_1_options_refuse_the_second_presentation() {
     let mut opts = options_v2();
     // SAFETY: `opts` is a live MedcodeOptions, more than the 16 bytes written.
     unsafe { medcode_options_init(&mut opts) };
@@ -28,11 +33,43 @@ fn version_1_options_have_no_replay_guard() {
     opts.root_key_file = c"/nonexistent".as_ptr();
     let v = new_ok(&trust_path(), &opts);
     let token = valid_token();
-    assert!(verify_at(v, &token, NOW).accepted);
-    assert!(verify_at(v, &token, NOW + 1).accepted);
+    let r = verify_at(v, &token, NOW);
+    assert!(r.accepted);
+    assert_eq!(r.notices, 0);
+    let r = verify_at(v, &token, NOW + 1);
+    assert!(!r.accepted);
+    assert_eq!(r.reason, MedcodeReason::Replayed);
+    assert_eq!(s(r.reason_str), "replayed");
+    assert_eq!(buf(&r.detail), REPLAYED);
     // SAFETY: `v` is the live handle from new_ok above, freed exactly once here, after its last
     // use.
     unsafe { medcode_verifier_free(v) };
+}
+
+/// Version-2 and version-3 callers that name no guard (replay_guard left
+/// at MEDCODE_REPLAY_DEFAULT by medcode_options_init) get the in-memory
+/// guard too; MEDCODE_REPLAY_NONE is the explicit opt-out.
+#[test]
+fn options_naming_no_guard_refuse_the_second_presentation() {
+    for (version, opts) in [(2, options_v2()), (3, options_v3())] {
+        assert_eq!(opts.replay_guard, MEDCODE_REPLAY_DEFAULT);
+        let v = new_ok(&trust_path(), &opts);
+        let token = valid_token();
+        assert!(verify_at(v, &token, NOW).accepted, "version {version}");
+        let r = verify_at(v, &token, NOW + 1);
+        assert_eq!(r.reason, MedcodeReason::Replayed, "version {version}");
+        assert_eq!(buf(&r.detail), REPLAYED);
+        // SAFETY: `v` is the live handle from new_ok above, freed exactly once here.
+        unsafe { medcode_verifier_free(v) };
+
+        let mut none = opts;
+        none.replay_guard = MEDCODE_REPLAY_NONE;
+        let v = new_ok(&trust_path(), &none);
+        assert!(verify_at(v, &token, NOW).accepted, "version {version}");
+        assert!(verify_at(v, &token, NOW + 1).accepted, "version {version}");
+        // SAFETY: `v` is the live handle from new_ok above, freed exactly once here.
+        unsafe { medcode_verifier_free(v) };
+    }
 }
 
 #[test]
@@ -229,10 +266,10 @@ fn bad_replay_options_are_refused_with_reasons() {
         "options.replay_unavailable applies to MEDCODE_REPLAY_REDIS only, but replay_guard is MEDCODE_REPLAY_MEMORY"
     );
     opts.replay_unavailable = 0;
-    opts.replay_guard = 4;
+    opts.replay_guard = 5;
     assert_eq!(
         new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
-        "options.replay_guard is 4; expected MEDCODE_REPLAY_NONE (0), MEDCODE_REPLAY_MEMORY (1), MEDCODE_REPLAY_FILE (2) or MEDCODE_REPLAY_REDIS (3)"
+        "options.replay_guard is 5; expected MEDCODE_REPLAY_DEFAULT (0), MEDCODE_REPLAY_MEMORY (1), MEDCODE_REPLAY_FILE (2), MEDCODE_REPLAY_REDIS (3) or MEDCODE_REPLAY_NONE (4)"
     );
     assert!(!last_error().is_empty());
 }

@@ -16,7 +16,7 @@ use crate::lists::RevocationList;
 use crate::lists::TrustList;
 use crate::lists::{ListInfo, ListKind, RootKey, SignedList, StalenessPolicy};
 use crate::notice::Notice;
-use crate::replay::ReplayGuard;
+use crate::replay::{MemoryReplayGuard, ReplayGuard};
 use crate::time::UnixTime;
 use crate::token::Region;
 use crate::token::{self, UntrustedToken};
@@ -97,6 +97,14 @@ pub struct ListStatus {
 /// Checks scanned codes offline. Cheap to share: clone it or put it in an
 /// `Arc`; it is `Send + Sync`. Clones share the replay guard and the lists,
 /// so a list installed through one clone is in force for all of them.
+///
+/// One code, one use, by default: a new verifier ([`Verifier::new`],
+/// [`Verifier::from_signed`]) records accepted token ids in a
+/// [`MemoryReplayGuard`] of the default capacity and refuses a second
+/// presentation within the code's validity as `replayed`. Choose another
+/// guard (a file, Redis) with [`Verifier::with_replay_guard`]; turning the
+/// guard off ([`Verifier::without_replay_guard`]) is for tests and tools
+/// that are not tills.
 #[derive(Clone, Debug)]
 pub struct Verifier {
     lists: Arc<ListCell>,
@@ -107,8 +115,10 @@ pub struct Verifier {
 
 impl Verifier {
     /// A verifier for an unsigned `trust` list with the default (strict)
-    /// policy. It has no pinned root key, so it cannot install signed lists;
-    /// see [`Verifier::from_signed`].
+    /// policy and an in-memory replay guard ([`MemoryReplayGuard::new`]):
+    /// each code is accepted once while the verifier and its clones live.
+    /// It has no pinned root key, so it cannot install signed lists; see
+    /// [`Verifier::from_signed`].
     pub fn new(trust: TrustList) -> Self {
         Verifier::with_lists(None, trust, None)
     }
@@ -126,11 +136,13 @@ impl Verifier {
             ),
             policy: Policy::default(),
             staleness: StalenessPolicy::default(),
-            replay: None,
+            replay: Some(Arc::new(MemoryReplayGuard::new())),
         }
     }
 
-    /// A verifier pinning `root`, for a trust list signed by it. Refuses a
+    /// A verifier pinning `root`, for a trust list signed by it, with the
+    /// default policy and an in-memory replay guard, as [`Verifier::new`].
+    /// Refuses a
     /// list that does not verify under `root` or is not a trust list
     /// (`invalid_trust_list`). A list already past its next-update is
     /// installed all the same; [`Verifier::verify`] applies the staleness
@@ -329,11 +341,32 @@ impl Verifier {
 
     /// Consults `guard` after every other check has accepted a code: a
     /// token id is accepted once until its expiry plus leeway, then refused
-    /// as `replayed`. Clones of this verifier share the guard.
+    /// as `replayed`. Replaces the guard the verifier had (by default its
+    /// own [`MemoryReplayGuard`]). Clones of this verifier share the guard.
     #[must_use = "with_replay_guard returns the changed verifier"]
     pub fn with_replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
         self.replay = Some(guard);
         self
+    }
+
+    /// Turns the replay guard off: the returned verifier accepts the same
+    /// code any number of times within its validity.
+    ///
+    /// **A till must not use this.** Without a guard, a screenshot or a
+    /// photo of a customer's code works again at the till until the code
+    /// expires (up to the maximum validity, 300 s by default, plus the
+    /// leeway): the "one code, one use" promise rests on the guard alone.
+    /// Use it for tests that verify one code several times, for tools that
+    /// only inspect codes, and for benchmarks of the bare checks.
+    #[must_use = "without_replay_guard returns the changed verifier"]
+    pub fn without_replay_guard(mut self) -> Self {
+        self.replay = None;
+        self
+    }
+
+    /// True when the verifier consults a replay guard (the default).
+    pub fn has_replay_guard(&self) -> bool {
+        self.replay.is_some()
     }
 
     /// The policy in force.

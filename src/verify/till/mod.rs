@@ -40,7 +40,8 @@ enum RootSource {
 /// with [`TillConfig::build`].
 ///
 /// Defaults: no root key (an unsigned trust list), no revocation list, no
-/// state file, no replay guard, [`Policy::default`],
+/// state file, the in-memory replay guard ([`ReplaySpec::Memory`]: each code
+/// is accepted once while the verifier lives), [`Policy::default`],
 /// [`StalenessPolicy::default`], no event hook.
 ///
 /// ```
@@ -76,8 +77,11 @@ enum RootSource {
 ///   `{"roots":{"1a2b3c4d":{"trust":3,"revocation":12}}}`. A list with a
 ///   lower sequence is refused (`invalid_trust_list`); a higher one raises
 ///   the entry (the file is replaced atomically).
-/// - **Replay guard** ([`ReplaySpec`]): none, this process's memory, an
-///   SQLite file, or a Redis server shared by the tills of a chain. It is
+/// - **Replay guard** ([`ReplaySpec`]): this process's memory (the
+///   default), an SQLite file, a Redis server shared by the tills of a
+///   chain, or none ([`ReplaySpec::None`], the explicit opt-out a till must
+///   not use: a screenshot of a code then works again within its
+///   validity). It is
 ///   opened last, so nothing is created on disk for a setup refused for its
 ///   lists. A Redis guard connects on the first check; changes of its
 ///   reachability are reported to the [event hook](TillConfig::on_event)
@@ -120,7 +124,7 @@ impl TillConfig {
             root: None,
             revocations: None,
             state_file: None,
-            replay: ReplaySpec::None,
+            replay: ReplaySpec::Memory,
             policy: Policy::default(),
             staleness: StalenessPolicy::default(),
             hook: None,
@@ -181,7 +185,8 @@ impl TillConfig {
         self
     }
 
-    /// Sets the replay guard.
+    /// Sets the replay guard (by default [`ReplaySpec::Memory`]);
+    /// [`ReplaySpec::None`] turns it off, which a till must not do.
     #[must_use = "replay returns the changed setup"]
     pub fn replay(mut self, spec: ReplaySpec) -> Self {
         self.replay = spec;
@@ -267,9 +272,10 @@ impl TillConfig {
             .with_staleness(self.staleness);
         // Last, so that nothing is created on disk for a setup refused for
         // its lists.
-        if let Some(guard) = self.replay.open(self.hook.as_ref())? {
-            verifier = verifier.with_replay_guard(guard);
-        }
+        verifier = match self.replay.open(self.hook.as_ref())? {
+            Some(guard) => verifier.with_replay_guard(guard),
+            None => verifier.without_replay_guard(),
+        };
         Ok(verifier)
     }
 

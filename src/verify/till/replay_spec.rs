@@ -21,14 +21,20 @@ use super::event::TillEvent;
 /// Parsed from text ([`FromStr`]): `none`, `memory`, `file:PATH` or
 /// `redis://HOST:PORT[/DB]` (then with the default key prefix and
 /// [`UnavailablePolicy::FailClosed`]; set the fields to change them).
+///
+/// The default is [`ReplaySpec::Memory`]: one code, one use, without
+/// configuration. [`ReplaySpec::None`] is the explicit opt-out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReplaySpec {
-    /// No replay guard: a code can be shown again within its validity.
-    #[default]
+    /// No replay guard: a code can be shown again within its validity. A
+    /// till must not use this: a screenshot or photo of a code then works
+    /// again until the code expires. For tests and tools that only inspect
+    /// codes.
     None,
     /// This process's memory ([`MemoryReplayGuard`]): each code is accepted
-    /// once while the verifier lives; a restart forgets.
+    /// once while the verifier lives; a restart forgets. The default.
+    #[default]
     Memory,
     /// An SQLite file ([`FileReplayGuard`], created if missing): survives
     /// restarts and may be shared by the processes of one till.
