@@ -50,3 +50,20 @@ pub fn to_lines(result: &Result<VerifiedToken, Error>) -> Vec<String> {
 }
 
 pub(crate) use medcode::verify::to_json;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_line_escapes_invisible_characters() {
+        let e = Error::InvalidArgument {
+            what: "token",
+            why: "\u{202e}*\u{1b}[2J".to_owned(),
+        };
+        let lines = to_lines(&Err(e));
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].contains("\\u{202e}*\\u{1b}[2J"), "{}", lines[0]);
+        assert!(!lines[0].contains('\u{202e}') && !lines[0].contains('\u{1b}'));
+    }
+}
