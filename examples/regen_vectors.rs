@@ -489,6 +489,42 @@ fn main() -> Res<()> {
         false,
     )?;
 
+    // Masked names with an invisible or control character (issue 14 §6).
+    // The issuer refuses them, so the body is built by hand from the valid
+    // self code and signed with the trusted key: the signature holds, and
+    // the name alone makes the code `malformed`.
+    for (name, description, invisible) in [
+        (
+            "reject_name_right_to_left_override",
+            "A masked name of U+202E (right-to-left override, category Cf) and '*', validly signed: malformed, since a masked name holds only letters, the middle dot and '*'.",
+            "\u{202e}*",
+        ),
+        (
+            "reject_name_zero_width_space",
+            "A masked name of U+200B (zero-width space, category Cf) and '*', validly signed: malformed.",
+            "\u{200b}*",
+        ),
+        (
+            "reject_name_left_to_right_isolate",
+            "A masked name of U+2066 (left-to-right isolate, category Cf) and '*', validly signed: malformed.",
+            "\u{2066}*",
+        ),
+        (
+            "reject_name_escape_control",
+            "A masked name of U+001B (escape, category Cc, the start of terminal control sequences) and '*', validly signed: malformed.",
+            "\u{1b}*",
+        ),
+    ] {
+        write(
+            base(
+                name,
+                description,
+                hand_signed_with_name(&good, name, invisible)?,
+            ),
+            false,
+        )?;
+    }
+
     // Scanned images: the valid code rendered as a PNG, and a PNG with no code.
     let png = Qr::encode(&good, Ecc::M)?.to_png(4)?;
     write(
@@ -514,6 +550,58 @@ fn main() -> Res<()> {
         false,
     )?;
     Ok(())
+}
+
+/// The valid Beijing self code `good` (name `张*`) with its masked name
+/// replaced by `name` and its token id by the vector's, signed again with
+/// the test Ed25519 key by hand, bypassing the issuer's checks.
+fn hand_signed_with_name(good: &str, vector: &str, name: &str) -> Res<String> {
+    use ring::signature::KeyPair;
+    const NAME_AT: usize = 23 + 9; // fixed part, 20-digit identifier
+    const SIGNATURE_LEN: usize = 64;
+    let bytes = UntrustedToken::parse(good)?.as_bytes().to_vec();
+    let body = &bytes[..bytes.len() - SIGNATURE_LEN];
+    assert_eq!(&body[NAME_AT..], "张*".as_bytes(), "the valid code's name");
+    assert!(name.len() <= 12);
+    let mut out = body[..NAME_AT].to_vec();
+    out[11..19].copy_from_slice(token_id(vector).as_bytes());
+    out[21] = (out[21] & 0xF0) | u8::try_from(name.len())?;
+    out.extend_from_slice(name.as_bytes());
+    let pkcs8 = std::fs::read(vectors_dir().join("keys/vector-ed25519.pk8"))?;
+    let key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8)
+        .map_err(|e| format!("the vector key: {e}"))?;
+    let mut message = b"medcode/1".to_vec();
+    message.extend_from_slice(&out);
+    let signature = key.sign(&message);
+    // The signature holds: only the name's rule refuses the code.
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key.public_key().as_ref())
+        .verify(&message, signature.as_ref())
+        .map_err(|_| "the hand-made signature does not verify")?;
+    out.extend_from_slice(signature.as_ref());
+    assert_eq!(token_text(&bytes), good, "the text encoding");
+    Ok(token_text(&out))
+}
+
+/// The text form of a binary token (docs/FORMAT.md): `MC1` and the bytes
+/// as one big-endian number in decimal, zero-padded to the digits of
+/// 256^n - 1. Schoolbook arithmetic, independent of the library's.
+fn token_text(bytes: &[u8]) -> String {
+    fn decimal(bytes: &[u8]) -> String {
+        let mut num = bytes.to_vec();
+        let mut digits = Vec::new();
+        while num.iter().any(|&b| b != 0) {
+            let mut rem = 0u32;
+            for b in &mut num {
+                let cur = (rem << 8) | u32::from(*b);
+                *b = u8::try_from(cur / 10).expect("a byte");
+                rem = cur % 10;
+            }
+            digits.push(char::from(b'0' + u8::try_from(rem).expect("a digit")));
+        }
+        digits.iter().rev().collect()
+    }
+    let width = decimal(&vec![0xFF; bytes.len()]).len();
+    format!("MC1{:0>width$}", decimal(bytes))
 }
 
 /// A white 64 x 64 grayscale PNG.

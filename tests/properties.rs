@@ -1,11 +1,15 @@
 //! Property tests (proptest): round trips, damaged tokens, hostile input.
+//!
+//! A damaged token is not just refused: each test names the reasons its
+//! kind of damage can give (issue 14 §7), from the layout of docs/FORMAT.md
+//! worked out here independently of the library's decoder.
 
 use std::path::Path;
 use std::sync::OnceLock;
 
 use medcode::{
     Claims, InsuredId, Issuer, MaskedName, Presenter, Reason, Region, Relation, Scheme, SigningKey,
-    Status, TrustList, TrustedKey, UnixTime, Verifier,
+    Status, TrustList, TrustedKey, UnixTime, UntrustedToken, Verifier,
 };
 use proptest::prelude::*;
 
@@ -109,6 +113,160 @@ fn issue(issuer: &Issuer, claims: &Claims, at: u64) -> Option<String> {
     }
 }
 
+const SIGNATURE_LEN: usize = 64;
+
+/// Bytes a packed identifier takes (docs/FORMAT.md): the fewest that hold
+/// radix^length.
+fn packed_len(id: &InsuredId) -> usize {
+    let radix: u128 = if id.is_numeric() { 10 } else { 36 };
+    let max = radix.pow(u32::try_from(id.as_str().len()).unwrap());
+    (1..16).find(|&b| max <= 1u128 << (8 * b)).unwrap()
+}
+
+/// Where the fields of a token with `claims` lie (docs/FORMAT.md).
+struct Layout {
+    delegate: bool,
+    /// First byte after the signed part: the signature's offset.
+    signature_at: usize,
+}
+
+impl Layout {
+    fn of(claims: &Claims, binary_len: usize) -> Self {
+        let name = claims.name.as_ref().map_or(0, |n| n.as_str().len());
+        let presenter = claims
+            .presenter
+            .as_ref()
+            .map_or(0, |p| 1 + packed_len(&p.insured) + 1);
+        let signature_at = 23 + packed_len(&claims.insured) + name + presenter;
+        assert_eq!(
+            signature_at + SIGNATURE_LEN,
+            binary_len,
+            "layout of {claims:?}"
+        );
+        Layout {
+            delegate: claims.presenter.is_some(),
+            signature_at,
+        }
+    }
+
+    /// The reasons a verifier (trusting only the original key, no replay
+    /// guard involved) can give for `changed`, a copy of the token
+    /// `original` with some bytes changed, in the order it checks: the
+    /// decoder's `malformed`, then `unknown_key` for another key id, then
+    /// `bad_signature`.
+    fn possible(&self, original: &[u8], changed: &[u8]) -> Vec<Reason> {
+        assert_eq!(original.len(), changed.len());
+        let diff: Vec<usize> = (0..original.len())
+            .filter(|&i| original[i] != changed[i])
+            .collect();
+        assert!(!diff.is_empty());
+        let validity = u16::from_be_bytes([changed[9], changed[10]]);
+        let packed = u32::from_be_bytes([0, changed[19], changed[20], changed[21]]);
+        let region = packed >> 4;
+        let name_len_changed = (original[21] ^ changed[21]) & 0x0F != 0;
+        // Changes the decoder always refuses: the version nibble, the
+        // delegate flag (the presenter block appears or vanishes and the
+        // signature no longer ends the token), a zero validity, a region
+        // outside 100000-999999, a name longer than 12 bytes, and a new
+        // name length in a self code (the signature no longer ends the
+        // token either).
+        let forced = changed[0] >> 4 != 1
+            || (original[0] ^ changed[0]) & 0x08 != 0
+            || validity == 0
+            || !(100_000..=999_999).contains(&region)
+            || packed & 0x0F > 12
+            || (name_len_changed && !self.delegate);
+        if forced {
+            return vec![Reason::Malformed];
+        }
+        // Changes it may refuse or not: a new name length in a delegate
+        // code (the presenter block is read elsewhere), the identifiers'
+        // descriptors and values (out of range or not), the name's bytes
+        // (valid UTF-8 and masked-name rules or not), the relation byte.
+        let mut reasons = Vec::new();
+        if name_len_changed || diff.iter().any(|&i| (22..self.signature_at).contains(&i)) {
+            reasons.push(Reason::Malformed);
+        }
+        // Flags, issued-at, validity, token id, region, and whatever
+        // decodes: the key id is looked up first, then the signature.
+        if diff.iter().any(|&i| (1..5).contains(&i)) {
+            reasons.push(Reason::UnknownKey);
+        } else {
+            reasons.push(Reason::BadSignature);
+        }
+        reasons
+    }
+
+    /// The reasons for `changed`, token text differing from `original`.
+    fn possible_for_text(&self, original: &str, changed: &str) -> Vec<Reason> {
+        let Some(head) = changed.get(..3) else {
+            return vec![Reason::Malformed];
+        };
+        if !head.eq_ignore_ascii_case("MC1") {
+            let b = changed.as_bytes();
+            return if b[..2].eq_ignore_ascii_case(b"MC") && b[2].is_ascii_digit() {
+                vec![Reason::UnsupportedVersion]
+            } else {
+                vec![Reason::Malformed]
+            };
+        }
+        let digits = &changed[3..];
+        if digits.len() != original.len() - 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return vec![Reason::Malformed];
+        }
+        let before = from_digits(&original[3..], original_len(original)).unwrap();
+        match from_digits(digits, before.len()) {
+            // A number too large for the token's length.
+            None => vec![Reason::Malformed],
+            Some(after) if after == before => unreachable!("the text changed"),
+            Some(after) => self.possible(&before, &after),
+        }
+    }
+}
+
+fn original_len(text: &str) -> usize {
+    UntrustedToken::parse(text).unwrap().binary_len()
+}
+
+/// The binary of `digits` as `len` big-endian bytes, None when the number
+/// does not fit. Schoolbook arithmetic, independent of the library's.
+fn from_digits(digits: &str, len: usize) -> Option<Vec<u8>> {
+    let mut out = vec![0u8; len];
+    for d in digits.bytes() {
+        let mut carry = u32::from(d - b'0');
+        for b in out.iter_mut().rev() {
+            let cur = u32::from(*b) * 10 + carry;
+            *b = (cur & 0xFF) as u8;
+            carry = cur >> 8;
+        }
+        if carry != 0 {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// The text form of a binary token: `MC1` and the number in decimal,
+/// zero-padded to the digits of 256^n - 1.
+fn to_text(bytes: &[u8]) -> String {
+    fn decimal(bytes: &[u8]) -> String {
+        let mut num = bytes.to_vec();
+        let mut digits = Vec::new();
+        while num.iter().any(|&b| b != 0) {
+            let mut rem = 0u32;
+            for b in &mut num {
+                let cur = (rem << 8) | u32::from(*b);
+                *b = (cur / 10) as u8;
+                rem = cur % 10;
+            }
+            digits.push(char::from(b'0' + rem as u8));
+        }
+        digits.iter().rev().collect()
+    }
+    let width = decimal(&vec![0xFF; bytes.len()]).len();
+    format!("MC1{:0>width$}", decimal(bytes))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -136,7 +294,49 @@ proptest! {
         prop_assume!(!chars[i].eq_ignore_ascii_case(&replacement));
         chars[i] = replacement;
         let changed: String = chars.into_iter().collect();
-        prop_assert!(verifier.verify(&changed, UnixTime::from_secs(NOW)).is_err());
+        let reason = verifier.verify(&changed, UnixTime::from_secs(NOW)).unwrap_err().reason();
+        let binary = UntrustedToken::parse(&text).unwrap().as_bytes().to_vec();
+        let possible = Layout::of(&claims, binary.len()).possible_for_text(&text, &changed);
+        prop_assert!(possible.contains(&reason), "{:?} not in {:?} (position {})", reason, possible, i);
+        // A non-digit after the prefix is always malformed.
+        if i >= 3 && !replacement.is_ascii_digit() {
+            prop_assert_eq!(reason, Reason::Malformed);
+        }
+        // A version digit other than 1 is unsupported_version.
+        if i == 2 && replacement.is_ascii_digit() {
+            prop_assert_eq!(reason, Reason::UnsupportedVersion);
+        }
+    }
+
+    #[test]
+    fn any_changed_byte_names_the_reasons_of_its_field(
+        claims in claims_strategy(),
+        pos in any::<prop::sample::Index>(),
+        mask in 1u8..=255,
+    ) {
+        let (issuer, _, verifier) = fixture();
+        let Some(text) = issue(issuer, &claims, NOW) else { return Ok(()) };
+        let binary = UntrustedToken::parse(&text).unwrap().as_bytes().to_vec();
+        prop_assert_eq!(to_text(&binary), text.clone());
+        let layout = Layout::of(&claims, binary.len());
+        let i = pos.index(binary.len());
+        let mut changed = binary.clone();
+        changed[i] ^= mask;
+        let reason = verifier.verify(&to_text(&changed), UnixTime::from_secs(NOW)).unwrap_err().reason();
+        let possible = layout.possible(&binary, &changed);
+        prop_assert!(possible.contains(&reason), "{:?} not in {:?} (byte {}, mask {:#04x})", reason, possible, i, mask);
+        // The exact reason where one field decides it.
+        let exact = match i {
+            _ if i >= layout.signature_at => Some(Reason::BadSignature),
+            1..=4 => Some(Reason::UnknownKey),
+            5..=8 | 11..=18 => Some(Reason::BadSignature),
+            0 if mask & 0xF8 != 0 => Some(Reason::Malformed),
+            0 => Some(Reason::BadSignature),
+            _ => None,
+        };
+        if let Some(exact) = exact {
+            prop_assert_eq!(reason, exact, "byte {}", i);
+        }
     }
 
     #[test]
@@ -152,7 +352,10 @@ proptest! {
         bytes[i] ^= 1 << bit;
         if let Ok(flipped) = String::from_utf8(bytes) {
             prop_assume!(!flipped.eq_ignore_ascii_case(&text));
-            prop_assert!(verifier.verify(&flipped, UnixTime::from_secs(NOW)).is_err());
+            let reason = verifier.verify(&flipped, UnixTime::from_secs(NOW)).unwrap_err().reason();
+            let binary_len = UntrustedToken::parse(&text).unwrap().binary_len();
+            let possible = Layout::of(&claims, binary_len).possible_for_text(&text, &flipped);
+            prop_assert!(possible.contains(&reason), "{:?} not in {:?} (byte {})", reason, possible, i);
         }
     }
 
@@ -169,6 +372,9 @@ proptest! {
         prop_assert_eq!(verifier.verify(short, now).unwrap_err().reason(), Reason::Malformed);
         let long = format!("{text}{extra}");
         prop_assert_eq!(verifier.verify(&long, now).unwrap_err().reason(), Reason::Malformed);
+        // One more digit: no token length has that many digits.
+        let digit = format!("{text}{}", cut.index(10));
+        prop_assert_eq!(verifier.verify(&digit, now).unwrap_err().reason(), Reason::Malformed);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+use crate::escape::shown;
 use crate::registry::{id_number_arg, insured_arg, refusal};
 use crate::{AtArg, CmdResult, out};
 use medcode::Error;
@@ -183,8 +184,8 @@ fn list(registry: &Registry, a: &ListArgs) -> CmdResult {
     for m in &members {
         out(&format!(
             "  {} {} ({}) since {}, region {}, status {}; personal-account mutual aid: {}",
-            m.member,
-            m.name,
+            shown(&m.member),
+            shown(&m.name),
             m.relation,
             m.since,
             m.region,

@@ -9,6 +9,7 @@
 mod bench;
 mod claims_args;
 mod demo;
+mod escape;
 mod family;
 mod files;
 mod issue;
@@ -208,7 +209,7 @@ fn main() -> ExitCode {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
         Err(Failure::Refused) => ExitCode::from(1),
         Err(Failure::Error(e)) => {
-            let _ = writeln!(std::io::stderr(), "medcode: error: {e}");
+            let _ = writeln!(std::io::stderr(), "medcode: error: {}", escape::shown(&e));
             ExitCode::from(2)
         }
     }

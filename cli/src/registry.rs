@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+use crate::escape::shown;
 use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
 use medcode::registry::IdNumber;
@@ -127,7 +128,7 @@ struct AuditArgs {
 pub(crate) fn refusal(e: Error) -> Failure {
     if e.reason().is_rejection() {
         use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "medcode: {e}");
+        let _ = writeln!(std::io::stderr(), "medcode: {}", shown(&e));
         Failure::Refused
     } else {
         Failure::Error(e)
@@ -157,12 +158,13 @@ pub(crate) fn id_number_arg(text: &str) -> Result<IdNumber, Error> {
     IdNumber::new(line.trim_end_matches(['\n', '\r']))
 }
 
-/// One line about a person (masked name only).
+/// One line about a person (masked name only), names and identifiers
+/// escaped ([`crate::escape`]).
 pub(crate) fn describe(p: &Person) -> String {
     format!(
         "{} {}: region {}, {} scheme, status {}, code {}, cross-province use {}",
-        p.insured,
-        p.full_name.masked(),
+        shown(&p.insured),
+        shown(&p.full_name.masked()),
         p.region,
         p.scheme,
         p.status,
@@ -240,7 +242,7 @@ fn show(p: &Person, as_json: bool) -> CmdResult {
         .to_string());
     }
     out(&describe(p))?;
-    out(&format!("full name: {}", p.full_name.as_str()))?;
+    out(&format!("full name: {}", shown(&p.full_name.as_str())))?;
     out(&format!("registered: {}", p.registered_at))
 }
 
@@ -253,13 +255,17 @@ fn audit(registry: &Registry, a: &AuditArgs) -> CmdResult {
     }
     for e in &log {
         let family = match (&e.member, e.relation) {
-            (Some(m), Some(r)) => format!(" member {m} ({r})"),
-            (Some(m), None) => format!(" member {m}"),
+            (Some(m), Some(r)) => format!(" member {} ({r})", shown(m)),
+            (Some(m), None) => format!(" member {}", shown(m)),
             _ => String::new(),
         };
         out(&format!(
             "{} {} {} {}{family}: {}",
-            e.seq, e.at, e.action, e.insured, e.detail
+            e.seq,
+            e.at,
+            e.action,
+            shown(&e.insured),
+            shown(&e.detail)
         ))?;
     }
     Ok(())

@@ -16,6 +16,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::claims_args::{ClaimsArgs, SignerArgs};
+use crate::escape::shown;
 use crate::registry::refusal;
 use crate::{CmdResult, Failure, out, system_now};
 use medcode::Error;
@@ -198,16 +199,20 @@ fn note(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// One line about the person shown.
+/// One line about the person shown, names and identifiers escaped
+/// ([`crate::escape`]).
 fn describe(claims: &Claims) -> String {
     let name = claims
         .name
         .as_ref()
-        .map(|n| format!("{n} · "))
+        .map(|n| format!("{} · ", shown(n)))
         .unwrap_or_default();
     format!(
         "{name}{} · region {} · {} scheme · {}",
-        claims.insured, claims.region, claims.scheme, claims.status
+        shown(&claims.insured),
+        claims.region,
+        claims.scheme,
+        claims.status
     )
 }
 

@@ -585,3 +585,35 @@ fn issue_renders_qr_files_and_verify_scans_them_back() {
         assert_eq!(r.stderr.lines().count(), 1, "{all:?}: {}", r.stderr);
     }
 }
+
+#[test]
+fn issue_refuses_a_masked_name_with_an_invisible_character() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(keygen(dir.path(), "issuer-a", "ed25519").code, 0);
+    for name in ["\u{202e}*", "\u{200b}*", "\u{2066}*"] {
+        let r = run(&[
+            "issue",
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--kid",
+            "issuer-a",
+            "--insured",
+            "12345678901234567890",
+            "--region",
+            "110000",
+            "--name",
+            name,
+            "--at",
+            AT,
+        ]);
+        assert_ne!(r.code, 0, "{name:?}: {}", r.stdout);
+        assert!(r.stdout.is_empty(), "{name:?}: no code printed");
+        assert!(r.stderr.contains("masked name"), "{name:?}: {}", r.stderr);
+        // The refusal names the character, and never prints it raw.
+        assert!(
+            !r.stderr.contains(name.chars().next().unwrap()),
+            "{}",
+            r.stderr
+        );
+    }
+}

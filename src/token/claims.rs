@@ -9,6 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 use crate::error::{Error, Result};
 
@@ -176,8 +177,26 @@ impl Serialize for Region {
     }
 }
 
+/// The middle dot that separates the parts of a transliterated name
+/// (U+00B7, as in `阿·*`), the one character besides letters and `*` that a
+/// masked name may hold.
+pub const NAME_MIDDLE_DOT: char = '\u{b7}';
+
+/// True for the characters a masked name may hold: letters (Unicode general
+/// categories Lu, Ll, Lt, Lm and Lo), the middle dot [`NAME_MIDDLE_DOT`] and
+/// `*`. Everything else is refused, above all the control and format
+/// characters (Cc, Cf: U+202E right-to-left override, U+200B zero-width
+/// space, U+2066 left-to-right isolate) that would reorder or hide what a
+/// till's display shows, and also digits, spaces, punctuation, symbols and
+/// combining marks.
+pub fn is_masked_name_char(c: char) -> bool {
+    c == '*' || c == NAME_MIDDLE_DOT || c.general_category_group() == GeneralCategoryGroup::Letter
+}
+
 /// A masked display name such as `张*`: 1 to 4 characters, at most 12 bytes
-/// of UTF-8, containing at least one `*` so that it can never be a full name.
+/// of UTF-8, containing at least one `*` so that it can never be a full name,
+/// and nothing but letters, the middle dot and `*` (see
+/// [`is_masked_name_char`]).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct MaskedName(String);
 
@@ -188,7 +207,8 @@ impl MaskedName {
     ///
     /// [`Error::InvalidClaims`] (`invalid_claims`) when `text` is empty, longer than
     /// [`MAX_NAME_CHARS`] characters or [`MAX_NAME_BYTES`] bytes, has no `*`, or
-    /// holds a control character or whitespace.
+    /// holds a character other than a letter (general category L*), the
+    /// middle dot U+00B7 and `*` ([`is_masked_name_char`]).
     pub fn new(text: &str) -> Result<Self> {
         let chars = text.chars().count();
         if chars == 0 {
@@ -208,10 +228,13 @@ impl MaskedName {
                 format!("{text:?} is not masked: it must hide at least one character with '*'"),
             ));
         }
-        if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        if let Some(bad) = text.chars().find(|&c| !is_masked_name_char(c)) {
             return Err(Error::claims(
                 "masked name",
-                "control characters and spaces are not allowed",
+                format!(
+                    "U+{:04X} is not allowed: only letters, the middle dot U+00B7 and '*'",
+                    u32::from(bad)
+                ),
             ));
         }
         Ok(MaskedName(text.to_owned()))
@@ -415,6 +438,46 @@ mod tests {
         assert!(MaskedName::new("欧阳**").is_ok());
         for bad in ["", "张三", "张三丰李*", "a b*", "\u{7}*", "𠀀𠀀𠀀*"] {
             assert!(MaskedName::new(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn masked_names_hold_only_letters_the_middle_dot_and_stars() {
+        // Letters of every L* category, the middle dot and '*'.
+        for good in [
+            "张*",  // Lo
+            "A*",   // Lu
+            "é*",   // Ll
+            "ǅ*",   // Lt
+            "ー*",  // Lm (katakana prolonged sound mark)
+            "阿·*", // the middle dot of transliterated names
+            "**",
+        ] {
+            assert!(MaskedName::new(good).is_ok(), "{good:?}");
+        }
+        // Invisible characters (Cf), controls (Cc), and everything else
+        // that is not a letter.
+        for bad in [
+            "\u{202e}*", // right-to-left override
+            "\u{200b}*", // zero-width space
+            "\u{2066}*", // left-to-right isolate
+            "\u{200d}*", // zero-width joiner
+            "\u{feff}*", // byte-order mark
+            "\u{ad}*",   // soft hyphen
+            "\u{1b}*",   // escape
+            "\u{85}*",   // next line (C1 control)
+            "\u{3000}*", // ideographic space
+            "1*",        // digit
+            "-*",        // punctuation
+            ".*",        // full stop instead of the middle dot
+            "\u{30fb}*", // katakana middle dot (punctuation)
+            "$*",        // symbol
+            "e\u{301}*", // combining acute accent (Mn)
+            "\u{e000}*", // private use
+            "\u{378}*",  // unassigned
+        ] {
+            let err = MaskedName::new(bad).unwrap_err();
+            assert_eq!(err.reason().as_str(), "invalid_claims", "{bad:?}");
         }
     }
 

@@ -24,7 +24,7 @@ pub use budget::MAX_ID_AND_NAME_BYTES;
 
 pub use claims::{
     Claims, DEFAULT_VALIDITY_SECS, InsuredId, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS,
-    MaskedName, Presenter, Region, Relation, Scheme, Status,
+    MaskedName, NAME_MIDDLE_DOT, Presenter, Region, Relation, Scheme, Status, is_masked_name_char,
 };
 pub use text::{MAX_TEXT_LEN, PREFIX};
 
@@ -488,5 +488,25 @@ mod tests {
         let mut n = good.clone();
         n[21] |= 0x0D;
         assert_eq!(reason(&n), "malformed");
+    }
+
+    #[test]
+    fn a_name_with_an_invisible_character_is_malformed() {
+        let mut claims = Claims::new(InsuredId::new("7").unwrap(), Region::new("110000").unwrap());
+        claims.name = Some(MaskedName::new("张*").unwrap());
+        let good = with_sig(encode_body(&body(claims)));
+        // The name starts after 23 fixed bytes and the 1-byte identifier;
+        // 张 is 3 bytes of UTF-8, as are the three invisible characters.
+        assert_eq!(&good[24..28], "张*".as_bytes());
+        for invisible in ['\u{202e}', '\u{200b}', '\u{2066}'] {
+            let mut t = good.clone();
+            invisible.encode_utf8(&mut t[24..27]);
+            let err = decode(&t).unwrap_err();
+            assert_eq!(err.reason().as_str(), "malformed", "{invisible:?}");
+            assert_eq!(
+                err.to_string(),
+                Error::Malformed("masked name breaks the rules").to_string()
+            );
+        }
     }
 }
