@@ -412,11 +412,16 @@ impl Verifier {
             });
         }
         let message = token::signed_message(token.signed_bytes());
+        let signature = token.signature();
         let signer = in_window
-            .into_iter()
-            .find(|k| proven == Some(&k.key) || k.key.verify(&message, token.signature()))
+            .iter()
+            .find(|k| proven == Some(&k.key) || k.key.verify(&message, signature))
             .ok_or_else(|| Error::BadSignature {
                 kid: body.kid.to_string(),
+                // A high-s P-256 twin is refused for its form: say so.
+                detail: in_window
+                    .iter()
+                    .find_map(|k| k.key.signature_form_problem(signature)),
             })?;
 
         // Revocation: only now that the signature holds.
