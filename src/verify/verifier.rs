@@ -291,6 +291,16 @@ impl Verifier {
             .collect()
     }
 
+    /// The SHA-256 of the payload (the exact list bytes the root signed) of
+    /// the signed list of `kind` in force, if a signed one is held. Two
+    /// lists of one sequence are the same list when these digests agree:
+    /// [`Verifier::update_trust_list`] compares them, and a till's rollback
+    /// state file records the digest beside the sequence so that the same
+    /// sequence with other content is refused on a later run too.
+    pub fn payload_digest(&self, kind: ListKind) -> Option<[u8; 32]> {
+        self.lists.snapshot().held(kind).map(|h| h.digest)
+    }
+
     /// The pinned root key, if the verifier was built from a signed list.
     pub fn root_key(&self) -> Option<&RootKey> {
         self.lists.root.as_ref()
