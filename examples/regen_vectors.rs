@@ -162,8 +162,8 @@ impl Vector {
 }
 
 /// Writes `v`, keeping the committed token of a non-deterministic (P-256)
-/// vector when it still yields the same verdict.
-fn write(mut v: Vector, keep_if_same_verdict: bool) -> Res<()> {
+/// vector when it still yields the same verdict; returns the token written.
+fn write(mut v: Vector, keep_if_same_verdict: bool) -> Res<String> {
     let path = vectors_dir().join(format!("{}.json", v.name));
     if let Some((file, png)) = &v.image {
         let images = vectors_dir().join("images");
@@ -182,7 +182,27 @@ fn write(mut v: Vector, keep_if_same_verdict: bool) -> Res<()> {
     text.push('\n');
     std::fs::write(&path, text)?;
     println!("wrote {}", path.display());
-    Ok(())
+    Ok(v.token)
+}
+
+/// The P-256 token `text` with its signature's `s` replaced by `n - s`
+/// (big-endian, `n` the order of the P-256 group): the malleated twin, which
+/// the curve equation accepts and the verifier refuses.
+fn p256_twin(text: &str) -> Res<String> {
+    const N: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63,
+        0x25, 0x51,
+    ];
+    let mut bytes = UntrustedToken::parse(text)?.as_bytes().to_vec();
+    let at = bytes.len() - 32;
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = i16::from(N[i]) - i16::from(bytes[at + i]) - borrow;
+        bytes[at + i] = u8::try_from(d.rem_euclid(256))?;
+        borrow = i16::from(d < 0);
+    }
+    Ok(UntrustedToken::from_bytes(&bytes)?.to_text())
 }
 
 fn main() -> Res<()> {
@@ -252,10 +272,10 @@ fn main() -> Res<()> {
         ),
         false,
     )?;
-    write(
+    let p256_token = write(
         base(
             "valid_self_p256",
-            "The same claims signed with ECDSA P-256 (fixed-size 64-byte signature).",
+            "The same claims signed with ECDSA P-256 (fixed-size 64-byte signature, low s).",
             issue(&p256_issuer, &beijing, "valid_self_p256")?,
         ),
         true,
@@ -330,6 +350,14 @@ fn main() -> Res<()> {
             "reject_bad_signature",
             "The last digit changed: the signature no longer verifies.",
             String::from_utf8(tampered)?,
+        ),
+        false,
+    )?;
+    write(
+        base(
+            "reject_bad_signature_p256_high_s",
+            "The valid P-256 code with its signature's s replaced by n - s: the curve equation holds, but only the low-s form is accepted, so a code has one text.",
+            p256_twin(&p256_token)?,
         ),
         false,
     )?;

@@ -256,6 +256,7 @@ impl Bench {
                 if !self.key.verify(message, signature) {
                     return Err(Error::BadSignature {
                         kid: self.key.key_id().to_string(),
+                        detail: self.key.signature_form_problem(signature),
                     });
                 }
                 j = (j + 1) % self.signed.len();

@@ -393,7 +393,10 @@ fn the_state_file_refuses_a_rollback_across_verifiers() {
     setup(&v2).build(t0()).unwrap();
     assert_eq!(
         std::fs::read_to_string(&state).unwrap(),
-        "{\"roots\":{\"9c341fe4\":{\"trust\":2,\"revocation\":0}}}\n"
+        format!(
+            "{{\"roots\":{{\"9c341fe4\":{{\"trust\":2,\"trust_digest\":\"{}\",\"revocation\":0}}}}}}\n",
+            sha256_hex(&trust_json())
+        )
     );
     // ... so a second one refuses sequence 1 ...
     assert_eq!(
@@ -417,6 +420,184 @@ fn the_state_file_refuses_a_rollback_across_verifiers() {
     assert!(
         message.starts_with(&format!("storage error: state file {}: ", state.display())),
         "{message}"
+    );
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()))
+}
+
+/// A trust list with other content than [`trust_json`]: one more key.
+fn other_trust_json() -> String {
+    TrustList::new(vec![
+        trusted(&test_key("vector-ed25519")),
+        trusted(&test_key("vector-p256")),
+    ])
+    .unwrap()
+    .to_json()
+}
+
+#[test]
+fn the_state_file_refuses_the_same_sequence_with_other_content_across_verifiers() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("lists.state");
+    let first = write(
+        dir.path(),
+        "trust-a.json",
+        &signed(ListKind::Trust, 2, &trust_json()),
+    );
+    let second = write(
+        dir.path(),
+        "trust-b.json",
+        &signed(ListKind::Trust, 2, &other_trust_json()),
+    );
+    let setup = |trust: &Path| {
+        TillConfig::new(ListSource::File(trust.to_owned()))
+            .root_key_file(root_pub())
+            .state_file(&state)
+    };
+    let same_sequence = format!(
+        "invalid trust list: {}: signed trust list: sequence 2 is already held with other content",
+        second.display()
+    );
+
+    // Within one verifier: the second list of sequence 2 is refused ...
+    let verifier = setup(&first).build(t0()).unwrap();
+    let offered = SignedList::from_json(std::fs::read(&second).unwrap().as_slice()).unwrap();
+    let e = verifier
+        .update_trust_list(&offered)
+        .map_err(|e| e.in_list_file(&second))
+        .unwrap_err();
+    assert_eq!(
+        (e.reason(), e.to_string()),
+        (Reason::InvalidTrustList, same_sequence.clone())
+    );
+    // ... and on a later run, with the same reason and message.
+    assert_eq!(
+        refused(&setup(&second)),
+        (Reason::InvalidTrustList, same_sequence.clone())
+    );
+    // The list used before is still accepted; the state is unchanged.
+    let saved = std::fs::read_to_string(&state).unwrap();
+    setup(&first).build(t0()).unwrap();
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), saved);
+    assert!(saved.contains(&sha256_hex(&trust_json())), "{saved}");
+
+    // A newer sequence with the other content is installed and recorded.
+    let third = write(
+        dir.path(),
+        "trust-c.json",
+        &signed(ListKind::Trust, 3, &other_trust_json()),
+    );
+    setup(&third).build(t0()).unwrap();
+    let saved = std::fs::read_to_string(&state).unwrap();
+    assert!(saved.contains("\"trust\":3"), "{saved}");
+    assert!(saved.contains(&sha256_hex(&other_trust_json())), "{saved}");
+}
+
+#[test]
+fn the_state_file_refuses_a_revocation_list_of_a_used_sequence_with_other_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("lists.state");
+    let trust = write(
+        dir.path(),
+        "trust.json",
+        &signed(ListKind::Trust, 1, &trust_json()),
+    );
+    let empty = RevocationList::new().to_json();
+    let mut one = RevocationList::new();
+    one.revoke_insured(
+        &InsuredId::new("12345678901234567890").unwrap(),
+        t("2026-11-01T00:00:00Z"),
+    )
+    .unwrap();
+    let a = write(
+        dir.path(),
+        "revoked-a.json",
+        &signed(ListKind::Revocation, 5, &empty),
+    );
+    let b = write(
+        dir.path(),
+        "revoked-b.json",
+        &signed(ListKind::Revocation, 5, &one.to_json()),
+    );
+    let setup = |revocations: &Path| {
+        TillConfig::trust_file(&trust)
+            .root_key_file(root_pub())
+            .revocations_file(revocations)
+            .state_file(&state)
+    };
+    setup(&a).build(t0()).unwrap();
+    assert_eq!(
+        refused(&setup(&b)),
+        (
+            Reason::InvalidTrustList,
+            format!(
+                "invalid trust list: {}: signed revocation list: sequence 5 is already held with other content",
+                b.display()
+            )
+        )
+    );
+    // The person revoked in the refused list is not refused by the one used.
+    let verifier = setup(&a).build(t0()).unwrap();
+    assert!(verifier.verify(&token(), t0()).is_ok());
+}
+
+#[test]
+fn a_state_file_of_sequences_only_is_read_and_upgraded_with_the_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("lists.state");
+    // As written before digests were kept.
+    std::fs::write(
+        &state,
+        "{\"roots\":{\"9c341fe4\":{\"trust\":2,\"revocation\":0}}}\n",
+    )
+    .unwrap();
+    let first = write(
+        dir.path(),
+        "trust-a.json",
+        &signed(ListKind::Trust, 2, &trust_json()),
+    );
+    let second = write(
+        dir.path(),
+        "trust-b.json",
+        &signed(ListKind::Trust, 2, &other_trust_json()),
+    );
+    let older = write(
+        dir.path(),
+        "trust-0.json",
+        &signed(ListKind::Trust, 1, &trust_json()),
+    );
+    let setup = |trust: &Path| {
+        TillConfig::new(ListSource::File(trust.to_owned()))
+            .root_key_file(root_pub())
+            .state_file(&state)
+    };
+    // The old file still refuses a rollback, and is not rewritten for it.
+    assert_eq!(refused(&setup(&older)).0, Reason::InvalidTrustList);
+    assert_eq!(
+        std::fs::read_to_string(&state).unwrap(),
+        "{\"roots\":{\"9c341fe4\":{\"trust\":2,\"revocation\":0}}}\n"
+    );
+    // The first list of its sequence is taken as the one used ...
+    setup(&first).build(t0()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&state).unwrap(),
+        format!(
+            "{{\"roots\":{{\"9c341fe4\":{{\"trust\":2,\"trust_digest\":\"{}\",\"revocation\":0}}}}}}\n",
+            sha256_hex(&trust_json())
+        )
+    );
+    // ... and from then on the other content of that sequence is refused.
+    assert_eq!(
+        refused(&setup(&second)),
+        (
+            Reason::InvalidTrustList,
+            format!(
+                "invalid trust list: {}: signed trust list: sequence 2 is already held with other content",
+                second.display()
+            )
+        )
     );
 }
 

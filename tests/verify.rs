@@ -542,3 +542,119 @@ fn a_replay_guard_accepts_each_code_once_across_threads() {
     assert!(verifier.verify(fresh.text(), t0().plus(2)).is_ok());
     assert_eq!(guard.len(), 2);
 }
+
+/// The order n of the P-256 group and the order L of the Ed25519 group
+/// (big-endian), written out here independently of the library.
+const P256_N: &str = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+const ED25519_L: &str = "1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed";
+
+fn be32(text: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text, &mut out).unwrap();
+    out
+}
+
+/// `a - b` on 32-byte big-endian numbers, `b <= a`.
+fn minus(a: &[u8; 32], b: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut borrow = 0i32;
+    for i in (0..32).rev() {
+        let d = i32::from(a[i]) - i32::from(b[i]) - borrow;
+        out[i] = u8::try_from(d.rem_euclid(256)).unwrap();
+        borrow = i32::from(d < 0);
+    }
+    assert_eq!(borrow, 0);
+    out
+}
+
+/// The token with its signature's second half replaced by `f(second half)`.
+fn with_second_half(text: &str, f: impl Fn(&[u8]) -> Vec<u8>) -> String {
+    let token = UntrustedToken::parse(text).unwrap();
+    let mut bytes = token.as_bytes().to_vec();
+    let at = bytes.len() - 32;
+    let changed = f(&bytes[at..]);
+    bytes[at..].copy_from_slice(&changed);
+    UntrustedToken::from_bytes(&bytes).unwrap().to_text()
+}
+
+#[test]
+fn the_p256_twin_with_n_minus_s_is_refused_as_a_bad_signature() {
+    let key = SigningKey::generate(Algorithm::P256).unwrap();
+    let public = key.public_key().as_bytes().to_vec();
+    let verifier = Verifier::new(TrustList::new(vec![trusted(&key)]).unwrap());
+    let issuer = Issuer::new(key);
+    let token = issuer.issue(&beijing(), t0()).unwrap();
+    assert_eq!(
+        verifier.verify(token.text(), t0()).unwrap().token_id(),
+        token.token_id()
+    );
+    let twin = with_second_half(token.text(), |s| minus(&be32(P256_N), s).to_vec());
+    assert_ne!(twin, token.text());
+    // The twin passes the bare curve equation (ring alone accepts it) ...
+    let parsed = UntrustedToken::parse(&twin).unwrap();
+    let (signed, sig) = parsed.as_bytes().split_at(parsed.binary_len() - 64);
+    let mut message = b"medcode/1".to_vec(); // the signing context, docs/FORMAT.md
+    message.extend_from_slice(signed);
+    let bare =
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &public);
+    assert!(
+        bare.verify(&message, sig).is_ok(),
+        "the twin is a valid ECDSA signature"
+    );
+    // ... and the verifier refuses it, saying why.
+    let err = verifier.verify(&twin, t0()).unwrap_err();
+    assert_eq!(err.reason(), Reason::BadSignature);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "bad signature: no trusted key {} verifies this token: its p256 signature has a high s (above half the group order); only the low-s form is accepted, so that each token has one text",
+            issuer.key_id()
+        )
+    );
+}
+
+#[test]
+fn the_issuer_makes_only_low_s_p256_signatures() {
+    let half_n = be32("7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8");
+    let (issuer, verifier) = setup(Algorithm::P256);
+    for i in 0..256 {
+        let token = issuer.issue(&beijing(), t0()).unwrap();
+        let bytes = UntrustedToken::parse(token.text())
+            .unwrap()
+            .as_bytes()
+            .to_vec();
+        let s = &bytes[bytes.len() - 32..];
+        assert!(s <= &half_n[..], "signature {i} has a high s");
+        assert!(verifier.verify(token.text(), t0()).is_ok());
+    }
+}
+
+#[test]
+fn the_ed25519_twin_with_s_plus_l_is_refused_as_a_bad_signature() {
+    let (issuer, verifier) = setup(Algorithm::Ed25519);
+    let token = issuer.issue(&beijing(), t0()).unwrap();
+    // S is little-endian and below L < 2^253: S + L still fits 32 bytes.
+    let twin = with_second_half(token.text(), |s| {
+        let mut big_endian: Vec<u8> = s.iter().rev().copied().collect();
+        let l = be32(ED25519_L);
+        let mut carry = 0u16;
+        for i in (0..32).rev() {
+            let sum = u16::from(big_endian[i]) + u16::from(l[i]) + carry;
+            big_endian[i] = u8::try_from(sum & 0xff).unwrap();
+            carry = sum >> 8;
+        }
+        assert_eq!(carry, 0);
+        big_endian.reverse();
+        big_endian
+    });
+    assert_ne!(twin, token.text());
+    let err = verifier.verify(&twin, t0()).unwrap_err();
+    assert_eq!(err.reason(), Reason::BadSignature);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "bad signature: no trusted key {} verifies this token",
+            issuer.key_id()
+        )
+    );
+}

@@ -485,10 +485,14 @@ fn a_state_file_refuses_a_rollback_across_verifiers() {
     // SAFETY: `first` is the live handle from new_ok above, freed exactly once here, after its last
     // use.
     unsafe { medcode_verifier_free(first) };
-    assert_eq!(
-        std::fs::read_to_string(&state).unwrap(),
-        "{\"roots\":{\"630e36ad\":{\"trust\":2,\"revocation\":0}}}\n"
-    );
+    // The sequence, with the SHA-256 (64 hex digits) of the list's payload.
+    let saved = std::fs::read_to_string(&state).unwrap();
+    let digest = saved
+        .strip_prefix("{\"roots\":{\"630e36ad\":{\"trust\":2,\"trust_digest\":\"")
+        .and_then(|rest| rest.strip_suffix("\",\"revocation\":0}}}\n"))
+        .unwrap_or_else(|| panic!("{saved}"));
+    assert_eq!(digest.len(), 64, "{saved}");
+    assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()), "{saved}");
 
     // A second verifier, with the same state file, refuses sequence 1.
     let err = new_err(&v1, &opts, MedcodeReason::InvalidTrustList);
@@ -518,6 +522,15 @@ fn a_state_file_refuses_a_rollback_across_verifiers() {
     // SAFETY: `again` is the live handle from new_ok above, freed exactly once here, after its last
     // use.
     unsafe { medcode_verifier_free(again) };
+    // Another list signed with sequence 2: refused, as within one verifier.
+    let other = files.trust_without_demo_key("trust-2-other.json", 2);
+    assert_eq!(
+        new_err(&other, &opts, MedcodeReason::InvalidTrustList),
+        format!(
+            "invalid trust list: {}: signed trust list: sequence 2 is already held with other content",
+            other.display()
+        )
+    );
 
     // Without the state file (a version-2 caller) sequence 1 is all a new
     // verifier knows.

@@ -22,7 +22,8 @@ pub(crate) struct ListArgs {
     /// Revocation list: signed when --root-key is given, unsigned JSON otherwise.
     #[arg(long, value_name = "FILE")]
     revocations: Option<PathBuf>,
-    /// Keeps the highest list sequence numbers seen; refuses an older list on later runs.
+    /// Keeps the highest list sequence numbers seen, each with its list's digest; refuses an
+    /// older list, or another list of a sequence seen, on later runs.
     #[arg(long, value_name = "FILE", requires = "root_key")]
     state: Option<PathBuf>,
 }

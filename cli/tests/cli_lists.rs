@@ -533,6 +533,52 @@ fn a_state_file_refuses_a_rollback_across_runs() {
 }
 
 #[test]
+fn a_state_file_refuses_the_same_sequence_with_other_content_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    let state = p(&d.join("state.json")).to_owned();
+    let token = issue(d, "1", AT);
+    let r = sign(d, "trust.json", "trust.signed.json", &["--sequence", "2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = verify(d, &token, AT, &["--state", &state]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let saved = std::fs::read_to_string(d.join("state.json")).unwrap();
+    assert!(saved.contains("\"trust\":2,\"trust_digest\":\""), "{saved}");
+    // Another list with the same sequence: one more key in trust.json.
+    let r = run(&[
+        "keygen",
+        "--dir",
+        p(d),
+        "--kid",
+        "k2",
+        "--at",
+        "2026-01-01T00:00:00Z",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = sign(d, "trust.json", "other.signed.json", &["--sequence", "2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::rename(d.join("other.signed.json"), d.join("trust.signed.json")).unwrap();
+    let r = verify(d, &token, AT, &["--state", &state]);
+    assert_eq!(r.code, 2, "stdout {} stderr {}", r.stdout, r.stderr);
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "medcode: error: invalid trust list: {}: signed trust list: sequence 2 is already held with other content\n",
+            d.join("trust.signed.json").display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("state.json")).unwrap(),
+        saved,
+        "the state is unchanged"
+    );
+    // Without the state file this run knows only the list it is given.
+    assert_eq!(verify(d, &token, AT, &[]).code, 0);
+}
+
+#[test]
 fn staleness_warns_then_refuses_at_the_exact_second() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -50,6 +50,10 @@ pub enum Error {
     BadSignature {
         /// The token's key id, in hex.
         kid: String,
+        /// Why, when the signature is refused for its form rather than
+        /// failing the check (a P-256 signature with a high `s`); shown after
+        /// the message.
+        detail: Option<&'static str>,
     },
     /// Presented after `expires_at + leeway`.
     Expired {
@@ -268,8 +272,12 @@ impl fmt::Display for Error {
                 write!(f, "unsupported token format version {found}")
             }
             Error::UnknownKey { kid, detail } => write!(f, "unknown key {kid}: {detail}"),
-            Error::BadSignature { kid } => {
-                write!(f, "bad signature: no trusted key {kid} verifies this token")
+            Error::BadSignature { kid, detail } => {
+                write!(f, "bad signature: no trusted key {kid} verifies this token")?;
+                match detail {
+                    Some(why) => write!(f, ": {why}"),
+                    None => Ok(()),
+                }
             }
             Error::Expired { expires_at, now } => write!(
                 f,

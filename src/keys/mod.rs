@@ -1,7 +1,10 @@
 //! Signing and verifying keys, through ring.
 //!
 //! Ed25519 is the default; ECDSA P-256 with SHA-256 and fixed-size (64-byte)
-//! signatures is the alternative. A key id is the first four bytes of the
+//! signatures is the alternative. A P-256 signature is made and accepted only
+//! in its low-s form (`crate::keys::low_s`), so that a token has one text; an
+//! Ed25519 signature has one form already (ring refuses an `S` that is not
+//! below the group order). A key id is the first four bytes of the
 //! SHA-256 of the public key. Private key bytes are held in a zeroizing
 //! buffer, are redacted in `Debug`, and never appear in an error.
 //!
@@ -12,6 +15,7 @@
 #[cfg(feature = "fast-ed25519")]
 mod fast_ed25519;
 mod file;
+mod low_s;
 
 pub use file::{
     LoadedKey, MAX_KEY_FILE_LEN, PermissionPolicy, read_private_key, write_private_key,
@@ -192,8 +196,13 @@ impl PublicKey {
         self.kid
     }
 
-    /// Checks a signature over `message`.
+    /// Checks a signature over `message`. A P-256 signature whose `s` is
+    /// above half the group order is refused although the curve equation
+    /// holds: its twin with `n - s` is the one form accepted.
     pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+        if self.signature_form_problem(sig).is_some() {
+            return false;
+        }
         // A key that is not a curve point has no table; ring refuses every
         // signature under such a key too.
         #[cfg(feature = "fast-ed25519")]
@@ -205,6 +214,16 @@ impl PublicKey {
         signature::UnparsedPublicKey::new(self.alg.verification_algorithm(), &self.bytes)
             .verify(message, sig)
             .is_ok()
+    }
+}
+
+impl PublicKey {
+    /// Why `sig` is refused under this key whatever the message, if it is:
+    /// a P-256 signature in its high-s form.
+    pub(crate) fn signature_form_problem(&self, sig: &[u8]) -> Option<&'static str> {
+        (self.alg == Algorithm::P256 && low_s::is_high_s(sig)).then_some(
+            "its p256 signature has a high s (above half the group order); only the low-s form is accepted, so that each token has one text",
+        )
     }
 }
 
@@ -315,7 +334,8 @@ impl SigningKey {
         self.public.kid
     }
 
-    /// Signs `message`, returning a 64-byte signature.
+    /// Signs `message`, returning a 64-byte signature; a P-256 one in its
+    /// low-s form.
     pub(crate) fn sign(&self, message: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
         let mut out = [0u8; SIGNATURE_LEN];
         match &self.pair {
@@ -325,6 +345,7 @@ impl SigningKey {
                     .sign(&self.rng, message)
                     .map_err(|_| Error::key("ECDSA signing failed"))?;
                 out.copy_from_slice(sig.as_ref());
+                low_s::to_low_s(&mut out);
             }
         }
         Ok(out)
@@ -356,6 +377,27 @@ mod tests {
             let again = SigningKey::from_pkcs8(key.pkcs8()).unwrap();
             assert_eq!(again.key_id(), key.key_id());
         }
+    }
+
+    #[test]
+    fn p256_signatures_are_low_s_and_their_twins_refused() {
+        let key = SigningKey::generate(Algorithm::P256).unwrap();
+        for i in 0..64u32 {
+            let message = i.to_be_bytes();
+            let sig = key.sign(&message).unwrap();
+            assert!(!low_s::is_high_s(&sig), "signature {i} is high-s");
+            assert!(key.public_key().verify(&message, &sig));
+            assert_eq!(key.public_key().signature_form_problem(&sig), None);
+            let mut twin = sig;
+            low_s::negate_s_for_tests(&mut twin);
+            assert!(low_s::is_high_s(&twin));
+            assert!(!key.public_key().verify(&message, &twin));
+            assert!(key.public_key().signature_form_problem(&twin).is_some());
+        }
+        // Ed25519 signatures have no such form rule.
+        let ed = SigningKey::generate(Algorithm::Ed25519).unwrap();
+        let sig = [0xFF; SIGNATURE_LEN];
+        assert_eq!(ed.public_key().signature_form_problem(&sig), None);
     }
 
     #[test]

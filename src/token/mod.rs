@@ -359,6 +359,31 @@ impl UntrustedToken {
         })
     }
 
+    /// Parses a binary form (as [`UntrustedToken::as_bytes`] gives it)
+    /// without checking the signature: for tools that work on the bytes,
+    /// such as the test-vector generator.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Malformed`] (`malformed`) when `bytes` is not a well-formed
+    /// token or longer than any token.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() > text::MAX_BINARY_LEN {
+            return Err(Error::Malformed("token is longer than any token"));
+        }
+        let (body, signed_len) = decode(bytes)?;
+        Ok(UntrustedToken {
+            bytes: bytes.to_vec(),
+            signed_len,
+            body,
+        })
+    }
+
+    /// The text form (prefix `MC1` and digits): the one text of these bytes.
+    pub fn to_text(&self) -> String {
+        text::encode(&self.bytes)
+    }
+
     /// The key id the token names.
     pub fn key_id(&self) -> KeyId {
         self.body.kid

@@ -303,6 +303,16 @@ impl Verifier {
             .collect()
     }
 
+    /// The SHA-256 of the payload (the exact list bytes the root signed) of
+    /// the signed list of `kind` in force, if a signed one is held. Two
+    /// lists of one sequence are the same list when these digests agree:
+    /// [`Verifier::update_trust_list`] compares them, and a till's rollback
+    /// state file records the digest beside the sequence so that the same
+    /// sequence with other content is refused on a later run too.
+    pub fn payload_digest(&self, kind: ListKind) -> Option<[u8; 32]> {
+        self.lists.snapshot().held(kind).map(|h| h.digest)
+    }
+
     /// The pinned root key, if the verifier was built from a signed list.
     pub fn root_key(&self) -> Option<&RootKey> {
         self.lists.root.as_ref()
@@ -445,11 +455,16 @@ impl Verifier {
             });
         }
         let message = token::signed_message(token.signed_bytes());
+        let signature = token.signature();
         let signer = in_window
-            .into_iter()
-            .find(|k| proven == Some(&k.key) || k.key.verify(&message, token.signature()))
+            .iter()
+            .find(|k| proven == Some(&k.key) || k.key.verify(&message, signature))
             .ok_or_else(|| Error::BadSignature {
                 kid: body.kid.to_string(),
+                // A high-s P-256 twin is refused for its form: say so.
+                detail: in_window
+                    .iter()
+                    .find_map(|k| k.key.signature_form_problem(signature)),
             })?;
 
         // Revocation: only now that the signature holds.

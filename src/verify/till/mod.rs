@@ -26,7 +26,7 @@ use crate::verify::{Policy, Verifier};
 
 use event::EventHook;
 use source::{refuse_signed, signed_from};
-use state::State;
+use state::{PayloadDigest, State};
 
 /// The pinned root key: a file, or the key.
 #[derive(Clone, Debug)]
@@ -72,11 +72,18 @@ enum RootSource {
 /// - **Rollback across restarts.** A verifier never goes back to an older
 ///   signed list while it lives; with a [state file](TillConfig::state_file)
 ///   a till also refuses, across restarts, a list older than one it used
-///   before. The state file is JSON, one entry per pinned root key id,
-///   holding the highest sequence numbers used:
-///   `{"roots":{"1a2b3c4d":{"trust":3,"revocation":12}}}`. A list with a
-///   lower sequence is refused (`invalid_trust_list`); a higher one raises
-///   the entry (the file is replaced atomically).
+///   before, and a list of the sequence it used with other content. The
+///   state file is JSON, one entry per pinned root key id, holding the
+///   highest sequence numbers used and the SHA-256 (hex) of the payload of
+///   each list used ([`Verifier::payload_digest`]):
+///   `{"roots":{"1a2b3c4d":{"trust":3,"trust_digest":"9f86…","revocation":12,"revocation_digest":"2c26…"}}}`.
+///   A list with a lower sequence is refused (`invalid_trust_list`,
+///   [`ListProblem::Rollback`]), one with the recorded sequence and another
+///   digest too (`invalid_trust_list`, [`ListProblem::SameSequence`], as
+///   within one verifier); a higher one raises the entry (the file is
+///   replaced atomically). A file written before digests were kept
+///   (sequences only) is read as it is, the list of its sequence taken as
+///   the one used, and written back with the digest.
 /// - **Replay guard** ([`ReplaySpec`]): this process's memory (the
 ///   default), an SQLite file, a Redis server shared by the tills of a
 ///   chain, or none ([`ReplaySpec::None`], the explicit opt-out a till must
@@ -176,9 +183,11 @@ impl TillConfig {
         self.revocations(ListSource::Bytes(bytes.into()))
     }
 
-    /// Keeps the highest list sequence numbers used in the file at `path`
-    /// (created when missing), so that a list older than one used before is
-    /// refused across restarts. Needs a pinned root key.
+    /// Keeps the highest list sequence numbers used, with the digest of
+    /// each list's payload, in the file at `path` (created when missing), so
+    /// that a list older than one used before, or of a sequence used before
+    /// with other content, is refused across restarts. Needs a pinned root
+    /// key.
     #[must_use = "state_file returns the changed setup"]
     pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.state_file = Some(path.into());
@@ -258,7 +267,8 @@ impl TillConfig {
     ///   and for a Redis URL or key prefix the guard refuses;
     /// - [`Error::InvalidList`] for a list that is too large, not a
     ///   list, not signed by the root, of the wrong kind, or older than the
-    ///   state file's record (rollback);
+    ///   state file's record (rollback) or of its sequence with other
+    ///   content;
     /// - [`Error::InvalidKey`] for a bad root key file;
     /// - [`Error::Storage`] for a corrupt state file or a replay file that
     ///   cannot be opened; [`Error::Io`].
@@ -334,8 +344,10 @@ impl TillConfig {
         Ok(verifier)
     }
 
-    /// Refuses a list older than the state file's record of it; raises the
-    /// record for a newer one and saves the file.
+    /// Refuses a list older than the state file's record of it, and one of
+    /// the recorded sequence with another payload; raises the record for a
+    /// newer one (or adds the digest to a record of sequences only) and
+    /// saves the file.
     fn check_state(
         &self,
         verifier: &Verifier,
@@ -345,31 +357,48 @@ impl TillConfig {
         now: UnixTime,
     ) -> Result<()> {
         let entry = state.roots.entry(root.key_id().to_string()).or_default();
-        let mut raised = false;
+        let mut changed = false;
         for status in verifier.list_status(now) {
             let (kind, sequence) = (status.info.kind, status.info.sequence);
-            let (held, source) = match kind {
-                ListKind::Trust => (&mut entry.trust, &self.trust),
-                ListKind::Revocation => (&mut entry.revocation, revocations.unwrap_or(&self.trust)),
+            let digest = verifier.payload_digest(kind).map(PayloadDigest);
+            let source = match kind {
+                ListKind::Trust => &self.trust,
+                ListKind::Revocation => revocations.unwrap_or(&self.trust),
             };
+            let refuse = |problem| Error::InvalidList {
+                list: Some(kind),
+                layer: ListLayer::Envelope,
+                file: source.path().map(Path::to_path_buf),
+                problem,
+            };
+            let (held, held_digest) = entry.of(kind);
             if sequence < *held {
-                return Err(Error::InvalidList {
-                    list: Some(kind),
-                    layer: ListLayer::Envelope,
-                    file: source.path().map(Path::to_path_buf),
-                    problem: ListProblem::Rollback {
-                        installed: *held,
-                        offered: sequence,
-                        state_file: Some(path.to_path_buf()),
-                    },
-                });
+                return Err(refuse(ListProblem::Rollback {
+                    installed: *held,
+                    offered: sequence,
+                    state_file: Some(path.to_path_buf()),
+                }));
             }
-            if sequence > *held {
+            if sequence == *held {
+                match held_digest {
+                    Some(used) if Some(*used) != digest => {
+                        return Err(refuse(ListProblem::SameSequence { sequence }));
+                    }
+                    Some(_) => {}
+                    // A record of sequences only (an older file): this list
+                    // is taken as the one used, and its digest recorded.
+                    None => {
+                        *held_digest = digest;
+                        changed = true;
+                    }
+                }
+            } else {
                 *held = sequence;
-                raised = true;
+                *held_digest = digest;
+                changed = true;
             }
         }
-        if raised {
+        if changed {
             state.save(path)?;
         }
         Ok(())
