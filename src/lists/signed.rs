@@ -487,11 +487,13 @@ impl SignedList {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::keys::Algorithm;
 
-    fn info(kind: ListKind, seq: u64) -> ListInfo {
+    /// The signed facts of a test list: issued at 1,000,000 s, due at
+    /// 2,000,000 s (shared with the staleness tests).
+    pub(in crate::lists) fn info(kind: ListKind, seq: u64) -> ListInfo {
         ListInfo {
             kind,
             sequence: seq,

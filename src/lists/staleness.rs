@@ -93,15 +93,7 @@ impl StalenessPolicy {
 mod tests {
     use super::*;
     use crate::error::ListKind;
-
-    fn info(kind: ListKind, seq: u64) -> ListInfo {
-        ListInfo {
-            kind,
-            sequence: seq,
-            issued_at: UnixTime::from_secs(1_000_000),
-            next_update: UnixTime::from_secs(2_000_000),
-        }
-    }
+    use crate::lists::signed::tests::info;
 
     #[test]
     fn staleness_boundaries() {
