@@ -244,19 +244,9 @@ fn till_keeps_its_in_memory_default() {
 
 /// `medcode issue` with the demo key at AT and `extra`.
 fn issue(extra: &[&str]) -> Run {
-    let mut args = vec![
-        "issue",
-        "--dir",
-        "keys",
-        "--kid",
-        "demo-issuer",
-        "--insured",
-        "12345678901234567890",
-        "--region",
-        "110000",
-        "--at",
-        support::ISSUED,
-    ];
+    let mut args = vec!["issue"];
+    args.extend_from_slice(&support::DEMO_HOLDER);
+    args.extend_from_slice(&["--at", support::ISSUED]);
     args.extend_from_slice(extra);
     run(&args)
 }
@@ -313,17 +303,8 @@ fn issue_refuses_a_validity_every_till_refuses() {
 #[test]
 fn show_refuses_a_validity_every_till_refuses() {
     let show = |extra: &[&str]| {
-        let mut args = vec![
-            "show",
-            "--dir",
-            "keys",
-            "--kid",
-            "demo-issuer",
-            "--insured",
-            "12345678901234567890",
-            "--region",
-            "110000",
-        ];
+        let mut args = vec!["show"];
+        args.extend_from_slice(&support::DEMO_HOLDER);
         args.extend_from_slice(extra);
         run(&args)
     };

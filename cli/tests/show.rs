@@ -11,22 +11,11 @@ mod support;
 use support::{medcode, trust_file};
 
 fn demo_args(extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "show",
-        "--dir",
-        "keys",
-        "--kid",
-        "demo-issuer",
-        "--insured",
-        "12345678901234567890",
-        "--region",
-        "110000",
-        "--name",
-        "张*",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
+    let mut args: Vec<String> = std::iter::once("show")
+        .chain(support::DEMO_HOLDER)
+        .chain(["--name", "张*"])
+        .map(str::to_owned)
+        .collect();
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     args
 }

@@ -11,6 +11,20 @@ pub mod run;
 #[allow(unused_imports)]
 pub use run::{Run, medcode, root, run, run_with, state_home};
 
+/// The demo issuer's claims flags (run from the repository root) for the
+/// demo holder of `issue` and `show`: `keys/demo-issuer.pk8`, insured
+/// `12345678901234567890`, region `110000`.
+pub const DEMO_HOLDER: [&str; 8] = [
+    "--dir",
+    "keys",
+    "--kid",
+    "demo-issuer",
+    "--insured",
+    "12345678901234567890",
+    "--region",
+    "110000",
+];
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
