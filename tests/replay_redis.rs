@@ -8,7 +8,7 @@
 mod support;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use medcode::replay::{RedisEvent, RedisReplayGuard, ReplayGuard, UnavailablePolicy};
 use medcode::{Notice, TokenId, UnixTime};
@@ -270,4 +270,155 @@ fn an_unreachable_address_is_bounded_by_the_connect_timeout() {
     let now = UnixTime::from_secs(T0);
     let err = g.mark_seen(id(1), now.plus(75), now).unwrap_err();
     assert_eq!(err.reason().as_str(), "replay_guard_unavailable");
+}
+
+/// Polls `done` every 10 ms for at most `bound`; true once it holds.
+fn within(bound: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + bound;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn dbsize(redis: &RedisServer) -> u64 {
+    redis::cmd("DBSIZE").query(&mut redis.client(0)).unwrap()
+}
+
+/// Till a accepts 3,000 codes while Redis is down and then stands idle:
+/// its background push writes them all once Redis answers again, so that
+/// till b refuses them without a's checking another code.
+#[test]
+fn an_idle_local_fallback_till_pushes_its_offline_codes_when_redis_returns() {
+    let Some(mut redis) = RedisServer::start(
+        "an_idle_local_fallback_till_pushes_its_offline_codes_when_redis_returns",
+    ) else {
+        return;
+    };
+    const CODES: u64 = 3000;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let a = RedisReplayGuard::new(&redis.url())
+        .unwrap()
+        .with_policy(UnavailablePolicy::LocalFallback)
+        .with_event_hook(move |e| seen.lock().unwrap().push(e.clone()));
+    let now = UnixTime::from_secs(T0);
+    redis.kill();
+    for n in 0..CODES {
+        assert_eq!(
+            a.mark_seen(id(n), now.plus(75), now).unwrap(),
+            Some(Notice::ReplayGuardLocalFallback)
+        );
+    }
+
+    redis.restart();
+    let back = Instant::now();
+    // The bound the issue sets; no check of a in between.
+    assert!(
+        within(Duration::from_secs(2), || dbsize(&redis) == CODES),
+        "{} of {CODES} codes on the server 2 s after it returned",
+        dbsize(&redis)
+    );
+    eprintln!(
+        "pushed {CODES} offline codes {:?} after redis returned",
+        back.elapsed()
+    );
+    let b = RedisReplayGuard::new(&redis.url()).unwrap();
+    for n in [0, CODES / 2, CODES - 1] {
+        let err = b.mark_seen(id(n), now.plus(75), now).unwrap_err();
+        assert_eq!(err.reason().as_str(), "replayed");
+    }
+    assert!(within(Duration::from_secs(2), || events
+        .lock()
+        .unwrap()
+        .len()
+        == 2));
+    assert!(matches!(
+        events.lock().unwrap().as_slice(),
+        [
+            RedisEvent::Unreachable { .. },
+            RedisEvent::Reachable { synced: 3000 }
+        ]
+    ));
+    // Dropping the guard stops its thread; the server is unchanged.
+    drop(a);
+    assert_eq!(dbsize(&redis), CODES);
+}
+
+/// With a fallback file, a till restarted during the outage still refuses
+/// what it accepted before, and after Redis returns writes to it both the
+/// code it accepted offline before the restart and the codes of its file
+/// the restarted server lost, without a check.
+#[test]
+fn a_fallback_file_survives_a_restart_during_the_outage() {
+    let Some(mut redis) =
+        RedisServer::start("a_fallback_file_survives_a_restart_during_the_outage")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir
+        .path()
+        .join(medcode::replay::fallback_file_name(&redis.url(), None).unwrap());
+    let now = UnixTime::from_secs(T0);
+    let url = redis.url();
+    let till = |events: &Arc<Mutex<Vec<RedisEvent>>>| {
+        let seen = Arc::clone(events);
+        RedisReplayGuard::new(&url)
+            .unwrap()
+            .with_policy(UnavailablePolicy::LocalFallback)
+            .with_event_hook(move |e| seen.lock().unwrap().push(e.clone()))
+            .with_fallback_file(&file, now)
+            .unwrap()
+    };
+    let fallback = Some(Notice::ReplayGuardLocalFallback);
+
+    let first = till(&Arc::default());
+    // Code 1 online, code 2 offline.
+    assert_eq!(first.mark_seen(id(1), now.plus(75), now).unwrap(), None);
+    redis.kill();
+    assert_eq!(first.mark_seen(id(2), now.plus(75), now).unwrap(), fallback);
+    drop(first);
+
+    // Restarted with Redis still down.
+    let events = Arc::default();
+    let second = till(&events);
+    for n in [1, 2] {
+        let err = second.mark_seen(id(n), now.plus(75), now).unwrap_err();
+        assert_eq!(err.reason().as_str(), "replayed", "code {n}");
+    }
+    assert_eq!(
+        second.mark_seen(id(3), now.plus(75), now).unwrap(),
+        fallback
+    );
+
+    // Redis returns empty (no persistence); the idle till fills it.
+    redis.restart();
+    assert!(
+        within(Duration::from_secs(2), || dbsize(&redis) == 3),
+        "{} codes on the server",
+        dbsize(&redis)
+    );
+    let other = RedisReplayGuard::new(&redis.url()).unwrap();
+    for n in [1, 2, 3] {
+        let err = other.mark_seen(id(n), now.plus(75), now).unwrap_err();
+        assert_eq!(err.reason().as_str(), "replayed", "code {n}");
+    }
+    assert!(within(Duration::from_secs(2), || events
+        .lock()
+        .unwrap()
+        .len()
+        == 2));
+    assert!(matches!(
+        events.lock().unwrap().as_slice(),
+        [
+            RedisEvent::Unreachable { .. },
+            RedisEvent::Reachable { synced: 3 }
+        ]
+    ));
 }

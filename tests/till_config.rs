@@ -120,6 +120,7 @@ fn redis_specs_parse() {
             url: "redis://127.0.0.1:6379/2".into(),
             key_prefix: None,
             unavailable: UnavailablePolicy::FailClosed,
+            fallback_file: None,
         })
     );
     // The URL may hold a password: Debug never shows it.

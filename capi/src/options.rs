@@ -359,6 +359,7 @@ impl MedcodeOptions {
                 url,
                 key_prefix,
                 unavailable,
+                fallback_file: None,
             }),
             // Refused above: an unknown guard, or a guard needing a target.
             _ => {
@@ -746,6 +747,7 @@ mod tests {
                 url: "redis://127.0.0.1:6379/2".into(),
                 key_prefix: Some("chain-a:".into()),
                 unavailable: UnavailablePolicy::LocalFallback,
+                fallback_file: None,
             })
         );
 

@@ -172,6 +172,30 @@ impl FileReplayGuard {
         Ok(swept)
     }
 
+    /// The entries still live at `now` (`until >= now`), as token ids and
+    /// the second they stay recorded until: what a local-fallback Redis
+    /// guard writes to the server after a restart.
+    pub(crate) fn live_entries(&self, now: UnixTime) -> Result<Vec<(TokenId, u64)>> {
+        let conn = self.lock();
+        let mut st = conn
+            .prepare_cached("SELECT id, until FROM seen WHERE until >= ?1")
+            .map_err(|e| self.error(&e))?;
+        let rows = st
+            .query_map([sql_int(now.as_secs())], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+            })
+            .map_err(|e| self.error(&e))?;
+        let mut live = Vec::new();
+        for row in rows {
+            let (key, until) = row.map_err(|e| self.error(&e))?;
+            live.push((
+                TokenId::from_bytes(key.to_le_bytes()),
+                u64::try_from(until).unwrap_or(0),
+            ));
+        }
+        Ok(live)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while the lock was held rolled its transaction back when
         // the transaction was dropped: the connection is usable as is.

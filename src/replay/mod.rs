@@ -15,7 +15,7 @@ pub use memory::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard};
 #[cfg(feature = "redis")]
 pub use redis::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_KEY_PREFIX, DEFAULT_MAX_IDLE,
-    MAX_KEY_PREFIX_LEN, RedisEvent, RedisReplayGuard, UnavailablePolicy,
+    MAX_KEY_PREFIX_LEN, RedisEvent, RedisReplayGuard, UnavailablePolicy, fallback_file_name,
 };
 
 use std::fmt;

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::replay::{FileReplayGuard, MemoryReplayGuard, ReplayGuard};
 #[cfg(feature = "redis")]
 use crate::replay::{RedisReplayGuard, UnavailablePolicy};
+use crate::time::UnixTime;
 
 use super::event::EventHook;
 #[cfg(feature = "redis")]
@@ -56,6 +57,31 @@ pub struct RedisSpec {
     pub key_prefix: Option<String>,
     /// What happens while the server cannot be reached.
     pub unavailable: UnavailablePolicy,
+    /// Under [`UnavailablePolicy::LocalFallback`], the SQLite file that
+    /// keeps this till's own records
+    /// ([`RedisReplayGuard::with_fallback_file`]), so that a restart during
+    /// an outage forgets nothing; `None` keeps them in memory (a restart
+    /// during an outage then accepts a code again, and never writes the
+    /// codes accepted offline to the server). The library computes no
+    /// default location: [`RedisSpec::fallback_file_name`] names a file per
+    /// server and prefix, in a folder the caller chooses (`medcode` uses its
+    /// state directory). Refused with fail-closed, which never falls back.
+    pub fallback_file: Option<PathBuf>,
+}
+
+#[cfg(feature = "redis")]
+impl RedisSpec {
+    /// The file name for this server and key prefix, for
+    /// [`RedisSpec::fallback_file`]: see
+    /// [`fallback_file_name`](crate::replay::fallback_file_name).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) for a URL or key
+    /// prefix the guard refuses.
+    pub fn fallback_file_name(&self) -> Result<String> {
+        crate::replay::fallback_file_name(&self.url, self.key_prefix.as_deref())
+    }
 }
 
 #[cfg(feature = "redis")]
@@ -66,6 +92,7 @@ impl fmt::Debug for RedisSpec {
             .field("url", &"<redacted>")
             .field("key_prefix", &self.key_prefix)
             .field("unavailable", &self.unavailable)
+            .field("fallback_file", &self.fallback_file)
             .finish()
     }
 }
@@ -103,6 +130,7 @@ impl FromStr for ReplaySpec {
                 url: text.to_owned(),
                 key_prefix: None,
                 unavailable: UnavailablePolicy::FailClosed,
+                fallback_file: None,
             }));
             #[cfg(not(feature = "redis"))]
             return Err(bad("redis:// needs medcode built with the redis feature"));
@@ -112,10 +140,14 @@ impl FromStr for ReplaySpec {
 }
 
 impl ReplaySpec {
-    /// Opens the guard: `None` for [`ReplaySpec::None`].
-    pub(super) fn open(&self, hook: Option<&EventHook>) -> Result<Option<Arc<dyn ReplayGuard>>> {
+    /// Opens the guard at `now`: `None` for [`ReplaySpec::None`].
+    pub(super) fn open(
+        &self,
+        hook: Option<&EventHook>,
+        now: UnixTime,
+    ) -> Result<Option<Arc<dyn ReplayGuard>>> {
         #[cfg(not(feature = "redis"))]
-        let _ = hook;
+        let _ = (hook, now);
         Ok(match self {
             ReplaySpec::None => None,
             ReplaySpec::Memory => Some(Arc::new(MemoryReplayGuard::new())),
@@ -131,6 +163,15 @@ impl ReplaySpec {
                     let hook = Arc::clone(hook);
                     guard = guard
                         .with_event_hook(move |event| hook(&TillEvent::from_redis(event, policy)));
+                }
+                if let Some(path) = &spec.fallback_file {
+                    if policy != UnavailablePolicy::LocalFallback {
+                        return Err(Error::argument(
+                            "replay fallback file",
+                            "a fallback file applies to the local-fallback policy only; fail-closed refuses codes while Redis is unreachable",
+                        ));
+                    }
+                    guard = guard.with_fallback_file(path, now)?;
                 }
                 Some(Arc::new(guard))
             }

@@ -1,0 +1,306 @@
+//! The guard's side of the wire: a pool of connections to one server, the
+//! `SET NX PX` of a check, and the push of the codes accepted offline.
+//!
+//! A [`Remote`] is cloned into the background pusher; the clones share
+//! one [`Shared`] (pool, pending codes, reachability, the caller's clock).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::token::TokenId;
+
+use super::RedisEvent;
+
+pub(super) type EventHook = Arc<dyn Fn(&RedisEvent) + Send + Sync>;
+
+/// Most `SET` commands sent in one pipelined round trip of a push.
+const PUSH_CHUNK: usize = 1000;
+
+/// What the clones of one guard's [`Remote`] share.
+pub(super) struct Shared {
+    idle: Mutex<Vec<redis::Connection>>,
+    /// Codes accepted locally while the server was unreachable (and, after
+    /// a restart, the live codes of the fallback file), with the second
+    /// they stay recorded until: written to the server on recovery.
+    pending: Mutex<Vec<(TokenId, u64)>>,
+    down: AtomicBool,
+    /// Held while the pending codes are written and the recovery reported,
+    /// so that a check and the pusher report one recovery once.
+    recovery: Mutex<()>,
+    /// The last time a caller gave (`now` of a check, or of opening the
+    /// fallback file) and the instant it was given: the pusher's clock. The
+    /// library reads no wall clock; a monotonic instant measures the time
+    /// since.
+    clock: Mutex<Option<(u64, Instant)>>,
+    nonce_counter: AtomicU64,
+    /// The pusher's wake-up: `true` once the guard is dropped.
+    pub(super) stop: Mutex<bool>,
+    pub(super) wake: Condvar,
+}
+
+/// A connection to the server and what a push needs.
+#[derive(Clone)]
+pub(super) struct Remote {
+    pub(super) client: redis::Client,
+    /// `redis://HOST:PORT/DB`, without credentials, for messages.
+    pub(super) target: String,
+    pub(super) prefix: String,
+    pub(super) connect_timeout: Duration,
+    pub(super) io_timeout: Duration,
+    pub(super) max_idle: usize,
+    pub(super) hook: Option<EventHook>,
+    /// Per-process random base of the values stored, so that a check that
+    /// retries after a lost reply recognises its own write.
+    pub(super) nonce_base: u64,
+    pub(super) shared: Arc<Shared>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section leaves its data consistent: a panic elsewhere
+    // does not make it unusable.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    pub(super) fn new() -> Self {
+        Shared {
+            idle: Mutex::new(Vec::new()),
+            pending: Mutex::new(Vec::new()),
+            down: AtomicBool::new(false),
+            recovery: Mutex::new(()),
+            clock: Mutex::new(None),
+            nonce_counter: AtomicU64::new(0),
+            stop: Mutex::new(false),
+            wake: Condvar::new(),
+        }
+    }
+}
+
+impl Remote {
+    /// The Redis key recording `id`.
+    pub(super) fn key(&self, id: TokenId) -> String {
+        format!("{}{id}", self.prefix)
+    }
+
+    fn connect(&self) -> redis::RedisResult<redis::Connection> {
+        let conn = self
+            .client
+            .get_connection_with_timeout(self.connect_timeout)?;
+        conn.set_read_timeout(Some(self.io_timeout))?;
+        conn.set_write_timeout(Some(self.io_timeout))?;
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: redis::Connection) {
+        let mut idle = lock(&self.shared.idle);
+        if idle.len() < self.max_idle {
+            idle.push(conn);
+        }
+    }
+
+    /// Runs `f` on a pooled connection (or a new one). A pooled connection
+    /// may have died since its last use (the server restarted): on a broken
+    /// connection `f` runs once more on a fresh one, with `retried` set.
+    fn with_connection<T>(
+        &self,
+        f: impl Fn(&mut redis::Connection, bool) -> redis::RedisResult<T>,
+    ) -> redis::RedisResult<T> {
+        let pooled = lock(&self.shared.idle).pop();
+        let was_pooled = pooled.is_some();
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        match f(&mut conn, false) {
+            Ok(value) => {
+                self.give_back(conn);
+                Ok(value)
+            }
+            Err(e) if !broken(&e) => {
+                // An error reply: the connection itself is fine.
+                self.give_back(conn);
+                Err(e)
+            }
+            Err(e) if !was_pooled => Err(e),
+            Err(_) => {
+                // The other idle connections are as old as this one.
+                lock(&self.shared.idle).clear();
+                let mut conn = self.connect()?;
+                let value = f(&mut conn, true)?;
+                self.give_back(conn);
+                Ok(value)
+            }
+        }
+    }
+
+    /// `SET key nonce NX PX ttl_ms`: true when this call recorded the key.
+    pub(super) fn set_if_absent(&self, key: &str, ttl_ms: u64) -> redis::RedisResult<bool> {
+        let nonce = self
+            .nonce_base
+            .wrapping_add(self.shared.nonce_counter.fetch_add(1, Ordering::Relaxed));
+        let mut set = redis::cmd("SET");
+        set.arg(key).arg(nonce).arg("NX").arg("PX").arg(ttl_ms);
+        self.with_connection(|conn, retried| {
+            match set.query::<redis::Value>(conn)? {
+                redis::Value::Okay => Ok(true),
+                redis::Value::SimpleString(s) if s == "OK" => Ok(true),
+                redis::Value::Nil if retried => {
+                    // The first attempt's reply was lost: it may have been
+                    // this very check that recorded the key.
+                    let held: Option<u64> = redis::cmd("GET").arg(key).query(conn)?;
+                    Ok(held == Some(nonce))
+                }
+                redis::Value::Nil => Ok(false),
+                other => Err(redis::RedisError::from((
+                    redis::ErrorKind::UnexpectedReturnType,
+                    "unexpected reply to SET NX",
+                    format!("{other:?}"),
+                ))),
+            }
+        })
+    }
+
+    /// Records the time a caller gave, the pusher's clock from now on.
+    pub(super) fn set_clock(&self, now: u64) {
+        *lock(&self.shared.clock) = Some((now, Instant::now()));
+    }
+
+    /// The caller's last time plus the seconds elapsed since it was given;
+    /// `None` before any.
+    fn clock(&self) -> Option<u64> {
+        lock(&self.shared.clock).map(|(secs, at)| secs.saturating_add(at.elapsed().as_secs()))
+    }
+
+    /// True while the server is taken to be unreachable.
+    pub(super) fn is_down(&self) -> bool {
+        self.shared.down.load(Ordering::Acquire)
+    }
+
+    /// True while there is something for the pusher to do.
+    pub(super) fn needs_push(&self) -> bool {
+        self.is_down() || !lock(&self.shared.pending).is_empty()
+    }
+
+    /// Wakes the pusher (it re-checks [`Remote::needs_push`]).
+    pub(super) fn wake(&self) {
+        let _stop = lock(&self.shared.stop);
+        self.shared.wake.notify_all();
+    }
+
+    /// Adds codes to be written on recovery, at most `capacity` in all:
+    /// expired ones make room first, beyond that a code is not pushed.
+    pub(super) fn add_pending(
+        &self,
+        codes: impl IntoIterator<Item = (TokenId, u64)>,
+        now: u64,
+        capacity: usize,
+    ) {
+        let mut pending = lock(&self.shared.pending);
+        for code in codes {
+            if pending.len() >= capacity {
+                pending.retain(|&(_, until)| until >= now);
+            }
+            if pending.len() < capacity {
+                pending.push(code);
+            }
+        }
+    }
+
+    /// Writes the codes accepted locally during an outage to the server,
+    /// pipelined ([`PUSH_CHUNK`] a round trip). Returns how many were
+    /// written; on failure the unwritten ones stay pending.
+    fn push_pending(&self, now: u64) -> redis::RedisResult<usize> {
+        let pending = std::mem::take(&mut *lock(&self.shared.pending));
+        let mut live: Vec<_> = pending
+            .into_iter()
+            .filter(|&(_, until)| until >= now)
+            .collect();
+        let mut written = 0;
+        while !live.is_empty() {
+            let chunk = live.len().min(PUSH_CHUNK);
+            let mut pipe = redis::pipe();
+            for &(id, until) in &live[..chunk] {
+                pipe.cmd("SET")
+                    .arg(self.key(id))
+                    .arg(self.nonce_base)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(ttl_ms(until, now))
+                    .ignore();
+            }
+            if let Err(e) = self.with_connection(|conn, _| pipe.query::<()>(conn)) {
+                // Keep them for the next attempt.
+                lock(&self.shared.pending).extend(live);
+                return Err(e);
+            }
+            live.drain(..chunk);
+            written += chunk;
+        }
+        Ok(written)
+    }
+
+    /// The server answered (a check's `SET`) at `now`: writes what is
+    /// pending and reports the recovery once. On failure the server is
+    /// taken to be unreachable again.
+    pub(super) fn answered(&self, now: u64) {
+        if !self.needs_push() {
+            return;
+        }
+        if let Err(e) = self.recover(now) {
+            self.unreachable(&e);
+        }
+    }
+
+    /// The pusher's attempt: writes what is pending (or, with nothing
+    /// pending, asks the server for `PING`) and reports the recovery once.
+    pub(super) fn try_recover(&self) -> redis::RedisResult<()> {
+        let Some(now) = self.clock() else {
+            // No caller gave a time yet, so nothing was accepted offline.
+            return Ok(());
+        };
+        if lock(&self.shared.pending).is_empty() {
+            self.with_connection(|conn, _| redis::cmd("PING").query::<()>(conn))?;
+        }
+        self.recover(now)
+    }
+
+    fn recover(&self, now: u64) -> redis::RedisResult<()> {
+        let _one = lock(&self.shared.recovery);
+        let synced = self.push_pending(now)?;
+        if self.shared.down.swap(false, Ordering::AcqRel) {
+            self.report(&RedisEvent::Reachable { synced });
+        }
+        Ok(())
+    }
+
+    fn report(&self, event: &RedisEvent) {
+        if let Some(hook) = &self.hook {
+            hook(event);
+        }
+    }
+
+    /// Takes the server to be unreachable after `e`, reports the change
+    /// once, and returns what failed.
+    pub(super) fn unreachable(&self, e: &redis::RedisError) -> String {
+        let why = format!("{}: {e}", self.target);
+        if !self.shared.down.swap(true, Ordering::AcqRel) {
+            self.report(&RedisEvent::Unreachable { why: why.clone() });
+        }
+        why
+    }
+}
+
+/// True when the connection cannot be used again after `e`.
+fn broken(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_unrecoverable_error()
+}
+
+/// Milliseconds a key lives: through the whole second `until`, as the
+/// in-memory guard keeps an entry while `until >= now`.
+pub(super) fn ttl_ms(until: u64, now: u64) -> u64 {
+    until
+        .saturating_sub(now)
+        .saturating_add(1)
+        .saturating_mul(1000)
+}
