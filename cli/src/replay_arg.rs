@@ -2,6 +2,8 @@
 //! options, shared by `medcode verify` and `medcode till`. The spec itself is
 //! the library's `medcode::verify::ReplaySpec`.
 
+use std::path::PathBuf;
+
 use clap::{Args, ValueEnum};
 
 use medcode::Error;
@@ -17,9 +19,19 @@ pub(crate) struct ReplayArgs {
     #[arg(long, value_name = "GUARD")]
     replay: Option<String>,
     /// When the Redis guard cannot be reached: refuse codes (fail-closed, the
-    /// default) or check them against this process's own records and say so.
+    /// default) or check them against this till's own records and say so
+    /// (local-fallback: another till may accept the same code meanwhile).
+    /// The codes accepted offline are written to Redis as soon as it
+    /// answers again.
     #[arg(long, value_enum, value_name = "POLICY", requires = "replay")]
     replay_unavailable: Option<Unavailable>,
+    /// With local-fallback: the SQLite file keeping this till's own records,
+    /// so that a restart during an outage still refuses the codes accepted
+    /// and writes them to Redis when it returns. Default: one file per
+    /// server and key prefix in the state directory
+    /// ($XDG_STATE_HOME/medcode/, else ~/.local/state/medcode/).
+    #[arg(long, value_name = "PATH", requires = "replay_unavailable")]
+    replay_fallback_file: Option<PathBuf>,
     /// Prefix of the Redis keys (default medcode:seen:).
     #[arg(long, value_name = "PREFIX", requires = "replay")]
     replay_key_prefix: Option<String>,
@@ -51,11 +63,24 @@ impl ReplayArgs {
                     Some(Unavailable::LocalFallback) => UnavailablePolicy::LocalFallback,
                 };
                 redis.key_prefix.clone_from(&self.replay_key_prefix);
+                redis.fallback_file = match (redis.unavailable, &self.replay_fallback_file) {
+                    (UnavailablePolicy::LocalFallback, Some(path)) => Some(path.clone()),
+                    (UnavailablePolicy::LocalFallback, None) => Some(
+                        crate::state_dir::default_fallback_file(&redis.fallback_file_name()?)?,
+                    ),
+                    (_, Some(_)) => {
+                        return Err(Error::InvalidArgument {
+                            what: "--replay-fallback-file",
+                            why: "applies to --replay-unavailable local-fallback only".to_owned(),
+                        });
+                    }
+                    (_, None) => None,
+                };
             }
             _ if self.replay_unavailable.is_some() || self.replay_key_prefix.is_some() => {
                 return Err(Error::InvalidArgument {
                     what: "--replay",
-                    why: "--replay-unavailable and --replay-key-prefix apply to a redis:// guard only"
+                    why: "--replay-unavailable, --replay-key-prefix and --replay-fallback-file apply to a redis:// guard only"
                         .to_owned(),
                 });
             }

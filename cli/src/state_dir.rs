@@ -1,5 +1,6 @@
 //! The user's state directory, where `medcode verify` keeps its default
-//! replay file: `$XDG_STATE_HOME/medcode/` when XDG_STATE_HOME is an
+//! replay file and a local-fallback Redis guard its default fallback file
+//! (one per server and key prefix): `$XDG_STATE_HOME/medcode/` when XDG_STATE_HOME is an
 //! absolute path, else `$HOME/.local/state/medcode/`. The CLI reads the
 //! environment; the library is given the path.
 
@@ -21,24 +22,42 @@ const NAME_ONE: &str = "name a guard with --replay file:PATH (or --replay memory
 /// [`Error::InvalidArgument`] naming `--replay` when neither variable gives
 /// an absolute directory or the folder cannot be created.
 pub(crate) fn default_replay_file() -> Result<PathBuf, Error> {
+    in_state_dir(REPLAY_FILE, "default replay file", NAME_ONE)
+}
+
+/// The default fallback file of a local-fallback Redis guard, `name` in
+/// the state directory, its folder created (mode 0700) if missing.
+///
+/// # Errors
+///
+/// As [`default_replay_file`], naming `--replay-fallback-file`.
+pub(crate) fn default_fallback_file(name: &str) -> Result<PathBuf, Error> {
+    in_state_dir(
+        name,
+        "default replay fallback file",
+        "name one with --replay-fallback-file PATH",
+    )
+}
+
+fn in_state_dir(name: &str, what: &'static str, name_one: &str) -> Result<PathBuf, Error> {
     let dir = state_dir(
         std::env::var_os("XDG_STATE_HOME"),
         std::env::var_os("HOME"),
     )
     .ok_or_else(|| Error::InvalidArgument {
-        what: "default replay file",
+        what,
         why: format!(
-            "no state directory: neither XDG_STATE_HOME nor HOME is set to an absolute path; {NAME_ONE}"
+            "no state directory: neither XDG_STATE_HOME nor HOME is set to an absolute path; {name_one}"
         ),
     })?;
     create_private_dir(&dir).map_err(|e| Error::InvalidArgument {
-        what: "default replay file",
+        what,
         why: format!(
-            "cannot create the state directory {}: {e}; {NAME_ONE}",
+            "cannot create the state directory {}: {e}; {name_one}",
             dir.display()
         ),
     })?;
-    Ok(dir.join(REPLAY_FILE))
+    Ok(dir.join(name))
 }
 
 /// `XDG_STATE_HOME/medcode` if that is absolute, else

@@ -126,14 +126,26 @@ fn redis_killed_mid_run_local_fallback() {
     };
     let dir = tempfile::tempdir().unwrap();
     let codes = tokens(4);
-    let args = [
-        "--replay",
-        &redis.url(),
-        "--replay-unavailable",
-        "local-fallback",
-    ];
-    let mut a = Till::start(&args, &dir.path().join("a.err"));
-    let mut b = Till::start(&args, &dir.path().join("b.err"));
+    let url = redis.url();
+    // Each till its own fallback file, as on separate machines (tills of
+    // one machine sharing the default file share their records).
+    let till = |name: &str| {
+        let file = dir.path().join(format!("{name}.db"));
+        let file = file.to_str().unwrap().to_owned();
+        Till::start(
+            &[
+                "--replay",
+                &url,
+                "--replay-unavailable",
+                "local-fallback",
+                "--replay-fallback-file",
+                &file,
+            ],
+            &dir.path().join(format!("{name}.err")),
+        )
+    };
+    let mut a = till("a");
+    let mut b = till("b");
 
     let v = a.present(&codes[0]);
     assert_eq!(outcome(&v), "accepted");
@@ -163,7 +175,7 @@ fn redis_killed_mid_run_local_fallback() {
     assert_eq!(notices(&v), Vec::<String>::new());
     assert_eq!(outcome(&b.present(&codes[3])), "replayed");
     // A till started after the outage refuses what b accepted offline.
-    let mut c = Till::start(&args, &dir.path().join("c.err"));
+    let mut c = till("c");
     assert_eq!(outcome(&c.present(&codes[2])), "replayed");
     assert_eq!(outcome(&c.present(&codes[1])), "replayed");
     for till in [a, b, c] {

@@ -77,7 +77,7 @@ fn bad_replay_specs_are_usage_errors() {
         (
             "file:/tmp/medcode-never.db",
             Some("--replay-unavailable=local-fallback"),
-            "invalid --replay: --replay-unavailable and --replay-key-prefix apply to a redis:// guard only",
+            "invalid --replay: --replay-unavailable, --replay-key-prefix and --replay-fallback-file apply to a redis:// guard only",
         ),
         ("redis://127.0.0.1:6379/x", None, "invalid Redis URL: "),
     ] {
