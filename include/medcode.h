@@ -258,6 +258,15 @@ typedef struct MedcodeOptions {
   // "rollback refused"). NULL for none: each verifier then only knows
   // the lists it is given.
   const char *state_path;
+  // Version 4, `MEDCODE_REPLAY_REDIS` with `MEDCODE_REPLAY_LOCAL_FALLBACK`
+  // only: the SQLite file (created with mode 0600 if missing) keeping
+  // this till's own records while Redis is unreachable, so that a till
+  // restarted during an outage still refuses the codes it accepted and
+  // writes them to Redis when it returns. Use one file per server and
+  // key prefix. NULL (the default, and all that version 2 and 3 callers
+  // get): the records are kept in memory, and a restart during an outage
+  // forgets them.
+  const char *replay_fallback_file;
 } MedcodeOptions;
 
 // The freshness of one signed list a verifier holds. Caller-owned.
@@ -465,13 +474,13 @@ MedcodeReason medcode_verifier_list_status(const struct MedcodeVerifier *verifie
 // Fills the first `size` bytes at `opts` with the defaults (leeway 15 s,
 // maximum validity 300 s, no till region, the in-memory replay guard
 // (`MEDCODE_REPLAY_DEFAULT`), no root key, no
-// revocation list, no state file), zero for anything beyond what this
+// revocation list, no state file, no fallback file), zero for anything beyond what this
 // library knows, and sets `struct_size` to `size`. Pass
 // `sizeof(MedcodeOptions)`, as the header's `medcode_options_init(&opts)`
 // macro does. Returns `MEDCODE_REASON_INVALID_ARGUMENT`, writing nothing,
 // for a NULL `opts` or a size that is not 16 (version 1),
-// `MEDCODE_OPTIONS_V2_SIZE`, `MEDCODE_OPTIONS_V3_SIZE` or larger (a newer
-// header) up to 4096.
+// `MEDCODE_OPTIONS_V2_SIZE`, `MEDCODE_OPTIONS_V3_SIZE`,
+// `MEDCODE_OPTIONS_V4_SIZE` or larger (a newer header) up to 4096.
 //
 // # Safety
 // `opts` is null, or points to `size` writable bytes when `size` is one
@@ -527,6 +536,10 @@ MedcodeReason medcode_verify(const struct MedcodeVerifier *verifier,
 /* Size in bytes of the third version of `MedcodeOptions` (the rollback state
  * file): 64 with 64-bit pointers, 44 with 32-bit ones. */
 #define MEDCODE_OPTIONS_V3_SIZE ((uint32_t)(offsetof(MedcodeOptions, state_path) + sizeof(const char *)))
+
+/* Size in bytes of the fourth version of `MedcodeOptions` (the Redis guard's
+ * fallback file): 72 with 64-bit pointers, 48 with 32-bit ones. */
+#define MEDCODE_OPTIONS_V4_SIZE ((uint32_t)(offsetof(MedcodeOptions, replay_fallback_file) + sizeof(const char *)))
 
 /* Initialise options with this: it fills `*opts` with the defaults and sets
  * `struct_size` to `sizeof *opts`, the size this program was compiled with.

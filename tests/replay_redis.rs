@@ -373,7 +373,7 @@ fn a_fallback_file_survives_a_restart_during_the_outage() {
             .unwrap()
             .with_policy(UnavailablePolicy::LocalFallback)
             .with_event_hook(move |e| seen.lock().unwrap().push(e.clone()))
-            .with_fallback_file(&file, now)
+            .with_fallback_file(&file)
             .unwrap()
     };
     let fallback = Some(Notice::ReplayGuardLocalFallback);
@@ -421,4 +421,51 @@ fn a_fallback_file_survives_a_restart_during_the_outage() {
             RedisEvent::Reachable { synced: 3 }
         ]
     ));
+}
+
+/// A till restarted during the outage that checks no code before Redis
+/// returns still writes its fallback file's codes, with the expiry
+/// recorded for each (the server's clock: `EXAT`), so another till refuses
+/// them. The codes here expire in 2100, after this test by any clock.
+#[test]
+fn a_restarted_till_pushes_its_file_before_its_first_check() {
+    let Some(mut redis) =
+        RedisServer::start("a_restarted_till_pushes_its_file_before_its_first_check")
+    else {
+        return;
+    };
+    const LATER: u64 = 4_102_444_800; // 2100-01-01T00:00:00Z
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fallback.db");
+    let url = redis.url();
+    let till = || {
+        RedisReplayGuard::new(&url)
+            .unwrap()
+            .with_policy(UnavailablePolicy::LocalFallback)
+            .with_fallback_file(&file)
+            .unwrap()
+    };
+    let now = UnixTime::from_secs(LATER);
+    let first = till();
+    redis.kill();
+    assert_eq!(
+        first.mark_seen(id(9), now.plus(75), now).unwrap(),
+        Some(Notice::ReplayGuardLocalFallback)
+    );
+    drop(first);
+    let restarted = till();
+    redis.restart();
+    assert!(
+        within(Duration::from_secs(2), || dbsize(&redis) == 1),
+        "the restarted till did not write its file's code"
+    );
+    let mut admin = redis.client(0);
+    let expires_at: i64 = redis::cmd("EXPIRETIME")
+        .arg(restarted.key(id(9)))
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(expires_at, i64::try_from(LATER + 75 + 1).unwrap());
+    let other = RedisReplayGuard::new(&redis.url()).unwrap();
+    let err = other.mark_seen(id(9), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
 }

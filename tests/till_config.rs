@@ -626,3 +626,27 @@ fn till_events_read_as_log_lines() {
         "shared replay guard reachable again; 3 code(s) accepted offline recorded in it"
     );
 }
+
+/// A fallback file belongs to local-fallback: with fail-closed, which never
+/// falls back, the setup is refused and no file is created.
+#[cfg(feature = "redis")]
+#[test]
+fn a_fallback_file_with_fail_closed_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fallback.db");
+    let err = TillConfig::trust_bytes(trust_json())
+        .replay(ReplaySpec::Redis(RedisSpec {
+            url: "redis://127.0.0.1:1".into(),
+            key_prefix: None,
+            unavailable: UnavailablePolicy::FailClosed,
+            fallback_file: Some(file.clone()),
+        }))
+        .build(t0())
+        .unwrap_err();
+    assert_eq!(err.reason().as_str(), "invalid_argument");
+    assert_eq!(
+        err.to_string(),
+        "invalid replay fallback file: a fallback file applies to the local-fallback policy only; fail-closed refuses codes while Redis is unreachable"
+    );
+    assert!(!file.exists());
+}

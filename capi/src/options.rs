@@ -14,6 +14,7 @@
 //! | 1 | `struct_size`, `leeway_secs`, `max_validity_secs`, `till_region` | 16 |
 //! | 2 | + `replay_guard`, `replay_unavailable`, `replay_target`, `replay_key_prefix`, `root_key_file`, `revocations_file` | 56 (64-bit), 40 (32-bit) |
 //! | 3 | + `state_path` | 64 (64-bit), 44 (32-bit) |
+//! | 4 | + `replay_fallback_file` | 72 (64-bit), 48 (32-bit) |
 //!
 //! The options become a `medcode::verify::TillConfig`, the library's till
 //! setup, which reads the lists and opens the replay guard.
@@ -56,6 +57,17 @@ const _: () = assert!(V3_END <= 4096, "the options struct is small");
 // The assertion above keeps the value far inside u32.
 #[allow(clippy::cast_possible_truncation)]
 pub const MEDCODE_OPTIONS_V3_SIZE: u32 = V3_END as u32;
+
+/// End of the fourth version's last field.
+const V4_END: usize = offset_of!(MedcodeOptions, replay_fallback_file) + size_of::<*const c_char>();
+const _: () = assert!(V4_END <= 4096, "the options struct is small");
+
+/// Size in bytes of the fourth version of `MedcodeOptions` (the Redis
+/// guard's fallback file): 72 with 64-bit pointers, 48 with 32-bit ones.
+/// The header defines it with `offsetof`, after the struct.
+// The assertion above keeps the value far inside u32.
+#[allow(clippy::cast_possible_truncation)]
+pub const MEDCODE_OPTIONS_V4_SIZE: u32 = V4_END as u32;
 
 /// `replay_guard`: no guard named, the default (what `medcode_options_init`
 /// writes, and what every version-1 caller gets): the in-memory guard, as
@@ -140,6 +152,15 @@ pub struct MedcodeOptions {
     /// "rollback refused"). NULL for none: each verifier then only knows
     /// the lists it is given.
     pub state_path: *const c_char,
+    /// Version 4, `MEDCODE_REPLAY_REDIS` with `MEDCODE_REPLAY_LOCAL_FALLBACK`
+    /// only: the SQLite file (created with mode 0600 if missing) keeping
+    /// this till's own records while Redis is unreachable, so that a till
+    /// restarted during an outage still refuses the codes it accepted and
+    /// writes them to Redis when it returns. Use one file per server and
+    /// key prefix. NULL (the default, and all that version 2 and 3 callers
+    /// get): the records are kept in memory, and a restart during an outage
+    /// forgets them.
+    pub replay_fallback_file: *const c_char,
 }
 
 impl Default for MedcodeOptions {
@@ -156,6 +177,7 @@ impl Default for MedcodeOptions {
             root_key_file: std::ptr::null(),
             revocations_file: std::ptr::null(),
             state_path: std::ptr::null(),
+            replay_fallback_file: std::ptr::null(),
         }
     }
 }
@@ -198,9 +220,10 @@ impl Settings {
 /// Checks a caller's `struct_size`: one of the versions' sizes, or larger
 /// than the latest (a newer header) up to a sanity bound.
 fn check_size(size: u64) -> Result<usize, Failure> {
-    let known = u64::from(MEDCODE_OPTIONS_V3_SIZE);
+    let known = u64::from(MEDCODE_OPTIONS_V4_SIZE);
     let v1 = u64::from(MEDCODE_OPTIONS_V1_SIZE);
     let v2 = u64::from(MEDCODE_OPTIONS_V2_SIZE);
+    let v3 = u64::from(MEDCODE_OPTIONS_V3_SIZE);
     if size < v1 || size > u64::from(MAX_OPTIONS_SIZE) {
         return Err(Failure::new(
             MedcodeReason::InvalidArgument,
@@ -209,7 +232,7 @@ fn check_size(size: u64) -> Result<usize, Failure> {
             ),
         ));
     }
-    for (n, (lo, hi)) in [(v1, v2), (v2, known)].into_iter().enumerate() {
+    for (n, (lo, hi)) in [(v1, v2), (v2, v3), (v3, known)].into_iter().enumerate() {
         if size > lo && size < hi {
             return Err(Failure::new(
                 MedcodeReason::InvalidArgument,
@@ -293,13 +316,14 @@ impl MedcodeOptions {
     pub(crate) unsafe fn settings(&self) -> Result<Settings, Failure> {
         let policy = self.policy()?;
         // SAFETY: guaranteed by the caller, for every string field.
-        let (target, key_prefix, root_key_file, revocations_file, state_path) = unsafe {
+        let (target, key_prefix, root_key_file, revocations_file, state_path, fallback_file) = unsafe {
             (
                 option_str(self.replay_target, "replay_target")?,
                 option_str(self.replay_key_prefix, "replay_key_prefix")?,
                 option_str(self.root_key_file, "root_key_file")?,
                 option_str(self.revocations_file, "revocations_file")?,
                 option_str(self.state_path, "state_path")?,
+                option_str(self.replay_fallback_file, "replay_fallback_file")?,
             )
         };
         let bad = |why: String| Failure::new(MedcodeReason::InvalidArgument, why);
@@ -324,6 +348,12 @@ impl MedcodeOptions {
                 )));
             }
         };
+        if fallback_file.is_some() && unavailable != UnavailablePolicy::LocalFallback {
+            return Err(bad(
+                "options.replay_fallback_file applies to MEDCODE_REPLAY_REDIS with MEDCODE_REPLAY_LOCAL_FALLBACK only"
+                    .to_owned(),
+            ));
+        }
         if self.replay_guard != MEDCODE_REPLAY_REDIS {
             if unavailable != UnavailablePolicy::FailClosed {
                 return Err(bad(format!(
@@ -359,7 +389,7 @@ impl MedcodeOptions {
                 url,
                 key_prefix,
                 unavailable,
-                fallback_file: None,
+                fallback_file: fallback_file.map(PathBuf::from),
             }),
             // Refused above: an unknown guard, or a guard needing a target.
             _ => {
@@ -411,13 +441,13 @@ unsafe fn option_str(ptr: *const c_char, field: &str) -> Result<Option<String>, 
 /// Fills the first `size` bytes at `opts` with the defaults (leeway 15 s,
 /// maximum validity 300 s, no till region, the in-memory replay guard
 /// (`MEDCODE_REPLAY_DEFAULT`), no root key, no
-/// revocation list, no state file), zero for anything beyond what this
+/// revocation list, no state file, no fallback file), zero for anything beyond what this
 /// library knows, and sets `struct_size` to `size`. Pass
 /// `sizeof(MedcodeOptions)`, as the header's `medcode_options_init(&opts)`
 /// macro does. Returns `MEDCODE_REASON_INVALID_ARGUMENT`, writing nothing,
 /// for a NULL `opts` or a size that is not 16 (version 1),
-/// `MEDCODE_OPTIONS_V2_SIZE`, `MEDCODE_OPTIONS_V3_SIZE` or larger (a newer
-/// header) up to 4096.
+/// `MEDCODE_OPTIONS_V2_SIZE`, `MEDCODE_OPTIONS_V3_SIZE`,
+/// `MEDCODE_OPTIONS_V4_SIZE` or larger (a newer header) up to 4096.
 ///
 /// # Safety
 /// `opts` is null, or points to `size` writable bytes when `size` is one
@@ -500,21 +530,33 @@ mod tests {
         assert_eq!(offset_of!(MedcodeOptions, root_key_file), 24 + 2 * p);
         assert_eq!(offset_of!(MedcodeOptions, revocations_file), 24 + 3 * p);
         assert_eq!(offset_of!(MedcodeOptions, state_path), 24 + 4 * p);
-        assert_eq!(size_of::<MedcodeOptions>(), 24 + 5 * p);
+        assert_eq!(offset_of!(MedcodeOptions, replay_fallback_file), 24 + 5 * p);
+        assert_eq!(size_of::<MedcodeOptions>(), 24 + 6 * p);
         assert_eq!(
             usize::try_from(MEDCODE_OPTIONS_V2_SIZE).unwrap(),
             24 + 4 * p
         );
         assert_eq!(
             usize::try_from(MEDCODE_OPTIONS_V3_SIZE).unwrap(),
+            24 + 5 * p
+        );
+        assert_eq!(
+            usize::try_from(MEDCODE_OPTIONS_V4_SIZE).unwrap(),
             size_of::<MedcodeOptions>()
         );
         assert_eq!(
             MedcodeOptions::default().struct_size,
-            MEDCODE_OPTIONS_V3_SIZE
+            MEDCODE_OPTIONS_V4_SIZE
         );
         #[cfg(target_pointer_width = "64")]
-        assert_eq!((MEDCODE_OPTIONS_V2_SIZE, MEDCODE_OPTIONS_V3_SIZE), (56, 64));
+        assert_eq!(
+            (
+                MEDCODE_OPTIONS_V2_SIZE,
+                MEDCODE_OPTIONS_V3_SIZE,
+                MEDCODE_OPTIONS_V4_SIZE
+            ),
+            (56, 64, 72)
+        );
     }
 
     #[test]
@@ -531,6 +573,7 @@ mod tests {
             root_key_file: c"x".as_ptr(),
             revocations_file: c"x".as_ptr(),
             state_path: c"x".as_ptr(),
+            replay_fallback_file: c"x".as_ptr(),
         };
         // SAFETY: `o` is a live MedcodeOptions, so size_of::<MedcodeOptions>() bytes are writable
         // at it.
@@ -584,8 +627,26 @@ mod tests {
 
     #[test]
     fn sizes_are_checked() {
-        let (v2, v3) = (MEDCODE_OPTIONS_V2_SIZE, MEDCODE_OPTIONS_V3_SIZE);
-        for size in [0, 4, 15, 17, 20, 24, v2 - 1, v2 + 1, v3 - 1, 4097, u32::MAX] {
+        let (v2, v3, v4) = (
+            MEDCODE_OPTIONS_V2_SIZE,
+            MEDCODE_OPTIONS_V3_SIZE,
+            MEDCODE_OPTIONS_V4_SIZE,
+        );
+        for size in [
+            0,
+            4,
+            15,
+            17,
+            20,
+            24,
+            v2 - 1,
+            v2 + 1,
+            v3 - 1,
+            v3 + 1,
+            v4 - 1,
+            4097,
+            u32::MAX,
+        ] {
             let o = MedcodeOptions {
                 struct_size: size,
                 ..MedcodeOptions::default()

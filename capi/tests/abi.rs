@@ -60,6 +60,7 @@ fn zeroed_options() -> MedcodeOptions {
         root_key_file: ptr::null(),
         revocations_file: ptr::null(),
         state_path: ptr::null(),
+        replay_fallback_file: ptr::null(),
     }
 }
 
@@ -249,7 +250,7 @@ fn bad_options_are_refused() {
     assert_eq!(
         last_error(),
         format!(
-            "options struct_size is 0; set it with medcode_options_init (this library knows {MEDCODE_OPTIONS_V3_SIZE} bytes)"
+            "options struct_size is 0; set it with medcode_options_init (this library knows {MEDCODE_OPTIONS_V4_SIZE} bytes)"
         )
     );
     // SAFETY: `opts` is a live MedcodeOptions, more than the 16 bytes written.

@@ -240,8 +240,8 @@ fn pos_till_builds_as_cpp() {
     check_till(&exe);
 }
 
-/// The header's structs, its offsetof-based MEDCODE_OPTIONS_V2_SIZE and
-/// MEDCODE_OPTIONS_V3_SIZE and its
+/// The header's structs, its offsetof-based MEDCODE_OPTIONS_V2_SIZE,
+/// MEDCODE_OPTIONS_V3_SIZE and MEDCODE_OPTIONS_V4_SIZE and its
 /// medcode_options_init macro, as a C compiler sees them, agree with the
 /// Rust side.
 #[test]
@@ -259,15 +259,16 @@ fn header_layout_and_init_macro_match_the_rust_side() {
 int main(void) {
     MedcodeOptions o;
     MedcodeReason rc = medcode_options_init(&o);
-    printf("%u %u %u %u %u %u %u %d %d %d\n", (unsigned)rc, (unsigned)sizeof(MedcodeOptions),
-           (unsigned)MEDCODE_OPTIONS_V3_SIZE, (unsigned)o.struct_size, (unsigned)o.leeway_secs,
+    printf("%u %u %u %u %u %u %u %d %d %d %d\n", (unsigned)rc, (unsigned)sizeof(MedcodeOptions),
+           (unsigned)MEDCODE_OPTIONS_V4_SIZE, (unsigned)o.struct_size, (unsigned)o.leeway_secs,
            (unsigned)o.max_validity_secs, (unsigned)o.replay_guard, o.replay_target == NULL,
-           o.revocations_file == NULL, o.state_path == NULL);
-    printf("%u %u %u %u %u %u\n", (unsigned)offsetof(MedcodeOptions, replay_guard),
+           o.revocations_file == NULL, o.state_path == NULL, o.replay_fallback_file == NULL);
+    printf("%u %u %u %u %u %u %u %u\n", (unsigned)offsetof(MedcodeOptions, replay_guard),
            (unsigned)offsetof(MedcodeOptions, replay_target),
            (unsigned)offsetof(MedcodeOptions, root_key_file),
            (unsigned)offsetof(MedcodeOptions, revocations_file),
-           (unsigned)MEDCODE_OPTIONS_V2_SIZE, (unsigned)offsetof(MedcodeOptions, state_path));
+           (unsigned)MEDCODE_OPTIONS_V2_SIZE, (unsigned)offsetof(MedcodeOptions, state_path),
+           (unsigned)MEDCODE_OPTIONS_V3_SIZE, (unsigned)offsetof(MedcodeOptions, replay_fallback_file));
     printf("%u %u %u\n", (unsigned)sizeof(MedcodeResult), (unsigned)sizeof(MedcodeListStatus),
            (unsigned)offsetof(MedcodeListStatus, sequence));
     return 0;
@@ -299,13 +300,15 @@ int main(void) {
         .expect("layout runs");
     let size = size_of::<MedcodeOptions>();
     let expected = format!(
-        "0 {size} {size} {size} 15 300 0 1 1 1\n{} {} {} {} {} {}\n{} {} {}\n",
+        "0 {size} {size} {size} 15 300 0 1 1 1 1\n{} {} {} {} {} {} {} {}\n{} {} {}\n",
         offset_of!(MedcodeOptions, replay_guard),
         offset_of!(MedcodeOptions, replay_target),
         offset_of!(MedcodeOptions, root_key_file),
         offset_of!(MedcodeOptions, revocations_file),
         medcode_capi::MEDCODE_OPTIONS_V2_SIZE,
         offset_of!(MedcodeOptions, state_path),
+        medcode_capi::MEDCODE_OPTIONS_V3_SIZE,
+        offset_of!(MedcodeOptions, replay_fallback_file),
         size_of::<MedcodeResult>(),
         size_of::<MedcodeListStatus>(),
         offset_of!(MedcodeListStatus, sequence),

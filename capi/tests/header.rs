@@ -121,6 +121,7 @@ fn header_declares_every_entry_point() {
         "MedcodeReason medcode_verifier_list_status(const struct MedcodeVerifier *verifier,",
         "#define MEDCODE_OPTIONS_V2_SIZE ((uint32_t)(offsetof(MedcodeOptions, revocations_file) + sizeof(const char *)))",
         "#define MEDCODE_OPTIONS_V3_SIZE ((uint32_t)(offsetof(MedcodeOptions, state_path) + sizeof(const char *)))",
+        "#define MEDCODE_OPTIONS_V4_SIZE ((uint32_t)(offsetof(MedcodeOptions, replay_fallback_file) + sizeof(const char *)))",
         "#define medcode_options_init(opts) medcode_options_init_size((opts), sizeof *(opts))",
         "#define MEDCODE_REPLAY_DEFAULT 0",
         "#define MEDCODE_REPLAY_MEMORY 1",

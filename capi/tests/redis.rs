@@ -143,3 +143,81 @@ fn an_unreachable_redis_fails_closed_or_falls_back_locally() {
         unsafe { medcode_verifier_free(v) };
     }
 }
+
+/// Version-4 options with `replay_fallback_file`: a till restarted during
+/// the outage refuses the code it accepted offline before the restart, and
+/// writes it to Redis when Redis returns, without verifying another code,
+/// so that a fail-closed till refuses it. The fallback file is refused
+/// with fail-closed.
+#[test]
+fn a_fallback_file_keeps_offline_codes_across_a_restart() {
+    let Some(mut server) =
+        RedisServer::start("capi a_fallback_file_keeps_offline_codes_across_a_restart")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::c_path(&dir.path().join("fallback.db"));
+    let url = CString::new(server.url()).unwrap();
+    let mut opts = MedcodeOptions::default();
+    // SAFETY: `opts` is a whole MedcodeOptions, size_of::<MedcodeOptions>() writable bytes.
+    let code = unsafe { medcode_options_init_size(&mut opts, size_of::<MedcodeOptions>()) };
+    assert_eq!(code, MedcodeReason::Ok);
+    assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V4_SIZE);
+    assert!(opts.replay_fallback_file.is_null());
+    opts.replay_guard = MEDCODE_REPLAY_REDIS;
+    opts.replay_target = url.as_ptr();
+    opts.replay_unavailable = MEDCODE_REPLAY_LOCAL_FALLBACK;
+    opts.replay_fallback_file = file.as_ptr();
+
+    let first = new_ok(&trust_path(), &opts);
+    server.kill();
+    let offline = issue_with_id(&demo_claims(), NOW - 5, [7; 8]);
+    let r = verify_at(first, &offline, NOW);
+    assert!(r.accepted, "{}", buf(&r.detail));
+    assert_eq!(r.notices, MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK);
+    // SAFETY: `first` came from new_ok above and is freed exactly once, after its last use.
+    unsafe { medcode_verifier_free(first) };
+
+    let second = new_ok(&trust_path(), &opts);
+    assert_eq!(
+        verify_at(second, &offline, NOW + 1).reason,
+        MedcodeReason::Replayed
+    );
+
+    server.restart();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let mut client = server.client(0);
+    loop {
+        let held: bool = redis::cmd("EXISTS")
+            .arg("medcode:seen:0707070707070707")
+            .query(&mut client)
+            .unwrap();
+        if held {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restarted till did not write its offline code within 2 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let closed = new_ok(
+        &trust_path(),
+        &redis_options(&url, MEDCODE_REPLAY_FAIL_CLOSED, None),
+    );
+    assert_eq!(
+        verify_at(closed, &offline, NOW + 2).reason,
+        MedcodeReason::Replayed
+    );
+    for v in [second, closed] {
+        // SAFETY: each handle came from new_ok above and is freed exactly once, after its last use.
+        unsafe { medcode_verifier_free(v) };
+    }
+
+    opts.replay_unavailable = MEDCODE_REPLAY_FAIL_CLOSED;
+    assert_eq!(
+        common::new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
+        "options.replay_fallback_file applies to MEDCODE_REPLAY_REDIS with MEDCODE_REPLAY_LOCAL_FALLBACK only"
+    );
+}

@@ -12,7 +12,7 @@ use std::ptr;
 
 use common::{
     NOW, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok, options_v2,
-    options_v3, s, trust_path, valid_token, verify_at,
+    options_v4, s, trust_path, valid_token, verify_at,
 };
 use medcode_capi::*;
 
@@ -51,7 +51,7 @@ fn version_1_options_refuse_the_second_presentation() {
 /// guard too; MEDCODE_REPLAY_NONE is the explicit opt-out.
 #[test]
 fn options_naming_no_guard_refuse_the_second_presentation() {
-    for (version, opts) in [(2, options_v2()), (3, options_v3())] {
+    for (version, opts) in [(2, options_v2()), (4, options_v4())] {
         assert_eq!(opts.replay_guard, MEDCODE_REPLAY_DEFAULT);
         let v = new_ok(&trust_path(), &opts);
         let token = valid_token();
@@ -284,7 +284,7 @@ fn a_newer_callers_struct_with_unset_tail_is_accepted() {
         future: [u64; 2],
     }
     let mut newer = Newer {
-        current: options_v3(),
+        current: options_v4(),
         future: [0; 2],
     };
     let size = std::mem::size_of::<Newer>();
@@ -317,7 +317,7 @@ fn a_newer_callers_struct_with_unset_tail_is_accepted() {
     assert_eq!(
         last_error(),
         format!(
-            "options set fields beyond the {MEDCODE_OPTIONS_V3_SIZE} bytes this library version knows; upgrade libmedcode_capi"
+            "options set fields beyond the {MEDCODE_OPTIONS_V4_SIZE} bytes this library version knows; upgrade libmedcode_capi"
         )
     );
 }

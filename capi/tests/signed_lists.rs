@@ -12,7 +12,7 @@ use std::ptr;
 
 use common::{
     NOW, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok, options_v2,
-    options_v3, root, s, sign, trust_path, valid_token, verify_at,
+    options_v4, root, s, sign, trust_path, valid_token, verify_at,
 };
 use medcode::lists::RevocationReason;
 use medcode::{InsuredId, KeyId, ListKind, RevocationList, UnixTime};
@@ -474,7 +474,7 @@ fn a_state_file_refuses_a_rollback_across_verifiers() {
     let state = files.dir.path().join("lists.state");
     let state_c = c_path(&state);
     let root_key = demo_root_pub();
-    let mut opts = options_v3();
+    let mut opts = options_v4();
     opts.root_key_file = root_key.as_ptr();
     opts.state_path = state_c.as_ptr();
 
@@ -541,7 +541,7 @@ fn a_state_file_refuses_a_rollback_across_verifiers() {
     unsafe { medcode_verifier_free(old) };
 
     // A state file needs a pinned root key.
-    let mut unsigned = options_v3();
+    let mut unsigned = options_v4();
     unsigned.state_path = state_c.as_ptr();
     assert_eq!(
         new_err(&trust_path(), &unsigned, MedcodeReason::InvalidArgument),

@@ -172,18 +172,16 @@ impl FileReplayGuard {
         Ok(swept)
     }
 
-    /// The entries still live at `now` (`until >= now`), as token ids and
-    /// the second they stay recorded until: what a local-fallback Redis
-    /// guard writes to the server after a restart.
-    pub(crate) fn live_entries(&self, now: UnixTime) -> Result<Vec<(TokenId, u64)>> {
+    /// The entries recorded (expired ones not yet swept included), as
+    /// token ids and the second they stay recorded until: what a
+    /// local-fallback Redis guard writes to the server after a restart.
+    pub(crate) fn entries(&self) -> Result<Vec<(TokenId, u64)>> {
         let conn = self.lock();
         let mut st = conn
-            .prepare_cached("SELECT id, until FROM seen WHERE until >= ?1")
+            .prepare_cached("SELECT id, until FROM seen")
             .map_err(|e| self.error(&e))?;
         let rows = st
-            .query_map([sql_int(now.as_secs())], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
-            })
+            .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))
             .map_err(|e| self.error(&e))?;
         let mut live = Vec::new();
         for row in rows {

@@ -14,7 +14,7 @@ use medcode::{
     UnixTime,
 };
 use medcode_capi::{
-    MEDCODE_OPTIONS_V2_SIZE, MEDCODE_OPTIONS_V3_SIZE, MedcodeOptions, MedcodeReason, MedcodeResult,
+    MEDCODE_OPTIONS_V2_SIZE, MEDCODE_OPTIONS_V4_SIZE, MedcodeOptions, MedcodeReason, MedcodeResult,
     MedcodeVerifier, medcode_last_error, medcode_options_init_size, medcode_verifier_new_from_file,
     medcode_verify,
 };
@@ -134,9 +134,9 @@ pub fn options_v2() -> MedcodeOptions {
     opts
 }
 
-/// Options of the current header (version 3), with the defaults, as the
+/// Options of the current header (version 4), with the defaults, as the
 /// header's `medcode_options_init(&opts)` macro makes them.
-pub fn options_v3() -> MedcodeOptions {
+pub fn options_v4() -> MedcodeOptions {
     let mut opts = std::mem::MaybeUninit::<MedcodeOptions>::uninit();
     // SAFETY: `opts` provides size_of::<MedcodeOptions>() writable bytes, exactly the size passed.
     let code = unsafe {
@@ -146,7 +146,7 @@ pub fn options_v3() -> MedcodeOptions {
     // SAFETY: the full-size init returned OK (asserted), so every byte was written from the
     // defaults; the struct has no padding (options.rs tests), so all of it is initialised.
     let opts = unsafe { opts.assume_init() };
-    assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V3_SIZE);
+    assert_eq!(opts.struct_size, MEDCODE_OPTIONS_V4_SIZE);
     opts
 }
 

@@ -118,7 +118,8 @@ impl Local {
 /// waiting for the next check. The thread sleeps while there is nothing to
 /// do and is stopped when the guard is dropped. It reads no wall clock: the
 /// keys' lifetimes come from the expiry recorded with each code and the
-/// last time a caller gave, advanced by a monotonic clock.
+/// last time a caller gave, advanced by a monotonic clock (before any, from
+/// the recorded expiry by the server's clock).
 pub struct RedisReplayGuard {
     remote: Remote,
     policy: UnavailablePolicy,
@@ -227,11 +228,14 @@ impl RedisReplayGuard {
     /// crash, a kill, a clean exit and start) still refuses the codes it
     /// accepted, and writes them to the server when it answers again.
     ///
-    /// `now` is the caller's time: entries expired before it are dropped,
-    /// and the live ones are written to the server on recovery (by the
-    /// background thread, without waiting for a check). Every code the till
-    /// checks is recorded in the file, online or not, before the server is
-    /// asked; each check is then one durable SQLite write more.
+    /// The codes the file holds are written to the server when it answers
+    /// (by the background thread, without waiting for a check); until the
+    /// till has checked a code, and so given a time, their keys expire at
+    /// their recorded second by the server's clock (`SET NX EXAT`), after
+    /// that as every other key (`PX`, from the caller's time). Every code
+    /// the till checks is recorded in the file, online or not, before the
+    /// server is asked; each check is then one durable SQLite write more.
+    /// Expired entries are swept by the checks.
     ///
     /// Use one file per server and key prefix
     /// ([`fallback_file_name`] names one); tills sharing a file share
@@ -241,15 +245,13 @@ impl RedisReplayGuard {
     ///
     /// Those of [`FileReplayGuard::open`]: [`Error::Storage`] (`storage`) or
     /// [`Error::ReplayGuardUnavailable`] (`replay_guard_unavailable`).
-    pub fn with_fallback_file(mut self, path: &Path, now: UnixTime) -> Result<Self> {
+    pub fn with_fallback_file(mut self, path: &Path) -> Result<Self> {
         let file = FileReplayGuard::open(path)?.with_capacity(self.local.capacity());
-        file.purge_expired(now)?;
-        let live = file.live_entries(now)?;
+        let held = file.entries()?;
         let capacity = file.capacity();
         self.change(|g| {
             g.local = Local::File(file);
-            g.remote.set_clock(now.as_secs());
-            g.remote.add_pending(live, now.as_secs(), capacity);
+            g.remote.add_pending(held, 0, capacity);
         });
         Ok(self)
     }

@@ -28,10 +28,9 @@ pub(super) struct Shared {
     /// Held while the pending codes are written and the recovery reported,
     /// so that a check and the pusher report one recovery once.
     recovery: Mutex<()>,
-    /// The last time a caller gave (`now` of a check, or of opening the
-    /// fallback file) and the instant it was given: the pusher's clock. The
-    /// library reads no wall clock; a monotonic instant measures the time
-    /// since.
+    /// The last time a caller gave (`now` of a check) and the instant it
+    /// was given: the pusher's clock. The library reads no wall clock; a
+    /// monotonic instant measures the time since.
     clock: Mutex<Option<(u64, Instant)>>,
     nonce_counter: AtomicU64,
     /// The pusher's wake-up: `true` once the guard is dropped.
@@ -208,26 +207,33 @@ impl Remote {
     }
 
     /// Writes the codes accepted locally during an outage to the server,
-    /// pipelined ([`PUSH_CHUNK`] a round trip). Returns how many were
-    /// written; on failure the unwritten ones stay pending.
-    fn push_pending(&self, now: u64) -> redis::RedisResult<usize> {
+    /// pipelined ([`PUSH_CHUNK`] a round trip). With the caller's time
+    /// `now`, the expired ones are dropped and the keys live as a check's
+    /// (`PX`); without one (a restarted till that has checked nothing yet)
+    /// they expire at their recorded second by the server's clock (`EXAT`;
+    /// one already past is not kept). Returns how many were written; on
+    /// failure the unwritten ones stay pending.
+    fn push_pending(&self, now: Option<u64>) -> redis::RedisResult<usize> {
         let pending = std::mem::take(&mut *lock(&self.shared.pending));
         let mut live: Vec<_> = pending
             .into_iter()
-            .filter(|&(_, until)| until >= now)
+            .filter(|&(_, until)| now.is_none_or(|now| until >= now))
             .collect();
         let mut written = 0;
         while !live.is_empty() {
             let chunk = live.len().min(PUSH_CHUNK);
             let mut pipe = redis::pipe();
             for &(id, until) in &live[..chunk] {
-                pipe.cmd("SET")
+                let set = pipe
+                    .cmd("SET")
                     .arg(self.key(id))
                     .arg(self.nonce_base)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(ttl_ms(until, now))
-                    .ignore();
+                    .arg("NX");
+                match now {
+                    Some(now) => set.arg("PX").arg(ttl_ms(until, now)),
+                    None => set.arg("EXAT").arg(until.saturating_add(1)),
+                }
+                .ignore();
             }
             if let Err(e) = self.with_connection(|conn, _| pipe.query::<()>(conn)) {
                 // Keep them for the next attempt.
@@ -247,7 +253,7 @@ impl Remote {
         if !self.needs_push() {
             return;
         }
-        if let Err(e) = self.recover(now) {
+        if let Err(e) = self.recover(Some(now)) {
             self.unreachable(&e);
         }
     }
@@ -255,17 +261,13 @@ impl Remote {
     /// The pusher's attempt: writes what is pending (or, with nothing
     /// pending, asks the server for `PING`) and reports the recovery once.
     pub(super) fn try_recover(&self) -> redis::RedisResult<()> {
-        let Some(now) = self.clock() else {
-            // No caller gave a time yet, so nothing was accepted offline.
-            return Ok(());
-        };
         if lock(&self.shared.pending).is_empty() {
             self.with_connection(|conn, _| redis::cmd("PING").query::<()>(conn))?;
         }
-        self.recover(now)
+        self.recover(self.clock())
     }
 
-    fn recover(&self, now: u64) -> redis::RedisResult<()> {
+    fn recover(&self, now: Option<u64>) -> redis::RedisResult<()> {
         let _one = lock(&self.shared.recovery);
         let synced = self.push_pending(now)?;
         if self.shared.down.swap(false, Ordering::AcqRel) {

@@ -282,7 +282,7 @@ impl TillConfig {
             .with_staleness(self.staleness);
         // Last, so that nothing is created on disk for a setup refused for
         // its lists.
-        verifier = match self.replay.open(self.hook.as_ref(), now)? {
+        verifier = match self.replay.open(self.hook.as_ref())? {
             Some(guard) => verifier.with_replay_guard(guard),
             None => verifier.without_replay_guard(),
         };

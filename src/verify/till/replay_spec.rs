@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::replay::{FileReplayGuard, MemoryReplayGuard, ReplayGuard};
 #[cfg(feature = "redis")]
 use crate::replay::{RedisReplayGuard, UnavailablePolicy};
-use crate::time::UnixTime;
 
 use super::event::EventHook;
 #[cfg(feature = "redis")]
@@ -140,14 +139,10 @@ impl FromStr for ReplaySpec {
 }
 
 impl ReplaySpec {
-    /// Opens the guard at `now`: `None` for [`ReplaySpec::None`].
-    pub(super) fn open(
-        &self,
-        hook: Option<&EventHook>,
-        now: UnixTime,
-    ) -> Result<Option<Arc<dyn ReplayGuard>>> {
+    /// Opens the guard: `None` for [`ReplaySpec::None`].
+    pub(super) fn open(&self, hook: Option<&EventHook>) -> Result<Option<Arc<dyn ReplayGuard>>> {
         #[cfg(not(feature = "redis"))]
-        let _ = (hook, now);
+        let _ = hook;
         Ok(match self {
             ReplaySpec::None => None,
             ReplaySpec::Memory => Some(Arc::new(MemoryReplayGuard::new())),
@@ -171,7 +166,7 @@ impl ReplaySpec {
                             "a fallback file applies to the local-fallback policy only; fail-closed refuses codes while Redis is unreachable",
                         ));
                     }
-                    guard = guard.with_fallback_file(path, now)?;
+                    guard = guard.with_fallback_file(path)?;
                 }
                 Some(Arc::new(guard))
             }
