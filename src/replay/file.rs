@@ -175,6 +175,7 @@ impl FileReplayGuard {
     /// The entries recorded (expired ones not yet swept included), as
     /// token ids and the second they stay recorded until: what a
     /// local-fallback Redis guard writes to the server after a restart.
+    #[cfg(feature = "redis")]
     pub(crate) fn entries(&self) -> Result<Vec<(TokenId, u64)>> {
         let conn = self.lock();
         let mut st = conn

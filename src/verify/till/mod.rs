@@ -92,7 +92,10 @@ enum RootSource {
 ///   opened last, so nothing is created on disk for a setup refused for its
 ///   lists. A Redis guard connects on the first check; changes of its
 ///   reachability are reported to the [event hook](TillConfig::on_event)
-///   as [`TillEvent`]s.
+///   as [`TillEvent`]s (under local-fallback possibly from the guard's
+///   background thread). A local-fallback guard keeps its records in
+///   `RedisSpec::fallback_file` when set, so that a restart during an
+///   outage forgets nothing; the caller chooses the path.
 #[derive(Clone)]
 pub struct TillConfig {
     trust: ListSource,
