@@ -697,3 +697,46 @@ fn two_replicas_sharing_one_redis_accept_each_code_exactly_once() {
     assert_eq!(get(&one, "/readyz").0, 200);
     assert_eq!((one.stop(), two.stop()), (0, 0));
 }
+
+#[test]
+fn a_redis_outage_refuses_codes_fail_closed_and_the_service_recovers() {
+    let test = "a_redis_outage_refuses_codes_fail_closed_and_the_service_recovers";
+    let Some(mut redis) = RedisServer::start(test) else {
+        return;
+    };
+    let keys = Keys::new();
+    let svc = Service::start(&args(&[
+        "--trust",
+        &keys.path("trust.json"),
+        "--listen",
+        "127.0.0.1:0",
+        "--replay",
+        &redis.url(),
+    ]));
+    let codes = keys.codes(3);
+    let verify = |code: &str| {
+        let (status, v) = post_json(&svc, "/v1/verify", &json!({"code": code}));
+        assert_eq!(status, 200, "{v}");
+        outcome(&v).to_owned()
+    };
+    assert_eq!(verify(&codes[0]), "accepted");
+    redis.kill();
+    assert_eq!(verify(&codes[1]), "replay_guard_unavailable");
+    let (status, body) = get(&svc, "/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains(r#""reason":"replay_guard_unavailable""#),
+        "{body}"
+    );
+    redis.restart();
+    assert_eq!(verify(&codes[1]), "accepted");
+    assert_eq!(get(&svc, "/readyz").0, 200);
+    let (_, metrics) = get(&svc, "/metrics");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "medcode_replay_guard_errors_total 1"),
+        "{metrics}"
+    );
+    assert_eq!(svc.stop(), 0);
+}
