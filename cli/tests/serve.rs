@@ -740,3 +740,47 @@ fn a_redis_outage_refuses_codes_fail_closed_and_the_service_recovers() {
     );
     assert_eq!(svc.stop(), 0);
 }
+
+#[test]
+fn trickled_and_oversized_headers_are_cut_off() {
+    use std::io::{Read, Write};
+    let keys = Keys::new();
+    let svc = Service::start(&args(&[
+        "--trust",
+        &keys.path("trust.json"),
+        "--listen",
+        "127.0.0.1:0",
+    ]));
+    let addr = svc.url.strip_prefix("http://").unwrap().to_owned();
+    // Slow-loris: half a request head, then nothing; the service closes the
+    // connection once its header read timeout (5 s) has passed.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.set_read_timeout(Some(START_TIMEOUT)).unwrap();
+    slow.write_all(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = slow.read_to_end(&mut answer);
+    assert!(read.is_ok(), "the connection was not closed: {read:?}");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+
+    // A head over 16 KiB: 431.
+    let mut big = std::net::TcpStream::connect(&addr).unwrap();
+    big.set_read_timeout(Some(START_TIMEOUT)).unwrap();
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: {}\r\n\r\n",
+        "a".repeat(20 * 1024)
+    );
+    let _ = big.write_all(head.as_bytes());
+    let mut answer = Vec::new();
+    let _ = big.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+
+    // Still serving.
+    assert_eq!(get(&svc, "/healthz").0, 200);
+    assert_eq!(svc.stop(), 0);
+}

@@ -5,6 +5,7 @@
 
 mod api_keys;
 mod app;
+mod connections;
 mod handlers;
 mod metrics;
 mod openapi;
@@ -146,16 +147,13 @@ async fn serve(
     }
     // The one line a supervisor or a test waits for.
     let _ = writeln!(std::io::stderr(), "listening on http://{addr}");
-    axum::serve(listener, app::router(app))
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = terminate.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            log("stopping: finishing the requests in flight");
-        })
-        .await
-        .map_err(|e| Error::io(addr.to_string(), "serve on", e))?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    };
+    connections::serve(listener, app::router(app), shutdown).await;
     log("stopped");
     Ok(())
 }
