@@ -467,6 +467,22 @@ fn api_keys_are_required_and_name_the_organisation() {
     );
     let r = run(&["api-key", "new", "--org", "bad/org", "--file", &file]);
     assert_eq!(r.code, 2, "{}", r.stderr);
+    let empty = keys.path("no-keys");
+    std::fs::write(&empty, "").unwrap();
+    let r = run(&[
+        "serve",
+        "--trust",
+        &keys.path("trust.json"),
+        "--api-keys",
+        &empty,
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("holds no key: every request would be refused"),
+        "{}",
+        r.stderr
+    );
 
     let svc = Service::start(&args(&[
         "--trust",

@@ -59,10 +59,18 @@ impl ApiKeys {
     /// Reads the key file at `path`.
     pub(crate) fn read(path: &Path) -> Result<Self, Error> {
         let bytes = crate::files::read_bounded(path, MAX_FILE_LEN, "API key file")?;
-        Self::parse(&bytes).map_err(|why| Error::InvalidArgument {
+        let refuse = |why: String| Error::InvalidArgument {
             what: "--api-keys",
             why: format!("{}: {why}", path.display()),
-        })
+        };
+        let keys = Self::parse(&bytes).map_err(refuse)?;
+        if keys.entries.is_empty() {
+            return Err(refuse(
+                "holds no key: every request would be refused (add one with medcode api-key new)"
+                    .to_owned(),
+            ));
+        }
+        Ok(keys)
     }
 
     /// Parses the lines of a key file; blank lines are skipped.

@@ -80,11 +80,12 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/openapi.json", get(handlers::openapi))
         // The tower-http layers above are the limits.
         .layer(DefaultBodyLimit::disable())
-        .layer(middleware::from_fn(json_errors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        // Outside the timeout, so that its 408 gets a JSON body too.
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             log_request,
