@@ -650,3 +650,107 @@ fn a_fallback_file_with_fail_closed_is_refused() {
     );
     assert!(!file.exists());
 }
+
+#[test]
+fn reload_installs_a_newer_list_refuses_a_rollback_and_keeps_the_list_in_force() {
+    use medcode::verify::ListUpdate;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("lists.state");
+    let trust = write(
+        dir.path(),
+        "trust.json",
+        &signed(ListKind::Trust, 3, &trust_json()),
+    );
+    let rev_path = dir.path().join("rev.json");
+    let write_rev = |sequence: u64, revoked: bool| {
+        let mut list = RevocationList::new();
+        if revoked {
+            list.revoke_insured(&InsuredId::new("12345678901234567890").unwrap(), t0())
+                .unwrap();
+        }
+        let text = signed(ListKind::Revocation, sequence, &list.to_json());
+        std::fs::write(&rev_path, &text).unwrap();
+        text
+    };
+    let first = write_rev(9, false);
+    let config = TillConfig::trust_file(&trust)
+        .root_key_file(root_pub())
+        .revocations_file(&rev_path)
+        .state_file(&state);
+    let verifier = config.build(t0()).unwrap();
+    let outcomes = |config: &TillConfig| -> Vec<(ListKind, Result<ListUpdate, String>)> {
+        config
+            .reload(&verifier)
+            .into_iter()
+            .map(|r| (r.kind, r.outcome.map_err(|e| e.to_string())))
+            .collect()
+    };
+
+    // Nothing new: both lists already held.
+    assert_eq!(
+        outcomes(&config),
+        [
+            (ListKind::Trust, Ok(ListUpdate::AlreadyHeld)),
+            (ListKind::Revocation, Ok(ListUpdate::AlreadyHeld)),
+        ]
+    );
+    // Sequence 10 revokes the insured: installed, in force, on the state file.
+    write_rev(10, true);
+    let done = outcomes(&config);
+    assert!(
+        matches!(&done[1], (ListKind::Revocation, Ok(ListUpdate::Installed { previous: Some(p) })) if p.sequence == 9),
+        "{done:?}"
+    );
+    assert_eq!(
+        verifier
+            .verify(&token(), t0().plus(1))
+            .unwrap_err()
+            .reason(),
+        Reason::Revoked
+    );
+    assert!(
+        std::fs::read_to_string(&state)
+            .unwrap()
+            .contains("\"revocation\":10,"),
+        "{}",
+        std::fs::read_to_string(&state).unwrap()
+    );
+    // Sequence 9 back: a rollback, refused; sequence 10 stays in force.
+    std::fs::write(&rev_path, first).unwrap();
+    let done = outcomes(&config);
+    assert_eq!(done[0], (ListKind::Trust, Ok(ListUpdate::AlreadyHeld)));
+    assert_eq!(
+        done[1],
+        (
+            ListKind::Revocation,
+            Err(format!(
+                "invalid trust list: {}: signed revocation list sequence 9 is older than sequence 10 this till already used ({}): rollback refused",
+                rev_path.display(),
+                state.display()
+            ))
+        )
+    );
+    assert_eq!(
+        verifier.list_status(t0())[1].info.sequence,
+        10,
+        "the list in force is kept"
+    );
+    // An unreadable file: refused, the list in force kept.
+    std::fs::write(&rev_path, "{").unwrap();
+    let done = outcomes(&config);
+    assert!(done[1].1.is_err(), "{done:?}");
+    assert_eq!(verifier.list_status(t0())[1].info.sequence, 10);
+
+    // Unsigned lists cannot be reloaded.
+    let unsigned = write(dir.path(), "plain.json", &trust_json());
+    let config = TillConfig::trust_file(&unsigned);
+    let plain = config.build(t0()).unwrap();
+    let done = config.reload(&plain);
+    assert_eq!(done.len(), 1);
+    let e = done[0].outcome.as_ref().unwrap_err();
+    assert_eq!(e.reason(), Reason::InvalidArgument);
+    assert_eq!(
+        e.to_string(),
+        "invalid reload: the lists are unsigned: only signed lists (with a pinned root key) can be reloaded, restart to change them"
+    );
+}

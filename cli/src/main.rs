@@ -6,6 +6,7 @@
 //! (the reason is printed), 2 usage, file or setup errors. Errors are one
 //! line on stderr; a closed stdout pipe counts as success.
 
+mod api_key;
 mod bench;
 mod claims_args;
 mod demo;
@@ -19,6 +20,7 @@ mod lock;
 mod registry;
 mod replay_arg;
 mod revoke;
+mod serve;
 mod show;
 mod state_dir;
 mod till;
@@ -107,6 +109,10 @@ enum Command {
     Revoke(revoke::RevokeArgs),
     /// Measure verification throughput on this machine: codes/s, latency, format overhead.
     Bench(bench::BenchArgs),
+    /// A verification service: an HTTP API over one verifier (see docs/DEPLOYMENT.md).
+    Serve(serve::ServeArgs),
+    /// API keys of `medcode serve --api-keys`.
+    ApiKey(api_key::ApiKeyArgs),
 }
 
 /// The time options shared by commands that need "now".
@@ -204,6 +210,8 @@ fn main() -> ExitCode {
         Command::Trust(args) => trust::run(&args),
         Command::Revoke(args) => revoke::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::ApiKey(args) => api_key::run(&args),
     };
     match result {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,

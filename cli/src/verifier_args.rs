@@ -10,7 +10,7 @@ use crate::warn;
 use medcode::Error;
 use medcode::UnixTime;
 use medcode::token::Region;
-use medcode::verify::{ReplaySpec, Verifier};
+use medcode::verify::{ReplaySpec, TillEvent, Verifier};
 
 #[derive(Args, Debug)]
 pub(crate) struct VerifierArgs {
@@ -36,6 +36,17 @@ impl VerifierArgs {
         now: UnixTime,
         default_guard: impl FnOnce() -> Result<ReplaySpec, Error>,
     ) -> Result<Verifier, Error> {
+        self.build_observed(now, default_guard, |event| warn(&event.to_string()))
+    }
+
+    /// [`VerifierArgs::build`], with the events of a shared guard passed to
+    /// `on_event` instead of being logged (`medcode serve` logs and counts them).
+    pub(crate) fn build_observed(
+        &self,
+        now: UnixTime,
+        default_guard: impl FnOnce() -> Result<ReplaySpec, Error>,
+        on_event: impl Fn(&TillEvent) + Send + Sync + 'static,
+    ) -> Result<Verifier, Error> {
         let spec = match self.replay.spec()? {
             Some(ReplaySpec::None) => {
                 warn(NO_GUARD_WARNING);
@@ -49,7 +60,7 @@ impl VerifierArgs {
             .config()
             .leeway(self.leeway)
             .replay(spec)
-            .on_event(|event| warn(&event.to_string()));
+            .on_event(on_event);
         if let Some(code) = &self.till_region {
             config = config.till_region(Region::new(code).map_err(|e| Error::InvalidArgument {
                 what: "--till-region",
@@ -57,6 +68,11 @@ impl VerifierArgs {
             })?);
         }
         config.build(now)
+    }
+
+    /// The list flags (for a service that re-reads the lists).
+    pub(crate) fn lists(&self) -> &ListArgs {
+        &self.lists
     }
 }
 

@@ -14,7 +14,7 @@ pub use policy::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, Policy};
 #[cfg(feature = "redis")]
 pub use till::RedisSpec;
 pub use till::{
-    ListSource, MAX_STATE_FILE_LEN, ReplaySpec, TillConfig, TillEvent, check_list_len,
+    ListReload, ListSource, MAX_STATE_FILE_LEN, ReplaySpec, TillConfig, TillEvent, check_list_len,
     list_len_limit, read_signed_list_file,
 };
 pub use verdict::to_json;

@@ -3,11 +3,13 @@
 //! The rules are documented on [`TillConfig`].
 
 mod event;
+mod reload;
 mod replay_spec;
 mod source;
 mod state;
 
 pub use event::TillEvent;
+pub use reload::ListReload;
 #[cfg(feature = "redis")]
 pub use replay_spec::RedisSpec;
 pub use replay_spec::ReplaySpec;

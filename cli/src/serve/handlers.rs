@@ -1,0 +1,355 @@
+//! The routes' handlers: verify one code, one image, a batch; health,
+//! readiness, metrics and the OpenAPI document.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use medcode::token::Region;
+use medcode::verify::{Verifier, to_json};
+use medcode::{Error, VerifiedToken};
+
+use super::app::{App, Caller, RequestId};
+use super::problem::{LogReason, Problem, ProblemBody};
+use crate::system_now;
+
+/// Most codes in one `/v1/verify/batch` request.
+pub(crate) const MAX_BATCH_CODES: usize = 256;
+
+/// A code to verify, with the context of the till that scanned it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyRequest {
+    /// The scanned token text (`MC1...`).
+    code: String,
+    /// The institution; with API keys, the key's organisation (another is refused with 403).
+    org_id: Option<String>,
+    /// The business type, 5 digits (01101 registration, 01301 outpatient settlement, 02121 pharmacy purchase, ...).
+    business_type: Option<String>,
+    /// The operator at the till (1-64 printable characters).
+    operator_id: Option<String>,
+    /// The office of the till (1-64 printable characters).
+    office_id: Option<String>,
+    /// The till's region (6 digits); enables the holder's cross-province switch.
+    till_region: Option<String>,
+}
+
+/// Codes to verify together.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BatchRequest {
+    /// The token texts, at most 256.
+    codes: Vec<String>,
+    /// The institution, as in a single verification.
+    org_id: Option<String>,
+}
+
+/// A verdict, as `medcode verify --json` prints it, with the request id.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct VerifyResponse {
+    /// This request's id (also in the `x-request-id` header and the log).
+    request_id: String,
+    /// `{"valid":true,"insured":...}` or `{"valid":false,"reason":"<code>","detail":"..."}`.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    verdict: Value,
+}
+
+/// One verdict per code, in order.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BatchResponse {
+    /// This request's id.
+    request_id: String,
+    /// The verdicts, as in a single verification.
+    #[schema(value_type = Vec<Object>)]
+    verdicts: Vec<Value>,
+}
+
+/// What `/readyz` says.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Readiness {
+    /// `ready`.
+    status: &'static str,
+}
+
+fn require_content_type(headers: &HeaderMap, allowed: &[&str]) -> Result<(), Problem> {
+    let given = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match given {
+        Some(t) if allowed.contains(&t.as_str()) => Ok(()),
+        _ => Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("the body must be {}", allowed.join(" or ")),
+        )),
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, Problem> {
+    require_content_type(headers, &["application/json"])?;
+    serde_json::from_slice(body)
+        .map_err(|e| Problem::invalid(format!("the body is not a valid request: {e}")))
+}
+
+fn check_field(
+    name: &str,
+    value: Option<&str>,
+    ok: impl Fn(&str) -> bool,
+    rule: &str,
+) -> Result<(), Problem> {
+    match value {
+        Some(v) if !ok(v) => Err(Problem::invalid(format!("{name} must be {rule}"))),
+        _ => Ok(()),
+    }
+}
+
+fn printable_id(v: &str) -> bool {
+    (1..=64).contains(&v.chars().count()) && v.chars().all(|c| !c.is_control())
+}
+
+/// Refuses a body naming another organisation than the caller's key.
+fn check_org(caller: &Caller, named: Option<&str>) -> Result<(), Problem> {
+    check_field(
+        "org_id",
+        named,
+        |v| crate::serve::api_keys::check_org(v).is_ok(),
+        "1-64 letters, digits, '-', '_' or '.'",
+    )?;
+    match (&caller.org, named) {
+        (Some(own), Some(named)) if own != named => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "org_id names another organisation than the API key's",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn verdict_response(request_id: &RequestId, result: &Result<VerifiedToken, Error>) -> Response {
+    let reason = match result {
+        Ok(_) => "accepted",
+        Err(e) => e.reason().as_str(),
+    };
+    let mut response = Json(VerifyResponse {
+        request_id: request_id.0.clone(),
+        verdict: to_json(result),
+    })
+    .into_response();
+    response.extensions_mut().insert(LogReason(reason));
+    response
+}
+
+/// Runs `work` on the blocking pool (a verification may wait on the
+/// replay guard's file or server), timed and counted.
+async fn verify_blocking<T: Send + 'static>(
+    app: &App,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Problem> {
+    let started = Instant::now();
+    let done = tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR))?;
+    app.metrics.verify_took(started.elapsed());
+    Ok(done)
+}
+
+/// Verify one code.
+#[utoipa::path(post, path = "/v1/verify", request_body = VerifyRequest,
+    responses(
+        (status = 200, description = "The verdict, accepted or rejected alike", body = VerifyResponse),
+        (status = 400, description = "Not a verification request", body = ProblemBody),
+        (status = 401, description = "A valid API key is required", body = ProblemBody),
+        (status = 403, description = "org_id names another organisation", body = ProblemBody),
+        (status = 413, description = "Body over 64 KiB", body = ProblemBody),
+        (status = 415, description = "Not application/json", body = ProblemBody),
+    ),
+    security(("api_key" = [])))]
+pub(crate) async fn verify(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    Extension(request_id): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let request: VerifyRequest = parse_json(&headers, &body)?;
+    check_org(&caller, request.org_id.as_deref())?;
+    check_field(
+        "business_type",
+        request.business_type.as_deref(),
+        |v| v.len() == 5 && v.bytes().all(|b| b.is_ascii_digit()),
+        "5 digits",
+    )?;
+    check_field(
+        "operator_id",
+        request.operator_id.as_deref(),
+        printable_id,
+        "1-64 printable characters",
+    )?;
+    check_field(
+        "office_id",
+        request.office_id.as_deref(),
+        printable_id,
+        "1-64 printable characters",
+    )?;
+    let mut verifier: Verifier = app.verifier.clone();
+    if let Some(code) = &request.till_region {
+        let region =
+            Region::new(code).map_err(|e| Problem::invalid(format!("till_region: {e}")))?;
+        verifier = verifier.with_till_region(region);
+    }
+    let code = request.code;
+    let result = verify_blocking(&app, move || verifier.verify(&code, system_now())).await?;
+    app.metrics.verdict(&result);
+    Ok(verdict_response(&request_id, &result))
+}
+
+/// Verify the QR code in a PNG or JPEG image.
+#[utoipa::path(post, path = "/v1/verify/image",
+    request_body(content = Vec<u8>, content_type = "image/png", description = "A PNG or JPEG image (image/jpeg too), at most 16 MiB and 4096 pixels a side"),
+    responses(
+        (status = 200, description = "The verdict (`unreadable` for an image without one readable code)", body = VerifyResponse),
+        (status = 401, description = "A valid API key is required", body = ProblemBody),
+        (status = 413, description = "Body over 16 MiB", body = ProblemBody),
+        (status = 415, description = "Not image/png or image/jpeg", body = ProblemBody),
+    ),
+    security(("api_key" = [])))]
+pub(crate) async fn verify_image(
+    State(app): State<Arc<App>>,
+    Extension(request_id): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    require_content_type(&headers, &["image/png", "image/jpeg"])?;
+    let verifier = app.verifier.clone();
+    let result = verify_blocking(&app, move || {
+        medcode::qr::decode_image(&body).and_then(|text| verifier.verify(&text, system_now()))
+    })
+    .await?;
+    app.metrics.verdict(&result);
+    Ok(verdict_response(&request_id, &result))
+}
+
+/// Verify up to 256 codes at one time, one verdict each, in order.
+#[utoipa::path(post, path = "/v1/verify/batch", request_body = BatchRequest,
+    responses(
+        (status = 200, description = "One verdict per code, in order", body = BatchResponse),
+        (status = 400, description = "Not a batch request, or over 256 codes", body = ProblemBody),
+        (status = 401, description = "A valid API key is required", body = ProblemBody),
+        (status = 403, description = "org_id names another organisation", body = ProblemBody),
+        (status = 413, description = "Body over 64 KiB", body = ProblemBody),
+        (status = 415, description = "Not application/json", body = ProblemBody),
+    ),
+    security(("api_key" = [])))]
+pub(crate) async fn verify_batch(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    Extension(request_id): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let request: BatchRequest = parse_json(&headers, &body)?;
+    check_org(&caller, request.org_id.as_deref())?;
+    if request.codes.len() > MAX_BATCH_CODES {
+        return Err(Problem::invalid(format!(
+            "{} codes: a batch holds at most {MAX_BATCH_CODES}",
+            request.codes.len()
+        )));
+    }
+    let verifier = app.verifier.clone();
+    let codes = request.codes;
+    let results =
+        verify_blocking(&app, move || verifier.verify_batch(&codes, system_now())).await?;
+    for result in &results {
+        app.metrics.verdict(result);
+    }
+    let mut response = Json(BatchResponse {
+        request_id: request_id.0.clone(),
+        verdicts: results.iter().map(to_json).collect(),
+    })
+    .into_response();
+    response.extensions_mut().insert(LogReason("batch"));
+    Ok(response)
+}
+
+/// The process runs.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The process runs", body = Readiness)))]
+pub(crate) async fn healthz() -> Json<Readiness> {
+    Json(Readiness { status: "ok" })
+}
+
+/// Ready to verify: every signed list is fresh and the replay guard answers.
+#[utoipa::path(get, path = "/readyz", responses(
+    (status = 200, description = "Ready", body = Readiness),
+    (status = 503, description = "A list is stale (trust_list_stale) or the shared replay guard does not answer (replay_guard_unavailable)", body = ProblemBody),
+))]
+pub(crate) async fn readyz(State(app): State<Arc<App>>) -> Result<Json<Readiness>, Problem> {
+    let now = system_now();
+    if let Some(stale) = app
+        .verifier
+        .list_status(now)
+        .into_iter()
+        .find(|s| s.refused)
+    {
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "trust_list_stale",
+            format!(
+                "the {} list in force (sequence {}) is stale: every code is refused until a newer one is installed",
+                super::metrics::list_label(stale.info.kind),
+                stale.info.sequence
+            ),
+        ));
+    }
+    if !app.guard_answers.load(Ordering::Relaxed) {
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "replay_guard_unavailable",
+            "the shared replay guard did not answer the last check",
+        ));
+    }
+    Ok(Json(Readiness { status: "ready" }))
+}
+
+/// The metrics, in the OpenMetrics text format Prometheus reads.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
+pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let text = app.metrics.render(&app.verifier, system_now());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "The OpenAPI 3 document of this service")))]
+pub(crate) async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi::document(),
+    )
+        .into_response()
+}

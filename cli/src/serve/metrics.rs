@@ -1,0 +1,160 @@
+//! The service's Prometheus metrics (`GET /metrics`): verdicts by reason,
+//! verification time, replay-guard outages, list freshness, list reloads
+//! and HTTP requests by route and status.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use medcode::verify::Verifier;
+use medcode::{Error, UnixTime, VerifiedToken};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ListLabel {
+    list: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReloadLabel {
+    list: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabel {
+    route: String,
+    status: u16,
+}
+
+/// The metrics of one service process.
+pub(crate) struct Metrics {
+    registry: Registry,
+    verdicts: Family<ReasonLabel, Counter>,
+    verify_duration: Histogram,
+    replay_guard_errors: Counter,
+    until_stale: Family<ListLabel, Gauge>,
+    reloads: Family<ReloadLabel, Counter>,
+    http: Family<HttpLabel, Counter>,
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Self {
+        let mut registry = Registry::default();
+        let verdicts = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "medcode_verdicts",
+            "Verdicts given, by reason (accepted or the refusal's reason code)",
+            verdicts.clone(),
+        );
+        // 10 µs to about 1.3 s.
+        let verify_duration = Histogram::new(exponential_buckets(0.000_01, 2.0, 18));
+        registry.register(
+            "medcode_verify_duration_seconds",
+            "Time to verify one code or one batch, replay guard included",
+            verify_duration.clone(),
+        );
+        let replay_guard_errors = Counter::default();
+        registry.register(
+            "medcode_replay_guard_errors",
+            "Times the shared replay guard was found unreachable",
+            replay_guard_errors.clone(),
+        );
+        let until_stale = Family::<ListLabel, Gauge>::default();
+        registry.register(
+            "medcode_list_seconds_until_stale",
+            "Seconds until a signed list is stale and every code is refused (negative: stale)",
+            until_stale.clone(),
+        );
+        let reloads = Family::<ReloadLabel, Counter>::default();
+        registry.register(
+            "medcode_list_reloads",
+            "List reloads, by list and outcome (installed, unchanged, refused)",
+            reloads.clone(),
+        );
+        let http = Family::<HttpLabel, Counter>::default();
+        registry.register(
+            "medcode_http_requests",
+            "HTTP requests answered, by route and status",
+            http.clone(),
+        );
+        Metrics {
+            registry,
+            verdicts,
+            verify_duration,
+            replay_guard_errors,
+            until_stale,
+            reloads,
+            http,
+        }
+    }
+
+    /// Counts one verdict.
+    pub(crate) fn verdict(&self, result: &Result<VerifiedToken, Error>) {
+        let reason = match result {
+            Ok(_) => "accepted",
+            Err(e) => e.reason().as_str(),
+        };
+        self.verdicts.get_or_create(&ReasonLabel { reason }).inc();
+    }
+
+    /// Records the time one verification (or batch) took.
+    pub(crate) fn verify_took(&self, took: Duration) {
+        self.verify_duration.observe(took.as_secs_f64());
+    }
+
+    /// The counter of times the shared replay guard was found unreachable.
+    pub(crate) fn guard_error_counter(&self) -> Counter {
+        self.replay_guard_errors.clone()
+    }
+
+    /// Counts one list reload.
+    pub(crate) fn reload(&self, list: &'static str, outcome: &'static str) {
+        self.reloads
+            .get_or_create(&ReloadLabel { list, outcome })
+            .inc();
+    }
+
+    /// Counts one HTTP answer.
+    pub(crate) fn http(&self, route: &str, status: u16) {
+        self.http
+            .get_or_create(&HttpLabel {
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+    }
+
+    /// The metrics in the OpenMetrics text format, list freshness as of `now`.
+    pub(crate) fn render(&self, verifier: &Verifier, now: UnixTime) -> String {
+        for status in verifier.list_status(now) {
+            let list = list_label(status.info.kind);
+            let left = i128::from(status.refuses_at.as_secs()) - i128::from(now.as_secs());
+            self.until_stale
+                .get_or_create(&ListLabel { list })
+                .set(i64::try_from(left).unwrap_or(i64::MAX));
+        }
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// The `list` label of a list kind.
+pub(crate) fn list_label(kind: medcode::lists::ListKind) -> &'static str {
+    match kind {
+        medcode::lists::ListKind::Trust => "trust",
+        _ => "revocation",
+    }
+}

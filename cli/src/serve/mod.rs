@@ -1,0 +1,178 @@
+//! `medcode serve`: the verification service. One verifier (the till setup
+//! of `medcode till`, with the same list and replay flags) behind an HTTP
+//! API: `POST /v1/verify`, `/v1/verify/image`, `/v1/verify/batch`,
+//! `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json`.
+
+mod api_keys;
+mod app;
+mod connections;
+mod handlers;
+mod metrics;
+mod openapi;
+mod problem;
+mod reload;
+
+pub(crate) use api_keys::{KEY_PREFIX, check_org, digest};
+
+/// Checks the text of an API key file as the service reads it.
+pub(crate) fn check_key_file(bytes: &[u8]) -> Result<(), String> {
+    ApiKeys::parse(bytes).map(drop)
+}
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use clap::Args;
+use tokio::signal::unix::{SignalKind, signal};
+
+use medcode::Error;
+use medcode::verify::{ReplaySpec, TillEvent};
+
+use crate::verifier_args::VerifierArgs;
+use crate::{CmdResult, warn};
+use api_keys::ApiKeys;
+use app::App;
+use metrics::Metrics;
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "One use per code: without --replay, this process's memory records accepted codes, as in `medcode till`: one replica is one till, and a restart forgets. Replicas behind a load balancer must share one guard: --replay redis://HOST:PORT[/DB] (see docs/DEPLOYMENT.md). --replay none turns the guard off and prints a warning.\n\nWithout --api-keys the service listens on a loopback address only."
+)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    verifier: VerifierArgs,
+    /// Address and port to listen on (port 0: a free port, printed when ready).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// API keys (from `medcode api-key new`): every /v1/ request then needs
+    /// `Authorization: Bearer KEY`. Required to listen beyond loopback.
+    #[arg(long, value_name = "FILE")]
+    api_keys: Option<PathBuf>,
+    /// Re-read the signed lists every this many seconds (and on SIGHUP).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    reload_secs: u64,
+}
+
+pub(crate) fn run(args: &ServeArgs) -> CmdResult {
+    let keys = match &args.api_keys {
+        Some(path) => Some(ApiKeys::read(path)?),
+        None if !args.listen.ip().is_loopback() => {
+            return Err(Error::InvalidArgument {
+                what: "--listen",
+                why: format!(
+                    "{} is not a loopback address: without --api-keys anyone who reaches it could verify and use up codes; give --api-keys FILE (see medcode api-key new) or listen on 127.0.0.1",
+                    args.listen.ip()
+                ),
+            }
+            .into());
+        }
+        None => None,
+    };
+    let metrics = Metrics::new();
+    let guard_answers = Arc::new(AtomicBool::new(true));
+    let (answers, guard_errors) = (Arc::clone(&guard_answers), metrics.guard_error_counter());
+    let verifier = args.verifier.build_observed(
+        crate::system_now(),
+        || Ok(ReplaySpec::Memory),
+        move |event| {
+            match event {
+                TillEvent::ReplayGuardUnreachable { .. } => {
+                    answers.store(false, Ordering::Relaxed);
+                    guard_errors.inc();
+                }
+                TillEvent::ReplayGuardReachable { .. } => answers.store(true, Ordering::Relaxed),
+                _ => {}
+            }
+            warn(&event.to_string());
+        },
+    )?;
+    let signed = verifier.root_key().is_some();
+    let app = Arc::new(App {
+        verifier,
+        keys,
+        metrics,
+        guard_answers,
+        id_prefix: request_id_prefix()?,
+        next_id: AtomicU64::new(1),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("the service runtime", "start", e))?;
+    let reload = signed.then(|| {
+        (
+            args.verifier.lists().config(),
+            Duration::from_secs(args.reload_secs),
+        )
+    });
+    runtime.block_on(serve(app, args.listen, reload))?;
+    Ok(())
+}
+
+async fn serve(
+    app: Arc<App>,
+    listen: SocketAddr,
+    reload: Option<(medcode::verify::TillConfig, Duration)>,
+) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| Error::io(listen.to_string(), "listen on", e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io(listen.to_string(), "listen on", e))?;
+    let mut terminate =
+        signal(SignalKind::terminate()).map_err(|e| Error::io("SIGTERM", "listen for", e))?;
+    match reload {
+        Some((config, every)) => {
+            let app = Arc::clone(&app);
+            tokio::spawn(async move {
+                if let Err(e) = reload::run(app, config, every).await {
+                    warn(&format!(
+                        "lists are not reloaded: {}",
+                        crate::escape::shown(&e)
+                    ));
+                }
+            });
+        }
+        None => warn(
+            "the lists are unsigned (no --root-key): they are not reloaded; restart to change them",
+        ),
+    }
+    if let Some(keys) = &app.keys {
+        log(&format!("{} API keys loaded", keys.len()));
+    }
+    // The one line a supervisor or a test waits for.
+    let _ = writeln!(std::io::stderr(), "listening on http://{addr}");
+    let shutdown = async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    };
+    connections::serve(listener, app::router(app), shutdown).await;
+    log("stopped");
+    Ok(())
+}
+
+/// A random prefix for this process's request ids, so that the ids of
+/// replicas do not collide in one log store.
+fn request_id_prefix() -> Result<String, Error> {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut bytes = [0u8; 4];
+    SystemRandom::new().fill(&mut bytes).map_err(|_| {
+        Error::io(
+            "the system random source",
+            "read",
+            std::io::Error::other("unavailable"),
+        )
+    })?;
+    Ok(hex::encode(bytes))
+}
+
+fn log(line: &str) {
+    let _ = writeln!(std::io::stderr(), "medcode: {line}");
+}

@@ -1,0 +1,802 @@
+//! `medcode serve`, the real binary on a free loopback port: every route
+//! with its exact statuses and reasons, API keys, the loopback rule,
+//! SIGTERM, list reload on SIGHUP, and two replicas sharing one Redis guard.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use medcode::keys::{PermissionPolicy, read_private_key};
+use medcode::{Claims, InsuredId, Issuer, Region, UnixTime};
+use serde_json::{Value, json};
+
+use support::redis_server::RedisServer;
+use support::{medcode, run};
+
+/// How long a starting service may take to print its listening line.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn p(path: &Path) -> String {
+    path.to_str().unwrap().to_owned()
+}
+
+fn now() -> UnixTime {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    UnixTime::from_secs(secs)
+}
+
+/// A folder with issuer key `k` (trust.json, valid from now) and codes from it.
+struct Keys {
+    dir: tempfile::TempDir,
+}
+
+impl Keys {
+    fn new() -> Keys {
+        let dir = tempfile::tempdir().unwrap();
+        let r = run(&[
+            "keygen",
+            "--dir",
+            &p(dir.path()),
+            "--kid",
+            "k",
+            "--at",
+            "2026-01-01T00:00:00Z",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        Keys { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        p(&self.dir.path().join(name))
+    }
+
+    /// `n` distinct codes issued now, insured 10000000000000000000 + i.
+    fn codes(&self, n: usize) -> Vec<String> {
+        let key = read_private_key(&self.dir.path().join("k.pk8"), PermissionPolicy::Warn)
+            .unwrap()
+            .key;
+        let issuer = Issuer::new(key);
+        let at = now();
+        (0..n)
+            .map(|i| {
+                let insured = format!("{:020}", 10_000_000_000_000_000_000u128 + i as u128);
+                let claims = Claims::new(
+                    InsuredId::new(&insured).unwrap(),
+                    Region::new("110000").unwrap(),
+                );
+                issuer.issue(&claims, at).unwrap().text().to_owned()
+            })
+            .collect()
+    }
+
+    /// Signs trust.json and (when given) the unsigned revocation list with a new root key.
+    fn sign(&self, what: &str, input: &str, out: &str) {
+        let root = self.path("root.pk8");
+        if !Path::new(&root).exists() {
+            let r = run(&["trust", "root-keygen", "--out", &p(self.dir.path())]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+        }
+        let r = run(&[
+            "trust",
+            "sign",
+            "--root",
+            &root,
+            "--in",
+            &self.path(input),
+            "--out",
+            &self.path(out),
+            "--kind",
+            what,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+}
+
+/// A running `medcode serve`; killed on drop if still running.
+struct Service {
+    child: Child,
+    url: String,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Service {
+    fn start(args: &[String]) -> Service {
+        let mut child = medcode()
+            .arg("serve")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("medcode serve starts");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&lines);
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+                kept.lock().unwrap().push(line);
+            }
+        });
+        let url = rx
+            .recv_timeout(START_TIMEOUT)
+            .unwrap_or_else(|_| panic!("no listening line: {:?}", lines.lock().unwrap()));
+        Service {
+            child,
+            url,
+            stderr: lines,
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+
+    fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -s {name}");
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    fn stop(mut self) -> i32 {
+        self.signal("TERM");
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().expect("an exit code, not a signal");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "medcode serve did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// Status and body (JSON, or the text as a JSON string) of one request.
+fn post(
+    svc: &Service,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+    key: Option<&str>,
+) -> (u16, Value) {
+    let mut req = agent()
+        .post(format!("{}{path}", svc.url))
+        .header("content-type", content_type);
+    if let Some(key) = key {
+        req = req.header("authorization", format!("Bearer {key}"));
+    }
+    let mut resp = req.send(body).expect("an answer");
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn post_json(svc: &Service, path: &str, body: &Value) -> (u16, Value) {
+    post(
+        svc,
+        path,
+        "application/json",
+        body.to_string().as_bytes(),
+        None,
+    )
+}
+
+fn get(svc: &Service, path: &str) -> (u16, String) {
+    let mut resp = agent()
+        .get(format!("{}{path}", svc.url))
+        .call()
+        .expect("an answer");
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+    )
+}
+
+/// `accepted` or the verdict's reason.
+fn outcome(v: &Value) -> &str {
+    if v["valid"] == json!(true) {
+        "accepted"
+    } else {
+        v["reason"].as_str().expect("a reason")
+    }
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn the_routes_answer_with_exact_statuses_and_reasons() {
+    let keys = Keys::new();
+    let svc = Service::start(&args(&[
+        "--trust",
+        &keys.path("trust.json"),
+        "--listen",
+        "127.0.0.1:0",
+    ]));
+    let codes = keys.codes(4);
+
+    // One code: accepted once, then replayed.
+    let (status, first) = post_json(
+        &svc,
+        "/v1/verify",
+        &json!({"code": codes[0], "business_type": "01101", "operator_id": "op-7", "office_id": "desk 3", "till_region": "110000"}),
+    );
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(outcome(&first), "accepted");
+    assert_eq!(first["insured"], "10000000000000000000");
+    assert!(
+        first["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{first}"
+    );
+    let (status, again) = post_json(&svc, "/v1/verify", &json!({"code": codes[0]}));
+    assert_eq!((status, outcome(&again)), (200, "replayed"), "{again}");
+    assert_ne!(first["request_id"], again["request_id"]);
+    let (status, v) = post_json(&svc, "/v1/verify", &json!({"code": "MC1123"}));
+    assert_eq!((status, outcome(&v)), (200, "malformed"), "{v}");
+
+    // Bad bodies.
+    let invalid = |body: &[u8]| {
+        let (status, v) = post(&svc, "/v1/verify", "application/json", body, None);
+        assert_eq!(
+            (status, v["reason"].as_str()),
+            (400, Some("invalid_request")),
+            "{v}"
+        );
+    };
+    invalid(b"{not json");
+    invalid(b"[]");
+    invalid(br#"{"org_id":"a"}"#);
+    invalid(br#"{"code":"MC1","extra":1}"#);
+    invalid(br#"{"code":"MC1","business_type":"1101"}"#);
+    invalid(br#"{"code":"MC1","till_region":"11"}"#);
+    let (status, v) = post(&svc, "/v1/verify", "text/plain", br#"{"code":"MC1"}"#, None);
+    assert_eq!(
+        (status, v["reason"].as_str()),
+        (415, Some("unsupported_media_type")),
+        "{v}"
+    );
+    let mut big = br#"{"code":""#.to_vec();
+    big.resize(64 * 1024 - 2, b'1');
+    big.extend_from_slice(br#""}"#);
+    assert_eq!(big.len(), 64 * 1024);
+    let (status, v) = post(&svc, "/v1/verify", "application/json", &big, None);
+    assert_eq!(
+        (status, outcome(&v)),
+        (200, "malformed"),
+        "exactly 64 KiB is read: {v}"
+    );
+    big.insert(big.len() - 2, b'1');
+    let (status, v) = post(&svc, "/v1/verify", "application/json", &big, None);
+    assert_eq!(
+        (status, v["reason"].as_str()),
+        (413, Some("payload_too_large")),
+        "{v}"
+    );
+
+    // Batch: in order, the duplicate replayed; 257 codes refused.
+    let (status, v) = post_json(
+        &svc,
+        "/v1/verify/batch",
+        &json!({"codes": [codes[1], codes[2], codes[1], "MC1"]}),
+    );
+    assert_eq!(status, 200, "{v}");
+    let got: Vec<&str> = v["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(outcome)
+        .collect();
+    assert_eq!(got, ["accepted", "accepted", "replayed", "malformed"]);
+    let many = vec!["MC1"; 257];
+    let (status, v) = post_json(&svc, "/v1/verify/batch", &json!({"codes": many}));
+    assert_eq!(
+        (status, v["reason"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
+    assert_eq!(v["error"], "257 codes: a batch holds at most 256");
+    let (status, v) = post_json(
+        &svc,
+        "/v1/verify/batch",
+        &json!({"codes": vec!["MC1"; 256]}),
+    );
+    assert_eq!(
+        (status, v["verdicts"].as_array().map(Vec::len)),
+        (200, Some(256))
+    );
+
+    // An image: the QR of a code, then bytes that are no image.
+    let png = medcode::qr::Qr::encode(&codes[3], medcode::qr::Ecc::M)
+        .unwrap()
+        .to_png(8)
+        .unwrap();
+    let (status, v) = post(&svc, "/v1/verify/image", "image/png", &png, None);
+    assert_eq!((status, outcome(&v)), (200, "accepted"), "{v}");
+    let (status, v) = post(&svc, "/v1/verify/image", "image/png", b"not a png", None);
+    assert_eq!((status, outcome(&v)), (200, "unreadable"), "{v}");
+    let (status, v) = post(&svc, "/v1/verify/image", "application/json", &png, None);
+    assert_eq!(
+        (status, v["reason"].as_str()),
+        (415, Some("unsupported_media_type")),
+        "{v}"
+    );
+
+    // Unknown route and method: JSON too.
+    let (status, body) = get(&svc, "/v2/nothing");
+    assert_eq!(
+        (status, body.as_str()),
+        (404, r#"{"error":"no such route","reason":"not_found"}"#)
+    );
+    let (status, body) = get(&svc, "/v1/verify");
+    assert_eq!(status, 405, "{body}");
+    assert!(body.contains(r#""reason":"method_not_allowed""#), "{body}");
+
+    assert_eq!(
+        get(&svc, "/healthz"),
+        (200, r#"{"status":"ok"}"#.to_owned())
+    );
+    assert_eq!(
+        get(&svc, "/readyz"),
+        (200, r#"{"status":"ready"}"#.to_owned())
+    );
+
+    let (status, metrics) = get(&svc, "/metrics");
+    assert_eq!(status, 200);
+    for line in [
+        r#"medcode_verdicts_total{reason="accepted"} 4"#,
+        r#"medcode_verdicts_total{reason="replayed"} 2"#,
+        r#"medcode_verdicts_total{reason="malformed"} 259"#,
+        r#"medcode_verdicts_total{reason="unreadable"} 1"#,
+        "medcode_verify_duration_seconds_count 8",
+        "medcode_replay_guard_errors_total 0",
+        r#"medcode_http_requests_total{route="/v1/verify",status="400"} 6"#,
+        r#"medcode_http_requests_total{route="/v1/verify",status="413"} 1"#,
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no {line:?} in\n{metrics}"
+        );
+    }
+
+    let (status, doc) = get(&svc, "/openapi.json");
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    let mut paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/healthz",
+            "/metrics",
+            "/openapi.json",
+            "/readyz",
+            "/v1/verify",
+            "/v1/verify/batch",
+            "/v1/verify/image"
+        ]
+    );
+    assert_eq!(
+        doc["paths"]["/v1/verify"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            ["$ref"],
+        "#/components/schemas/VerifyRequest"
+    );
+
+    assert_eq!(svc.stop_checked_logs(&codes), 0);
+}
+
+impl Service {
+    /// Stops the service and checks its log: one line per request, no
+    /// code and no insured identifier in it.
+    fn stop_checked_logs(self, codes: &[String]) -> i32 {
+        let log = self.stderr.clone();
+        let status = self.stop();
+        let log = log.lock().unwrap().join("\n");
+        for code in codes {
+            assert!(!log.contains(code.as_str()), "a code in the log:\n{log}");
+        }
+        assert!(
+            !log.contains("10000000000000000000"),
+            "an insured id in the log:\n{log}"
+        );
+        let requests = log.lines().filter(|l| l.starts_with("request id=")).count();
+        assert_eq!(requests, 24, "{log}");
+        status
+    }
+}
+
+#[test]
+fn api_keys_are_required_and_name_the_organisation() {
+    let keys = Keys::new();
+    let file = keys.path("api-keys");
+    let new_key = |org: &str| {
+        let r = run(&["api-key", "new", "--org", org, "--file", &file]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let key = r.stdout.trim().to_owned();
+        assert!(key.starts_with("mck_") && key.len() == 68, "{key}");
+        key
+    };
+    let a = new_key("hospital-a");
+    let b = new_key("pharmacy-b");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(
+        !text.contains(&a) && !text.contains(&b),
+        "a key in the file: {text}"
+    );
+    let r = run(&["api-key", "new", "--org", "bad/org", "--file", &file]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let empty = keys.path("no-keys");
+    std::fs::write(&empty, "").unwrap();
+    let r = run(&[
+        "serve",
+        "--trust",
+        &keys.path("trust.json"),
+        "--api-keys",
+        &empty,
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("holds no key: every request would be refused"),
+        "{}",
+        r.stderr
+    );
+
+    let svc = Service::start(&args(&[
+        "--trust",
+        &keys.path("trust.json"),
+        "--listen",
+        "127.0.0.1:0",
+        "--api-keys",
+        &file,
+    ]));
+    let codes = keys.codes(3);
+    let body = |code: &str, org: Option<&str>| {
+        let mut v = json!({"code": code});
+        if let Some(org) = org {
+            v["org_id"] = json!(org);
+        }
+        v.to_string().into_bytes()
+    };
+    let call = |code: &str, org: Option<&str>, key: Option<&str>| {
+        post(
+            &svc,
+            "/v1/verify",
+            "application/json",
+            &body(code, org),
+            key,
+        )
+    };
+    let (status, v) = call(&codes[0], None, None);
+    assert_eq!(
+        (status, v["reason"].as_str()),
+        (401, Some("unauthorized")),
+        "{v}"
+    );
+    let (status, v) = call(&codes[0], None, Some("mck_0000"));
+    assert_eq!(
+        (status, v["reason"].as_str()),
+        (401, Some("unauthorized")),
+        "{v}"
+    );
+    let (status, v) = call(&codes[0], Some("pharmacy-b"), Some(&a));
+    assert_eq!(
+        (status, v["reason"].as_str()),
+        (403, Some("forbidden")),
+        "{v}"
+    );
+    let (status, v) = call(&codes[0], Some("hospital-a"), Some(&a));
+    assert_eq!((status, outcome(&v)), (200, "accepted"), "{v}");
+    let (status, v) = call(&codes[1], None, Some(&b));
+    assert_eq!((status, outcome(&v)), (200, "accepted"), "{v}");
+    let (status, v) = post(
+        &svc,
+        "/v1/verify/batch",
+        "application/json",
+        br#"{"codes":[]}"#,
+        None,
+    );
+    assert_eq!(
+        (status, v["reason"].as_str()),
+        (401, Some("unauthorized")),
+        "{v}"
+    );
+    // Health, readiness and metrics need no key.
+    assert_eq!(get(&svc, "/healthz").0, 200);
+    let log = svc.stderr();
+    assert!(
+        !log.contains(&a) && !log.contains(&b),
+        "a key in the log:\n{log}"
+    );
+    assert_eq!(svc.stop(), 0);
+}
+
+#[test]
+fn without_api_keys_only_loopback_is_served() {
+    let keys = Keys::new();
+    let r = run(&[
+        "serve",
+        "--trust",
+        &keys.path("trust.json"),
+        "--listen",
+        "0.0.0.0:0",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--listen: 0.0.0.0 is not a loopback address: without --api-keys"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("listening on"), "{}", r.stderr);
+}
+
+#[test]
+fn sighup_installs_a_newer_revocation_list_and_refuses_a_rollback() {
+    let keys = Keys::new();
+    let revoke = |insured: &str| {
+        let r = run(&[
+            "revoke",
+            "--list",
+            &keys.path("rev.json"),
+            "--insured",
+            insured,
+            "--since",
+            "2026-01-01T00:00:00Z",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    };
+    revoke("99999999999999999999");
+    keys.sign("trust", "trust.json", "trust.signed.json");
+    keys.sign("revocation", "rev.json", "rev.signed.json");
+    let state = keys.path("state.json");
+    let svc = Service::start(&args(&[
+        "--trust",
+        &keys.path("trust.signed.json"),
+        "--root-key",
+        &keys.path("root.pub"),
+        "--revocations",
+        &keys.path("rev.signed.json"),
+        "--state",
+        &state,
+        "--listen",
+        "127.0.0.1:0",
+    ]));
+    let codes = keys.codes(3);
+    let (_, v) = post_json(&svc, "/v1/verify", &json!({"code": codes[0]}));
+    assert_eq!(outcome(&v), "accepted", "{v}");
+
+    // Revoke insured 1 (codes[1]) in sequence 2, keeping sequence 1 aside.
+    std::fs::copy(keys.path("rev.signed.json"), keys.path("rev.1.json")).unwrap();
+    revoke("10000000000000000001");
+    keys.sign("revocation", "rev.json", "rev.signed.json");
+    svc.signal("HUP");
+    wait_for(&svc, "reload: revocation list sequence 2 installed (was 1)");
+    let (_, v) = post_json(&svc, "/v1/verify", &json!({"code": codes[1]}));
+    assert_eq!(outcome(&v), "revoked", "{v}");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let root = saved["roots"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .clone();
+    assert_eq!(root["revocation"], 2, "{saved}");
+
+    // Sequence 1 back in place: refused, sequence 2 stays in force.
+    std::fs::copy(keys.path("rev.1.json"), keys.path("rev.signed.json")).unwrap();
+    svc.signal("HUP");
+    wait_for(
+        &svc,
+        "reload: revocation list refused, the list in force is kept",
+    );
+    let (_, v) = post_json(&svc, "/v1/verify", &json!({"code": codes[2]}));
+    assert_eq!(outcome(&v), "accepted", "{v}");
+    let (_, metrics) = get(&svc, "/metrics");
+    for line in [
+        r#"medcode_list_reloads_total{list="revocation",outcome="installed"} 1"#,
+        r#"medcode_list_reloads_total{list="revocation",outcome="refused"} 1"#,
+        r#"medcode_list_reloads_total{list="trust",outcome="unchanged"} 2"#,
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no {line:?} in\n{metrics}"
+        );
+    }
+    assert!(
+        metrics.contains(r#"medcode_list_seconds_until_stale{list="trust"} "#),
+        "{metrics}"
+    );
+    assert_eq!(svc.stop(), 0);
+}
+
+/// Waits until the service's log has a line containing `text`.
+fn wait_for(svc: &Service, text: &str) {
+    let deadline = Instant::now() + START_TIMEOUT;
+    while !svc.stderr().contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "no {text:?} in:\n{}",
+            svc.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn two_replicas_sharing_one_redis_accept_each_code_exactly_once() {
+    let Some(redis) =
+        RedisServer::start("two_replicas_sharing_one_redis_accept_each_code_exactly_once")
+    else {
+        return;
+    };
+    let keys = Keys::new();
+    let replay = redis.url();
+    let start = || {
+        Service::start(&args(&[
+            "--trust",
+            &keys.path("trust.json"),
+            "--listen",
+            "127.0.0.1:0",
+            "--replay",
+            &replay,
+        ]))
+    };
+    let (one, two) = (start(), start());
+    const N: usize = 200;
+    let codes = keys.codes(N);
+    let present = |svc: &Service| -> Vec<String> {
+        codes
+            .iter()
+            .map(|c| {
+                let (status, v) = post_json(svc, "/v1/verify", &json!({"code": c}));
+                assert_eq!(status, 200, "{v}");
+                outcome(&v).to_owned()
+            })
+            .collect()
+    };
+    let accepted = std::thread::scope(|s| {
+        let a = s.spawn(|| present(&one));
+        let b = s.spawn(|| present(&two));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for i in 0..N {
+        let pair = [accepted.0[i].as_str(), accepted.1[i].as_str()];
+        assert!(
+            pair == ["accepted", "replayed"] || pair == ["replayed", "accepted"],
+            "code {i}: {pair:?}"
+        );
+    }
+    assert_eq!(get(&one, "/readyz").0, 200);
+    assert_eq!((one.stop(), two.stop()), (0, 0));
+}
+
+#[test]
+fn a_redis_outage_refuses_codes_fail_closed_and_the_service_recovers() {
+    let test = "a_redis_outage_refuses_codes_fail_closed_and_the_service_recovers";
+    let Some(mut redis) = RedisServer::start(test) else {
+        return;
+    };
+    let keys = Keys::new();
+    let svc = Service::start(&args(&[
+        "--trust",
+        &keys.path("trust.json"),
+        "--listen",
+        "127.0.0.1:0",
+        "--replay",
+        &redis.url(),
+    ]));
+    let codes = keys.codes(3);
+    let verify = |code: &str| {
+        let (status, v) = post_json(&svc, "/v1/verify", &json!({"code": code}));
+        assert_eq!(status, 200, "{v}");
+        outcome(&v).to_owned()
+    };
+    assert_eq!(verify(&codes[0]), "accepted");
+    redis.kill();
+    assert_eq!(verify(&codes[1]), "replay_guard_unavailable");
+    let (status, body) = get(&svc, "/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains(r#""reason":"replay_guard_unavailable""#),
+        "{body}"
+    );
+    redis.restart();
+    assert_eq!(verify(&codes[1]), "accepted");
+    assert_eq!(get(&svc, "/readyz").0, 200);
+    let (_, metrics) = get(&svc, "/metrics");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "medcode_replay_guard_errors_total 1"),
+        "{metrics}"
+    );
+    assert_eq!(svc.stop(), 0);
+}
+
+#[test]
+fn trickled_and_oversized_headers_are_cut_off() {
+    use std::io::{Read, Write};
+    let keys = Keys::new();
+    let svc = Service::start(&args(&[
+        "--trust",
+        &keys.path("trust.json"),
+        "--listen",
+        "127.0.0.1:0",
+    ]));
+    let addr = svc.url.strip_prefix("http://").unwrap().to_owned();
+    // Slow-loris: half a request head, then nothing; the service closes the
+    // connection once its header read timeout (5 s) has passed.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.set_read_timeout(Some(START_TIMEOUT)).unwrap();
+    slow.write_all(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = slow.read_to_end(&mut answer);
+    assert!(read.is_ok(), "the connection was not closed: {read:?}");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+
+    // A head over 16 KiB: 431.
+    let mut big = std::net::TcpStream::connect(&addr).unwrap();
+    big.set_read_timeout(Some(START_TIMEOUT)).unwrap();
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: {}\r\n\r\n",
+        "a".repeat(20 * 1024)
+    );
+    let _ = big.write_all(head.as_bytes());
+    let mut answer = Vec::new();
+    let _ = big.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+
+    // Still serving.
+    assert_eq!(get(&svc, "/healthz").0, 200);
+    assert_eq!(svc.stop(), 0);
+}
