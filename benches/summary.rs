@@ -1,4 +1,5 @@
-//! `cargo bench --bench summary [--features fast-ed25519]`: every contender
+//! `cargo bench --bench summary --features peers` (the default build: Ed25519
+//! by curve25519-dalek; add `,ring-ed25519-verify` for ring): every contender
 //! measured in the same run, interleaved (round after round, each contender
 //! gets one time slice per round, in rotating order), so that the load of
 //! a shared machine falls on all of them alike. Prints medians over the
@@ -90,13 +91,22 @@ fn us(ns: f64) -> String {
 
 /// Prints one table: median µs per code, codes/s, and the time ratio to
 /// the row named `reference`.
+/// Which build a table comes from, for its heading.
+fn build() -> &'static str {
+    if cfg!(feature = "ring-ed25519-verify") {
+        "`ring-ed25519-verify` build, Ed25519 by ring"
+    } else {
+        "default build, Ed25519 by curve25519-dalek"
+    }
+}
+
 fn table(title: &str, contenders: &[Contender<'_>], reference: &str) {
     let base = contenders
         .iter()
         .find(|c| c.name == reference)
         .map(Contender::median)
         .expect("reference row");
-    println!("\n### {title}\n");
+    println!("\n### {title} ({})\n", build());
     println!("| contender | median µs/code | codes/s (1 core) | time / {reference} |");
     println!("| --- | ---: | ---: | ---: |");
     for c in contenders {
@@ -350,7 +360,10 @@ fn main() {
 
     // Multi-core: one shared verifier without a guard (medcode::bench), a
     // shared pool of distinct codes verified over and over.
-    println!("\n### Threads: one shared Verifier, {POOL} distinct codes (Ed25519, no guard)\n");
+    println!(
+        "\n### Threads: one shared Verifier, {POOL} distinct codes (Ed25519, no guard; {})\n",
+        build()
+    );
     let bench = Bench::new(Algorithm::Ed25519, POOL, now()).unwrap();
     let origin = Instant::now();
     let clock = move || origin.elapsed();

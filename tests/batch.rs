@@ -2,8 +2,8 @@
 //! `Verifier::verify` gives at the same time: valid codes of several keys
 //! and both algorithms, bad signatures (alone, among many good ones, all
 //! bad), garbage, expired and not-yet-valid codes, unknown and colliding
-//! key ids, and duplicates under a replay guard. Run with and without the
-//! `fast-ed25519` feature (`.ci/run` does both).
+//! key ids, and duplicates under a replay guard. Run in the default build
+//! (batch equations) and with `ring-ed25519-verify` (`.ci/run` does both).
 
 mod fixtures;
 use fixtures::{t, test_key, trusted};

@@ -1,4 +1,4 @@
-//! The `fast-ed25519` backend: Ed25519 verification through
+//! The default Ed25519 verifier (off with `ring-ed25519-verify`): through
 //! curve25519-dalek (pure Rust, AVX2 selected at run time) with a table
 //! precomputed once per trusted key, and batch verification.
 //!

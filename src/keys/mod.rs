@@ -8,11 +8,12 @@
 //! SHA-256 of the public key. Private key bytes are held in a zeroizing
 //! buffer, are redacted in `Debug`, and never appear in an error.
 //!
-//! With the `fast-ed25519` feature, Ed25519 signatures are checked by
-//! `crate::keys::fast_ed25519` against a table built once per public key (on its
-//! first check); the verdicts are ring's.
+//! Ed25519 signatures are checked by `crate::keys::fast_ed25519`
+//! (curve25519-dalek) against a table built once per public key (on its first
+//! check); the verdicts are ring's. The `ring-ed25519-verify` feature checks
+//! them with ring instead ([`ED25519_BACKEND`] says which).
 
-#[cfg(feature = "fast-ed25519")]
+#[cfg(not(feature = "ring-ed25519-verify"))]
 mod fast_ed25519;
 mod file;
 mod low_s;
@@ -22,7 +23,7 @@ pub use file::{
 };
 
 use std::fmt;
-#[cfg(feature = "fast-ed25519")]
+#[cfg(not(feature = "ring-ed25519-verify"))]
 use std::sync::{Arc, OnceLock};
 
 use ring::rand::SystemRandom;
@@ -31,15 +32,15 @@ use serde::{Serialize, Serializer};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-#[cfg(feature = "fast-ed25519")]
+#[cfg(not(feature = "ring-ed25519-verify"))]
 use crate::keys::fast_ed25519::PreparedKey;
 
-/// Which code checks Ed25519 signatures in this build: `"ring"`, or
-/// `"curve25519-dalek"` with the `fast-ed25519` feature.
-pub const ED25519_BACKEND: &str = if cfg!(feature = "fast-ed25519") {
-    "curve25519-dalek"
-} else {
+/// Which code checks Ed25519 signatures in this build: `"curve25519-dalek"`
+/// by default, `"ring"` with the `ring-ed25519-verify` feature.
+pub const ED25519_BACKEND: &str = if cfg!(feature = "ring-ed25519-verify") {
     "ring"
+} else {
+    "curve25519-dalek"
 };
 
 /// Length of every signature, for both algorithms.
@@ -139,7 +140,7 @@ pub struct PublicKey {
     kid: KeyId,
     /// The fast backend's table, built on the first check and shared by
     /// clones (`None` inside: not a curve point).
-    #[cfg(feature = "fast-ed25519")]
+    #[cfg(not(feature = "ring-ed25519-verify"))]
     prepared: Arc<OnceLock<Option<PreparedKey>>>,
 }
 
@@ -176,7 +177,7 @@ impl PublicKey {
             alg,
             bytes: bytes.to_vec(),
             kid: KeyId::of_public_key(bytes),
-            #[cfg(feature = "fast-ed25519")]
+            #[cfg(not(feature = "ring-ed25519-verify"))]
             prepared: Arc::default(),
         })
     }
@@ -205,7 +206,7 @@ impl PublicKey {
         }
         // A key that is not a curve point has no table; ring refuses every
         // signature under such a key too.
-        #[cfg(feature = "fast-ed25519")]
+        #[cfg(not(feature = "ring-ed25519-verify"))]
         if self.alg == Algorithm::Ed25519 {
             return self
                 .prepared_ed25519()
@@ -227,7 +228,7 @@ impl PublicKey {
     }
 }
 
-#[cfg(feature = "fast-ed25519")]
+#[cfg(not(feature = "ring-ed25519-verify"))]
 impl PublicKey {
     /// The fast backend's table of an Ed25519 key that is a curve point.
     pub(crate) fn prepared_ed25519(&self) -> Option<&PreparedKey> {

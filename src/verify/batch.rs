@@ -3,13 +3,13 @@
 //!
 //! Every text gets exactly the verdict [`Verifier::verify`] would give it at
 //! the same `now`, in input order, replay guard included. The batch only
-//! changes how the Ed25519 signatures are checked (with the `fast-ed25519`
-//! feature): the signatures under one key are checked together, up to
+//! changes how the Ed25519 signatures are checked (in the default build): the
+//! signatures under one key are checked together, up to
 //! [`BATCH_MAX`] per batch equation, which costs a fraction of separate
 //! checks. A batch that fails is split in halves to find the bad
 //! signatures; what no passed batch covers is checked one by one, as
-//! `verify` does. Without the feature (ring has no batch API), and for
-//! P-256, every signature is checked one by one.
+//! `verify` does. With the `ring-ed25519-verify` feature (ring has no batch
+//! API), and for P-256, every signature is checked one by one.
 
 use crate::error::Result;
 use crate::keys::PublicKey;
@@ -28,8 +28,9 @@ impl Verifier {
     /// duplicate is `replayed` when a replay guard is set, as it would be
     /// when verified one after the other).
     ///
-    /// With `fast-ed25519`, a passed batch equation stands for the single
-    /// checks of its signatures. The one input on which the two can differ
+    /// In the default build (not `ring-ed25519-verify`), a passed batch
+    /// equation stands for the single checks of its signatures. The one
+    /// input on which the two can differ
     /// is a signature whose `R` carries a small-order component: a single
     /// check refuses it, a batch may pass it. Making one takes a trusted
     /// issuer's private key (ring's signer never does), so it lets no one
@@ -81,7 +82,7 @@ impl Verifier {
 
     /// For each parsed token, the key a passed batch showed to verify its
     /// signature, if any.
-    #[cfg(not(feature = "fast-ed25519"))]
+    #[cfg(feature = "ring-ed25519-verify")]
     fn prove_signatures<'t>(
         &self,
         _trust: &'t TrustList,
@@ -93,7 +94,7 @@ impl Verifier {
 
     /// For each parsed token, the key a passed batch showed to verify its
     /// signature, if any.
-    #[cfg(feature = "fast-ed25519")]
+    #[cfg(not(feature = "ring-ed25519-verify"))]
     fn prove_signatures<'t>(
         &self,
         trust: &'t TrustList,
@@ -142,7 +143,7 @@ impl Verifier {
 
 /// The one trusted key in its window for this token, when it is an Ed25519
 /// key; `None` when there are none or several.
-#[cfg(feature = "fast-ed25519")]
+#[cfg(not(feature = "ring-ed25519-verify"))]
 fn sole_ed25519_key<'t>(
     trust: &'t TrustList,
     token: &UntrustedToken,
@@ -161,14 +162,14 @@ fn sole_ed25519_key<'t>(
 }
 
 /// A failed batch smaller than this is left to single checks.
-#[cfg(feature = "fast-ed25519")]
+#[cfg(not(feature = "ring-ed25519-verify"))]
 const BISECT_MIN: usize = 8;
 
 /// The members of `indices` shown valid by passed batches: the whole set
 /// when its batch passes; otherwise its halves, recursively, while exactly
 /// one half fails (one bad signature is found in a few small batches;
 /// when both halves fail there are many, and single checks are cheaper).
-#[cfg(feature = "fast-ed25519")]
+#[cfg(not(feature = "ring-ed25519-verify"))]
 fn settle(indices: &[usize], check: &impl Fn(&[usize]) -> bool) -> Vec<usize> {
     if indices.len() < 2 {
         return Vec::new(); // a single check costs no more than a batch of one
@@ -198,7 +199,7 @@ fn settle(indices: &[usize], check: &impl Fn(&[usize]) -> bool) -> Vec<usize> {
     shown
 }
 
-#[cfg(all(test, feature = "fast-ed25519"))]
+#[cfg(all(test, not(feature = "ring-ed25519-verify")))]
 mod tests {
     use super::*;
     use crate::{Algorithm, Claims, InsuredId, Issuer, Region, SigningKey, TrustList, TrustedKey};
