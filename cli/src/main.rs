@@ -9,6 +9,7 @@
 mod bench;
 mod claims_args;
 mod demo;
+mod demo_keys;
 mod escape;
 mod family;
 mod files;
@@ -63,6 +64,20 @@ pub(crate) fn out(line: &str) -> CmdResult {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
         Err(e) => Err(Failure::Error(Error::io("standard output", "write", e))),
+    }
+}
+
+/// Reports a loaded private key's file problem: the one-line note for a
+/// published demo key (whatever its file mode), else the mode warning.
+pub(crate) fn key_loaded(path: &std::path::Path, loaded: &medcode::keys::LoadedKey) {
+    if let Some(name) = demo_keys::published_demo_key(&loaded.key) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}",
+            demo_keys::demo_key_note(path, name)
+        );
+    } else if let Some(w) = &loaded.warning {
+        warn(w);
     }
 }
 

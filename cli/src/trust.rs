@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 
 use crate::files::read_bounded;
 use crate::lists::ListArgs;
-use crate::{AtArg, CmdResult, Failure, key_path, out, warn};
+use crate::{AtArg, CmdResult, Failure, key_path, out};
 use medcode::Error;
 use medcode::UnixTime;
 use medcode::keys::{Algorithm, SigningKey};
@@ -238,9 +238,7 @@ fn sign(args: &SignArgs) -> CmdResult {
         PermissionPolicy::Warn
     };
     let loaded = read_private_key(&args.root, policy)?;
-    if let Some(w) = &loaded.warning {
-        warn(w);
-    }
+    crate::key_loaded(&args.root, &loaded);
     let root = RootKey::of(&loaded.key).map_err(|_| Error::InvalidKey {
         why: format!(
             "{} is a {} key; a root key is ed25519 (make one with medcode trust root-keygen)",

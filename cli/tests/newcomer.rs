@@ -61,3 +61,88 @@ fn issue_usage_shows_region_unless_db() {
         "{help}"
     );
 }
+
+#[test]
+fn the_published_demo_keys_get_one_note_real_keys_the_mode_warning() {
+    // The demo key as checked out (git keeps no mode: 0644) and as a copy under another
+    // name with mode 0600: recognised by its public key either way.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("renamed.pk8");
+    std::fs::copy(support::root().join("keys/demo-issuer.pk8"), &copy).unwrap();
+    for (mode, kid) in [(0o644, "demo-issuer"), (0o600, "renamed")] {
+        let keys = if kid == "renamed" {
+            std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(mode)).unwrap();
+            dir.path().to_str().unwrap().to_owned()
+        } else {
+            "keys".to_owned()
+        };
+        let r = run(&[
+            "issue",
+            "--dir",
+            &keys,
+            "--kid",
+            kid,
+            "--insured",
+            "1",
+            "--region",
+            "110105",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(
+            r.stderr,
+            format!(
+                "medcode: note: {keys}/{kid}.pk8 is the repository's published demo key demo-issuer (ed25519, key 32eac5b0): its private half is public, for trying medcode only (never trust it in production)\n"
+            )
+        );
+    }
+    // A real key readable by others keeps the warning, and --strict refuses it.
+    let r = run(&[
+        "keygen",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--kid",
+        "real",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let real = dir.path().join("real.pk8");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let r = run(&[
+        "issue",
+        "--dir",
+        d,
+        "--kid",
+        "real",
+        "--insured",
+        "1",
+        "--region",
+        "110105",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "medcode: warning: private key file {d}/real.pk8 has mode 0644: others can read it; run chmod 600 on it\n"
+        )
+    );
+    let r = run(&[
+        "issue",
+        "--dir",
+        d,
+        "--kid",
+        "real",
+        "--insured",
+        "1",
+        "--region",
+        "110105",
+        "--strict",
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "medcode: error: invalid key: refusing to load: private key file {d}/real.pk8 has mode 0644: others can read it; run chmod 600 on it\n"
+        )
+    );
+}
