@@ -146,3 +146,46 @@ fn the_published_demo_keys_get_one_note_real_keys_the_mode_warning() {
         )
     );
 }
+
+#[test]
+fn a_region_outside_the_provinces_is_refused_at_issue_and_in_the_registry() {
+    let why = "999999: 99 is not a province-level division code (11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81, 82)";
+    let r = run(&[
+        "issue",
+        "--dir",
+        "keys",
+        "--kid",
+        "demo-issuer",
+        "--insured",
+        "1",
+        "--region",
+        "999999",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr
+            .ends_with(&format!("medcode: error: invalid region: {why}\n")),
+        "{}",
+        r.stderr
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let r = run(&[
+        "registry",
+        "--db",
+        db.to_str().unwrap(),
+        "person",
+        "add",
+        "--insured",
+        "1",
+        "--name",
+        "张三",
+        "--id-number",
+        "11010519491231002X",
+        "--region",
+        "999999",
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{}", r.stderr);
+    assert_eq!(r.stderr, format!("medcode: error: invalid region: {why}\n"));
+}
