@@ -189,3 +189,51 @@ fn a_region_outside_the_provinces_is_refused_at_issue_and_in_the_registry() {
     assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{}", r.stderr);
     assert_eq!(r.stderr, format!("medcode: error: invalid region: {why}\n"));
 }
+
+#[test]
+fn revoke_kid_takes_the_keygen_label_through_the_trust_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("revoked.json");
+    let l = list.to_str().unwrap();
+    let r = run(&["revoke", "--list", l, "--kid", "demo-issuer"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "medcode: error: invalid --kid: \"demo-issuer\" is not a key id (8 hex digits); to name a key by its keygen label give --trust DIR/trust.json\n"
+        )
+    );
+    assert!(!list.exists());
+    let r = run(&[
+        "revoke",
+        "--list",
+        l,
+        "--kid",
+        "nosuch",
+        "--trust",
+        "keys/trust.json",
+    ]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "medcode: error: invalid --kid: \"nosuch\" is neither a key id (8 hex digits) nor a label in the --trust list\n"
+        )
+    );
+    let r = run(&[
+        "revoke",
+        "--list",
+        l,
+        "--kid",
+        "demo-issuer",
+        "--trust",
+        "keys/trust.json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("key 32eac5b0: revoked (compromised)\n"),
+        "{}",
+        r.stdout
+    );
+}
