@@ -115,8 +115,11 @@ fn root_keygen(args: &RootKeygenArgs) -> CmdResult {
     for f in [&key_file, &pub_file] {
         if f.exists() {
             return Err(Error::InvalidArgument {
-                what: "--name",
-                why: format!("{} exists; refusing to overwrite a root key", f.display()),
+                what: "--out",
+                why: format!(
+                    "{} exists; refusing to overwrite a root key (choose another --out or --name)",
+                    f.display()
+                ),
             }
             .into());
         }

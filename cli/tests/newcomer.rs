@@ -237,3 +237,20 @@ fn revoke_kid_takes_the_keygen_label_through_the_trust_list() {
         r.stdout
     );
 }
+
+#[test]
+fn rerunning_root_keygen_names_the_folder_not_a_name_never_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert_eq!(run(&["trust", "root-keygen", "--out", d]).code, 0);
+    let r = run(&["trust", "root-keygen", "--out", d]);
+    assert_eq!(
+        (r.code, r.stderr),
+        (
+            2,
+            format!(
+                "medcode: error: invalid --out: {d}/root.pk8 exists; refusing to overwrite a root key (choose another --out or --name)\n"
+            )
+        )
+    );
+}
