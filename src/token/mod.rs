@@ -24,7 +24,8 @@ pub use budget::MAX_ID_AND_NAME_BYTES;
 
 pub use claims::{
     Claims, DEFAULT_VALIDITY_SECS, InsuredId, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS,
-    MaskedName, NAME_MIDDLE_DOT, Presenter, Region, Relation, Scheme, Status, is_masked_name_char,
+    MaskedName, NAME_MIDDLE_DOT, PROVINCES, Presenter, Region, Relation, Scheme, Status,
+    is_masked_name_char,
 };
 pub use text::{MAX_TEXT_LEN, PREFIX};
 
