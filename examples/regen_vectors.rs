@@ -553,6 +553,17 @@ fn main() -> Res<()> {
         )?;
     }
 
+    // A region whose province part (99) is no province-level division
+    // (issue 16 §8): the issuer refuses it, so the body is signed by hand.
+    write(
+        base(
+            "reject_region_no_province",
+            "Region 999999, validly signed: malformed, since its first two digits (99) are no province-level division code (11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81, 82).",
+            hand_signed_with_region(&good, "reject_region_no_province", 999_999)?,
+        ),
+        false,
+    )?;
+
     // Scanned images: the valid code rendered as a PNG, and a PNG with no code.
     let png = Qr::encode(&good, Ecc::M)?.to_png(4)?;
     write(
@@ -584,7 +595,6 @@ fn main() -> Res<()> {
 /// replaced by `name` and its token id by the vector's, signed again with
 /// the test Ed25519 key by hand, bypassing the issuer's checks.
 fn hand_signed_with_name(good: &str, vector: &str, name: &str) -> Res<String> {
-    use ring::signature::KeyPair;
     const NAME_AT: usize = 23 + 9; // fixed part, 20-digit identifier
     const SIGNATURE_LEN: usize = 64;
     let bytes = UntrustedToken::parse(good)?.as_bytes().to_vec();
@@ -595,6 +605,28 @@ fn hand_signed_with_name(good: &str, vector: &str, name: &str) -> Res<String> {
     out[11..19].copy_from_slice(token_id(vector).as_bytes());
     out[21] = (out[21] & 0xF0) | u8::try_from(name.len())?;
     out.extend_from_slice(name.as_bytes());
+    assert_eq!(token_text(&bytes), good, "the text encoding");
+    signed_by_hand(out)
+}
+
+/// The valid Beijing self code `good` with its region replaced by `region`
+/// and its token id by the vector's, signed again by hand.
+fn hand_signed_with_region(good: &str, vector: &str, region: u32) -> Res<String> {
+    const SIGNATURE_LEN: usize = 64;
+    let bytes = UntrustedToken::parse(good)?.as_bytes().to_vec();
+    let mut out = bytes[..bytes.len() - SIGNATURE_LEN].to_vec();
+    out[11..19].copy_from_slice(token_id(vector).as_bytes());
+    let packed = u32::from_be_bytes([0, out[19], out[20], out[21]]);
+    assert_eq!(packed >> 4, 110_000, "the valid code's region");
+    let packed = (region << 4) | (packed & 0xF);
+    out[19..22].copy_from_slice(&packed.to_be_bytes()[1..]);
+    signed_by_hand(out)
+}
+
+/// Signs a token body with the test Ed25519 key by hand (bypassing the
+/// issuer's checks) and returns the token text.
+fn signed_by_hand(mut out: Vec<u8>) -> Res<String> {
+    use ring::signature::KeyPair;
     let pkcs8 = std::fs::read(vectors_dir().join("keys/vector-ed25519.pk8"))?;
     let key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8)
         .map_err(|e| format!("the vector key: {e}"))?;
@@ -606,7 +638,6 @@ fn hand_signed_with_name(good: &str, vector: &str, name: &str) -> Res<String> {
         .verify(&message, signature.as_ref())
         .map_err(|_| "the hand-made signature does not verify")?;
     out.extend_from_slice(signature.as_ref());
-    assert_eq!(token_text(&bytes), good, "the text encoding");
     Ok(token_text(&out))
 }
 

@@ -75,7 +75,16 @@ fn claims_strategy() -> impl Strategy<Value = Claims> {
     (
         id_strategy(),
         name_strategy(),
-        100_000u32..=999_999,
+        (
+            prop::sample::select(
+                medcode::token::PROVINCES
+                    .iter()
+                    .flat_map(|r| r.clone())
+                    .collect::<Vec<u32>>(),
+            ),
+            0u32..10_000,
+        )
+            .prop_map(|(province, rest)| province * 10_000 + rest),
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
@@ -167,13 +176,13 @@ impl Layout {
         // Changes the decoder always refuses: the version nibble, the
         // delegate flag (the presenter block appears or vanishes and the
         // signature no longer ends the token), a zero validity, a region
-        // outside 100000-999999, a name longer than 12 bytes, and a new
+        // outside 100000-999999 or of no province, a name longer than 12 bytes, and a new
         // name length in a self code (the signature no longer ends the
         // token either).
         let forced = changed[0] >> 4 != 1
             || (original[0] ^ changed[0]) & 0x08 != 0
             || validity == 0
-            || !(100_000..=999_999).contains(&region)
+            || Region::from_code(region).is_err()
             || packed & 0x0F > 12
             || (name_len_changed && !self.delegate);
         if forced {

@@ -19,7 +19,7 @@ fn now() -> UnixTime {
 fn longest_self() -> Claims {
     let mut c = Claims::new(
         InsuredId::new("ZZZZZZZZZZZZZZZZZZZZ").unwrap(),
-        Region::new("999999").unwrap(),
+        Region::new("829999").unwrap(),
     );
     c.name = Some(MaskedName::new("A*").unwrap());
     c

@@ -477,6 +477,18 @@ fn the_issuer_refuses_claims_beyond_the_size_budget() {
         Region::new("012345").unwrap_err().reason(),
         Reason::InvalidClaims
     );
+    // The province part must be a province-level division code.
+    let e = Region::new("999999").unwrap_err();
+    assert_eq!(e.reason(), Reason::InvalidClaims);
+    assert_eq!(
+        e.to_string(),
+        "invalid region: 999999: 99 is not a province-level division code (11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81, 82)"
+    );
+    assert_eq!(
+        Region::new("160000").unwrap_err().reason(),
+        Reason::InvalidClaims
+    );
+    assert_eq!(Region::new("820000").unwrap().province(), 82);
 }
 
 #[test]

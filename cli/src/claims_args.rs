@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::registry::insured_arg;
-use crate::{key_path, warn};
+use crate::{key_loaded, key_path};
 use medcode::Error;
 use medcode::issue::Issuer;
 use medcode::keys::{PermissionPolicy, read_private_key};
@@ -57,10 +57,9 @@ impl SignerArgs {
         } else {
             PermissionPolicy::Warn
         };
-        let loaded = read_private_key(&key_path(&self.dir, &self.kid)?, policy)?;
-        if let Some(w) = &loaded.warning {
-            warn(w);
-        }
+        let path = key_path(&self.dir, &self.kid)?;
+        let loaded = read_private_key(&path, policy)?;
+        key_loaded(&path, &loaded);
         Ok(Issuer::new(loaded.key)
             .with_validity(ttl)
             .with_max_validity(self.max_validity))

@@ -10,6 +10,7 @@ mod api_key;
 mod bench;
 mod claims_args;
 mod demo;
+mod demo_keys;
 mod escape;
 mod family;
 mod files;
@@ -68,6 +69,20 @@ pub(crate) fn out(line: &str) -> CmdResult {
     }
 }
 
+/// Reports a loaded private key's file problem: the one-line note for a
+/// published demo key (whatever its file mode), else the mode warning.
+pub(crate) fn key_loaded(path: &std::path::Path, loaded: &medcode::keys::LoadedKey) {
+    if let Some(name) = demo_keys::published_demo_key(&loaded.key) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}",
+            demo_keys::demo_key_note(path, name)
+        );
+    } else if let Some(w) = &loaded.warning {
+        warn(w);
+    }
+}
+
 /// Writes a warning line to stderr.
 pub(crate) fn warn(line: &str) {
     let _ = writeln!(std::io::stderr(), "medcode: warning: {line}");
@@ -90,6 +105,9 @@ enum Command {
     /// Generate an issuer key pair: DIR/KID.pk8 (mode 0600) and an entry in DIR/trust.json.
     Keygen(keygen::KeygenArgs),
     /// Issue a code and print its token text (exactly what the QR holds).
+    #[command(
+        override_usage = "medcode issue [OPTIONS] --dir <DIR> --kid <KID> --insured <ID> <--region <CODE>|--db <FILE>>"
+    )]
     Issue(issue::IssueArgs),
     /// Verify a token text: exit 0 accepted, 1 rejected, 2 usage or I/O error.
     Verify(verify::VerifyArgs),
@@ -159,42 +177,66 @@ pub(crate) fn key_path(dir: &std::path::Path, kid: &str) -> Result<PathBuf, Erro
     Ok(dir.join(format!("{kid}.pk8")))
 }
 
+/// The (sub)command path the arguments name, e.g. `medcode registry
+/// person add`: what a usage error points at for help.
+fn command_path(args: &[String]) -> String {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut path = vec!["medcode".to_owned()];
+    for arg in args.iter().skip(1) {
+        let Some(sub) = cmd.find_subcommand(arg).cloned() else {
+            continue;
+        };
+        path.push(sub.get_name().to_owned());
+        cmd = sub;
+    }
+    path.join(" ")
+}
+
+/// Turns clap's rendered error into one line: its message and tips (a
+/// similar argument, a similar subcommand) kept, its usage block dropped,
+/// and a pointer at the help of the (sub)command given.
+fn parse_error_line(rendered: &str, help: &str) -> String {
+    let parts = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .filter(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(|l| l.trim_start_matches("error: "));
+    let mut text = String::new();
+    for part in parts {
+        if !text.is_empty() {
+            text.push_str(if text.ends_with(':') { " " } else { "; " });
+        }
+        text.push_str(part);
+    }
+    if text.is_empty() {
+        text.push_str("invalid arguments");
+    }
+    format!("medcode: {text} (see {help} --help)")
+}
+
 /// Runs the command line and returns the process exit status.
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
-            let one_line = match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-                    let _ = e.print();
-                    return ExitCode::SUCCESS;
-                }
-                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                    "a subcommand is required".to_owned()
-                }
-                _ => {
-                    // clap's message up to its usage line, joined into one.
-                    let rendered = e.to_string();
-                    let parts: Vec<&str> = rendered
-                        .lines()
-                        .map(str::trim)
-                        .skip_while(|l| l.is_empty())
-                        .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
-                        .collect();
-                    let joined = parts.join(" ");
-                    let text = joined.trim_start_matches("error: ");
-                    if text.is_empty() {
-                        "invalid arguments".to_owned()
-                    } else {
-                        text.to_owned()
-                    }
-                }
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            let rendered = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                // clap rendered the whole help: say what is missing instead.
+                "a subcommand is required".to_owned()
+            } else {
+                e.to_string()
             };
-            let _ = writeln!(
-                std::io::stderr(),
-                "medcode: {one_line} (see medcode --help)"
-            );
+            let args: Vec<String> = std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let help = command_path(&args);
+            let _ = writeln!(std::io::stderr(), "{}", parse_error_line(&rendered, &help));
             return ExitCode::from(2);
         }
     };

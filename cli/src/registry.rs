@@ -16,8 +16,11 @@ use medcode::token::{InsuredId, Region, Scheme, Status};
 #[derive(Args, Debug)]
 pub(crate) struct RegistryArgs {
     /// The registry database (SQLite); its secret is FILE.secret beside it.
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    /// Accepted before or after the subcommand (`registry --db F person add`
+    /// or `registry person add --db F`).
+    /// Required (checked after parsing: clap cannot require a global flag).
+    #[arg(long, value_name = "FILE", global = true)]
+    db: Option<PathBuf>,
     #[command(subcommand)]
     command: RegistryCommand,
 }
@@ -178,12 +181,18 @@ pub(crate) fn describe(p: &Person) -> String {
 }
 
 pub(crate) fn run(args: &RegistryArgs) -> CmdResult {
+    let db = args.db.as_deref().ok_or_else(|| Error::InvalidArgument {
+        what: "--db",
+        why:
+            "required: the registry database, e.g. medcode registry --db registry.db person add ..."
+                .into(),
+    })?;
     let cmd = match &args.command {
-        RegistryCommand::Person(PersonCommand::Add(a)) => return add(&args.db, a),
-        RegistryCommand::Audit(a) => return audit(&Registry::open_existing(&args.db)?, a),
+        RegistryCommand::Person(PersonCommand::Add(a)) => return add(db, a),
+        RegistryCommand::Audit(a) => return audit(&Registry::open_existing(db)?, a),
         RegistryCommand::Person(cmd) => cmd,
     };
-    let registry = Registry::open_existing(&args.db)?;
+    let registry = Registry::open_existing(db)?;
     let person = match cmd {
         PersonCommand::Show(a) => {
             let p = registry
@@ -204,7 +213,7 @@ pub(crate) fn run(args: &RegistryArgs) -> CmdResult {
         PersonCommand::Activate(a) => {
             registry.activate(&insured_arg(&a.insured, "--insured")?, a.at.now()?)
         }
-        PersonCommand::Add(a) => return add(&args.db, a),
+        PersonCommand::Add(a) => return add(db, a),
     }
     .map_err(refusal)?;
     out(&describe(&person))

@@ -11,6 +11,7 @@ use medcode::Error;
 use medcode::UnixTime;
 use medcode::keys::KeyId;
 use medcode::lists::SignedList;
+use medcode::lists::TrustList;
 use medcode::lists::{Change, MAX_REVOCATION_LIST_LEN, RevocationList, RevocationReason};
 use medcode::token::InsuredId;
 
@@ -21,9 +22,13 @@ pub(crate) struct RevokeArgs {
     /// FILE.lock beside it keeps concurrent runs from losing entries).
     #[arg(long, value_name = "FILE")]
     list: PathBuf,
-    /// Revoke an issuer key id (8 hex digits); may be repeated.
-    #[arg(long, value_name = "KID")]
+    /// Revoke an issuer key: its key id (8 hex digits), or its keygen label
+    /// (the --kid given to keygen) resolved through --trust; may be repeated.
+    #[arg(long, value_name = "KID|LABEL")]
     kid: Vec<String>,
+    /// The trust list that resolves a key label given to --kid (e.g. DIR/trust.json).
+    #[arg(long, value_name = "FILE")]
+    trust: Option<PathBuf>,
     /// Why the key ids are revoked.
     #[arg(long, default_value = "compromised", requires = "kid", value_parser = ["compromised", "superseded", "retired", "unspecified"])]
     reason: String,
@@ -44,6 +49,43 @@ fn count(changes: &[Change], which: Change) -> usize {
     changes.iter().filter(|c| **c == which).count()
 }
 
+/// A `--kid` value: a key id (8 hex digits), or a label of the trust list.
+fn resolve_kid(k: &str, trust: Option<&TrustList>) -> Result<KeyId, Error> {
+    if let Ok(kid) = KeyId::parse_hex(k) {
+        return Ok(kid);
+    }
+    let Some(trust) = trust else {
+        return Err(Error::InvalidArgument {
+            what: "--kid",
+            why: format!(
+                "{k:?} is not a key id (8 hex digits); to name a key by its keygen label give --trust DIR/trust.json"
+            ),
+        });
+    };
+    let found: Vec<KeyId> = trust
+        .keys()
+        .iter()
+        .filter(|t| t.label == k)
+        .map(|t| t.key.key_id())
+        .collect();
+    match found.as_slice() {
+        [kid] => Ok(*kid),
+        [] => Err(Error::InvalidArgument {
+            what: "--kid",
+            why: format!(
+                "{k:?} is neither a key id (8 hex digits) nor a label in the --trust list"
+            ),
+        }),
+        _ => Err(Error::InvalidArgument {
+            what: "--kid",
+            why: format!(
+                "{k:?} labels {} keys in the --trust list: give the key id",
+                found.len()
+            ),
+        }),
+    }
+}
+
 pub(crate) fn run(args: &RevokeArgs) -> CmdResult {
     let since = match &args.since {
         Some(text) => UnixTime::parse_rfc3339(text).map_err(|e| Error::InvalidArgument {
@@ -61,15 +103,14 @@ pub(crate) fn run(args: &RevokeArgs) -> CmdResult {
     }
     // Check every argument before touching the file.
     let reason: RevocationReason = args.reason.parse()?;
+    let trust = match &args.trust {
+        Some(path) => Some(TrustList::from_file(path)?),
+        None => None,
+    };
     let kids = args
         .kid
         .iter()
-        .map(|k| {
-            KeyId::parse_hex(k).map_err(|_| Error::InvalidArgument {
-                what: "--kid",
-                why: format!("{k:?} is not a key id (8 hex digits)"),
-            })
-        })
+        .map(|k| resolve_kid(k, trust.as_ref()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut ids = args
         .insured

@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 
 use crate::files::read_bounded;
 use crate::lists::ListArgs;
-use crate::{AtArg, CmdResult, Failure, key_path, out, warn};
+use crate::{AtArg, CmdResult, Failure, key_path, out};
 use medcode::Error;
 use medcode::UnixTime;
 use medcode::keys::{Algorithm, SigningKey};
@@ -115,8 +115,11 @@ fn root_keygen(args: &RootKeygenArgs) -> CmdResult {
     for f in [&key_file, &pub_file] {
         if f.exists() {
             return Err(Error::InvalidArgument {
-                what: "--name",
-                why: format!("{} exists; refusing to overwrite a root key", f.display()),
+                what: "--out",
+                why: format!(
+                    "{} exists; refusing to overwrite a root key (choose another --out or --name)",
+                    f.display()
+                ),
             }
             .into());
         }
@@ -238,9 +241,7 @@ fn sign(args: &SignArgs) -> CmdResult {
         PermissionPolicy::Warn
     };
     let loaded = read_private_key(&args.root, policy)?;
-    if let Some(w) = &loaded.warning {
-        warn(w);
-    }
+    crate::key_loaded(&args.root, &loaded);
     let root = RootKey::of(&loaded.key).map_err(|_| Error::InvalidKey {
         why: format!(
             "{} is a {} key; a root key is ed25519 (make one with medcode trust root-keygen)",

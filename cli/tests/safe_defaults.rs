@@ -286,7 +286,7 @@ fn issue_refuses_a_validity_every_till_refuses() {
     assert_eq!(r.code, 2);
     assert_eq!(
         r.stderr,
-        "medcode: invalid value '0' for '--max-validity <SECONDS>': 0 is not in 1..=65535 (see medcode --help)\n"
+        "medcode: invalid value '0' for '--max-validity <SECONDS>': 0 is not in 1..=65535 (see medcode issue --help)\n"
     );
     // The help shows the range.
     let help = run(&["issue", "--help"]).stdout;

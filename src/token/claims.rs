@@ -92,6 +92,20 @@ impl Serialize for InsuredId {
     }
 }
 
+/// The province-level division codes (GB/T 2260): the first two digits of
+/// every valid [`Region`].
+pub const PROVINCES: [std::ops::RangeInclusive<u32>; 9] = [
+    11..=15,
+    21..=23,
+    31..=37,
+    41..=46,
+    50..=54,
+    61..=65,
+    71..=71,
+    81..=81,
+    82..=82,
+];
+
 /// Region of enrolment (参保地): a 6-digit administrative division code such
 /// as `110000` (Beijing). It travels with the code; it never restricts where
 /// the code is accepted, except through [`Claims::cross_province`].
@@ -99,12 +113,13 @@ impl Serialize for InsuredId {
 pub struct Region(u32);
 
 impl Region {
-    /// Validates a region code: exactly six digits, not starting with 0.
+    /// Validates a region code: exactly six digits whose first two name a
+    /// province-level division ([`PROVINCES`]).
     ///
     /// # Errors
     ///
     /// [`Error::InvalidClaims`] (`invalid_claims`) when `text` is not six ASCII
-    /// digits or starts with `0`.
+    /// digits, starts with `0`, or its province part is not in [`PROVINCES`].
     pub fn new(text: &str) -> Result<Self> {
         if text.len() != 6 || !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::claims(
@@ -121,17 +136,27 @@ impl Region {
         let value = text
             .parse::<u32>()
             .map_err(|_| Error::claims("region", "not a number"))?;
-        Ok(Region(value))
+        Region::from_code(value)
     }
 
-    /// Builds a region from its numeric value (100000..=999999).
+    /// Builds a region from its numeric value (100000..=999999, province
+    /// part in [`PROVINCES`]).
     ///
     /// # Errors
     ///
     /// [`Error::InvalidClaims`] (`invalid_claims`) when `code` is outside
-    /// 100000..=999999.
+    /// 100000..=999999 or its first two digits are not a province-level code.
     pub fn from_code(code: u32) -> Result<Self> {
         if (100_000..=999_999).contains(&code) {
+            let province = code / 10_000;
+            if !PROVINCES.iter().any(|r| r.contains(&province)) {
+                return Err(Error::claims(
+                    "region",
+                    format!(
+                        "{code}: {province} is not a province-level division code (11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81, 82)"
+                    ),
+                ));
+            }
             Ok(Region(code))
         } else {
             Err(Error::claims(
@@ -425,11 +450,18 @@ mod tests {
         assert_eq!(r.code(), 440_305);
         assert_eq!(r.province(), 44);
         assert_eq!(r.to_string(), "440305");
-        for bad in ["", "11000", "1100000", "01000", "010000", "11000A"] {
+        for bad in [
+            "", "11000", "1100000", "01000", "010000", "11000A", "999999", "100000", "160000",
+            "720000", "830000",
+        ] {
             assert!(Region::new(bad).is_err(), "{bad:?}");
         }
         assert!(Region::from_code(99_999).is_err());
         assert!(Region::from_code(1_000_000).is_err());
+        assert!(Region::from_code(999_999).is_err());
+        for good in ["110000", "150000", "650000", "710000", "810000", "820000"] {
+            assert!(Region::new(good).is_ok(), "{good:?}");
+        }
     }
 
     #[test]

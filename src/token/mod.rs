@@ -24,7 +24,8 @@ pub use budget::MAX_ID_AND_NAME_BYTES;
 
 pub use claims::{
     Claims, DEFAULT_VALIDITY_SECS, InsuredId, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS,
-    MaskedName, NAME_MIDDLE_DOT, Presenter, Region, Relation, Scheme, Status, is_masked_name_char,
+    MaskedName, NAME_MIDDLE_DOT, PROVINCES, Presenter, Region, Relation, Scheme, Status,
+    is_masked_name_char,
 };
 pub use text::{MAX_TEXT_LEN, PREFIX};
 
@@ -261,8 +262,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Body, usize)> {
     let token_id = TokenId(r.array("token id")?);
     let packed = r.array::<3>("region")?;
     let packed = u32::from_be_bytes([0, packed[0], packed[1], packed[2]]);
-    let region =
-        Region::from_code(packed >> 4).map_err(|_| Error::Malformed("region out of bounds"))?;
+    let region = Region::from_code(packed >> 4)
+        .map_err(|_| Error::Malformed("region is not a division code"))?;
     let name_len = usize::try_from(packed & 0xF).unwrap_or(usize::MAX);
     if name_len > MAX_NAME_BYTES {
         return Err(Error::Malformed("masked name length out of bounds"));

@@ -1,0 +1,256 @@
+//! What a newcomer trips over (issue 16): usage errors that keep clap's
+//! suggestions and point at the right help, the demo keys, the labels of
+//! errors, and the regions.
+
+mod support;
+use support::{Run, run};
+
+fn usage_error(r: &Run) -> &str {
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    r.stderr.as_str()
+}
+
+#[test]
+fn parse_errors_keep_clap_tips_and_point_at_the_subcommand_help() {
+    assert_eq!(
+        usage_error(&run(&["verify", "--trusted", "x"])),
+        "medcode: unexpected argument '--trusted' found; tip: a similar argument exists: '--trust' (see medcode verify --help)\n"
+    );
+    assert_eq!(
+        usage_error(&run(&["isue"])),
+        "medcode: unrecognized subcommand 'isue'; tip: a similar subcommand exists: 'issue' (see medcode --help)\n"
+    );
+    assert_eq!(
+        usage_error(&run(&["registry"])),
+        "medcode: a subcommand is required (see medcode registry --help)\n"
+    );
+    assert_eq!(
+        usage_error(&run(&["registry", "person", "add", "--insured", "A"])),
+        "medcode: the following required arguments were not provided: --name <NAME>; --id-number <NUM>; --region <CODE> (see medcode registry person add --help)\n"
+    );
+}
+
+#[test]
+fn registry_db_is_accepted_after_the_subcommand_and_still_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let db = db.to_str().unwrap();
+    let r = run(&["registry", "person", "show", "--insured", "A1", "--db", db]);
+    // Parsed: the registry is opened (and does not exist yet).
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stderr.contains("unexpected argument"), "{}", r.stderr);
+    assert!(r.stderr.contains("r.db"), "{}", r.stderr);
+    let r = run(&["registry", "person", "show", "--insured", "A1"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "medcode: error: invalid --db: required: the registry database, e.g. medcode registry --db registry.db person add ...\n"
+        )
+    );
+}
+
+#[test]
+fn issue_usage_shows_region_unless_db() {
+    let help = run(&["issue", "--help"]).stdout;
+    assert!(
+        help.contains(
+            "Usage: medcode issue [OPTIONS] --dir <DIR> --kid <KID> --insured <ID> <--region <CODE>|--db <FILE>>"
+        ),
+        "{help}"
+    );
+}
+
+#[test]
+fn the_published_demo_keys_get_one_note_real_keys_the_mode_warning() {
+    // The demo key as checked out (git keeps no mode: 0644) and as a copy under another
+    // name with mode 0600: recognised by its public key either way.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("renamed.pk8");
+    std::fs::copy(support::root().join("keys/demo-issuer.pk8"), &copy).unwrap();
+    for (mode, kid) in [(0o644, "demo-issuer"), (0o600, "renamed")] {
+        let keys = if kid == "renamed" {
+            std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(mode)).unwrap();
+            dir.path().to_str().unwrap().to_owned()
+        } else {
+            "keys".to_owned()
+        };
+        let r = run(&[
+            "issue",
+            "--dir",
+            &keys,
+            "--kid",
+            kid,
+            "--insured",
+            "1",
+            "--region",
+            "110105",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(
+            r.stderr,
+            format!(
+                "medcode: note: {keys}/{kid}.pk8 is the repository's published demo key demo-issuer (ed25519, key 32eac5b0): its private half is public, for trying medcode only (never trust it in production)\n"
+            )
+        );
+    }
+    // A real key readable by others keeps the warning, and --strict refuses it.
+    let r = run(&[
+        "keygen",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--kid",
+        "real",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let real = dir.path().join("real.pk8");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let r = run(&[
+        "issue",
+        "--dir",
+        d,
+        "--kid",
+        "real",
+        "--insured",
+        "1",
+        "--region",
+        "110105",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "medcode: warning: private key file {d}/real.pk8 has mode 0644: others can read it; run chmod 600 on it\n"
+        )
+    );
+    let r = run(&[
+        "issue",
+        "--dir",
+        d,
+        "--kid",
+        "real",
+        "--insured",
+        "1",
+        "--region",
+        "110105",
+        "--strict",
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "medcode: error: invalid key: refusing to load: private key file {d}/real.pk8 has mode 0644: others can read it; run chmod 600 on it\n"
+        )
+    );
+}
+
+#[test]
+fn a_region_outside_the_provinces_is_refused_at_issue_and_in_the_registry() {
+    let why = "999999: 99 is not a province-level division code (11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81, 82)";
+    let r = run(&[
+        "issue",
+        "--dir",
+        "keys",
+        "--kid",
+        "demo-issuer",
+        "--insured",
+        "1",
+        "--region",
+        "999999",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr
+            .ends_with(&format!("medcode: error: invalid region: {why}\n")),
+        "{}",
+        r.stderr
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let r = run(&[
+        "registry",
+        "--db",
+        db.to_str().unwrap(),
+        "person",
+        "add",
+        "--insured",
+        "1",
+        "--name",
+        "张三",
+        "--id-number",
+        "11010519491231002X",
+        "--region",
+        "999999",
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{}", r.stderr);
+    assert_eq!(r.stderr, format!("medcode: error: invalid region: {why}\n"));
+}
+
+#[test]
+fn revoke_kid_takes_the_keygen_label_through_the_trust_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("revoked.json");
+    let l = list.to_str().unwrap();
+    let r = run(&["revoke", "--list", l, "--kid", "demo-issuer"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "medcode: error: invalid --kid: \"demo-issuer\" is not a key id (8 hex digits); to name a key by its keygen label give --trust DIR/trust.json\n"
+        )
+    );
+    assert!(!list.exists());
+    let r = run(&[
+        "revoke",
+        "--list",
+        l,
+        "--kid",
+        "nosuch",
+        "--trust",
+        "keys/trust.json",
+    ]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "medcode: error: invalid --kid: \"nosuch\" is neither a key id (8 hex digits) nor a label in the --trust list\n"
+        )
+    );
+    let r = run(&[
+        "revoke",
+        "--list",
+        l,
+        "--kid",
+        "demo-issuer",
+        "--trust",
+        "keys/trust.json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("key 32eac5b0: revoked (compromised)\n"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn rerunning_root_keygen_names_the_folder_not_a_name_never_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert_eq!(run(&["trust", "root-keygen", "--out", d]).code, 0);
+    let r = run(&["trust", "root-keygen", "--out", d]);
+    assert_eq!(
+        (r.code, r.stderr),
+        (
+            2,
+            format!(
+                "medcode: error: invalid --out: {d}/root.pk8 exists; refusing to overwrite a root key (choose another --out or --name)\n"
+            )
+        )
+    );
+}
