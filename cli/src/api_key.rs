@@ -70,29 +70,9 @@ fn new_key(org: &str, file: &Path) -> CmdResult {
         }
         writeln!(text, "{org} {}", hex::encode(digest(&key)))
             .map_err(|e| Error::io(file, "write", e))?;
-        write_private(file, &text)?;
+        crate::files::write_private(file, &text)?;
     }
     out(&key)?;
     crate::warn("the key is printed once and kept nowhere: give it to the organisation now");
-    Ok(())
-}
-
-/// Replaces `path` with `bytes` atomically, mode 0600.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".medcode-")
-        .suffix(".tmp")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(path, "create a temporary file beside", e))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| Error::io(path, "write", e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io(path, "replace", e.error))?;
     Ok(())
 }

@@ -33,6 +33,16 @@ pub(crate) fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Resul
 /// synced, then renamed over it (mode 0644, as an image or a list is not
 /// secret). A reader sees the old file or the new one, never half of one.
 pub(crate) fn write_replace(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    replace_with_mode(path, bytes, 0o644)
+}
+
+/// [`write_replace`] for a secret (an API key file): mode 0600 from the
+/// moment the temporary file exists.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    replace_with_mode(path, bytes, 0o600)
+}
+
+fn replace_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -40,7 +50,7 @@ pub(crate) fn write_replace(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".medcode-")
         .suffix(".tmp")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
         .tempfile_in(dir)
         .map_err(|e| Error::io(path, "create a temporary file beside", e))?;
     tmp.write_all(bytes)

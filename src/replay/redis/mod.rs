@@ -288,6 +288,13 @@ impl RedisReplayGuard {
     /// Changes a setting: the pusher (which holds a copy of the settings)
     /// is stopped first and started again after, if it has work.
     fn change(&mut self, f: impl FnOnce(&mut Self)) {
+        self.stop_pusher();
+        f(self);
+        self.start_pusher();
+    }
+
+    /// Stops and joins the background push, if it runs.
+    fn stop_pusher(&mut self) {
         let running = self
             .pusher
             .get_mut()
@@ -296,8 +303,6 @@ impl RedisReplayGuard {
         if let Some(pusher) = running {
             pusher.stop();
         }
-        f(self);
-        self.start_pusher();
     }
 
     /// Starts the background push when this guard falls back locally and
@@ -317,14 +322,7 @@ impl RedisReplayGuard {
 
 impl Drop for RedisReplayGuard {
     fn drop(&mut self) {
-        let running = self
-            .pusher
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(pusher) = running {
-            pusher.stop();
-        }
+        self.stop_pusher();
     }
 }
 
