@@ -328,6 +328,22 @@ fn main() -> Res<()> {
     )?;
     write(
         base(
+            "reject_whitespace_inside",
+            "A space among the digits (two codes run together, or a broken scan): malformed; only whitespace around the text is ignored.",
+            format!("{} {}", &good[..100], &good[100..]),
+        ),
+        false,
+    )?;
+    write(
+        base(
+            "valid_scanner_whitespace",
+            "The normal self code as a keyboard-style scanner may type it: a leading space and a trailing CR LF, which readers ignore.",
+            format!(" {good}\r\n"),
+        ),
+        false,
+    )?;
+    write(
+        base(
             "reject_unsupported_version",
             "The prefix names format version 2.",
             good.replacen("MC1", "MC2", 1),

@@ -379,10 +379,23 @@ fn truncated_extended_and_bit_flipped_tokens_are_rejected() {
         let r = verifier.verify(&text[..cut], t0());
         assert_eq!(reason(r), Reason::Malformed, "truncated to {cut}");
     }
-    for extra in ["0", "1", "9", "00", "000", " ", "\n", "A", "0000000000"] {
+    for extra in ["0", "1", "9", "00", "000", " 0", "\n0", "A", "0000000000"] {
         let r = verifier.verify(&format!("{text}{extra}"), t0());
         assert_eq!(reason(r), Reason::Malformed, "extended by {extra:?}");
     }
+    // ASCII whitespace around the text is what scanners add: ignored.
+    for (before, after) in [(" ", ""), ("", "\r\n"), ("\t", " "), ("", "\n")] {
+        let r = verifier.verify(&format!("{before}{text}{after}"), t0());
+        assert!(r.is_ok(), "{before:?} {after:?}: {r:?}");
+    }
+    // Inside it, whitespace is refused, with words that say so.
+    let e = verifier
+        .verify(&format!("{} {}", &text[..50], &text[50..]), t0())
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "malformed token: whitespace inside the token text (two codes, or a broken scan?)"
+    );
     // Every digit position, every other digit value: never accepted.
     let bytes = text.as_bytes();
     for i in 3..bytes.len() {

@@ -378,8 +378,12 @@ fn null_pointers_and_bad_text_are_reported() {
     assert_eq!(r.reason, MedcodeReason::Malformed);
     assert_eq!(buf(&r.detail), "token text is longer than 512 bytes");
 
-    // A scanner's line end is not part of the token.
+    // A scanner's line end is not part of the token: ignored, as the
+    // library ignores ASCII whitespace around the text; inside, refused.
     let r = verify_at(v, &format!("{}\r", valid_token()), NOW);
+    assert_eq!(r.reason, MedcodeReason::Ok, "{}", buf(&r.detail));
+    let token = valid_token();
+    let r = verify_at(v, &format!("{} {}", &token[..40], &token[40..]), NOW);
     assert_eq!(r.reason, MedcodeReason::Malformed);
     // SAFETY: `v` is the live handle from new_verifier, freed exactly once here, after its last
     // use.

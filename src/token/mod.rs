@@ -344,6 +344,8 @@ pub struct UntrustedToken {
 
 impl UntrustedToken {
     /// Parses token text (prefix and digits) without checking the signature.
+    /// ASCII whitespace around the text (a scanner's leading space, trailing
+    /// CR, LF or tab) is ignored; whitespace inside it is `malformed`.
     ///
     /// # Errors
     ///

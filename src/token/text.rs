@@ -158,6 +158,9 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
 
 /// Splits the prefix off a token text and decodes the digits.
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>> {
+    // Scanners add a leading space or a trailing CR/LF or tab: ASCII
+    // whitespace around the text is not part of it. Inside it, it is refused.
+    let text = text.trim_matches(|c: char| c.is_ascii_whitespace());
     if text.len() > MAX_TEXT_LEN {
         return Err(Error::Malformed("token text is longer than any token"));
     }
@@ -172,6 +175,11 @@ pub(crate) fn decode(text: &str) -> Result<Vec<u8>> {
             });
         }
         return Err(Error::Malformed("not a medcode token (prefix MC1 missing)"));
+    }
+    if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        return Err(Error::Malformed(
+            "whitespace inside the token text (two codes, or a broken scan?)",
+        ));
     }
     digits_to_bytes(&text[PREFIX.len()..])
 }
