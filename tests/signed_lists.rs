@@ -216,7 +216,7 @@ fn a_list_of_the_wrong_kind_is_refused() {
     assert_eq!(e.reason(), Reason::InvalidTrustList);
     assert_eq!(
         e.to_string(),
-        "invalid trust list: a signed trust list was given where a signed revocation list is expected"
+        "invalid revocation list: a signed trust list was given where a signed revocation list is expected"
     );
     let e = verifier.update_trust_list(&revocations).unwrap_err();
     assert_eq!(
@@ -367,7 +367,7 @@ fn signed_revocations_are_installed_applied_and_rolled_forward() {
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid trust list: signed revocation list: sequence 1 is older than sequence 2 held by this verifier (rollback refused)"
+        "invalid revocation list: signed revocation list: sequence 1 is older than sequence 2 held by this verifier (rollback refused)"
     );
     assert!(verifier.verify(code.text(), t0()).is_ok());
 }
@@ -614,7 +614,10 @@ fn the_envelope_is_parsed_strictly() {
             },
             "trailing characters",
         ),
-        (b"[]".to_vec(), "invalid length 0, expected struct Envelope"),
+        (
+            b"[]".to_vec(),
+            "invalid length 0, expected a signed list envelope",
+        ),
         (b"\"x\"".to_vec(), "signed list: invalid type: string"),
     ];
     for (bytes, want) in cases {

@@ -359,7 +359,7 @@ fn one_size_rule_for_files_and_bytes() {
     assert_eq!(
         e.to_string(),
         format!(
-            "invalid trust list: the revocation list is {} bytes, larger than the {MAX_SIGNED_LIST_LEN}-byte limit",
+            "invalid revocation list: the revocation list is {} bytes, larger than the {MAX_SIGNED_LIST_LEN}-byte limit",
             MAX_SIGNED_LIST_LEN + 1
         )
     );
@@ -534,7 +534,7 @@ fn the_state_file_refuses_a_revocation_list_of_a_used_sequence_with_other_conten
         (
             Reason::InvalidTrustList,
             format!(
-                "invalid trust list: {}: signed revocation list: sequence 5 is already held with other content",
+                "invalid revocation list: {}: signed revocation list: sequence 5 is already held with other content",
                 b.display()
             )
         )
@@ -724,7 +724,7 @@ fn reload_installs_a_newer_list_refuses_a_rollback_and_keeps_the_list_in_force()
         (
             ListKind::Revocation,
             Err(format!(
-                "invalid trust list: {}: signed revocation list sequence 9 is older than sequence 10 this till already used ({}): rollback refused",
+                "invalid revocation list: {}: signed revocation list sequence 9 is older than sequence 10 this till already used ({}): rollback refused",
                 rev_path.display(),
                 state.display()
             ))

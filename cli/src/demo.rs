@@ -19,7 +19,8 @@ pub(crate) struct DemoArgs {
     /// Signature algorithm of the demo key.
     #[arg(long, default_value = "ed25519", value_parser = ["ed25519", "p256"])]
     alg: String,
-    /// Also write the demo code's QR image to this PNG file.
+    /// Write the demo code's QR image to this PNG file (default: a new
+    /// file medcode-demo-*.png in the temporary folder, kept after the demo).
     #[arg(long, value_name = "FILE")]
     png: Option<std::path::PathBuf>,
 }
@@ -78,10 +79,18 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
         qr.modules(),
         qr.modules()
     ))?;
-    if let Some(path) = &args.png {
-        crate::files::write_replace(path, &qr.to_png(medcode::qr::DEFAULT_MODULE_PX)?)?;
-        out(&format!("   Wrote the QR image to {}.", path.display()))?;
-    }
+    let png = qr.to_png(medcode::qr::DEFAULT_MODULE_PX)?;
+    let png_path = match &args.png {
+        Some(path) => {
+            crate::files::write_replace(path, &png)?;
+            path.clone()
+        }
+        None => keep_png(&png)?,
+    };
+    out(&format!(
+        "   Wrote the QR image to {} (kept after the demo: open it, or scan it with `medcode verify --image`).",
+        png_path.display()
+    ))?;
 
     // 3. A till anywhere in the country checks it offline.
     let verifier = Verifier::new(TrustList::from_file(&trust_file)?);
@@ -90,39 +99,47 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
         out(&format!("   {line}"))?;
     }
 
-    // 4. A screenshot presented later is stale.
+    // 4. The replay guard: one use per code.
+    out(
+        "4. The same code scanned again 10 s later, while still valid (a second till, or a screenshot passed on at once):",
+    )?;
+    for line in verdict::to_lines(&verifier.verify(token.text(), now.plus(10))) {
+        out(&format!("   {line}"))?;
+    }
+
+    // 5. A screenshot presented later is stale.
     let late = token
         .expires_at()
         .plus(u64::from(verifier.policy().leeway_secs) + 1);
     out(&format!(
-        "4. Someone shows a screenshot of the same code at {late} (validity plus {} s leeway, plus 1 s):",
+        "5. Someone shows a screenshot of the same code at {late} (validity plus {} s leeway, plus 1 s):",
         verifier.policy().leeway_secs
     ))?;
     for line in verdict::to_lines(&verifier.verify(token.text(), late)) {
         out(&format!("   {line}"))?;
     }
 
-    // 5. A lapsed person still uses the code, without benefits.
+    // 6. A lapsed person still uses the code, without benefits.
     let mut lapsed = claims.clone();
     lapsed.status = Status::Lapsed;
     let lapsed_token = issuer.issue(&lapsed, now)?;
     out(
-        "5. A person whose contributions lapsed shows their code: it is accepted, and the till is told.",
+        "6. A person whose contributions lapsed shows their code: it is accepted, and the till is told.",
     )?;
     for line in verdict::to_lines(&verifier.verify(lapsed_token.text(), now.plus(2))) {
         out(&format!("   {line}"))?;
     }
 
-    // 6. A forged edit is caught.
+    // 7. A forged edit is caught.
     let mut forged = token.text().to_owned();
     let last = forged.pop().unwrap_or('0');
     forged.push(if last == '1' { '2' } else { '1' });
-    out("6. The same code with its last digit changed:")?;
+    out("7. The same code with its last digit changed:")?;
     for line in verdict::to_lines(&verifier.verify(&forged, now.plus(2))) {
         out(&format!("   {line}"))?;
     }
 
-    // 7. Signed lists: the till pins an offline root key.
+    // 8. Signed lists: the till pins an offline root key.
     let root = SigningKey::generate(Algorithm::Ed25519)?;
     let root_pub = RootKey::of(&root)?;
     let trust_bytes = std::fs::read(&trust_file).map_err(|e| Error::io(&trust_file, "read", e))?;
@@ -141,7 +158,7 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
     };
     let signed = Verifier::from_signed(root_pub.clone(), &sign_trust(2)?)?;
     out(&format!(
-        "7. The till pins an offline root key (key id {}) and holds the trust list it signed: sequence 2, next update {}.",
+        "8. The till pins an offline root key (key id {}) and holds the trust list it signed: sequence 2, next update {}.",
         root_pub.key_id(),
         now.plus(week)
     ))?;
@@ -168,7 +185,7 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
         out(&format!("   {line}"))?;
     }
 
-    // 8. Revocation: a stolen phone.
+    // 9. Revocation: a stolen phone.
     let mut revocations = RevocationList::new();
     revocations.revoke_insured(&claims.insured, now.plus(1))?;
     let signed_revocations = SignedList::sign(
@@ -184,11 +201,28 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
     signed.update_revocations(&signed_revocations)?;
     let after_theft = issuer.issue(&claims, now.plus(1))?;
     out(&format!(
-        "8. The holder reports the phone stolen; the root signs a revocation list naming them from {}. A code issued since:",
+        "9. The holder reports the phone stolen; the root signs a revocation list naming them from {}. A code issued since:",
         now.plus(1)
     ))?;
     for line in verdict::to_lines(&signed.verify(after_theft.text(), now.plus(3))) {
         out(&format!("   {line}"))?;
     }
     out("Done: the temporary keys are deleted now.")
+}
+
+/// Writes the demo's PNG to a new file in the temporary folder and keeps it.
+fn keep_png(png: &[u8]) -> Result<std::path::PathBuf, Error> {
+    use std::io::Write;
+    let tmp = std::env::temp_dir();
+    let mut file = tempfile::Builder::new()
+        .prefix("medcode-demo-")
+        .suffix(".png")
+        .tempfile()
+        .map_err(|e| Error::io(&tmp, "create a file in", e))?;
+    file.write_all(png)
+        .map_err(|e| Error::io(file.path(), "write", e))?;
+    let (_, path) = file
+        .keep()
+        .map_err(|e| Error::io(&tmp, "keep a file in", e.error))?;
+    Ok(path)
 }

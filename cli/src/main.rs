@@ -21,6 +21,7 @@ mod lock;
 mod registry;
 mod replay_arg;
 mod revoke;
+mod screen_fit;
 mod serve;
 mod show;
 mod state_dir;

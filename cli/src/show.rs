@@ -18,6 +18,7 @@ use clap::Args;
 use crate::claims_args::{ClaimsArgs, SignerArgs};
 use crate::escape::shown;
 use crate::registry::refusal;
+use crate::screen_fit;
 use crate::{CmdResult, Failure, out, system_now};
 use medcode::Error;
 use medcode::UnixTime;
@@ -119,7 +120,13 @@ pub(crate) fn run(args: &ShowArgs) -> CmdResult {
             if frame.is_new {
                 picture = Qr::encode(frame.text, ecc)?.to_terminal();
             }
-            screen.draw(&format!("{picture}\n{}\n{}", frame.person, frame.status))
+            // Checked at every redraw (once a second), so a resized window
+            // shows the code as soon as it fits.
+            let size = terminal_size::terminal_size().map(|(w, h)| (w.0, h.0));
+            match screen_fit::check(screen_fit::needed(&picture, 2), size) {
+                Ok(()) => screen.draw(&format!("{picture}\n{}\n{}", frame.person, frame.status)),
+                Err(why) => screen.draw(&why),
+            }
         })
         // The screen is restored here, before any message is printed.
     } else {

@@ -50,17 +50,43 @@ fn read_stdin_token() -> Result<String, Error> {
         .read_to_end(&mut buf)
         .map_err(|e| Error::io("standard input", "read", e))?;
     let text = String::from_utf8_lossy(&buf);
-    let token = text.trim_end_matches(['\n', '\r']);
-    if token.trim().is_empty() {
+    // The library trims ASCII whitespace around the text; more than one
+    // line here is more than one code.
+    let token = text.trim_matches(|c: char| c.is_ascii_whitespace());
+    if token.is_empty() {
         return Err(Error::InvalidArgument {
             what: "token",
             why: "standard input is empty; give the token as an argument or pipe it in".into(),
+        });
+    }
+    if token.contains(['\n', '\r']) {
+        return Err(Error::InvalidArgument {
+            what: "token",
+            why: "standard input holds more than one line: verify checks one code; \
+                  `medcode till` checks one code per line"
+                .into(),
         });
     }
     Ok(token.to_owned())
 }
 
 pub(crate) fn run(args: &VerifyArgs) -> CmdResult {
+    match check(args) {
+        // With --json, an error (exit 2) is a JSON object on stdout too, so
+        // that an integration parses one format; stderr has the message.
+        Err(Failure::Error(e)) if args.json => {
+            let object = serde_json::json!({
+                "error": e.to_string(),
+                "reason": e.reason().as_str(),
+            });
+            out(&object.to_string())?;
+            Err(Failure::Error(e))
+        }
+        other => other,
+    }
+}
+
+fn check(args: &VerifyArgs) -> CmdResult {
     let now = args.at.now()?;
     // Without --replay, one use per code across runs: the replay file in
     // the user's state directory.

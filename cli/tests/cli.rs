@@ -491,7 +491,10 @@ fn the_demo_keys_in_keys_verify() {
 
 #[test]
 fn demo_runs_end_to_end() {
-    let r = run(&["demo"]);
+    // --png: a file of this test's (by default the demo keeps one in the temporary folder).
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("demo.png");
+    let r = run(&["demo", "--png", png.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("rejected (expired)"));
     assert!(r.stdout.contains("rejected (bad_signature)"));

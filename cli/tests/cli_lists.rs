@@ -494,7 +494,7 @@ fn revoke_checks_its_arguments_before_touching_the_list() {
     std::fs::write(&list, "{\"keys\":[]}").unwrap();
     assert_error(
         &run(&["revoke", "--list", p(&list), "--insured", "5"]),
-        "invalid trust list: ",
+        "invalid revocation list: ",
     );
     assert_eq!(std::fs::read(&list).unwrap(), b"{\"keys\":[]}");
 }
@@ -676,7 +676,10 @@ fn the_demo_root_key_and_signed_list_verify() {
 
 #[test]
 fn the_demo_shows_signed_lists_rollback_staleness_and_revocation() {
-    let r = run(&["demo"]);
+    // --png: a file of this test's (by default the demo keeps one in the temporary folder).
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("demo.png");
+    let r = run(&["demo", "--png", png.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("(rollback refused)"), "{}", r.stdout);
     assert!(

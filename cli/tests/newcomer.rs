@@ -254,3 +254,194 @@ fn rerunning_root_keygen_names_the_folder_not_a_name_never_given() {
         )
     );
 }
+
+/// A code of the demo issuer at 2026-11-22T08:00:00Z.
+fn demo_code() -> String {
+    let r = run(&[
+        "issue",
+        "--dir",
+        "keys",
+        "--kid",
+        "demo-issuer",
+        "--insured",
+        "12345678901234567890",
+        "--region",
+        "110000",
+        "--at",
+        "2026-11-22T08:00:00Z",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stdout.trim_end().to_owned()
+}
+
+const AT: &str = "2026-11-22T08:00:05Z";
+
+#[test]
+fn a_scanned_line_is_trimmed_and_whitespace_inside_or_two_codes_are_refused() {
+    let code = demo_code();
+    let verify = |stdin: &str| {
+        support::run_with(
+            &[
+                "verify",
+                "--trust",
+                "keys/trust.json",
+                "--at",
+                AT,
+                "--replay",
+                "memory",
+            ],
+            stdin,
+        )
+    };
+    // A scanner's leading space and trailing CR LF.
+    let r = verify(&format!(" {code}\r\n"));
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("accepted: insured 12345678901234567890")
+    );
+    // A tab before, and as an argument.
+    let r = run(&[
+        "verify",
+        "--trust",
+        "keys/trust.json",
+        "--at",
+        AT,
+        "--replay",
+        "memory",
+        &format!("\t{code} "),
+    ]);
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    // Whitespace inside.
+    let (head, tail) = code.split_at(100);
+    let r = verify(&format!("{head} {tail}\n"));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (
+            1,
+            "rejected (malformed): malformed token: whitespace inside the token text (two codes, or a broken scan?)\n"
+        )
+    );
+    // Two codes on one standard input.
+    let r = verify(&format!("{code}\n{code}\n"));
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "medcode: error: invalid token: standard input holds more than one line: verify checks one code; `medcode till` checks one code per line\n"
+        )
+    );
+}
+
+#[test]
+fn verify_json_prints_errors_as_json_too() {
+    let r = run(&["verify", "--trust", "keys/missing.json", "--json", "MC1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON object");
+    assert_eq!(v["reason"], "io");
+    assert_eq!(
+        v["error"],
+        "cannot read keys/missing.json: No such file or directory (os error 2)"
+    );
+    assert_eq!(
+        r.stderr,
+        "medcode: error: cannot read keys/missing.json: No such file or directory (os error 2)\n"
+    );
+    // A refusal stays the verdict object (exit 1).
+    let r = run(&[
+        "verify",
+        "--trust",
+        "keys/trust.json",
+        "--json",
+        "--replay",
+        "memory",
+        "MC1",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON object");
+    assert_eq!(
+        (v["valid"].as_bool(), v["reason"].as_str()),
+        (Some(false), Some("malformed"))
+    );
+}
+
+#[test]
+fn list_errors_name_the_list_and_no_internal_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let rev = dir.path().join("rev.json");
+    std::fs::write(&rev, "[]").unwrap();
+    let trust = dir.path().join("trust.json");
+    std::fs::write(&trust, "5").unwrap();
+    let r = run(&[
+        "verify",
+        "--trust",
+        "keys/trust.json",
+        "--revocations",
+        rev.to_str().unwrap(),
+        "MC1",
+    ]);
+    assert_eq!(
+        (r.code, r.stderr),
+        (
+            2,
+            format!(
+                "medcode: error: invalid revocation list: {}: revocation list: invalid type: sequence, expected an object with the fields \"keys\" and \"insured\" at line 1 column 0\n",
+                rev.display()
+            )
+        )
+    );
+    let r = run(&["verify", "--trust", trust.to_str().unwrap(), "MC1"]);
+    assert_eq!(
+        (r.code, r.stderr),
+        (
+            2,
+            format!(
+                "medcode: error: invalid trust list: {}: not a trust list: invalid type: integer `5`, expected a trust list: a JSON object {{\"keys\": [...]}} at line 1 column 1\n",
+                trust.display()
+            )
+        )
+    );
+}
+
+#[test]
+fn a_root_private_key_given_as_root_key_is_named_as_such() {
+    let r = run(&[
+        "verify",
+        "--trust",
+        "keys/trust.signed.json",
+        "--root-key",
+        "keys/demo-root.pk8",
+        "MC1",
+    ]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "medcode: error: invalid key: keys/demo-root.pk8: this is a private key (PKCS#8), not a root public key: give the root's .pub file, and keep the private key offline\n"
+        )
+    );
+}
+
+#[test]
+fn the_demo_shows_the_replay_guard_and_writes_its_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("demo.png");
+    let r = run(&["demo", "--png", png.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("4. The same code scanned again 10 s later"))
+        .expect("the replay step");
+    assert!(
+        lines[at + 1].starts_with("   rejected (replayed): replayed: token "),
+        "{}",
+        lines[at + 1]
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("Wrote the QR image to {} (kept", png.display()))
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+}

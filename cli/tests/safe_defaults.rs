@@ -148,7 +148,9 @@ fn an_unusable_state_directory_is_a_usage_error_naming_replay() {
         }
         let r = output(cmd, "");
         assert_eq!(r.code, 2, "{}", r.stderr);
-        assert_eq!(r.stdout, "");
+        // --json: the error as a JSON object on stdout too.
+        let v: Value = serde_json::from_str(&r.stdout).expect("a JSON error object");
+        assert_eq!(v["reason"], "invalid_argument");
         assert_eq!(
             r.stderr,
             "medcode: error: invalid default replay file: no state directory: neither XDG_STATE_HOME nor HOME is set to an absolute path; name a guard with --replay file:PATH (or --replay memory, or --replay none to accept a code again)\n"

@@ -161,3 +161,47 @@ fn show_refuses_bad_flags_and_missing_keys_with_one_line() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("medcode: error: cannot "), "{stderr}");
 }
+
+/// Runs `medcode show` for about 2 s on a pseudo-terminal of `cols` x
+/// `rows` (util-linux `script`, `stty`), and returns what it drew.
+fn show_on_terminal(cols: u16, rows: u16) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED show_on_terminal: util-linux `script` not found, this test did NOT run");
+        return None;
+    }
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let bin = quote(env!("CARGO_BIN_EXE_medcode"));
+    let args: Vec<String> = demo_args(&[]).iter().map(|a| quote(a)).collect();
+    let inner = format!(
+        "stty cols {cols} rows {rows}; exec timeout --preserve-status -s INT 2 {bin} {}",
+        args.join(" ")
+    );
+    let out = Command::new("script")
+        .arg("-qfec")
+        .arg(&inner)
+        .arg("/dev/null")
+        .current_dir(support::root())
+        .env("XDG_STATE_HOME", support::state_home())
+        .stdin(Stdio::null())
+        .output()
+        .expect("script runs");
+    assert!(out.status.success(), "{out:?}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn show_in_a_small_terminal_says_how_large_it_must_be_and_draws_no_code() {
+    let Some(small) = show_on_terminal(40, 30) else {
+        return;
+    };
+    // Version 6 (41 modules) with its 4-module quiet zone: 49 columns, 25
+    // rows of half blocks, and the two lines below it.
+    assert!(small.contains("The terminal is 40 x 30;"), "{small:?}");
+    assert!(small.contains("the code needs 49 x 27"), "{small:?}");
+    assert!(!small.contains('▀') && !small.contains('▄'), "{small:?}");
+    let Some(large) = show_on_terminal(80, 30) else {
+        return;
+    };
+    assert!(large.contains('▀') || large.contains('▄'), "{large:?}");
+    assert!(!large.contains("The terminal is"), "{large:?}");
+}

@@ -398,10 +398,12 @@ mod tests {
                 "the revocation list is 9 bytes, larger than the 8-byte limit",
             ),
         ] {
-            assert_eq!(
-                text(list, layer, file, big()),
-                format!("invalid trust list: {want}")
-            );
+            let prefix = if list == rev {
+                "invalid revocation list"
+            } else {
+                "invalid trust list"
+            };
+            assert_eq!(text(list, layer, file, big()), format!("{prefix}: {want}"));
         }
         assert_eq!(
             text(
@@ -426,7 +428,7 @@ mod tests {
                     state_file: Some(PathBuf::from("till.state"))
                 }
             ),
-            "invalid trust list: rev.signed.json: signed revocation list sequence 2 is older than sequence 3 this till already used (till.state): rollback refused"
+            "invalid revocation list: rev.signed.json: signed revocation list sequence 2 is older than sequence 3 this till already used (till.state): rollback refused"
         );
     }
 

@@ -332,7 +332,12 @@ impl fmt::Display for Error {
                 file,
                 problem,
             } => {
-                f.write_str("invalid trust list: ")?;
+                // The reason code stays `invalid_trust_list` for both lists;
+                // the words name the list that is broken.
+                match list {
+                    Some(ListKind::Revocation) => f.write_str("invalid revocation list: ")?,
+                    _ => f.write_str("invalid trust list: ")?,
+                }
                 if let Some(path) = file
                     && *layer != ListLayer::File
                 {

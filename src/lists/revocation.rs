@@ -455,7 +455,7 @@ impl Formatter for EntryPerLine {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a revoked key {\"kid\", \"reason\"}")]
 struct KeyEntry<'a> {
     #[serde(borrow)]
     kid: std::borrow::Cow<'a, str>,
@@ -464,7 +464,10 @@ struct KeyEntry<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a revoked insured person {\"id\", \"since\"}"
+)]
 struct InsuredEntry<'a> {
     #[serde(borrow)]
     id: std::borrow::Cow<'a, str>,

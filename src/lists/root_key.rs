@@ -111,8 +111,20 @@ impl RootKey {
                 Error::InvalidArgument { why, .. } => Error::key(why),
                 other => other,
             })?;
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| Error::key(format!("{}: not UTF-8 text", path.display())))?;
+        // A private key file (PKCS#8 DER: an ASN.1 SEQUENCE) given by
+        // mistake is named as such and not looked into any further.
+        if bytes.first() == Some(&0x30) {
+            return Err(Error::key(format!(
+                "{}: this is a private key (PKCS#8), not a root public key: give the root's .pub file, and keep the private key offline",
+                path.display()
+            )));
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            Error::key(format!(
+                "{}: not a root public key (not UTF-8 text)",
+                path.display()
+            ))
+        })?;
         RootKey::from_text(text).map_err(|e| match e {
             Error::InvalidKey { why } => Error::key(format!("{}: {why}", path.display())),
             other => other,

@@ -110,7 +110,10 @@ impl ListInfo {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a signed list envelope: a JSON object {\"format\", \"kind\", \"sequence\", ...}"
+)]
 struct Envelope<'a> {
     #[serde(borrow)]
     format: Cow<'a, str>,

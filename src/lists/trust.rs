@@ -63,7 +63,10 @@ impl TrustedKey {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a key entry {\"kid\", \"alg\", \"authority\", \"public_key\", \"not_before\", \"not_after\"}"
+)]
 struct KeyEntry {
     kid: String,
     #[serde(default)]
@@ -76,7 +79,10 @@ struct KeyEntry {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a trust list: a JSON object {\"keys\": [...]}"
+)]
 struct ListFile {
     keys: Vec<KeyEntry>,
 }

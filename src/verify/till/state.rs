@@ -56,7 +56,10 @@ impl<'de> Deserialize<'de> for PayloadDigest {
 /// digest of the payload of the list with that sequence (absent in files
 /// written before digests were kept).
 #[derive(Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a root key's record {\"trust\", \"revocation\", ...}"
+)]
 pub(super) struct Sequences {
     #[serde(default)]
     trust: u64,
@@ -80,7 +83,10 @@ impl Sequences {
 
 /// The rollback state file: the highest sequences used, per root key id.
 #[derive(Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a till state file: a JSON object {\"roots\": {...}}"
+)]
 pub(super) struct State {
     pub(super) roots: BTreeMap<String, Sequences>,
 }
