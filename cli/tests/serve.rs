@@ -800,3 +800,62 @@ fn trickled_and_oversized_headers_are_cut_off() {
     assert_eq!(get(&svc, "/healthz").0, 200);
     assert_eq!(svc.stop(), 0);
 }
+
+/// Many clients at once, each presenting every code (in its own order):
+/// with cross-request batching (the default) and without, each code is
+/// accepted exactly once and replayed for every other client, and a forged
+/// code among them is refused for its signature, never accepted.
+#[test]
+fn concurrent_requests_verified_together_keep_every_verdict() {
+    let keys = Keys::new();
+    const CODES: usize = 150;
+    const CLIENTS: usize = 12;
+    for batching in [true, false] {
+        let mut list = vec!["--trust", "--listen", "127.0.0.1:0"];
+        let trust = keys.path("trust.json");
+        list.insert(1, &trust);
+        if !batching {
+            list.push("--no-batching");
+        }
+        let svc = Service::start(&args(&list));
+        let mut codes = keys.codes(CODES);
+        let mut forged = codes[0].clone();
+        let last = forged.pop().unwrap();
+        forged.push(if last == '1' { '2' } else { '1' });
+        codes.push(forged);
+        let outcomes: Vec<Vec<String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..CLIENTS)
+                .map(|c| {
+                    let (svc, codes) = (&svc, &codes);
+                    s.spawn(move || {
+                        // Client c starts at a different code.
+                        let mut out = vec![String::new(); codes.len()];
+                        for k in 0..codes.len() {
+                            let i = (k + c * 13) % codes.len();
+                            let (status, v) =
+                                post_json(svc, "/v1/verify", &json!({"code": codes[i]}));
+                            assert_eq!(status, 200, "{v}");
+                            out[i] = outcome(&v).to_owned();
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for i in 0..CODES {
+            let accepted = outcomes.iter().filter(|o| o[i] == "accepted").count();
+            let replayed = outcomes.iter().filter(|o| o[i] == "replayed").count();
+            assert_eq!(
+                (accepted, replayed),
+                (1, CLIENTS - 1),
+                "code {i}, batching {batching}"
+            );
+        }
+        assert!(
+            outcomes.iter().all(|o| o[CODES] == "bad_signature"),
+            "batching {batching}"
+        );
+        assert_eq!(svc.stop(), 0);
+    }
+}

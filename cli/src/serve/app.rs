@@ -33,6 +33,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) struct App {
     /// The verifier (its clones share the lists and the replay guard).
     pub verifier: Verifier,
+    /// Cross-request batching of `/v1/verify`; `None` with `--no-batching`.
+    pub batcher: Option<super::batcher::Batcher>,
     /// The keys of `--api-keys`; `None` without the flag (loopback only).
     pub keys: Option<ApiKeys>,
     pub metrics: Metrics,

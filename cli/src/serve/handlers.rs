@@ -211,14 +211,32 @@ pub(crate) async fn verify(
         printable_id,
         "1-64 printable characters",
     )?;
-    let mut verifier: Verifier = app.verifier.clone();
-    if let Some(code) = &request.till_region {
-        let region =
-            Region::new(code).map_err(|e| Problem::invalid(format!("till_region: {e}")))?;
-        verifier = verifier.with_till_region(region);
-    }
+    let till_region = request
+        .till_region
+        .as_deref()
+        .map(Region::new)
+        .transpose()
+        .map_err(|e| Problem::invalid(format!("till_region: {e}")))?;
     let code = request.code;
-    let result = verify_blocking(&app, move || verifier.verify(&code, system_now())).await?;
+    let result = match &app.batcher {
+        // Verified together with the requests arriving meanwhile.
+        Some(batcher) => {
+            let started = Instant::now();
+            let result = batcher
+                .verify(code, till_region)
+                .await
+                .ok_or_else(|| Problem::for_status(StatusCode::SERVICE_UNAVAILABLE))?;
+            app.metrics.verify_took(started.elapsed());
+            result
+        }
+        None => {
+            let mut verifier: Verifier = app.verifier.clone();
+            if let Some(region) = till_region {
+                verifier = verifier.with_till_region(region);
+            }
+            verify_blocking(&app, move || verifier.verify(&code, system_now())).await?
+        }
+    };
     app.metrics.verdict(&result);
     Ok(verdict_response(&request_id, &result))
 }

@@ -5,6 +5,7 @@
 
 mod api_keys;
 mod app;
+mod batcher;
 mod connections;
 mod handlers;
 mod metrics;
@@ -55,6 +56,12 @@ pub(crate) struct ServeArgs {
     /// Re-read the signed lists every this many seconds (and on SIGHUP).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     reload_secs: u64,
+    /// Verify each /v1/verify request on its own instead of together with
+    /// the requests arriving meanwhile (cross-request batching, on by
+    /// default: about 1.5x to 2x the throughput under load, the same
+    /// verdicts; see docs/PERFORMANCE.md).
+    #[arg(long)]
+    no_batching: bool,
 }
 
 pub(crate) fn run(args: &ServeArgs) -> CmdResult {
@@ -91,8 +98,15 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
         },
     )?;
     let signed = verifier.root_key().is_some();
+    let (batcher, collector) = if args.no_batching {
+        (None, None)
+    } else {
+        let (batcher, collector) = batcher::new(verifier.clone());
+        (Some(batcher), Some(collector))
+    };
     let app = Arc::new(App {
         verifier,
+        batcher,
         keys,
         metrics,
         guard_answers,
@@ -109,7 +123,12 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
             Duration::from_secs(args.reload_secs),
         )
     });
-    runtime.block_on(serve(app, args.listen, reload))?;
+    runtime.block_on(async move {
+        if let Some(collector) = collector {
+            tokio::spawn(collector.run());
+        }
+        serve(app, args.listen, reload).await
+    })?;
     Ok(())
 }
 

@@ -1,0 +1,127 @@
+//! Cross-request batching: concurrent `/v1/verify` requests are verified
+//! together through `Verifier::verify_batch`, each request still getting
+//! its own verdict.
+//!
+//! No timer holds a request back. One collector task takes the requests
+//! waiting in the queue, up to [`medcode::limits::BATCH_MAX`] at a time, and
+//! hands them to the blocking pool as one batch; at most one batch per core
+//! runs at once. When every core is busy, the requests that arrive queue up
+//! meanwhile and form the next batch (the wait is at most one running
+//! batch, under a millisecond); on an idle service a request is a batch of
+//! one, checked as `verify` would check it. The verdicts are `verify`'s
+//! (see docs/PERFORMANCE.md, "Batch verification"); a duplicate within a
+//! batch is `replayed` exactly as in sequence.
+
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use medcode::token::Region;
+use medcode::verify::Verifier;
+use medcode::{Error, VerifiedToken};
+
+use crate::system_now;
+
+/// Requests waiting for a batch, at most; more wait for room (back
+/// pressure on the connections, not an unbounded queue).
+const QUEUE: usize = 4096;
+
+/// One request's code and the answer it waits for.
+struct Job {
+    code: String,
+    till_region: Option<Region>,
+    reply: oneshot::Sender<Result<VerifiedToken, Error>>,
+}
+
+/// The handle the handlers submit codes through.
+pub(crate) struct Batcher {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// The collector's half: started with [`Collector::run`] on the runtime.
+pub(crate) struct Collector {
+    jobs: mpsc::Receiver<Job>,
+    verifier: Verifier,
+}
+
+/// A new batcher over `verifier` and the collector to run.
+pub(crate) fn new(verifier: Verifier) -> (Batcher, Collector) {
+    let (tx, rx) = mpsc::channel(QUEUE);
+    (Batcher { jobs: tx }, Collector { jobs: rx, verifier })
+}
+
+impl Batcher {
+    /// Verifies `code` in the next batch; `None` when the collector has
+    /// stopped (the service is shutting down).
+    pub(crate) async fn verify(
+        &self,
+        code: String,
+        till_region: Option<Region>,
+    ) -> Option<Result<VerifiedToken, Error>> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                code,
+                till_region,
+                reply,
+            })
+            .await
+            .ok()?;
+        answer.await.ok()
+    }
+}
+
+impl Collector {
+    /// Collects and runs batches until every [`Batcher`] is dropped.
+    pub(crate) async fn run(mut self) {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let slots = Arc::new(Semaphore::new(cores));
+        while let Some(first) = self.jobs.recv().await {
+            // Waiting for a free core is what lets a batch grow.
+            let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+                break;
+            };
+            let mut batch = vec![first];
+            while batch.len() < medcode::limits::BATCH_MAX {
+                match self.jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            let verifier = self.verifier.clone();
+            tokio::task::spawn_blocking(move || {
+                run_batch(&verifier, batch);
+                drop(slot);
+            });
+        }
+    }
+}
+
+/// Verifies `batch` at one instant, one `verify_batch` per till region
+/// named, and answers each job.
+fn run_batch(verifier: &Verifier, batch: Vec<Job>) {
+    let now = system_now();
+    let mut groups: Vec<(Option<Region>, Vec<Job>)> = Vec::new();
+    for job in batch {
+        match groups.iter_mut().find(|(r, _)| *r == job.till_region) {
+            Some((_, jobs)) => jobs.push(job),
+            None => groups.push((job.till_region, vec![job])),
+        }
+    }
+    for (region, jobs) in groups {
+        let regional;
+        let v = match region {
+            Some(r) => {
+                regional = verifier.clone().with_till_region(r);
+                &regional
+            }
+            None => verifier,
+        };
+        let codes: Vec<&str> = jobs.iter().map(|j| j.code.as_str()).collect();
+        let results = v.verify_batch(&codes, now);
+        for (job, result) in jobs.into_iter().zip(results) {
+            // A request that went away (its connection closed) takes no answer.
+            let _ = job.reply.send(result);
+        }
+    }
+}
