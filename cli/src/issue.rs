@@ -38,6 +38,12 @@ pub(crate) struct IssueArgs {
     /// Print the QR version and module count (standard error).
     #[arg(long)]
     verbose: bool,
+    /// Print this many codes, one per line, each with its own token id (the
+    /// same claims and time): test data for a load benchmark of a till or
+    /// `medcode serve` (benches/service_load.sh).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000_000),
+          conflicts_with_all = ["png", "svg", "terminal", "verbose"])]
+    count: u32,
     #[command(flatten)]
     at: AtArg,
 }
@@ -46,6 +52,9 @@ pub(crate) fn run(args: &IssueArgs) -> CmdResult {
     let claims = args.who.claims().map_err(refusal)?;
     let now = args.at.now()?;
     let issuer = args.signer.issuer(args.ttl)?;
+    if args.count > 1 {
+        return print_many(&issuer, &claims, now, args.count);
+    }
     let token = issuer.issue(&claims, now)?;
     let wants_qr = args.png.is_some() || args.svg.is_some() || args.terminal || args.verbose;
     if wants_qr {
@@ -72,6 +81,34 @@ pub(crate) fn run(args: &IssueArgs) -> CmdResult {
         }
     }
     out(token.text())
+}
+
+/// `count` codes of `claims` issued at `now`, one per line, written in
+/// blocks (not flushed line by line).
+fn print_many(
+    issuer: &medcode::issue::Issuer,
+    claims: &medcode::token::Claims,
+    now: medcode::UnixTime,
+    count: u32,
+) -> CmdResult {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    for _ in 0..count {
+        let token = issuer.issue(claims, now)?;
+        if let Err(e) = writeln!(w, "{}", token.text()) {
+            return Err(write_failure(e));
+        }
+    }
+    w.flush().map_err(write_failure)
+}
+
+fn write_failure(e: std::io::Error) -> crate::Failure {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        crate::Failure::ClosedPipe
+    } else {
+        crate::Failure::Error(medcode::Error::io("standard output", "write", e))
+    }
 }
 
 /// Writes a line to standard error (not the token's stdout).

@@ -620,3 +620,48 @@ fn issue_refuses_a_masked_name_with_an_invisible_character() {
         );
     }
 }
+
+#[test]
+fn issue_count_prints_that_many_distinct_valid_codes() {
+    let r = run(&[
+        "issue",
+        "--dir",
+        "keys",
+        "--kid",
+        "demo-issuer",
+        "--insured",
+        "12345678901234567890",
+        "--region",
+        "110000",
+        "--at",
+        "2026-11-22T08:00:00Z",
+        "--count",
+        "500",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let codes: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(codes.len(), 500);
+    let distinct: std::collections::HashSet<&&str> = codes.iter().collect();
+    assert_eq!(distinct.len(), 500);
+    let trust = medcode::TrustList::from_file(&support::root().join("keys/trust.json")).unwrap();
+    let verifier = medcode::Verifier::new(trust);
+    let at = medcode::UnixTime::parse_rfc3339("2026-11-22T08:00:05Z").unwrap();
+    assert!(verifier.verify_batch(&codes, at).iter().all(Result::is_ok));
+    // Not with a picture: one code has one picture.
+    let r = run(&[
+        "issue",
+        "--dir",
+        "keys",
+        "--kid",
+        "demo-issuer",
+        "--insured",
+        "12345678901234567890",
+        "--region",
+        "110000",
+        "--count",
+        "2",
+        "--verbose",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+}

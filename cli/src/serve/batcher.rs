@@ -4,8 +4,9 @@
 //!
 //! No timer holds a request back. One collector task takes the requests
 //! waiting in the queue, up to [`medcode::limits::BATCH_MAX`] at a time, and
-//! hands them to the blocking pool as one batch; at most one batch per core
-//! runs at once. When every core is busy, the requests that arrive queue up
+//! hands them to the blocking pool as one batch; at most four batches per
+//! core run at once (a batch waits on the replay guard as well as
+//! computing). When every slot is busy, the requests that arrive queue up
 //! meanwhile and form the next batch (the wait is at most one running
 //! batch, under a millisecond); on an idle service a request is a batch of
 //! one, checked as `verify` would check it. The verdicts are `verify`'s
@@ -25,6 +26,9 @@ use crate::system_now;
 /// Requests waiting for a batch, at most; more wait for room (back
 /// pressure on the connections, not an unbounded queue).
 const QUEUE: usize = 4096;
+
+/// Batches running at once, per core.
+const BATCHES_PER_CORE: usize = 4;
 
 /// One request's code and the answer it waits for.
 struct Job {
@@ -75,7 +79,10 @@ impl Collector {
     /// Collects and runs batches until every [`Batcher`] is dropped.
     pub(crate) async fn run(mut self) {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let slots = Arc::new(Semaphore::new(cores));
+        // A batch waits on the replay guard (a Redis round trip per code)
+        // as much as it computes: a few batches per core keep the core busy
+        // meanwhile.
+        let slots = Arc::new(Semaphore::new(cores * BATCHES_PER_CORE));
         while let Some(first) = self.jobs.recv().await {
             // Waiting for a free core is what lets a batch grow.
             let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {

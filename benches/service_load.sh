@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Load benchmark of `medcode serve` (issue 18), on loopback:
+#   the service pinned to core 0 (taskset), Redis as the shared replay
+#   guard and wrk (keep-alive connections) on core 1, distinct valid codes
+#   (each presented once), POST /v1/verify.
+# Runs: one replica with cross-request batching (the default), one without
+# (--no-batching), and two replicas sharing core 0 and the Redis, each
+# loaded by its own wrk with half the connections. Prints a Markdown table
+# (rate, p50, p99, accepted) and the batching ratio measured in this run.
+#
+#   bash benches/service_load.sh            # 10 s per run, 64 connections
+#   MEDCODE_LOAD_SECONDS=3 bash benches/service_load.sh
+#   MEDCODE_LOAD_GUARD=memory bash benches/service_load.sh   # without Redis
+#
+# Needs wrk, redis-server, redis-cli, taskset and python3 (apt-get install -y
+# wrk redis-server redis-tools util-linux python3). Not a test: nothing
+# here judges a number except the table's "met" column.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+secs=${MEDCODE_LOAD_SECONDS:-10}
+# The replay guard: redis (the default, as a chain runs it) or memory (the
+# service alone, to see what Redis costs; two replicas then do not share it).
+guard=${MEDCODE_LOAD_GUARD:-redis}
+conns=${MEDCODE_LOAD_CONNECTIONS:-64}
+for tool in wrk redis-server redis-cli taskset python3; do
+    command -v "$tool" >/dev/null || { echo "service_load: $tool not found" >&2; exit 2; }
+done
+cores=$(nproc)
+if [ "$cores" -lt 2 ]; then
+    echo "service_load: needs 2 cores (service on one, load and Redis on the other)" >&2
+    exit 2
+fi
+
+cargo build --release --quiet -p medcode-cli
+bin=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/medcode
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Redis on core 1, nothing kept on disk.
+rport=$(free_port)
+taskset -c 1 redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$tmp" --logfile "$tmp/redis.log" &
+pids+=($!)
+for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+case $guard in
+    redis) replay="redis://127.0.0.1:$rport";;
+    memory) replay=memory;;
+    *) echo "service_load: MEDCODE_LOAD_GUARD must be redis or memory" >&2; exit 2;;
+esac
+
+# A key of this run and distinct codes, valid 300 s (the tills' maximum).
+"$bin" keygen --dir "$tmp" --kid load >/dev/null
+count=$(( secs * 45000 + 10000 ))
+"$bin" issue --dir "$tmp" --kid load --insured 12345678901234567890 --region 110000 \
+    --ttl 300 --count "$count" >"$tmp/codes.txt" 2>/dev/null
+
+# wrk: each thread takes its own share of the codes, one request each.
+cat >"$tmp/verify.lua" <<'LUA'
+local codes = {}
+local first, step = 0, 1
+function setup(thread)
+    thread:set("first", tonumber(os.getenv("MEDCODE_WRK_FIRST") or "0") + (__n or 0))
+    __n = (__n or 0) + 1
+end
+function init(args)
+    for line in io.lines(os.getenv("MEDCODE_WRK_CODES")) do codes[#codes + 1] = line end
+    first = tonumber(wrk.thread:get("first"))
+    step = tonumber(os.getenv("MEDCODE_WRK_STEP"))
+    i = first
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "application/json"
+end
+function request()
+    local code = codes[(i % #codes) + 1]
+    i = i + step
+    return wrk.format(nil, "/v1/verify", nil, '{"code":"' .. code .. '"}')
+end
+LUA
+
+start_service() { # extra args...; sets url and pid (no subshell: pids and the trap stay here)
+    local log="$tmp/serve-$RANDOM.log"
+    taskset -c 0 "$bin" serve --trust "$tmp/trust.json" --listen 127.0.0.1:0 \
+        --replay "$replay" "$@" 2>"$log" &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 100); do
+        if grep -q '^listening on ' "$log"; then
+            url=$(sed -n 's/^listening on //p' "$log" | head -1)
+            return
+        fi
+        sleep 0.1
+    done
+    echo "service_load: medcode serve did not start: $(cat "$log")" >&2
+    exit 2
+}
+
+# Accepted codes so far, from the service's metrics.
+accepted() {
+    python3 - "$1" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1] + "/metrics").read().decode()
+print(int(sum(float(l.split()[-1]) for l in text.splitlines()
+              if l.startswith("medcode_verdicts_total") and 'reason="accepted"' in l)))
+PY
+}
+
+# run_wrk URL CONNECTIONS FIRST STEP THREADS OUT
+run_wrk() {
+    MEDCODE_WRK_CODES="$tmp/codes.txt" MEDCODE_WRK_FIRST="$3" MEDCODE_WRK_STEP="$4" \
+        taskset -c 1 wrk -t"$5" -c"$2" -d"${secs}s" --latency -s "$tmp/verify.lua" "$1" >"$6"
+}
+
+# "rate p50_ms p99_ms" from a wrk report.
+summary() {
+    python3 - "$@" <<'PY'
+import re, sys
+def ms(v):
+    n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+rate, p50, p99 = 0.0, 0.0, 0.0
+for path in sys.argv[1:]:
+    t = open(path).read()
+    rate += float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+    p50 = max(p50, ms(re.search(r"\s50%\s+(\S+)", t).group(1)))
+    p99 = max(p99, ms(re.search(r"\s99%\s+(\S+)", t).group(1)))
+    if "Non-2xx" in t:
+        print("service_load: error statuses in " + path + ":\n" + t, file=sys.stderr)
+        sys.exit(1)
+    if "Socket errors" in t:
+        print("service_load: note: socket errors (timeouts on a loaded machine?) in " + path, file=sys.stderr)
+print(f"{rate:.0f} {p50:.2f} {p99:.2f}")
+PY
+}
+
+rows=()
+one_replica() { # label, extra serve args...
+    local label=$1; shift
+    redis-cli -p "$rport" flushall >/dev/null
+    start_service "$@"
+    run_wrk "$url" "$conns" 0 2 2 "$tmp/wrk-$label.txt"
+    local s; s=$(summary "$tmp/wrk-$label.txt")
+    rows+=("$label $s $(accepted "$url")")
+    kill -TERM "$pid"; wait "$pid" || true
+}
+
+two_replicas() { # label, extra serve args...
+    local label=$1; shift
+    redis-cli -p "$rport" flushall >/dev/null
+    local a b pa pb
+    start_service "$@"; a=$url; pa=$pid
+    start_service "$@"; b=$url; pb=$pid
+    # Replica a takes the even codes, b the odd ones: each code once.
+    run_wrk "$a" $((conns / 2)) 0 2 1 "$tmp/wrk-$label-a.txt" &
+    local w=$!
+    run_wrk "$b" $((conns / 2)) 1 2 1 "$tmp/wrk-$label-b.txt"
+    wait "$w"
+    local s; s=$(summary "$tmp/wrk-$label-a.txt" "$tmp/wrk-$label-b.txt")
+    rows+=("$label $s $(( $(accepted "$a") + $(accepted "$b") ))")
+    kill -TERM "$pa" "$pb"; wait "$pa" "$pb" || true
+}
+
+one_replica batched
+one_replica unbatched --no-batching
+two_replicas two-batched
+
+echo
+echo "### medcode serve under load ($(date -u +%F), replay guard $guard, ${secs} s per run, $conns connections, load average $(cut -d' ' -f1 /proc/loadavg) at the end)"
+echo
+echo "| run | requests/s | p50 ms | p99 ms | codes accepted |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+for r in "${rows[@]}"; do
+    set -- $r
+    case $1 in
+        batched) name="1 replica, cross-request batching (default)";;
+        unbatched) name="1 replica, --no-batching";;
+        two-batched) name="2 replicas on the same core, one Redis, batching";;
+    esac
+    echo "| $name | $2 | $3 | $4 | $5 |"
+done
+set -- ${rows[0]}; b_rate=$2; b_p99=$4
+set -- ${rows[1]}; u_rate=$2; u_p99=$4
+python3 - "$b_rate" "$b_p99" "$u_rate" "$u_p99" <<'PY'
+import sys
+br, bp, ur, up = map(float, sys.argv[1:])
+print()
+print("| target | measured | goal | met |")
+print("| --- | ---: | ---: | --- |")
+print(f"| verifies/s on one core, p99 < 5 ms (batching) | {br:.0f} (p99 {bp:.2f} ms) | >= 10000 | {'yes' if br >= 10000 and bp < 5 else 'NO'} |")
+print(f"| batching / unbatched requests/s | {br / ur:.2f} | >= 1.50 | {'yes' if br / ur >= 1.5 and bp < 5 else 'NO'} |")
+PY
