@@ -8,7 +8,7 @@
 # loaded by its own wrk with half the connections. Prints a Markdown table
 # (rate, p50, p99, accepted) and the batching ratio measured in this run.
 #
-#   bash benches/service_load.sh            # 10 s per run, 64 connections
+#   bash benches/service_load.sh            # 10 s per run, 32 connections
 #   MEDCODE_LOAD_SECONDS=3 bash benches/service_load.sh
 #   MEDCODE_LOAD_GUARD=memory bash benches/service_load.sh   # without Redis
 #
@@ -22,7 +22,7 @@ secs=${MEDCODE_LOAD_SECONDS:-10}
 # The replay guard: redis (the default, as a chain runs it) or memory (the
 # service alone, to see what Redis costs; two replicas then do not share it).
 guard=${MEDCODE_LOAD_GUARD:-redis}
-conns=${MEDCODE_LOAD_CONNECTIONS:-64}
+conns=${MEDCODE_LOAD_CONNECTIONS:-32}
 for tool in wrk redis-server redis-cli taskset python3; do
     command -v "$tool" >/dev/null || { echo "service_load: $tool not found" >&2; exit 2; }
 done

@@ -469,3 +469,49 @@ fn a_restarted_till_pushes_its_file_before_its_first_check() {
     let err = other.mark_seen(id(9), now.plus(75), now).unwrap_err();
     assert_eq!(err.reason().as_str(), "replayed");
 }
+
+#[test]
+fn mark_seen_many_is_one_pipelined_round_trip_with_in_order_verdicts() {
+    let Some(redis) =
+        RedisServer::start("mark_seen_many_is_one_pipelined_round_trip_with_in_order_verdicts")
+    else {
+        return;
+    };
+    let mut admin = redis.client(0);
+    let g = RedisReplayGuard::new(&redis.url()).unwrap();
+    let now = UnixTime::from_secs(T0);
+    assert_eq!(g.mark_seen(id(1000), now.plus(75), now).unwrap(), None);
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut admin)
+        .unwrap();
+    // 64 ids, id 7 twice and id 1000 already recorded.
+    let mut items: Vec<(TokenId, UnixTime)> = (0..62).map(|n| (id(n), now.plus(75))).collect();
+    items.push((id(7), now.plus(75)));
+    items.push((id(1000), now.plus(75)));
+    let verdicts: Vec<&str> = g
+        .mark_seen_many(&items, now)
+        .iter()
+        .map(|r| match r {
+            Ok(None) => "recorded",
+            Ok(Some(_)) => "notice",
+            Err(e) => e.reason().as_str(),
+        })
+        .collect();
+    let mut want = vec!["recorded"; 62];
+    want.extend(["replayed", "replayed"]);
+    assert_eq!(verdicts, want);
+    // 64 SET commands, in one connection's pipeline, nothing else.
+    assert_eq!(calls(&mut admin, "set"), 64);
+    assert_eq!(calls(&mut admin, "get"), 0);
+    assert_eq!(info(&mut admin, "stats", "total_connections_received"), 0);
+    // Redis down: every item is unavailable (fail-closed).
+    drop(redis);
+    let items = [(id(5000), now.plus(75)), (id(5001), now.plus(75))];
+    let reasons: Vec<&str> = g
+        .mark_seen_many(&items, now)
+        .iter()
+        .map(|r| r.as_ref().unwrap_err().reason().as_str())
+        .collect();
+    assert_eq!(reasons, ["replay_guard_unavailable"; 2]);
+}

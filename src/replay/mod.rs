@@ -47,4 +47,20 @@ pub trait ReplayGuard: Send + Sync + fmt::Debug {
     /// [`Error::ReplayGuardUnavailable`]: crate::Error::ReplayGuardUnavailable
     /// [`Error::Storage`]: crate::Error::Storage
     fn mark_seen(&self, id: TokenId, until: UnixTime, now: UnixTime) -> Result<Option<Notice>>;
+
+    /// Records several ids at once, in order, as [`ReplayGuard::mark_seen`]
+    /// would one after the other (an id given twice is `replayed` the
+    /// second time): one result per item. `Verifier::verify_batch` calls
+    /// it; a guard that can do it in one round trip (the Redis guard, with
+    /// a pipeline) overrides it. The default calls `mark_seen` per item.
+    fn mark_seen_many(
+        &self,
+        items: &[(TokenId, UnixTime)],
+        now: UnixTime,
+    ) -> Vec<Result<Option<Notice>>> {
+        items
+            .iter()
+            .map(|&(id, until)| self.mark_seen(id, until, now))
+            .collect()
+    }
 }

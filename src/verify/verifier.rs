@@ -421,6 +421,30 @@ impl Verifier {
         now: UnixTime,
         proven: Option<&PublicKey>,
     ) -> Result<VerifiedToken> {
+        let (mut verified, until) = self.check_token(token, now, proven)?;
+        // Last: one code, one use.
+        if let Some(guard) = &self.replay
+            && let Some(notice) = guard.mark_seen(verified.token_id, until, now)?
+        {
+            verified.notices.push(notice);
+        }
+        Ok(verified)
+    }
+
+    /// The replay guard, if any.
+    pub(crate) fn replay_guard(&self) -> Option<&dyn ReplayGuard> {
+        self.replay.as_deref()
+    }
+
+    /// Every check of [`Verifier::verify_token_proven`] but the replay
+    /// guard: the token as it is verified so far, and until when its id is
+    /// to be recorded (expiry plus leeway).
+    pub(crate) fn check_token(
+        &self,
+        token: &UntrustedToken,
+        now: UnixTime,
+        proven: Option<&PublicKey>,
+    ) -> Result<(VerifiedToken, UnixTime)> {
         let body = token.body();
         let issued_at = UnixTime::from_secs(u64::from(body.issued_at));
         let expires_at = issued_at.plus(u64::from(body.validity));
@@ -501,23 +525,19 @@ impl Verifier {
             }
         }
 
-        // Last: one code, one use.
-        if let Some(guard) = &self.replay
-            && let Some(notice) = guard.mark_seen(body.token_id, expires_at.plus(leeway), now)?
-        {
-            notices.push(notice);
-        }
-
-        Ok(VerifiedToken {
-            claims: body.claims.clone(),
-            kid: body.kid,
-            algorithm: signer.key.algorithm(),
-            authority: signer.authority.clone(),
-            token_id: body.token_id,
-            issued_at,
-            expires_at,
-            notices,
-        })
+        Ok((
+            VerifiedToken {
+                claims: body.claims.clone(),
+                kid: body.kid,
+                algorithm: signer.key.algorithm(),
+                authority: signer.authority.clone(),
+                token_id: body.token_id,
+                issued_at,
+                expires_at,
+                notices,
+            },
+            expires_at.plus(leeway),
+        ))
     }
 }
 

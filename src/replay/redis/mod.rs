@@ -456,6 +456,52 @@ impl ReplayGuard for RedisReplayGuard {
             }
         }
     }
+
+    /// One pipelined round trip for all of `items` under fail-closed; under
+    /// local-fallback, [`ReplayGuard::mark_seen`] per item (its bookkeeping
+    /// of this till's own record is per code).
+    fn mark_seen_many(
+        &self,
+        items: &[(TokenId, UnixTime)],
+        now: UnixTime,
+    ) -> Vec<Result<Option<Notice>>> {
+        if self.policy == UnavailablePolicy::LocalFallback || items.len() < 2 {
+            return items
+                .iter()
+                .map(|&(id, until)| self.mark_seen(id, until, now))
+                .collect();
+        }
+        let now_s = now.as_secs();
+        let keyed: Vec<(String, u64)> = items
+            .iter()
+            .map(|&(id, until)| (self.key(id), ttl_ms(until.as_secs(), now_s)))
+            .collect();
+        match self.remote.set_if_absent_many(&keyed) {
+            Ok(recorded) => {
+                self.remote.answered(now_s);
+                items
+                    .iter()
+                    .zip(recorded)
+                    .map(|(&(id, _), recorded)| {
+                        if recorded {
+                            Ok(None)
+                        } else {
+                            Err(Error::Replayed {
+                                token_id: id.to_string(),
+                            })
+                        }
+                    })
+                    .collect()
+            }
+            Err(e) => {
+                let why = self.remote.unreachable(&e);
+                items
+                    .iter()
+                    .map(|_| Err(Error::ReplayGuardUnavailable { why: why.clone() }))
+                    .collect()
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -160,6 +160,57 @@ impl Remote {
         })
     }
 
+    /// [`Remote::set_if_absent`] for several keys in one pipelined round
+    /// trip, in order: true for each key this call recorded.
+    pub(super) fn set_if_absent_many(
+        &self,
+        items: &[(String, u64)],
+    ) -> redis::RedisResult<Vec<bool>> {
+        let first = self
+            .shared
+            .nonce_counter
+            .fetch_add(items.len() as u64, Ordering::Relaxed);
+        let nonce = |i: usize| self.nonce_base.wrapping_add(first).wrapping_add(i as u64);
+        let mut pipe = redis::pipe();
+        for (i, (key, ttl_ms)) in items.iter().enumerate() {
+            pipe.cmd("SET")
+                .arg(key)
+                .arg(nonce(i))
+                .arg("NX")
+                .arg("PX")
+                .arg(*ttl_ms);
+        }
+        self.with_connection(|conn, retried| {
+            let replies: Vec<redis::Value> = pipe.query(conn)?;
+            if replies.len() != items.len() {
+                return Err(redis::RedisError::from((
+                    redis::ErrorKind::UnexpectedReturnType,
+                    "a pipelined SET NX answered with another number of replies",
+                )));
+            }
+            replies
+                .into_iter()
+                .enumerate()
+                .map(|(i, reply)| match reply {
+                    redis::Value::Okay => Ok(true),
+                    redis::Value::SimpleString(s) if s == "OK" => Ok(true),
+                    redis::Value::Nil if retried => {
+                        // As in set_if_absent: the first attempt may have
+                        // recorded it.
+                        let held: Option<u64> = redis::cmd("GET").arg(&items[i].0).query(conn)?;
+                        Ok(held == Some(nonce(i)))
+                    }
+                    redis::Value::Nil => Ok(false),
+                    other => Err(redis::RedisError::from((
+                        redis::ErrorKind::UnexpectedReturnType,
+                        "unexpected reply to SET NX",
+                        format!("{other:?}"),
+                    ))),
+                })
+                .collect()
+        })
+    }
+
     /// Records the time a caller gave, the pusher's clock from now on.
     pub(super) fn set_clock(&self, now: u64) {
         *lock(&self.shared.clock) = Some((now, Instant::now()));
