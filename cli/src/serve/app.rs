@@ -33,6 +33,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) struct App {
     /// The verifier (its clones share the lists and the replay guard).
     pub verifier: Verifier,
+    /// The wallet of `--wallet-db` (`POST /v1/pay`), if given.
+    pub wallet: Option<Arc<medcode::wallet::Wallet>>,
     /// The keys of `--api-keys`; `None` without the flag (loopback only).
     pub keys: Option<ApiKeys>,
     pub metrics: Metrics,
@@ -68,6 +70,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
                 usize::try_from(medcode::qr::MAX_IMAGE_FILE_LEN).unwrap_or(usize::MAX),
             )),
         )
+        .route("/v1/pay", post(super::pay::pay).layer(json_limit))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             authenticate,

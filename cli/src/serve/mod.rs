@@ -1,7 +1,8 @@
 //! `medcode serve`: the verification service. One verifier (the till setup
 //! of `medcode till`, with the same list and replay flags) behind an HTTP
 //! API: `POST /v1/verify`, `/v1/verify/image`, `/v1/verify/batch`,
-//! `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json`.
+//! `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json`; with
+//! `--wallet-db`, `POST /v1/pay` (the medical-insurance wallet, `pay.rs`).
 
 mod api_keys;
 mod app;
@@ -9,6 +10,7 @@ mod connections;
 mod handlers;
 mod metrics;
 mod openapi;
+mod pay;
 mod problem;
 mod reload;
 
@@ -55,6 +57,10 @@ pub(crate) struct ServeArgs {
     /// Re-read the signed lists every this many seconds (and on SIGHUP).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     reload_secs: u64,
+    /// The medical-insurance wallet (an SQLite file or a postgres:// URL):
+    /// adds `POST /v1/pay`, a payment with the code (see `medcode wallet pay`).
+    #[arg(long, value_name = "FILE|URL")]
+    wallet_db: Option<String>,
 }
 
 pub(crate) fn run(args: &ServeArgs) -> CmdResult {
@@ -91,8 +97,13 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
         },
     )?;
     let signed = verifier.root_key().is_some();
+    let wallet = match &args.wallet_db {
+        Some(db) => Some(Arc::new(medcode::wallet::Wallet::open(db)?)),
+        None => None,
+    };
     let app = Arc::new(App {
         verifier,
+        wallet,
         keys,
         metrics,
         guard_answers,
