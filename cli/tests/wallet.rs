@@ -59,16 +59,14 @@ fn wallet(db: &str, args: &[&str]) -> support::Run {
     run(&all)
 }
 
-fn twenty_processes_make_exactly_three_transfers(db: &str) {
-    family(db, 20);
-    let children: Vec<Child> = (1..=20)
+/// Runs `medcode wallet --db DB ARGS` in `n` processes at once; returns
+/// their outputs.
+fn at_once(db: &str, n: usize, args: impl Fn(usize) -> Vec<String>) -> Vec<std::process::Output> {
+    let children: Vec<Child> = (1..=n)
         .map(|i| {
             medcode()
-                .args(["wallet", "--db", db, "transfer", "--from"])
-                .arg(id(0).as_str())
-                .arg("--to")
-                .arg(id(i).as_str())
-                .args(["--amount", "100", "--at", AT])
+                .args(["wallet", "--db", db])
+                .args(args(i))
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -76,10 +74,37 @@ fn twenty_processes_make_exactly_three_transfers(db: &str) {
                 .unwrap()
         })
         .collect();
-    let outputs: Vec<_> = children
+    children
         .into_iter()
         .map(|c| c.wait_with_output().unwrap())
-        .collect();
+        .collect()
+}
+
+fn twenty_processes_make_exactly_three_transfers(db: &str) {
+    // Twenty first openers of a new database migrate it once, together.
+    let first = at_once(db, 20, |_| {
+        vec!["balance".into(), "--insured".into(), id(0).as_str().into()]
+    });
+    assert!(
+        first.iter().all(|o| o.status.code() == Some(0)),
+        "{first:?}"
+    );
+    family(db, 20);
+    let outputs = at_once(db, 20, |i| {
+        [
+            "transfer",
+            "--from",
+            id(0).as_str(),
+            "--to",
+            id(i).as_str(),
+            "--amount",
+            "100",
+            "--at",
+            AT,
+        ]
+        .map(String::from)
+        .to_vec()
+    });
     let ok = outputs
         .iter()
         .filter(|o| o.status.code() == Some(0))
@@ -267,6 +292,78 @@ fn refusals_are_one_line_and_exit_1_usage_errors_exit_2() {
     let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(json["wallet"], 200_000);
     assert_eq!(json["personal"], 0);
+    // Not accepted by 06:00 the next Beijing day: the sweep returns it.
+    let r = send(&c, "5", "2026-12-02T13:59:59Z");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = wallet(db, &["sweep", "--at", "2026-12-02T21:59:59Z"]);
+    assert_eq!(r.stdout, "0 transfers returned\n");
+    let r = wallet(db, &["sweep", "--at", "2026-12-02T22:00:00Z"]);
+    assert_eq!(
+        r.stdout.lines().last(),
+        Some("1 transfers returned"),
+        "{}",
+        r.stdout
+    );
+    // The policy flags.
+    let r = wallet(
+        db,
+        &[
+            "--max-transfer",
+            "100",
+            "transfer",
+            "--from",
+            a.as_str(),
+            "--to",
+            id(3).as_str(),
+            "--amount",
+            "100.01",
+            "--at",
+            "2026-12-03T02:00:00Z",
+        ],
+    );
+    assert!(
+        r.stderr
+            .starts_with("refused: limit_amount: 100.01 yuan is above the 100.00 yuan"),
+        "{}",
+        r.stderr
+    );
+    let r = wallet(
+        db,
+        &[
+            "--max-transfers-per-day",
+            "1",
+            "transfer",
+            "--from",
+            a.as_str(),
+            "--to",
+            id(3).as_str(),
+            "--amount",
+            "1",
+            "--at",
+            "2026-12-02T13:59:59Z",
+        ],
+    );
+    assert!(
+        r.stderr.starts_with("refused: limit_daily_transfers: "),
+        "{}",
+        r.stderr
+    );
+    // A new usage location.
+    let r = wallet(
+        db,
+        &[
+            "set-location",
+            "--insured",
+            c.as_str(),
+            "--region",
+            "430102",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!("usage location of {c}'s wallet is now 430102\n")
+    );
     // Usage errors: a missing flag, a bad region, an unknown command.
     let r = wallet(db, &["transfer", "--from", a.as_str(), "--to", c.as_str()]);
     assert_eq!(r.code, 2);
