@@ -442,3 +442,53 @@ fn a_relative_opens_a_wallet_on_a_holders_behalf_only_with_a_relation() {
     assert_eq!(w.open_wallet(&req, now.plus(5)).unwrap(), opened);
     assert_eq!(w.dump().unwrap(), before);
 }
+
+/// The PostgreSQL store connects again after the server closed its
+/// connection (a restart, an administrator): the next use works on a new
+/// connection.
+#[cfg(feature = "wallet-postgres")]
+#[test]
+fn the_postgres_store_reconnects_after_its_connection_is_closed() {
+    use medcode::wallet::{PostgresStore, WalletStore};
+    const TEST: &str = "the_postgres_store_reconnects_after_its_connection_is_closed";
+    let Some(pg) = support::postgres_server::PostgresServer::start(TEST) else {
+        return;
+    };
+    let url = pg.database("reconnect");
+    let w = Wallet::open(&url).unwrap();
+    let now = t("2026-12-02T02:00:00Z");
+    w.credit(&id(1), yuan("10"), None, now).unwrap();
+    let mut admin = PostgresStore::connect(&url).unwrap();
+    admin
+        .transact(&mut |tx| {
+            let rows = tx.rows(
+                "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE pid <> pg_backend_pid() AND datname = current_database()) t",
+                &[],
+            )?;
+            assert_eq!(rows[0][0], medcode::wallet::Value::Int(1));
+            Ok(())
+        })
+        .unwrap();
+    // pg_terminate_backend only signals: wait until the backend is gone.
+    loop {
+        let mut others = 1;
+        admin
+            .transact(&mut |tx| {
+                let rows = tx.rows(
+                    "SELECT COUNT(*) FROM pg_stat_activity
+                     WHERE pid <> pg_backend_pid() AND datname = current_database()",
+                    &[],
+                )?;
+                others = rows[0][0].int("count")?;
+                Ok(())
+            })
+            .unwrap();
+        if others == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let b = w.balance(&id(1)).unwrap();
+    assert_eq!(b.personal, yuan("10"));
+}

@@ -30,6 +30,9 @@ const MIGRATION_LOCK: i64 = 0x4D43_574C;
 /// The wallet in a PostgreSQL database.
 pub struct PostgresStore {
     client: Client,
+    /// For reconnecting after the server closed the connection; may hold a
+    /// password: never printed, wiped on drop.
+    url: zeroize::Zeroizing<String>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -47,15 +50,14 @@ impl PostgresStore {
     ///
     /// `storage` when the server cannot be reached or the schema migrated.
     pub fn connect(url: &str) -> Result<PostgresStore> {
-        let client = Client::connect(url, NoTls).map_err(|e| Error::Storage {
-            // The error text names neither the URL nor its password.
-            why: format!("cannot connect to the PostgreSQL server: {e}"),
-        })?;
-        let mut store = PostgresStore { client };
+        let mut store = PostgresStore {
+            client: open_client(url)?,
+            url: zeroize::Zeroizing::new(url.to_owned()),
+        };
         // Read committed, so that each statement after the lock sees what
         // an opener before us migrated (a serializable snapshot would be
         // taken before the lock is granted).
-        let mut retry = false;
+        let (mut retry, mut begin_failed) = (false, false);
         store.attempt(
             IsolationLevel::ReadCommitted,
             &mut |tx| {
@@ -66,9 +68,17 @@ impl PostgresStore {
                 migrate(tx)
             },
             &mut retry,
+            &mut begin_failed,
         )?;
         Ok(store)
     }
+}
+
+fn open_client(url: &str) -> Result<Client> {
+    Client::connect(url, NoTls).map_err(|e| Error::Storage {
+        // The error text names neither the URL nor its password.
+        why: format!("cannot connect to the PostgreSQL server: {e}"),
+    })
 }
 
 /// `?` placeholders to PostgreSQL's `$1, $2, ...` (the ledger's SQL holds
@@ -170,13 +180,16 @@ impl WalletTx for Tx<'_, '_> {
 }
 
 impl PostgresStore {
-    /// One try of `work` in one transaction; sets `retry` when
-    /// it failed for a reason a new try may not meet.
+    /// One try of `work` in one transaction; sets `retry` when it failed
+    /// for a reason a new try may not meet, `begin_failed` when not even
+    /// the transaction could begin (nothing was done: a new connection may
+    /// try again).
     fn attempt(
         &mut self,
         level: IsolationLevel,
         work: &mut dyn FnMut(&mut dyn WalletTx) -> Result<()>,
         retry: &mut bool,
+        begin_failed: &mut bool,
     ) -> Result<()> {
         let mut tx = self
             .client
@@ -184,7 +197,7 @@ impl PostgresStore {
             .isolation_level(level)
             .start()
             .map_err(|e| {
-                *retry = retryable(&e);
+                *begin_failed = true;
                 Error::Storage {
                     why: format!("cannot begin a transaction: {e}"),
                 }
@@ -204,11 +217,30 @@ impl PostgresStore {
 
 impl WalletStore for PostgresStore {
     fn transact(&mut self, work: &mut dyn FnMut(&mut dyn WalletTx) -> Result<()>) -> Result<()> {
+        // A server restart or a dropped connection: connect again, once per
+        // unit of work, when the connection is known closed or a transaction
+        // cannot begin on it (then nothing was done). A connection lost
+        // later, during the work or its commit, is reported (`storage`): the
+        // work may have been committed, and running it again could do it
+        // twice. A server still down is `storage`.
+        if self.client.is_closed() {
+            self.client = open_client(&self.url)?;
+        }
+        let mut reconnected = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut retry = false;
-            match self.attempt(IsolationLevel::Serializable, work, &mut retry) {
+            let (mut retry, mut begin_failed) = (false, false);
+            match self.attempt(
+                IsolationLevel::Serializable,
+                work,
+                &mut retry,
+                &mut begin_failed,
+            ) {
+                Err(_) if begin_failed && !reconnected => {
+                    reconnected = true;
+                    self.client = open_client(&self.url)?;
+                }
                 Err(_) if retry && attempt < MAX_ATTEMPTS => {
                     // Back off a little, longer as the attempts grow, and
                     // differently per process, so the writers spread out.
