@@ -520,3 +520,52 @@ fn a_postgres_url_without_a_server_is_a_storage_error() {
         r.stderr
     );
 }
+
+/// One code shown at 20 tills at once (20 processes, one shared replay file
+/// and one wallet database): exactly one payment.
+#[test]
+fn twenty_processes_paying_with_one_code_pay_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let db = db.to_str().unwrap();
+    let insured = InsuredId::new("10000000000000000000").unwrap();
+    let w = Wallet::open(db).unwrap();
+    let now = medcode::UnixTime::parse_rfc3339(AT).unwrap();
+    w.credit(&insured, Fen::yuan(100), None, now).unwrap();
+    drop(w);
+    let code = support::tokens(1).remove(0);
+    let trust = support::trust_file();
+    let outputs = at_once(db, 20, |i| {
+        [
+            "pay",
+            "--trust",
+            trust.to_str().unwrap(),
+            "--code",
+            &code,
+            "--amount",
+            "1",
+            "--org",
+            "P44030500012",
+            "--request-id",
+            &format!("till-{i}"),
+            "--at",
+            support::AT,
+        ]
+        .map(String::from)
+        .to_vec()
+    });
+    let paid = outputs
+        .iter()
+        .filter(|o| o.status.code() == Some(0))
+        .count();
+    let replayed = outputs
+        .iter()
+        .filter(|o| {
+            o.status.code() == Some(1)
+                && String::from_utf8_lossy(&o.stderr).starts_with("refused: replayed: ")
+        })
+        .count();
+    assert_eq!((paid, replayed), (1, 19), "{outputs:?}");
+    let b = Wallet::open(db).unwrap().balance(&insured).unwrap();
+    assert_eq!(b.personal, Fen::yuan(99));
+}
