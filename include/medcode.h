@@ -106,7 +106,7 @@
 #define MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK 8
 
 // What a call did. `MEDCODE_REASON_OK` (0) means success (for
-// `medcode_verify`: the code was accepted); 1 to 30 are the library's stable
+// `medcode_verify`: the code was accepted); 1 to 41 are the library's stable
 // reason codes (`medcode::Reason::code`), never renumbered; 1000 reports a
 // bug inside medcode caught at the boundary (a panic that did not unwind
 // into the caller). `medcode_reason_str` gives the stable string form.
@@ -193,6 +193,33 @@ enum MedcodeReason
   // a null pointer, a path that is not UTF-8, an options struct of
   // an unknown size).
   MEDCODE_REASON_INVALID_ARGUMENT = 30,
+  // Wallet: the sender has not opened a medical-insurance wallet.
+  MEDCODE_REASON_SENDER_NO_WALLET = 31,
+  // Wallet: the receiver has not opened a medical-insurance wallet.
+  MEDCODE_REASON_RECEIVER_NO_WALLET = 32,
+  // Wallet: the region of a wallet has not opened the wallet
+  // service; it can neither send nor receive.
+  MEDCODE_REASON_REGION_NOT_OPENED = 33,
+  // Wallet: the sending wallet made its most transfers of the
+  // (Beijing) day.
+  MEDCODE_REASON_LIMIT_DAILY_TRANSFERS = 34,
+  // Wallet: the amount is above the most one transfer may move.
+  MEDCODE_REASON_LIMIT_AMOUNT = 35,
+  // Wallet: no transfers in the quiet hours (22:00 to 06:00
+  // Beijing time by default).
+  MEDCODE_REASON_QUIET_HOURS = 36,
+  // Wallet: a transfer to this receiver is not yet accepted.
+  MEDCODE_REASON_PENDING_TRANSFER = 37,
+  // Wallet: not enough money in the account that pays.
+  MEDCODE_REASON_INSUFFICIENT_FUNDS = 38,
+  // Wallet: not an amount of yuan with at most two decimals, zero,
+  // or too large.
+  MEDCODE_REASON_INVALID_AMOUNT = 39,
+  // Wallet: no transfer with this id.
+  MEDCODE_REASON_UNKNOWN_TRANSFER = 40,
+  // Wallet: the transfer was already accepted or returned, or is
+  // due back to its sender.
+  MEDCODE_REASON_TRANSFER_NOT_PENDING = 41,
   // A bug in medcode, caught at the boundary. Not a `medcode::Reason`.
   MEDCODE_REASON_INTERNAL = 1000,
 };

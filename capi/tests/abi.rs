@@ -398,7 +398,9 @@ fn reason_strings_version_and_abi() {
     assert_eq!(s(medcode_reason_str(5)), "expired");
     assert_eq!(s(medcode_reason_str(30)), "invalid_argument");
     assert_eq!(s(medcode_reason_str(1000)), "internal");
-    assert_eq!(s(medcode_reason_str(31)), "unknown");
+    assert_eq!(s(medcode_reason_str(31)), "sender_no_wallet");
+    assert_eq!(s(medcode_reason_str(41)), "transfer_not_pending");
+    assert_eq!(s(medcode_reason_str(42)), "unknown");
     assert_eq!(s(medcode_reason_str(u32::MAX)), "unknown");
     for r in medcode::Reason::ALL {
         assert_eq!(s(medcode_reason_str(r.code())), r.as_str());

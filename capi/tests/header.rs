@@ -88,7 +88,7 @@ fn reason_codes_match_the_library() {
         assert_eq!(c.as_str(), r.as_str());
         assert_ne!(c, MedcodeReason::Internal);
     }
-    assert_eq!(Reason::ALL.len(), 30);
+    assert_eq!(Reason::ALL.len(), 41);
     // Both enums come from one table: OK, the library's codes, INTERNAL.
     let codes: Vec<u32> = MedcodeReason::ALL.iter().map(|c| c.code()).collect();
     let mut want = vec![0];
@@ -96,6 +96,7 @@ fn reason_codes_match_the_library() {
     want.push(1000);
     assert_eq!(codes, want);
     assert!(MedcodeReason::DECLARATION.contains("InvalidArgument = 30"));
+    assert!(MedcodeReason::DECLARATION.contains("TransferNotPending = 41"));
 }
 
 #[test]

@@ -30,6 +30,7 @@ mod trust;
 mod verdict;
 mod verifier_args;
 mod verify;
+mod wallet;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -132,6 +133,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// API keys of `medcode serve --api-keys`.
     ApiKey(api_key::ApiKeyArgs),
+    /// The medical-insurance wallet (医保钱包): mutual-aid transfers and paying with the code.
+    Wallet(wallet::WalletArgs),
 }
 
 /// The time options shared by commands that need "now".
@@ -255,6 +258,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::ApiKey(args) => api_key::run(&args),
+        Command::Wallet(args) => wallet::run(&args),
     };
     match result {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,

@@ -407,6 +407,7 @@ fn the_routes_answer_with_exact_statuses_and_reasons() {
             "/metrics",
             "/openapi.json",
             "/readyz",
+            "/v1/pay",
             "/v1/verify",
             "/v1/verify/batch",
             "/v1/verify/image"
@@ -858,4 +859,84 @@ fn concurrent_requests_verified_together_keep_every_verdict() {
         );
         assert_eq!(svc.stop(), 0);
     }
+}
+
+/// `POST /v1/pay` with `--wallet-db`: a code pays once from the insured
+/// person's money, a retried request id returns the first payment, the same
+/// code in another request is `replayed`, an amount is text with at most two
+/// decimals; without `--wallet-db` the route is `404`.
+#[test]
+fn pay_with_a_wallet_db_pays_once() {
+    let keys = Keys::new();
+    let dir = tempfile::tempdir().unwrap();
+    let db = p(&dir.path().join("wallet.db"));
+    let insured = InsuredId::new("10000000000000000000").unwrap();
+    let wallet = medcode::wallet::Wallet::open(&db).unwrap();
+    wallet
+        .credit(&insured, medcode::wallet::Fen::yuan(100), None, now())
+        .unwrap();
+    drop(wallet);
+    let svc = Service::start(&[
+        "--trust".into(),
+        keys.path("trust.json"),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--wallet-db".into(),
+        db.clone(),
+    ]);
+    let codes = keys.codes(2);
+    let pay = |code: &str, amount: Value, request: &str| {
+        post_json(
+            &svc,
+            "/v1/pay",
+            &json!({"code": code, "amount": amount, "org_id": "P44030500012", "request_id": request}),
+        )
+    };
+    let (status, first) = pay(&codes[0], json!("30.50"), "r1");
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["paid"], true);
+    assert_eq!(first["payment"]["amount"], 3050);
+    assert_eq!(first["payment"]["from_personal"], 3050);
+    let (status, again) = pay(&codes[0], json!("30.50"), "r1");
+    assert_eq!(status, 200);
+    assert_eq!(again["payment"], first["payment"]);
+    let (status, other) = pay(&codes[0], json!("30.50"), "r2");
+    assert_eq!(status, 200);
+    assert_eq!(
+        (other["paid"].clone(), other["reason"].clone()),
+        (json!(false), json!("replayed"))
+    );
+    let (status, number) = pay(&codes[1], json!(30.5), "r3");
+    assert_eq!(
+        (status, number["reason"].clone()),
+        (400, json!("invalid_request"))
+    );
+    let (status, bad) = pay(&codes[1], json!("1.234"), "r4");
+    assert_eq!(
+        (status, bad["reason"].clone()),
+        (200, json!("invalid_amount"))
+    );
+    let balance = medcode::wallet::Wallet::open(&db)
+        .unwrap()
+        .balance(&insured)
+        .unwrap();
+    assert_eq!(balance.personal, medcode::wallet::Fen::new(6_950));
+    assert_eq!(svc.stop(), 0);
+
+    let plain = Service::start(&[
+        "--trust".into(),
+        keys.path("trust.json"),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+    ]);
+    let (status, body) = pay_without(&plain, &codes[1]);
+    assert_eq!((status, body["reason"].clone()), (404, json!("not_found")));
+}
+
+fn pay_without(svc: &Service, code: &str) -> (u16, Value) {
+    post_json(
+        svc,
+        "/v1/pay",
+        &json!({"code": code, "amount": "1", "org_id": "P1"}),
+    )
 }

@@ -17,6 +17,7 @@ mod list_problem;
 mod reason;
 mod refusal;
 mod revoked;
+mod wallet_refusal;
 
 pub use key_problem::KeyProblem;
 pub use list::ListKind;
@@ -25,6 +26,7 @@ pub use list_problem::ListProblem;
 pub use reason::Reason;
 pub use refusal::RegistryRefusal;
 pub use revoked::RevokedItem;
+pub use wallet_refusal::WalletRefusal;
 
 use crate::time::{ParseTimeError, UnixTime};
 
@@ -127,6 +129,14 @@ pub enum Error {
         /// The rule and the values that broke it.
         detail: String,
     },
+    /// A rule of the medical-insurance wallet refused the request.
+    WalletRefused {
+        /// The rule that refused it (`limit_amount`, `quiet_hours`, ...);
+        /// its [`WalletRefusal::reason`] is this error's reason.
+        refusal: WalletRefusal,
+        /// The rule and the values that broke it.
+        detail: String,
+    },
     /// A store (database, file store, Redis) failed.
     Storage {
         /// What failed.
@@ -195,6 +205,7 @@ impl Error {
             Error::TrustListStale { .. } => Reason::TrustListStale,
             Error::Unreadable { .. } => Reason::Unreadable,
             Error::Refused { refusal, .. } => refusal.reason(),
+            Error::WalletRefused { refusal, .. } => refusal.reason(),
             Error::Storage { .. } => Reason::Storage,
             Error::InvalidClaims { .. } => Reason::InvalidClaims,
             Error::InvalidKey { .. } => Reason::InvalidKey,
@@ -256,6 +267,14 @@ impl Error {
         Error::InvalidArgument {
             what,
             why: why.into(),
+        }
+    }
+
+    #[cfg(feature = "wallet")]
+    pub(crate) fn wallet(refusal: WalletRefusal, detail: impl Into<String>) -> Self {
+        Error::WalletRefused {
+            refusal,
+            detail: detail.into(),
         }
     }
 
@@ -323,6 +342,7 @@ impl fmt::Display for Error {
             ),
             Error::Unreadable { why } => write!(f, "unreadable image: {why}"),
             Error::Refused { refusal, detail } => write!(f, "{refusal}: {detail}"),
+            Error::WalletRefused { refusal, detail } => write!(f, "{refusal}: {detail}"),
             Error::Storage { why } => write!(f, "storage error: {why}"),
             Error::InvalidClaims { field, why } => write!(f, "invalid {field}: {why}"),
             Error::InvalidKey { why } => write!(f, "invalid key: {why}"),

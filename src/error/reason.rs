@@ -112,6 +112,33 @@ macro_rules! reason_table {
             /// a null pointer, a path that is not UTF-8, an options struct of
             /// an unknown size).
             InvalidArgument = 30, "invalid_argument", false;
+            /// Wallet: the sender has not opened a medical-insurance wallet.
+            SenderNoWallet = 31, "sender_no_wallet", true;
+            /// Wallet: the receiver has not opened a medical-insurance wallet.
+            ReceiverNoWallet = 32, "receiver_no_wallet", true;
+            /// Wallet: the region of a wallet has not opened the wallet
+            /// service; it can neither send nor receive.
+            RegionNotOpened = 33, "region_not_opened", true;
+            /// Wallet: the sending wallet made its most transfers of the
+            /// (Beijing) day.
+            LimitDailyTransfers = 34, "limit_daily_transfers", true;
+            /// Wallet: the amount is above the most one transfer may move.
+            LimitAmount = 35, "limit_amount", true;
+            /// Wallet: no transfers in the quiet hours (22:00 to 06:00
+            /// Beijing time by default).
+            QuietHours = 36, "quiet_hours", true;
+            /// Wallet: a transfer to this receiver is not yet accepted.
+            PendingTransfer = 37, "pending_transfer", true;
+            /// Wallet: not enough money in the account that pays.
+            InsufficientFunds = 38, "insufficient_funds", true;
+            /// Wallet: not an amount of yuan with at most two decimals, zero,
+            /// or too large.
+            InvalidAmount = 39, "invalid_amount", true;
+            /// Wallet: no transfer with this id.
+            UnknownTransfer = 40, "unknown_transfer", true;
+            /// Wallet: the transfer was already accepted or returned, or is
+            /// due back to its sender.
+            TransferNotPending = 41, "transfer_not_pending", true;
         }
     };
 }
@@ -209,6 +236,17 @@ mod tests {
             "storage",
             "io",
             "invalid_argument",
+            "sender_no_wallet",
+            "receiver_no_wallet",
+            "region_not_opened",
+            "limit_daily_transfers",
+            "limit_amount",
+            "quiet_hours",
+            "pending_transfer",
+            "insufficient_funds",
+            "invalid_amount",
+            "unknown_transfer",
+            "transfer_not_pending",
         ];
         assert_eq!(Reason::ALL.len(), expected.len());
         for (i, (reason, text)) in Reason::ALL.iter().zip(expected).enumerate() {

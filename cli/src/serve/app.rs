@@ -35,6 +35,8 @@ pub(crate) struct App {
     pub verifier: Verifier,
     /// Cross-request batching of `/v1/verify`; `None` with `--no-batching`.
     pub batcher: Option<super::batcher::Batcher>,
+    /// The wallet of `--wallet-db` (`POST /v1/pay`), if given.
+    pub wallet: Option<Arc<medcode::wallet::Wallet>>,
     /// The keys of `--api-keys`; `None` without the flag (loopback only).
     pub keys: Option<ApiKeys>,
     pub metrics: Metrics,
@@ -70,6 +72,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
                 usize::try_from(medcode::qr::MAX_IMAGE_FILE_LEN).unwrap_or(usize::MAX),
             )),
         )
+        .route("/v1/pay", post(super::pay::pay).layer(json_limit))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             authenticate,

@@ -102,7 +102,7 @@ fn require_content_type(headers: &HeaderMap, allowed: &[&str]) -> Result<(), Pro
     }
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<T, Problem> {
@@ -128,7 +128,7 @@ fn printable_id(v: &str) -> bool {
 }
 
 /// Refuses a body naming another organisation than the caller's key.
-fn check_org(caller: &Caller, named: Option<&str>) -> Result<(), Problem> {
+pub(super) fn check_org(caller: &Caller, named: Option<&str>) -> Result<(), Problem> {
     check_field(
         "org_id",
         named,
@@ -161,7 +161,7 @@ fn verdict_response(request_id: &RequestId, result: &Result<VerifiedToken, Error
 
 /// Runs `work` on the blocking pool (a verification may wait on the
 /// replay guard's file or server), timed and counted.
-async fn verify_blocking<T: Send + 'static>(
+pub(super) async fn verify_blocking<T: Send + 'static>(
     app: &App,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Problem> {

@@ -1,7 +1,8 @@
 //! `medcode serve`: the verification service. One verifier (the till setup
 //! of `medcode till`, with the same list and replay flags) behind an HTTP
 //! API: `POST /v1/verify`, `/v1/verify/image`, `/v1/verify/batch`,
-//! `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json`.
+//! `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json`; with
+//! `--wallet-db`, `POST /v1/pay` (the medical-insurance wallet, `pay.rs`).
 
 mod api_keys;
 mod app;
@@ -10,6 +11,7 @@ mod connections;
 mod handlers;
 mod metrics;
 mod openapi;
+mod pay;
 mod problem;
 mod reload;
 
@@ -62,6 +64,10 @@ pub(crate) struct ServeArgs {
     /// verdicts; see docs/PERFORMANCE.md).
     #[arg(long)]
     no_batching: bool,
+    /// The medical-insurance wallet (an SQLite file or a postgres:// URL):
+    /// adds `POST /v1/pay`, a payment with the code (see `medcode wallet pay`).
+    #[arg(long, value_name = "FILE|URL")]
+    wallet_db: Option<String>,
 }
 
 pub(crate) fn run(args: &ServeArgs) -> CmdResult {
@@ -104,9 +110,14 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
         let (batcher, collector) = batcher::new(verifier.clone());
         (Some(batcher), Some(collector))
     };
+    let wallet = match &args.wallet_db {
+        Some(db) => Some(Arc::new(medcode::wallet::Wallet::open(db)?)),
+        None => None,
+    };
     let app = Arc::new(App {
         verifier,
         batcher,
+        wallet,
         keys,
         metrics,
         guard_answers,

@@ -5,6 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::handlers;
+use super::pay;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +18,7 @@ use super::handlers;
         handlers::readyz,
         handlers::metrics,
         handlers::openapi,
+        pay::pay,
     ),
     modifiers(&BearerKey)
 )]

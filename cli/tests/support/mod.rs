@@ -1,8 +1,10 @@
 //! Helpers shared by the CLI's tests: running the binary ([`run`]), demo
-//! tokens, `medcode till` processes and a real redis-server (the library's,
-//! tests/support/redis_server.rs).
+//! tokens, `medcode till` processes, a real redis-server and a real
+//! PostgreSQL server (the library's, tests/support/).
 #![allow(dead_code)]
 
+#[path = "../../../tests/support/postgres_server.rs"]
+pub mod postgres_server;
 #[path = "../../../tests/support/redis_server.rs"]
 pub mod redis_server;
 pub mod run;

@@ -1,0 +1,61 @@
+//! `medcode wallet pay`: a till's payment with the code. The code is
+//! verified by the till setup of `medcode verify` (the same flags, and by
+//! default the same replay file in the state directory, so a code that paid
+//! is `replayed` at the next scan), then the wallet pays.
+
+use clap::Args;
+
+use crate::verifier_args::VerifierArgs;
+use crate::wallet::{amount_arg, print, refusal};
+use crate::{AtArg, CmdResult, out};
+use medcode::verify::ReplaySpec;
+use medcode::wallet::{PayRequest, Wallet};
+
+#[derive(Args, Debug)]
+pub(crate) struct PayArgs {
+    #[command(flatten)]
+    verifier: VerifierArgs,
+    /// The scanned code's token text.
+    #[arg(long, value_name = "TEXT")]
+    code: String,
+    /// Yuan, at most two decimals.
+    #[arg(long, value_name = "YUAN", allow_hyphen_values = true)]
+    amount: String,
+    /// The institution paid (orgId).
+    #[arg(long, value_name = "ORG")]
+    org: String,
+    /// Makes the request idempotent: the same id again returns the first payment.
+    #[arg(long, value_name = "ID")]
+    request_id: Option<String>,
+    /// Print one JSON object (amounts in fen).
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    at: AtArg,
+}
+
+pub(crate) fn run(wallet: &Wallet, a: &PayArgs) -> CmdResult {
+    let now = a.at.now()?;
+    let verifier = a.verifier.build(now, || {
+        Ok(ReplaySpec::File(crate::state_dir::default_replay_file()?))
+    })?;
+    let req = PayRequest {
+        code: a.code.trim().to_owned(),
+        amount: amount_arg(&a.amount)?,
+        org: a.org.clone(),
+        request_id: a.request_id.clone(),
+    };
+    let p = wallet.pay(&verifier, &req, now).map_err(refusal)?;
+    if a.json {
+        return out(&print::json(&p)?);
+    }
+    let by = p
+        .presenter
+        .as_ref()
+        .map(|id| format!(", code shown by {id}"))
+        .unwrap_or_default();
+    out(&format!(
+        "paid {} yuan to {} from {}'s money: {} from the wallet, {} from the personal account (token {}{by})",
+        p.amount, p.org, p.insured, p.from_wallet, p.from_personal, p.token_id
+    ))
+}

@@ -1,0 +1,571 @@
+//! `medcode wallet` end to end: the command-line contract (exit codes, the
+//! one refusal line), 20 processes transferring from one wallet at once
+//! (exactly 3 succeed) on SQLite and PostgreSQL, a SIGKILL inside a
+//! transfer (no half-transfer), paying with a code, and the README's
+//! worked example run as written.
+//!
+//! Times are Beijing time (UTC+8): 2026-12-02T02:00:00Z is 10:00 on
+//! 2 December 2026 in Beijing.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use medcode::token::Relation;
+use medcode::wallet::{Fen, OpenWallet, Wallet};
+use medcode::{InsuredId, Region, Scheme};
+use support::postgres_server::PostgresServer;
+use support::{medcode, root, run, state_home};
+
+const AT: &str = "2026-12-02T02:00:00Z";
+
+fn id(n: usize) -> InsuredId {
+    InsuredId::new(&format!(
+        "{:020}",
+        44_030_000_000_000_000_000u128 + n as u128
+    ))
+    .unwrap()
+}
+
+/// A sender (id 0, Shenzhen employee, 10,000 yuan) and `n` relatives with
+/// wallets (ids 1..=n), the service open in Guangdong.
+fn family(db: &str, n: usize) {
+    let w = Wallet::open(db).unwrap();
+    let now = medcode::UnixTime::parse_rfc3339(AT).unwrap();
+    w.open_region(Region::new("440000").unwrap(), now).unwrap();
+    for i in 0..=n {
+        w.open_wallet(
+            &OpenWallet {
+                insured: id(i),
+                by: None,
+                region: Region::new("440305").unwrap(),
+                scheme: Scheme::Employee,
+            },
+            now,
+        )
+        .unwrap();
+        if i > 0 {
+            w.relate(&id(0), &id(i), Relation::Sibling, now).unwrap();
+        }
+    }
+    w.credit(&id(0), Fen::yuan(10_000), None, now).unwrap();
+}
+
+fn wallet(db: &str, args: &[&str]) -> support::Run {
+    let mut all = vec!["wallet", "--db", db];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+/// Runs `medcode wallet --db DB ARGS` in `n` processes at once; returns
+/// their outputs.
+fn at_once(db: &str, n: usize, args: impl Fn(usize) -> Vec<String>) -> Vec<std::process::Output> {
+    let children: Vec<Child> = (1..=n)
+        .map(|i| {
+            medcode()
+                .args(["wallet", "--db", db])
+                .args(args(i))
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect()
+}
+
+fn twenty_processes_make_exactly_three_transfers(db: &str) {
+    // Twenty first openers of a new database migrate it once, together.
+    let first = at_once(db, 20, |_| {
+        vec!["balance".into(), "--insured".into(), id(0).as_str().into()]
+    });
+    assert!(
+        first.iter().all(|o| o.status.code() == Some(0)),
+        "{first:?}"
+    );
+    family(db, 20);
+    let outputs = at_once(db, 20, |i| {
+        [
+            "transfer",
+            "--from",
+            id(0).as_str(),
+            "--to",
+            id(i).as_str(),
+            "--amount",
+            "100",
+            "--at",
+            AT,
+        ]
+        .map(String::from)
+        .to_vec()
+    });
+    let ok = outputs
+        .iter()
+        .filter(|o| o.status.code() == Some(0))
+        .count();
+    let refused: Vec<String> = outputs
+        .iter()
+        .filter(|o| o.status.code() == Some(1))
+        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        .collect();
+    assert_eq!(ok, 3, "{outputs:?}");
+    assert_eq!(refused.len(), 17, "{outputs:?}");
+    for line in &refused {
+        assert!(
+            line.starts_with("refused: limit_daily_transfers: ") && line.lines().count() == 1,
+            "{line}"
+        );
+    }
+    let w = Wallet::open(db).unwrap();
+    let b = w.balance(&id(0)).unwrap();
+    assert_eq!(b.personal, Fen::yuan(9_700));
+    assert_eq!(b.pending_out, Fen::yuan(300));
+    let t = w.totals().unwrap();
+    assert_eq!((t.unbalanced_movements, t.drifted_accounts), (0, 0));
+}
+
+#[test]
+fn twenty_processes_make_exactly_three_transfers_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    twenty_processes_make_exactly_three_transfers(dir.path().join("w.db").to_str().unwrap());
+}
+
+#[test]
+fn twenty_processes_make_exactly_three_transfers_on_postgres() {
+    let Some(pg) =
+        PostgresServer::start("twenty_processes_make_exactly_three_transfers_on_postgres")
+    else {
+        return;
+    };
+    twenty_processes_make_exactly_three_transfers(&pg.database("twenty"));
+}
+
+/// Kills (SIGKILL) a transfer paused inside its transaction, after the
+/// movement is written and before the commit: nothing of it remains, and
+/// the next transfer goes through.
+fn a_killed_transfer_leaves_nothing(db: &str) {
+    family(db, 1);
+    let before = Wallet::open(db).unwrap().dump().unwrap();
+    let mut child = medcode()
+        .env("MEDCODE_WALLET_TEST_PAUSE", "transfer")
+        .args(["wallet", "--db", db, "transfer", "--from"])
+        .arg(id(0).as_str())
+        .arg("--to")
+        .arg(id(1).as_str())
+        .args(["--amount", "100", "--at", AT])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert_eq!(line, "medcode: test pause inside transfer\n");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let w = Wallet::open(db).unwrap();
+    assert_eq!(
+        w.dump().unwrap(),
+        before,
+        "a killed transfer left something behind"
+    );
+    drop(w);
+    let r = wallet(
+        db,
+        &[
+            "transfer",
+            "--from",
+            id(0).as_str(),
+            "--to",
+            id(1).as_str(),
+            "--amount",
+            "100",
+            "--at",
+            AT,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let b = Wallet::open(db).unwrap().balance(&id(0)).unwrap();
+    assert_eq!(
+        (b.personal, b.pending_out),
+        (Fen::yuan(9_900), Fen::yuan(100))
+    );
+}
+
+#[test]
+fn a_killed_transfer_leaves_nothing_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    a_killed_transfer_leaves_nothing(dir.path().join("w.db").to_str().unwrap());
+}
+
+#[test]
+fn a_killed_transfer_leaves_nothing_on_postgres() {
+    let Some(pg) = PostgresServer::start("a_killed_transfer_leaves_nothing_on_postgres") else {
+        return;
+    };
+    a_killed_transfer_leaves_nothing(&pg.database("crash"));
+}
+
+#[test]
+fn refusals_are_one_line_and_exit_1_usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let db = db.to_str().unwrap();
+    family(db, 4);
+    let (a, b, c) = (id(0), id(1), id(2));
+    let send = |to: &InsuredId, amount: &str, at: &str| {
+        wallet(
+            db,
+            &[
+                "transfer",
+                "--from",
+                a.as_str(),
+                "--to",
+                to.as_str(),
+                "--amount",
+                amount,
+                "--at",
+                at,
+            ],
+        )
+    };
+    let r = send(&b, "2000.01", AT);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "refused: limit_amount: 2000.01 yuan is above the 2000.00 yuan one transfer may move\n"
+    );
+    assert_eq!(r.stdout, "");
+    for bad in ["1.234", "-5", "1e3", "abc", "0"] {
+        let r = send(&b, bad, AT);
+        assert_eq!(r.code, 1, "{bad}");
+        assert!(
+            r.stderr.starts_with("refused: invalid_amount: "),
+            "{bad}: {}",
+            r.stderr
+        );
+        assert_eq!(r.stderr.lines().count(), 1);
+    }
+    // 22:00:00 Beijing is quiet, 21:59:59 is not.
+    let r = send(&b, "10", "2026-12-02T14:00:00Z");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .starts_with("refused: quiet_hours: no transfers 22:00-06:00 (UTC+8)"),
+        "{}",
+        r.stderr
+    );
+    let r = send(&b, "2000.00", "2026-12-02T13:59:59Z");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with('T') && r.stdout.lines().count() == 1,
+        "{}",
+        r.stdout
+    );
+    let transfer = r.stdout.trim().to_owned();
+    let r = send(&b, "1", "2026-12-02T13:59:59Z");
+    assert!(
+        r.stderr.starts_with("refused: pending_transfer: "),
+        "{}",
+        r.stderr
+    );
+    let r = wallet(
+        db,
+        &[
+            "accept",
+            "--transfer",
+            &transfer,
+            "--at",
+            "2026-12-02T13:59:59Z",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = wallet(db, &["balance", "--insured", b.as_str(), "--json"]);
+    assert_eq!(r.code, 0);
+    let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["wallet"], 200_000);
+    assert_eq!(json["personal"], 0);
+    // Not accepted by 06:00 the next Beijing day: the sweep returns it.
+    let r = send(&c, "5", "2026-12-02T13:59:59Z");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = wallet(db, &["sweep", "--at", "2026-12-02T21:59:59Z"]);
+    assert_eq!(r.stdout, "0 transfers returned\n");
+    let r = wallet(db, &["sweep", "--at", "2026-12-02T22:00:00Z"]);
+    assert_eq!(
+        r.stdout.lines().last(),
+        Some("1 transfers returned"),
+        "{}",
+        r.stdout
+    );
+    // The policy flags.
+    let r = wallet(
+        db,
+        &[
+            "--max-transfer",
+            "100",
+            "transfer",
+            "--from",
+            a.as_str(),
+            "--to",
+            id(3).as_str(),
+            "--amount",
+            "100.01",
+            "--at",
+            "2026-12-03T02:00:00Z",
+        ],
+    );
+    assert!(
+        r.stderr
+            .starts_with("refused: limit_amount: 100.01 yuan is above the 100.00 yuan"),
+        "{}",
+        r.stderr
+    );
+    let r = wallet(
+        db,
+        &[
+            "--max-transfers-per-day",
+            "1",
+            "transfer",
+            "--from",
+            a.as_str(),
+            "--to",
+            id(3).as_str(),
+            "--amount",
+            "1",
+            "--at",
+            "2026-12-02T13:59:59Z",
+        ],
+    );
+    assert!(
+        r.stderr.starts_with("refused: limit_daily_transfers: "),
+        "{}",
+        r.stderr
+    );
+    // A new usage location.
+    let r = wallet(
+        db,
+        &[
+            "set-location",
+            "--insured",
+            c.as_str(),
+            "--region",
+            "430102",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!("usage location of {c}'s wallet is now 430102\n")
+    );
+    // Usage errors: a missing flag, a bad region, an unknown command.
+    let r = wallet(db, &["transfer", "--from", a.as_str(), "--to", c.as_str()]);
+    assert_eq!(r.code, 2);
+    let r = wallet(
+        db,
+        &["set-location", "--insured", a.as_str(), "--region", "12345"],
+    );
+    assert_eq!(r.code, 2);
+    let r = wallet(db, &["open", "--insured", id(9).as_str()]);
+    // No --region/--scheme and no registry in the file: a usage or I/O error.
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = wallet(db, &["history", "--insured", a.as_str()]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.contains(" transfer personal -2000.00:"))
+            .count(),
+        1,
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_code_pays_once_and_a_retried_request_returns_the_first_payment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let db = db.to_str().unwrap();
+    family(db, 1);
+    let code = support::tokens(1).remove(0); // insured 10000000000000000000, issued at support::ISSUED
+    let w = Wallet::open(db).unwrap();
+    let insured = InsuredId::new("10000000000000000000").unwrap();
+    w.credit(
+        &insured,
+        Fen::yuan(100),
+        None,
+        medcode::UnixTime::parse_rfc3339(AT).unwrap(),
+    )
+    .unwrap();
+    drop(w);
+    let trust = support::trust_file();
+    let pay = |request: &str, amount: &str| {
+        wallet(
+            db,
+            &[
+                "pay",
+                "--trust",
+                trust.to_str().unwrap(),
+                "--code",
+                &code,
+                "--amount",
+                amount,
+                "--org",
+                "P44030500012",
+                "--request-id",
+                request,
+                "--at",
+                support::AT,
+                "--json",
+            ],
+        )
+    };
+    let first = pay("r1", "30.50");
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let p: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
+    assert_eq!(p["amount"], 3050);
+    assert_eq!(p["from_personal"], 3050);
+    assert_eq!(p["insured"], "10000000000000000000");
+    // The same request again: the first result, nothing paid twice.
+    let again = pay("r1", "30.50");
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.stdout, first.stdout);
+    // The same code in another request: replayed.
+    let other = pay("r2", "30.50");
+    assert_eq!(other.code, 1);
+    assert!(
+        other.stderr.starts_with("refused: replayed: "),
+        "{}",
+        other.stderr
+    );
+    let b = Wallet::open(db).unwrap().balance(&insured).unwrap();
+    assert_eq!(b.personal, Fen::new(6_950));
+}
+
+/// The README's worked example, run as written (its first `sh` block after
+/// "Tried end to end" in the wallet section), with `medcode` on PATH.
+#[test]
+fn the_readme_wallet_example_runs_as_written() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme
+        .split("## Medical-insurance wallet")
+        .nth(1)
+        .expect("a README section on the wallet");
+    let after = section
+        .split("Tried end to end")
+        .nth(1)
+        .expect("a worked example");
+    let script = after
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("an sh block");
+    let bin = Path::new(env!("CARGO_BIN_EXE_medcode")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .current_dir(root())
+        .env("PATH", path)
+        .env("XDG_STATE_HOME", state_home())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("paid 86.50 yuan to P43010200031 from 43010200000000000002's money: 86.50 from the wallet, 0.00 from the personal account"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("43010200000000000002: personal account 0.00 yuan, wallet 413.50 yuan"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("44030500000000000001: personal account 2500.00 yuan, wallet 0.00 yuan"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_postgres_url_without_a_server_is_a_storage_error() {
+    let r = run(&[
+        "wallet",
+        "--db",
+        "postgres://nobody@127.0.0.1:1/none",
+        "balance",
+        "--insured",
+        "1",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("medcode: error: storage error: cannot connect to the PostgreSQL server"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("nobody@"),
+        "the URL is not printed: {}",
+        r.stderr
+    );
+}
+
+/// One code shown at 20 tills at once (20 processes, one shared replay file
+/// and one wallet database): exactly one payment.
+#[test]
+fn twenty_processes_paying_with_one_code_pay_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let db = db.to_str().unwrap();
+    let insured = InsuredId::new("10000000000000000000").unwrap();
+    let w = Wallet::open(db).unwrap();
+    let now = medcode::UnixTime::parse_rfc3339(AT).unwrap();
+    w.credit(&insured, Fen::yuan(100), None, now).unwrap();
+    drop(w);
+    let code = support::tokens(1).remove(0);
+    let trust = support::trust_file();
+    let outputs = at_once(db, 20, |i| {
+        [
+            "pay",
+            "--trust",
+            trust.to_str().unwrap(),
+            "--code",
+            &code,
+            "--amount",
+            "1",
+            "--org",
+            "P44030500012",
+            "--request-id",
+            &format!("till-{i}"),
+            "--at",
+            support::AT,
+        ]
+        .map(String::from)
+        .to_vec()
+    });
+    let paid = outputs
+        .iter()
+        .filter(|o| o.status.code() == Some(0))
+        .count();
+    let replayed = outputs
+        .iter()
+        .filter(|o| {
+            o.status.code() == Some(1)
+                && String::from_utf8_lossy(&o.stderr).starts_with("refused: replayed: ")
+        })
+        .count();
+    assert_eq!((paid, replayed), (1, 19), "{outputs:?}");
+    let b = Wallet::open(db).unwrap().balance(&insured).unwrap();
+    assert_eq!(b.personal, Fen::yuan(99));
+}
