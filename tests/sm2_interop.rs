@@ -339,25 +339,26 @@ fn openssl_with_sm2(test: &str, dir: &Path) -> bool {
     let msg = dir.join("probe.msg");
     std::fs::write(&msg, b"probe").unwrap();
     let (made, _) = openssl(&["genpkey", "-algorithm", "SM2", "-out", path(&key)]);
-    let (signed, err) = made
-        .then(|| {
-            openssl(&[
-                "pkeyutl",
-                "-sign",
-                "-rawin",
-                "-digest",
-                "sm3",
-                "-pkeyopt",
-                DISTID,
-                "-inkey",
-                path(&key),
-                "-in",
-                path(&msg),
-                "-out",
-                path(&dir.join("probe.sig")),
-            ])
-        })
-        .unwrap_or((false, "genpkey -algorithm SM2 failed".into()));
+    let sig = dir.join("probe.sig");
+    let (signed, err) = if made {
+        openssl(&[
+            "pkeyutl",
+            "-sign",
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            DISTID,
+            "-inkey",
+            path(&key),
+            "-in",
+            path(&msg),
+            "-out",
+            path(&sig),
+        ])
+    } else {
+        (false, "genpkey -algorithm SM2 failed".into())
+    };
     if !signed {
         skip_loudly(
             test,

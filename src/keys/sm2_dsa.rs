@@ -32,7 +32,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use ring::rand::{SecureRandom, SystemRandom};
-use sm2::dsa::signature::{Signer, Verifier};
+use sm2::dsa::signature::Signer;
 use sm2::elliptic_curve::group::Group;
 use sm2::elliptic_curve::ops::Reduce;
 use sm2::elliptic_curve::point::AffineCoordinates;
@@ -171,6 +171,7 @@ impl Sm2Verifier {
     /// The crate's own check, the reference the tests compare with.
     #[cfg(test)]
     pub(crate) fn verify_by_the_crate(&self, message: &[u8], sig: &[u8]) -> bool {
+        use sm2::dsa::signature::Verifier as _;
         sm2::dsa::Signature::from_slice(sig).is_ok_and(|sig| self.key.verify(message, &sig).is_ok())
     }
 }
