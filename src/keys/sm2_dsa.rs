@@ -23,7 +23,7 @@
 //! from tables of precomputed multiples (`Comb`): one for `G`, built once,
 //! and one per public key, built on its first check and shared by clones,
 //! as the Ed25519 backend does. The crate computes it as two constant-time
-//! scalar multiplications, about five times the work; a verifier handles
+//! scalar multiplications, about four times the time (docs/PERFORMANCE.md); a verifier handles
 //! only public data, so the tables are walked in variable time. Its
 //! verdicts are the crate's `VerifyingKey::verify` (tested on valid,
 //! damaged and random signatures, and by the interoperability tests).
