@@ -14,7 +14,7 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use common::{Jwt, Ours, POOL, Paseto, RingBare, now, qr_version_m};
+use common::{Jwt, Ours, POOL, Paseto, RingBare, Sm2Bare, now, qr_version_m};
 use medcode::bench::Bench;
 use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr};
 use medcode::{Algorithm, UntrustedToken, Verifier};
@@ -351,6 +351,70 @@ fn main() {
     });
     drop(c);
 
+    // SM2 (issue 21): the reference is the sm2 crate's own bare check, as
+    // ring's is above; medcode's check (PublicKey::verify) uses the crate's
+    // arithmetic with precomputed tables. verify_batch checks SM2 codes one
+    // by one.
+    let sm = Ours::new(Algorithm::Sm2, POOL);
+    let sm_bare = Sm2Bare::new(&sm);
+    let sm_key = sm.issuer.signing_key().public_key().clone();
+    let sm_verifier = &sm.bare;
+    let mut next = cycler(&sm.texts);
+    let sm2_bare_name = "sm2 crate bare signature (VerifyingKey::verify)";
+    let mut c = vec![
+        Contender::new(sm2_bare_name, 1, counted(|i| assert!(sm_bare.verify(i)))),
+        Contender::new(
+            "medcode bare signature (PublicKey::verify)",
+            1,
+            counted(|i| {
+                let (message, sig) = &sm_bare.signed[i % sm_bare.signed.len()];
+                assert!(sm_key.verify(message, sig));
+            }),
+        ),
+        Contender::new("medcode verify, no guard", 1, move || {
+            black_box(sm_verifier.verify(next(), now()).unwrap());
+        }),
+        Contender::new("medcode verify + replay guard (default)", 1, guarded(&sm)),
+        Contender::new(
+            format!(
+                "medcode verify_batch ({}), no guard",
+                medcode::limits::BATCH_MAX
+            ),
+            batch_items,
+            batch(&sm.bare, &sm.texts),
+        ),
+        Contender::new("issue (claims to text, SM2)", 1, || {
+            black_box(sm.issuer.issue(&common::self_claims(), now()).unwrap());
+        }),
+    ];
+    measure(&mut c, rounds);
+    table(
+        &format!(
+            "SM2 ({}): token text to verified claims",
+            medcode::keys::SM2_BACKEND
+        ),
+        &c,
+        sm2_bare_name,
+    );
+    let ours = median_of(&c, "medcode verify, no guard");
+    let bare = median_of(&c, "medcode bare signature (PublicKey::verify)");
+    let per_second = 1e9 / ours;
+    targets.push(Target {
+        what: "SM2 verify (no guard) time / bare signature, same backend",
+        value: ours / bare,
+        goal: "<= 1.05",
+        met: ours / bare <= 1.05,
+    });
+    targets.push(Target {
+        what: "SM2 verify (no guard) codes/s, one core",
+        value: per_second,
+        goal: ">= 5600",
+        met: per_second >= 5600.0,
+    });
+    let sm_text = sm.texts[0].clone();
+    let sm_delegate = sm.delegate_text();
+    drop(c);
+
     // Issue, render, scan.
     let text = ed.texts[0].clone();
     let png = Qr::encode(&text, Ecc::M)
@@ -420,8 +484,10 @@ fn main() {
     println!("| --- | ---: | ---: |");
     let delegate = ed.delegate_text();
     for (name, text) in [
-        ("medcode self (Ed25519 or P-256)", ed.texts[0].as_str()),
+        ("medcode self (Ed25519, P-256 or SM2)", ed.texts[0].as_str()),
+        ("medcode self, SM2", sm_text.as_str()),
         ("medcode delegate", delegate.as_str()),
+        ("medcode delegate, SM2", sm_delegate.as_str()),
         ("JWT EdDSA", ed_jwt.texts[0].as_str()),
         ("JWT ES256", p_jwt.texts[0].as_str()),
         ("PASETO v4.public", paseto.texts[0].as_str()),

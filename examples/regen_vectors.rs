@@ -2,10 +2,15 @@
 //!
 //! Fixed keys (`tests/vectors/keys/*.pk8`, test-only), fixed times and token
 //! ids derived from each vector's name, so running this twice writes the same
-//! bytes. Ed25519 signatures are deterministic; ECDSA P-256 signatures are
-//! not (ring draws a fresh nonce), so a P-256 vector whose verdict is
-//! unchanged keeps its committed token. `.ci/run` runs this and fails if
-//! `git diff` shows a change.
+//! bytes. Ed25519 signatures are deterministic, and so are SM2 ones (the
+//! `sm2` crate derives `k` as RFC 6979 does, with HMAC-SM3); ECDSA P-256
+//! signatures are not (ring draws a fresh nonce), so a P-256 vector whose
+//! verdict is unchanged keeps its committed token. `.ci/run` runs this and
+//! fails if `git diff` shows a change.
+//!
+//! The SM2 vectors (`*_sm2*`) trust the SM2 test key beside the others;
+//! `tests/vectors/standards/` holds the published SM2 signature example of
+//! GM/T 0003.5-2012 Annex A, checked here and by `tests/sm2.rs`.
 //!
 //! Each file holds one vector: the trust list, the time to verify at, the
 //! verifier's settings, the token text and the exact verdict JSON expected
@@ -205,6 +210,62 @@ fn p256_twin(text: &str) -> Res<String> {
     Ok(UntrustedToken::from_bytes(&bytes)?.to_text())
 }
 
+/// The order `n` of the SM2 group, big-endian.
+const SM2_N: [u8; 32] = [
+    0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0x72, 0x03, 0xDF, 0x6B, 0x21, 0xC6, 0x05, 0x2B, 0x53, 0xBB, 0xF4, 0x09, 0x39, 0xD5, 0x41, 0x23,
+];
+
+/// The SM2 token `text` with its signature's `s` replaced by `n` itself:
+/// not in 1..n-1, so refused for its form whatever the key.
+fn sm2_s_is_n(text: &str) -> Res<String> {
+    let mut bytes = UntrustedToken::parse(text)?.as_bytes().to_vec();
+    let at = bytes.len() - 32;
+    bytes[at..].copy_from_slice(&SM2_N);
+    Ok(UntrustedToken::from_bytes(&bytes)?.to_text())
+}
+
+/// GM/T 0003.5-2012 Annex A (also GB/T 32918.5-2017 Annex A): the SM2
+/// signature example over the recommended 256-bit curve, with the default
+/// user identity. (The examples of GB/T 32918.2-2016's own annex use a test
+/// curve of their own, which no SM2 implementation here takes.)
+fn sm2_annex_a() -> Res<()> {
+    let x = "09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020";
+    let y = "CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13";
+    let r = "F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3";
+    let s = "B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA";
+    let message = "message digest";
+    let public = hex::decode(format!("04{x}{y}"))?;
+    let key = medcode::PublicKey::from_bytes(medcode::Algorithm::Sm2, &public)?;
+    let signature = hex::decode(format!("{r}{s}"))?;
+    assert!(
+        key.verify(message.as_bytes(), &signature),
+        "the published SM2 example verifies"
+    );
+    let v = json!({
+        "name": "sm2_gmt0003_5_annex_a",
+        "description": "The SM2 signature example of GM/T 0003.5-2012 Annex A (GB/T 32918.5-2017 Annex A) over the recommended 256-bit curve: SM2DSA with SM3 and the default user identity. z is SM3(ENTL || ID || a || b || xG || yG || xA || yA), e is SM3(z || message), k the signer's random number of the example.",
+        "user_id": medcode::keys::SM2_USER_ID,
+        "message": message,
+        "private_key": "3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8",
+        "public_key": format!("04{x}{y}"),
+        "key_id": key.key_id().to_string(),
+        "k": "59276E27D506861A16680F3AD9C02DCCEF3CC1FA3CDBE4CE6D54B80DEAC1BC21",
+        "z": "B2E14C5C79C6DF5B85F4FE7ED8DB7A262B9DA7E07CCB0EA9F4747B8CCDA8A4F3",
+        "e": "F0B43E94BA45ACCAACE692ED534382EB17E6AB5A19CE7B31F4486FDFC0D28640",
+        "r": r,
+        "s": s,
+    });
+    let dir = vectors_dir().join("standards");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("sm2_gmt0003_5_annex_a.json");
+    let mut text = serde_json::to_string_pretty(&v)?;
+    text.push('\n');
+    std::fs::write(&path, text)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
 fn main() -> Res<()> {
     let ed = load_key("vector-ed25519")?;
     let p256 = load_key("vector-p256")?;
@@ -213,6 +274,9 @@ fn main() -> Res<()> {
         trusted(&ed, "vector-ed25519")?,
         trusted(&p256, "vector-p256")?,
     ])?;
+    let sm2 = load_key("vector-sm2")?;
+    let trust_sm2 = trust.with_key(trusted(&sm2, "vector-sm2")?)?;
+    let sm2_issuer = Issuer::new(sm2);
     let ed_issuer = Issuer::new(load_key("vector-ed25519")?);
     let p256_issuer = Issuer::new(p256);
     let outsider_issuer = Issuer::new(outsider);
@@ -279,6 +343,17 @@ fn main() -> Res<()> {
             issue(&p256_issuer, &beijing, "valid_self_p256")?,
         ),
         true,
+    )?;
+    let sm2_token = write(
+        Vector {
+            trust: trust_sm2.clone(),
+            ..base(
+                "valid_self_sm2",
+                "The same claims signed with SM2DSA and SM3 (user identity 1234567812345678; signature r || s, 64 bytes): the same length and QR version as the Ed25519 code.",
+                issue(&sm2_issuer, &beijing, "valid_self_sm2")?,
+            )
+        },
+        false,
     )?;
     write(
         base(
@@ -375,6 +450,31 @@ fn main() -> Res<()> {
             "The valid P-256 code with its signature's s replaced by n - s: the curve equation holds, but only the low-s form is accepted, so a code has one text.",
             p256_twin(&p256_token)?,
         ),
+        false,
+    )?;
+    let mut tampered = sm2_token.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'0' { b'1' } else { b'0' };
+    write(
+        Vector {
+            trust: trust_sm2.clone(),
+            ..base(
+                "reject_bad_signature_sm2",
+                "The valid SM2 code with its last digit changed: the signature no longer verifies.",
+                String::from_utf8(tampered)?,
+            )
+        },
+        false,
+    )?;
+    write(
+        Vector {
+            trust: trust_sm2.clone(),
+            ..base(
+                "reject_bad_signature_sm2_s_out_of_range",
+                "The valid SM2 code with its signature's s replaced by n, the group order: r and s must be in 1..n-1, so the signature is refused for its form (s = n would act as 0).",
+                sm2_s_is_n(&sm2_token)?,
+            )
+        },
         false,
     )?;
     write(
@@ -604,7 +704,7 @@ fn main() -> Res<()> {
         },
         false,
     )?;
-    Ok(())
+    sm2_annex_a()
 }
 
 /// The valid Beijing self code `good` (name `张*`) with its masked name

@@ -1,6 +1,6 @@
 //! `Verifier::verify_batch` gives, for every input, exactly the verdict
 //! `Verifier::verify` gives at the same time: valid codes of several keys
-//! and both algorithms, bad signatures (alone, among many good ones, all
+//! and every algorithm (SM2 and P-256 codes checked one by one), bad signatures (alone, among many good ones, all
 //! bad), garbage, expired and not-yet-valid codes, unknown and colliding
 //! key ids, and duplicates under a replay guard. Run in the default build
 //! (batch equations) and with `ring-ed25519-verify` (`.ci/run` does both).
@@ -74,6 +74,7 @@ struct World {
     ed_a: Issuer,
     ed_b: Issuer,
     p256: Issuer,
+    sm2: Issuer,
     collide_a: Issuer,
     collide_b: Issuer,
     stranger: Issuer,
@@ -83,12 +84,14 @@ fn world() -> World {
     let ed_a = SigningKey::generate(Algorithm::Ed25519).unwrap();
     let ed_b = SigningKey::generate(Algorithm::Ed25519).unwrap();
     let p256 = SigningKey::generate(Algorithm::P256).unwrap();
+    let sm2 = SigningKey::generate(Algorithm::Sm2).unwrap();
     let collide_a = test_key("kid-collision-a");
     let collide_b = test_key("kid-collision-b");
     let trust = TrustList::new(vec![
         trusted(&ed_a),
         trusted(&ed_b),
         trusted(&p256),
+        trusted(&sm2),
         trusted(&collide_a),
         trusted(&collide_b),
     ])
@@ -98,6 +101,7 @@ fn world() -> World {
         ed_a: Issuer::new(ed_a),
         ed_b: Issuer::new(ed_b),
         p256: Issuer::new(p256),
+        sm2: Issuer::new(sm2),
         collide_a: Issuer::new(collide_a),
         collide_b: Issuer::new(collide_b),
         stranger: Issuer::new(SigningKey::generate(Algorithm::Ed25519).unwrap()),
@@ -119,16 +123,18 @@ fn mixed_inputs(w: &World) -> Vec<String> {
     }
     for n in 0..5 {
         texts.push(issue(&w.p256, n, now()));
+        texts.push(issue(&w.sm2, n, now()));
         texts.push(issue(&w.collide_a, n, now()));
         texts.push(issue(&w.collide_b, n, now()));
     }
-    // Bad signatures: last digits (s) and further in (R), both algorithms.
+    // Bad signatures: last digits (s) and further in (R), every algorithm.
     let good = issue(&w.ed_a, 900, now());
     for from_end in [0, 3, 40, 90, 140] {
         texts.push(damaged(&good, from_end));
     }
     texts.push(damaged(&issue(&w.ed_b, 901, now()), 7));
     texts.push(damaged(&issue(&w.p256, 902, now()), 1));
+    texts.push(damaged(&issue(&w.sm2, 907, now()), 1));
     // Expired, not yet valid, unknown key.
     texts.push(issue(&w.ed_a, 903, now().minus(3600)));
     texts.push(issue(&w.ed_a, 904, now().plus(3600)));
@@ -176,8 +182,8 @@ fn every_verdict_equals_the_single_verdict() {
     }
     // The mix holds what it claims to.
     let expected = [
-        ("accepted", 150 + 40 + 15 + 1),
-        ("bad_signature", 7),
+        ("accepted", 150 + 40 + 20 + 1),
+        ("bad_signature", 8),
         ("expired", 1),
         ("malformed", 7),
         ("not_yet_valid", 1),

@@ -33,7 +33,7 @@ fn assert_no_secret(text: &str, secret: &[u8]) {
 
 #[test]
 fn no_debug_error_or_verdict_output_contains_private_key_bytes() {
-    for alg in [Algorithm::Ed25519, Algorithm::P256] {
+    for alg in Algorithm::ALL {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("issuer.pk8");
         let key = SigningKey::generate(alg).unwrap();

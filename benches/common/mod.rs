@@ -1,7 +1,8 @@
 //! Setup shared by the benches: our codes and verifiers, the peers (a JWT
 //! verified by jsonwebtoken with its aws-lc-rs backend, a PASETO v4.public
 //! token verified by pasetors) carrying the same claims, and the bare
-//! signature reference through ring on the same bytes with the same key.
+//! signature reference through ring on the same bytes with the same key
+//! (for SM2, which ring lacks, the `sm2` crate's own check).
 #![allow(dead_code)] // each bench uses a part
 
 use std::sync::Arc;
@@ -73,15 +74,20 @@ impl Ours {
                 .unwrap()
                 .as_ref()
                 .to_vec(),
-            _ => signature::EcdsaKeyPair::generate_pkcs8(
+            Algorithm::P256 => signature::EcdsaKeyPair::generate_pkcs8(
                 &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
                 &rng,
             )
             .unwrap()
             .as_ref()
             .to_vec(),
+            // No peer takes SM2 keys: medcode makes the key, no PKCS#8 kept.
+            Algorithm::Sm2 => Vec::new(),
         };
-        let key = SigningKey::from_pkcs8(&pkcs8).unwrap();
+        let key = match alg {
+            Algorithm::Sm2 => SigningKey::generate(alg).unwrap(),
+            _ => SigningKey::from_pkcs8(&pkcs8).unwrap(),
+        };
         assert_eq!(key.algorithm(), alg);
         let public = key.public_key().as_bytes().to_vec();
         let trust = TrustList::new(vec![TrustedKey {
@@ -174,6 +180,36 @@ impl RingBare {
     pub fn verify(&self, i: usize) -> bool {
         let (message, sig) = &self.signed[i % self.signed.len()];
         self.key.verify(message, sig).is_ok()
+    }
+}
+
+/// The bare SM2 check of exactly the bytes our codes' signatures cover, by
+/// the `sm2` crate itself (SM2DSA with SM3, the key parsed and its `Z`
+/// hashed once; each call parses the signature, as ring's does): the
+/// reference of the SM2 rows, as ring's bare check is for the others.
+pub struct Sm2Bare {
+    key: sm2::dsa::VerifyingKey,
+    /// (message, signature) of every code of the pool, in pool order.
+    pub signed: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Sm2Bare {
+    pub fn new(ours: &Ours) -> Self {
+        assert_eq!(ours.alg, Algorithm::Sm2);
+        let bare = Sm2Bare {
+            key: sm2::dsa::VerifyingKey::from_sec1_bytes(medcode::keys::SM2_USER_ID, &ours.public)
+                .unwrap(),
+            signed: (0..ours.texts.len()).map(|i| ours.signed(i)).collect(),
+        };
+        assert!(bare.verify(0), "the reference must check our own signature");
+        bare
+    }
+
+    /// Checks the signature of code `i` (modulo the pool).
+    pub fn verify(&self, i: usize) -> bool {
+        use sm2::dsa::signature::Verifier as _;
+        let (message, sig) = &self.signed[i % self.signed.len()];
+        sm2::dsa::Signature::from_slice(sig).is_ok_and(|sig| self.key.verify(message, &sig).is_ok())
     }
 }
 

@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::{CmdResult, out, system_now};
 use medcode::bench::Bench;
-use medcode::keys::{Algorithm, ED25519_BACKEND};
+use medcode::keys::{Algorithm, ED25519_BACKEND, SM2_BACKEND};
 
 /// Distinct codes issued before measuring; threads cycle through them.
 const CODES: usize = 4096;
@@ -23,7 +23,7 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
     threads: Option<u64>,
     /// Signature algorithm of the generated issuer key.
-    #[arg(long, value_name = "ALG", default_value = "ed25519", value_parser = ["ed25519", "p256"])]
+    #[arg(long, value_name = "ALG", default_value = "ed25519", value_parser = ["ed25519", "p256", "sm2"])]
     alg: String,
 }
 
@@ -73,6 +73,7 @@ pub(crate) fn run(args: &BenchArgs) -> CmdResult {
     let backend = match alg {
         Algorithm::Ed25519 => ED25519_BACKEND,
         Algorithm::P256 => "ring",
+        Algorithm::Sm2 => SM2_BACKEND,
     };
     let per_second = run.per_second();
     // One thread on one core: the reference's single-thread verify time, not

@@ -17,7 +17,7 @@ use medcode::verify::Verifier;
 #[derive(Args, Debug)]
 pub(crate) struct DemoArgs {
     /// Signature algorithm of the demo key.
-    #[arg(long, default_value = "ed25519", value_parser = ["ed25519", "p256"])]
+    #[arg(long, default_value = "ed25519", value_parser = ["ed25519", "p256", "sm2"])]
     alg: String,
     /// Write the demo code's QR image to this PNG file (default: a new
     /// file medcode-demo-*.png in the temporary folder, kept after the demo).

@@ -19,7 +19,7 @@ pub(crate) struct KeygenArgs {
     #[arg(long, value_name = "KID")]
     kid: String,
     /// Signature algorithm.
-    #[arg(long, value_name = "ALG", default_value = "ed25519", value_parser = ["ed25519", "p256"])]
+    #[arg(long, value_name = "ALG", default_value = "ed25519", value_parser = ["ed25519", "p256", "sm2"])]
     alg: String,
     /// Issuing authority named in the trust list.
     #[arg(long, value_name = "NAME", default_value = "medcode issuer")]

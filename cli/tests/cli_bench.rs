@@ -23,7 +23,7 @@ fn number(text: &str) -> f64 {
 
 #[test]
 fn one_second_prints_every_figure_and_progress() {
-    for (alg, threads) in [("ed25519", "2"), ("p256", "1")] {
+    for (alg, threads) in [("ed25519", "2"), ("p256", "1"), ("sm2", "1")] {
         let r = run(&[
             "bench",
             "--seconds",
@@ -59,6 +59,8 @@ fn one_second_prints_every_figure_and_progress() {
         let backend = field(&r.stdout, "backend");
         if alg == "p256" {
             assert_eq!(backend, "ring");
+        } else if alg == "sm2" {
+            assert_eq!(backend, "sm2 (RustCrypto)");
         } else {
             assert!(["ring", "curve25519-dalek"].contains(&backend), "{backend}");
         }

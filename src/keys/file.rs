@@ -16,8 +16,8 @@ use crate::error::{Error, Result};
 use crate::files::{create_secret, loose_permissions};
 use crate::keys::SigningKey;
 
-/// Largest key file read, in bytes; a PKCS#8 Ed25519 or P-256 key is far
-/// smaller.
+/// Largest key file read, in bytes; a PKCS#8 Ed25519, P-256 or SM2 key is
+/// far smaller.
 pub const MAX_KEY_FILE_LEN: u64 = 4096;
 
 /// What to do when a private key file can be read by group or others.
@@ -70,7 +70,7 @@ pub fn write_private_key(path: &Path, key: &SigningKey) -> Result<()> {
 /// [`Error::Io`] (`io`) when the file is missing, a directory or unreadable;
 /// [`Error::InvalidKey`] (`invalid_key`) when others may read it under
 /// [`PermissionPolicy::Refuse`], it is over [`MAX_KEY_FILE_LEN`] bytes, or it
-/// is not a PKCS#8 Ed25519 or P-256 key.
+/// is not a PKCS#8 Ed25519, P-256 or SM2 key.
 pub fn read_private_key(path: &Path, policy: PermissionPolicy) -> Result<LoadedKey> {
     let meta = fs::metadata(path).map_err(|e| Error::io(path, "read key file", e))?;
     if meta.is_dir() {
@@ -102,7 +102,7 @@ pub fn read_private_key(path: &Path, policy: PermissionPolicy) -> Result<LoadedK
         .map_err(|e| Error::io(path, "read key file", e))?;
     let key = SigningKey::from_pkcs8(&bytes).map_err(|_| {
         Error::key(format!(
-            "{} is not a PKCS#8 Ed25519 or ECDSA P-256 private key",
+            "{} is not a PKCS#8 Ed25519, ECDSA P-256 or SM2 private key",
             path.display()
         ))
     })?;

@@ -1,12 +1,15 @@
 //! Signing and verifying keys, through ring.
 //!
 //! Ed25519 is the default; ECDSA P-256 with SHA-256 and fixed-size (64-byte)
-//! signatures is the alternative. A P-256 signature is made and accepted only
-//! in its low-s form (`crate::keys::low_s`), so that a token has one text; an
-//! Ed25519 signature has one form already (ring refuses an `S` that is not
-//! below the group order). A key id is the first four bytes of the
-//! SHA-256 of the public key. Private key bytes are held in a zeroizing
-//! buffer, are redacted in `Debug`, and never appear in an error.
+//! signatures and SM2DSA with SM3 (`crate::keys::sm2_dsa`, the national
+//! commercial cryptography of GB/T 32918) are the alternatives. A P-256
+//! signature is made and accepted only in its low-s form
+//! (`crate::keys::low_s`), so that a token has one text; an Ed25519
+//! signature has one form already (ring refuses an `S` that is not below
+//! the group order), and so has an SM2 one (`r` and `s` in 1..n-1). A key
+//! id is the first four bytes of the SHA-256 of the public key. Private
+//! key bytes are held in a zeroizing buffer, are redacted in `Debug`, and
+//! never appear in an error.
 //!
 //! Ed25519 signatures are checked by `crate::keys::fast_ed25519`
 //! (curve25519-dalek) against a table built once per public key (on its first
@@ -17,14 +20,17 @@
 mod fast_ed25519;
 mod file;
 mod low_s;
+mod sm2_dsa;
 
 pub use file::{
     LoadedKey, MAX_KEY_FILE_LEN, PermissionPolicy, read_private_key, write_private_key,
 };
+pub use sm2_dsa::{SM2_BACKEND, SM2_USER_ID};
 
 use std::fmt;
+use std::sync::Arc;
 #[cfg(not(feature = "ring-ed25519-verify"))]
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
@@ -34,6 +40,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 #[cfg(not(feature = "ring-ed25519-verify"))]
 use crate::keys::fast_ed25519::PreparedKey;
+use crate::keys::sm2_dsa::{Sm2Signer, Sm2Verifier};
 
 /// Which code checks Ed25519 signatures in this build: `"curve25519-dalek"`
 /// by default, `"ring"` with the `ring-ed25519-verify` feature.
@@ -43,39 +50,45 @@ pub const ED25519_BACKEND: &str = if cfg!(feature = "ring-ed25519-verify") {
     "curve25519-dalek"
 };
 
-/// Length of every signature, for both algorithms.
+/// Length of every signature, for every algorithm.
 pub const SIGNATURE_LEN: usize = 64;
 /// Length of a key id in bytes.
 pub const KEY_ID_LEN: usize = 4;
 
 text_enum!(
-    /// A signature algorithm, named `ed25519` or `p256`.
+    /// A signature algorithm, named `ed25519`, `p256` or `sm2`.
     Algorithm, "algorithm", Error::argument {
         /// Ed25519 (the default).
         Ed25519 => "ed25519",
         /// ECDSA on P-256 with SHA-256, fixed-size signatures.
         P256 => "p256",
+        /// SM2DSA on the SM2 curve with SM3 and the user identity
+        /// [`SM2_USER_ID`] (GB/T 32918.2, GM/T 0009), fixed-size signatures.
+        Sm2 => "sm2",
     }
 );
 
 impl Algorithm {
-    pub(crate) fn verification_algorithm(self) -> &'static dyn signature::VerificationAlgorithm {
+    /// ring's algorithm, for the algorithms ring checks.
+    fn ring_algorithm(self) -> Option<&'static dyn signature::VerificationAlgorithm> {
         match self {
-            Algorithm::Ed25519 => &signature::ED25519,
-            Algorithm::P256 => &signature::ECDSA_P256_SHA256_FIXED,
+            Algorithm::Ed25519 => Some(&signature::ED25519),
+            Algorithm::P256 => Some(&signature::ECDSA_P256_SHA256_FIXED),
+            Algorithm::Sm2 => None,
         }
     }
 
     const fn public_key_len(self) -> usize {
         match self {
             Algorithm::Ed25519 => 32,
-            Algorithm::P256 => 65,
+            Algorithm::P256 | Algorithm::Sm2 => 65,
         }
     }
 }
 
-/// A key id: the first four bytes of SHA-256 over the public key. Written as
-/// 8 lower-case hex digits.
+/// A key id: the first four bytes of SHA-256 over the public key (the raw
+/// 32 bytes of an Ed25519 key, the 65-byte uncompressed point of a P-256 or
+/// SM2 key). Written as 8 lower-case hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KeyId([u8; KEY_ID_LEN]);
 
@@ -142,6 +155,8 @@ pub struct PublicKey {
     /// clones (`None` inside: not a curve point).
     #[cfg(not(feature = "ring-ed25519-verify"))]
     prepared: Arc<OnceLock<Option<PreparedKey>>>,
+    /// An SM2 key, parsed when the key is made (the point checked).
+    sm2: Option<Arc<Sm2Verifier>>,
 }
 
 impl PartialEq for PublicKey {
@@ -153,13 +168,15 @@ impl PartialEq for PublicKey {
 impl Eq for PublicKey {}
 
 impl PublicKey {
-    /// Checks the length (and, for P-256, the uncompressed point form) of raw
-    /// public key bytes.
+    /// Checks the length (and, for P-256 and SM2, the uncompressed point
+    /// form) of raw public key bytes; an SM2 key must also be a point of the
+    /// SM2 curve.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidKey`] (`invalid_key`) when `bytes` is not 32 bytes for Ed25519
-    /// or 65 bytes for P-256, or a P-256 key does not start with `0x04`.
+    /// or 65 bytes for P-256 and SM2, a P-256 or SM2 key does not start with
+    /// `0x04`, or an SM2 key is not on its curve.
     pub fn from_bytes(alg: Algorithm, bytes: &[u8]) -> Result<Self> {
         if bytes.len() != alg.public_key_len() {
             return Err(Error::key(format!(
@@ -173,12 +190,17 @@ impl PublicKey {
                 "a p256 public key must be an uncompressed point (0x04...)",
             ));
         }
+        let sm2 = match alg {
+            Algorithm::Sm2 => Some(Arc::new(Sm2Verifier::from_uncompressed(bytes)?)),
+            Algorithm::Ed25519 | Algorithm::P256 => None,
+        };
         Ok(PublicKey {
             alg,
             bytes: bytes.to_vec(),
             kid: KeyId::of_public_key(bytes),
             #[cfg(not(feature = "ring-ed25519-verify"))]
             prepared: Arc::default(),
+            sm2,
         })
     }
 
@@ -199,10 +221,14 @@ impl PublicKey {
 
     /// Checks a signature over `message`. A P-256 signature whose `s` is
     /// above half the group order is refused although the curve equation
-    /// holds: its twin with `n - s` is the one form accepted.
+    /// holds: its twin with `n - s` is the one form accepted. An SM2
+    /// signature's `r` and `s` must be in 1..n-1.
     pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
         if self.signature_form_problem(sig).is_some() {
             return false;
+        }
+        if let Some(sm2) = &self.sm2 {
+            return sm2.verify(message, sig);
         }
         // A key that is not a curve point has no table; ring refuses every
         // signature under such a key too.
@@ -212,19 +238,26 @@ impl PublicKey {
                 .prepared_ed25519()
                 .is_some_and(|p| p.verify(message, sig));
         }
-        signature::UnparsedPublicKey::new(self.alg.verification_algorithm(), &self.bytes)
-            .verify(message, sig)
-            .is_ok()
+        self.alg.ring_algorithm().is_some_and(|alg| {
+            signature::UnparsedPublicKey::new(alg, &self.bytes)
+                .verify(message, sig)
+                .is_ok()
+        })
     }
 }
 
 impl PublicKey {
     /// Why `sig` is refused under this key whatever the message, if it is:
-    /// a P-256 signature in its high-s form.
+    /// a P-256 signature in its high-s form, an SM2 signature whose `r` or
+    /// `s` is out of range.
     pub(crate) fn signature_form_problem(&self, sig: &[u8]) -> Option<&'static str> {
-        (self.alg == Algorithm::P256 && low_s::is_high_s(sig)).then_some(
-            "its p256 signature has a high s (above half the group order); only the low-s form is accepted, so that each token has one text",
-        )
+        match self.alg {
+            Algorithm::P256 => low_s::is_high_s(sig).then_some(
+                "its p256 signature has a high s (above half the group order); only the low-s form is accepted, so that each token has one text",
+            ),
+            Algorithm::Sm2 => sm2_dsa::form_problem(sig),
+            Algorithm::Ed25519 => None,
+        }
     }
 }
 
@@ -253,6 +286,7 @@ impl fmt::Debug for PublicKey {
 enum Pair {
     Ed25519(Ed25519KeyPair),
     P256(EcdsaKeyPair),
+    Sm2(Sm2Signer),
 }
 
 /// A private signing key. Its PKCS#8 bytes are zeroized when dropped and
@@ -277,6 +311,10 @@ impl SigningKey {
             Algorithm::P256 => {
                 EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
             }
+            Algorithm::Sm2 => {
+                let (pair, pkcs8) = Sm2Signer::generate(&rng)?;
+                return Self::with_pair(Pair::Sm2(pair), pkcs8, rng);
+            }
         }
         .map_err(|_| Error::key("the system random generator failed"))?;
         Self::from_pkcs8(doc.as_ref())
@@ -286,27 +324,33 @@ impl SigningKey {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidKey`] (`invalid_key`) when `der` is not a PKCS#8 Ed25519
-    /// or ECDSA P-256 private key.
+    /// [`Error::InvalidKey`] (`invalid_key`) when `der` is not a PKCS#8 Ed25519,
+    /// ECDSA P-256 or SM2 private key.
     pub fn from_pkcs8(der: &[u8]) -> Result<Self> {
         let rng = SystemRandom::new();
         let pkcs8 = Zeroizing::new(der.to_vec());
-        let (pair, alg) = if let Ok(pair) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
-            (Pair::Ed25519(pair), Algorithm::Ed25519)
+        let pair = if let Ok(pair) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+            Pair::Ed25519(pair)
         } else if let Ok(pair) =
             EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
         {
-            (Pair::P256(pair), Algorithm::P256)
+            Pair::P256(pair)
+        } else if let Ok(pair) = Sm2Signer::from_pkcs8(der) {
+            Pair::Sm2(pair)
         } else {
             return Err(Error::key(
-                "not a PKCS#8 Ed25519 or ECDSA P-256 private key",
+                "not a PKCS#8 Ed25519, ECDSA P-256 or SM2 private key",
             ));
         };
-        let public_bytes = match &pair {
-            Pair::Ed25519(p) => p.public_key().as_ref().to_vec(),
-            Pair::P256(p) => p.public_key().as_ref().to_vec(),
-        };
-        let public = PublicKey::from_bytes(alg, &public_bytes)?;
+        Self::with_pair(pair, pkcs8, rng)
+    }
+
+    fn with_pair(pair: Pair, pkcs8: Zeroizing<Vec<u8>>, rng: SystemRandom) -> Result<Self> {
+        let public = match &pair {
+            Pair::Ed25519(p) => PublicKey::from_bytes(Algorithm::Ed25519, p.public_key().as_ref()),
+            Pair::P256(p) => PublicKey::from_bytes(Algorithm::P256, p.public_key().as_ref()),
+            Pair::Sm2(p) => PublicKey::from_bytes(Algorithm::Sm2, p.public_key()),
+        }?;
         Ok(SigningKey {
             pair,
             pkcs8,
@@ -336,7 +380,7 @@ impl SigningKey {
     }
 
     /// Signs `message`, returning a 64-byte signature; a P-256 one in its
-    /// low-s form.
+    /// low-s form, an SM2 one as `r || s`.
     pub(crate) fn sign(&self, message: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
         let mut out = [0u8; SIGNATURE_LEN];
         match &self.pair {
@@ -348,6 +392,7 @@ impl SigningKey {
                 out.copy_from_slice(sig.as_ref());
                 low_s::to_low_s(&mut out);
             }
+            Pair::Sm2(p) => out = p.sign(message)?,
         }
         Ok(out)
     }
@@ -368,8 +413,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sign_and_verify_both_algorithms() {
-        for alg in [Algorithm::Ed25519, Algorithm::P256] {
+    fn sign_and_verify_every_algorithm() {
+        for alg in Algorithm::ALL {
             let key = SigningKey::generate(alg).unwrap();
             assert_eq!(key.algorithm(), alg);
             let sig = key.sign(b"hello").unwrap();
@@ -426,5 +471,30 @@ mod tests {
         assert_eq!(err.reason().as_str(), "invalid_key");
         assert!(PublicKey::from_bytes(Algorithm::Ed25519, &[0; 31]).is_err());
         assert!(PublicKey::from_bytes(Algorithm::P256, &[0; 65]).is_err());
+        assert!(PublicKey::from_bytes(Algorithm::Sm2, &[0; 65]).is_err());
+        assert!(PublicKey::from_bytes(Algorithm::Sm2, &[4; 65]).is_err());
+    }
+
+    #[test]
+    fn an_sm2_key_is_told_apart_from_a_p256_key_of_the_same_shape() {
+        let sm2 = SigningKey::generate(Algorithm::Sm2).unwrap();
+        let again = SigningKey::from_pkcs8(sm2.pkcs8()).unwrap();
+        assert_eq!(again.algorithm(), Algorithm::Sm2);
+        assert_eq!(again.key_id(), sm2.key_id());
+        assert_eq!(sm2.public_key().as_bytes().len(), 65);
+        assert_eq!(
+            sm2.key_id(),
+            KeyId::of_public_key(sm2.public_key().as_bytes())
+        );
+        // The point is on the SM2 curve, not P-256's: as a p256 key it
+        // verifies nothing.
+        let message = b"medcode/1 sm2";
+        let sig = sm2.sign(message).unwrap();
+        assert!(sm2.public_key().verify(message, &sig));
+        let as_p256 = PublicKey::from_bytes(Algorithm::P256, sm2.public_key().as_bytes()).unwrap();
+        assert!(!as_p256.verify(message, &sig));
+        let debug = format!("{sm2:?}");
+        assert!(debug.contains("<redacted>") && debug.contains("Sm2"));
+        assert!(!debug.contains(&hex::encode(sm2.pkcs8())));
     }
 }

@@ -19,6 +19,8 @@
 //! }
 //! ```
 //!
+//! `alg` is `ed25519` (the raw 32-byte key), `p256` or `sm2` (the 65-byte
+//! uncompressed point; an `sm2` key must lie on the SM2 curve).
 //! `kid` must equal the id derived from `public_key`; a list that disagrees
 //! is refused whole, as is an empty list or one larger than
 //! [`MAX_TRUST_LIST_LEN`].

@@ -1,8 +1,10 @@
 //! Helpers shared by the library's tests: the replay guards' common
-//! contract, a real redis-server and a real PostgreSQL server.
+//! contract, a real redis-server, a real PostgreSQL server, and the rule for
+//! external tools.
 #![allow(dead_code)]
 
 pub mod postgres_server;
 #[cfg(feature = "redis")]
 pub mod redis_server;
 pub mod replay_contract;
+pub mod tools;
