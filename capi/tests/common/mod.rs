@@ -235,4 +235,5 @@ pub fn lib_dir() -> PathBuf {
 // `tool_or_skip(tool, test)`: shared with the library's tests.
 #[path = "../../../tests/support/tools.rs"]
 mod tools;
+#[allow(unused_imports)] // each test binary takes a part
 pub use tools::tool_or_skip;
