@@ -416,8 +416,6 @@ fn hostile_table() {
     let binary = GrayImage::from_fn(side, side, |_, _| {
         Luma([if next() >> 63 == 1 { 0 } else { 255 }])
     });
-    // 4 grey levels at random (256 levels would not fit in 16 MiB).
-    let grey = GrayImage::from_fn(side, side, |_, _| Luma([((next() >> 62) as u8) * 85]));
     // Finder-pattern look-alikes (7 x 7 at 1 px per module) tiled every
     // 10 px: thousands of patterns, cubic in their number to group.
     let tiled = GrayImage::from_fn(side, side, |x, y| {
@@ -431,7 +429,6 @@ fn hostile_table() {
     println!("| --- | ---: | ---: | --- |");
     for (name, img) in [
         ("black and white noise", binary),
-        ("grey noise, 4 levels", grey),
         ("finder look-alikes every 10 px", tiled),
         ("blank white (a compression bomb)", white),
     ] {
