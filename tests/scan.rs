@@ -1,5 +1,7 @@
 //! Render then scan back: every ECC level and module size, a shrunken,
-//! rotated code inside a noisy photo, and garbage images refused quickly.
+//! rotated code inside a noisy photo, a negative, and garbage and hostile
+//! images (no code, two codes, finder-pattern look-alikes by the thousand)
+//! refused.
 
 use std::io::Cursor;
 
@@ -136,4 +138,63 @@ fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// A 7 x 7 finder pattern look-alike (1:1:3:1:1 both ways) of `module` px
+/// per module, its top left corner at (`x0`, `y0`).
+fn stamp_finder(img: &mut GrayImage, x0: u32, y0: u32, module: u32) {
+    for y in 0..7 * module {
+        for x in 0..7 * module {
+            let (i, j) = ((x / module) as i32 - 3, (y / module) as i32 - 3);
+            let ring = i.abs().max(j.abs());
+            let v = if ring == 3 || ring <= 1 { 0 } else { 255 };
+            img.put_pixel(x0 + x, y0 + y, Luma([v]));
+        }
+    }
+}
+
+#[test]
+fn a_picture_tiled_with_finder_look_alikes_is_refused_as_too_busy() {
+    // 10,000 patterns at 1 px per module: comparing each candidate with
+    // every pattern found and grouping every three (as the decoder alone
+    // would) is 1.7e11 groups. The search stops at the 121st pattern.
+    let mut img = GrayImage::from_pixel(1000, 1000, Luma([255]));
+    for y in (0..1000).step_by(10) {
+        for x in (0..1000).step_by(10) {
+            stamp_finder(&mut img, x + 1, y + 1, 1);
+        }
+    }
+    let why = unreadable(&png(&img));
+    assert!(
+        why.contains("too busy to examine: over 120 finder patterns"),
+        "{why}"
+    );
+}
+
+#[test]
+fn more_finder_patterns_than_a_scan_groups_are_refused() {
+    // 169 patterns at 3 px per module, apart: more than the 120 the reader
+    // groups.
+    let mut img = GrayImage::from_pixel(13 * 30 + 20, 13 * 30 + 20, Luma([255]));
+    for y in 0..13 {
+        for x in 0..13 {
+            stamp_finder(&mut img, 10 + x * 30, 10 + y * 30, 3);
+        }
+    }
+    let why = unreadable(&png(&img));
+    assert!(
+        why.contains("too busy to examine: over 120 finder patterns"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_white_on_black_code_scans_back() {
+    // A phone in dark mode: the negative is tried when nothing is found.
+    let text = token();
+    let mut img = image::load_from_memory(&Qr::encode(&text, Ecc::M).unwrap().to_png(4).unwrap())
+        .unwrap()
+        .to_luma8();
+    imageops::invert(&mut img);
+    assert_eq!(decode_image(&png(&img)).unwrap(), text);
 }

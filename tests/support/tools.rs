@@ -5,6 +5,8 @@
 //! the test prints a loud `SKIPPED ... did NOT run` line past the harness's
 //! output capture and returns at once.
 
+#![allow(dead_code)] // each test binary uses a part
+
 use std::io::Write;
 
 /// True where tests needing external tools must run (CI).
