@@ -71,13 +71,13 @@ fn bad_replay_specs_are_usage_errors() {
         (
             "sqlite:/tmp/x.db",
             None,
-            "invalid --replay: expected file:PATH or redis://HOST:PORT[/DB]",
+            "invalid --replay: expected file:PATH, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,HOST:PORT...]",
         ),
         ("file:", None, "invalid --replay: file: needs a path"),
         (
             "file:/tmp/medcode-never.db",
             Some("--replay-unavailable=local-fallback"),
-            "invalid --replay: --replay-unavailable, --replay-key-prefix and --replay-fallback-file apply to a redis:// guard only",
+            "invalid --replay: --replay-unavailable, --replay-key-prefix and --replay-fallback-file apply to a redis:// or redis+cluster:// guard only",
         ),
         ("redis://127.0.0.1:6379/x", None, "invalid Redis URL: "),
     ] {

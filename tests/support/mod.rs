@@ -3,5 +3,7 @@
 #![allow(dead_code)]
 
 #[cfg(feature = "redis")]
+pub mod redis_cluster;
+#[cfg(feature = "redis")]
 pub mod redis_server;
 pub mod replay_contract;
