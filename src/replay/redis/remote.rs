@@ -33,7 +33,8 @@ pub(super) enum Client {
 /// connection per node and follows the cluster's redirections itself.
 pub(super) enum Connection {
     Node(redis::Connection),
-    Cluster(redis::cluster::ClusterConnection),
+    /// Boxed: it holds one connection per node and the slot map.
+    Cluster(Box<redis::cluster::ClusterConnection>),
 }
 
 impl Client {
@@ -51,7 +52,7 @@ impl Client {
                     .set_response_timeout(io);
                 let conn = client.get_connection_with_config(config)?;
                 conn.set_write_timeout(Some(io))?;
-                Ok(Connection::Cluster(conn))
+                Ok(Connection::Cluster(Box::new(conn)))
             }
         }
     }
@@ -69,7 +70,7 @@ impl Connection {
     fn like(&mut self) -> &mut dyn redis::ConnectionLike {
         match self {
             Connection::Node(conn) => conn,
-            Connection::Cluster(conn) => conn,
+            Connection::Cluster(conn) => conn.as_mut(),
         }
     }
 
