@@ -1,12 +1,14 @@
 //! The Redis replay guard on a real three-node Redis Cluster started on
 //! free loopback ports (tests/support/redis_cluster.rs): the contract every
 //! guard keeps, each code's key on the node of its slot, one acceptance for
-//! threads racing on one code, and both policies when the cluster is down.
+//! threads racing on one code, both policies when the cluster is down, and
+//! the codes accepted offline written to the cluster when it is back.
 #![cfg(feature = "redis")]
 
 mod support;
 
 use std::sync::Barrier;
+use std::time::{Duration, Instant};
 
 use medcode::replay::{RedisReplayGuard, ReplayGuard, UnavailablePolicy};
 use medcode::{Notice, UnixTime};
@@ -111,10 +113,10 @@ fn threads_racing_on_one_code_get_exactly_one_acceptance() {
 }
 
 #[test]
-fn a_cluster_down_is_refused_fail_closed_or_falls_back_locally() {
-    let Some(mut cluster) =
-        RedisCluster::start("a_cluster_down_is_refused_fail_closed_or_falls_back_locally")
-    else {
+fn a_cluster_down_is_refused_fail_closed_or_falls_back_locally_then_synced() {
+    let Some(mut cluster) = RedisCluster::start(
+        "a_cluster_down_is_refused_fail_closed_or_falls_back_locally_then_synced",
+    ) else {
         return;
     };
     let closed = RedisReplayGuard::new(&cluster.url()).unwrap();
@@ -142,4 +144,17 @@ fn a_cluster_down_is_refused_fail_closed_or_falls_back_locally() {
         let err = fallback.mark_seen(id(n), now.plus(75), now).unwrap_err();
         assert_eq!(err.reason().as_str(), "replayed", "code {n}");
     }
+
+    // The cluster back (empty): the fallback till writes the code it
+    // accepted offline to it by itself, and the other till refuses it.
+    cluster.restart_all();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while cluster.keys_per_node().iter().sum::<u64>() < 1 {
+        assert!(Instant::now() < deadline, "the offline code was not pushed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(cluster.keys_per_node().iter().sum::<u64>(), 1);
+    let err = closed.mark_seen(id(3), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+    assert_eq!(closed.mark_seen(id(4), now.plus(75), now).unwrap(), None);
 }

@@ -90,6 +90,15 @@ impl RedisCluster {
         }
     }
 
+    /// Starts every node again on its port, from its config file (its id
+    /// and slots, no keys), and waits until the cluster is ok again.
+    pub fn restart_all(&mut self) {
+        for node in &mut self.nodes {
+            node.restart();
+        }
+        self.wait_until_ok();
+    }
+
     /// How many keys each node holds, in node order.
     pub fn keys_per_node(&self) -> Vec<u64> {
         self.nodes
