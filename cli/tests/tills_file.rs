@@ -80,6 +80,16 @@ fn bad_replay_specs_are_usage_errors() {
             "invalid --replay: --replay-unavailable, --replay-key-prefix and --replay-fallback-file apply to a redis:// or redis+cluster:// guard only",
         ),
         ("redis://127.0.0.1:6379/x", None, "invalid Redis URL: "),
+        (
+            "redis+cluster://:hunter2@127.0.0.1:7000/3",
+            None,
+            "invalid Redis URL: expected redis+cluster://HOST:PORT[,HOST:PORT...]: one or more nodes, no database number (a cluster has only database 0)",
+        ),
+        (
+            "redis+cluster://127.0.0.1:7000,",
+            None,
+            "invalid Redis URL: expected redis+cluster://HOST:PORT[,HOST:PORT...]: one or more nodes",
+        ),
     ] {
         let mut cmd = medcode();
         cmd.args(["verify", "--at", AT, "--replay", spec, "--trust"])
@@ -96,6 +106,7 @@ fn bad_replay_specs_are_usage_errors() {
             "{spec}: {stderr}"
         );
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(!stderr.contains("hunter2"), "{stderr}");
     }
     assert!(!std::path::Path::new("/tmp/medcode-never.db").exists());
 }
