@@ -47,7 +47,9 @@
 #define MEDCODE_REPLAY_FILE 2
 
 // `replay_guard`: a Redis server at `replay_target`
-// (`redis://HOST:PORT[/DB]`) shared by the tills of a chain.
+// (`redis://HOST:PORT[/DB]`), or a Redis Cluster
+// (`redis+cluster://HOST:PORT[,HOST:PORT...]`), shared by the tills of a
+// chain.
 #define MEDCODE_REPLAY_REDIS 3
 
 // `replay_guard`: no replay guard, the explicit opt-out; a code can be
@@ -265,7 +267,8 @@ typedef struct MedcodeOptions {
   // `MEDCODE_REPLAY_LOCAL_FALLBACK`.
   uint32_t replay_unavailable;
   // Version 2: the SQLite file path (`MEDCODE_REPLAY_FILE`) or the
-  // `redis://HOST:PORT[/DB]` URL (`MEDCODE_REPLAY_REDIS`); NULL otherwise.
+  // `redis://HOST:PORT[/DB]` or `redis+cluster://HOST:PORT[,HOST:PORT...]`
+  // URL (`MEDCODE_REPLAY_REDIS`); NULL otherwise.
   const char *replay_target;
   // Version 2, Redis only: prefix of the keys, so that several chains can
   // share one server; NULL for "medcode:seen:".

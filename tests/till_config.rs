@@ -133,15 +133,15 @@ fn bad_replay_specs_are_refused() {
     for (text, message) in [
         (
             "sqlite:/tmp/x.db",
-            "invalid replay guard: expected file:PATH or redis://HOST:PORT[/DB], memory or none",
+            "invalid replay guard: expected file:PATH, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,HOST:PORT...], memory or none",
         ),
         (
             "",
-            "invalid replay guard: expected file:PATH or redis://HOST:PORT[/DB], memory or none",
+            "invalid replay guard: expected file:PATH, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,HOST:PORT...], memory or none",
         ),
         (
             "Memory",
-            "invalid replay guard: expected file:PATH or redis://HOST:PORT[/DB], memory or none",
+            "invalid replay guard: expected file:PATH, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,HOST:PORT...], memory or none",
         ),
         (
             "file:",

@@ -80,7 +80,9 @@ pub const MEDCODE_REPLAY_MEMORY: u32 = 1;
 /// survives restarts and may be shared by the processes of one till.
 pub const MEDCODE_REPLAY_FILE: u32 = 2;
 /// `replay_guard`: a Redis server at `replay_target`
-/// (`redis://HOST:PORT[/DB]`) shared by the tills of a chain.
+/// (`redis://HOST:PORT[/DB]`), or a Redis Cluster
+/// (`redis+cluster://HOST:PORT[,HOST:PORT...]`), shared by the tills of a
+/// chain.
 pub const MEDCODE_REPLAY_REDIS: u32 = 3;
 /// `replay_guard`: no replay guard, the explicit opt-out; a code can be
 /// shown again within its validity. A till must not use it: a screenshot
@@ -132,7 +134,8 @@ pub struct MedcodeOptions {
     /// `MEDCODE_REPLAY_LOCAL_FALLBACK`.
     pub replay_unavailable: u32,
     /// Version 2: the SQLite file path (`MEDCODE_REPLAY_FILE`) or the
-    /// `redis://HOST:PORT[/DB]` URL (`MEDCODE_REPLAY_REDIS`); NULL otherwise.
+    /// `redis://HOST:PORT[/DB]` or `redis+cluster://HOST:PORT[,HOST:PORT...]`
+    /// URL (`MEDCODE_REPLAY_REDIS`); NULL otherwise.
     pub replay_target: *const c_char,
     /// Version 2, Redis only: prefix of the keys, so that several chains can
     /// share one server; NULL for "medcode:seen:".
@@ -378,7 +381,7 @@ impl MedcodeOptions {
                     if self.replay_guard == MEDCODE_REPLAY_FILE {
                         "the path of its SQLite file"
                     } else {
-                        "a redis://HOST:PORT[/DB] URL"
+                        "a redis://HOST:PORT[/DB] or redis+cluster://HOST:PORT[,HOST:PORT...] URL"
                     }
                 )));
             }
@@ -830,7 +833,7 @@ mod tests {
         );
         assert_eq!(
             settings_err(&with(MEDCODE_REPLAY_REDIS, std::ptr::null())),
-            "options.replay_target is NULL; MEDCODE_REPLAY_REDIS needs a redis://HOST:PORT[/DB] URL"
+            "options.replay_target is NULL; MEDCODE_REPLAY_REDIS needs a redis://HOST:PORT[/DB] or redis+cluster://HOST:PORT[,HOST:PORT...] URL"
         );
         assert_eq!(
             settings_err(&with(MEDCODE_REPLAY_MEMORY, c"x".as_ptr())),

@@ -160,7 +160,7 @@ fn check_till(exe: &Path) {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "pos_till: MEDCODE_REPLAY=disk: expected memory, none, file:PATH or redis://HOST:PORT[/DB]\n"
+        "pos_till: MEDCODE_REPLAY=disk: expected memory, none, file:PATH, redis://HOST:PORT[/DB] or redis+cluster://HOST:PORT[,HOST:PORT...]\n"
     );
 
     let out = run(exe, &["keys/no-such-trust.json"], "");

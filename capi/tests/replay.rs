@@ -244,7 +244,7 @@ fn bad_replay_options_are_refused_with_reasons() {
     opts.replay_target = c"http://127.0.0.1:6379".as_ptr();
     assert_eq!(
         new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
-        "invalid Redis URL: expected redis://HOST:PORT[/DB] (TLS and Unix sockets are not supported)"
+        "invalid Redis URL: expected redis://HOST:PORT[/DB] or redis+cluster://HOST:PORT[,HOST:PORT...] (TLS and Unix sockets are not supported)"
     );
     opts.replay_target = c"redis://127.0.0.1:6379".as_ptr();
     opts.replay_key_prefix = c"has space".as_ptr();

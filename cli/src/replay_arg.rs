@@ -1,4 +1,5 @@
-//! `--replay none | memory | file:PATH | redis://HOST:PORT[/DB]` and its
+//! `--replay none | memory | file:PATH | redis://HOST:PORT[/DB] |
+//! redis+cluster://HOST:PORT[,HOST:PORT...]` and its
 //! options, shared by `medcode verify` and `medcode till`. The spec itself is
 //! the library's `medcode::verify::ReplaySpec`.
 
@@ -14,6 +15,8 @@ use medcode::verify::ReplaySpec;
 pub(crate) struct ReplayArgs {
     /// Replay guard: file:PATH (an SQLite file on this till; survives restarts),
     /// redis://HOST:PORT[/DB] (one guard shared by the tills of a chain),
+    /// redis+cluster://HOST:PORT[,HOST:PORT...] (the same on a Redis Cluster,
+    /// reached through any of the nodes listed),
     /// memory (this process only) or none (no guard: the same code is accepted
     /// again; warned about on standard error). Default: see below.
     #[arg(long, value_name = "GUARD")]
@@ -80,7 +83,7 @@ impl ReplayArgs {
             _ if self.replay_unavailable.is_some() || self.replay_key_prefix.is_some() => {
                 return Err(Error::InvalidArgument {
                     what: "--replay",
-                    why: "--replay-unavailable, --replay-key-prefix and --replay-fallback-file apply to a redis:// guard only"
+                    why: "--replay-unavailable, --replay-key-prefix and --replay-fallback-file apply to a redis:// or redis+cluster:// guard only"
                         .to_owned(),
                 });
             }

@@ -1,35 +1,22 @@
 //! `medcode serve`, the real binary on a free loopback port: every route
 //! with its exact statuses and reasons, API keys, the loopback rule,
-//! SIGTERM, list reload on SIGHUP, and two replicas sharing one Redis guard.
+//! SIGTERM, list reload on SIGHUP, and two replicas sharing one Redis guard
+//! (the service helpers are in support/service.rs; a Redis Cluster: serve_cluster.rs).
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use medcode::keys::{PermissionPolicy, read_private_key};
-use medcode::{Claims, InsuredId, Issuer, Region, UnixTime};
+use medcode::{Claims, InsuredId, Issuer, Region};
 use serde_json::{Value, json};
 
 use support::redis_server::RedisServer;
-use support::{medcode, run};
-
-/// How long a starting service may take to print its listening line.
-const START_TIMEOUT: Duration = Duration::from_secs(30);
+use support::service::{START_TIMEOUT, Service, args, get, now, post, post_json, wait_for};
+use support::{outcome, run};
 
 fn p(path: &Path) -> String {
     path.to_str().unwrap().to_owned()
-}
-
-fn now() -> UnixTime {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    UnixTime::from_secs(secs)
 }
 
 /// A folder with issuer key `k` (trust.json, valid from now) and codes from it.
@@ -97,146 +84,6 @@ impl Keys {
         ]);
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
-}
-
-/// A running `medcode serve`; killed on drop if still running.
-struct Service {
-    child: Child,
-    url: String,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Service {
-    fn start(args: &[String]) -> Service {
-        let mut child = medcode()
-            .arg("serve")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("medcode serve starts");
-        let (tx, rx) = std::sync::mpsc::channel();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let kept = Arc::clone(&lines);
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(url.to_owned());
-                }
-                kept.lock().unwrap().push(line);
-            }
-        });
-        let url = rx
-            .recv_timeout(START_TIMEOUT)
-            .unwrap_or_else(|_| panic!("no listening line: {:?}", lines.lock().unwrap()));
-        Service {
-            child,
-            url,
-            stderr: lines,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().join("\n")
-    }
-
-    fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .args(["-s", name, &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -s {name}");
-    }
-
-    /// Sends SIGTERM and waits for the exit status.
-    fn stop(mut self) -> i32 {
-        self.signal("TERM");
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code().expect("an exit code, not a signal");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "medcode serve did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-/// Status and body (JSON, or the text as a JSON string) of one request.
-fn post(
-    svc: &Service,
-    path: &str,
-    content_type: &str,
-    body: &[u8],
-    key: Option<&str>,
-) -> (u16, Value) {
-    let mut req = agent()
-        .post(format!("{}{path}", svc.url))
-        .header("content-type", content_type);
-    if let Some(key) = key {
-        req = req.header("authorization", format!("Bearer {key}"));
-    }
-    let mut resp = req.send(body).expect("an answer");
-    let status = resp.status().as_u16();
-    let text = resp.body_mut().read_to_string().unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-fn post_json(svc: &Service, path: &str, body: &Value) -> (u16, Value) {
-    post(
-        svc,
-        path,
-        "application/json",
-        body.to_string().as_bytes(),
-        None,
-    )
-}
-
-fn get(svc: &Service, path: &str) -> (u16, String) {
-    let mut resp = agent()
-        .get(format!("{}{path}", svc.url))
-        .call()
-        .expect("an answer");
-    (
-        resp.status().as_u16(),
-        resp.body_mut().read_to_string().unwrap(),
-    )
-}
-
-/// `accepted` or the verdict's reason.
-fn outcome(v: &Value) -> &str {
-    if v["valid"] == json!(true) {
-        "accepted"
-    } else {
-        v["reason"].as_str().expect("a reason")
-    }
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
 }
 
 #[test]
@@ -652,19 +499,6 @@ fn sighup_installs_a_newer_revocation_list_and_refuses_a_rollback() {
         "{metrics}"
     );
     assert_eq!(svc.stop(), 0);
-}
-
-/// Waits until the service's log has a line containing `text`.
-fn wait_for(svc: &Service, text: &str) {
-    let deadline = Instant::now() + START_TIMEOUT;
-    while !svc.stderr().contains(text) {
-        assert!(
-            Instant::now() < deadline,
-            "no {text:?} in:\n{}",
-            svc.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

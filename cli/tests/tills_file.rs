@@ -71,15 +71,25 @@ fn bad_replay_specs_are_usage_errors() {
         (
             "sqlite:/tmp/x.db",
             None,
-            "invalid --replay: expected file:PATH or redis://HOST:PORT[/DB]",
+            "invalid --replay: expected file:PATH, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,HOST:PORT...]",
         ),
         ("file:", None, "invalid --replay: file: needs a path"),
         (
             "file:/tmp/medcode-never.db",
             Some("--replay-unavailable=local-fallback"),
-            "invalid --replay: --replay-unavailable, --replay-key-prefix and --replay-fallback-file apply to a redis:// guard only",
+            "invalid --replay: --replay-unavailable, --replay-key-prefix and --replay-fallback-file apply to a redis:// or redis+cluster:// guard only",
         ),
         ("redis://127.0.0.1:6379/x", None, "invalid Redis URL: "),
+        (
+            "redis+cluster://:hunter2@127.0.0.1:7000/3",
+            None,
+            "invalid Redis URL: expected redis+cluster://HOST:PORT[,HOST:PORT...]: one or more nodes, no database number (a cluster has only database 0)",
+        ),
+        (
+            "redis+cluster://127.0.0.1:7000,",
+            None,
+            "invalid Redis URL: expected redis+cluster://HOST:PORT[,HOST:PORT...]: one or more nodes",
+        ),
     ] {
         let mut cmd = medcode();
         cmd.args(["verify", "--at", AT, "--replay", spec, "--trust"])
@@ -96,6 +106,7 @@ fn bad_replay_specs_are_usage_errors() {
             "{spec}: {stderr}"
         );
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(!stderr.contains("hunter2"), "{stderr}");
     }
     assert!(!std::path::Path::new("/tmp/medcode-never.db").exists());
 }

@@ -16,9 +16,11 @@
  *                                (for reproducible runs)
  *   MEDCODE_TILL_REGION=<code>   the till's 6-digit region
  *   MEDCODE_REPLAY=memory|none|file:PATH|redis://HOST:PORT[/DB]
+ *                 |redis+cluster://HOST:PORT[,HOST:PORT...]
  *                                the replay guard (default memory); file: an
  *                                SQLite file that survives restarts; redis://
- *                                one guard shared by the tills of a chain
+ *                                one guard shared by the tills of a chain,
+ *                                redis+cluster:// the same on a Redis Cluster
  *   MEDCODE_REPLAY_UNAVAILABLE=fail-closed|local-fallback
  *                                what a redis:// guard does while Redis is
  *                                unreachable (default fail-closed)
@@ -104,13 +106,13 @@ static int set_replay(MedcodeOptions *opts) {
     } else if (strncmp(spec, "file:", 5) == 0) {
         opts->replay_guard = MEDCODE_REPLAY_FILE;
         opts->replay_target = spec + 5;
-    } else if (strncmp(spec, "redis://", 8) == 0) {
+    } else if (strncmp(spec, "redis://", 8) == 0 || strncmp(spec, "redis+cluster://", 16) == 0) {
         opts->replay_guard = MEDCODE_REPLAY_REDIS;
         opts->replay_target = spec;
     } else {
         fprintf(stderr,
-                "pos_till: MEDCODE_REPLAY=%s: expected memory, none, file:PATH or "
-                "redis://HOST:PORT[/DB]\n",
+                "pos_till: MEDCODE_REPLAY=%s: expected memory, none, file:PATH, "
+                "redis://HOST:PORT[/DB] or redis+cluster://HOST:PORT[,HOST:PORT...]\n",
                 spec);
         return 0;
     }

@@ -14,8 +14,9 @@ pub use file::{DEFAULT_BUSY_TIMEOUT, FileReplayGuard};
 pub use memory::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard};
 #[cfg(feature = "redis")]
 pub use redis::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_KEY_PREFIX, DEFAULT_MAX_IDLE,
-    MAX_KEY_PREFIX_LEN, RedisEvent, RedisReplayGuard, UnavailablePolicy, fallback_file_name,
+    CLUSTER_RETRIES, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_KEY_PREFIX,
+    DEFAULT_MAX_IDLE, MAX_KEY_PREFIX_LEN, RedisEvent, RedisReplayGuard, UnavailablePolicy,
+    fallback_file_name,
 };
 
 use std::fmt;

@@ -5,6 +5,8 @@
 
 pub mod postgres_server;
 #[cfg(feature = "redis")]
+pub mod redis_cluster;
+#[cfg(feature = "redis")]
 pub mod redis_server;
 pub mod replay_contract;
 pub mod tools;

@@ -22,24 +22,58 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct RedisServer {
     bin: PathBuf,
     port: u16,
+    /// The cluster bus port of a cluster node (tests/support/redis_cluster.rs).
+    cluster_port: Option<u16>,
     dir: TempDir,
     child: Option<Child>,
 }
 
-/// redis-server on PATH or in the usual Debian places.
-fn find_redis_server() -> Option<PathBuf> {
+/// `name` (a Redis program) on PATH or in the usual Debian places.
+pub fn find_tool(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/bin", "/usr/sbin", "/usr/local/bin"].map(PathBuf::from))
-        .map(|dir| dir.join("redis-server"))
+        .map(|dir| dir.join(name))
         .find(|p| p.is_file())
 }
 
+/// `name` (a Redis program of Debian package `package`), or `None` after a
+/// loud SKIPPED line for `test` when it is absent outside CI; in CI (`CI`
+/// or `MEDCODE_REQUIRE_REDIS` set) a missing program fails the test.
+pub fn find_or_skip(name: &str, package: &str, test: &str) -> Option<PathBuf> {
+    if let Some(bin) = find_tool(name) {
+        return Some(bin);
+    }
+    let set =
+        |var: &str| std::env::var(var).is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    if set("CI") || set("MEDCODE_REQUIRE_REDIS") {
+        panic!(
+            "{name} not found on PATH or in /usr/bin, and these Redis tests must run here \
+             (CI or MEDCODE_REQUIRE_REDIS=1): install it (apt-get install -y {package})"
+        );
+    }
+    // Straight to the process's stderr, past the test harness's
+    // output capture, so the line shows even for a passing test.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {name} not found, this Redis test did NOT run \
+         (apt-get install -y {package}; CI always runs it)"
+    );
+    None
+}
+
+/// `n` distinct free loopback ports (held together while they are chosen).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free loopback port"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().expect("a bound port").port())
+        .collect()
+}
+
 fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    free_ports(1)[0]
 }
 
 /// True when a server on `port` answers PING with PONG.
@@ -59,38 +93,38 @@ impl RedisServer {
     /// Starts a server, or returns `None` after a loud SKIPPED line when
     /// redis-server is absent outside CI.
     pub fn start(test: &str) -> Option<RedisServer> {
-        let Some(bin) = find_redis_server() else {
-            let set = |name: &str| {
-                std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-            };
-            if set("CI") || set("MEDCODE_REQUIRE_REDIS") {
-                panic!(
-                    "redis-server not found on PATH or in /usr/bin, and these Redis tests must run here \
-                     (CI or MEDCODE_REQUIRE_REDIS=1): install it (apt-get install -y redis-server)"
-                );
-            }
-            // Straight to the process's stderr, past the test harness's
-            // output capture, so the line shows even for a passing test.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: redis-server not found, this Redis test did NOT run \
-                 (apt-get install -y redis-server; CI always runs it)"
-            );
-            return None;
-        };
+        let bin = find_or_skip("redis-server", "redis-server", test)?;
+        Some(RedisServer::start_with(bin, false))
+    }
+
+    /// Starts a node for a Redis Cluster (`--cluster-enabled yes`, its own
+    /// config file and bus port), not yet part of any cluster. `bin` is a
+    /// redis-server found by [`find_or_skip`].
+    pub fn start_cluster_node(bin: PathBuf) -> RedisServer {
+        RedisServer::start_with(bin, true)
+    }
+
+    fn start_with(bin: PathBuf, cluster: bool) -> RedisServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut server = RedisServer {
             bin,
             port: 0,
+            cluster_port: None,
             dir,
             child: None,
         };
         // A port found free may be taken before the server binds it: retry.
         let mut last = String::new();
         for _ in 0..5 {
-            server.port = free_port();
+            if cluster {
+                let ports = free_ports(2);
+                server.port = ports[0];
+                server.cluster_port = Some(ports[1]);
+            } else {
+                server.port = free_port();
+            }
             match server.spawn() {
-                Ok(()) => return Some(server),
+                Ok(()) => return server,
                 Err(e) => last = e,
             }
         }
@@ -99,10 +133,25 @@ impl RedisServer {
 
     fn spawn(&mut self) -> Result<(), String> {
         let log = self.dir.path().join(format!("redis-{}.log", self.port));
-        let mut child = Command::new(&self.bin)
-            .arg("--port")
-            .arg(self.port.to_string())
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        let mut command = Command::new(&self.bin);
+        command.arg("--port").arg(self.port.to_string()).args([
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]);
+        if let Some(bus) = self.cluster_port {
+            // The config file (the node's id and slots) stays in the
+            // folder, so that a restarted node rejoins its cluster.
+            command
+                .args(["--cluster-enabled", "yes", "--cluster-config-file"])
+                .arg(format!("nodes-{}.conf", self.port))
+                .arg("--cluster-port")
+                .arg(bus.to_string());
+        }
+        let mut child = command
             .arg("--dir")
             .arg(self.dir.path())
             .arg("--logfile")

@@ -32,14 +32,27 @@ pub(crate) struct VerifyRequest {
     /// The scanned token text (`MC1...`).
     code: String,
     /// The institution; with API keys, the key's organisation (another is refused with 403).
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,64}$")]
     org_id: Option<String>,
     /// The business type, 5 digits (01101 registration, 01301 outpatient settlement, 02121 pharmacy purchase, ...).
+    #[schema(pattern = r"^[0-9]{5}$")]
     business_type: Option<String>,
     /// The operator at the till (1-64 printable characters).
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]{1,64}$"
+    )]
     operator_id: Option<String>,
     /// The office of the till (1-64 printable characters).
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]{1,64}$"
+    )]
     office_id: Option<String>,
-    /// The till's region (6 digits); enables the holder's cross-province switch.
+    /// The till's region (6 digits, a province-level prefix); enables the holder's cross-province switch.
+    #[schema(pattern = r"^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])[0-9]{4}$")]
     till_region: Option<String>,
 }
 
@@ -48,8 +61,10 @@ pub(crate) struct VerifyRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct BatchRequest {
     /// The token texts, at most 256.
+    #[schema(max_items = 256)]
     codes: Vec<String>,
     /// The institution, as in a single verification.
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,64}$")]
     org_id: Option<String>,
 }
 

@@ -43,7 +43,7 @@ use metrics::Metrics;
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "One use per code: without --replay, this process's memory records accepted codes, as in `medcode till`: one replica is one till, and a restart forgets. Replicas behind a load balancer must share one guard: --replay redis://HOST:PORT[/DB] (see docs/DEPLOYMENT.md). --replay none turns the guard off and prints a warning.\n\nWithout --api-keys the service listens on a loopback address only."
+    after_help = "One use per code: without --replay, this process's memory records accepted codes, as in `medcode till`: one replica is one till, and a restart forgets. Replicas behind a load balancer must share one guard: --replay redis://HOST:PORT[/DB], or redis+cluster://HOST:PORT[,HOST:PORT...] for a Redis Cluster (see docs/DEPLOYMENT.md). --replay none turns the guard off and prints a warning.\n\nWithout --api-keys the service listens on a loopback address only."
 )]
 pub(crate) struct ServeArgs {
     #[command(flatten)]

@@ -1,13 +1,17 @@
 //! Helpers shared by the CLI's tests: running the binary ([`run`]), demo
-//! tokens, `medcode till` processes, a real redis-server and a real
-//! PostgreSQL server (the library's, tests/support/).
+//! tokens, `medcode till` processes, a running `medcode serve`
+//! ([`service`]), a real redis-server or Redis Cluster and a real PostgreSQL
+//! server (the library's, tests/support/).
 #![allow(dead_code)]
 
 #[path = "../../../tests/support/postgres_server.rs"]
 pub mod postgres_server;
+#[path = "../../../tests/support/redis_cluster.rs"]
+pub mod redis_cluster;
 #[path = "../../../tests/support/redis_server.rs"]
 pub mod redis_server;
 pub mod run;
+pub mod service;
 
 // Each test file uses some of these.
 #[allow(unused_imports)]
@@ -47,21 +51,25 @@ pub fn trust_file() -> PathBuf {
 
 /// `n` distinct codes from the demo issuer, issued at [`ISSUED`].
 pub fn tokens(n: usize) -> Vec<String> {
+    tokens_at(0..n, UnixTime::parse_rfc3339(ISSUED).unwrap())
+}
+
+/// Codes from the demo issuer, issued at `at`, one for each `i` of `ids`:
+/// insured `10000000000000000000 + i`.
+pub fn tokens_at(ids: std::ops::Range<usize>, at: UnixTime) -> Vec<String> {
     let key = read_private_key(&root().join("keys/demo-issuer.pk8"), PermissionPolicy::Warn)
         .expect("demo key")
         .key;
     let issuer = Issuer::new(key);
-    let at = UnixTime::parse_rfc3339(ISSUED).unwrap();
-    (0..n)
-        .map(|i| {
-            let insured = format!("{:020}", 10_000_000_000_000_000_000u128 + i as u128);
-            let claims = Claims::new(
-                InsuredId::new(&insured).unwrap(),
-                Region::new("110000").unwrap(),
-            );
-            issuer.issue(&claims, at).unwrap().text().to_owned()
-        })
-        .collect()
+    ids.map(|i| {
+        let insured = format!("{:020}", 10_000_000_000_000_000_000u128 + i as u128);
+        let claims = Claims::new(
+            InsuredId::new(&insured).unwrap(),
+            Region::new("110000").unwrap(),
+        );
+        issuer.issue(&claims, at).unwrap().text().to_owned()
+    })
+    .collect()
 }
 
 /// A running `medcode till --json` process, talked to line by line.

@@ -1,6 +1,6 @@
-//! The shared replay guard: one Redis server for every till of a pharmacy
-//! chain or hospital, so a code accepted at one till is `replayed` at all
-//! the others.
+//! The shared replay guard: one Redis server (or one Redis Cluster) for
+//! every till of a pharmacy chain or hospital, so a code accepted at one
+//! till is `replayed` at all the others.
 //!
 //! Each check is one round trip, `SET <prefix><token id> <nonce> NX PX <ms>`:
 //! Redis sets the key only if it is absent, and expires it itself when the
@@ -12,6 +12,11 @@
 //! ([`RedisReplayGuard::with_fallback_file`]) that survives a restart, and a
 //! background thread writes the codes accepted offline to the server as
 //! soon as it answers again.
+//!
+//! On a Redis Cluster (`redis+cluster://HOST:PORT[,HOST:PORT...]`) each
+//! check is the same single `SET NX PX`: a code's key is one token id, so
+//! it lives on one hash slot and is sent to the node that serves that slot
+//! (no cross-slot command is ever sent).
 
 mod pusher;
 mod remote;
@@ -30,7 +35,7 @@ use crate::time::UnixTime;
 use crate::token::TokenId;
 
 use pusher::Pusher;
-use remote::{Remote, Shared, ttl_ms};
+use remote::{Client, Remote, Shared, ttl_ms};
 
 /// Default prefix of the Redis keys: `medcode:seen:` then the token id in hex.
 pub const DEFAULT_KEY_PREFIX: &str = "medcode:seen:";
@@ -130,8 +135,19 @@ pub struct RedisReplayGuard {
 
 impl RedisReplayGuard {
     /// A guard for the server at `url`, `redis://HOST:PORT[/DB]` (a password
-    /// may be given as `redis://:PASSWORD@HOST:PORT`). Nothing is connected
-    /// yet: the first check connects.
+    /// may be given as `redis://:PASSWORD@HOST:PORT`), or for the Redis
+    /// Cluster reached through any of the nodes of
+    /// `redis+cluster://HOST:PORT[,HOST:PORT...]` (a password as
+    /// `redis+cluster://:PASSWORD@HOST:PORT,HOST:PORT`, the same for every
+    /// node; a cluster has no database numbers). Nothing is connected yet:
+    /// the first check connects.
+    ///
+    /// On a cluster a check is the same one `SET NX PX` of the code's key,
+    /// sent to the node serving its slot; the cluster connection follows
+    /// the cluster's redirections (a resharding, a failover) with at most
+    /// [`CLUSTER_RETRIES`] retries, each bounded by the timeouts, so that
+    /// an outage is still answered by the [`UnavailablePolicy`] in bounded
+    /// time.
     ///
     /// Defaults: [`UnavailablePolicy::FailClosed`], key prefix
     /// [`DEFAULT_KEY_PREFIX`], timeouts [`DEFAULT_CONNECT_TIMEOUT`] and
@@ -141,8 +157,9 @@ impl RedisReplayGuard {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] (`invalid_argument`) for anything but a
-    /// `redis://` URL of a TCP server; [`Error::InvalidKey`] (`invalid_key`) if
-    /// the system random generator fails.
+    /// `redis://` URL of a TCP server or a `redis+cluster://` list of TCP
+    /// nodes; [`Error::InvalidKey`] (`invalid_key`) if the system random
+    /// generator fails.
     pub fn new(url: &str) -> Result<Self> {
         let (client, target) = open_client(url)?;
         let mut nonce = [0u8; 8];
@@ -265,7 +282,9 @@ impl RedisReplayGuard {
         self
     }
 
-    /// The server, as `redis://HOST:PORT/DB` without credentials.
+    /// The server, as `redis://HOST:PORT/DB` without credentials (a
+    /// cluster: `redis+cluster://HOST:PORT,HOST:PORT...`, its nodes as
+    /// given).
     pub fn target(&self) -> &str {
         &self.remote.target
     }
@@ -326,27 +345,80 @@ impl Drop for RedisReplayGuard {
     }
 }
 
-/// The client for `url` and its target without credentials.
-fn open_client(url: &str) -> Result<(redis::Client, String)> {
-    let bad = |why: String| Error::InvalidArgument {
+/// How many times a cluster connection retries a command after a
+/// redirection or a broken node connection before the check is answered by
+/// the [`UnavailablePolicy`].
+pub const CLUSTER_RETRIES: u32 = 2;
+
+/// The URL forms named in messages.
+const URL_FORMS: &str = "expected redis://HOST:PORT[/DB] or redis+cluster://HOST:PORT[,HOST:PORT...] (TLS and Unix sockets are not supported)";
+
+fn bad_url(why: String) -> Error {
+    Error::InvalidArgument {
         what: "Redis URL",
         why,
-    };
+    }
+}
+
+/// The client for `url` and its target without credentials.
+fn open_client(url: &str) -> Result<(Client, String)> {
+    if let Some(nodes) = url.strip_prefix("redis+cluster://") {
+        return open_cluster(nodes);
+    }
     if !url.starts_with("redis://") {
-        return Err(bad(
-            "expected redis://HOST:PORT[/DB] (TLS and Unix sockets are not supported)".into(),
-        ));
+        return Err(bad_url(URL_FORMS.into()));
     }
     // The crate's message, not the URL: the URL may hold a password.
-    let client = redis::Client::open(url).map_err(|e| bad(e.to_string()))?;
+    let client = redis::Client::open(url).map_err(|e| bad_url(e.to_string()))?;
     let info = client.get_connection_info();
     let target = match info.addr() {
         redis::ConnectionAddr::Tcp(host, port) => {
             format!("redis://{host}:{port}/{}", info.redis_settings().db())
         }
-        _ => return Err(bad("only plain TCP servers are supported".into())),
+        _ => return Err(bad_url("only plain TCP servers are supported".into())),
     };
-    Ok((client, target))
+    Ok((Client::Node(client), target))
+}
+
+/// The cluster client for `[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]` and
+/// its target without credentials.
+fn open_cluster(list: &str) -> Result<(Client, String)> {
+    // Host names hold no `@`; a password may (percent-encoded or not).
+    let (auth, hosts) = match list.rsplit_once('@') {
+        Some((auth, hosts)) => (Some(auth), hosts),
+        None => (None, list),
+    };
+    let mut nodes = Vec::new();
+    let mut shown = Vec::new();
+    for node in hosts.split(',') {
+        if node.is_empty() || node.contains('/') {
+            return Err(bad_url(
+                "expected redis+cluster://HOST:PORT[,HOST:PORT...]: one or more nodes, \
+                 no database number (a cluster has only database 0)"
+                    .into(),
+            ));
+        }
+        let url = match auth {
+            Some(auth) => format!("redis://{auth}@{node}"),
+            None => format!("redis://{node}"),
+        };
+        // The crate's message, not the URL: the URL may hold a password.
+        let info = redis::IntoConnectionInfo::into_connection_info(url.as_str())
+            .map_err(|e| bad_url(format!("node {}: {e}", shown.len() + 1)))?;
+        match info.addr() {
+            redis::ConnectionAddr::Tcp(host, port) => shown.push(format!("{host}:{port}")),
+            _ => return Err(bad_url("only plain TCP nodes are supported".into())),
+        }
+        nodes.push(info);
+    }
+    let client = redis::cluster::ClusterClient::builder(nodes)
+        .retries(CLUSTER_RETRIES)
+        .min_retry_wait(10)
+        .max_retry_wait(100)
+        .build()
+        .map_err(|e| bad_url(e.to_string()))?;
+    let target = format!("redis+cluster://{}", shown.join(","));
+    Ok((Client::Cluster(client), target))
 }
 
 fn check_prefix(prefix: &str) -> Result<()> {
@@ -364,7 +436,8 @@ fn check_prefix(prefix: &str) -> Result<()> {
 /// The file name of the fallback file for the server at `url` and the key
 /// prefix `key_prefix` (`None` for [`DEFAULT_KEY_PREFIX`]):
 /// `redis-fallback-` and 16 hex digits of the SHA-256 of
-/// `redis://HOST:PORT/DB` and the prefix, then `.db`. The name depends on
+/// `redis://HOST:PORT/DB` (a cluster: `redis+cluster://HOST:PORT,...`, its
+/// nodes in the order given) and the prefix, then `.db`. The name depends on
 /// the server, the database number and the prefix only, never on a
 /// password; the caller chooses the folder (`medcode` uses its state
 /// directory).
@@ -530,6 +603,43 @@ mod tests {
             let err = RedisReplayGuard::new(bad).unwrap_err();
             assert_eq!(err.reason().as_str(), "invalid_argument", "{bad}");
         }
+    }
+
+    #[test]
+    fn cluster_urls_list_nodes_without_credentials() {
+        let g = RedisReplayGuard::new("redis+cluster://127.0.0.1:7000,localhost:7001").unwrap();
+        assert_eq!(g.target(), "redis+cluster://127.0.0.1:7000,localhost:7001");
+        assert_eq!(
+            g.key(TokenId::from_bytes([0xab; 8])),
+            "medcode:seen:abababababababab"
+        );
+        let g =
+            RedisReplayGuard::new("redis+cluster://:s3cr@t,x@10.0.0.1:7000,10.0.0.2:7000").unwrap();
+        assert_eq!(g.target(), "redis+cluster://10.0.0.1:7000,10.0.0.2:7000");
+        assert!(!format!("{g:?}").contains("s3cr"));
+        for bad in [
+            "redis+cluster://",
+            "redis+cluster://127.0.0.1:7000,",
+            "redis+cluster://127.0.0.1:7000/1",
+            "redis+cluster://127.0.0.1:7000,127.0.0.1:notaport",
+            "redis+cluster:127.0.0.1:7000",
+        ] {
+            let err = RedisReplayGuard::new(bad).unwrap_err();
+            assert_eq!(err.reason().as_str(), "invalid_argument", "{bad}");
+            assert!(!err.to_string().contains("s3cr"), "{err}");
+        }
+        // A password never reaches a message, not even a refused one.
+        let err = RedisReplayGuard::new("redis+cluster://:hunter2@127.0.0.1:x").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        // The fallback file is per cluster, password aside.
+        assert_eq!(
+            fallback_file_name("redis+cluster://:pw@127.0.0.1:7000,127.0.0.1:7001", None).unwrap(),
+            fallback_file_name("redis+cluster://127.0.0.1:7000,127.0.0.1:7001", None).unwrap()
+        );
+        assert_ne!(
+            fallback_file_name("redis+cluster://127.0.0.1:7000", None).unwrap(),
+            fallback_file_name("redis://127.0.0.1:7000", None).unwrap()
+        );
     }
 
     #[test]

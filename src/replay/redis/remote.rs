@@ -1,8 +1,12 @@
-//! The guard's side of the wire: a pool of connections to one server, the
-//! `SET NX PX` of a check, and the push of the codes accepted offline.
+//! The guard's side of the wire: a pool of connections to one server or
+//! one Redis Cluster, the `SET NX PX` of a check, and the push of the codes
+//! accepted offline.
 //!
 //! A [`Remote`] is cloned into the background pusher; the clones share
 //! one [`Shared`] (pool, pending codes, reachability, the caller's clock).
+//! [`Client`] and [`Connection`] are the only places that tell a single
+//! server from a cluster: a check's key is one token id, so it lives on one
+//! slot, and every command is the same on both.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -17,9 +21,109 @@ pub(super) type EventHook = Arc<dyn Fn(&RedisEvent) + Send + Sync>;
 /// Most `SET` commands sent in one pipelined round trip of a push.
 const PUSH_CHUNK: usize = 1000;
 
+/// Where the keys live: one server, or a Redis Cluster whose connection
+/// routes each key to the node serving its slot.
+#[derive(Clone)]
+pub(super) enum Client {
+    Node(redis::Client),
+    Cluster(redis::cluster::ClusterClient),
+}
+
+/// A connection of a [`Client`]. A cluster connection holds one
+/// connection per node and follows the cluster's redirections itself.
+pub(super) enum Connection {
+    Node(redis::Connection),
+    /// Boxed: it holds one connection per node and the slot map.
+    Cluster(Box<redis::cluster::ClusterConnection>),
+}
+
+impl Client {
+    fn connect(&self, connect: Duration, io: Duration) -> redis::RedisResult<Connection> {
+        match self {
+            Client::Node(client) => {
+                let conn = client.get_connection_with_timeout(connect)?;
+                conn.set_read_timeout(Some(io))?;
+                conn.set_write_timeout(Some(io))?;
+                Ok(Connection::Node(conn))
+            }
+            Client::Cluster(client) => {
+                let config = redis::cluster::ClusterConfig::new()
+                    .set_connection_timeout(connect)
+                    .set_response_timeout(io);
+                let conn = client.get_connection_with_config(config)?;
+                conn.set_write_timeout(Some(io))?;
+                Ok(Connection::Cluster(Box::new(conn)))
+            }
+        }
+    }
+
+    /// True when a command may have been sent more than once by the
+    /// connection itself (a cluster connection retries after a broken
+    /// node connection or a redirection), so that a `SET NX` answered
+    /// "exists" may be this very check's own write.
+    fn retries_itself(&self) -> bool {
+        matches!(self, Client::Cluster(_))
+    }
+}
+
+impl Connection {
+    fn like(&mut self) -> &mut dyn redis::ConnectionLike {
+        match self {
+            Connection::Node(conn) => conn,
+            Connection::Cluster(conn) => conn.as_mut(),
+        }
+    }
+
+    /// Sends `commands` pipelined, their replies ignored (a cluster
+    /// pipeline sends each to its key's node).
+    fn pipeline(&mut self, commands: &[redis::Cmd]) -> redis::RedisResult<()> {
+        match self {
+            Connection::Node(conn) => {
+                let mut pipe = redis::pipe();
+                for cmd in commands {
+                    pipe.add_command(cmd.clone()).ignore();
+                }
+                pipe.query::<()>(conn)
+            }
+            Connection::Cluster(conn) => {
+                let mut pipe = redis::cluster::cluster_pipe();
+                for cmd in commands {
+                    pipe.add_command(cmd.clone()).ignore();
+                }
+                pipe.query::<()>(conn)
+            }
+        }
+    }
+}
+
+impl Connection {
+    /// Sends `commands` pipelined and returns their replies, in order.
+    fn pipeline_replies(
+        &mut self,
+        commands: &[redis::Cmd],
+    ) -> redis::RedisResult<Vec<redis::Value>> {
+        match self {
+            Connection::Node(conn) => {
+                let mut pipe = redis::pipe();
+                for cmd in commands {
+                    pipe.add_command(cmd.clone());
+                }
+                pipe.query(conn)
+            }
+            Connection::Cluster(conn) => {
+                let mut pipe = redis::cluster::cluster_pipe();
+                for cmd in commands {
+                    pipe.add_command(cmd.clone());
+                }
+                pipe.query(conn.as_mut())
+            }
+        }
+    }
+}
+
 /// What the clones of one guard's [`Remote`] share.
 pub(super) struct Shared {
-    idle: Mutex<Vec<redis::Connection>>,
+    idle: Mutex<Vec<Connection>>,
     /// Codes accepted locally while the server was unreachable (and, after
     /// a restart, the live codes of the fallback file), with the second
     /// they stay recorded until: written to the server on recovery.
@@ -41,8 +145,9 @@ pub(super) struct Shared {
 /// A connection to the server and what a push needs.
 #[derive(Clone)]
 pub(super) struct Remote {
-    pub(super) client: redis::Client,
-    /// `redis://HOST:PORT/DB`, without credentials, for messages.
+    pub(super) client: Client,
+    /// `redis://HOST:PORT/DB` or `redis+cluster://HOST:PORT,...`, without
+    /// credentials, for messages.
     pub(super) target: String,
     pub(super) prefix: String,
     pub(super) connect_timeout: Duration,
@@ -82,16 +187,11 @@ impl Remote {
         format!("{}{id}", self.prefix)
     }
 
-    fn connect(&self) -> redis::RedisResult<redis::Connection> {
-        let conn = self
-            .client
-            .get_connection_with_timeout(self.connect_timeout)?;
-        conn.set_read_timeout(Some(self.io_timeout))?;
-        conn.set_write_timeout(Some(self.io_timeout))?;
-        Ok(conn)
+    fn connect(&self) -> redis::RedisResult<Connection> {
+        self.client.connect(self.connect_timeout, self.io_timeout)
     }
 
-    fn give_back(&self, conn: redis::Connection) {
+    fn give_back(&self, conn: Connection) {
         let mut idle = lock(&self.shared.idle);
         if idle.len() < self.max_idle {
             idle.push(conn);
@@ -103,7 +203,7 @@ impl Remote {
     /// connection `f` runs once more on a fresh one, with `retried` set.
     fn with_connection<T>(
         &self,
-        f: impl Fn(&mut redis::Connection, bool) -> redis::RedisResult<T>,
+        f: impl Fn(&mut Connection, bool) -> redis::RedisResult<T>,
     ) -> redis::RedisResult<T> {
         let pooled = lock(&self.shared.idle).pop();
         let was_pooled = pooled.is_some();
@@ -140,14 +240,15 @@ impl Remote {
             .wrapping_add(self.shared.nonce_counter.fetch_add(1, Ordering::Relaxed));
         let mut set = redis::cmd("SET");
         set.arg(key).arg(nonce).arg("NX").arg("PX").arg(ttl_ms);
+        let retries_itself = self.client.retries_itself();
         self.with_connection(|conn, retried| {
-            match set.query::<redis::Value>(conn)? {
+            match set.query::<redis::Value>(conn.like())? {
                 redis::Value::Okay => Ok(true),
                 redis::Value::SimpleString(s) if s == "OK" => Ok(true),
-                redis::Value::Nil if retried => {
-                    // The first attempt's reply was lost: it may have been
-                    // this very check that recorded the key.
-                    let held: Option<u64> = redis::cmd("GET").arg(key).query(conn)?;
+                redis::Value::Nil if retried || retries_itself => {
+                    // An attempt's reply may have been lost: it may have
+                    // been this very check that recorded the key.
+                    let held: Option<u64> = redis::cmd("GET").arg(key).query(conn.like())?;
                     Ok(held == Some(nonce))
                 }
                 redis::Value::Nil => Ok(false),
@@ -171,17 +272,18 @@ impl Remote {
             .nonce_counter
             .fetch_add(items.len() as u64, Ordering::Relaxed);
         let nonce = |i: usize| self.nonce_base.wrapping_add(first).wrapping_add(i as u64);
-        let mut pipe = redis::pipe();
-        for (i, (key, ttl_ms)) in items.iter().enumerate() {
-            pipe.cmd("SET")
-                .arg(key)
-                .arg(nonce(i))
-                .arg("NX")
-                .arg("PX")
-                .arg(*ttl_ms);
-        }
+        let commands: Vec<redis::Cmd> = items
+            .iter()
+            .enumerate()
+            .map(|(i, (key, ttl_ms))| {
+                let mut set = redis::cmd("SET");
+                set.arg(key).arg(nonce(i)).arg("NX").arg("PX").arg(*ttl_ms);
+                set
+            })
+            .collect();
+        let retries_itself = self.client.retries_itself();
         self.with_connection(|conn, retried| {
-            let replies: Vec<redis::Value> = pipe.query(conn)?;
+            let replies = conn.pipeline_replies(&commands)?;
             if replies.len() != items.len() {
                 return Err(redis::RedisError::from((
                     redis::ErrorKind::UnexpectedReturnType,
@@ -194,10 +296,11 @@ impl Remote {
                 .map(|(i, reply)| match reply {
                     redis::Value::Okay => Ok(true),
                     redis::Value::SimpleString(s) if s == "OK" => Ok(true),
-                    redis::Value::Nil if retried => {
-                        // As in set_if_absent: the first attempt may have
+                    redis::Value::Nil if retried || retries_itself => {
+                        // As in set_if_absent: an attempt may have
                         // recorded it.
-                        let held: Option<u64> = redis::cmd("GET").arg(&items[i].0).query(conn)?;
+                        let held: Option<u64> =
+                            redis::cmd("GET").arg(&items[i].0).query(conn.like())?;
                         Ok(held == Some(nonce(i)))
                     }
                     redis::Value::Nil => Ok(false),
@@ -273,20 +376,19 @@ impl Remote {
         let mut written = 0;
         while !live.is_empty() {
             let chunk = live.len().min(PUSH_CHUNK);
-            let mut pipe = redis::pipe();
-            for &(id, until) in &live[..chunk] {
-                let set = pipe
-                    .cmd("SET")
-                    .arg(self.key(id))
-                    .arg(self.nonce_base)
-                    .arg("NX");
-                match now {
-                    Some(now) => set.arg("PX").arg(ttl_ms(until, now)),
-                    None => set.arg("EXAT").arg(until.saturating_add(1)),
-                }
-                .ignore();
-            }
-            if let Err(e) = self.with_connection(|conn, _| pipe.query::<()>(conn)) {
+            let commands: Vec<redis::Cmd> = live[..chunk]
+                .iter()
+                .map(|&(id, until)| {
+                    let mut set = redis::cmd("SET");
+                    set.arg(self.key(id)).arg(self.nonce_base).arg("NX");
+                    match now {
+                        Some(now) => set.arg("PX").arg(ttl_ms(until, now)),
+                        None => set.arg("EXAT").arg(until.saturating_add(1)),
+                    };
+                    set
+                })
+                .collect();
+            if let Err(e) = self.with_connection(|conn, _| conn.pipeline(&commands)) {
                 // Keep them for the next attempt.
                 lock(&self.shared.pending).extend(live);
                 return Err(e);
@@ -313,7 +415,8 @@ impl Remote {
     /// pending, asks the server for `PING`) and reports the recovery once.
     pub(super) fn try_recover(&self) -> redis::RedisResult<()> {
         if lock(&self.shared.pending).is_empty() {
-            self.with_connection(|conn, _| redis::cmd("PING").query::<()>(conn))?;
+            // On a cluster, PING goes to every node.
+            self.with_connection(|conn, _| redis::cmd("PING").query::<()>(conn.like()))?;
         }
         self.recover(self.clock())
     }

@@ -18,9 +18,10 @@ use super::event::TillEvent;
 /// Which replay guard a till uses: where accepted token ids are recorded,
 /// so that a code shown a second time within its validity is `replayed`.
 ///
-/// Parsed from text ([`FromStr`]): `none`, `memory`, `file:PATH` or
-/// `redis://HOST:PORT[/DB]` (then with the default key prefix and
-/// [`UnavailablePolicy::FailClosed`]; set the fields to change them).
+/// Parsed from text ([`FromStr`]): `none`, `memory`, `file:PATH`,
+/// `redis://HOST:PORT[/DB]` or `redis+cluster://HOST:PORT[,HOST:PORT...]`
+/// (then with the default key prefix and [`UnavailablePolicy::FailClosed`];
+/// set the fields to change them).
 ///
 /// The default is [`ReplaySpec::Memory`]: one code, one use, without
 /// configuration. [`ReplaySpec::None`] is the explicit opt-out.
@@ -39,17 +40,22 @@ pub enum ReplaySpec {
     /// An SQLite file ([`FileReplayGuard`], created if missing): survives
     /// restarts and may be shared by the processes of one till.
     File(PathBuf),
-    /// A Redis server shared by the tills of a chain ([`RedisReplayGuard`]).
+    /// A Redis server or Redis Cluster shared by the tills of a chain
+    /// ([`RedisReplayGuard`]).
     #[cfg(feature = "redis")]
     Redis(RedisSpec),
 }
 
-/// A Redis replay guard: the server and what to do when it is unreachable.
+/// A Redis replay guard: the server (or cluster) and what to do when it is
+/// unreachable.
 #[cfg(feature = "redis")]
 #[derive(Clone, PartialEq, Eq)]
 pub struct RedisSpec {
     /// `redis://HOST:PORT[/DB]` (a password may be given as
-    /// `redis://:PASSWORD@HOST:PORT`); checked when the guard is opened.
+    /// `redis://:PASSWORD@HOST:PORT`) or
+    /// `redis+cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]` (any nodes of
+    /// one Redis Cluster); checked when the guard is opened
+    /// ([`RedisReplayGuard::new`]).
     pub url: String,
     /// Prefix of the keys, so that several chains can share one server;
     /// `None` for [`DEFAULT_KEY_PREFIX`](crate::replay::DEFAULT_KEY_PREFIX).
@@ -97,12 +103,13 @@ impl fmt::Debug for RedisSpec {
 }
 
 /// The spec forms named in messages.
-const SPEC_FORMS: &str = "expected file:PATH or redis://HOST:PORT[/DB], memory or none";
+const SPEC_FORMS: &str = "expected file:PATH, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,HOST:PORT...], memory or none";
 
 impl FromStr for ReplaySpec {
     type Err = Error;
 
-    /// Parses `none`, `memory`, `file:PATH` or `redis://HOST:PORT[/DB]`.
+    /// Parses `none`, `memory`, `file:PATH`, `redis://HOST:PORT[/DB]` or
+    /// `redis+cluster://HOST:PORT[,HOST:PORT...]`.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] (`what` "replay guard") for any other text
@@ -123,7 +130,7 @@ impl FromStr for ReplaySpec {
             }
             return Ok(ReplaySpec::File(PathBuf::from(path)));
         }
-        if text.starts_with("redis://") {
+        if text.starts_with("redis://") || text.starts_with("redis+cluster://") {
             #[cfg(feature = "redis")]
             return Ok(ReplaySpec::Redis(RedisSpec {
                 url: text.to_owned(),
@@ -132,7 +139,9 @@ impl FromStr for ReplaySpec {
                 fallback_file: None,
             }));
             #[cfg(not(feature = "redis"))]
-            return Err(bad("redis:// needs medcode built with the redis feature"));
+            return Err(bad(
+                "redis:// and redis+cluster:// need medcode built with the redis feature",
+            ));
         }
         Err(bad(SPEC_FORMS))
     }
