@@ -396,14 +396,16 @@ fn main() {
         &c,
         sm2_bare_name,
     );
-    let ours = median_of(&c, "medcode verify, no guard");
-    let bare = median_of(&c, "medcode bare signature (PublicKey::verify)");
-    let per_second = 1e9 / ours;
+    let ours = samples_of(&c, "medcode verify, no guard");
+    let bare = samples_of(&c, "medcode bare signature (PublicKey::verify)");
+    let mut sorted = ours.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let per_second = 1e9 / sorted[sorted.len() / 2];
     targets.push(Target {
         what: "SM2 verify (no guard) time / bare signature, same backend",
-        value: ours / bare,
+        value: paired_ratio(ours, bare),
         goal: "<= 1.05",
-        met: ours / bare <= 1.05,
+        met: paired_ratio(ours, bare) <= 1.05,
     });
     targets.push(Target {
         what: "SM2 verify (no guard) codes/s, one core",
