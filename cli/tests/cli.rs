@@ -621,23 +621,22 @@ fn issue_refuses_a_masked_name_with_an_invisible_character() {
     }
 }
 
+/// `issue` with the demo holder's flags (`support::DEMO_HOLDER`) and `extra`.
+fn demo_issue<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["issue"];
+    args.extend(support::DEMO_HOLDER);
+    args.extend(extra);
+    args
+}
+
 #[test]
 fn issue_count_prints_that_many_distinct_valid_codes() {
-    let r = run(&[
-        "issue",
-        "--dir",
-        "keys",
-        "--kid",
-        "demo-issuer",
-        "--insured",
-        "12345678901234567890",
-        "--region",
-        "110000",
+    let r = run(&demo_issue(&[
         "--at",
         "2026-11-22T08:00:00Z",
         "--count",
         "500",
-    ]);
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let codes: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(codes.len(), 500);
@@ -648,20 +647,7 @@ fn issue_count_prints_that_many_distinct_valid_codes() {
     let at = medcode::UnixTime::parse_rfc3339("2026-11-22T08:00:05Z").unwrap();
     assert!(verifier.verify_batch(&codes, at).iter().all(Result::is_ok));
     // Not with a picture: one code has one picture.
-    let r = run(&[
-        "issue",
-        "--dir",
-        "keys",
-        "--kid",
-        "demo-issuer",
-        "--insured",
-        "12345678901234567890",
-        "--region",
-        "110000",
-        "--count",
-        "2",
-        "--verbose",
-    ]);
+    let r = run(&demo_issue(&["--count", "2", "--verbose"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
 }

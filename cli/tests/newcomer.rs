@@ -257,19 +257,10 @@ fn rerunning_root_keygen_names_the_folder_not_a_name_never_given() {
 
 /// A code of the demo issuer at 2026-11-22T08:00:00Z.
 fn demo_code() -> String {
-    let r = run(&[
-        "issue",
-        "--dir",
-        "keys",
-        "--kid",
-        "demo-issuer",
-        "--insured",
-        "12345678901234567890",
-        "--region",
-        "110000",
-        "--at",
-        "2026-11-22T08:00:00Z",
-    ]);
+    let mut args = vec!["issue"];
+    args.extend(support::DEMO_HOLDER);
+    args.extend(["--at", "2026-11-22T08:00:00Z"]);
+    let r = run(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     r.stdout.trim_end().to_owned()
 }
