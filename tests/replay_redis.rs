@@ -166,6 +166,42 @@ fn fail_closed_refuses_while_redis_is_down_and_recovers() {
 }
 
 #[test]
+fn check_reachable_pings_without_recording_and_reports_the_outage_once() {
+    let Some(mut redis) =
+        RedisServer::start("check_reachable_pings_without_recording_and_reports_the_outage_once")
+    else {
+        return;
+    };
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let g = RedisReplayGuard::new(&redis.url())
+        .unwrap()
+        .with_event_hook(move |e| seen.lock().unwrap().push(e.clone()));
+    let now = UnixTime::from_secs(T0);
+    g.check_reachable(now).unwrap();
+    assert_eq!(dbsize(&redis), 0, "a readiness check records nothing");
+
+    redis.kill();
+    for _ in 0..2 {
+        let err = g.check_reachable(now).unwrap_err();
+        assert_eq!(err.reason().as_str(), "replay_guard_unavailable");
+    }
+    assert!(matches!(
+        events.lock().unwrap().as_slice(),
+        [RedisEvent::Unreachable { .. }]
+    ));
+
+    redis.restart();
+    g.check_reachable(now).unwrap();
+    assert_eq!(
+        events.lock().unwrap().last(),
+        Some(&RedisEvent::Reachable { synced: 0 })
+    );
+    assert_eq!(events.lock().unwrap().len(), 2);
+    g.mark_seen(id(1), now.plus(75), now).unwrap();
+}
+
+#[test]
 fn local_fallback_accepts_once_per_till_and_syncs_on_recovery() {
     let Some(mut redis) =
         RedisServer::start("local_fallback_accepts_once_per_till_and_syncs_on_recovery")

@@ -593,6 +593,46 @@ fn a_redis_outage_refuses_codes_fail_closed_and_the_service_recovers() {
 }
 
 #[test]
+fn readyz_asks_the_redis_guard_before_any_code_is_shown() {
+    let test = "readyz_asks_the_redis_guard_before_any_code_is_shown";
+    let Some(mut redis) = RedisServer::start(test) else {
+        return;
+    };
+    let keys = Keys::new();
+    let svc = Service::start(&args(&[
+        "--trust",
+        &keys.path("trust.json"),
+        "--listen",
+        "127.0.0.1:0",
+        "--replay",
+        &redis.url(),
+    ]));
+    assert_eq!(get(&svc, "/readyz").0, 200);
+    // Down before the first code: readiness says so without a code refused.
+    redis.kill();
+    let (status, body) = get(&svc, "/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains(r#""reason":"replay_guard_unavailable""#),
+        "{body}"
+    );
+    // Back: ready again before any code is accepted.
+    redis.restart();
+    assert_eq!(get(&svc, "/readyz").0, 200);
+    let code = &keys.codes(1)[0];
+    let (status, v) = post_json(&svc, "/v1/verify", &json!({"code": code}));
+    assert_eq!((status, outcome(&v)), (200, "accepted"), "{v}");
+    let (_, metrics) = get(&svc, "/metrics");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "medcode_replay_guard_errors_total 1"),
+        "{metrics}"
+    );
+    assert_eq!(svc.stop(), 0);
+}
+
+#[test]
 fn trickled_and_oversized_headers_are_cut_off() {
     use std::io::{Read, Write};
     let keys = Keys::new();

@@ -64,4 +64,20 @@ pub trait ReplayGuard: Send + Sync + fmt::Debug {
             .map(|&(id, until)| self.mark_seen(id, until, now))
             .collect()
     }
+
+    /// Asks the guard whether it answers, recording nothing: a service's
+    /// readiness check calls it, so that a shared guard that is down shows
+    /// before the first code is refused. The default (a guard in this
+    /// process, which always answers) returns `Ok(())`; the Redis guard
+    /// sends `PING`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ReplayGuardUnavailable`] when a shared guard does not answer.
+    ///
+    /// [`Error::ReplayGuardUnavailable`]: crate::Error::ReplayGuardUnavailable
+    fn check_reachable(&self, now: UnixTime) -> Result<()> {
+        let _ = now;
+        Ok(())
+    }
 }

@@ -431,6 +431,22 @@ impl Verifier {
         Ok(verified)
     }
 
+    /// Asks the replay guard whether it answers, recording nothing (see
+    /// [`ReplayGuard::check_reachable`]): a service's readiness check. A
+    /// verifier without a guard, or with one in this process, answers
+    /// `Ok(())`. The call blocks for at most the guard's timeouts.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ReplayGuardUnavailable`] (`replay_guard_unavailable`) when a
+    /// shared guard does not answer.
+    pub fn check_replay_guard(&self, now: UnixTime) -> Result<()> {
+        match &self.replay {
+            Some(guard) => guard.check_reachable(now),
+            None => Ok(()),
+        }
+    }
+
     /// The replay guard, if any.
     pub(crate) fn replay_guard(&self) -> Option<&dyn ReplayGuard> {
         self.replay.as_deref()

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -40,8 +40,6 @@ pub(crate) struct App {
     /// The keys of `--api-keys`; `None` without the flag (loopback only).
     pub keys: Option<ApiKeys>,
     pub metrics: Metrics,
-    /// False while the shared replay guard is reported unreachable.
-    pub guard_answers: Arc<AtomicBool>,
     /// This process's request-id prefix and counter.
     pub id_prefix: String,
     pub next_id: AtomicU64,

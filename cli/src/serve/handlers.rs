@@ -2,7 +2,6 @@
 //! readiness, metrics and the OpenAPI document.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::Json;
@@ -353,11 +352,18 @@ pub(crate) async fn readyz(State(app): State<Arc<App>>) -> Result<Json<Readiness
             ),
         ));
     }
-    if !app.guard_answers.load(Ordering::Relaxed) {
+    // Asked now, not remembered from the last code: a shared guard that is
+    // down shows before the first code is refused, and one that is back
+    // shows before the next code is accepted.
+    let verifier = app.verifier.clone();
+    let answer = tokio::task::spawn_blocking(move || verifier.check_replay_guard(now))
+        .await
+        .map_err(|_| Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR))?;
+    if answer.is_err() {
         return Err(Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "replay_guard_unavailable",
-            "the shared replay guard did not answer the last check",
+            "the shared replay guard does not answer",
         ));
     }
     Ok(Json(Readiness { status: "ready" }))

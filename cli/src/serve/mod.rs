@@ -26,7 +26,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use clap::Args;
@@ -86,19 +86,13 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
         None => None,
     };
     let metrics = Metrics::new();
-    let guard_answers = Arc::new(AtomicBool::new(true));
-    let (answers, guard_errors) = (Arc::clone(&guard_answers), metrics.guard_error_counter());
+    let guard_errors = metrics.guard_error_counter();
     let verifier = args.verifier.build_observed(
         crate::system_now(),
         || Ok(ReplaySpec::Memory),
         move |event| {
-            match event {
-                TillEvent::ReplayGuardUnreachable { .. } => {
-                    answers.store(false, Ordering::Relaxed);
-                    guard_errors.inc();
-                }
-                TillEvent::ReplayGuardReachable { .. } => answers.store(true, Ordering::Relaxed),
-                _ => {}
+            if let TillEvent::ReplayGuardUnreachable { .. } = event {
+                guard_errors.inc();
             }
             warn(&event.to_string());
         },
@@ -120,7 +114,6 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
         wallet,
         keys,
         metrics,
-        guard_answers,
         id_prefix: request_id_prefix()?,
         next_id: AtomicU64::new(1),
     });

@@ -575,6 +575,26 @@ impl ReplayGuard for RedisReplayGuard {
             }
         }
     }
+
+    /// `PING` (on a cluster, to every node). An answer after an outage is
+    /// the recovery (pending codes are written, `Reachable` is reported) as
+    /// an answered `SET` would be; no answer is reported as an outage.
+    fn check_reachable(&self, now: UnixTime) -> Result<()> {
+        let now_s = now.as_secs();
+        match self.remote.ping() {
+            Ok(()) => {
+                self.remote.answered(now_s);
+                Ok(())
+            }
+            Err(e) => {
+                let why = self.remote.unreachable(&e);
+                if self.policy == UnavailablePolicy::LocalFallback {
+                    self.start_pusher();
+                }
+                Err(Error::ReplayGuardUnavailable { why })
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -233,6 +233,11 @@ impl Remote {
         }
     }
 
+    /// `PING`: the server answers (on a cluster, every node).
+    pub(super) fn ping(&self) -> redis::RedisResult<()> {
+        self.with_connection(|conn, _| redis::cmd("PING").query::<()>(conn.like()))
+    }
+
     /// `SET key nonce NX PX ttl_ms`: true when this call recorded the key.
     pub(super) fn set_if_absent(&self, key: &str, ttl_ms: u64) -> redis::RedisResult<bool> {
         let nonce = self
@@ -416,7 +421,7 @@ impl Remote {
     pub(super) fn try_recover(&self) -> redis::RedisResult<()> {
         if lock(&self.shared.pending).is_empty() {
             // On a cluster, PING goes to every node.
-            self.with_connection(|conn, _| redis::cmd("PING").query::<()>(conn.like()))?;
+            self.ping()?;
         }
         self.recover(self.clock())
     }
