@@ -81,6 +81,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/readyz", get(handlers::readyz))
         .route("/metrics", get(handlers::metrics))
         .route("/openapi.json", get(handlers::openapi))
+        // The cashier's page (GET /, /page.css, /page.js), no API key: it holds none.
+        .merge(super::page::routes())
         // The tower-http layers above are the limits.
         .layer(DefaultBodyLimit::disable())
         .layer(TimeoutLayer::with_status_code(

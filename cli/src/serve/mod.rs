@@ -1,7 +1,8 @@
 //! `medcode serve`: the verification service. One verifier (the till setup
 //! of `medcode till`, with the same list and replay flags) behind an HTTP
 //! API: `POST /v1/verify`, `/v1/verify/image`, `/v1/verify/batch`,
-//! `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json`; with
+//! `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json`, and the cashier's
+//! page at `GET /` (`page/`); with
 //! `--wallet-db`, `POST /v1/pay` (the medical-insurance wallet, `pay.rs`).
 
 mod api_keys;
@@ -11,6 +12,7 @@ mod connections;
 mod handlers;
 mod metrics;
 mod openapi;
+mod page;
 mod pay;
 mod problem;
 mod reload;
