@@ -375,7 +375,7 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
     assert_eq!(h.len(), 5, "{h:?}");
     let expect = [
         format!("⚠ 断缴 lapsed · 李* · {MOTHER}"),
-        format!("⚠ 断缴 lapsed · 李* · {MOTHER}"),
+        format!("⚠ 断缴 lapsed · 李* · {MOTHER} · ↪ 代出示 delegate"),
         "✖ 拒绝 refused · expired".to_owned(),
         "✖ 拒绝 refused · replayed".to_owned(),
         format!("✔ 通过 accepted · 张* · {OWNER}"),
@@ -389,6 +389,85 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
     assert_eq!(state, "refused", "{text}");
     contains_all(&text, &["码无法识别，请让患者重新出示", "(malformed)"]);
     assert_eq!(history(&c).await.len(), 6);
+    let banner = c.find(Locator::Id("notices")).await.unwrap();
+    assert!(!banner.is_displayed().await.unwrap());
+
+    // A notice of the verdict is a banner: the holder switched off use
+    // outside their province and this service has no till region.
+    ok(&[
+        "registry",
+        "--db",
+        &db,
+        "person",
+        "set-cross-province",
+        "--insured",
+        OWNER,
+        "off",
+    ]);
+    let noticed = issue(&db, &["--insured", OWNER]);
+    let (state, text) = scan(&c, &noticed, 7).await;
+    assert_eq!(state, "accepted", "{text}");
+    assert!(banner.is_displayed().await.unwrap());
+    assert_eq!(
+        banner.text().await.unwrap(),
+        "⚠ 提示 / Notice: the holder switched off use outside their province, but no till region is configured, so that rule was not checked"
+    );
+    screenshot(&c, "7-notice").await;
+    assert_eq!(history(&c).await.len(), 7);
+
+    // Verdicts of a newer service: an unknown reason shows as it is, a
+    // code kind and an unknown relation do not break the page. (The
+    // service's answer is stubbed in the page for these two.)
+    let stub = |verdict: Value| {
+        format!(
+            "window.fetch = async () => new Response({:?}, {{status: 200, headers: {{'content-type': 'application/json'}}}}); return true;",
+            verdict.to_string()
+        )
+    };
+    c.execute(
+        &stub(json!({"valid": false, "reason": "brand_new_reason", "detail": "brand_new_reason: <b>not html</b>"})),
+        vec![],
+    )
+    .await
+    .unwrap();
+    let (state, text) = scan(&c, "MC1", 8).await;
+    assert_eq!(state, "refused", "{text}");
+    contains_all(
+        &text,
+        &["✖ 拒绝 / Refused", "brand_new_reason", "<b>not html</b>"],
+    );
+    c.execute(
+        &stub(json!({"valid": true, "insured": "A1", "name": null, "region": "310000", "status": "normal", "kind": "device",
+            "presenter": {"insured": "B2", "relation": "cousin", "mutual_aid": false}, "notices": []})),
+        vec![],
+    )
+    .await
+    .unwrap();
+    let (state, text) = scan(&c, "MC1", 9).await;
+    assert_eq!(state, "accepted", "{text}");
+    contains_all(
+        &text,
+        &[
+            "设备码 / device code",
+            "由 cousin 代为出示 / shown by cousin (B2)",
+            "个人账户共济：未备案",
+        ],
+    );
+    assert!(!banner.is_displayed().await.unwrap());
+    assert_eq!(history(&c).await.len(), 9);
+    assert_eq!(focused_id(&c).await.as_deref(), Some("code"));
+
+    // The list keeps the last 20: twelve scans more drop the oldest one.
+    for seq in 10..=21 {
+        scan(&c, "MC1", seq).await;
+    }
+    let h = history(&c).await;
+    assert_eq!(h.len(), 20, "{h:?}");
+    assert!(h[19].ends_with("✖ 拒绝 refused · replayed"), "{h:?}");
+    assert!(
+        h[0].ends_with("✔ 通过 accepted · — · A1 · ↪ 代出示 delegate"),
+        "{h:?}"
+    );
 
     // Nothing of the page outlives it: no localStorage, no cookie.
     let stored = c

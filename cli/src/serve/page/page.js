@@ -136,7 +136,8 @@
       return {
         state: lapsed ? "lapsed" : "accepted",
         headline: lapsed ? "⚠ 通过（断缴） / Accepted (lapsed)" : "✔ 通过 / Accepted",
-        summary: (lapsed ? "⚠ 断缴 lapsed" : "✔ 通过 accepted") + " · " + (v.name || "—") + " · " + v.insured,
+        summary: (lapsed ? "⚠ 断缴 lapsed" : "✔ 通过 accepted") + " · " + (v.name || "—") + " · " + v.insured
+          + (v.presenter ? " · ↪ 代出示 delegate" : ""),
       };
     }
     const reason = typeof v.reason === "string" ? v.reason : "unknown";
@@ -184,7 +185,7 @@
         const rel = Object.prototype.hasOwnProperty.call(RELATIONS, p.relation)
           ? RELATIONS[p.relation] : [String(p.relation), String(p.relation)];
         const box = el("div", "delegate");
-        box.append(el("p", null, "👪 由 " + rel[0] + " 代为出示 / shown by " + rel[1] + " (" + p.insured + ")"));
+        box.append(el("p", null, "↪ 由 " + rel[0] + " 代为出示 / shown by " + rel[1] + " (" + p.insured + ")"));
         box.append(el("p", null, p.mutual_aid
           ? "个人账户共济：已备案 / personal-account mutual aid: filed"
           : "个人账户共济：未备案（不能用出示人的个人账户支付） / personal-account mutual aid: not filed (the presenter's personal account cannot pay)"));
