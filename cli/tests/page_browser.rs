@@ -540,6 +540,24 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
         .unwrap();
     assert_eq!(focused_id(&c).await.as_deref(), Some("api-key"));
     screenshot(&c, "6-api-key").await;
+    // A code scanned into the key field is not taken for the key.
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&format!("{first}{ENTER}"))
+        .await
+        .unwrap();
+    let message = c.find(Locator::Id("key-message")).await.unwrap();
+    assert_eq!(
+        message.text().await.unwrap(),
+        "这是医保码，不是 API 密钥：请输入收银台的 API 密钥 / That was a code, not the API key: type the till's API key"
+    );
+    assert_eq!(focused_id(&c).await.as_deref(), Some("api-key"));
+    let kept = c
+        .execute("return sessionStorage.getItem('medcode.apiKey');", vec![])
+        .await
+        .unwrap();
+    assert_eq!(kept, Value::Null);
     c.active_element()
         .await
         .unwrap()

@@ -280,6 +280,13 @@
     event.preventDefault();
     const key = keyField.value.trim();
     if (!key) return;
+    if (key.startsWith("MC1")) {
+      // A code scanned while the key was asked for: it waits too, and is
+      // never kept as the key.
+      pending = key;
+      askForKey("这是医保码，不是 API 密钥：请输入收银台的 API 密钥 / That was a code, not the API key: type the till's API key");
+      return;
+    }
     session.set(KEY, key);
     keyField.value = "";
     keyForm.hidden = true;
