@@ -612,6 +612,31 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
         .await
         .unwrap();
     assert_eq!(stored, json!([key, "op-7", 0, format!("{}/", svc.url)]));
+
+    // 交班 End shift forgets the key, the operator, the list and the verdict at once.
+    c.find(Locator::Id("end-shift"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let stored = c
+        .execute(
+            "return [sessionStorage.length, document.getElementById('operator').value];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored, json!([0, ""]));
+    assert_eq!(history(&c).await.len(), 0);
+    let verdict = c.find(Locator::Id("verdict")).await.unwrap();
+    assert_eq!(
+        verdict.attr("data-state").await.unwrap().as_deref(),
+        Some("idle")
+    );
+    assert_eq!(verdict.text().await.unwrap(), "等待扫码 Waiting for a scan");
+    assert_eq!(focused_id(&c).await.as_deref(), Some("code"));
+
     c.close().await.unwrap();
     drop(driver);
     // The log names no code, key or identifier.

@@ -108,6 +108,7 @@
   const OPERATOR = "medcode.operator";
   const BUSINESS = "medcode.businessType";
 
+  const idle = verdictBox.firstElementChild.cloneNode(true); // "waiting for a scan"
   let seq = 0;
   let pending = null; // the code waiting for an API key
   let queue = Promise.resolve(); // scans are checked one after the other
@@ -310,6 +311,9 @@
     for (const name of [KEY, OPERATOR, BUSINESS]) session.remove(name);
     operator.value = "";
     historyList.replaceChildren();
+    showNotices([]);
+    verdictBox.replaceChildren(idle);
+    verdictBox.dataset.state = "idle";
     focusCode();
   });
 
