@@ -65,7 +65,7 @@ struct Driver {
     child: Child,
     chromium: PathBuf,
     url: String,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 impl Driver {
@@ -87,7 +87,7 @@ impl Driver {
             child,
             chromium,
             url,
-            _profile: tempfile::tempdir().unwrap(),
+            profile: tempfile::tempdir().unwrap(),
         };
         // Ready once /status answers (a start-up wait, not an assertion on time).
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -107,7 +107,7 @@ impl Driver {
     /// A headless Chromium session with a fresh profile; the background
     /// networking flags keep it from hanging on this machine's closed network.
     async fn session(&self) -> Client {
-        let profile = self._profile.path().to_str().unwrap().to_owned();
+        let profile = self.profile.path().to_str().unwrap().to_owned();
         let caps = json!({
             "goog:chromeOptions": {
                 "binary": self.chromium,
@@ -139,7 +139,19 @@ impl Driver {
 }
 
 impl Drop for Driver {
+    /// Kills the Chromium processes of this profile (left running when a
+    /// test fails before closing its session), then the driver.
     fn drop(&mut self) {
+        let flag = format!("--user-data-dir={}", self.profile.path().display());
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if cmdline.split(|b| *b == 0).any(|arg| arg == flag.as_bytes()) {
+                let _ = Command::new("kill").arg(pid.to_string()).status();
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
