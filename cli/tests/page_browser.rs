@@ -441,7 +441,7 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
     assert_eq!(history(&c).await.len(), 7);
 
     // Verdicts of a newer service: an unknown reason shows as it is, a
-    // code kind and an unknown relation do not break the page. (The
+    // code kind, an unknown status and relation do not break the page. (The
     // service's answer is stubbed in the page for these two.)
     let stub = |verdict: Value| {
         format!(
@@ -462,7 +462,7 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
         &["✖ 拒绝 / Refused", "brand_new_reason", "<b>not html</b>"],
     );
     c.execute(
-        &stub(json!({"valid": true, "insured": "A1", "name": null, "region": "310000", "status": "normal", "kind": "device",
+        &stub(json!({"valid": true, "insured": "A1", "name": null, "region": "310000", "status": "suspended", "kind": "device",
             "presenter": {"insured": "B2", "relation": "cousin", "mutual_aid": false}, "notices": []})),
         vec![],
     )
@@ -474,6 +474,8 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
         &text,
         &[
             "设备码 / device code",
+            "状态 Status",
+            "suspended",
             "由 cousin 代为出示 / shown by cousin (B2)",
             "个人账户共济：未备案",
         ],

@@ -172,9 +172,10 @@
     } else {
       const dl = el("dl");
       row(dl, "姓名 Name", v.name || "—");
-      row(dl, "医保号 Insured", v.insured);
+      row(dl, "医保号 Insured", v.insured ?? "—");
       row(dl, "参保地 Region", v.region);
       if (v.scheme) row(dl, "险种 Scheme", words(SCHEMES, v.scheme));
+      if (v.status && v.status !== "normal" && v.status !== "lapsed") row(dl, "状态 Status", v.status);
       if (typeof v.kind === "string") row(dl, "码类型 Kind", words(KINDS, v.kind));
       parts.push(dl);
       if (d.state === "lapsed") {
