@@ -108,7 +108,7 @@
 #define MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK 8
 
 // What a call did. `MEDCODE_REASON_OK` (0) means success (for
-// `medcode_verify`: the code was accepted); 1 to 41 are the library's stable
+// `medcode_verify`: the code was accepted); 1 to 43 are the library's stable
 // reason codes (`medcode::Reason::code`), never renumbered; 1000 reports a
 // bug inside medcode caught at the boundary (a panic that did not unwind
 // into the caller). `medcode_reason_str` gives the stable string form.
@@ -222,6 +222,13 @@ enum MedcodeReason
   // Wallet: the transfer was already accepted or returned, or is
   // due back to its sender.
   MEDCODE_REASON_TRANSFER_NOT_PENDING = 41,
+  // Device code: the credential that certifies the phone's key
+  // has expired (or the code was made after it); the phone must go
+  // online once to renew it.
+  MEDCODE_REASON_CREDENTIAL_EXPIRED = 42,
+  // Device code: its counter is not below the credential's offline
+  // quota; the phone must go online once to renew the credential.
+  MEDCODE_REASON_QUOTA_EXCEEDED = 43,
   // A bug in medcode, caught at the boundary. Not a `medcode::Reason`.
   MEDCODE_REASON_INTERNAL = 1000,
 };

@@ -46,7 +46,7 @@
 
 // The layers, bottom up (no module uses one above it; tests/module_graph.rs
 // checks it): `error` and `time`; `notice`, `files`; `keys`; `token`;
-// `lists`, `replay`, `issue`, `qr`; `verify`, `registry`; `wallet`; `bench`,
+// `device`; `lists`, `replay`, `issue`, `qr`; `verify`, `registry`; `wallet`; `bench`,
 // `limits`.
 #[macro_use]
 pub mod error;
@@ -57,6 +57,8 @@ pub mod notice;
 
 pub mod keys;
 pub mod token;
+
+pub mod device;
 
 pub mod issue;
 pub mod lists;
@@ -73,8 +75,9 @@ pub mod wallet;
 pub mod bench;
 pub mod limits;
 
+pub use device::{CredentialId, DeviceCredential, UntrustedDeviceCode};
 pub use error::{Error, ListKind, Reason, Result};
-pub use issue::{Holder, IssuedToken, Issuer};
+pub use issue::{DeviceEnrolment, DeviceHolder, Holder, IssuedToken, Issuer};
 pub use keys::{Algorithm, KeyId, PublicKey, SigningKey};
 pub use lists::{RevocationList, RootKey, SignedList, StalenessPolicy, TrustList, TrustedKey};
 pub use notice::Notice;

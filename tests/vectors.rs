@@ -9,8 +9,8 @@ use medcode::qr::decode_image;
 use medcode::replay::MemoryReplayGuard;
 use medcode::verify::to_json;
 use medcode::{
-    ListKind, Region, RevocationList, RootKey, SignedList, TrustList, UnixTime, UntrustedToken,
-    Verifier,
+    ListKind, Region, RevocationList, RootKey, SignedList, TrustList, UnixTime,
+    UntrustedDeviceCode, UntrustedToken, Verifier,
 };
 use serde_json::Value;
 
@@ -104,17 +104,21 @@ fn check(v: &Value) {
     let Some(token) = v["token"].as_str() else {
         return;
     };
+    // The binary of a token or of a device code (MC2), whichever it is.
+    let binary = UntrustedToken::parse(token)
+        .map(|t| t.as_bytes().to_vec())
+        .or_else(|_| UntrustedDeviceCode::parse(token).map(|d| d.as_bytes().to_vec()));
     match v["binary_hex"].as_str() {
         Some(hex_text) => {
-            let parsed = UntrustedToken::parse(token).expect("parseable vector");
-            assert_eq!(hex::encode(parsed.as_bytes()), hex_text, "{name}: binary");
+            let bytes = binary.expect("parseable vector");
+            assert_eq!(hex::encode(&bytes), hex_text, "{name}: binary");
             assert_eq!(
                 v["binary_len"].as_u64(),
-                Some(parsed.as_bytes().len() as u64),
+                Some(bytes.len() as u64),
                 "{name}: binary_len"
             );
         }
-        None => assert!(UntrustedToken::parse(token).is_err(), "{name}: unparseable"),
+        None => assert!(binary.is_err(), "{name}: unparseable"),
     }
 }
 
@@ -154,6 +158,8 @@ fn every_token_rejection_reason_has_a_vector() {
         "replayed",
         "replay_guard_full",
         "unreadable",
+        "credential_expired",
+        "quota_exceeded",
     ] {
         assert!(covered.contains(reason), "no vector for {reason}");
     }
