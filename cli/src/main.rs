@@ -11,6 +11,7 @@ mod bench;
 mod claims_args;
 mod demo;
 mod demo_keys;
+mod device;
 mod escape;
 mod family;
 mod files;
@@ -115,6 +116,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Show a refreshing code in the terminal (the holder's phone) until Ctrl-C.
     Show(show::ShowArgs),
+    /// Codes made offline on the phone: device keys, enrolment, codes, the screen.
+    Device(device::DeviceArgs),
     /// A till: verify one token per line of standard input, one verdict line each.
     Till(till::TillArgs),
     /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
@@ -249,6 +252,7 @@ fn main() -> ExitCode {
         Command::Issue(args) => issue::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Device(args) => device::run(&args),
         Command::Till(args) => till::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Registry(args) => registry::run(&args),

@@ -83,6 +83,28 @@ impl DeviceHolder {
         self.next_counter
     }
 
+    /// Moves the counter forward to `counter` (never back): for a phone that
+    /// reserved `counter` in its own storage, or whose other process made
+    /// codes meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`invalid_argument`) when `counter` is
+    /// below the next counter: that counter may already have been shown.
+    pub fn skip_to(&mut self, counter: u32) -> Result<()> {
+        if counter < self.next_counter {
+            return Err(Error::argument(
+                "counter",
+                format!(
+                    "{counter} is below the next counter {}: a counter is never used twice",
+                    self.next_counter
+                ),
+            ));
+        }
+        self.next_counter = counter;
+        Ok(())
+    }
+
     /// Codes the credential can still make.
     pub fn remaining(&self) -> u32 {
         u32::from(self.credential.quota()).saturating_sub(self.next_counter)
