@@ -27,7 +27,7 @@ pub use claims::{
     MaskedName, NAME_MIDDLE_DOT, PROVINCES, Presenter, Region, Relation, Scheme, Status,
     is_masked_name_char,
 };
-pub use text::{MAX_TEXT_LEN, PREFIX};
+pub use text::{DEVICE_PREFIX, MAX_DEVICE_BINARY_LEN, MAX_TEXT_LEN, PREFIX};
 
 use std::fmt;
 
