@@ -168,18 +168,34 @@ fn every_token_rejection_reason_has_a_vector() {
 
 #[test]
 fn the_format_walkthrough_matches_its_vector() {
+    walkthrough_matches("walkthrough", "valid_self_ed25519");
+}
+
+#[test]
+fn the_device_code_walkthrough_matches_its_vector() {
+    walkthrough_matches("device-walkthrough", "valid_device_ed25519");
+}
+
+/// The table of docs/FORMAT.md between `<!-- MARKER:begin -->` and
+/// `<!-- MARKER:end -->` spells out the binary of the vector `name`, and
+/// the document shows its text.
+fn walkthrough_matches(marker: &str, name: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let doc = std::fs::read_to_string(root.join("docs/FORMAT.md")).expect("docs/FORMAT.md");
-    let v = load(&root.join("tests/vectors/valid_self_ed25519.json"));
+    let v = load(&root.join(format!("tests/vectors/{name}.json")));
     let hex_text = v["binary_hex"].as_str().expect("hex");
     // The walk-through lists the token's bytes in a table whose first column
     // is the hex of each field; concatenated they are the whole token.
     let mut walked = String::new();
     let mut in_table = false;
+    let (begin, end) = (
+        format!("<!-- {marker}:begin -->"),
+        format!("<!-- {marker}:end -->"),
+    );
     for line in doc.lines() {
-        if line.starts_with("<!-- walkthrough:begin -->") {
+        if line.starts_with(&begin) {
             in_table = true;
-        } else if line.starts_with("<!-- walkthrough:end -->") {
+        } else if line.starts_with(&end) {
             in_table = false;
         } else if in_table && line.starts_with("| `") {
             let cell = line.split('`').nth(1).expect("hex cell");
