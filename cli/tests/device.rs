@@ -494,3 +494,17 @@ fn device_show_prints_one_fresh_code_per_refresh_when_piped() {
     assert_eq!(verdicts[1]["device"]["counter"], 1);
     assert_eq!(verdicts[2]["reason"], "replayed");
 }
+
+/// The README's worked example, run as written.
+#[test]
+fn the_readme_device_example_runs_as_written() {
+    let stdout = support::readme_example("Codes made offline on the phone");
+    assert!(
+        stdout.contains("made offline on the phone: credential "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(", code 1 of 1000, credential valid until "),
+        "{stdout}"
+    );
+}

@@ -42,7 +42,7 @@ enum DeviceCommand {
     #[command(
         override_usage = "medcode device enroll [OPTIONS] --dir <DIR> --kid <KID> --device-key <FILE.pub> --insured <ID> <--region <CODE>|--db <FILE>> --out <CRED>"
     )]
-    Enroll(EnrollArgs),
+    Enroll(Box<EnrollArgs>),
     /// Print one code made offline, taking the next counter (CRED.counter beside the credential).
     Code(CodeArgs),
     /// The holder's refreshing screen, offline, until Ctrl-C (as `medcode show`).
