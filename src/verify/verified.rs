@@ -21,6 +21,9 @@ pub enum CodeKind {
 }
 
 impl CodeKind {
+    /// Every kind.
+    pub const ALL: [CodeKind; 3] = [CodeKind::SelfCode, CodeKind::Delegate, CodeKind::Device];
+
     /// The stable string form: `self`, `delegate` or `device`.
     pub const fn as_str(self) -> &'static str {
         match self {
