@@ -508,3 +508,91 @@ fn the_readme_device_example_runs_as_written() {
         "{stdout}"
     );
 }
+
+/// `medcode serve` verifies device codes one by one and in a batch, and
+/// says which kind each was.
+#[test]
+fn the_service_verifies_device_codes() {
+    use serde_json::json;
+    use support::service::{Service, args, post_json};
+    let phone = Phone::new("p256");
+    // Enrolled now: the service reads the system clock.
+    let r = run(&[
+        "device",
+        "enroll",
+        "--dir",
+        &phone.p("iss"),
+        "--kid",
+        "issuer",
+        "--device-key",
+        &phone.p("phone/device.pub"),
+        "--out",
+        &phone.p("cred"),
+        "--insured",
+        INSURED,
+        "--region",
+        "110000",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (key, cred) = (phone.p("phone/device.pk8"), phone.p("cred"));
+    let code = || {
+        text_of(&run(&[
+            "device",
+            "code",
+            "--key",
+            &key,
+            "--credential",
+            &cred,
+        ]))
+    };
+    let own = {
+        let r = run(&[
+            "issue",
+            "--dir",
+            &phone.p("iss"),
+            "--kid",
+            "issuer",
+            "--insured",
+            INSURED,
+            "--region",
+            "110000",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout.trim().to_owned()
+    };
+    let svc = Service::start(&args(&[
+        "--trust",
+        &phone.p("iss/trust.json"),
+        "--listen",
+        "127.0.0.1:0",
+    ]));
+    let first = code();
+    let (status, v) = post_json(&svc, "/v1/verify", &json!({"code": first}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["kind"], "device");
+    assert_eq!(v["device"]["counter"], 0);
+    let second = code();
+    let (status, v) = post_json(
+        &svc,
+        "/v1/verify/batch",
+        &json!({"codes": [second, own, first]}),
+    );
+    assert_eq!(status, 200, "{v}");
+    let verdicts = v["verdicts"]
+        .as_array()
+        .or_else(|| v.as_array())
+        .expect("verdicts");
+    let kinds: Vec<String> = verdicts
+        .iter()
+        .map(|v| {
+            v["kind"]
+                .as_str()
+                .or(v["reason"].as_str())
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(kinds, ["device", "self", "replayed"]);
+    assert_eq!(svc.stop(), 0);
+}
