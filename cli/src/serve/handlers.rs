@@ -72,7 +72,10 @@ pub(crate) struct BatchRequest {
 pub(crate) struct VerifyResponse {
     /// This request's id (also in the `x-request-id` header and the log).
     request_id: String,
-    /// `{"valid":true,"insured":...}` or `{"valid":false,"reason":"<code>","detail":"..."}`.
+    /// `{"valid":true,"insured":...,"kind":"self"|"delegate"|"device","device":null|{...}}`
+    /// (a device code's `device` holds its `credential_id`, `counter`,
+    /// `quota`, `enrolled_at`, `credential_expires_at` and `device_alg`) or
+    /// `{"valid":false,"reason":"<code>","detail":"..."}`.
     #[serde(flatten)]
     #[schema(value_type = Object)]
     verdict: Value,
