@@ -482,10 +482,11 @@ fn main() {
             }),
         ),
         Contender::new(
-            "two bare signatures (ring)",
+            "issuer bare signature (PublicKey::verify) + a new key's (ring)",
             1,
             counted(|i| {
-                assert!(ed_ring.verify(i));
+                let (message, sig) = &ed_ring.signed[i % ed_ring.signed.len()];
+                assert!(ed_key.verify(message, sig));
                 assert!(ed_ring.verify(i + 1));
             }),
         ),
@@ -513,15 +514,12 @@ fn main() {
         &c,
         "device code (Ed25519 device), first sight (cache off), no guard",
     );
-    let two = faster_of(
-        samples_of(
-            &c,
-            &format!(
-                "two bare signatures ({}, PublicKey::verify)",
-                medcode::keys::ED25519_BACKEND
-            ),
-        ),
-        samples_of(&c, "two bare signatures (ring)"),
+    // A first sight checks the issuer's signature (its key's table is
+    // built) and one under a key never seen before: no table to use, so
+    // the reference for it is ring's table-free check.
+    let two = samples_of(
+        &c,
+        "issuer bare signature (PublicKey::verify) + a new key's (ring)",
     );
     targets.push(Target {
         what: "device code, credential cached: time / self code",
@@ -530,10 +528,10 @@ fn main() {
         met: paired_ratio(cached, own) <= 1.15,
     });
     targets.push(Target {
-        what: "device code, first sight: time / two bare signature checks",
-        value: paired_ratio(first, &two),
+        what: "device code, first sight: time / two bare signature checks (issuer's, a new key's)",
+        value: paired_ratio(first, two),
         goal: "<= 1.05",
-        met: paired_ratio(first, &two) <= 1.05,
+        met: paired_ratio(first, two) <= 1.05,
     });
     drop(c);
 
