@@ -809,6 +809,24 @@ fn device_vectors(
         },
         false,
     )?;
+    let mut short_p256 = phone(
+        p256_issuer,
+        "vector-device-p256",
+        beijing,
+        "reject_credential_expired_p256",
+        &hour,
+    )?;
+    write(
+        Vector {
+            verify_at: t0.plus(3600 + 16),
+            ..base(
+                "reject_credential_expired_p256",
+                "The same with a P-256 issuer key and a P-256 device key: the credential's hour is over.",
+                short_p256.code(t0.plus(3590))?.text().to_owned(),
+            )
+        },
+        true,
+    )?;
     let two = |e: DeviceEnrolment| e.with_quota(2);
     let capped = phone(
         ed_issuer,
