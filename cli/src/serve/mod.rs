@@ -15,7 +15,7 @@ mod pay;
 mod problem;
 mod reload;
 
-pub(crate) use api_keys::{KEY_PREFIX, check_org, digest};
+pub(crate) use api_keys::{KEY_PREFIX, Role, check_org, digest};
 
 /// Checks the text of an API key file as the service reads it.
 pub(crate) fn check_key_file(bytes: &[u8]) -> Result<(), String> {
