@@ -37,6 +37,8 @@ pub(crate) struct App {
     pub batcher: Option<super::batcher::Batcher>,
     /// The wallet of `--wallet-db` (`POST /v1/pay`), if given.
     pub wallet: Option<Arc<medcode::wallet::Wallet>>,
+    /// The usage records of `--usage-db`; `None` with `--usage-db off`.
+    pub usage: Option<super::usage::Usage>,
     /// The keys of `--api-keys`; `None` without the flag (loopback only).
     pub keys: Option<ApiKeys>,
     pub metrics: Metrics,
@@ -73,6 +75,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             )),
         )
         .route("/v1/pay", post(super::pay::pay).layer(json_limit))
+        .route("/v1/usage", get(super::usage::usage))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             authenticate,
