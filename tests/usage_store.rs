@@ -316,7 +316,10 @@ fn shutdown_waits_a_bounded_time(open: Open) {
     assert_eq!(recorder.written(), 0);
 }
 
-const CASES: [(&str, fn(Open)); 5] = [
+/// A named case.
+type Case = (&'static str, fn(Open));
+
+const CASES: [Case; 5] = [
     ("insert_query_prune", insert_query_prune),
     ("concurrent_writers", concurrent_writers),
     ("backlog_survives_an_outage", backlog_survives_an_outage),
