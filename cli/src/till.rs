@@ -29,7 +29,7 @@ pub(crate) struct TillArgs {
     #[arg(long)]
     json: bool,
     /// Record every verdict in these usage records (sqlite:PATH or
-    /// postgres://...; off by default at a till): written in the
+    /// postgres://...; off by default at a till, as `off`): written in the
     /// background, never slowing a verdict, the backlog written at the end.
     #[arg(long, value_name = "URL")]
     usage_db: Option<String>,
@@ -48,9 +48,11 @@ pub(crate) fn run(args: &TillArgs) -> CmdResult {
     let verifier = args
         .verifier
         .build(args.at.now()?, || Ok(ReplaySpec::Memory))?;
+    // A till records nothing unless told where (`off` says so explicitly).
     let recorder = args
         .usage_db
         .as_deref()
+        .filter(|url| *url != "off")
         .map(crate::usage::recorder)
         .transpose()?;
     let result = serve_lines(args, &verifier, recorder.as_ref());

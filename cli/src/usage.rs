@@ -62,7 +62,8 @@ pub(crate) fn open(url: &str) -> Result<Box<dyn UsageStore>, Error> {
     if url == "off" {
         return Err(Error::InvalidArgument {
             what: "--usage-db",
-            why: "off names no records to read: give sqlite:PATH or postgres://...".to_owned(),
+            why: "off is not a usage store: give sqlite:PATH or postgres://USER@HOST:PORT/DB"
+                .to_owned(),
         });
     }
     open_usage_store(url)
