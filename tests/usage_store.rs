@@ -357,6 +357,50 @@ fn every_case_on_postgres() {
     }
 }
 
+/// A real outage: the database refuses connections and the recorder's is
+/// cut; records queue up, failed writes are counted, and once the database
+/// is back every record is written exactly once.
+#[test]
+fn the_recorder_rides_out_a_postgres_outage() {
+    const TEST: &str = "the_recorder_rides_out_a_postgres_outage";
+    if !cfg!(feature = "usage-postgres") {
+        support::postgres_server::skip(TEST, "built without the feature usage-postgres");
+        return;
+    }
+    let Some(pg) = support::postgres_server::PostgresServer::start(TEST) else {
+        return;
+    };
+    let url = pg.database("outage");
+    let mut admin = postgres::Client::connect(&pg.url("postgres"), postgres::NoTls).unwrap();
+    let recorder = UsageRecorder::start(open_usage_store(&url).unwrap(), fast(1000, 16)).unwrap();
+    for i in 0..10 {
+        recorder.record(rec("", i, 2, None, "accepted"));
+    }
+    wait_until("10 records written", || recorder.written() == 10);
+    admin
+        .batch_execute(
+            "ALTER DATABASE outage ALLOW_CONNECTIONS false;
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'outage';",
+        )
+        .unwrap();
+    for i in 10..60 {
+        recorder.record(rec("", i, 2, None, "accepted"));
+    }
+    wait_until("two failed writes", || recorder.failures() >= 2);
+    assert_eq!(recorder.written(), 10);
+    assert_eq!(recorder.backlog(), 50);
+    admin
+        .batch_execute("ALTER DATABASE outage ALLOW_CONNECTIONS true")
+        .unwrap();
+    assert_eq!(recorder.shutdown(Duration::from_secs(120)), 0);
+    assert_eq!((recorder.written(), recorder.dropped()), (60, 0));
+    let mut check = open_usage_store(&url).unwrap();
+    assert_eq!(check.count().unwrap(), 60);
+    let all = check.query(&UsageQuery::insured(id(2)).limit(100)).unwrap();
+    let times: Vec<u64> = all.iter().map(|r| r.at.as_secs() - T0).collect();
+    assert_eq!(times, (0..60).rev().collect::<Vec<_>>());
+}
+
 #[test]
 fn the_sqlite_file_is_private_and_a_bad_url_is_refused() {
     let dir = tempfile::tempdir().unwrap();
