@@ -316,10 +316,86 @@ fn shutdown_waits_a_bounded_time(open: Open) {
     assert_eq!(recorder.written(), 0);
 }
 
+/// A store whose writes wait for the test's word: the test knows which
+/// records are being written when more arrive.
+struct Gated {
+    inner: Box<dyn UsageStore>,
+    entered: std::sync::mpsc::Sender<usize>,
+    verdict: std::sync::mpsc::Receiver<bool>,
+}
+
+impl UsageStore for Gated {
+    fn insert(&mut self, records: &[UsageRecord]) -> medcode::Result<()> {
+        self.entered.send(records.len()).unwrap();
+        if self.verdict.recv().unwrap() {
+            self.inner.insert(records)
+        } else {
+            Err(medcode::Error::Storage {
+                why: "the test's store refused".into(),
+            })
+        }
+    }
+    fn query(&mut self, q: &UsageQuery) -> medcode::Result<Vec<UsageRecord>> {
+        self.inner.query(q)
+    }
+    fn prune(&mut self, before: UnixTime) -> medcode::Result<u64> {
+        self.inner.prune(before)
+    }
+    fn count(&mut self) -> medcode::Result<u64> {
+        self.inner.count()
+    }
+    fn kind(&self) -> &'static str {
+        "gated"
+    }
+}
+
+/// Records pushed past the bound while the oldest are being written: if
+/// that write succeeds nothing is lost; if it fails exactly the oldest go.
+fn past_the_bound_while_writing(open: Open) {
+    for succeed in [true, false] {
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let (verdict, verdict_rx) = std::sync::mpsc::channel();
+        let mut first = open();
+        let before = first.count().unwrap();
+        let store = Gated {
+            inner: first,
+            entered: entered_tx,
+            verdict: verdict_rx,
+        };
+        let recorder = UsageRecorder::start(Box::new(store), fast(4, 4)).unwrap();
+        let base = if succeed { 0 } else { 100 };
+        for i in 0..4 {
+            recorder.record(rec("", base + i, 2, None, "accepted"));
+        }
+        assert_eq!(entered.recv().unwrap(), 4); // all four in flight
+        for i in 4..8 {
+            recorder.record(rec("", base + i, 2, None, "accepted"));
+        }
+        assert_eq!(recorder.backlog(), 4);
+        verdict.send(succeed).unwrap();
+        // The next batch: the four newest.
+        assert_eq!(entered.recv().unwrap(), 4);
+        verdict.send(true).unwrap();
+        assert_eq!(recorder.shutdown(Duration::from_secs(120)), 0);
+        let (written, dropped) = if succeed { (8, 0) } else { (4, 4) };
+        assert_eq!((recorder.written(), recorder.dropped()), (written, dropped));
+        assert_eq!(open().count().unwrap(), before + written);
+        if !succeed {
+            let from = UnixTime::from_secs(T0 + 100);
+            let kept = open()
+                .query(&UsageQuery::insured(id(2)).since(Some(from)))
+                .unwrap();
+            let times: Vec<u64> = kept.iter().map(|r| r.at.as_secs() - T0).collect();
+            assert_eq!(times, [107, 106, 105, 104]);
+        }
+    }
+}
+
 /// A named case.
 type Case = (&'static str, fn(Open));
 
-const CASES: [Case; 5] = [
+const CASES: [Case; 6] = [
+    ("past_the_bound_while_writing", past_the_bound_while_writing),
     ("insert_query_prune", insert_query_prune),
     ("concurrent_writers", concurrent_writers),
     ("backlog_survives_an_outage", backlog_survives_an_outage),

@@ -2,13 +2,15 @@
 //! writes to a [`UsageStore`] in batches (one transaction each), so that
 //! recording never blocks or fails a verdict.
 //!
-//! When the store fails, the records stay queued and the writer tries
-//! again after a pause that doubles up to a maximum; they are written once
-//! the store is back. Past the bound the oldest records are dropped and
-//! counted ([`UsageRecorder::dropped`]), never silently. A record the
-//! writer is sending when it is pushed out of the queue counts as dropped
-//! only if that write fails. [`UsageRecorder::shutdown`] writes what is
-//! left, waiting a bounded time.
+//! When the store fails, the records go back to the front of the queue and
+//! the writer tries again after a pause that doubles up to a maximum; they
+//! are written once the store is back. Past the bound the oldest records
+//! are dropped and counted ([`UsageRecorder::dropped`]), never silently; a
+//! record the writer is sending when it becomes one of those is dropped
+//! only if that write fails (if it succeeds, nothing was lost). The writer
+//! takes its batch out of the queue, so `record` holds the lock only to
+//! push. [`UsageRecorder::shutdown`] writes what is left, waiting a
+//! bounded time.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
@@ -48,11 +50,12 @@ impl Default for RecorderOptions {
 
 #[derive(Default)]
 struct State {
+    /// Records waiting, oldest first (the writer's batch not among them).
     queue: VecDeque<UsageRecord>,
-    /// The first `in_flight` queued records are being written.
+    /// Records the writer is sending (older than every queued one).
     in_flight: usize,
-    /// Of those, how many were pushed out of the queue meanwhile.
-    in_flight_dropped: usize,
+    /// Of those, how many are past the bound: dropped if the write fails.
+    doomed: usize,
     next_seq: u64,
     written: u64,
     dropped: u64,
@@ -72,6 +75,13 @@ struct Shared {
     capacity: usize,
     /// This recorder's random prefix of record ids.
     prefix: String,
+}
+
+impl State {
+    /// Records that will be written if the store takes them.
+    fn live(&self) -> usize {
+        self.queue.len() + self.in_flight - self.doomed
+    }
 }
 
 impl Shared {
@@ -141,11 +151,11 @@ impl UsageRecorder {
         }
         st.next_seq += 1;
         record.id = format!("{}-{}", self.shared.prefix, st.next_seq);
-        if st.queue.len() >= self.shared.capacity && st.queue.pop_front().is_some() {
-            if st.in_flight_dropped < st.in_flight {
-                // Being written: dropped only if that write fails.
-                st.in_flight_dropped += 1;
-            } else {
+        if st.live() >= self.shared.capacity {
+            if st.doomed < st.in_flight {
+                // The oldest is being written: dropped only if that write fails.
+                st.doomed += 1;
+            } else if st.queue.pop_front().is_some() {
                 st.dropped += 1;
             }
         }
@@ -154,9 +164,9 @@ impl UsageRecorder {
         self.shared.work.notify_one();
     }
 
-    /// Records queued and not yet written.
+    /// Records queued and not yet written (those past the bound not counted).
     pub fn backlog(&self) -> u64 {
-        u64::try_from(self.shared.lock().queue.len()).unwrap_or(u64::MAX)
+        u64::try_from(self.shared.lock().live()).unwrap_or(u64::MAX)
     }
 
     /// Records dropped, oldest first, because the queue was full (or
@@ -199,7 +209,7 @@ impl UsageRecorder {
             self.shared.wake.notify_all();
             self.shared.work.notify_all();
         }
-        u64::try_from(self.shared.lock().queue.len()).unwrap_or(u64::MAX)
+        u64::try_from(self.shared.lock().live()).unwrap_or(u64::MAX)
     }
 }
 
@@ -246,22 +256,25 @@ fn write_loop(
             }
             let n = st.queue.len().min(options.batch);
             st.in_flight = n;
-            st.in_flight_dropped = 0;
-            st.queue.iter().take(n).cloned().collect()
+            st.doomed = 0;
+            st.queue.drain(..n).collect()
         };
         let result = store.insert(&batch);
         let mut st = shared.lock();
-        let (n, gone) = (st.in_flight, st.in_flight_dropped);
+        let doomed = st.doomed;
         st.in_flight = 0;
-        st.in_flight_dropped = 0;
+        st.doomed = 0;
         match result {
             Ok(()) => {
-                st.written += u64::try_from(n).unwrap_or(u64::MAX);
-                st.queue.drain(..n - gone);
+                st.written += u64::try_from(batch.len()).unwrap_or(u64::MAX);
                 backoff = options.min_backoff;
             }
             Err(_) => {
-                st.dropped += u64::try_from(gone).unwrap_or(u64::MAX);
+                // Back to the front, but for the oldest past the bound.
+                st.dropped += u64::try_from(doomed).unwrap_or(u64::MAX);
+                for record in batch.into_iter().skip(doomed).rev() {
+                    st.queue.push_front(record);
+                }
                 st.failures += 1;
                 if st.abandon {
                     return;
