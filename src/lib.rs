@@ -46,8 +46,8 @@
 
 // The layers, bottom up (no module uses one above it; tests/module_graph.rs
 // checks it): `error` and `time`; `notice`, `files`; `keys`; `token`;
-// `device`; `lists`, `replay`, `issue`, `qr`; `verify`, `registry`; `wallet`; `bench`,
-// `limits`.
+// `device`; `lists`, `replay`, `issue`, `qr`; `verify`, `registry`; `wallet`,
+// `usage`; `bench`, `limits`.
 #[macro_use]
 pub mod error;
 pub mod time;
@@ -68,6 +68,7 @@ pub mod replay;
 
 #[cfg(feature = "registry")]
 pub mod registry;
+pub mod usage;
 pub mod verify;
 #[cfg(feature = "wallet")]
 pub mod wallet;

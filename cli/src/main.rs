@@ -28,6 +28,7 @@ mod show;
 mod state_dir;
 mod till;
 mod trust;
+mod usage;
 mod verdict;
 mod verifier_args;
 mod verify;
@@ -138,6 +139,8 @@ enum Command {
     ApiKey(api_key::ApiKeyArgs),
     /// The medical-insurance wallet (医保钱包): mutual-aid transfers and paying with the code.
     Wallet(wallet::WalletArgs),
+    /// Usage records of `serve` and `till --usage-db`: retention (prune).
+    Usage(usage::UsageArgs),
 }
 
 /// The time options shared by commands that need "now".
@@ -263,6 +266,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::ApiKey(args) => api_key::run(&args),
         Command::Wallet(args) => wallet::run(&args),
+        Command::Usage(args) => usage::run(&args),
     };
     match result {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,

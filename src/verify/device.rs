@@ -122,9 +122,13 @@ impl Verifier {
         // table (for Ed25519): a phone seen once costs two signature checks,
         // and the table comes with its next code.
         let holds = if first_sight {
-            cached.device_key.verify_first_sight(&message, code.signature())
+            cached
+                .device_key
+                .verify_first_sight(&message, code.signature())
         } else {
-            cached.device_key.verify_either_s(&message, code.signature())
+            cached
+                .device_key
+                .verify_either_s(&message, code.signature())
         };
         if !holds {
             return Err(Error::BadSignature {

@@ -1,38 +1,27 @@
 //! The result of a successful verification: what the till may rely on.
 
 use crate::device::CredentialId;
+use crate::error::Error;
 use crate::keys::{Algorithm, KeyId};
 use crate::notice::Notice;
 use crate::time::UnixTime;
 use crate::token::{Claims, InsuredId, MaskedName, Presenter, Region, Scheme, Status, TokenId};
 
-/// Which kind of code was verified.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CodeKind {
-    /// The insured person's own code, signed by the issuer (`MC1`).
-    SelfCode,
-    /// A family member's code shown by a delegate, signed by the issuer
-    /// (`MC1`, with a presenter).
-    Delegate,
-    /// A code the phone made offline with its certified device key
-    /// (`MC2`); a delegate's phone makes these too (then with a presenter).
-    Device,
-}
-
-impl CodeKind {
-    /// Every kind.
-    pub const ALL: [CodeKind; 3] = [CodeKind::SelfCode, CodeKind::Delegate, CodeKind::Device];
-
-    /// The stable string form: `self`, `delegate` or `device`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            CodeKind::SelfCode => "self",
-            CodeKind::Delegate => "delegate",
-            CodeKind::Device => "device",
-        }
+text_enum!(
+    /// Which kind of code was verified.
+    #[non_exhaustive]
+    CodeKind, "code kind", Error::argument {
+        /// The insured person's own code, signed by the issuer (`MC1`).
+        SelfCode => "self",
+        /// A family member's code shown by a delegate, signed by the issuer
+        /// (`MC1`, with a presenter).
+        Delegate => "delegate",
+        /// A code the phone made offline with its certified device key
+        /// (`MC2`); a delegate's phone makes these too (then with a
+        /// presenter).
+        Device => "device",
     }
-}
+);
 
 /// What a verified device code adds: its credential and counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
