@@ -32,9 +32,9 @@ use medcode::qr::{Ecc, Qr, decode_image};
 use medcode::replay::MemoryReplayGuard;
 use medcode::verify::to_json;
 use medcode::{
-    Claims, InsuredId, Issuer, ListKind, MaskedName, Presenter, Region, Relation, RevocationList,
-    RootKey, Scheme, SignedList, SigningKey, Status, TokenId, TrustList, TrustedKey, UnixTime,
-    UntrustedToken, Verifier,
+    Claims, CredentialId, DeviceEnrolment, DeviceHolder, InsuredId, Issuer, ListKind, MaskedName,
+    Presenter, Region, Relation, RevocationList, RootKey, Scheme, SignedList, SigningKey, Status,
+    TokenId, TrustList, TrustedKey, UnixTime, UntrustedDeviceCode, UntrustedToken, Verifier,
 };
 use serde_json::{Value, json};
 
@@ -128,7 +128,11 @@ impl Vector {
     }
 
     fn to_json(&self) -> Res<Value> {
-        let parsed = UntrustedToken::parse(&self.token).ok();
+        // The binary of a token or of a device code, whichever the text is.
+        let binary = UntrustedToken::parse(&self.token)
+            .map(|t| t.as_bytes().to_vec())
+            .or_else(|_| UntrustedDeviceCode::parse(&self.token).map(|d| d.as_bytes().to_vec()))
+            .ok();
         // An image vector's token is the text its code holds, if any.
         let token = match &self.image {
             Some((_, png)) => decode_image(png).ok(),
@@ -143,8 +147,8 @@ impl Vector {
             "trust_list": serde_json::from_str::<Value>(&self.trust.to_json())?,
             "token": token,
             "text_len": token.as_ref().map(String::len),
-            "binary_hex": parsed.as_ref().map(|t| hex::encode(t.as_bytes())),
-            "binary_len": parsed.as_ref().map(UntrustedToken::binary_len),
+            "binary_hex": binary.as_ref().map(hex::encode),
+            "binary_len": binary.as_ref().map(Vec::len),
             "expected": self.expected(&self.token),
         });
         // Only vectors of revocation and signed lists carry these fields.
@@ -420,8 +424,8 @@ fn main() -> Res<()> {
     write(
         base(
             "reject_unsupported_version",
-            "The prefix names format version 2.",
-            good.replacen("MC1", "MC2", 1),
+            "The prefix names format version 9, which this build does not know.",
+            good.replacen("MC1", "MC9", 1),
         ),
         false,
     )?;
@@ -704,7 +708,186 @@ fn main() -> Res<()> {
         },
         false,
     )?;
+    device_vectors(&base, &ed_issuer, &p256_issuer, &beijing, &delegate, t0)?;
     sm2_annex_a()
+}
+
+/// A credential id derived from the vector's name: fixed randomness.
+fn credential_id(name: &str) -> CredentialId {
+    let mut id = [0u8; 8];
+    id.copy_from_slice(token_id(&format!("credential {name}")).as_bytes());
+    CredentialId::from_bytes(id)
+}
+
+/// The device-code vectors (issue 17): codes made offline with a device
+/// key the issuer certified at `t0`.
+fn device_vectors(
+    base: &dyn Fn(&'static str, &'static str, String) -> Vector,
+    ed_issuer: &Issuer,
+    p256_issuer: &Issuer,
+    beijing: &Claims,
+    delegate: &Claims,
+    t0: UnixTime,
+) -> Res<()> {
+    let phone = |issuer: &Issuer,
+                 device: &str,
+                 claims: &Claims,
+                 name: &str,
+                 edit: &dyn Fn(DeviceEnrolment) -> DeviceEnrolment|
+     -> Res<DeviceHolder> {
+        let key = load_key(device)?;
+        let enrolment = edit(DeviceEnrolment::new(
+            claims.clone(),
+            key.public_key().clone(),
+        ));
+        let credential = issuer.enrol_device_with_id(&enrolment, t0, credential_id(name))?;
+        Ok(DeviceHolder::new(key, credential, 0)?)
+    };
+    let same = |e: DeviceEnrolment| e;
+    // Made an hour after enrolment, shown 2 s later.
+    let made = t0.plus(3600);
+    let at = |v: Vector| Vector {
+        verify_at: made.plus(2),
+        ..v
+    };
+    let ed_phone = |name: &str| phone(ed_issuer, "vector-device-ed25519", beijing, name, &same);
+    let first_code = |mut p: DeviceHolder| -> Res<String> { Ok(p.code(made)?.text().to_owned()) };
+
+    let walked = first_code(ed_phone("valid_device_ed25519")?)?;
+    write(
+        at(base(
+            "valid_device_ed25519",
+            "A code the phone made offline: the issuer (Ed25519) certified the phone's Ed25519 key at enrolment, 24 h, 1000 codes; this is code 0, made an hour later. docs/FORMAT.md walks through it byte by byte.",
+            walked.clone(),
+        )),
+        false,
+    )?;
+    write(
+        at(base(
+            "valid_device_p256",
+            "A phone with a P-256 key (as the Secure Enclave or StrongBox holds) certified by the P-256 issuer key: the largest self device code of these claims.",
+            first_code(phone(
+                p256_issuer,
+                "vector-device-p256",
+                beijing,
+                "valid_device_p256",
+                &same,
+            )?)?,
+        )),
+        true,
+    )?;
+    write(
+        at(base(
+            "valid_device_delegate",
+            "A family member's phone: the credential carries the presenter block (the insured person's child, mutual aid filed), as a delegate code does.",
+            first_code(phone(
+                ed_issuer,
+                "vector-device-ed25519",
+                delegate,
+                "valid_device_delegate",
+                &same,
+            )?)?,
+        )),
+        false,
+    )?;
+    let hour = |e: DeviceEnrolment| e.with_lifetime_secs(3600);
+    let mut short = phone(
+        ed_issuer,
+        "vector-device-ed25519",
+        beijing,
+        "reject_credential_expired",
+        &hour,
+    )?;
+    write(
+        Vector {
+            verify_at: t0.plus(3600 + 16),
+            ..base(
+                "reject_credential_expired",
+                "A credential of one hour: its code made at 59:50 is shown at 1:00:16, after the credential's end plus 15 s of leeway: the phone must go online once.",
+                short.code(t0.plus(3590))?.text().to_owned(),
+            )
+        },
+        false,
+    )?;
+    let mut short_p256 = phone(
+        p256_issuer,
+        "vector-device-p256",
+        beijing,
+        "reject_credential_expired_p256",
+        &hour,
+    )?;
+    write(
+        Vector {
+            verify_at: t0.plus(3600 + 16),
+            ..base(
+                "reject_credential_expired_p256",
+                "The same with a P-256 issuer key and a P-256 device key: the credential's hour is over.",
+                short_p256.code(t0.plus(3590))?.text().to_owned(),
+            )
+        },
+        true,
+    )?;
+    let two = |e: DeviceEnrolment| e.with_quota(2);
+    let capped = phone(
+        ed_issuer,
+        "vector-device-ed25519",
+        beijing,
+        "reject_quota_exceeded",
+        &two,
+    )?;
+    let cred_len = capped.credential().as_bytes().len();
+    let within = first_code(capped)?;
+    write(
+        at(base(
+            "reject_quota_exceeded",
+            "A credential of 2 codes and a code with counter 2, signed by the device key by hand (the library's holder refuses to make it).",
+            device_signed_by_hand(&within, |b| {
+                b[cred_len + 3..cred_len + 5].copy_from_slice(&2u16.to_be_bytes());
+            })?,
+        )),
+        false,
+    )?;
+    let lost = ed_phone("reject_revoked_credential")?;
+    let mut list = RevocationList::new();
+    list.revoke_credential(lost.credential().id())?;
+    write(
+        Vector {
+            revocations: Some(list),
+            ..at(base(
+                "reject_revoked_credential",
+                "The phone was reported lost: its credential id is on the revocation list.",
+                first_code(lost)?,
+            ))
+        },
+        false,
+    )?;
+    let mut bytes = UntrustedDeviceCode::parse(&walked)?.as_bytes().to_vec();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    write(
+        at(base(
+            "reject_bad_signature_device",
+            "The device signature's last byte changed: the credential verifies, the code does not.",
+            UntrustedDeviceCode::from_bytes(&bytes)?.to_text(),
+        )),
+        false,
+    )?;
+    Ok(())
+}
+
+/// The device code `text` with its signed part changed by `edit`, signed
+/// again with the test device key (Ed25519) by hand.
+fn device_signed_by_hand(text: &str, edit: impl FnOnce(&mut Vec<u8>)) -> Res<String> {
+    let pkcs8 = std::fs::read(vectors_dir().join("keys/vector-device-ed25519.pk8"))?;
+    let key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8)
+        .map_err(|e| format!("the device key: {e}"))?;
+    let bytes = UntrustedDeviceCode::parse(text)?.as_bytes().to_vec();
+    let mut out = bytes[..bytes.len() - 64].to_vec();
+    edit(&mut out);
+    let mut message = b"medcode/2/code".to_vec();
+    message.extend_from_slice(&out);
+    out.extend_from_slice(key.sign(&message).as_ref());
+    Ok(UntrustedDeviceCode::from_bytes(&out)?.to_text())
 }
 
 /// The valid Beijing self code `good` (name `张*`) with its masked name

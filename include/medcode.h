@@ -81,6 +81,9 @@
 // Room for a token id (16 hex digits) and its NUL.
 #define MEDCODE_TOKEN_ID_CAP 20
 
+// Room for a device credential id (16 hex digits) and its NUL.
+#define MEDCODE_CREDENTIAL_ID_CAP 20
+
 // Room for the detail message; longer messages are cut at a character
 // boundary (`medcode_last_error` has the whole message).
 #define MEDCODE_DETAIL_CAP 256
@@ -108,7 +111,7 @@
 #define MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK 8
 
 // What a call did. `MEDCODE_REASON_OK` (0) means success (for
-// `medcode_verify`: the code was accepted); 1 to 41 are the library's stable
+// `medcode_verify`: the code was accepted); 1 to 43 are the library's stable
 // reason codes (`medcode::Reason::code`), never renumbered; 1000 reports a
 // bug inside medcode caught at the boundary (a panic that did not unwind
 // into the caller). `medcode_reason_str` gives the stable string form.
@@ -222,6 +225,13 @@ enum MedcodeReason
   // Wallet: the transfer was already accepted or returned, or is
   // due back to its sender.
   MEDCODE_REASON_TRANSFER_NOT_PENDING = 41,
+  // Device code: the credential that certifies the phone's key
+  // has expired (or the code was made after it); the phone must go
+  // online once to renew it.
+  MEDCODE_REASON_CREDENTIAL_EXPIRED = 42,
+  // Device code: its counter is not below the credential's offline
+  // quota; the phone must go online once to renew the credential.
+  MEDCODE_REASON_QUOTA_EXCEEDED = 43,
   // A bug in medcode, caught at the boundary. Not a `medcode::Reason`.
   MEDCODE_REASON_INTERNAL = 1000,
 };
@@ -376,6 +386,32 @@ typedef struct MedcodeResult {
   // The delegate block.
   struct MedcodePresenter presenter;
 } MedcodeResult;
+
+// What kind of code was verified, and for a code made offline on the
+// phone (`MC2`) its credential and counter: filled by `medcode_verify_ex`.
+// The caller sets `struct_size` to `sizeof(MedcodeCodeInfo)` first (later
+// versions may add fields at the end). On rejection `kind` is "" and the
+// rest zero.
+typedef struct MedcodeCodeInfo {
+  // `sizeof(MedcodeCodeInfo)`, set by the caller.
+  uint32_t struct_size;
+  // "self", "delegate" (an issuer's code shown by a family member) or
+  // "device" (made offline on the phone; `presenter` in the result
+  // says whether on someone's behalf). Static.
+  const char *kind;
+  // True for a device code; the fields below are zero otherwise.
+  bool device;
+  // The device credential's id, 16 hex digits: what revokes a lost phone.
+  char credential_id[MEDCODE_CREDENTIAL_ID_CAP];
+  // The code's counter.
+  uint32_t counter;
+  // The credential's offline quota (counters 0 up to quota - 1).
+  uint32_t quota;
+  // When the phone was enrolled (the credential's not-before), Unix seconds.
+  uint64_t enrolled_at;
+  // The end of the credential's window, Unix seconds.
+  uint64_t credential_expires_at;
+} MedcodeCodeInfo;
 
 #ifdef __cplusplus
 extern "C" {
@@ -537,23 +573,40 @@ void medcode_options_init(struct MedcodeOptions *opts);
 const char *medcode_reason_str(uint32_t code);
 
 // Verifies one scanned code (`token`: the NUL-terminated text exactly as
-// scanned, without a line end) at `now_unix` (seconds since 1970; the
+// scanned, without a line end: an issuer's code `MC1...` or a code made
+// offline on the phone `MC2...`) at `now_unix` (seconds since 1970; the
 // library never reads the clock). Writes the verdict to `*out` and returns
 // its reason: `MEDCODE_REASON_OK` (0) when accepted. A NULL `verifier` or
 // `token` gives `MEDCODE_REASON_INVALID_ARGUMENT` (also in `*out`); a
-// token that is not UTF-8 or longer than any token is
+// token that is not UTF-8 or longer than any code is
 // `MEDCODE_REASON_MALFORMED`. If `out` is NULL nothing is written and
-// `MEDCODE_REASON_INVALID_ARGUMENT` is returned.
+// `MEDCODE_REASON_INVALID_ARGUMENT` is returned. `medcode_verify_ex` also
+// says which kind of code it was.
 //
 // Thread-safe: any number of threads may verify with one handle at once.
 //
 // # Safety
 // `verifier` is null or a live handle; `token` is null or NUL-terminated
-// (at most 513 bytes are read); `out` is null or writable.
+// (at most 544 bytes are read); `out` is null or writable.
 MedcodeReason medcode_verify(const struct MedcodeVerifier *verifier,
                              const char *token,
                              uint64_t now_unix,
                              struct MedcodeResult *out);
+
+// `medcode_verify`, and the kind of code (self, delegate, device) with a
+// device code's credential and counter in `*info`. `info->struct_size`
+// must be `sizeof(MedcodeCodeInfo)`; anything else, or a NULL `info`, is
+// `MEDCODE_REASON_INVALID_ARGUMENT` before the code is checked (so no code
+// is used up by a call that cannot report it).
+//
+// # Safety
+// As `medcode_verify`; `info` is null or points to a writable
+// `MedcodeCodeInfo` whose `struct_size` the caller set.
+MedcodeReason medcode_verify_ex(const struct MedcodeVerifier *verifier,
+                                const char *token,
+                                uint64_t now_unix,
+                                struct MedcodeResult *out,
+                                struct MedcodeCodeInfo *info);
 
 #ifdef __cplusplus
 }  // extern "C"

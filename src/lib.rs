@@ -46,8 +46,8 @@
 
 // The layers, bottom up (no module uses one above it; tests/module_graph.rs
 // checks it): `error` and `time`; `notice`, `files`; `keys`; `token`;
-// `lists`, `replay`, `issue`, `qr`; `verify`, `registry`; `wallet`; `bench`,
-// `limits`.
+// `device`; `lists`, `replay`, `issue`, `qr`; `verify`, `registry`; `wallet`,
+// `usage`; `bench`, `limits`.
 #[macro_use]
 pub mod error;
 pub mod time;
@@ -58,6 +58,8 @@ pub mod notice;
 pub mod keys;
 pub mod token;
 
+pub mod device;
+
 pub mod issue;
 pub mod lists;
 #[cfg(any(feature = "render", feature = "scan"))]
@@ -66,6 +68,7 @@ pub mod replay;
 
 #[cfg(feature = "registry")]
 pub mod registry;
+pub mod usage;
 pub mod verify;
 #[cfg(feature = "wallet")]
 pub mod wallet;
@@ -73,8 +76,9 @@ pub mod wallet;
 pub mod bench;
 pub mod limits;
 
+pub use device::{CredentialId, DeviceCredential, UntrustedDeviceCode};
 pub use error::{Error, ListKind, Reason, Result};
-pub use issue::{Holder, IssuedToken, Issuer};
+pub use issue::{DeviceEnrolment, DeviceHolder, Holder, IssuedToken, Issuer};
 pub use keys::{Algorithm, KeyId, PublicKey, SigningKey};
 pub use lists::{RevocationList, RootKey, SignedList, StalenessPolicy, TrustList, TrustedKey};
 pub use notice::Notice;

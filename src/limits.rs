@@ -2,10 +2,11 @@
 //! file, a list, an image or a registry entry may hold at most. Each limit
 //! is also defined (and documented) in the module it governs.
 
+pub use crate::device::{CREDENTIAL_ID_LEN, MAX_CREDENTIAL_LEN, MAX_CREDENTIAL_SECS};
 pub use crate::keys::{KEY_ID_LEN, MAX_KEY_FILE_LEN, SIGNATURE_LEN};
 pub use crate::lists::{
-    MAX_REVOCATION_LIST_LEN, MAX_REVOKED_INSURED, MAX_REVOKED_KEYS, MAX_ROOT_KEY_FILE_LEN,
-    MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN, MAX_TRUSTED_KEYS,
+    MAX_REVOCATION_LIST_LEN, MAX_REVOKED_CREDENTIALS, MAX_REVOKED_INSURED, MAX_REVOKED_KEYS,
+    MAX_ROOT_KEY_FILE_LEN, MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN, MAX_TRUSTED_KEYS,
 };
 #[cfg(feature = "render")]
 pub use crate::qr::MAX_MODULE_PX;
@@ -14,6 +15,7 @@ pub use crate::qr::{MAX_IMAGE_FILE_LEN, MAX_IMAGE_SIDE};
 #[cfg(feature = "registry")]
 pub use crate::registry::{MAX_FULL_NAME_CHARS, REGISTRY_SECRET_LEN};
 pub use crate::token::{
-    MAX_ID_AND_NAME_BYTES, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS, MAX_TEXT_LEN, TOKEN_ID_LEN,
+    MAX_DEVICE_BINARY_LEN, MAX_ID_AND_NAME_BYTES, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS,
+    MAX_TEXT_LEN, TOKEN_ID_LEN,
 };
-pub use crate::verify::{BATCH_MAX, MAX_STATE_FILE_LEN};
+pub use crate::verify::{BATCH_MAX, DEFAULT_CREDENTIAL_CACHE, MAX_STATE_FILE_LEN};

@@ -9,8 +9,8 @@ use medcode::qr::decode_image;
 use medcode::replay::MemoryReplayGuard;
 use medcode::verify::to_json;
 use medcode::{
-    ListKind, Region, RevocationList, RootKey, SignedList, TrustList, UnixTime, UntrustedToken,
-    Verifier,
+    ListKind, Region, RevocationList, RootKey, SignedList, TrustList, UnixTime,
+    UntrustedDeviceCode, UntrustedToken, Verifier,
 };
 use serde_json::Value;
 
@@ -104,17 +104,21 @@ fn check(v: &Value) {
     let Some(token) = v["token"].as_str() else {
         return;
     };
+    // The binary of a token or of a device code (MC2), whichever it is.
+    let binary = UntrustedToken::parse(token)
+        .map(|t| t.as_bytes().to_vec())
+        .or_else(|_| UntrustedDeviceCode::parse(token).map(|d| d.as_bytes().to_vec()));
     match v["binary_hex"].as_str() {
         Some(hex_text) => {
-            let parsed = UntrustedToken::parse(token).expect("parseable vector");
-            assert_eq!(hex::encode(parsed.as_bytes()), hex_text, "{name}: binary");
+            let bytes = binary.expect("parseable vector");
+            assert_eq!(hex::encode(&bytes), hex_text, "{name}: binary");
             assert_eq!(
                 v["binary_len"].as_u64(),
-                Some(parsed.as_bytes().len() as u64),
+                Some(bytes.len() as u64),
                 "{name}: binary_len"
             );
         }
-        None => assert!(UntrustedToken::parse(token).is_err(), "{name}: unparseable"),
+        None => assert!(binary.is_err(), "{name}: unparseable"),
     }
 }
 
@@ -154,6 +158,8 @@ fn every_token_rejection_reason_has_a_vector() {
         "replayed",
         "replay_guard_full",
         "unreadable",
+        "credential_expired",
+        "quota_exceeded",
     ] {
         assert!(covered.contains(reason), "no vector for {reason}");
     }
@@ -162,18 +168,34 @@ fn every_token_rejection_reason_has_a_vector() {
 
 #[test]
 fn the_format_walkthrough_matches_its_vector() {
+    walkthrough_matches("walkthrough", "valid_self_ed25519");
+}
+
+#[test]
+fn the_device_code_walkthrough_matches_its_vector() {
+    walkthrough_matches("device-walkthrough", "valid_device_ed25519");
+}
+
+/// The table of docs/FORMAT.md between `<!-- MARKER:begin -->` and
+/// `<!-- MARKER:end -->` spells out the binary of the vector `name`, and
+/// the document shows its text.
+fn walkthrough_matches(marker: &str, name: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let doc = std::fs::read_to_string(root.join("docs/FORMAT.md")).expect("docs/FORMAT.md");
-    let v = load(&root.join("tests/vectors/valid_self_ed25519.json"));
+    let v = load(&root.join(format!("tests/vectors/{name}.json")));
     let hex_text = v["binary_hex"].as_str().expect("hex");
     // The walk-through lists the token's bytes in a table whose first column
     // is the hex of each field; concatenated they are the whole token.
     let mut walked = String::new();
     let mut in_table = false;
+    let (begin, end) = (
+        format!("<!-- {marker}:begin -->"),
+        format!("<!-- {marker}:end -->"),
+    );
     for line in doc.lines() {
-        if line.starts_with("<!-- walkthrough:begin -->") {
+        if line.starts_with(&begin) {
             in_table = true;
-        } else if line.starts_with("<!-- walkthrough:end -->") {
+        } else if line.starts_with(&end) {
             in_table = false;
         } else if in_table && line.starts_with("| `") {
             let cell = line.split('`').nth(1).expect("hex cell");

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::ffi::{CStr, CString, c_char};
 use std::sync::OnceLock;
 
+use medcode::verify::CodeKind;
 use medcode::{Reason, Relation, Scheme, Status};
 
 use crate::guard::Failure;
@@ -21,6 +22,7 @@ fn table() -> &'static HashMap<&'static str, CString> {
         words.extend(Status::ALL.iter().map(|s| s.as_str()));
         words.extend(Scheme::ALL.iter().map(|s| s.as_str()));
         words.extend(Relation::ALL.iter().map(|r| r.as_str()));
+        words.extend(CodeKind::ALL.iter().map(|k| k.as_str()));
         words
             .into_iter()
             .filter_map(|w| CString::new(w).ok().map(|c| (w, c)))
@@ -29,7 +31,7 @@ fn table() -> &'static HashMap<&'static str, CString> {
 }
 
 /// A pointer to a static NUL-terminated copy of `text`, which must be one of
-/// the words in the table (every reason, status, scheme and relation name);
+/// the words in the table (every reason, status, scheme, relation and code kind name);
 /// any other text yields the static empty string.
 pub(crate) fn static_cstr(text: &'static str) -> *const c_char {
     const EMPTY: &CStr = c"";

@@ -63,10 +63,10 @@ pub use options::{
 };
 pub use reason::{MedcodeReason, medcode_reason_str};
 pub use result::{
-    MEDCODE_DETAIL_CAP, MEDCODE_ID_CAP, MEDCODE_KID_CAP, MEDCODE_NAME_CAP,
-    MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED, MEDCODE_NOTICE_LIST_DUE_SOON,
+    MEDCODE_CREDENTIAL_ID_CAP, MEDCODE_DETAIL_CAP, MEDCODE_ID_CAP, MEDCODE_KID_CAP,
+    MEDCODE_NAME_CAP, MEDCODE_NOTICE_CROSS_PROVINCE_NOT_CHECKED, MEDCODE_NOTICE_LIST_DUE_SOON,
     MEDCODE_NOTICE_LIST_STALE, MEDCODE_NOTICE_REPLAY_LOCAL_FALLBACK, MEDCODE_TOKEN_ID_CAP,
-    MedcodePresenter, MedcodeResult, medcode_verify,
+    MedcodeCodeInfo, MedcodePresenter, MedcodeResult, medcode_verify, medcode_verify_ex,
 };
 
 /// Version of the binary interface described by `medcode.h`: changes only

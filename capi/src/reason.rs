@@ -15,7 +15,7 @@ macro_rules! define_medcode_reason {
     ($( $(#[doc = $doc:literal])* $variant:ident = $code:literal, $text:literal, $rejection:literal; )*) => {
         declare_and_keep_text! {
             /// What a call did. `MEDCODE_REASON_OK` (0) means success (for
-            /// `medcode_verify`: the code was accepted); 1 to 41 are the library's stable
+            /// `medcode_verify`: the code was accepted); 1 to 43 are the library's stable
             /// reason codes (`medcode::Reason::code`), never renumbered; 1000 reports a
             /// bug inside medcode caught at the boundary (a panic that did not unwind
             /// into the caller). `medcode_reason_str` gives the stable string form.

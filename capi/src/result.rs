@@ -5,6 +5,7 @@
 //! stack.
 
 use std::ffi::c_char;
+use std::ptr;
 
 use medcode::limits::MAX_TEXT_LEN;
 use medcode::{Notice, UnixTime, VerifiedToken};
@@ -22,6 +23,8 @@ pub const MEDCODE_NAME_CAP: usize = 16;
 pub const MEDCODE_KID_CAP: usize = 12;
 /// Room for a token id (16 hex digits) and its NUL.
 pub const MEDCODE_TOKEN_ID_CAP: usize = 20;
+/// Room for a device credential id (16 hex digits) and its NUL.
+pub const MEDCODE_CREDENTIAL_ID_CAP: usize = 20;
 /// Room for the detail message; longer messages are cut at a character
 /// boundary (`medcode_last_error` has the whole message).
 pub const MEDCODE_DETAIL_CAP: usize = 256;
@@ -109,6 +112,58 @@ pub struct MedcodeResult {
     pub presenter: MedcodePresenter,
 }
 
+/// What kind of code was verified, and for a code made offline on the
+/// phone (`MC2`) its credential and counter: filled by `medcode_verify_ex`.
+/// The caller sets `struct_size` to `sizeof(MedcodeCodeInfo)` first (later
+/// versions may add fields at the end). On rejection `kind` is "" and the
+/// rest zero.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MedcodeCodeInfo {
+    /// `sizeof(MedcodeCodeInfo)`, set by the caller.
+    pub struct_size: u32,
+    /// "self", "delegate" (an issuer's code shown by a family member) or
+    /// "device" (made offline on the phone; `presenter` in the result
+    /// says whether on someone's behalf). Static.
+    pub kind: *const c_char,
+    /// True for a device code; the fields below are zero otherwise.
+    pub device: bool,
+    /// The device credential's id, 16 hex digits: what revokes a lost phone.
+    pub credential_id: [c_char; MEDCODE_CREDENTIAL_ID_CAP],
+    /// The code's counter.
+    pub counter: u32,
+    /// The credential's offline quota (counters 0 up to quota - 1).
+    pub quota: u32,
+    /// When the phone was enrolled (the credential's not-before), Unix seconds.
+    pub enrolled_at: u64,
+    /// The end of the credential's window, Unix seconds.
+    pub credential_expires_at: u64,
+}
+
+impl MedcodeCodeInfo {
+    fn of(t: Option<&VerifiedToken>, struct_size: u32) -> Self {
+        let mut info = MedcodeCodeInfo {
+            struct_size,
+            kind: static_cstr(t.map_or("", |t| t.kind().as_str())),
+            device: false,
+            credential_id: [0; MEDCODE_CREDENTIAL_ID_CAP],
+            counter: 0,
+            quota: 0,
+            enrolled_at: 0,
+            credential_expires_at: 0,
+        };
+        if let Some(d) = t.and_then(VerifiedToken::device) {
+            info.device = true;
+            fill(&mut info.credential_id, &d.credential_id.to_string());
+            info.counter = u32::from(d.counter);
+            info.quota = u32::from(d.quota);
+            info.enrolled_at = d.enrolled_at.as_secs();
+            info.credential_expires_at = d.credential_expires_at.as_secs();
+        }
+        info
+    }
+}
+
 impl MedcodeResult {
     fn empty(reason: MedcodeReason) -> Self {
         MedcodeResult {
@@ -184,19 +239,21 @@ fn notice_bit(n: &Notice) -> u32 {
 }
 
 /// Verifies one scanned code (`token`: the NUL-terminated text exactly as
-/// scanned, without a line end) at `now_unix` (seconds since 1970; the
+/// scanned, without a line end: an issuer's code `MC1...` or a code made
+/// offline on the phone `MC2...`) at `now_unix` (seconds since 1970; the
 /// library never reads the clock). Writes the verdict to `*out` and returns
 /// its reason: `MEDCODE_REASON_OK` (0) when accepted. A NULL `verifier` or
 /// `token` gives `MEDCODE_REASON_INVALID_ARGUMENT` (also in `*out`); a
-/// token that is not UTF-8 or longer than any token is
+/// token that is not UTF-8 or longer than any code is
 /// `MEDCODE_REASON_MALFORMED`. If `out` is NULL nothing is written and
-/// `MEDCODE_REASON_INVALID_ARGUMENT` is returned.
+/// `MEDCODE_REASON_INVALID_ARGUMENT` is returned. `medcode_verify_ex` also
+/// says which kind of code it was.
 ///
 /// Thread-safe: any number of threads may verify with one handle at once.
 ///
 /// # Safety
 /// `verifier` is null or a live handle; `token` is null or NUL-terminated
-/// (at most 513 bytes are read); `out` is null or writable.
+/// (at most 544 bytes are read); `out` is null or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn medcode_verify(
     verifier: *const MedcodeVerifier,
@@ -204,16 +261,80 @@ pub unsafe extern "C" fn medcode_verify(
     now_unix: u64,
     out: *mut MedcodeResult,
 ) -> MedcodeReason {
+    // SAFETY: passed on from the caller, with no info struct.
+    unsafe { verify_into(verifier, token, now_unix, out, ptr::null_mut()) }
+}
+
+/// `medcode_verify`, and the kind of code (self, delegate, device) with a
+/// device code's credential and counter in `*info`. `info->struct_size`
+/// must be `sizeof(MedcodeCodeInfo)`; anything else, or a NULL `info`, is
+/// `MEDCODE_REASON_INVALID_ARGUMENT` before the code is checked (so no code
+/// is used up by a call that cannot report it).
+///
+/// # Safety
+/// As `medcode_verify`; `info` is null or points to a writable
+/// `MedcodeCodeInfo` whose `struct_size` the caller set.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn medcode_verify_ex(
+    verifier: *const MedcodeVerifier,
+    token: *const c_char,
+    now_unix: u64,
+    out: *mut MedcodeResult,
+    info: *mut MedcodeCodeInfo,
+) -> MedcodeReason {
+    let size = u32::try_from(std::mem::size_of::<MedcodeCodeInfo>()).unwrap_or(u32::MAX);
+    let bad = if info.is_null() {
+        Some(Failure::null("info"))
+    } else {
+        // SAFETY: non-null, and the caller guarantees it points to a
+        // MedcodeCodeInfo whose struct_size it set.
+        let given = unsafe { ptr::addr_of!((*info).struct_size).read() };
+        (given != size).then(|| {
+            Failure::new(
+                MedcodeReason::InvalidArgument,
+                format!(
+                    "MedcodeCodeInfo.struct_size is {given}, this library's struct is {size} bytes: set it to sizeof(MedcodeCodeInfo)"
+                ),
+            )
+        })
+    };
+    if let Some(failure) = bad {
+        let reason = failure.code;
+        if !out.is_null() {
+            // SAFETY: checked non-null; the caller guarantees it is writable.
+            unsafe { out.write(MedcodeResult::rejected(&failure)) };
+        }
+        return call(|| Err(Failure::new(reason, failure.detail.clone())));
+    }
+    // SAFETY: passed on from the caller; `info` checked above.
+    unsafe { verify_into(verifier, token, now_unix, out, info) }
+}
+
+/// The body of `medcode_verify` and `medcode_verify_ex`.
+///
+/// # Safety
+/// As `medcode_verify`; `info` is null or a writable, size-checked struct.
+unsafe fn verify_into(
+    verifier: *const MedcodeVerifier,
+    token: *const c_char,
+    now_unix: u64,
+    out: *mut MedcodeResult,
+    info: *mut MedcodeCodeInfo,
+) -> MedcodeReason {
     if out.is_null() {
         return call(|| Err(Failure::null("out")));
     }
     let mut verdict = None;
+    let mut kind = None;
     let code = call(|| {
         // SAFETY: passed on from the caller: `verifier` null or live,
         // `token` null or NUL-terminated.
         let outcome = unsafe { verify(verifier, token, now_unix) };
         let (result, outcome) = match outcome {
-            Ok(t) => (MedcodeResult::accepted(&t), Ok(())),
+            Ok(t) => {
+                kind = Some(MedcodeCodeInfo::of(Some(&t), 0));
+                (MedcodeResult::accepted(&t), Ok(()))
+            }
             Err(f) => (MedcodeResult::rejected(&f), Err(f)),
         };
         verdict = Some(result);
@@ -235,6 +356,12 @@ pub unsafe extern "C" fn medcode_verify(
     };
     // SAFETY: checked non-null; the caller guarantees it is writable.
     unsafe { out.write(result) };
+    if !info.is_null() {
+        let mut filled = kind.unwrap_or_else(|| MedcodeCodeInfo::of(None, 0));
+        filled.struct_size = u32::try_from(std::mem::size_of::<MedcodeCodeInfo>()).unwrap_or(0);
+        // SAFETY: non-null, size-checked by medcode_verify_ex, writable.
+        unsafe { info.write(filled) };
+    }
     code
 }
 

@@ -372,11 +372,11 @@ fn null_pointers_and_bad_text_are_reported() {
     assert_eq!(r.reason, MedcodeReason::Malformed);
     assert!(buf(&r.detail).starts_with("token text is not valid UTF-8"));
 
-    // 513 digits: refused after reading 513 bytes, whatever follows.
-    let long = format!("MC1{}", "7".repeat(510));
+    // 544 characters: refused after reading 544 bytes, whatever follows.
+    let long = format!("MC1{}", "7".repeat(541));
     let r = verify_at(v, &long, NOW);
     assert_eq!(r.reason, MedcodeReason::Malformed);
-    assert_eq!(buf(&r.detail), "token text is longer than 512 bytes");
+    assert_eq!(buf(&r.detail), "token text is longer than 543 bytes");
 
     // A scanner's line end is not part of the token: ignored, as the
     // library ignores ASCII whitespace around the text; inside, refused.
@@ -400,7 +400,9 @@ fn reason_strings_version_and_abi() {
     assert_eq!(s(medcode_reason_str(1000)), "internal");
     assert_eq!(s(medcode_reason_str(31)), "sender_no_wallet");
     assert_eq!(s(medcode_reason_str(41)), "transfer_not_pending");
-    assert_eq!(s(medcode_reason_str(42)), "unknown");
+    assert_eq!(s(medcode_reason_str(42)), "credential_expired");
+    assert_eq!(s(medcode_reason_str(43)), "quota_exceeded");
+    assert_eq!(s(medcode_reason_str(44)), "unknown");
     assert_eq!(s(medcode_reason_str(u32::MAX)), "unknown");
     for r in medcode::Reason::ALL {
         assert_eq!(s(medcode_reason_str(r.code())), r.as_str());
@@ -508,4 +510,115 @@ fn a_qr_image_file_decodes_then_verifies() {
     assert_eq!(code, MedcodeReason::InvalidArgument);
     // SAFETY: a null string is allowed and ignored.
     unsafe { medcode_string_free(ptr::null_mut()) };
+}
+
+/// A code made offline on the phone, by a phone the demo issuer enrolled
+/// an hour before NOW (issue 17), with counter `counter`.
+fn device_code(counter: u32) -> String {
+    use medcode::{Algorithm, DeviceEnrolment, DeviceHolder, SigningKey, UnixTime};
+    let key = SigningKey::generate(Algorithm::P256).unwrap();
+    let enrolled = UnixTime::from_secs(NOW - 3600);
+    let credential = common::demo_issuer()
+        .enrol_device(
+            &DeviceEnrolment::new(demo_claims(), key.public_key().clone()),
+            enrolled,
+        )
+        .unwrap();
+    let mut phone = DeviceHolder::new(key, credential, counter).unwrap();
+    phone
+        .code(UnixTime::from_secs(NOW - 2))
+        .unwrap()
+        .text()
+        .to_owned()
+}
+
+fn info_struct() -> MedcodeCodeInfo {
+    MedcodeCodeInfo {
+        struct_size: u32::try_from(std::mem::size_of::<MedcodeCodeInfo>()).unwrap(),
+        kind: ptr::null(),
+        device: false,
+        credential_id: [0; MEDCODE_CREDENTIAL_ID_CAP],
+        counter: 0,
+        quota: 0,
+        enrolled_at: 0,
+        credential_expires_at: 0,
+    }
+}
+
+fn verify_ex(v: *const MedcodeVerifier, token: &str, info: &mut MedcodeCodeInfo) -> MedcodeResult {
+    let text = CString::new(token).unwrap();
+    let mut r = std::mem::MaybeUninit::<MedcodeResult>::uninit();
+    // SAFETY: `v` is a live handle from new_verifier; `text` a live CString; `r` writable; `info`
+    // a live, writable MedcodeCodeInfo with its struct_size set by the caller.
+    let code = unsafe { medcode_verify_ex(v, text.as_ptr(), NOW, r.as_mut_ptr(), info) };
+    // SAFETY: `out` was non-null, and medcode_verify_ex writes *out on every path then.
+    let r = unsafe { r.assume_init() };
+    assert_eq!(code, r.reason);
+    r
+}
+
+#[test]
+fn device_codes_are_verified_and_told_apart_by_verify_ex() {
+    let v = new_verifier(None);
+    // Plain medcode_verify accepts a device code with the holder's claims.
+    let r = verify_at(v, &device_code(0), NOW);
+    assert!(r.accepted, "{}", buf(&r.detail));
+    assert_eq!(buf(&r.insured), "12345678901234567890");
+    assert_eq!(r.issued_at, NOW - 2);
+    // medcode_verify_ex says what kind of code it was.
+    let mut info = info_struct();
+    let r = verify_ex(v, &device_code(7), &mut info);
+    assert!(r.accepted, "{}", buf(&r.detail));
+    assert_eq!(s(info.kind), "device");
+    assert!(info.device);
+    assert_eq!(buf(&info.credential_id).len(), 16);
+    assert_eq!(info.counter, 7);
+    assert_eq!(info.quota, 1000);
+    assert_eq!(info.enrolled_at, NOW - 3600);
+    assert_eq!(info.credential_expires_at, NOW - 3600 + 24 * 3600);
+    let mut info = info_struct();
+    let r = verify_ex(v, &valid_token(), &mut info);
+    assert!(r.accepted);
+    assert_eq!(s(info.kind), "self");
+    assert!(!info.device);
+    assert_eq!(info.counter, 0);
+    // A refusal: kind "" and the reason.
+    let mut info = info_struct();
+    let r = verify_ex(v, GARBAGE, &mut info);
+    assert_eq!(r.reason, MedcodeReason::Malformed);
+    assert_eq!(s(info.kind), "");
+    // SAFETY: `v` is the live handle from new_verifier, freed once, after its last use.
+    unsafe { medcode_verifier_free(v) };
+}
+
+#[test]
+fn a_wrong_info_size_is_refused_before_the_code_is_used() {
+    let v = new_verifier(None);
+    let code = device_code(3);
+    let mut info = info_struct();
+    info.struct_size = 8;
+    let r = verify_ex(v, &code, &mut info);
+    assert_eq!(r.reason, MedcodeReason::InvalidArgument);
+    assert!(
+        buf(&r.detail).contains("set it to sizeof(MedcodeCodeInfo)"),
+        "{}",
+        buf(&r.detail)
+    );
+    // The code was not used up: it is accepted now, then replayed.
+    let mut info = info_struct();
+    assert!(verify_ex(v, &code, &mut info).accepted);
+    let mut info = info_struct();
+    assert_eq!(
+        verify_ex(v, &code, &mut info).reason,
+        MedcodeReason::Replayed
+    );
+    // A NULL info.
+    let text = CString::new(code).unwrap();
+    let mut r = std::mem::MaybeUninit::<MedcodeResult>::uninit();
+    // SAFETY: live handle and CString, writable `r`; `info` NULL on purpose.
+    let reason =
+        unsafe { medcode_verify_ex(v, text.as_ptr(), NOW, r.as_mut_ptr(), ptr::null_mut()) };
+    assert_eq!(reason, MedcodeReason::InvalidArgument);
+    // SAFETY: `v` is the live handle from new_verifier, freed once, after its last use.
+    unsafe { medcode_verifier_free(v) };
 }

@@ -1,7 +1,8 @@
-//! `medcode api-key new --org ORG --file FILE`: makes an API key for
-//! `medcode serve --api-keys FILE`, prints it once on standard output and
-//! adds the organisation and the key's SHA-256 to FILE (mode 0600, under
-//! the file's lock, replaced atomically). The key itself is kept nowhere.
+//! `medcode api-key new --org ORG --file FILE [--role till|issuer]`: makes
+//! an API key for `medcode serve --api-keys FILE`, prints it once on
+//! standard output and adds the organisation, the key's SHA-256 and its
+//! role to FILE (mode 0600, under the file's lock, replaced atomically).
+//! The key itself is kept nowhere.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use clap::{Args, Subcommand};
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
-use crate::serve::{KEY_PREFIX, check_org, digest};
+use crate::serve::{KEY_PREFIX, Role, check_org, digest};
 use crate::{CmdResult, out};
 use medcode::Error;
 
@@ -33,16 +34,22 @@ enum ApiKeyCommand {
         /// The key file of `medcode serve --api-keys` (created mode 0600).
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
+        /// What the key may do: `till` verifies codes; `issuer` (the
+        /// platform) may also read personal usage records (GET /v1/usage).
+        #[arg(long, value_name = "ROLE", default_value = "till", value_parser = ["till", "issuer"])]
+        role: String,
     },
 }
 
 pub(crate) fn run(args: &ApiKeyArgs) -> CmdResult {
     match &args.command {
-        ApiKeyCommand::New { org, file } => new_key(org, file),
+        ApiKeyCommand::New { org, file, role } => {
+            new_key(org, file, Role::parse(role).unwrap_or(Role::Till))
+        }
     }
 }
 
-fn new_key(org: &str, file: &Path) -> CmdResult {
+fn new_key(org: &str, file: &Path, role: Role) -> CmdResult {
     check_org(org).map_err(|why| Error::InvalidArgument { what: "--org", why })?;
     let mut bytes = Zeroizing::new([0u8; 32]);
     SystemRandom::new().fill(bytes.as_mut()).map_err(|_| {
@@ -68,8 +75,13 @@ fn new_key(org: &str, file: &Path) -> CmdResult {
         if !text.is_empty() && !text.ends_with(b"\n") {
             text.push(b'\n');
         }
-        writeln!(text, "{org} {}", hex::encode(digest(&key)))
-            .map_err(|e| Error::io(file, "write", e))?;
+        writeln!(
+            text,
+            "{org} {} {}",
+            hex::encode(digest(&key)),
+            role.as_str()
+        )
+        .map_err(|e| Error::io(file, "write", e))?;
         crate::files::write_private(file, &text)?;
     }
     out(&key)?;

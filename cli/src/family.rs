@@ -52,6 +52,10 @@ enum FamilyCommand {
     /// Personal-account mutual aid, a separate filing: file or revoke.
     #[command(subcommand)]
     Aid(AidCommand),
+    /// The usage records of the owner's family account, newest first: the
+    /// uses of the bound members' codes (self codes, and codes shown by
+    /// anyone on their behalf) and of the codes the owner showed.
+    Usage(UsageArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -105,6 +109,28 @@ struct ListArgs {
     json: bool,
 }
 
+#[derive(Args, Debug)]
+struct UsageArgs {
+    /// The usage records: sqlite:PATH or postgres://USER@HOST:PORT/DB.
+    #[arg(long, value_name = "URL")]
+    usage_db: String,
+    /// The account owner's identifier.
+    #[arg(long, value_name = "ID")]
+    owner: String,
+    /// Only this bound member's codes (not_bound for anyone else).
+    #[arg(long, value_name = "ID")]
+    member: Option<String>,
+    /// Only records at or after this RFC 3339 time.
+    #[arg(long, value_name = "RFC3339")]
+    since: Option<String>,
+    /// At most this many records.
+    #[arg(long, value_name = "N", default_value_t = medcode::usage::DEFAULT_QUERY_LIMIT, value_parser = clap::value_parser!(u32).range(1..=i64::from(medcode::usage::MAX_QUERY_LIMIT)))]
+    limit: u32,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
 pub(crate) fn run(args: &FamilyArgs) -> CmdResult {
     let policy = FamilyPolicy::new(args.max_members, args.max_owners)?;
     let registry = Registry::open_existing(&args.db)?.with_policy(policy);
@@ -135,6 +161,7 @@ pub(crate) fn run(args: &FamilyArgs) -> CmdResult {
             ))
         }
         FamilyCommand::List(a) => list(&registry, a),
+        FamilyCommand::Usage(a) => usage(&registry, a),
         FamilyCommand::Aid(AidCommand::File(a)) => {
             let (owner, member) = pair(a)?;
             let f = registry
@@ -192,6 +219,48 @@ fn list(registry: &Registry, a: &ListArgs) -> CmdResult {
             m.status,
             if m.mutual_aid { "filed" } else { "not filed" }
         ))?;
+    }
+    Ok(())
+}
+
+fn usage(registry: &Registry, a: &UsageArgs) -> CmdResult {
+    let owner = insured_arg(&a.owner, "--owner")?;
+    let member = a
+        .member
+        .as_deref()
+        .map(|m| insured_arg(m, "--member"))
+        .transpose()?;
+    let since = a
+        .since
+        .as_deref()
+        .map(medcode::UnixTime::parse_rfc3339)
+        .transpose()
+        .map_err(Error::from)?;
+    // The store is opened first: a wrong --usage-db is a usage error even
+    // for a request the registry would refuse.
+    let mut store = crate::usage::open(&a.usage_db)?;
+    let query = medcode::usage::owner_query(registry, &owner, member.as_ref())
+        .map_err(refusal)?
+        .since(since)
+        .limit(a.limit);
+    let records = store.query(&query)?;
+    if a.json {
+        return out(&json!({
+            "owner": owner,
+            "member": member,
+            "records": crate::usage::to_json(&records),
+        })
+        .to_string());
+    }
+    let whose = member
+        .as_ref()
+        .map_or_else(|| "family account".to_owned(), |m| format!("member {m}"));
+    out(&format!(
+        "{owner}: {} usage records of the {whose}, newest first",
+        records.len()
+    ))?;
+    for r in &records {
+        out(&format!("  {}", crate::usage::line(r)))?;
     }
     Ok(())
 }

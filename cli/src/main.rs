@@ -11,6 +11,7 @@ mod bench;
 mod claims_args;
 mod demo;
 mod demo_keys;
+mod device;
 mod escape;
 mod family;
 mod files;
@@ -27,6 +28,7 @@ mod show;
 mod state_dir;
 mod till;
 mod trust;
+mod usage;
 mod verdict;
 mod verifier_args;
 mod verify;
@@ -115,6 +117,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Show a refreshing code in the terminal (the holder's phone) until Ctrl-C.
     Show(show::ShowArgs),
+    /// Codes made offline on the phone: device keys, enrolment, codes, the screen.
+    Device(device::DeviceArgs),
     /// A till: verify one token per line of standard input, one verdict line each.
     Till(till::TillArgs),
     /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
@@ -135,6 +139,8 @@ enum Command {
     ApiKey(api_key::ApiKeyArgs),
     /// The medical-insurance wallet (医保钱包): mutual-aid transfers and paying with the code.
     Wallet(wallet::WalletArgs),
+    /// Usage records of `serve` and `till --usage-db`: retention (prune).
+    Usage(usage::UsageArgs),
 }
 
 /// The time options shared by commands that need "now".
@@ -249,6 +255,7 @@ fn main() -> ExitCode {
         Command::Issue(args) => issue::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Device(args) => device::run(&args),
         Command::Till(args) => till::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Registry(args) => registry::run(&args),
@@ -259,6 +266,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::ApiKey(args) => api_key::run(&args),
         Command::Wallet(args) => wallet::run(&args),
+        Command::Usage(args) => usage::run(&args),
     };
     match result {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,

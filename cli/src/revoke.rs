@@ -9,6 +9,7 @@ use crate::files::read_bounded;
 use crate::{AtArg, CmdResult, out};
 use medcode::Error;
 use medcode::UnixTime;
+use medcode::device::CredentialId;
 use medcode::keys::KeyId;
 use medcode::lists::SignedList;
 use medcode::lists::TrustList;
@@ -16,7 +17,7 @@ use medcode::lists::{Change, MAX_REVOCATION_LIST_LEN, RevocationList, Revocation
 use medcode::token::InsuredId;
 
 #[derive(Args, Debug)]
-#[command(group(ArgGroup::new("what").required(true).multiple(true).args(["kid", "insured", "insured_from"])))]
+#[command(group(ArgGroup::new("what").required(true).multiple(true).args(["kid", "insured", "insured_from", "credential"])))]
 pub(crate) struct RevokeArgs {
     /// The unsigned revocation list to create or extend (replaced atomically;
     /// FILE.lock beside it keeps concurrent runs from losing entries).
@@ -38,6 +39,10 @@ pub(crate) struct RevokeArgs {
     /// Revoke every insured identifier in FILE (one per line; blank lines and # comments skipped).
     #[arg(long, value_name = "FILE")]
     insured_from: Option<PathBuf>,
+    /// Revoke a phone's device credential (a lost phone): its id, 16 hex
+    /// digits, as `medcode device enroll` prints it; may be repeated.
+    #[arg(long, value_name = "ID")]
+    credential: Vec<String>,
     /// Refuse the identifiers' codes issued at or after this instant [default: --at, or now].
     #[arg(long, value_name = "RFC3339")]
     since: Option<String>,
@@ -122,6 +127,16 @@ pub(crate) fn run(args: &RevokeArgs) -> CmdResult {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let credentials = args
+        .credential
+        .iter()
+        .map(|c| {
+            CredentialId::parse_hex(c).map_err(|e| Error::InvalidArgument {
+                what: "--credential",
+                why: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     if let Some(path) = &args.insured_from {
         let bytes = read_bounded(path, MAX_REVOCATION_LIST_LEN, "--insured-from")?;
         let text = String::from_utf8(bytes).map_err(|_| Error::InvalidArgument {
@@ -167,6 +182,10 @@ pub(crate) fn run(args: &RevokeArgs) -> CmdResult {
         .iter()
         .map(|i| list.revoke_insured(i, since))
         .collect::<Result<Vec<_>, _>>()?;
+    let credential_changes = credentials
+        .iter()
+        .map(|c| list.revoke_credential(*c))
+        .collect::<Result<Vec<_>, _>>()?;
     list.save(&args.list)?;
 
     for (kid, change) in kids.iter().zip(&key_changes) {
@@ -185,11 +204,19 @@ pub(crate) fn run(args: &RevokeArgs) -> CmdResult {
             count(&id_changes, Change::Unchanged)
         ))?;
     }
+    for (id, change) in credentials.iter().zip(&credential_changes) {
+        let what = match change {
+            Change::Unchanged => "already revoked",
+            Change::Added | Change::Updated => "revoked",
+        };
+        out(&format!("device credential {id}: {what}"))?;
+    }
     out(&format!(
-        "{} holds {} key ids and {} insured identifiers; sign it with: medcode trust sign --kind revocation --root ROOT.pk8 --in {} --out SIGNED",
+        "{} holds {} key ids, {} insured identifiers and {} device credentials; sign it with: medcode trust sign --kind revocation --root ROOT.pk8 --in {} --out SIGNED",
         args.list.display(),
         list.key_count(),
         list.insured_count(),
+        list.credential_count(),
         args.list.display()
     ))
 }

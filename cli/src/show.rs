@@ -53,19 +53,19 @@ const CLEAR_BELOW: &str = "\x1b[J";
 
 /// Puts the terminal into full-screen mode and restores it when dropped,
 /// whichever way the command ends.
-struct Screen<W: Write> {
+pub(crate) struct Screen<W: Write> {
     out: W,
 }
 
 impl<W: Write> Screen<W> {
-    fn enter(mut out: W) -> Result<Self, Error> {
+    pub(crate) fn enter(mut out: W) -> Result<Self, Error> {
         out.write_all(ENTER.as_bytes())
             .and_then(|()| out.flush())
             .map_err(|e| Error::io("standard output", "write", e))?;
         Ok(Screen { out })
     }
 
-    fn draw(&mut self, frame: &str) -> Result<(), Failure> {
+    pub(crate) fn draw(&mut self, frame: &str) -> Result<(), Failure> {
         let text = format!("{HOME}{}{CLEAR_BELOW}", frame.replace('\n', "\x1b[K\r\n"));
         match self
             .out
@@ -202,13 +202,13 @@ fn show_loop(
 }
 
 /// Writes a line to standard error.
-fn note(line: &str) {
+pub(crate) fn note(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// One line about the person shown, names and identifiers escaped
 /// ([`crate::escape`]).
-fn describe(claims: &Claims) -> String {
+pub(crate) fn describe(claims: &Claims) -> String {
     let name = claims
         .name
         .as_ref()
@@ -224,7 +224,7 @@ fn describe(claims: &Claims) -> String {
 }
 
 /// `HH:MM:SS UTC` of an instant.
-fn clock_time(t: UnixTime) -> String {
+pub(crate) fn clock_time(t: UnixTime) -> String {
     let full = t.to_rfc3339();
     match full.get(11..19) {
         Some(hms) => format!("{hms} UTC"),
@@ -233,7 +233,7 @@ fn clock_time(t: UnixTime) -> String {
 }
 
 /// Sleeps in short steps until the system clock passes `now` or `stop` is set.
-fn wait_for_next_second(now: UnixTime, stop: &AtomicBool) {
+pub(crate) fn wait_for_next_second(now: UnixTime, stop: &AtomicBool) {
     while !stop.load(Ordering::SeqCst) && system_now() <= now {
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -1,5 +1,6 @@
 //! The user's state directory, where `medcode verify` keeps its default
-//! replay file and a local-fallback Redis guard its default fallback file
+//! replay file, `medcode serve` its default usage records, and a
+//! local-fallback Redis guard its default fallback file
 //! (one per server and key prefix): `$XDG_STATE_HOME/medcode/` when XDG_STATE_HOME is an
 //! absolute path, else `$HOME/.local/state/medcode/`. The CLI reads the
 //! environment; the library is given the path.
@@ -12,6 +13,9 @@ use medcode::Error;
 /// File name of the default replay file in the state directory.
 const REPLAY_FILE: &str = "replay.db";
 
+/// File name of the service's default usage records in the state directory.
+const USAGE_FILE: &str = "usage.sqlite";
+
 /// What names a guard instead, in the messages.
 const NAME_ONE: &str = "name a guard with --replay file:PATH (or --replay memory, or --replay none to accept a code again)";
 
@@ -23,6 +27,21 @@ const NAME_ONE: &str = "name a guard with --replay file:PATH (or --replay memory
 /// an absolute directory or the folder cannot be created.
 pub(crate) fn default_replay_file() -> Result<PathBuf, Error> {
     in_state_dir(REPLAY_FILE, "default replay file", NAME_ONE)
+}
+
+/// The service's default usage records, `usage.sqlite` in the state
+/// directory beside the default replay file, the folder created (mode 0700)
+/// if missing.
+///
+/// # Errors
+///
+/// As [`default_replay_file`], naming `--usage-db`.
+pub(crate) fn default_usage_file() -> Result<PathBuf, Error> {
+    in_state_dir(
+        USAGE_FILE,
+        "default usage records",
+        "name them with --usage-db sqlite:PATH (or postgres://...), or --usage-db off",
+    )
 }
 
 /// The default fallback file of a local-fallback Redis guard, `name` in

@@ -28,6 +28,11 @@ pub(crate) struct TillArgs {
     /// Print one JSON object per line instead of words.
     #[arg(long)]
     json: bool,
+    /// Record every verdict in these usage records (sqlite:PATH or
+    /// postgres://...; off by default at a till, as `off`): written in the
+    /// background, never slowing a verdict, the backlog written at the end.
+    #[arg(long, value_name = "URL")]
+    usage_db: Option<String>,
     #[command(flatten)]
     at: AtArg,
 }
@@ -43,6 +48,26 @@ pub(crate) fn run(args: &TillArgs) -> CmdResult {
     let verifier = args
         .verifier
         .build(args.at.now()?, || Ok(ReplaySpec::Memory))?;
+    // A till records nothing unless told where (`off` says so explicitly).
+    let recorder = args
+        .usage_db
+        .as_deref()
+        .filter(|url| *url != "off")
+        .map(crate::usage::recorder)
+        .transpose()?;
+    let result = serve_lines(args, &verifier, recorder.as_ref());
+    if let Some(recorder) = &recorder {
+        crate::usage::flush(recorder);
+    }
+    result
+}
+
+fn serve_lines(
+    args: &TillArgs,
+    verifier: &medcode::Verifier,
+    recorder: Option<&medcode::usage::UsageRecorder>,
+) -> CmdResult {
+    let context = medcode::usage::UsageContext::default();
 
     let stdin = std::io::stdin();
     let mut input = stdin.lock().take(0);
@@ -65,11 +90,18 @@ pub(crate) fn run(args: &TillArgs) -> CmdResult {
         if text.trim().is_empty() {
             continue;
         }
+        let now = args.at.now()?;
         let result = if overlong {
             Err(Error::Malformed("longer than any token"))
         } else {
-            verifier.verify(text, args.at.now()?)
+            verifier.verify(text, now)
         };
+        if let Some(recorder) = recorder {
+            let shown = if overlong { "" } else { text };
+            recorder.record(medcode::usage::UsageRecord::from_verdict(
+                shown, &result, &context, now,
+            ));
+        }
         if args.json {
             out(&verdict::to_json(&result).to_string())?;
         } else {

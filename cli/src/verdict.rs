@@ -41,6 +41,15 @@ pub fn to_lines(result: &Result<VerifiedToken, Error>) -> Vec<String> {
                     if p.mutual_aid { "filed" } else { "not filed" }
                 ));
             }
+            if let Some(d) = t.device() {
+                lines.push(format!(
+                    "made offline on the phone: credential {}, code {} of {}, credential valid until {}",
+                    d.credential_id,
+                    u32::from(d.counter) + 1,
+                    d.quota,
+                    d.credential_expires_at
+                ));
+            }
             for n in t.notices() {
                 lines.push(format!("note: {}", shown(n)));
             }

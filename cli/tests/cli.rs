@@ -210,7 +210,7 @@ fn verify_exit_codes_follow_the_contract() {
     let garbage = verify(dir.path(), AT, &["MC1hello"], None);
     assert_eq!(garbage.code, 1);
     assert!(garbage.stdout.starts_with("rejected (malformed): "));
-    let v2 = verify(dir.path(), AT, &["MC2123"], None);
+    let v2 = verify(dir.path(), AT, &["MC9123"], None);
     assert!(v2.stdout.starts_with("rejected (unsupported_version): "));
 }
 

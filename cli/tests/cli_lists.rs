@@ -462,7 +462,7 @@ fn revoke_checks_its_arguments_before_touching_the_list() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout
-            .contains("holds 0 key ids and 3 insured identifiers"),
+            .contains("holds 0 key ids, 3 insured identifiers and 0 device credentials"),
         "{}",
         r.stdout
     );

@@ -255,6 +255,7 @@ fn the_routes_answer_with_exact_statuses_and_reasons() {
             "/openapi.json",
             "/readyz",
             "/v1/pay",
+            "/v1/usage",
             "/v1/verify",
             "/v1/verify/batch",
             "/v1/verify/image"

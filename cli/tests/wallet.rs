@@ -10,14 +10,13 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Stdio};
 
 use medcode::token::Relation;
 use medcode::wallet::{Fen, OpenWallet, Wallet};
 use medcode::{InsuredId, Region, Scheme};
 use support::postgres_server::PostgresServer;
-use support::{medcode, root, run, state_home};
+use support::{medcode, run};
 
 const AT: &str = "2026-12-02T02:00:00Z";
 
@@ -453,36 +452,7 @@ fn a_code_pays_once_and_a_retried_request_returns_the_first_payment() {
 /// "Tried end to end" in the wallet section), with `medcode` on PATH.
 #[test]
 fn the_readme_wallet_example_runs_as_written() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let section = readme
-        .split("## Medical-insurance wallet")
-        .nth(1)
-        .expect("a README section on the wallet");
-    let after = section
-        .split("Tried end to end")
-        .nth(1)
-        .expect("a worked example");
-    let script = after
-        .split("```sh\n")
-        .nth(1)
-        .and_then(|s| s.split("```").next())
-        .expect("an sh block");
-    let bin = Path::new(env!("CARGO_BIN_EXE_medcode")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = std::process::Command::new("bash")
-        .args(["-euo", "pipefail", "-c", script])
-        .current_dir(root())
-        .env("PATH", path)
-        .env("XDG_STATE_HOME", state_home())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let stdout = support::readme_example("Medical-insurance wallet");
     assert!(
         stdout.contains("paid 86.50 yuan to P43010200031 from 43010200000000000002's money: 86.50 from the wallet, 0.00 from the personal account"),
         "{stdout}"

@@ -58,6 +58,11 @@ pub enum ListProblem {
         /// The most allowed.
         limit: usize,
     },
+    /// A revocation list would hold more device credential ids than allowed.
+    TooManyRevokedCredentials {
+        /// The most allowed.
+        limit: usize,
+    },
     /// A revocation list would hold more insured identifiers than allowed.
     TooManyRevokedInsured {
         /// The most allowed.
@@ -242,6 +247,12 @@ impl ListProblem {
             ListProblem::BadKey { kid, problem } => write!(f, "{trust}key {kid}: {problem}"),
             ListProblem::TooManyRevokedKeys { limit } => {
                 write!(f, "{revocation}: at most {limit} key ids allowed")
+            }
+            ListProblem::TooManyRevokedCredentials { limit } => {
+                write!(
+                    f,
+                    "{revocation}: at most {limit} device credential ids allowed"
+                )
             }
             ListProblem::TooManyRevokedInsured { limit } => write!(
                 f,

@@ -71,6 +71,21 @@ pub enum Error {
         /// When it was checked.
         now: UnixTime,
     },
+    /// A device code made after its credential's not-after, or shown after
+    /// it (plus leeway): the phone must go online once for a new credential.
+    CredentialExpired {
+        /// The credential's not-after.
+        not_after: UnixTime,
+        /// When it was checked (or the code made).
+        now: UnixTime,
+    },
+    /// A device code's counter is not below its credential's offline quota.
+    QuotaExceeded {
+        /// The code's counter.
+        counter: u32,
+        /// The credential's quota (counters 0 up to quota - 1).
+        quota: u16,
+    },
     /// The token claims a validity above the policy maximum.
     ValidityTooLong {
         /// The validity the token claims, in seconds.
@@ -197,6 +212,8 @@ impl Error {
             Error::Expired { .. } => Reason::Expired,
             Error::NotYetValid { .. } => Reason::NotYetValid,
             Error::ValidityTooLong { .. } => Reason::ValidityTooLong,
+            Error::CredentialExpired { .. } => Reason::CredentialExpired,
+            Error::QuotaExceeded { .. } => Reason::QuotaExceeded,
             Error::CrossProvinceDisabled { .. } => Reason::CrossProvinceDisabled,
             Error::Replayed { .. } => Reason::Replayed,
             Error::Revoked { .. } => Reason::Revoked,
@@ -309,6 +326,17 @@ impl fmt::Display for Error {
                 "not yet valid: issued at {} (checked at {})",
                 issued_at.to_rfc3339(),
                 now.to_rfc3339()
+            ),
+            Error::CredentialExpired { not_after, now } => write!(
+                f,
+                "the device credential expired at {} (checked at {}): the phone must go online once to renew it",
+                not_after.to_rfc3339(),
+                now.to_rfc3339()
+            ),
+            Error::QuotaExceeded { counter, quota } => write!(
+                f,
+                "offline quota used up: code {counter} of a credential that allows {quota} codes (0 to {}); the phone must go online once to renew it",
+                quota.saturating_sub(1)
             ),
             Error::ValidityTooLong { validity, max } => write!(
                 f,

@@ -139,6 +139,13 @@ macro_rules! reason_table {
             /// Wallet: the transfer was already accepted or returned, or is
             /// due back to its sender.
             TransferNotPending = 41, "transfer_not_pending", true;
+            /// Device code: the credential that certifies the phone's key
+            /// has expired (or the code was made after it); the phone must go
+            /// online once to renew it.
+            CredentialExpired = 42, "credential_expired", true;
+            /// Device code: its counter is not below the credential's offline
+            /// quota; the phone must go online once to renew the credential.
+            QuotaExceeded = 43, "quota_exceeded", true;
         }
     };
 }
@@ -247,6 +254,8 @@ mod tests {
             "invalid_amount",
             "unknown_transfer",
             "transfer_not_pending",
+            "credential_expired",
+            "quota_exceeded",
         ];
         assert_eq!(Reason::ALL.len(), expected.len());
         for (i, (reason, text)) in Reason::ALL.iter().zip(expected).enumerate() {

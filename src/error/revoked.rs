@@ -16,6 +16,11 @@ pub enum RevokedItem {
         /// The revocation reason's stable string (`compromised`, ...).
         reason: &'static str,
     },
+    /// The device credential that made the code is revoked (a lost phone).
+    Credential {
+        /// The credential id, in hex.
+        id: String,
+    },
     /// The insured person the code is for is revoked for codes issued from
     /// `since`.
     Insured {
@@ -44,6 +49,7 @@ impl fmt::Display for RevokedItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RevokedItem::Key { kid, reason } => write!(f, "issuer key {kid} ({reason})"),
+            RevokedItem::Credential { id } => write!(f, "device credential {id}"),
             RevokedItem::Insured {
                 insured,
                 since,

@@ -13,11 +13,11 @@ use crate::verify::DEFAULT_MAX_VALIDITY_SECS;
 /// A freshly issued token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuedToken {
-    text: String,
-    token_id: TokenId,
-    issued_at: UnixTime,
-    expires_at: UnixTime,
-    binary_len: usize,
+    pub(super) text: String,
+    pub(super) token_id: TokenId,
+    pub(super) issued_at: UnixTime,
+    pub(super) expires_at: UnixTime,
+    pub(super) binary_len: usize,
 }
 
 impl IssuedToken {
@@ -62,7 +62,7 @@ pub struct Issuer {
     key: SigningKey,
     validity: u16,
     max_validity: u32,
-    rng: SystemRandom,
+    pub(super) rng: SystemRandom,
 }
 
 impl Issuer {
@@ -202,7 +202,7 @@ impl Issuer {
 
 /// The issuer keeps every code small enough for QR version 6 (self) or 7
 /// (delegate) at level M by bounding the identifier and masked name.
-fn check_budget(claims: &Claims) -> Result<()> {
+pub(super) fn check_budget(claims: &Claims) -> Result<()> {
     budget::check(&claims.insured, claims.name.as_ref(), |used| {
         format!(
             "identifier and masked name pack into {used} bytes; at most {MAX_ID_AND_NAME_BYTES} fit a version-6 QR code (use a shorter mask such as one character and '*')"

@@ -16,6 +16,7 @@
 //! check); the verdicts are ring's. The `ring-ed25519-verify` feature checks
 //! them with ring instead ([`ED25519_BACKEND`] says which).
 
+mod compact;
 #[cfg(not(feature = "ring-ed25519-verify"))]
 mod fast_ed25519;
 mod file;
@@ -247,6 +248,33 @@ impl PublicKey {
 }
 
 impl PublicKey {
+    /// [`PublicKey::verify`], but a P-256 signature's `s` may be in either
+    /// half: for device signatures, made by phones' secure hardware, which
+    /// does not normalize `s`. Their replay id does not depend on the
+    /// signature, so the twin of a code is the same code to the guard.
+    pub(crate) fn verify_either_s(&self, message: &[u8], sig: &[u8]) -> bool {
+        match self.alg {
+            Algorithm::P256 => {
+                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &self.bytes)
+                    .verify(message, sig)
+                    .is_ok()
+            }
+            Algorithm::Ed25519 | Algorithm::Sm2 => self.verify(message, sig),
+        }
+    }
+
+    /// [`PublicKey::verify_either_s`] for a key seen for the first time: an
+    /// Ed25519 key whose table is not built yet is checked without building
+    /// it (about 1 ms), by the same equation. The table comes with the
+    /// key's next check.
+    pub(crate) fn verify_first_sight(&self, message: &[u8], sig: &[u8]) -> bool {
+        #[cfg(not(feature = "ring-ed25519-verify"))]
+        if self.alg == Algorithm::Ed25519 && self.prepared.get().is_none() {
+            return fast_ed25519::verify_unprepared(&self.bytes, message, sig);
+        }
+        self.verify_either_s(message, sig)
+    }
+
     /// Why `sig` is refused under this key whatever the message, if it is:
     /// a P-256 signature in its high-s form, an SM2 signature whose `r` or
     /// `s` is out of range.

@@ -11,8 +11,8 @@ mod trust;
 pub use crate::error::ListKind;
 pub use crate::files::read_list_file;
 pub use revocation::{
-    Change, MAX_REVOCATION_LIST_LEN, MAX_REVOKED_INSURED, MAX_REVOKED_KEYS, RevocationList,
-    RevocationReason,
+    Change, MAX_REVOCATION_LIST_LEN, MAX_REVOKED_CREDENTIALS, MAX_REVOKED_INSURED,
+    MAX_REVOKED_KEYS, RevocationList, RevocationReason,
 };
 pub use root_key::{MAX_ROOT_KEY_FILE_LEN, ROOT_KEY_FORMAT, RootKey};
 pub use signed::{LIST_FORMAT, ListInfo, MAX_SIGNED_LIST_LEN, SignedList, VerifiedList};

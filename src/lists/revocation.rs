@@ -10,7 +10,13 @@
 //!   at or after it are refused, codes issued before it still verify (a
 //!   stolen phone reported at 10:00 stops the codes it shows from 10:00).
 //!   The identifier is checked both as the insured person of a code and as
-//!   the presenter of a family-account delegate code.
+//!   the presenter of a family-account delegate code. For a code a phone
+//!   made offline, the since-instant is compared with the phone's enrolment
+//!   (its credential's not-before): a credential made before the revocation
+//!   keeps working until it expires unless it is revoked too.
+//! - A revoked **device credential id** stops every code that credential
+//!   makes (a lost phone). The field `credentials` is optional and written
+//!   only when the list holds one, so older lists and tools read on.
 //!
 //! The file is JSON, one entry per line so that a list of a million
 //! identifiers stays diffable and about 61 bytes per identifier:
@@ -22,6 +28,9 @@
 //!   ],
 //!   "insured": [
 //!     {"id":"12345678901234567890","since":"2026-11-22T08:00:00Z"}
+//!   ],
+//!   "credentials": [
+//!     {"id":"0f1e2d3c4b5a6978"}
 //!   ]
 //! }
 //! ```
@@ -36,8 +45,8 @@
 //! their since-instant, 24 bytes per slot. `tests/revocation_memory.rs`
 //! measures a million identifiers and asserts under 64 bytes each.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io;
 use std::path::Path;
@@ -46,6 +55,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
+use crate::device::CredentialId;
 use crate::error::{Error, ListKind, ListLayer, ListProblem, Result, RevokedItem};
 use crate::files::{read_list_file, write_replace};
 use crate::keys::KeyId;
@@ -60,6 +70,9 @@ pub const MAX_REVOCATION_LIST_LEN: u64 = 96 * 1024 * 1024;
 pub const MAX_REVOKED_INSURED: usize = 2_000_000;
 /// Most key ids one revocation list may hold.
 pub const MAX_REVOKED_KEYS: usize = 65_536;
+/// Most device credential ids one revocation list may hold (about 26 bytes
+/// a line: a million lost phones fit the file limit).
+pub const MAX_REVOKED_CREDENTIALS: usize = 1_000_000;
 
 text_enum!(
     /// Why a key was revoked.
@@ -148,6 +161,7 @@ pub enum Change {
 pub struct RevocationList {
     keys: HashMap<KeyId, RevocationReason>,
     insured: HashMap<PackedId, u64>,
+    credentials: HashSet<CredentialId>,
 }
 
 impl fmt::Debug for RevocationList {
@@ -155,6 +169,7 @@ impl fmt::Debug for RevocationList {
         f.debug_struct("RevocationList")
             .field("keys", &self.keys.len())
             .field("insured", &self.insured.len())
+            .field("credentials", &self.credentials.len())
             .finish()
     }
 }
@@ -220,6 +235,46 @@ impl RevocationList {
                 }
             }
         }
+    }
+
+    /// Refuses every code of the device credential `id` (a lost phone).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidList`] (`invalid_trust_list`) with
+    /// [`ListProblem::TooManyRevokedCredentials`] when `id` is new and the list
+    /// already holds [`MAX_REVOKED_CREDENTIALS`] credential ids.
+    pub fn revoke_credential(&mut self, id: CredentialId) -> Result<Change> {
+        if self.credentials.contains(&id) {
+            return Ok(Change::Unchanged);
+        }
+        if self.credentials.len() >= MAX_REVOKED_CREDENTIALS {
+            return Err(bad(ListProblem::TooManyRevokedCredentials {
+                limit: MAX_REVOKED_CREDENTIALS,
+            }));
+        }
+        self.credentials.insert(id);
+        Ok(Change::Added)
+    }
+
+    /// True when the device credential `id` is revoked.
+    pub fn is_credential_revoked(&self, id: &CredentialId) -> bool {
+        self.credentials.contains(id)
+    }
+
+    /// Number of revoked device credentials.
+    pub fn credential_count(&self) -> usize {
+        self.credentials.len()
+    }
+
+    /// Refuses a code of a revoked device credential.
+    pub(crate) fn check_credential(&self, id: &CredentialId) -> Result<()> {
+        if self.credentials.contains(id) {
+            return Err(Error::Revoked {
+                what: RevokedItem::Credential { id: id.to_string() },
+            });
+        }
+        Ok(())
     }
 
     /// The reason `kid` is revoked, if it is.
@@ -346,6 +401,12 @@ impl RevocationList {
                     since: UnixTime::from_secs(since),
                 })
                 .collect(),
+            credentials: {
+                let mut ids: Vec<String> =
+                    self.credentials.iter().map(ToString::to_string).collect();
+                ids.sort_unstable();
+                ids.into_iter().map(|id| CredentialOut { id }).collect()
+            },
         };
         let mut out = Vec::with_capacity(32 + file.keys.len() * 48 + file.insured.len() * 62);
         let layout = EntryPerLine {
@@ -375,6 +436,13 @@ impl RevocationList {
 struct FileOut {
     keys: Vec<KeyOut>,
     insured: Vec<InsuredOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    credentials: Vec<CredentialOut>,
+}
+
+#[derive(Serialize)]
+struct CredentialOut {
+    id: String,
 }
 
 #[derive(Serialize)]
@@ -455,6 +523,16 @@ impl Formatter for EntryPerLine {
 }
 
 #[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a revoked device credential {\"id\"}"
+)]
+struct CredentialEntry<'a> {
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a revoked key {\"kid\", \"reason\"}")]
 struct KeyEntry<'a> {
     #[serde(borrow)]
@@ -509,7 +587,7 @@ impl<'de> Visitor<'de> for ListVisitor {
         mut map: A,
     ) -> std::result::Result<Self::Value, A::Error> {
         let mut list = RevocationList::new();
-        let (mut saw_keys, mut saw_insured) = (false, false);
+        let (mut saw_keys, mut saw_insured, mut saw_credentials) = (false, false, false);
         while let Some(field) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match field.as_ref() {
                 "keys" if !saw_keys => {
@@ -521,12 +599,16 @@ impl<'de> Visitor<'de> for ListVisitor {
                     list.insured.reserve(self.insured_hint);
                     map.next_value_seed(InsuredSeed(&mut list))?;
                 }
-                "keys" | "insured" => {
+                "credentials" if !saw_credentials => {
+                    saw_credentials = true;
+                    map.next_value_seed(CredentialsSeed(&mut list))?;
+                }
+                "keys" | "insured" | "credentials" => {
                     return Err(de::Error::custom(format!("field {field:?} appears twice")));
                 }
                 other => {
                     return Err(de::Error::custom(format!(
-                        "unknown field {other:?}, expected \"keys\" or \"insured\""
+                        "unknown field {other:?}, expected \"keys\", \"insured\" or \"credentials\""
                     )));
                 }
             }
@@ -571,6 +653,41 @@ impl<'de> Visitor<'de> for KeysSeed<'_> {
                 return Err(de::Error::custom(format!("key {kid} is listed twice")));
             }
             self.0.revoke_key(kid, reason).map_err(de::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+struct CredentialsSeed<'l>(&'l mut RevocationList);
+
+impl<'de> DeserializeSeed<'de> for CredentialsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CredentialsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of {\"id\"} objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while let Some(e) = seq.next_element::<CredentialEntry<'de>>()? {
+            let id = CredentialId::parse_hex(&e.id).map_err(|_| {
+                de::Error::custom(format!(
+                    "credential id {:?} is not 16 lower-case hex digits",
+                    e.id
+                ))
+            })?;
+            if self.0.credentials.contains(&id) {
+                return Err(de::Error::custom(format!(
+                    "credential {id} is listed twice"
+                )));
+            }
+            self.0.revoke_credential(id).map_err(de::Error::custom)?;
         }
         Ok(())
     }

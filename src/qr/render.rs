@@ -13,7 +13,7 @@ use qrcode::render::{svg, unicode};
 use qrcode::{EcLevel, QrCode, Version};
 
 use crate::error::{Error, Result};
-use crate::token::text::{MAX_TEXT_LEN, PREFIX};
+use crate::token::text::{DEVICE_PREFIX, MAX_TEXT_LEN, PREFIX};
 
 /// Quiet zone around every rendering, in modules (the standard's minimum).
 pub const QUIET_ZONE_MODULES: u32 = 4;
@@ -108,13 +108,14 @@ fn segments(prefix: &[u8], digits: &[u8], version: i16, ecc: Ecc) -> Option<Bits
 }
 
 impl Qr {
-    /// Encodes token text (`MC1` and digits, as the issuer writes it) in the
-    /// smallest version that holds it at level `ecc`.
+    /// Encodes code text (`MC1` and digits, as the issuer writes it, or a
+    /// device code's `MC2` and digits) in the smallest version that holds
+    /// it at level `ecc`.
     ///
     /// # Errors
     ///
     /// [`Error::Malformed`] (`malformed`) when `text` is longer than any token, is not
-    /// `MC1` (any letter case) followed by digits, or fits no QR version at `ecc`;
+    /// `MC1` or `MC2` (any letter case) followed by digits, or fits no QR version at `ecc`;
     /// [`Error::InvalidArgument`] (`invalid_argument`) if the QR encoder refuses it.
     pub fn encode(text: &str, ecc: Ecc) -> Result<Self> {
         if text.len() > MAX_TEXT_LEN {
@@ -123,7 +124,9 @@ impl Qr {
         let bytes = text.as_bytes();
         let split = PREFIX.len().min(bytes.len());
         let (prefix, digits) = bytes.split_at(split);
-        if !prefix.eq_ignore_ascii_case(PREFIX.as_bytes()) || digits.is_empty() {
+        let known = prefix.eq_ignore_ascii_case(PREFIX.as_bytes())
+            || prefix.eq_ignore_ascii_case(DEVICE_PREFIX.as_bytes());
+        if !known || digits.is_empty() {
             return Err(Error::Malformed("not a medcode token text"));
         }
         if !digits.iter().all(u8::is_ascii_digit) {

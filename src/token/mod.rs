@@ -27,7 +27,7 @@ pub use claims::{
     MaskedName, NAME_MIDDLE_DOT, PROVINCES, Presenter, Region, Relation, Scheme, Status,
     is_masked_name_char,
 };
-pub use text::{MAX_TEXT_LEN, PREFIX};
+pub use text::{DEVICE_PREFIX, MAX_DEVICE_BINARY_LEN, MAX_TEXT_LEN, PREFIX};
 
 use std::fmt;
 
@@ -124,11 +124,10 @@ fn push_id(out: &mut Vec<u8>, id: &InsuredId) {
     out.extend_from_slice(&value.to_be_bytes()[16 - n..]);
 }
 
-/// Encodes the signed part of a token.
-pub(crate) fn encode_body(body: &Body) -> Vec<u8> {
-    let c = &body.claims;
-    let mut out = Vec::with_capacity(128);
-    let mut flags = FORMAT_VERSION << 4;
+/// The claim flags of the low nibble of the first byte (lapsed, resident,
+/// cross-province off, delegate); a device credential uses the same.
+pub(crate) fn claim_flags(c: &Claims) -> u8 {
+    let mut flags = 0;
     if c.status == Status::Lapsed {
         flags |= FLAG_LAPSED;
     }
@@ -141,25 +140,38 @@ pub(crate) fn encode_body(body: &Body) -> Vec<u8> {
     if c.presenter.is_some() {
         flags |= FLAG_DELEGATE;
     }
-    out.push(flags);
-    out.extend_from_slice(body.kid.as_bytes());
-    out.extend_from_slice(&body.issued_at.to_be_bytes());
-    out.extend_from_slice(&body.validity.to_be_bytes());
-    out.extend_from_slice(body.token_id.as_bytes());
+    flags
+}
+
+/// Writes the claims as a token carries them after its fixed fields:
+/// region and name length, identifier, name, and the presenter block of a
+/// delegate. A device credential carries them the same way.
+pub(crate) fn encode_claims(out: &mut Vec<u8>, c: &Claims) {
     let name = c.name.as_ref().map_or(&b""[..], |n| n.as_str().as_bytes());
     let name_len = u32::try_from(name.len()).unwrap_or(0);
     let packed = (c.region.code() << 4) | (name_len & 0xF);
     out.extend_from_slice(&packed.to_be_bytes()[1..]);
-    push_id(&mut out, &c.insured);
+    push_id(out, &c.insured);
     out.extend_from_slice(name);
     if let Some(p) = &c.presenter {
-        push_id(&mut out, &p.insured);
+        push_id(out, &p.insured);
         let mut rel = p.relation.code();
         if p.mutual_aid {
             rel |= REL_MUTUAL_AID;
         }
         out.push(rel);
     }
+}
+
+/// Encodes the signed part of a token.
+pub(crate) fn encode_body(body: &Body) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    out.push((FORMAT_VERSION << 4) | claim_flags(&body.claims));
+    out.extend_from_slice(body.kid.as_bytes());
+    out.extend_from_slice(&body.issued_at.to_be_bytes());
+    out.extend_from_slice(&body.validity.to_be_bytes());
+    out.extend_from_slice(body.token_id.as_bytes());
+    encode_claims(&mut out, &body.claims);
     out
 }
 
@@ -171,13 +183,24 @@ pub(crate) fn signed_message(body_bytes: &[u8]) -> Vec<u8> {
     msg
 }
 
-struct Reader<'a> {
+/// Reads a binary layout front to back; every read names the field, so a
+/// short input is `malformed` with the field it ran out in.
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes, pos: 0 }
+    }
+
+    /// Bytes read so far.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(n).ok_or(Error::Malformed(what))?;
         let slice = self
             .bytes
@@ -187,14 +210,75 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
-    fn byte(&mut self, what: &'static str) -> Result<u8> {
+    pub(crate) fn byte(&mut self, what: &'static str) -> Result<u8> {
         Ok(self.take(1, what)?[0])
     }
 
-    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
+    pub(crate) fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N, what)?);
         Ok(out)
+    }
+
+    /// Reads the claims as [`encode_claims`] writes them; `head` is the
+    /// first byte, whose low nibble holds the claim flags.
+    pub(crate) fn claims(&mut self, head: u8) -> Result<Claims> {
+        let r = self;
+        let packed = r.array::<3>("region")?;
+        let packed = u32::from_be_bytes([0, packed[0], packed[1], packed[2]]);
+        let region = Region::from_code(packed >> 4)
+            .map_err(|_| Error::Malformed("region is not a division code"))?;
+        let name_len = usize::try_from(packed & 0xF).unwrap_or(usize::MAX);
+        if name_len > MAX_NAME_BYTES {
+            return Err(Error::Malformed("masked name length out of bounds"));
+        }
+        let insured = r.id("insured identifier")?;
+        let name = if name_len == 0 {
+            None
+        } else {
+            let raw = r.take(name_len, "masked name")?;
+            let text = std::str::from_utf8(raw)
+                .map_err(|_| Error::Malformed("masked name is not UTF-8"))?;
+            Some(
+                MaskedName::new(text)
+                    .map_err(|_| Error::Malformed("masked name breaks the rules"))?,
+            )
+        };
+        let presenter = if head & FLAG_DELEGATE != 0 {
+            let id = r.id("presenter identifier")?;
+            let rel = r.byte("relation")?;
+            if rel & !(REL_MUTUAL_AID | REL_CODE_MASK) != 0 {
+                return Err(Error::Malformed(
+                    "reserved bits of the relation byte are set",
+                ));
+            }
+            let relation = Relation::from_code(rel & REL_CODE_MASK)
+                .ok_or(Error::Malformed("unknown relation code"))?;
+            Some(Presenter {
+                insured: id,
+                relation,
+                mutual_aid: rel & REL_MUTUAL_AID != 0,
+            })
+        } else {
+            None
+        };
+        Ok(Claims {
+            insured,
+            name,
+            region,
+            status: if head & FLAG_LAPSED != 0 {
+                Status::Lapsed
+            } else {
+                Status::Normal
+            },
+            scheme: if head & FLAG_RESIDENT != 0 {
+                Scheme::Resident
+            } else {
+                Scheme::Employee
+            },
+            cross_province: head & FLAG_NO_CROSS_PROVINCE == 0,
+            presenter,
+        })
     }
 
     fn id(&mut self, what: &'static str) -> Result<InsuredId> {
@@ -246,7 +330,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Body, usize)> {
     if bytes.len() < FIXED_LEN + 1 + SIGNATURE_LEN {
         return Err(Error::Malformed("token is shorter than any token"));
     }
-    let mut r = Reader { bytes, pos: 0 };
+    let mut r = Reader::new(bytes);
     let head = r.byte("version")?;
     if head >> 4 != FORMAT_VERSION {
         return Err(Error::Malformed(
@@ -260,41 +344,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Body, usize)> {
         return Err(Error::Malformed("validity of zero seconds"));
     }
     let token_id = TokenId(r.array("token id")?);
-    let packed = r.array::<3>("region")?;
-    let packed = u32::from_be_bytes([0, packed[0], packed[1], packed[2]]);
-    let region = Region::from_code(packed >> 4)
-        .map_err(|_| Error::Malformed("region is not a division code"))?;
-    let name_len = usize::try_from(packed & 0xF).unwrap_or(usize::MAX);
-    if name_len > MAX_NAME_BYTES {
-        return Err(Error::Malformed("masked name length out of bounds"));
-    }
-    let insured = r.id("insured identifier")?;
-    let name = if name_len == 0 {
-        None
-    } else {
-        let raw = r.take(name_len, "masked name")?;
-        let text =
-            std::str::from_utf8(raw).map_err(|_| Error::Malformed("masked name is not UTF-8"))?;
-        Some(MaskedName::new(text).map_err(|_| Error::Malformed("masked name breaks the rules"))?)
-    };
-    let presenter = if head & FLAG_DELEGATE != 0 {
-        let id = r.id("presenter identifier")?;
-        let rel = r.byte("relation")?;
-        if rel & !(REL_MUTUAL_AID | REL_CODE_MASK) != 0 {
-            return Err(Error::Malformed(
-                "reserved bits of the relation byte are set",
-            ));
-        }
-        let relation = Relation::from_code(rel & REL_CODE_MASK)
-            .ok_or(Error::Malformed("unknown relation code"))?;
-        Some(Presenter {
-            insured: id,
-            relation,
-            mutual_aid: rel & REL_MUTUAL_AID != 0,
-        })
-    } else {
-        None
-    };
+    let claims = r.claims(head)?;
     let signed_len = r.pos;
     let remaining = bytes.len() - signed_len;
     if remaining < SIGNATURE_LEN {
@@ -303,23 +353,6 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Body, usize)> {
     if remaining > SIGNATURE_LEN {
         return Err(Error::Malformed("trailing bytes after the signature"));
     }
-    let claims = Claims {
-        insured,
-        name,
-        region,
-        status: if head & FLAG_LAPSED != 0 {
-            Status::Lapsed
-        } else {
-            Status::Normal
-        },
-        scheme: if head & FLAG_RESIDENT != 0 {
-            Scheme::Resident
-        } else {
-            Scheme::Employee
-        },
-        cross_province: head & FLAG_NO_CROSS_PROVINCE == 0,
-        presenter,
-    };
     Ok((
         Body {
             kid,

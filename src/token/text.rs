@@ -12,15 +12,50 @@
 
 use crate::error::{Error, Result};
 
-/// The prefix of version-1 tokens. Accepted in any letter case on input,
-/// since some scanners flip case when Caps Lock is on.
+/// The prefix of version-1 tokens (codes the issuer signs). Accepted in any
+/// letter case on input, since some scanners flip case when Caps Lock is on.
 pub const PREFIX: &str = "MC1";
 
-/// Longest token text accepted, in bytes, checked before any decoding.
-pub const MAX_TEXT_LEN: usize = 512;
+/// The prefix of device codes (format version 2: a device credential and a
+/// code the phone signed, see `crate::device`), in any letter case on input.
+pub const DEVICE_PREFIX: &str = "MC2";
+
+/// Longest code text accepted, in bytes, checked before any decoding: the
+/// prefix and the digits of the longest device code
+/// ([`MAX_DEVICE_BINARY_LEN`] bytes, 540 digits).
+pub const MAX_TEXT_LEN: usize = 543;
 
 /// Longest binary token, in bytes.
 pub(crate) const MAX_BINARY_LEN: usize = 200;
+
+/// Longest binary device code, in bytes: a delegate credential with the
+/// longest identifiers, a P-256 device key, and the code's fields.
+pub const MAX_DEVICE_BINARY_LEN: usize = 224;
+
+/// Which format a code text's prefix names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TextKind {
+    /// `MC1`: a token the issuer signed.
+    Token,
+    /// `MC2`: a device code.
+    Device,
+}
+
+impl TextKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            TextKind::Token => PREFIX,
+            TextKind::Device => DEVICE_PREFIX,
+        }
+    }
+
+    fn max_binary_len(self) -> usize {
+        match self {
+            TextKind::Token => MAX_BINARY_LEN,
+            TextKind::Device => MAX_DEVICE_BINARY_LEN,
+        }
+    }
+}
 
 const CHUNK_DIGITS: usize = 18;
 const CHUNK: u64 = 1_000_000_000_000_000_000; // 10^18
@@ -44,12 +79,12 @@ pub(crate) fn digits_for_len(n: usize) -> usize {
     d
 }
 
-/// The byte length whose text form has `digits` digits, if any.
-fn len_for_digits(digits: usize) -> Option<usize> {
+/// The byte length (at most `max_len`) whose text form has `digits`
+/// digits, if any.
+fn len_for_digits(digits: usize, max_len: usize) -> Option<usize> {
     // D(n) grows by 2 or 3 per byte, so n is near digits / 2.408.
     let guess = digits * 1000 / 2409;
-    (guess.saturating_sub(1)..=guess + 2)
-        .find(|&n| n <= MAX_BINARY_LEN && digits_for_len(n) == digits)
+    (guess.saturating_sub(1)..=guess + 2).find(|&n| n <= max_len && digits_for_len(n) == digits)
 }
 
 /// Writes `bytes` as its decimal text form (without prefix).
@@ -90,16 +125,16 @@ pub(crate) fn bytes_to_digits(bytes: &[u8]) -> String {
     out
 }
 
-/// Reads a decimal text form back into bytes, refusing any digit count or
-/// value that no binary produces.
-pub(crate) fn digits_to_bytes(digits: &str) -> Result<Vec<u8>> {
+/// Reads a decimal text form back into at most `max_len` bytes, refusing
+/// any digit count or value that no binary produces.
+pub(crate) fn digits_to_bytes(digits: &str, max_len: usize) -> Result<Vec<u8>> {
     if digits.is_empty() {
         return Err(Error::Malformed("no digits after the prefix"));
     }
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::Malformed("only digits may follow the prefix"));
     }
-    let n = len_for_digits(digits.len()).ok_or(Error::Malformed(
+    let n = len_for_digits(digits.len(), max_len).ok_or(Error::Malformed(
         "the number of digits matches no token length",
     ))?;
     let limb_count = n.div_ceil(8);
@@ -149,15 +184,30 @@ pub(crate) fn digits_to_bytes(digits: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Full text form: prefix and digits.
+/// Full text form of a token: prefix `MC1` and digits.
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    let mut out = String::from(PREFIX);
+    encode_as(TextKind::Token, bytes)
+}
+
+/// Full text form of `kind`: its prefix and the digits of `bytes`.
+pub(crate) fn encode_as(kind: TextKind, bytes: &[u8]) -> String {
+    let mut out = String::from(kind.prefix());
     out.push_str(&bytes_to_digits(bytes));
     out
 }
 
-/// Splits the prefix off a token text and decodes the digits.
+/// Splits the prefix `MC1` off a token text and decodes the digits; a
+/// device code's `MC2` is `unsupported_version` here.
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>> {
+    match decode_any(text)? {
+        (TextKind::Token, bytes) => Ok(bytes),
+        (TextKind::Device, _) => Err(Error::UnsupportedVersion { found: 2 }),
+    }
+}
+
+/// Splits the prefix (`MC1` or `MC2`) off a code text and decodes the
+/// digits; another version digit is `unsupported_version`.
+pub(crate) fn decode_any(text: &str) -> Result<(TextKind, Vec<u8>)> {
     // Scanners add a leading space or a trailing CR/LF or tab: ASCII
     // whitespace around the text is not part of it. Inside it, it is refused.
     let text = text.trim_matches(|c: char| c.is_ascii_whitespace());
@@ -167,7 +217,11 @@ pub(crate) fn decode(text: &str) -> Result<Vec<u8>> {
     let head = text
         .get(..PREFIX.len())
         .ok_or(Error::Malformed("token text is too short"))?;
-    if !head.eq_ignore_ascii_case(PREFIX) {
+    let kind = if head.eq_ignore_ascii_case(PREFIX) {
+        TextKind::Token
+    } else if head.eq_ignore_ascii_case(DEVICE_PREFIX) {
+        TextKind::Device
+    } else {
         let bytes = text.as_bytes();
         if bytes.len() >= 3 && bytes[..2].eq_ignore_ascii_case(b"MC") && bytes[2].is_ascii_digit() {
             return Err(Error::UnsupportedVersion {
@@ -175,13 +229,14 @@ pub(crate) fn decode(text: &str) -> Result<Vec<u8>> {
             });
         }
         return Err(Error::Malformed("not a medcode token (prefix MC1 missing)"));
-    }
+    };
     if text.bytes().any(|b| b.is_ascii_whitespace()) {
         return Err(Error::Malformed(
             "whitespace inside the token text (two codes, or a broken scan?)",
         ));
     }
-    digits_to_bytes(&text[PREFIX.len()..])
+    let bytes = digits_to_bytes(&text[PREFIX.len()..], kind.max_binary_len())?;
+    Ok((kind, bytes))
 }
 
 #[cfg(test)]
@@ -210,13 +265,26 @@ mod tests {
 
     #[test]
     fn digit_counts_are_exact_and_invertible() {
-        for n in 1..=MAX_BINARY_LEN {
+        for n in 1..=MAX_DEVICE_BINARY_LEN {
             assert_eq!(digits_for_len(n), exact_digits(n), "n = {n}");
-            assert_eq!(len_for_digits(digits_for_len(n)), Some(n), "n = {n}");
+            let max = MAX_DEVICE_BINARY_LEN;
+            assert_eq!(len_for_digits(digits_for_len(n), max), Some(n), "n = {n}");
         }
         // Digit counts between two lengths belong to no length.
-        assert_eq!(len_for_digits(4), None);
-        assert_eq!(len_for_digits(1), None);
+        assert_eq!(len_for_digits(4, MAX_BINARY_LEN), None);
+        assert_eq!(len_for_digits(1, MAX_BINARY_LEN), None);
+        // A token stops at MAX_BINARY_LEN bytes, a device code further.
+        let d = digits_for_len(MAX_BINARY_LEN + 1);
+        assert_eq!(len_for_digits(d, MAX_BINARY_LEN), None);
+        assert_eq!(
+            len_for_digits(d, MAX_DEVICE_BINARY_LEN),
+            Some(MAX_BINARY_LEN + 1)
+        );
+        // The longest text is the longest device code's.
+        assert_eq!(
+            MAX_TEXT_LEN,
+            DEVICE_PREFIX.len() + digits_for_len(MAX_DEVICE_BINARY_LEN)
+        );
     }
 
     #[test]
@@ -231,7 +299,7 @@ mod tests {
         for bytes in cases {
             let digits = bytes_to_digits(&bytes);
             assert_eq!(digits.len(), digits_for_len(bytes.len()));
-            assert_eq!(digits_to_bytes(&digits).unwrap(), bytes);
+            assert_eq!(digits_to_bytes(&digits, MAX_BINARY_LEN).unwrap(), bytes);
         }
     }
 
@@ -241,12 +309,19 @@ mod tests {
             let mixed: Vec<u8> = (0..n).map(|i| (i * 37 + n) as u8).collect();
             for bytes in [vec![0xFF; n], vec![0; n], mixed] {
                 let digits = bytes_to_digits(&bytes);
-                assert_eq!(digits_to_bytes(&digits).unwrap(), bytes, "n = {n}");
+                assert_eq!(
+                    digits_to_bytes(&digits, MAX_BINARY_LEN).unwrap(),
+                    bytes,
+                    "n = {n}"
+                );
             }
             // 10^D(n) - 1 is always above 256^n - 1.
             let nines = "9".repeat(digits_for_len(n));
             assert_eq!(
-                digits_to_bytes(&nines).unwrap_err().reason().as_str(),
+                digits_to_bytes(&nines, MAX_BINARY_LEN)
+                    .unwrap_err()
+                    .reason()
+                    .as_str(),
                 "malformed",
                 "n = {n}"
             );
@@ -257,26 +332,38 @@ mod tests {
     fn known_values() {
         assert_eq!(bytes_to_digits(&[0x01, 0x00]), "00256");
         assert_eq!(bytes_to_digits(&[0xFF]), "255");
-        assert_eq!(digits_to_bytes("00256").unwrap(), vec![1, 0]);
+        assert_eq!(digits_to_bytes("00256", 2).unwrap(), vec![1, 0]);
     }
 
     #[test]
     fn out_of_range_numbers_are_refused() {
         // Three digits encode one byte: 256 does not fit.
         assert_eq!(
-            digits_to_bytes("256").unwrap_err().reason().as_str(),
+            digits_to_bytes("256", MAX_BINARY_LEN)
+                .unwrap_err()
+                .reason()
+                .as_str(),
             "malformed"
         );
         assert_eq!(
-            digits_to_bytes("99").unwrap_err().reason().as_str(),
+            digits_to_bytes("99", MAX_BINARY_LEN)
+                .unwrap_err()
+                .reason()
+                .as_str(),
             "malformed"
         );
         assert_eq!(
-            digits_to_bytes("12a").unwrap_err().reason().as_str(),
+            digits_to_bytes("12a", MAX_BINARY_LEN)
+                .unwrap_err()
+                .reason()
+                .as_str(),
             "malformed"
         );
         assert_eq!(
-            digits_to_bytes("").unwrap_err().reason().as_str(),
+            digits_to_bytes("", MAX_BINARY_LEN)
+                .unwrap_err()
+                .reason()
+                .as_str(),
             "malformed"
         );
     }
@@ -287,6 +374,11 @@ mod tests {
         assert_eq!(decode("mc1255").unwrap(), vec![255]);
         assert_eq!(
             decode("MC2255").unwrap_err().reason().as_str(),
+            "unsupported_version"
+        );
+        assert_eq!(decode_any("mc2255").unwrap(), (TextKind::Device, vec![255]));
+        assert_eq!(
+            decode_any("MC3255").unwrap_err().reason().as_str(),
             "unsupported_version"
         );
         assert_eq!(decode("XX1255").unwrap_err().reason().as_str(), "malformed");

@@ -16,6 +16,7 @@ use crate::keys::PublicKey;
 use crate::lists::TrustList;
 use crate::time::UnixTime;
 use crate::token::{TokenId, UntrustedToken};
+use crate::verify::verifier::{Parsed, parse_code};
 use crate::verify::{VerifiedToken, Verifier};
 
 /// Most signatures in one batch equation. Past a few dozen the time per
@@ -63,20 +64,34 @@ impl Verifier {
         texts: &[S],
         now: UnixTime,
     ) -> Vec<Result<VerifiedToken>> {
-        let parsed: Vec<Result<UntrustedToken>> = texts
-            .iter()
-            .map(|text| UntrustedToken::parse(text.as_ref()))
-            .collect();
+        let parsed: Vec<Result<Parsed>> =
+            texts.iter().map(|text| parse_code(text.as_ref())).collect();
         // One snapshot of the trust list for the whole batch: the keys a
         // batch proves are borrowed from it (a list installed meanwhile is
         // still honoured by each token's own checks, which compare keys by
         // value).
         let trust = self.trust_list();
-        let proven = self.prove_signatures(&trust, &parsed, now);
+        let tokens: Vec<std::result::Result<&UntrustedToken, ()>> = parsed
+            .iter()
+            .map(|p| match p {
+                Ok(Parsed::Token(t)) => Ok(t),
+                // Device codes and errors take no part in the batch equations.
+                Ok(Parsed::Device(_)) | Err(_) => Err(()),
+            })
+            .collect();
+        let proven = self.prove_signatures(&trust, &tokens, now);
         let checked: Vec<Result<(VerifiedToken, UnixTime)>> = parsed
             .into_iter()
             .zip(proven)
-            .map(|(token, key)| token.and_then(|t| self.check_token(&t, now, key)))
+            .map(|(code, key)| {
+                code.and_then(|c| match c {
+                    Parsed::Token(t) => self.check_token(&t, now, key),
+                    // A device code's signatures are each under another key
+                    // (the device's): checked one by one, the credential's
+                    // from the cache for a phone seen before.
+                    Parsed::Device(d) => self.check_device_code(&d, now),
+                })
+            })
             .collect();
         let Some(guard) = self.replay_guard() else {
             return checked.into_iter().map(|r| r.map(|(v, _)| v)).collect();
@@ -112,7 +127,7 @@ impl Verifier {
     fn prove_signatures<'t>(
         &self,
         _trust: &'t TrustList,
-        parsed: &[Result<UntrustedToken>],
+        parsed: &[std::result::Result<&UntrustedToken, ()>],
         _now: UnixTime,
     ) -> Vec<Option<&'t PublicKey>> {
         vec![None; parsed.len()]
@@ -124,7 +139,7 @@ impl Verifier {
     fn prove_signatures<'t>(
         &self,
         trust: &'t TrustList,
-        parsed: &[Result<UntrustedToken>],
+        parsed: &[std::result::Result<&UntrustedToken, ()>],
         now: UnixTime,
     ) -> Vec<Option<&'t PublicKey>> {
         let mut proven = vec![None; parsed.len()];
@@ -249,11 +264,17 @@ mod tests {
         let mut texts: Vec<String> = (0..21)
             .map(|_| issuer.issue(&claims, now).unwrap().text().to_owned())
             .collect();
-        let parse = |texts: &[String]| -> Vec<Result<UntrustedToken>> {
-            texts.iter().map(|t| UntrustedToken::parse(t)).collect()
+        let parse = |texts: &[String]| -> Vec<UntrustedToken> {
+            texts
+                .iter()
+                .map(|t| UntrustedToken::parse(t).unwrap())
+                .collect()
         };
+        fn refs(tokens: &[UntrustedToken]) -> Vec<std::result::Result<&UntrustedToken, ()>> {
+            tokens.iter().map(Ok).collect()
+        }
         let trust = verifier.trust_list();
-        let all_good = verifier.prove_signatures(&trust, &parse(&texts), now);
+        let all_good = verifier.prove_signatures(&trust, &refs(&parse(&texts)), now);
         assert!(all_good.iter().all(Option::is_some));
         // One bad: 21 fails, 10 + 11 finds the bad half, then 5 + 5 or
         // 5 + 6; the failed 5 or 6 are left to single checks.
@@ -265,7 +286,7 @@ mod tests {
             bad[last] + 1
         };
         texts[15] = String::from_utf8(bad).unwrap();
-        let proven = verifier.prove_signatures(&trust, &parse(&texts), now);
+        let proven = verifier.prove_signatures(&trust, &refs(&parse(&texts)), now);
         assert!(proven[15].is_none());
         let count = proven.iter().filter(|p| p.is_some()).count();
         assert!((15..=16).contains(&count), "{count} proven");

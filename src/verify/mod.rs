@@ -3,6 +3,8 @@
 //! builds a verifier from files and options.
 
 mod batch;
+mod credential_cache;
+mod device;
 mod policy;
 mod till;
 mod verdict;
@@ -10,6 +12,7 @@ mod verified;
 mod verifier;
 
 pub use batch::BATCH_MAX;
+pub use credential_cache::DEFAULT_CREDENTIAL_CACHE;
 pub use policy::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, Policy};
 #[cfg(feature = "redis")]
 pub use till::RedisSpec;
@@ -18,5 +21,5 @@ pub use till::{
     list_len_limit, read_signed_list_file,
 };
 pub use verdict::to_json;
-pub use verified::VerifiedToken;
+pub use verified::{CodeKind, DeviceDetails, VerifiedToken};
 pub use verifier::{ListStatus, ListUpdate, Verifier};

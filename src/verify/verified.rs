@@ -1,9 +1,44 @@
 //! The result of a successful verification: what the till may rely on.
 
+use crate::device::CredentialId;
+use crate::error::Error;
 use crate::keys::{Algorithm, KeyId};
 use crate::notice::Notice;
 use crate::time::UnixTime;
 use crate::token::{Claims, InsuredId, MaskedName, Presenter, Region, Scheme, Status, TokenId};
+
+text_enum!(
+    /// Which kind of code was verified.
+    #[non_exhaustive]
+    CodeKind, "code kind", Error::argument {
+        /// The insured person's own code, signed by the issuer (`MC1`).
+        SelfCode => "self",
+        /// A family member's code shown by a delegate, signed by the issuer
+        /// (`MC1`, with a presenter).
+        Delegate => "delegate",
+        /// A code the phone made offline with its certified device key
+        /// (`MC2`); a delegate's phone makes these too (then with a
+        /// presenter).
+        Device => "device",
+    }
+);
+
+/// What a verified device code adds: its credential and counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceDetails {
+    /// The credential id (what revokes this phone's credential).
+    pub credential_id: CredentialId,
+    /// The code's counter.
+    pub counter: u16,
+    /// The credential's offline quota (counters 0 up to quota - 1).
+    pub quota: u16,
+    /// When the phone was enrolled (the credential's not-before).
+    pub enrolled_at: UnixTime,
+    /// The end of the credential's window.
+    pub credential_expires_at: UnixTime,
+    /// The device key's algorithm.
+    pub device_algorithm: Algorithm,
+}
 
 /// A token whose signature, key and times have been checked. Only
 /// [`Verifier::verify`](super::Verifier::verify) creates one (its fields are
@@ -18,6 +53,7 @@ pub struct VerifiedToken {
     pub(super) issued_at: UnixTime,
     pub(super) expires_at: UnixTime,
     pub(super) notices: Vec<Notice>,
+    pub(super) device: Option<DeviceDetails>,
 }
 
 impl VerifiedToken {
@@ -77,6 +113,18 @@ impl VerifiedToken {
     /// When its validity ends (before leeway).
     pub fn expires_at(&self) -> UnixTime {
         self.expires_at
+    }
+    /// Which kind of code this was.
+    pub fn kind(&self) -> CodeKind {
+        match (&self.device, &self.claims.presenter) {
+            (Some(_), _) => CodeKind::Device,
+            (None, Some(_)) => CodeKind::Delegate,
+            (None, None) => CodeKind::SelfCode,
+        }
+    }
+    /// The credential and counter of a device code.
+    pub fn device(&self) -> Option<&DeviceDetails> {
+        self.device.as_ref()
     }
     /// Things the till should know.
     pub fn notices(&self) -> &[Notice] {

@@ -8,18 +8,38 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
+use super::credential_cache::{CredentialCache, DEFAULT_CREDENTIAL_CACHE};
 use super::policy::Policy;
 use super::verified::VerifiedToken;
+use crate::device::UntrustedDeviceCode;
 use crate::error::{Error, ListLayer, ListProblem, Result};
+use crate::keys::KeyId;
 use crate::keys::PublicKey;
 use crate::lists::RevocationList;
 use crate::lists::TrustList;
+use crate::lists::TrustedKey;
 use crate::lists::{ListInfo, ListKind, RootKey, SignedList, StalenessPolicy};
 use crate::notice::Notice;
 use crate::replay::{MemoryReplayGuard, ReplayGuard};
 use crate::time::UnixTime;
-use crate::token::Region;
-use crate::token::{self, UntrustedToken};
+use crate::token::text::{self, TextKind};
+use crate::token::{self, Claims, Region, UntrustedToken};
+
+/// A scanned code, parsed by its prefix.
+pub(super) enum Parsed {
+    /// `MC1`.
+    Token(UntrustedToken),
+    /// `MC2`.
+    Device(UntrustedDeviceCode),
+}
+
+/// Parses code text of either format.
+pub(super) fn parse_code(text: &str) -> Result<Parsed> {
+    match text::decode_any(text)? {
+        (TextKind::Token, bytes) => UntrustedToken::from_bytes(&bytes).map(Parsed::Token),
+        (TextKind::Device, bytes) => UntrustedDeviceCode::from_bytes(&bytes).map(Parsed::Device),
+    }
+}
 
 /// A signed list a verifier holds: its signed facts and payload digest.
 #[derive(Clone, Copy, Debug)]
@@ -31,10 +51,10 @@ struct Held {
 /// The lists in force. Replaced whole (never edited) when a newer signed
 /// list is installed, so a verification sees one consistent set.
 #[derive(Clone, Debug)]
-struct Lists {
-    trust: Arc<TrustList>,
+pub(super) struct Lists {
+    pub(super) trust: Arc<TrustList>,
     trust_held: Option<Held>,
-    revocations: Option<Arc<RevocationList>>,
+    pub(super) revocations: Option<Arc<RevocationList>>,
     revocations_held: Option<Held>,
 }
 
@@ -51,7 +71,7 @@ impl Lists {
 /// A verification takes the read lock only to clone an `Arc` (two atomic
 /// operations); installing a list takes the write lock only to swap it.
 #[derive(Debug)]
-struct ListCell {
+pub(super) struct ListCell {
     root: Option<RootKey>,
     current: RwLock<Arc<Lists>>,
 }
@@ -64,7 +84,7 @@ impl ListCell {
         })
     }
 
-    fn snapshot(&self) -> Arc<Lists> {
+    pub(super) fn snapshot(&self) -> Arc<Lists> {
         Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
     }
 }
@@ -107,10 +127,11 @@ pub struct ListStatus {
 /// that are not tills.
 #[derive(Clone, Debug)]
 pub struct Verifier {
-    lists: Arc<ListCell>,
-    policy: Policy,
+    pub(super) lists: Arc<ListCell>,
+    pub(super) policy: Policy,
     staleness: StalenessPolicy,
     replay: Option<Arc<dyn ReplayGuard>>,
+    pub(super) credentials: Arc<CredentialCache>,
 }
 
 impl Verifier {
@@ -137,6 +158,7 @@ impl Verifier {
             policy: Policy::default(),
             staleness: StalenessPolicy::default(),
             replay: Some(Arc::new(MemoryReplayGuard::new())),
+            credentials: Arc::new(CredentialCache::new(DEFAULT_CREDENTIAL_CACHE)),
         }
     }
 
@@ -389,16 +411,46 @@ impl Verifier {
         Arc::clone(&self.lists.snapshot().trust)
     }
 
-    /// Verifies token text as scanned, at time `now`.
+    /// Verifies code text as scanned, at time `now`: a token the issuer
+    /// signed (`MC1`, self or delegate) or a code a phone made offline
+    /// (`MC2`, see [`Verifier::verify_device_code`]).
     ///
     /// # Errors
     ///
     /// [`Error::Malformed`] (`malformed`) or [`Error::UnsupportedVersion`]
-    /// (`unsupported_version`) when `text` does not parse (see [`UntrustedToken::parse`]);
-    /// then those of [`Verifier::verify_token`].
+    /// (`unsupported_version`) when `text` does not parse (see [`UntrustedToken::parse`]
+    /// and [`UntrustedDeviceCode::parse`]); then those of [`Verifier::verify_token`]
+    /// or [`Verifier::verify_device_code`].
     pub fn verify(&self, text: &str, now: UnixTime) -> Result<VerifiedToken> {
-        let token = UntrustedToken::parse(text)?;
-        self.verify_token(&token, now)
+        match parse_code(text)? {
+            Parsed::Token(token) => self.verify_token(&token, now),
+            Parsed::Device(code) => self.verify_device_code(&code, now),
+        }
+    }
+
+    /// Sets how many verified device credentials the verifier remembers
+    /// (default [`DEFAULT_CREDENTIAL_CACHE`]), so that the next code of a
+    /// phone seen before costs one signature check; 0 turns the cache off.
+    /// The returned verifier has a cache of its own, shared by its clones.
+    #[must_use = "with_credential_cache returns the changed verifier"]
+    pub fn with_credential_cache(mut self, capacity: usize) -> Self {
+        self.credentials = Arc::new(CredentialCache::new(capacity));
+        self
+    }
+
+    /// Consults the replay guard for a code that passed every other check.
+    pub(super) fn mark_seen(
+        &self,
+        verified: &mut VerifiedToken,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<()> {
+        if let Some(guard) = &self.replay
+            && let Some(notice) = guard.mark_seen(verified.token_id, until, now)?
+        {
+            verified.notices.push(notice);
+        }
+        Ok(())
     }
 
     /// Verifies an already parsed token at time `now`.
@@ -423,11 +475,7 @@ impl Verifier {
     ) -> Result<VerifiedToken> {
         let (mut verified, until) = self.check_token(token, now, proven)?;
         // Last: one code, one use.
-        if let Some(guard) = &self.replay
-            && let Some(notice) = guard.mark_seen(verified.token_id, until, now)?
-        {
-            verified.notices.push(notice);
-        }
+        self.mark_seen(&mut verified, until, now)?;
         Ok(verified)
     }
 
@@ -467,45 +515,13 @@ impl Verifier {
         let lists = self.lists.snapshot();
 
         // Signed lists past their next-update: a notice, then a refusal.
-        let mut notices = Vec::new();
-        for held in [lists.trust_held, lists.revocations_held]
-            .into_iter()
-            .flatten()
-        {
-            notices.extend(self.staleness.check(&held.info, now)?);
-        }
+        let mut notices = self.list_notices(&lists, now)?;
 
         // Key: any trusted key with this id, valid now and when issued.
-        let mut saw_kid = false;
-        let mut in_window = Vec::new();
-        for k in lists.trust.candidates(&body.kid) {
-            saw_kid = true;
-            if k.valid_at(now) && k.valid_at(issued_at) {
-                in_window.push(k);
-            }
-        }
-        if in_window.is_empty() {
-            return Err(Error::UnknownKey {
-                kid: body.kid.to_string(),
-                detail: if saw_kid {
-                    "the trusted key with this id is outside its validity window"
-                } else {
-                    "no trusted key has this id"
-                },
-            });
-        }
+        let in_window = keys_in_window(&lists, &body.kid, now, issued_at)?;
         let message = token::signed_message(token.signed_bytes());
         let signature = token.signature();
-        let signer = in_window
-            .iter()
-            .find(|k| proven == Some(&k.key) || k.key.verify(&message, signature))
-            .ok_or_else(|| Error::BadSignature {
-                kid: body.kid.to_string(),
-                // A high-s P-256 twin is refused for its form: say so.
-                detail: in_window
-                    .iter()
-                    .find_map(|k| k.key.signature_form_problem(signature)),
-            })?;
+        let signer = find_signer(&in_window, &body.kid, &message, signature, proven)?;
 
         // Revocation: only now that the signature holds.
         if let Some(revoked) = &lists.revocations {
@@ -514,32 +530,10 @@ impl Verifier {
 
         // Times.
         let leeway = u64::from(self.policy.leeway_secs);
-        if u32::from(body.validity) > self.policy.max_validity_secs {
-            return Err(Error::ValidityTooLong {
-                validity: u32::from(body.validity),
-                max: self.policy.max_validity_secs,
-            });
-        }
-        if issued_at > now.plus(leeway) {
-            return Err(Error::NotYetValid { issued_at, now });
-        }
-        if now > expires_at.plus(leeway) {
-            return Err(Error::Expired { expires_at, now });
-        }
+        self.check_code_window(issued_at, u32::from(body.validity), now)?;
 
         // The holder's cross-province switch.
-        if !body.claims.cross_province {
-            match self.policy.till_region {
-                Some(till) if till.province() != body.claims.region.province() => {
-                    return Err(Error::CrossProvinceDisabled {
-                        holder_region: body.claims.region.to_string(),
-                        till_region: till.to_string(),
-                    });
-                }
-                Some(_) => {}
-                None => notices.push(Notice::CrossProvinceNotChecked),
-            }
-        }
+        self.check_cross_province(&body.claims, &mut notices)?;
 
         Ok((
             VerifiedToken {
@@ -551,10 +545,125 @@ impl Verifier {
                 issued_at,
                 expires_at,
                 notices,
+                device: None,
             },
             expires_at.plus(leeway),
         ))
     }
+}
+
+impl Verifier {
+    /// The notices of the signed lists held (due soon, stale within the
+    /// grace), or `trust_list_stale` past it.
+    pub(super) fn list_notices(&self, lists: &Lists, now: UnixTime) -> Result<Vec<Notice>> {
+        let mut notices = Vec::new();
+        for held in [lists.trust_held, lists.revocations_held]
+            .into_iter()
+            .flatten()
+        {
+            notices.extend(self.staleness.check(&held.info, now)?);
+        }
+        Ok(notices)
+    }
+
+    /// Refuses a code valid for `validity` seconds from `issued_at` at
+    /// `now`: a validity above the policy's, a code from the future or a
+    /// stale one (the leeway at both ends).
+    pub(super) fn check_code_window(
+        &self,
+        issued_at: UnixTime,
+        validity: u32,
+        now: UnixTime,
+    ) -> Result<()> {
+        let leeway = u64::from(self.policy.leeway_secs);
+        if validity > self.policy.max_validity_secs {
+            return Err(Error::ValidityTooLong {
+                validity,
+                max: self.policy.max_validity_secs,
+            });
+        }
+        if issued_at > now.plus(leeway) {
+            return Err(Error::NotYetValid { issued_at, now });
+        }
+        let expires_at = issued_at.plus(u64::from(validity));
+        if now > expires_at.plus(leeway) {
+            return Err(Error::Expired { expires_at, now });
+        }
+        Ok(())
+    }
+
+    /// The holder's cross-province switch against the till's region (a
+    /// notice when the till has none configured).
+    pub(super) fn check_cross_province(
+        &self,
+        claims: &Claims,
+        notices: &mut Vec<Notice>,
+    ) -> Result<()> {
+        if !claims.cross_province {
+            match self.policy.till_region {
+                Some(till) if till.province() != claims.region.province() => {
+                    return Err(Error::CrossProvinceDisabled {
+                        holder_region: claims.region.to_string(),
+                        till_region: till.to_string(),
+                    });
+                }
+                Some(_) => {}
+                None => notices.push(Notice::CrossProvinceNotChecked),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The trusted keys with id `kid` valid both `now` and at `at` (when the
+/// code was issued, or the device enrolled); `unknown_key` when none is.
+pub(super) fn keys_in_window<'l>(
+    lists: &'l Lists,
+    kid: &KeyId,
+    now: UnixTime,
+    at: UnixTime,
+) -> Result<Vec<&'l TrustedKey>> {
+    let mut saw_kid = false;
+    let mut in_window = Vec::new();
+    for k in lists.trust.candidates(kid) {
+        saw_kid = true;
+        if k.valid_at(now) && k.valid_at(at) {
+            in_window.push(k);
+        }
+    }
+    if in_window.is_empty() {
+        return Err(Error::UnknownKey {
+            kid: kid.to_string(),
+            detail: if saw_kid {
+                "the trusted key with this id is outside its validity window"
+            } else {
+                "no trusted key has this id"
+            },
+        });
+    }
+    Ok(in_window)
+}
+
+/// The key of `in_window` whose signature over `message` verifies (or the
+/// one a batch already proved); `bad_signature` when none does.
+pub(super) fn find_signer<'k>(
+    in_window: &[&'k TrustedKey],
+    kid: &KeyId,
+    message: &[u8],
+    signature: &[u8],
+    proven: Option<&PublicKey>,
+) -> Result<&'k TrustedKey> {
+    in_window
+        .iter()
+        .copied()
+        .find(|k| proven == Some(&k.key) || k.key.verify(message, signature))
+        .ok_or_else(|| Error::BadSignature {
+            kid: kid.to_string(),
+            // A high-s P-256 twin is refused for its form: say so.
+            detail: in_window
+                .iter()
+                .find_map(|k| k.key.signature_form_problem(signature)),
+        })
 }
 
 /// Parses a verified trust list payload, naming the signed list in errors.

@@ -1,6 +1,8 @@
-//! The service's API keys: a file of one `ORG_ID SHA256HEX` line per key
-//! (written by `medcode api-key new`), and the check of a presented key,
-//! hashed then compared with every entry in constant time.
+//! The service's API keys: a file of one `ORG_ID SHA256HEX [ROLE]` line per
+//! key (written by `medcode api-key new`), and the check of a presented key,
+//! hashed then compared with every entry in constant time. The role is
+//! `till` (verify codes; the default, also of the older two-column lines)
+//! or `issuer` (the platform: also read usage records, `GET /v1/usage`).
 
 use std::path::Path;
 
@@ -17,11 +19,40 @@ const MAX_KEY_LEN: usize = 256;
 /// The prefix of every key `medcode api-key new` makes.
 pub(crate) const KEY_PREFIX: &str = "mck_";
 
-/// One key: the organisation it speaks for and the SHA-256 of the key.
+/// What a key may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Verify codes (and pay): a till, a kiosk, a registration desk.
+    Till,
+    /// The issuer's platform: also read personal usage records.
+    Issuer,
+}
+
+impl Role {
+    /// The role's name in the key file and on the command line.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Role::Till => "till",
+            Role::Issuer => "issuer",
+        }
+    }
+
+    /// The role of a name, if it is one.
+    pub(crate) fn parse(text: &str) -> Option<Role> {
+        match text {
+            "till" => Some(Role::Till),
+            "issuer" => Some(Role::Issuer),
+            _ => None,
+        }
+    }
+}
+
+/// One key: the organisation it speaks for, the SHA-256 of the key and its role.
 #[derive(Clone)]
 struct Entry {
     org: String,
     digest: [u8; 32],
+    role: Role,
 }
 
 /// The keys of an `--api-keys` file.
@@ -83,12 +114,22 @@ impl ApiKeys {
             }
             let bad = |why: String| format!("line {}: {why}", n + 1);
             let mut fields = line.split_ascii_whitespace();
-            let (Some(org), Some(hex_digest), None) = (fields.next(), fields.next(), fields.next())
+            let (Some(org), Some(hex_digest), role, None) =
+                (fields.next(), fields.next(), fields.next(), fields.next())
             else {
                 return Err(bad(
-                    "expected an organisation id and the SHA-256 of its key (64 hex digits)"
+                    "expected an organisation id, the SHA-256 of its key (64 hex digits) and optionally a role (till or issuer)"
                         .to_owned(),
                 ));
+            };
+            let role = match role {
+                None => Role::Till,
+                Some(r) => Role::parse(r).ok_or_else(|| {
+                    bad(format!(
+                        "\"{}\" is not a role: till or issuer",
+                        crate::escape::shown(&r)
+                    ))
+                })?,
             };
             check_org(org).map_err(bad)?;
             let mut digest = [0u8; 32];
@@ -103,6 +144,7 @@ impl ApiKeys {
             entries.push(Entry {
                 org: org.to_owned(),
                 digest,
+                role,
             });
         }
         Ok(ApiKeys { entries })
@@ -110,8 +152,15 @@ impl ApiKeys {
 
     /// The organisation of the key in an `Authorization: Bearer KEY`
     /// header value, or `None` for a missing, malformed or unknown key.
-    /// Every entry is compared, in constant time, whatever matches.
+    #[cfg(test)]
     pub(crate) fn org_of(&self, authorization: Option<&[u8]>) -> Option<&str> {
+        self.caller_of(authorization).map(|(org, _)| org)
+    }
+
+    /// The organisation and role of the key in an `Authorization: Bearer
+    /// KEY` header value, or `None` for a missing, malformed or unknown key.
+    /// Every entry is compared, in constant time, whatever matches.
+    pub(crate) fn caller_of(&self, authorization: Option<&[u8]>) -> Option<(&str, Role)> {
         let value = std::str::from_utf8(authorization?).ok()?;
         let key = value.strip_prefix("Bearer ")?.trim();
         if key.is_empty() || key.len() > MAX_KEY_LEN {
@@ -121,7 +170,7 @@ impl ApiKeys {
         let mut found = None;
         for entry in &self.entries {
             if bool::from(presented.ct_eq(&entry.digest)) {
-                found = Some(entry.org.as_str());
+                found = Some((entry.org.as_str(), entry.role));
             }
         }
         found
@@ -152,6 +201,31 @@ mod tests {
         assert_eq!(keys.org_of(Some(b"mck_a")), None);
         assert_eq!(keys.org_of(Some(b"Basic mck_a")), None);
         assert_eq!(keys.org_of(None), None);
+        assert_eq!(
+            keys.caller_of(Some(b"Bearer mck_a")),
+            Some(("org-a", Role::Till))
+        );
+    }
+
+    #[test]
+    fn a_third_column_names_the_role() {
+        let text = format!(
+            "platform {} issuer\ntill-1 {} till\n",
+            hex::encode(digest("mck_p")),
+            hex::encode(digest("mck_t"))
+        );
+        let keys = ApiKeys::parse(text.as_bytes()).unwrap();
+        assert_eq!(
+            keys.caller_of(Some(b"Bearer mck_p")),
+            Some(("platform", Role::Issuer))
+        );
+        assert_eq!(
+            keys.caller_of(Some(b"Bearer mck_t")),
+            Some(("till-1", Role::Till))
+        );
+        let bad = format!("org {} admin", hex::encode(digest("k")));
+        let e = ApiKeys::parse(bad.as_bytes()).err().unwrap();
+        assert!(e.starts_with("line 1: \"admin\" is not a role"), "{e}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use medcode::verify::Verifier;
 
-use super::api_keys::ApiKeys;
+use super::api_keys::{ApiKeys, Role};
 use super::handlers;
 use super::metrics::Metrics;
 use super::problem::{LogReason, Problem};
@@ -37,6 +37,8 @@ pub(crate) struct App {
     pub batcher: Option<super::batcher::Batcher>,
     /// The wallet of `--wallet-db` (`POST /v1/pay`), if given.
     pub wallet: Option<Arc<medcode::wallet::Wallet>>,
+    /// The usage records of `--usage-db`; `None` with `--usage-db off`.
+    pub usage: Option<super::usage::Usage>,
     /// The keys of `--api-keys`; `None` without the flag (loopback only).
     pub keys: Option<ApiKeys>,
     pub metrics: Metrics,
@@ -45,10 +47,12 @@ pub(crate) struct App {
     pub next_id: AtomicU64,
 }
 
-/// Who is calling: the organisation of the API key, `None` without keys.
+/// Who is calling: the organisation and role of the API key, `None`
+/// without keys.
 #[derive(Clone, Debug)]
 pub(crate) struct Caller {
     pub org: Option<String>,
+    pub role: Option<Role>,
 }
 
 /// This request's id.
@@ -71,6 +75,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             )),
         )
         .route("/v1/pay", post(super::pay::pay).layer(json_limit))
+        .route("/v1/usage", get(super::usage::usage))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             authenticate,
@@ -101,15 +106,21 @@ pub(crate) fn router(app: Arc<App>) -> Router {
 /// With API keys, a `/v1/` request needs `Authorization: Bearer KEY` of a
 /// known key (`401` otherwise); the key's organisation is the caller's.
 async fn authenticate(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
-    let org = match &app.keys {
-        None => None,
+    let caller = match &app.keys {
+        None => Caller {
+            org: None,
+            role: None,
+        },
         Some(keys) => {
             let header = request
                 .headers()
                 .get(header::AUTHORIZATION)
                 .map(HeaderValue::as_bytes);
-            match keys.org_of(header) {
-                Some(org) => Some(org.to_owned()),
+            match keys.caller_of(header) {
+                Some((org, role)) => Caller {
+                    org: Some(org.to_owned()),
+                    role: Some(role),
+                },
                 None => {
                     let mut response = Problem::new(
                         StatusCode::UNAUTHORIZED,
@@ -125,7 +136,7 @@ async fn authenticate(State(app): State<Arc<App>>, mut request: Request, next: N
             }
         }
     };
-    request.extensions_mut().insert(Caller { org });
+    request.extensions_mut().insert(caller);
     next.run(request).await
 }
 

@@ -72,7 +72,10 @@ pub(crate) struct BatchRequest {
 pub(crate) struct VerifyResponse {
     /// This request's id (also in the `x-request-id` header and the log).
     request_id: String,
-    /// `{"valid":true,"insured":...}` or `{"valid":false,"reason":"<code>","detail":"..."}`.
+    /// `{"valid":true,"insured":...,"kind":"self"|"delegate"|"device","device":null|{...}}`
+    /// (a device code's `device` holds its `credential_id`, `counter`,
+    /// `quota`, `enrolled_at`, `credential_expires_at` and `device_alg`) or
+    /// `{"valid":false,"reason":"<code>","detail":"..."}`.
     #[serde(flatten)]
     #[schema(value_type = Object)]
     verdict: Value,
@@ -231,7 +234,15 @@ pub(crate) async fn verify(
         .map(Region::new)
         .transpose()
         .map_err(|e| Problem::invalid(format!("till_region: {e}")))?;
+    let context = super::usage::context(
+        &caller,
+        request.org_id.as_deref(),
+        request.business_type.as_deref(),
+        request.operator_id.as_deref(),
+        request.office_id.as_deref(),
+    );
     let code = request.code;
+    let text = app.usage.is_some().then(|| code.clone());
     let result = match &app.batcher {
         // Verified together with the requests arriving meanwhile.
         Some(batcher) => {
@@ -252,6 +263,9 @@ pub(crate) async fn verify(
         }
     };
     app.metrics.verdict(&result);
+    if let Some(text) = &text {
+        super::usage::record(&app, text, &result, &context);
+    }
     Ok(verdict_response(&request_id, &result))
 }
 
@@ -267,17 +281,24 @@ pub(crate) async fn verify(
     security(("api_key" = [])))]
 pub(crate) async fn verify_image(
     State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
     Extension(request_id): Extension<RequestId>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
     require_content_type(&headers, &["image/png", "image/jpeg"])?;
     let verifier = app.verifier.clone();
-    let result = verify_blocking(&app, move || {
-        medcode::qr::decode_image(&body).and_then(|text| verifier.verify(&text, system_now()))
+    let (text, result) = verify_blocking(&app, move || match medcode::qr::decode_image(&body) {
+        Ok(text) => {
+            let result = verifier.verify(&text, system_now());
+            (text, result)
+        }
+        Err(e) => (String::new(), Err(e)),
     })
     .await?;
     app.metrics.verdict(&result);
+    let context = super::usage::context(&caller, None, None, None, None);
+    super::usage::record(&app, &text, &result, &context);
     Ok(verdict_response(&request_id, &result))
 }
 
@@ -309,10 +330,15 @@ pub(crate) async fn verify_batch(
     }
     let verifier = app.verifier.clone();
     let codes = request.codes;
-    let results =
-        verify_blocking(&app, move || verifier.verify_batch(&codes, system_now())).await?;
-    for result in &results {
+    let (codes, results) = verify_blocking(&app, move || {
+        let results = verifier.verify_batch(&codes, system_now());
+        (codes, results)
+    })
+    .await?;
+    let context = super::usage::context(&caller, request.org_id.as_deref(), None, None, None);
+    for (code, result) in codes.iter().zip(&results) {
         app.metrics.verdict(result);
+        super::usage::record(&app, code, result, &context);
     }
     let mut response = Json(BatchResponse {
         request_id: request_id.0.clone(),
@@ -372,7 +398,8 @@ pub(crate) async fn readyz(State(app): State<Arc<App>>) -> Result<Json<Readiness
 /// The metrics, in the OpenMetrics text format Prometheus reads.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
 pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let text = app.metrics.render(&app.verifier, system_now());
+    let recorder = app.usage.as_ref().map(|u| &u.recorder);
+    let text = app.metrics.render(&app.verifier, recorder, system_now());
     (
         [(
             header::CONTENT_TYPE,

@@ -1,6 +1,6 @@
 //! The service's Prometheus metrics (`GET /metrics`): verdicts by reason,
-//! verification time, replay-guard outages, list freshness, list reloads
-//! and HTTP requests by route and status.
+//! verification time, replay-guard outages, list freshness, list reloads,
+//! HTTP requests by route and status, and the usage records' queue.
 
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use medcode::usage::UsageRecorder;
 use medcode::verify::Verifier;
 use medcode::{Error, UnixTime, VerifiedToken};
 
@@ -46,6 +47,10 @@ pub(crate) struct Metrics {
     until_stale: Family<ListLabel, Gauge>,
     reloads: Family<ReloadLabel, Counter>,
     http: Family<HttpLabel, Counter>,
+    usage_backlog: Gauge,
+    usage_dropped: Counter,
+    usage_written: Counter,
+    usage_errors: Counter,
 }
 
 impl Metrics {
@@ -88,8 +93,36 @@ impl Metrics {
             "HTTP requests answered, by route and status",
             http.clone(),
         );
+        let usage_backlog = Gauge::default();
+        registry.register(
+            "medcode_usage_backlog",
+            "Usage records queued and not yet written to the usage store",
+            usage_backlog.clone(),
+        );
+        let usage_dropped = Counter::default();
+        registry.register(
+            "medcode_usage_records_dropped",
+            "Usage records dropped, the oldest first, because the queue was full while the usage store did not take them",
+            usage_dropped.clone(),
+        );
+        let usage_written = Counter::default();
+        registry.register(
+            "medcode_usage_records_written",
+            "Usage records written to the usage store",
+            usage_written.clone(),
+        );
+        let usage_errors = Counter::default();
+        registry.register(
+            "medcode_usage_store_errors",
+            "Failed writes to the usage store (each batch is tried again)",
+            usage_errors.clone(),
+        );
         Metrics {
             registry,
+            usage_backlog,
+            usage_dropped,
+            usage_written,
+            usage_errors,
             verdicts,
             verify_duration,
             replay_guard_errors,
@@ -135,8 +168,26 @@ impl Metrics {
             .inc();
     }
 
-    /// The metrics in the OpenMetrics text format, list freshness as of `now`.
-    pub(crate) fn render(&self, verifier: &Verifier, now: UnixTime) -> String {
+    /// The metrics in the OpenMetrics text format, list freshness as of
+    /// `now`, the usage queue as `recorder` counts it.
+    pub(crate) fn render(
+        &self,
+        verifier: &Verifier,
+        recorder: Option<&UsageRecorder>,
+        now: UnixTime,
+    ) -> String {
+        if let Some(r) = recorder {
+            self.usage_backlog
+                .set(i64::try_from(r.backlog()).unwrap_or(i64::MAX));
+            // The recorder's counts only grow: add what is new.
+            for (counter, total) in [
+                (&self.usage_dropped, r.dropped()),
+                (&self.usage_written, r.written()),
+                (&self.usage_errors, r.failures()),
+            ] {
+                counter.inc_by(total.saturating_sub(counter.get()));
+            }
+        }
         for status in verifier.list_status(now) {
             let list = list_label(status.info.kind);
             let left = i128::from(status.refuses_at.as_secs()) - i128::from(now.as_secs());

@@ -2,8 +2,10 @@
 //! of `medcode till`, with the same list and replay flags) behind an HTTP
 //! API: `POST /v1/verify`, `/v1/verify/image`, `/v1/verify/batch`,
 //! `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json`, and the cashier's
-//! page at `GET /` (`page/`); with
-//! `--wallet-db`, `POST /v1/pay` (the medical-insurance wallet, `pay.rs`).
+//! page at `GET /` (`page/`); with `--wallet-db`, `POST /v1/pay` (the
+//! medical-insurance wallet, `pay.rs`); every verdict recorded in the usage
+//! records (`--usage-db`, `usage.rs`), read back by the platform with
+//! `GET /v1/usage`.
 
 mod api_keys;
 mod app;
@@ -16,8 +18,9 @@ mod page;
 mod pay;
 mod problem;
 mod reload;
+mod usage;
 
-pub(crate) use api_keys::{KEY_PREFIX, check_org, digest};
+pub(crate) use api_keys::{KEY_PREFIX, Role, check_org, digest};
 
 /// Checks the text of an API key file as the service reads it.
 pub(crate) fn check_key_file(bytes: &[u8]) -> Result<(), String> {
@@ -70,6 +73,15 @@ pub(crate) struct ServeArgs {
     /// adds `POST /v1/pay`, a payment with the code (see `medcode wallet pay`).
     #[arg(long, value_name = "FILE|URL")]
     wallet_db: Option<String>,
+    /// Where every verdict is recorded (time, verdict, token id, insured,
+    /// presenter, org, business type, operator, office): sqlite:PATH or
+    /// postgres://USER@HOST:PORT/DB. Default: sqlite: usage.sqlite in the
+    /// state directory, beside the default replay file
+    /// ($XDG_STATE_HOME/medcode/ or ~/.local/state/medcode/). `off` records
+    /// nothing; don't: family-account owners then cannot see how their
+    /// relatives' codes were used, and a misused code leaves no trace.
+    #[arg(long, value_name = "URL|off")]
+    usage_db: Option<String>,
 }
 
 pub(crate) fn run(args: &ServeArgs) -> CmdResult {
@@ -110,10 +122,24 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
         Some(db) => Some(Arc::new(medcode::wallet::Wallet::open(db)?)),
         None => None,
     };
+    let usage = match args.usage_db.as_deref() {
+        Some("off") => {
+            warn(
+                "--usage-db off: no verdict is recorded; family-account owners cannot see how their relatives' codes were used",
+            );
+            None
+        }
+        Some(url) => Some(usage::Usage::open(url)?),
+        None => {
+            let path = crate::state_dir::default_usage_file()?;
+            Some(usage::Usage::open(&format!("sqlite:{}", path.display()))?)
+        }
+    };
     let app = Arc::new(App {
         verifier,
         batcher,
         wallet,
+        usage,
         keys,
         metrics,
         id_prefix: request_id_prefix()?,
@@ -129,12 +155,20 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
             Duration::from_secs(args.reload_secs),
         )
     });
-    runtime.block_on(async move {
-        if let Some(collector) = collector {
-            tokio::spawn(collector.run());
+    let served = runtime.block_on({
+        let app = Arc::clone(&app);
+        async move {
+            if let Some(collector) = collector {
+                tokio::spawn(collector.run());
+            }
+            serve(app, args.listen, reload).await
         }
-        serve(app, args.listen, reload).await
-    })?;
+    });
+    // After the last request: the backlog of usage records, bounded wait.
+    if let Some(usage) = &app.usage {
+        crate::usage::flush(&usage.recorder);
+    }
+    served?;
     Ok(())
 }
 

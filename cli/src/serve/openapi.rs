@@ -8,6 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::handlers;
 use super::pay;
+use super::usage;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +22,7 @@ use super::pay;
         handlers::metrics,
         handlers::openapi,
         pay::pay,
+        usage::usage,
     ),
     modifiers(&BearerKey, &KeyOnlyWithApiKeys, &ImageBytes)
 )]

@@ -67,3 +67,40 @@ pub fn run_with(args: &[&str], stdin: &str) -> Run {
     );
     r
 }
+
+/// Runs the README's worked example of `section` as written: the first
+/// `sh` block after "Tried end to end" under the heading `## SECTION`, in
+/// the repository root with `medcode` on `PATH` and `bash -euo pipefail`.
+/// Returns standard output after asserting that it succeeded.
+#[allow(dead_code)]
+pub fn readme_example(section: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let script = readme
+        .split(&format!("## {section}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("a README section {section:?}"))
+        .split("Tried end to end")
+        .nth(1)
+        .expect("a worked example")
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("an sh block");
+    let bin = Path::new(env!("CARGO_BIN_EXE_medcode")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .current_dir(root())
+        .env("PATH", path)
+        .env("XDG_STATE_HOME", state_home())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    stdout
+}
