@@ -4,7 +4,9 @@
 //! typed into the field as a keyboard-style scanner types them (the code,
 //! then Enter); each verdict's words, the history and the focus are
 //! asserted, and each state is saved as a PNG under
-//! `target/tmp/page_browser/`.
+//! `target/tmp/page_browser/`. A scan at the page reaches the family
+//! owner's usage list (`medcode family ... usage`) with the page's business
+//! type and operator.
 //!
 //! Without chromium and chromedriver the tests print a loud `SKIPPED` line
 //! and pass, unless `MEDCODE_REQUIRE_BROWSER=1` (CI), then they fail.
@@ -328,6 +330,8 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
             OWNER,
             "110000",
             "职工医保 / employee scheme",
+            "码类型 Kind",
+            "本人码 / own code",
         ],
     );
     assert!(!text.contains("断缴"), "{text}");
@@ -374,6 +378,7 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
             "由 子女 代为出示 / shown by the patient's child",
             OWNER,
             "个人账户共济：已备案 / personal-account mutual aid: filed",
+            "亲情账户代出示 / family-account code",
         ],
     );
     screenshot(&c, "4-delegate").await;
@@ -659,4 +664,88 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
         assert!(!log.contains(secret), "{log}");
     }
     assert_eq!(svc.stop(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_at_the_page_reaches_the_owners_usage_list() {
+    let Some(browser) = browser() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = registry(dir.path());
+    let shown = issue(&db, &["--insured", MOTHER, "--presenter", OWNER]);
+    let usage = format!("sqlite:{}", dir.path().join("usage.sqlite").display());
+    let svc = Service::start(&args(&[
+        "--trust",
+        "keys/trust.json",
+        "--usage-db",
+        &usage,
+        "--listen",
+        "127.0.0.1:0",
+    ]));
+    let driver = Driver::start(browser);
+    let c = driver.session().await;
+    c.goto(&format!("{}/", svc.url)).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#verdict[data-state='idle']"))
+        .await
+        .unwrap();
+    // The shift's settings: outpatient settlement, operator op-9.
+    c.find(Locator::Id("business-type"))
+        .await
+        .unwrap()
+        .select_by_value("01301")
+        .await
+        .unwrap();
+    c.find(Locator::Id("operator"))
+        .await
+        .unwrap()
+        .send_keys("op-9\t")
+        .await
+        .unwrap();
+    c.find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    let (state, _) = scan(&c, &shown, 1).await;
+    assert_eq!(state, "lapsed");
+    let (state, text) = scan(&c, &shown, 2).await;
+    assert_eq!(state, "refused", "{text}");
+    c.close().await.unwrap();
+    drop(driver);
+    // SIGTERM writes the records still queued.
+    assert_eq!(svc.stop(), 0);
+
+    let out = ok(&[
+        "family",
+        "--db",
+        &db,
+        "usage",
+        "--usage-db",
+        &usage,
+        "--owner",
+        OWNER,
+        "--json",
+    ]);
+    let out: Value = serde_json::from_str(&out).unwrap();
+    let records = out["records"].as_array().unwrap();
+    let fields: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            json!([
+                r["reason"],
+                r["insured"],
+                r["presenter"],
+                r["relation"],
+                r["kind"],
+                r["business_type"],
+                r["operator_id"]
+            ])
+        })
+        .collect();
+    let row = |reason: &str| json!([reason, MOTHER, OWNER, "child", "delegate", "01301", "op-9"]);
+    assert_eq!(fields, [row("replayed"), row("accepted")], "{out}");
 }
