@@ -478,7 +478,7 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
     contains_all(
         &text,
         &[
-            "设备码 / device code",
+            "手机离线码 / code made offline on the phone",
             "状态 Status",
             "suspended",
             "由 cousin 代为出示 / shown by cousin (B2)",

@@ -71,7 +71,7 @@
   const KINDS = {
     self: ["本人码", "own code"],
     delegate: ["亲情账户代出示", "family-account code"],
-    device: ["设备码", "device code"],
+    device: ["手机离线码", "code made offline on the phone"],
   };
 
   const SCHEMES = {
