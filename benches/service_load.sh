@@ -92,8 +92,10 @@ LUA
 
 start_service() { # extra args...; sets url and pid (no subshell: pids and the trap stay here)
     local log="$tmp/serve-$RANDOM.log"
+    # Usage records on, as by default, but in this run's folder (not the
+    # state directory of whoever runs the bench).
     taskset -c 0 "$bin" serve --trust "$tmp/trust.json" --listen 127.0.0.1:0 \
-        --replay "$replay" "$@" 2>"$log" &
+        --replay "$replay" --usage-db "sqlite:$tmp/usage-$RANDOM.sqlite" "$@" 2>"$log" &
     pid=$!
     pids+=("$pid")
     for _ in $(seq 100); do
