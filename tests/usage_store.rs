@@ -238,6 +238,7 @@ fn fast(capacity: usize, batch: usize) -> RecorderOptions {
         batch,
         min_backoff: Duration::from_millis(5),
         max_backoff: Duration::from_millis(50),
+        linger: Duration::from_millis(5),
     }
 }
 
@@ -362,7 +363,12 @@ fn past_the_bound_while_writing(open: Open) {
             entered: entered_tx,
             verdict: verdict_rx,
         };
-        let recorder = UsageRecorder::start(Box::new(store), fast(4, 4)).unwrap();
+        // The first batch waits until all four are queued (group commit).
+        let options = RecorderOptions {
+            linger: Duration::from_secs(3600),
+            ..fast(4, 4)
+        };
+        let recorder = UsageRecorder::start(Box::new(store), options).unwrap();
         let base = if succeed { 0 } else { 100 };
         for i in 0..4 {
             recorder.record(rec("", base + i, 2, None, "accepted"));
@@ -391,10 +397,47 @@ fn past_the_bound_while_writing(open: Open) {
     }
 }
 
+/// Group commit: the writer waits for a full batch and writes it in one
+/// transaction; a full batch goes at once, and the shutdown does not wait
+/// out the linger.
+fn a_batch_is_one_transaction(open: Open) {
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    let (verdict, verdict_rx) = std::sync::mpsc::channel();
+    let mut first = open();
+    let before = first.count().unwrap();
+    let store = Gated {
+        inner: first,
+        entered: entered_tx,
+        verdict: verdict_rx,
+    };
+    // An hour's linger: only a full batch or the shutdown starts a write.
+    let options = RecorderOptions {
+        linger: Duration::from_secs(3600),
+        ..fast(1000, 16)
+    };
+    let recorder = UsageRecorder::start(Box::new(store), options).unwrap();
+    for i in 0..16 {
+        recorder.record(rec("", 200 + i, 2, None, "accepted"));
+    }
+    let hang_guard = Duration::from_secs(120);
+    assert_eq!(entered.recv_timeout(hang_guard).unwrap(), 16);
+    verdict.send(true).unwrap();
+    for i in 16..19 {
+        recorder.record(rec("", 200 + i, 2, None, "accepted"));
+    }
+    // The three wait for a batch that will not fill: the shutdown writes them.
+    verdict.send(true).unwrap();
+    assert_eq!(recorder.shutdown(hang_guard), 0);
+    assert_eq!(entered.try_recv().unwrap(), 3);
+    assert_eq!((recorder.written(), recorder.dropped()), (19, 0));
+    assert_eq!(open().count().unwrap(), before + 19);
+}
+
 /// A named case.
 type Case = (&'static str, fn(Open));
 
-const CASES: [Case; 6] = [
+const CASES: [Case; 7] = [
+    ("a_batch_is_one_transaction", a_batch_is_one_transaction),
     ("past_the_bound_while_writing", past_the_bound_while_writing),
     ("insert_query_prune", insert_query_prune),
     ("concurrent_writers", concurrent_writers),
