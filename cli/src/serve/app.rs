@@ -2,7 +2,6 @@
 //! limits, the request timeout, API-key authentication of `/v1/`, JSON
 //! bodies for every error and one log line per request.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -182,13 +181,12 @@ async fn log_request(State(app): State<Arc<App>>, mut request: Request, next: Ne
         .get::<LogReason>()
         .map_or("-", |r| r.0);
     app.metrics.http(&route, status.as_u16());
-    let _ = writeln!(
-        std::io::stderr(),
+    super::log_line(&format!(
         "request id={} method={method} route={route} status={} reason={reason} duration_us={}",
         id.0,
         status.as_u16(),
         started.elapsed().as_micros()
-    );
+    ));
     if let Ok(v) = HeaderValue::from_str(&id.0) {
         response.headers_mut().insert("x-request-id", v);
     }

@@ -12,6 +12,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use super::log;
 use crate::warn;
 
 /// Longest time a client may take to send a request's headers.
@@ -63,9 +64,4 @@ pub(crate) async fn serve(
     drop(listener);
     log("stopping: finishing the requests in flight");
     graceful.shutdown().await;
-}
-
-fn log(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "medcode: {line}");
 }

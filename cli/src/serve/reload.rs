@@ -12,6 +12,7 @@ use medcode::Error;
 use medcode::verify::{ListUpdate, TillConfig};
 
 use super::app::App;
+use super::log;
 use super::metrics::list_label;
 use crate::escape::shown;
 use crate::warn;
@@ -62,9 +63,4 @@ pub(crate) async fn run(app: Arc<App>, config: TillConfig, every: Duration) -> R
             app.metrics.reload(list, outcome);
         }
     }
-}
-
-fn log(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "medcode: {line}");
 }
