@@ -15,6 +15,7 @@
 
 use std::sync::Arc;
 
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use medcode::token::Region;
@@ -46,12 +47,21 @@ pub(crate) struct Batcher {
 pub(crate) struct Collector {
     jobs: mpsc::Receiver<Job>,
     verifier: Verifier,
+    sizes: Histogram,
 }
 
-/// A new batcher over `verifier` and the collector to run.
-pub(crate) fn new(verifier: Verifier) -> (Batcher, Collector) {
+/// A new batcher over `verifier` and the collector to run, which observes
+/// each batch's size in `sizes`.
+pub(crate) fn new(verifier: Verifier, sizes: Histogram) -> (Batcher, Collector) {
     let (tx, rx) = mpsc::channel(QUEUE);
-    (Batcher { jobs: tx }, Collector { jobs: rx, verifier })
+    (
+        Batcher { jobs: tx },
+        Collector {
+            jobs: rx,
+            verifier,
+            sizes,
+        },
+    )
 }
 
 impl Batcher {
@@ -88,6 +98,10 @@ impl Collector {
             let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
                 break;
             };
+            // Let the connections that are ready run first: on a loaded
+            // service their requests join this batch; on an idle one the
+            // yield returns at once.
+            tokio::task::yield_now().await;
             let mut batch = vec![first];
             while batch.len() < medcode::limits::BATCH_MAX {
                 match self.jobs.try_recv() {
@@ -95,6 +109,8 @@ impl Collector {
                     Err(_) => break,
                 }
             }
+            #[allow(clippy::cast_precision_loss)] // at most BATCH_MAX
+            self.sizes.observe(batch.len() as f64);
             let verifier = self.verifier.clone();
             tokio::task::spawn_blocking(move || {
                 run_batch(&verifier, batch);

@@ -43,6 +43,7 @@ pub(crate) struct Metrics {
     registry: Registry,
     verdicts: Family<ReasonLabel, Counter>,
     verify_duration: Histogram,
+    batch_size: Histogram,
     replay_guard_errors: Counter,
     until_stale: Family<ListLabel, Gauge>,
     reloads: Family<ReloadLabel, Counter>,
@@ -68,6 +69,13 @@ impl Metrics {
             "medcode_verify_duration_seconds",
             "Time to verify one code or one batch, replay guard included",
             verify_duration.clone(),
+        );
+        // 1, 2, 4, ... 64 (BATCH_MAX).
+        let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 7));
+        registry.register(
+            "medcode_verify_batch_size",
+            "Codes of concurrent /v1/verify requests verified together in one batch (cross-request batching)",
+            batch_size.clone(),
         );
         let replay_guard_errors = Counter::default();
         registry.register(
@@ -125,6 +133,7 @@ impl Metrics {
             usage_errors,
             verdicts,
             verify_duration,
+            batch_size,
             replay_guard_errors,
             until_stale,
             reloads,
@@ -144,6 +153,11 @@ impl Metrics {
     /// Records the time one verification (or batch) took.
     pub(crate) fn verify_took(&self, took: Duration) {
         self.verify_duration.observe(took.as_secs_f64());
+    }
+
+    /// The histogram of cross-request batch sizes.
+    pub(crate) fn batch_size_histogram(&self) -> Histogram {
+        self.batch_size.clone()
     }
 
     /// The counter of times the shared replay guard was found unreachable.

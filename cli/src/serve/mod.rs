@@ -115,7 +115,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
     let (batcher, collector) = if args.no_batching {
         (None, None)
     } else {
-        let (batcher, collector) = batcher::new(verifier.clone());
+        let (batcher, collector) = batcher::new(verifier.clone(), metrics.batch_size_histogram());
         (Some(batcher), Some(collector))
     };
     let wallet = match &args.wallet_db {
