@@ -232,6 +232,9 @@ fn the_routes_answer_with_exact_statuses_and_reasons() {
         r#"medcode_verdicts_total{reason="malformed"} 259"#,
         r#"medcode_verdicts_total{reason="unreadable"} 1"#,
         "medcode_verify_duration_seconds_count 8",
+        // The four single verifications, one after another: batches of one.
+        "medcode_verify_batch_size_count 4",
+        r#"medcode_verify_batch_size_bucket{le="1.0"} 4"#,
         "medcode_replay_guard_errors_total 0",
         r#"medcode_http_requests_total{route="/v1/verify",status="400"} 6"#,
         r#"medcode_http_requests_total{route="/v1/verify",status="413"} 1"#,
