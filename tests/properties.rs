@@ -211,6 +211,11 @@ impl Layout {
         let Some(head) = changed.get(..3) else {
             return vec![Reason::Malformed];
         };
+        if head.eq_ignore_ascii_case("MC2") {
+            // A device code's prefix: the token's version byte (high
+            // nibble 1) disagrees with it.
+            return vec![Reason::Malformed];
+        }
         if !head.eq_ignore_ascii_case("MC1") {
             let b = changed.as_bytes();
             return if b[..2].eq_ignore_ascii_case(b"MC") && b[2].is_ascii_digit() {
@@ -311,9 +316,11 @@ proptest! {
         if i >= 3 && !replacement.is_ascii_digit() {
             prop_assert_eq!(reason, Reason::Malformed);
         }
-        // A version digit other than 1 is unsupported_version.
+        // A version digit other than 1 and 2 (device codes) is
+        // unsupported_version; a token's digits behind MC2 are no device code.
         if i == 2 && replacement.is_ascii_digit() {
-            prop_assert_eq!(reason, Reason::UnsupportedVersion);
+            let expected = if replacement == '2' { Reason::Malformed } else { Reason::UnsupportedVersion };
+            prop_assert_eq!(reason, expected);
         }
     }
 
@@ -409,4 +416,31 @@ proptest! {
         let err = verifier.verify(&text, UnixTime::from_secs(NOW)).unwrap_err();
         prop_assert_eq!(err.reason(), Reason::BadSignature);
     }
+}
+
+/// The case proptest found once issue 17 gave `MC2` to device codes: a
+/// token's digits behind the device prefix are `malformed` (its version
+/// byte disagrees with the prefix), never `unsupported_version`.
+#[test]
+fn a_tokens_digits_behind_the_device_prefix_are_malformed() {
+    let (issuer, _, verifier) = fixture();
+    let claims = Claims {
+        insured: InsuredId::new("0").unwrap(),
+        name: None,
+        region: Region::from_code(110_000).unwrap(),
+        status: Status::Normal,
+        scheme: Scheme::Employee,
+        cross_province: false,
+        presenter: None,
+    };
+    let text = issue(issuer, &claims, NOW).unwrap();
+    let changed = format!("MC2{}", &text[3..]);
+    let err = verifier
+        .verify(&changed, UnixTime::from_secs(NOW))
+        .unwrap_err();
+    assert_eq!(err.reason(), Reason::Malformed);
+    assert_eq!(
+        err.to_string(),
+        "malformed token: the version byte disagrees with the prefix"
+    );
 }
