@@ -49,7 +49,9 @@ pub use crate::verify::CodeKind;
 pub use query::owner_query;
 pub use query::{DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, UsageQuery};
 pub use record::{UsageContext, UsageRecord, UsageVerdict};
-pub use recorder::{DEFAULT_CAPACITY, DEFAULT_LINGER, RecorderOptions, UsageRecorder};
+pub use recorder::{
+    DEFAULT_BATCH, DEFAULT_CAPACITY, DEFAULT_LINGER, RecorderOptions, UsageRecorder,
+};
 pub use schema::USAGE_SCHEMA_VERSION;
 pub use sqlite::SqliteUsageStore;
 
