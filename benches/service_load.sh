@@ -4,11 +4,13 @@
 #   guard and wrk (keep-alive connections) on core 1, distinct valid codes
 #   (each presented once), POST /v1/verify.
 # Runs: one replica with cross-request batching (the default) and one
-# without (--no-batching), each at 4, 8, 16, 32 and 64 connections, then two
+# without (--no-batching), each at 4, 8, 12, 16, 24, 32 and 64 connections, then two
 # replicas sharing core 0 and the Redis, each loaded by its own wrk with
 # half the connections (at the batched mode's best count). Prints a
 # Markdown table (rate, p50, p99, accepted) and, for each mode, its best
 # rate with p99 under 5 ms: the batching ratio at that bound, this run's.
+# The modes alternate, round after round (MEDCODE_LOAD_ROUNDS, default 3),
+# and each row is the median of its rounds.
 #
 #   bash benches/service_load.sh            # 10 s per run
 #   MEDCODE_LOAD_CONNECTIONS="16 32" bash benches/service_load.sh
@@ -26,9 +28,11 @@ secs=${MEDCODE_LOAD_SECONDS:-10}
 # service alone, to see what Redis costs; two replicas then do not share it).
 guard=${MEDCODE_LOAD_GUARD:-redis}
 # The connection counts each mode is run at (keep-alive, wrk's 2 threads).
-conn_list=${MEDCODE_LOAD_CONNECTIONS:-"4 8 16 32 64"}
+conn_list=${MEDCODE_LOAD_CONNECTIONS:-"4 8 12 16 24 32 64"}
 conns=${conn_list##* }
 p99_bound=5
+# Rounds of every mode and count (each row the median of its rounds).
+rounds=${MEDCODE_LOAD_ROUNDS:-3}
 for tool in wrk redis-server redis-cli taskset python3; do
     command -v "$tool" >/dev/null || { echo "service_load: $tool not found" >&2; exit 2; }
 done
@@ -194,14 +198,30 @@ print(f"{b[1]} {b[2]} {b[4]}" if b else "- 0 -")' "$1" "$p99_bound"
 
 # Each mode at every connection count: the best rate whose p99 stays under
 # the bound is the mode's (the load a chain would run it at).
-for c in $conn_list; do one_replica batched "$c"; done
-for c in $conn_list; do one_replica unbatched "$c" --no-batching; done
+# The modes alternate at each count, round after round, and each row is
+# the median of its rounds: the noise of a shared machine falls on both.
+for _ in $(seq "$rounds"); do
+    for c in $conn_list; do
+        one_replica batched "$c"
+        one_replica unbatched "$c" --no-batching
+    done
+done
+# Per mode and count, the median of each column over the rounds.
+mapfile -t rows < <(for r in "${rows[@]}"; do echo "$r"; done | python3 -c '
+import statistics, sys
+runs = {}
+for line in sys.stdin:
+    f = line.split()
+    runs.setdefault((f[0], int(f[1])), []).append([float(x) for x in f[2:]])
+for (label, c), rs in sorted(runs.items(), key=lambda kv: (kv[0][0] != "batched", kv[0][1])):
+    m = [statistics.median(col) for col in zip(*rs)]
+    print(f"{label} {c} {m[0]:.0f} {m[1]:.2f} {m[2]:.2f} {m[3]:.0f}")')
 read -r b_conns b_rate b_p99 <<<"$(best batched)"
 read -r u_conns u_rate u_p99 <<<"$(best unbatched)"
 two_replicas two-batched "$([ "$b_conns" = - ] && echo "$conns" || echo "$b_conns")"
 
 echo
-echo "### medcode serve under load ($(date -u +%F), replay guard $guard, ${secs} s per run, load average $(cut -d' ' -f1 /proc/loadavg) at the end)"
+echo "### medcode serve under load ($(date -u +%F), replay guard $guard, ${secs} s per run, median of $rounds rounds, load average $(cut -d' ' -f1 /proc/loadavg) at the end)"
 echo
 echo "| run | connections | requests/s | p50 ms | p99 ms | codes accepted |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
