@@ -350,25 +350,43 @@ impl UsageStore for Gated {
     }
 }
 
+/// A recorder on a [`Gated`] store of `open` with an hour's linger (only
+/// a full batch or the shutdown starts a write): the recorder, the sizes of
+/// the writes entered, the test's verdict on each, and the store's count
+/// before.
+fn gated_recorder(
+    open: Open,
+    capacity: usize,
+    batch: usize,
+) -> (
+    UsageRecorder,
+    std::sync::mpsc::Receiver<usize>,
+    std::sync::mpsc::Sender<bool>,
+    u64,
+) {
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    let (verdict, verdict_rx) = std::sync::mpsc::channel();
+    let mut first = open();
+    let before = first.count().unwrap();
+    let store = Gated {
+        inner: first,
+        entered: entered_tx,
+        verdict: verdict_rx,
+    };
+    let options = RecorderOptions {
+        linger: Duration::from_secs(3600),
+        ..fast(capacity, batch)
+    };
+    let recorder = UsageRecorder::start(Box::new(store), options).unwrap();
+    (recorder, entered, verdict, before)
+}
+
 /// Records pushed past the bound while the oldest are being written: if
 /// that write succeeds nothing is lost; if it fails exactly the oldest go.
 fn past_the_bound_while_writing(open: Open) {
     for succeed in [true, false] {
-        let (entered_tx, entered) = std::sync::mpsc::channel();
-        let (verdict, verdict_rx) = std::sync::mpsc::channel();
-        let mut first = open();
-        let before = first.count().unwrap();
-        let store = Gated {
-            inner: first,
-            entered: entered_tx,
-            verdict: verdict_rx,
-        };
         // The first batch waits until all four are queued (group commit).
-        let options = RecorderOptions {
-            linger: Duration::from_secs(3600),
-            ..fast(4, 4)
-        };
-        let recorder = UsageRecorder::start(Box::new(store), options).unwrap();
+        let (recorder, entered, verdict, before) = gated_recorder(open, 4, 4);
         let base = if succeed { 0 } else { 100 };
         for i in 0..4 {
             recorder.record(rec("", base + i, 2, None, "accepted"));
@@ -401,21 +419,7 @@ fn past_the_bound_while_writing(open: Open) {
 /// transaction; a full batch goes at once, and the shutdown does not wait
 /// out the linger.
 fn a_batch_is_one_transaction(open: Open) {
-    let (entered_tx, entered) = std::sync::mpsc::channel();
-    let (verdict, verdict_rx) = std::sync::mpsc::channel();
-    let mut first = open();
-    let before = first.count().unwrap();
-    let store = Gated {
-        inner: first,
-        entered: entered_tx,
-        verdict: verdict_rx,
-    };
-    // An hour's linger: only a full batch or the shutdown starts a write.
-    let options = RecorderOptions {
-        linger: Duration::from_secs(3600),
-        ..fast(1000, 16)
-    };
-    let recorder = UsageRecorder::start(Box::new(store), options).unwrap();
+    let (recorder, entered, verdict, before) = gated_recorder(open, 1000, 16);
     for i in 0..16 {
         recorder.record(rec("", 200 + i, 2, None, "accepted"));
     }
