@@ -181,7 +181,7 @@ async fn log_request(State(app): State<Arc<App>>, mut request: Request, next: Ne
         .get::<LogReason>()
         .map_or("-", |r| r.0);
     app.metrics.http(&route, status.as_u16());
-    super::log_line(&format!(
+    super::log_line(format_args!(
         "request id={} method={method} route={route} status={} reason={reason} duration_us={}",
         id.0,
         status.as_u16(),

@@ -236,14 +236,13 @@ fn request_id_prefix() -> Result<String, Error> {
 /// is unbuffered: `writeln!` would make a system call per formatted piece,
 /// a tenth of a loaded service's time, and let the lines of concurrent
 /// requests interleave).
-pub(crate) fn log_line(line: &str) {
-    let mut buf = String::with_capacity(line.len() + 1);
-    buf.push_str(line);
+pub(crate) fn log_line(line: std::fmt::Arguments<'_>) {
+    let mut buf = std::fmt::format(line);
     buf.push('\n');
     let _ = std::io::stderr().write_all(buf.as_bytes());
 }
 
 /// One `medcode: ...` line of the service's log.
 pub(crate) fn log(line: &str) {
-    log_line(&format!("medcode: {line}"));
+    log_line(format_args!("medcode: {line}"));
 }
