@@ -19,7 +19,9 @@
 #
 # Needs wrk, redis-server, redis-cli, taskset and python3 (apt-get install -y
 # wrk redis-server redis-tools util-linux python3). Not a test: nothing
-# here judges a number except the table's "met" column.
+# here judges a number except the table's "met" column; the script fails
+# when a run's requests were not all accepted (a code presented twice, or
+# codes that expired: the sweep re-issues them before they would).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,10 +74,21 @@ case $guard in
 esac
 
 # A key of this run and distinct codes, valid 300 s (the tills' maximum).
+# A whole sweep outlasts them: the codes are issued again (on core 1,
+# between runs) whenever the next run could end within 30 s of their
+# expiry, so that every run presents live codes and each is accepted.
 "$bin" keygen --dir "$tmp" --kid load >/dev/null
 count=$(( secs * 45000 + 10000 ))
-"$bin" issue --dir "$tmp" --kid load --insured 12345678901234567890 --region 110000 \
-    --ttl 300 --count "$count" >"$tmp/codes.txt" 2>/dev/null
+ttl=300
+issued=0
+fresh_codes() {
+    if [ $(( $(date +%s) + secs + 30 )) -ge $(( issued + ttl )) ]; then
+        issued=$(date +%s)
+        taskset -c 1 "$bin" issue --dir "$tmp" --kid load --insured 12345678901234567890 \
+            --region 110000 --ttl "$ttl" --count "$count" >"$tmp/codes.txt" 2>/dev/null
+    fi
+}
+fresh_codes
 
 # wrk: each thread takes its own share of the codes, one request each.
 cat >"$tmp/verify.lua" <<'LUA'
@@ -157,14 +170,28 @@ print(f"{rate:.0f} {p50:.2f} {p99:.2f}")
 PY
 }
 
+# Every request presents a live code once: each must be accepted. wrk
+# counts the responses it read; the service may have accepted a few more,
+# at most one per connection, whose answers came after wrk stopped.
+check_accepted() { # accepted connections wrk-reports...
+    local acc=$1 c=$2; shift 2
+    local n; n=$(awk '$2 == "requests" && $3 == "in" { n += $1 } END { print n + 0 }' "$@")
+    if [ "$acc" -lt "$n" ] || [ "$acc" -gt $(( n + c )) ]; then
+        echo "service_load: $acc codes accepted for $n requests answered: every request should be accepted once" >&2
+        exit 1
+    fi
+}
+
 rows=()
 one_replica() { # label, connections, extra serve args...
     local label=$1 c=$2; shift 2
     redis-cli -p "$rport" flushall >/dev/null
+    fresh_codes
     start_service "$@"
     run_wrk "$url" "$c" 0 2 2 "$tmp/wrk-$label-$c.txt"
-    local s; s=$(summary "$tmp/wrk-$label-$c.txt")
-    rows+=("$label $c $s $(accepted "$url")")
+    local s acc; s=$(summary "$tmp/wrk-$label-$c.txt"); acc=$(accepted "$url")
+    check_accepted "$acc" "$c" "$tmp/wrk-$label-$c.txt"
+    rows+=("$label $c $s $acc")
     kill -TERM "$pid"; wait "$pid" || true
 }
 
@@ -172,6 +199,7 @@ two_replicas() { # label, connections, extra serve args...
     local label=$1 c=$2; shift 2
     redis-cli -p "$rport" flushall >/dev/null
     local a b pa pb
+    fresh_codes
     start_service "$@"; a=$url; pa=$pid
     start_service "$@"; b=$url; pb=$pid
     # Replica a takes the even codes, b the odd ones: each code once.
@@ -179,8 +207,10 @@ two_replicas() { # label, connections, extra serve args...
     local w=$!
     run_wrk "$b" $((c / 2)) 1 2 1 "$tmp/wrk-$label-b.txt"
     wait "$w"
-    local s; s=$(summary "$tmp/wrk-$label-a.txt" "$tmp/wrk-$label-b.txt")
-    rows+=("$label $c $s $(( $(accepted "$a") + $(accepted "$b") ))")
+    local s acc; s=$(summary "$tmp/wrk-$label-a.txt" "$tmp/wrk-$label-b.txt")
+    acc=$(( $(accepted "$a") + $(accepted "$b") ))
+    check_accepted "$acc" "$c" "$tmp/wrk-$label-a.txt" "$tmp/wrk-$label-b.txt"
+    rows+=("$label $c $s $acc")
     kill -TERM "$pa" "$pb"; wait "$pa" "$pb" || true
 }
 
