@@ -406,6 +406,79 @@ fn api_keys_are_required_and_name_the_organisation() {
 }
 
 #[test]
+fn api_keys_are_reloaded_on_sighup_and_a_bad_file_keeps_them() {
+    let keys = Keys::new();
+    let file = keys.path("api-keys");
+    let new_key = |org: &str| {
+        let r = run(&["api-key", "new", "--org", org, "--file", &file]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout.trim().to_owned()
+    };
+    let a = new_key("hospital-a");
+    let svc = Service::start(&args(&[
+        "--trust",
+        &keys.path("trust.json"),
+        "--listen",
+        "127.0.0.1:0",
+        "--api-keys",
+        &file,
+    ]));
+    let codes = keys.codes(4);
+    let call = |code: &str, key: &str| {
+        let (status, v) = post(
+            &svc,
+            "/v1/verify",
+            "application/json",
+            json!({ "code": code }).to_string().as_bytes(),
+            Some(key),
+        );
+        (status, outcome(&v).to_owned())
+    };
+    let unauthorized = (401, "unauthorized".to_owned());
+    let accepted = (200, "accepted".to_owned());
+    // A key added to the file is refused until the file is re-read.
+    let b = new_key("pharmacy-b");
+    assert_eq!(call(&codes[0], &b), unauthorized);
+    svc.signal("HUP");
+    wait_for(&svc, "reload: 2 API keys in force (were 1)");
+    assert_eq!(call(&codes[0], &b), accepted);
+    // A file that no longer parses changes nothing.
+    let good = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, "hospital-a not-a-digest\n").unwrap();
+    svc.signal("HUP");
+    wait_for(
+        &svc,
+        "reload: the API key file refused, the keys in force are kept",
+    );
+    assert_eq!(call(&codes[1], &a), accepted);
+    assert_eq!(call(&codes[2], &b), accepted);
+    // A key withdrawn from the file is refused once it is re-read.
+    let only_b: String = good
+        .lines()
+        .filter(|l| l.starts_with("pharmacy-b "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&file, only_b).unwrap();
+    svc.signal("HUP");
+    wait_for(&svc, "reload: 1 API keys in force (were 2)");
+    assert_eq!(call(&codes[3], &a), unauthorized);
+    assert_eq!(call(&codes[3], &b), accepted);
+    let (_, metrics) = get(&svc, "/metrics");
+    for line in [
+        r#"medcode_list_reloads_total{list="api_keys",outcome="installed"} 2"#,
+        r#"medcode_list_reloads_total{list="api_keys",outcome="refused"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "no {line} in:\n{metrics}");
+    }
+    let log = svc.stderr();
+    assert!(
+        !log.contains(&a) && !log.contains(&b),
+        "a key in the log:\n{log}"
+    );
+    assert_eq!(svc.stop(), 0);
+}
+
+#[test]
 fn without_api_keys_only_loopback_is_served() {
     let keys = Keys::new();
     let r = run(&[

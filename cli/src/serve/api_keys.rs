@@ -3,8 +3,11 @@
 //! hashed then compared with every entry in constant time. The role is
 //! `till` (verify codes; the default, also of the older two-column lines)
 //! or `issuer` (the platform: also read usage records, `GET /v1/usage`).
+//! The service re-reads the file on SIGHUP ([`KeyFile::reload`]): keys are
+//! added and withdrawn without a restart.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use subtle::ConstantTimeEq;
 
@@ -179,6 +182,51 @@ impl ApiKeys {
     /// How many keys the file holds.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+}
+
+/// The keys of the `--api-keys` file in force, and the file to re-read.
+pub(crate) struct KeyFile {
+    path: PathBuf,
+    keys: RwLock<Arc<ApiKeys>>,
+}
+
+impl KeyFile {
+    /// Reads the key file at `path` (see [`ApiKeys::read`]).
+    pub(crate) fn read(path: &Path) -> Result<Self, Error> {
+        Ok(KeyFile {
+            path: path.to_owned(),
+            keys: RwLock::new(Arc::new(ApiKeys::read(path)?)),
+        })
+    }
+
+    fn current(&self) -> Arc<ApiKeys> {
+        Arc::clone(&self.keys.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// As [`ApiKeys::caller_of`], with the keys in force.
+    pub(crate) fn caller_of(&self, authorization: Option<&[u8]>) -> Option<(String, Role)> {
+        self.current()
+            .caller_of(authorization)
+            .map(|(org, role)| (org.to_owned(), role))
+    }
+
+    /// How many keys are in force.
+    pub(crate) fn len(&self) -> usize {
+        self.current().len()
+    }
+
+    /// Re-reads the file and puts its keys in force; returns how many keys
+    /// were in force before and are now. A file that cannot be read, does
+    /// not parse or holds no key changes nothing: the keys in force stay.
+    pub(crate) fn reload(&self) -> Result<(usize, usize), Error> {
+        let fresh = Arc::new(ApiKeys::read(&self.path)?);
+        let now = fresh.len();
+        let before = std::mem::replace(
+            &mut *self.keys.write().unwrap_or_else(PoisonError::into_inner),
+            fresh,
+        );
+        Ok((before.len(), now))
     }
 }
 

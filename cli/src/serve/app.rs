@@ -17,7 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use medcode::verify::Verifier;
 
-use super::api_keys::{ApiKeys, Role};
+use super::api_keys::{KeyFile, Role};
 use super::handlers;
 use super::metrics::Metrics;
 use super::problem::{LogReason, Problem};
@@ -39,7 +39,7 @@ pub(crate) struct App {
     /// The usage records of `--usage-db`; `None` with `--usage-db off`.
     pub usage: Option<super::usage::Usage>,
     /// The keys of `--api-keys`; `None` without the flag (loopback only).
-    pub keys: Option<ApiKeys>,
+    pub keys: Option<KeyFile>,
     pub metrics: Metrics,
     /// This process's request-id prefix and counter.
     pub id_prefix: String,
@@ -117,7 +117,7 @@ async fn authenticate(State(app): State<Arc<App>>, mut request: Request, next: N
                 .map(HeaderValue::as_bytes);
             match keys.caller_of(header) {
                 Some((org, role)) => Caller {
-                    org: Some(org.to_owned()),
+                    org: Some(org),
                     role: Some(role),
                 },
                 None => {

@@ -92,7 +92,7 @@ impl Metrics {
         let reloads = Family::<ReloadLabel, Counter>::default();
         registry.register(
             "medcode_list_reloads",
-            "List reloads, by list and outcome (installed, unchanged, refused)",
+            "Reloads of the lists and of the API key file (list=\"api_keys\"), by list and outcome (installed, unchanged, refused)",
             reloads.clone(),
         );
         let http = Family::<HttpLabel, Counter>::default();

@@ -42,7 +42,7 @@ use medcode::verify::{ReplaySpec, TillEvent};
 
 use crate::verifier_args::VerifierArgs;
 use crate::{CmdResult, warn};
-use api_keys::ApiKeys;
+use api_keys::{ApiKeys, KeyFile};
 use app::App;
 use metrics::Metrics;
 
@@ -86,7 +86,7 @@ pub(crate) struct ServeArgs {
 
 pub(crate) fn run(args: &ServeArgs) -> CmdResult {
     let keys = match &args.api_keys {
-        Some(path) => Some(ApiKeys::read(path)?),
+        Some(path) => Some(KeyFile::read(path)?),
         None if !args.listen.ip().is_loopback() => {
             return Err(Error::InvalidArgument {
                 what: "--listen",
@@ -185,21 +185,21 @@ async fn serve(
         .map_err(|e| Error::io(listen.to_string(), "listen on", e))?;
     let mut terminate =
         signal(SignalKind::terminate()).map_err(|e| Error::io("SIGTERM", "listen for", e))?;
-    match reload {
-        Some((config, every)) => {
-            let app = Arc::clone(&app);
-            tokio::spawn(async move {
-                if let Err(e) = reload::run(app, config, every).await {
-                    warn(&format!(
-                        "lists are not reloaded: {}",
-                        crate::escape::shown(&e)
-                    ));
-                }
-            });
-        }
-        None => warn(
+    if reload.is_none() {
+        warn(
             "the lists are unsigned (no --root-key): they are not reloaded; restart to change them",
-        ),
+        );
+    }
+    {
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            if let Err(e) = reload::run(app, reload).await {
+                warn(&format!(
+                    "lists and API keys are not reloaded: {}",
+                    crate::escape::shown(&e)
+                ));
+            }
+        });
     }
     if let Some(keys) = &app.keys {
         log(&format!("{} API keys loaded", keys.len()));
