@@ -551,3 +551,51 @@ fn mark_seen_many_is_one_pipelined_round_trip_with_in_order_verdicts() {
         .collect();
     assert_eq!(reasons, ["replay_guard_unavailable"; 2]);
 }
+
+#[test]
+fn a_password_is_sent_and_never_shown() {
+    const PASSWORD: &str = "s3cret-pw";
+    let Some(redis) =
+        RedisServer::start_with_password("a_password_is_sent_and_never_shown", PASSWORD)
+    else {
+        return;
+    };
+    let port = redis.port();
+    let now = UnixTime::from_secs(T0);
+    let g = RedisReplayGuard::new(&format!("redis://:{PASSWORD}@127.0.0.1:{port}")).unwrap();
+    assert_eq!(g.target(), format!("redis://127.0.0.1:{port}/0"));
+    assert!(!format!("{g:?}").contains(PASSWORD), "{g:?}");
+    g.mark_seen(id(1), now.plus(75), now).unwrap();
+    let err = g.mark_seen(id(1), now.plus(75), now).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+
+    // A wrong password, or none, is an unreachable guard: refused codes,
+    // and neither the error nor the event shows what was sent.
+    for url in [
+        format!("redis://:wrong-pw@127.0.0.1:{port}"),
+        format!("redis://127.0.0.1:{port}"),
+    ] {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&events);
+        let g = RedisReplayGuard::new(&url)
+            .unwrap()
+            .with_event_hook(move |e| seen.lock().unwrap().push(e.clone()));
+        let err = g.mark_seen(id(2), now.plus(75), now).unwrap_err();
+        assert_eq!(err.reason().as_str(), "replay_guard_unavailable", "{url}");
+        let shown = format!("{err} {err:?} {:?}", events.lock().unwrap());
+        assert!(
+            !shown.contains("wrong-pw") && !shown.contains(PASSWORD),
+            "{shown}"
+        );
+        assert!(
+            matches!(
+                events.lock().unwrap().as_slice(),
+                [RedisEvent::Unreachable { .. }]
+            ),
+            "{shown}"
+        );
+    }
+    // Nothing was recorded by the refused guards.
+    let err = g.mark_seen(id(2), now.plus(75), now);
+    assert_eq!(err.map_err(|e| e.reason().as_str()), Ok(None));
+}

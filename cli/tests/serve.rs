@@ -710,6 +710,64 @@ fn readyz_asks_the_redis_guard_before_any_code_is_shown() {
 }
 
 #[test]
+fn a_redis_password_is_used_and_never_logged_or_shown() {
+    const PASSWORD: &str = "s3cret-pw";
+    let test = "a_redis_password_is_used_and_never_logged_or_shown";
+    let Some(redis) = RedisServer::start_with_password(test, PASSWORD) else {
+        return;
+    };
+    let keys = Keys::new();
+    let port = redis.port();
+    let start = |password: &str| {
+        Service::start(&args(&[
+            "--trust",
+            &keys.path("trust.json"),
+            "--listen",
+            "127.0.0.1:0",
+            "--replay",
+            &format!("redis://:{password}@127.0.0.1:{port}"),
+        ]))
+    };
+    let codes = keys.codes(2);
+    let svc = start(PASSWORD);
+    assert_eq!(get(&svc, "/readyz").0, 200);
+    for expected in ["accepted", "replayed"] {
+        let (status, v) = post_json(&svc, "/v1/verify", &json!({"code": codes[0]}));
+        assert_eq!((status, outcome(&v)), (200, expected), "{v}");
+    }
+    let (_, metrics) = get(&svc, "/metrics");
+    let log = svc.stderr();
+    assert_eq!(svc.stop(), 0);
+    assert!(!log.contains(PASSWORD), "the password in the log:\n{log}");
+    assert!(!metrics.contains(PASSWORD), "the password in the metrics");
+
+    // The wrong password: not ready, codes refused for the guard, and
+    // neither the answers nor the log show what was sent.
+    let svc = start("wrong-pw");
+    let (status, body) = get(&svc, "/readyz");
+    assert_eq!(status, 503, "{body}");
+    let (status, v) = post_json(&svc, "/v1/verify", &json!({"code": codes[1]}));
+    assert_eq!(
+        (status, outcome(&v)),
+        (200, "replay_guard_unavailable"),
+        "{v}"
+    );
+    let log = svc.stderr();
+    assert_eq!(svc.stop(), 0);
+    // The log names the guard and what failed, not the password.
+    assert!(
+        log.contains(&format!("redis://127.0.0.1:{port}/0")),
+        "{log}"
+    );
+    for shown in [&log, &body, &v.to_string()] {
+        assert!(
+            !shown.contains("wrong-pw") && !shown.contains(PASSWORD),
+            "a password shown:\n{shown}"
+        );
+    }
+}
+
+#[test]
 fn trickled_and_oversized_headers_are_cut_off() {
     use std::io::{Read, Write};
     let keys = Keys::new();

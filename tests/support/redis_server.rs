@@ -24,6 +24,8 @@ pub struct RedisServer {
     port: u16,
     /// The cluster bus port of a cluster node (tests/support/redis_cluster.rs).
     cluster_port: Option<u16>,
+    /// The `--requirepass` of a server started with a password.
+    password: Option<String>,
     dir: TempDir,
     child: Option<Child>,
 }
@@ -76,8 +78,9 @@ fn free_port() -> u16 {
     free_ports(1)[0]
 }
 
-/// True when a server on `port` answers PING with PONG.
-fn answers_ping(port: u16) -> bool {
+/// True when a server on `port` answers PING with PONG (after `AUTH
+/// password`, for a server that requires one).
+fn answers_ping(port: u16, password: Option<&str>) -> bool {
     let Ok(mut s) = TcpStream::connect_timeout(
         &(Ipv4Addr::LOCALHOST, port).into(),
         Duration::from_millis(200),
@@ -85,6 +88,16 @@ fn answers_ping(port: u16) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if let Some(password) = password {
+        let mut ok = [0u8; 5];
+        let auth = format!("AUTH {password}\r\n");
+        if s.write_all(auth.as_bytes()).is_err()
+            || s.read_exact(&mut ok).is_err()
+            || &ok != b"+OK\r\n"
+        {
+            return false;
+        }
+    }
     let mut buf = [0u8; 7];
     s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
 }
@@ -94,22 +107,34 @@ impl RedisServer {
     /// redis-server is absent outside CI.
     pub fn start(test: &str) -> Option<RedisServer> {
         let bin = find_or_skip("redis-server", "redis-server", test)?;
-        Some(RedisServer::start_with(bin, false))
+        Some(RedisServer::start_with(bin, false, None))
+    }
+
+    /// As [`RedisServer::start`], a server that requires `password`
+    /// (`--requirepass`): a client must send it before any command.
+    pub fn start_with_password(test: &str, password: &str) -> Option<RedisServer> {
+        let bin = find_or_skip("redis-server", "redis-server", test)?;
+        Some(RedisServer::start_with(
+            bin,
+            false,
+            Some(password.to_owned()),
+        ))
     }
 
     /// Starts a node for a Redis Cluster (`--cluster-enabled yes`, its own
     /// config file and bus port), not yet part of any cluster. `bin` is a
     /// redis-server found by [`find_or_skip`].
     pub fn start_cluster_node(bin: PathBuf) -> RedisServer {
-        RedisServer::start_with(bin, true)
+        RedisServer::start_with(bin, true, None)
     }
 
-    fn start_with(bin: PathBuf, cluster: bool) -> RedisServer {
+    fn start_with(bin: PathBuf, cluster: bool, password: Option<String>) -> RedisServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut server = RedisServer {
             bin,
             port: 0,
             cluster_port: None,
+            password,
             dir,
             child: None,
         };
@@ -142,6 +167,9 @@ impl RedisServer {
             "--appendonly",
             "no",
         ]);
+        if let Some(password) = &self.password {
+            command.arg("--requirepass").arg(password);
+        }
         if let Some(bus) = self.cluster_port {
             // The config file (the node's id and slots) stays in the
             // folder, so that a restarted node rejoins its cluster.
@@ -163,7 +191,7 @@ impl RedisServer {
             .map_err(|e| format!("cannot run {}: {e}", self.bin.display()))?;
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if answers_ping(self.port) {
+            if answers_ping(self.port, self.password.as_deref()) {
                 self.child = Some(child);
                 return Ok(());
             }
@@ -196,7 +224,10 @@ impl RedisServer {
             let _ = child.kill();
             let _ = child.wait();
         }
-        assert!(!answers_ping(self.port), "still answering after kill");
+        assert!(
+            !answers_ping(self.port, self.password.as_deref()),
+            "still answering after kill"
+        );
     }
 
     /// Starts a new, empty server on the same port.
