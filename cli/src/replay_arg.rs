@@ -19,7 +19,15 @@ pub(crate) struct ReplayArgs {
     /// reached through any of the nodes listed),
     /// memory (this process only) or none (no guard: the same code is accepted
     /// again; warned about on standard error). Default: see below.
-    #[arg(long, value_name = "GUARD")]
+    /// MEDCODE_REPLAY, if set, is read when the flag is not given: it keeps
+    /// a Redis password (redis://:PASSWORD@HOST:PORT) off the command line,
+    /// which every user of the machine can see.
+    #[arg(
+        long,
+        value_name = "GUARD",
+        env = "MEDCODE_REPLAY",
+        hide_env_values = true
+    )]
     replay: Option<String>,
     /// When the Redis guard cannot be reached: refuse codes (fail-closed, the
     /// default) or check them against this till's own records and say so

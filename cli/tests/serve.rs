@@ -729,7 +729,20 @@ fn a_redis_password_is_used_and_never_logged_or_shown() {
         ]))
     };
     let codes = keys.codes(2);
-    let svc = start(PASSWORD);
+    // MEDCODE_REPLAY instead of --replay: the password stays out of the
+    // command line (`ps` shows it to every user of the machine).
+    let url = format!("redis://:{PASSWORD}@127.0.0.1:{port}");
+    let svc = Service::start_with_env(
+        &args(&[
+            "--trust",
+            &keys.path("trust.json"),
+            "--listen",
+            "127.0.0.1:0",
+        ]),
+        &[("MEDCODE_REPLAY", &url)],
+    );
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", svc.pid())).unwrap();
+    assert!(!String::from_utf8_lossy(&cmdline).contains(PASSWORD));
     assert_eq!(get(&svc, "/readyz").0, 200);
     for expected in ["accepted", "replayed"] {
         let (status, v) = post_json(&svc, "/v1/verify", &json!({"code": codes[0]}));

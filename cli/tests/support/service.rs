@@ -35,9 +35,15 @@ pub struct Service {
 
 impl Service {
     pub fn start(args: &[String]) -> Service {
+        Service::start_with_env(args, &[])
+    }
+
+    /// As [`Service::start`], with `env` set in the service's environment.
+    pub fn start_with_env(args: &[String], env: &[(&str, &str)]) -> Service {
         let mut child = medcode()
             .arg("serve")
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -67,6 +73,11 @@ impl Service {
 
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().join("\n")
+    }
+
+    /// The service's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn signal(&self, name: &str) {
