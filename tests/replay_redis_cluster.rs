@@ -1,8 +1,10 @@
 //! The Redis replay guard on a real three-node Redis Cluster started on
 //! free loopback ports (tests/support/redis_cluster.rs): the contract every
 //! guard keeps, each code's key on the node of its slot, one acceptance for
-//! threads racing on one code, both policies when the cluster is down, and
-//! the codes accepted offline written to the cluster when it is back.
+//! threads racing on one code, both policies when the cluster is down, the
+//! codes accepted offline written to the cluster when it is back, and a
+//! failover (a primary killed, its replica promoted) followed without a
+//! restart (a six-node cluster).
 #![cfg(feature = "redis")]
 
 mod support;
@@ -157,4 +159,60 @@ fn a_cluster_down_is_refused_fail_closed_or_falls_back_locally_then_synced() {
     let err = closed.mark_seen(id(3), now.plus(75), now).unwrap_err();
     assert_eq!(err.reason().as_str(), "replayed");
     assert_eq!(closed.mark_seen(id(4), now.plus(75), now).unwrap(), None);
+}
+
+#[test]
+fn a_killed_primary_is_replaced_by_its_replica_and_no_code_is_accepted_twice() {
+    let test = "a_killed_primary_is_replaced_by_its_replica_and_no_code_is_accepted_twice";
+    let Some(mut cluster) = RedisCluster::start_with_replicas(test) else {
+        return;
+    };
+    let g = RedisReplayGuard::new(&cluster.url()).unwrap();
+    let now = UnixTime::from_secs(T0);
+    const N: u64 = 200;
+    for n in 0..N {
+        assert_eq!(g.mark_seen(id(n), now.plus(75), now).unwrap(), None);
+    }
+    // Redis replicates asynchronously: the test waits for the replicas, so
+    // that what it checks is the guard's following of the failover.
+    cluster.wait_replicated();
+    let primary = (0..6).find(|&i| cluster.is_primary(i)).unwrap();
+    cluster.kill(primary);
+
+    // Until the replica is promoted, codes on the dead node's slots are
+    // refused for the guard (fail-closed), never accepted nor replayed;
+    // then the guard follows the new slot map without a restart.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut refused = 0;
+    loop {
+        let done = (0..N).all(|n| match g.mark_seen(id(n), now.plus(75), now.plus(1)) {
+            Err(e) if e.reason().as_str() == "replayed" => true,
+            Err(e) if e.reason().as_str() == "replay_guard_unavailable" => {
+                refused += 1;
+                false
+            }
+            other => panic!("code {n} after the primary died: {other:?}"),
+        });
+        if done {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the guard did not follow the failover ({refused} refusals)"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The dead primary's codes were refused before its replica took over
+    // (promotion takes at least the node timeout, one second).
+    assert!(
+        refused > 0,
+        "no code was refused while the primary was down"
+    );
+    // Every earlier code is replayed on the new primary; new codes are
+    // accepted once, on every slot.
+    for n in 1_000..1_000 + N {
+        assert_eq!(g.mark_seen(id(n), now.plus(75), now.plus(2)).unwrap(), None);
+        let err = g.mark_seen(id(n), now.plus(75), now.plus(2)).unwrap_err();
+        assert_eq!(err.reason().as_str(), "replayed", "code {n}");
+    }
 }

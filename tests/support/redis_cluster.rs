@@ -1,4 +1,4 @@
-//! A real three-node Redis Cluster for the tests: three redis-server
+//! A real Redis Cluster for the tests: three (or, with replicas, six) redis-server
 //! processes started by [`RedisServer::start_cluster_node`] (free loopback
 //! ports, no persistence, their own temp folders), joined with
 //! `redis-cli --cluster create ... --cluster-replicas 0 --cluster-yes`,
@@ -24,15 +24,36 @@ impl RedisCluster {
     /// Starts and joins three nodes, or returns `None` after a loud SKIPPED
     /// line when redis-server or redis-cli is absent outside CI.
     pub fn start(test: &str) -> Option<RedisCluster> {
+        RedisCluster::start_nodes(test, 0)
+    }
+
+    /// Starts three primaries, each with one replica (six nodes), that
+    /// declare a node failed after one second (`cluster-node-timeout`), so
+    /// that a killed primary's replica is promoted within a few seconds.
+    pub fn start_with_replicas(test: &str) -> Option<RedisCluster> {
+        RedisCluster::start_nodes(test, 1)
+    }
+
+    fn start_nodes(test: &str, replicas: usize) -> Option<RedisCluster> {
         let server = find_or_skip("redis-server", "redis-server", test)?;
         let cli = find_or_skip("redis-cli", "redis-tools", test)?;
-        let nodes: Vec<RedisServer> = (0..3)
+        let nodes: Vec<RedisServer> = (0..3 * (1 + replicas))
             .map(|_| RedisServer::start_cluster_node(server.clone()))
             .collect();
+        if replicas > 0 {
+            for node in &nodes {
+                let () = redis::cmd("CONFIG")
+                    .arg("SET")
+                    .arg("cluster-node-timeout")
+                    .arg("1000")
+                    .query(&mut node.client(0))
+                    .unwrap();
+            }
+        }
         let out = Command::new(&cli)
             .args(["--cluster", "create"])
             .args(nodes.iter().map(|n| format!("127.0.0.1:{}", n.port())))
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .stdin(Stdio::null())
             .output()
             .expect("redis-cli runs");
@@ -47,15 +68,16 @@ impl RedisCluster {
         Some(cluster)
     }
 
-    /// Waits until every node reports `cluster_state:ok` and knows all three.
+    /// Waits until every node reports `cluster_state:ok` and knows all of them.
     fn wait_until_ok(&self) {
+        let known = format!("cluster_known_nodes:{}", self.nodes.len());
         let deadline = Instant::now() + FORM_TIMEOUT;
         for node in &self.nodes {
             let mut conn = node.client(0);
             loop {
                 let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut conn).unwrap();
                 let ok = info.lines().any(|l| l.trim() == "cluster_state:ok")
-                    && info.lines().any(|l| l.trim() == "cluster_known_nodes:3");
+                    && info.lines().any(|l| l.trim() == known);
                 if ok {
                     break;
                 }
@@ -78,7 +100,7 @@ impl RedisCluster {
         format!("redis+cluster://{}", nodes.join(","))
     }
 
-    /// The three nodes (each a plain client away, for DBSIZE and the like).
+    /// The nodes (each a plain client away, for DBSIZE and the like).
     pub fn nodes(&self) -> &[RedisServer] {
         &self.nodes
     }
@@ -97,6 +119,34 @@ impl RedisCluster {
             node.restart();
         }
         self.wait_until_ok();
+    }
+
+    /// Kills node `i` (SIGKILL) and keeps it down.
+    pub fn kill(&mut self, i: usize) {
+        self.nodes[i].kill();
+    }
+
+    /// Whether node `i` is a primary now (`ROLE`).
+    pub fn is_primary(&self, i: usize) -> bool {
+        let role: Vec<redis::Value> = redis::cmd("ROLE")
+            .query(&mut self.nodes[i].client(0))
+            .unwrap();
+        matches!(role.first(), Some(redis::Value::BulkString(r)) if r == b"master")
+    }
+
+    /// Blocks until every primary's writes so far are on its replica
+    /// (`WAIT 1` on each primary).
+    pub fn wait_replicated(&self) {
+        for i in 0..self.nodes.len() {
+            if self.is_primary(i) {
+                let acked: i64 = redis::cmd("WAIT")
+                    .arg(1)
+                    .arg(5000)
+                    .query(&mut self.nodes[i].client(0))
+                    .unwrap();
+                assert_eq!(acked, 1, "node {i}'s replica did not acknowledge");
+            }
+        }
     }
 
     /// How many keys each node holds, in node order.
