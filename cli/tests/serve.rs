@@ -293,17 +293,33 @@ impl Service {
     }
 }
 
+/// A new key for `org`, added to the key file `file` (`medcode api-key
+/// new`, which prints it once): `mck_` and 64 characters.
+fn new_api_key(file: &str, org: &str) -> String {
+    let r = run(&["api-key", "new", "--org", org, "--file", file]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let key = r.stdout.trim().to_owned();
+    assert!(key.starts_with("mck_") && key.len() == 68, "{key}");
+    key
+}
+
+/// The service on a free loopback port, with the API keys of `file`.
+fn keyed_service(keys: &Keys, file: &str) -> Service {
+    Service::start(&args(&[
+        "--trust",
+        &keys.path("trust.json"),
+        "--listen",
+        "127.0.0.1:0",
+        "--api-keys",
+        file,
+    ]))
+}
+
 #[test]
 fn api_keys_are_required_and_name_the_organisation() {
     let keys = Keys::new();
     let file = keys.path("api-keys");
-    let new_key = |org: &str| {
-        let r = run(&["api-key", "new", "--org", org, "--file", &file]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        let key = r.stdout.trim().to_owned();
-        assert!(key.starts_with("mck_") && key.len() == 68, "{key}");
-        key
-    };
+    let new_key = |org: &str| new_api_key(&file, org);
     let a = new_key("hospital-a");
     let b = new_key("pharmacy-b");
     use std::os::unix::fs::PermissionsExt;
@@ -336,14 +352,7 @@ fn api_keys_are_required_and_name_the_organisation() {
         r.stderr
     );
 
-    let svc = Service::start(&args(&[
-        "--trust",
-        &keys.path("trust.json"),
-        "--listen",
-        "127.0.0.1:0",
-        "--api-keys",
-        &file,
-    ]));
+    let svc = keyed_service(&keys, &file);
     let codes = keys.codes(3);
     let body = |code: &str, org: Option<&str>| {
         let mut v = json!({"code": code});
@@ -409,20 +418,9 @@ fn api_keys_are_required_and_name_the_organisation() {
 fn api_keys_are_reloaded_on_sighup_and_a_bad_file_keeps_them() {
     let keys = Keys::new();
     let file = keys.path("api-keys");
-    let new_key = |org: &str| {
-        let r = run(&["api-key", "new", "--org", org, "--file", &file]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        r.stdout.trim().to_owned()
-    };
+    let new_key = |org: &str| new_api_key(&file, org);
     let a = new_key("hospital-a");
-    let svc = Service::start(&args(&[
-        "--trust",
-        &keys.path("trust.json"),
-        "--listen",
-        "127.0.0.1:0",
-        "--api-keys",
-        &file,
-    ]));
+    let svc = keyed_service(&keys, &file);
     let codes = keys.codes(4);
     let call = |code: &str, key: &str| {
         let (status, v) = post(

@@ -1,7 +1,7 @@
 //! A real Redis Cluster for the tests: three (or, with replicas, six) redis-server
 //! processes started by [`RedisServer::start_cluster_node`] (free loopback
 //! ports, no persistence, their own temp folders), joined with
-//! `redis-cli --cluster create ... --cluster-replicas 0 --cluster-yes`,
+//! `redis-cli --cluster create ... --cluster-replicas 0|1 --cluster-yes`,
 //! used once every node reports `cluster_state:ok`, killed on drop.
 //!
 //! Without redis-server or redis-cli (Debian `redis-tools`) a test prints a
