@@ -1,4 +1,6 @@
-//! Small file helpers: bounded reads and atomic replacement.
+//! File helpers the till core and the programs built on it share: bounded
+//! reads of a file a flag names, atomic replacement, secret files created
+//! with mode 0600, and the check for loose permissions.
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -10,7 +12,13 @@ use crate::error::{Error, ListLayer, ListProblem, Result};
 
 /// Reads a whole file, refusing directories and files over `limit` bytes
 /// before reading them.
-pub(crate) fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>> {
+///
+/// # Errors
+///
+/// [`Error::Io`] (`io`) when `path` is missing, a directory or unreadable;
+/// [`Error::InvalidArgument`] (`invalid_argument`, naming `what`) when it is
+/// over `limit` bytes.
+pub fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>> {
     let meta = fs::metadata(path).map_err(|e| Error::io(path, "read", e))?;
     if meta.is_dir() {
         return Err(Error::io(
@@ -62,7 +70,7 @@ pub fn read_list_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
 }
 
 /// The directory holding `path` (`.` for a bare file name).
-pub(crate) fn parent_dir(path: &Path) -> &Path {
+pub fn parent_dir(path: &Path) -> &Path {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
@@ -89,8 +97,23 @@ fn synced_temp_beside(path: &Path, mode: u32, bytes: &[u8]) -> Result<NamedTempF
 /// Replaces `path` with `bytes` atomically (mode 0644: a list is not
 /// secret): a synced temporary file beside it is renamed over it, so a
 /// reader sees the old file or the new one, never half of one.
-pub(crate) fn write_replace(path: &Path, bytes: &[u8]) -> Result<()> {
+///
+/// # Errors
+///
+/// [`Error::Io`] (`io`) when the temporary file cannot be written or moved.
+pub fn write_replace(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = synced_temp_beside(path, 0o644, bytes)?;
+    settle(path, "replace", tmp.persist(path))
+}
+
+/// [`write_replace`] for a secret (an API key file): mode 0600 from the
+/// moment the temporary file exists.
+///
+/// # Errors
+///
+/// [`Error::Io`] (`io`) when the temporary file cannot be written or moved.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = synced_temp_beside(path, 0o600, bytes)?;
     settle(path, "replace", tmp.persist(path))
 }
 
@@ -116,7 +139,7 @@ fn sync_dir(dir: &Path) {
 /// The permission bits of a file that group or others may use, or `None`
 /// when only the owner may (or on platforms without Unix modes).
 #[cfg(unix)]
-pub(crate) fn loose_permissions(meta: &std::fs::Metadata) -> Option<u32> {
+pub fn loose_permissions(meta: &std::fs::Metadata) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode() & 0o777;
     (mode & 0o077 != 0).then_some(mode)
@@ -125,7 +148,7 @@ pub(crate) fn loose_permissions(meta: &std::fs::Metadata) -> Option<u32> {
 /// The permission bits of a file that group or others may use, or `None`
 /// when only the owner may (or on platforms without Unix modes).
 #[cfg(not(unix))]
-pub(crate) fn loose_permissions(_meta: &std::fs::Metadata) -> Option<u32> {
+pub fn loose_permissions(_meta: &std::fs::Metadata) -> Option<u32> {
     None
 }
 
@@ -134,7 +157,11 @@ pub(crate) fn loose_permissions(_meta: &std::fs::Metadata) -> Option<u32> {
 /// and moved into place only if the name is free (`persist_noclobber`), so
 /// there is no moment when it is readable by others or half-written, and a
 /// secret is never replaced (the error is `AlreadyExists`).
-pub(crate) fn create_secret(path: &Path, bytes: &[u8]) -> Result<()> {
+///
+/// # Errors
+///
+/// [`Error::Io`] (`io`) when the file exists or cannot be written.
+pub fn create_secret(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = synced_temp_beside(path, 0o600, bytes)?;
     settle(path, "create", tmp.persist_noclobber(path))
 }

@@ -12,8 +12,6 @@ pub use crate::lists::{
 pub use crate::qr::MAX_MODULE_PX;
 #[cfg(feature = "scan")]
 pub use crate::qr::{MAX_IMAGE_FILE_LEN, MAX_IMAGE_SIDE};
-#[cfg(feature = "registry")]
-pub use crate::registry::{MAX_FULL_NAME_CHARS, REGISTRY_SECRET_LEN};
 pub use crate::token::{
     MAX_DEVICE_BINARY_LEN, MAX_ID_AND_NAME_BYTES, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS,
     MAX_TEXT_LEN, TOKEN_ID_LEN,

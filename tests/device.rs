@@ -556,34 +556,32 @@ fn a_p256_device_code_signed_by_hand_with_ring_verifies() {
 }
 
 #[test]
-fn usage_records_file_device_codes_under_the_holder_with_their_kind() {
-    use medcode::usage::{CodeKind as RecordKind, UsageContext, UsageRecord, UsageVerdict};
+fn verdicts_name_a_device_codes_holder_only_after_both_signatures_held() {
     let s = setup();
     let mut phone = phone(&s, Algorithm::Ed25519, beijing());
     let code = phone.code(t0()).unwrap();
-    let context = UsageContext::default();
-    let first = s.verifier.verify(code.text(), t0());
-    let record = UsageRecord::from_verdict(code.text(), &first, &context, t0());
-    assert_eq!(record.verdict, UsageVerdict::Accepted);
-    assert_eq!(record.kind, Some(RecordKind::Device));
-    assert_eq!(record.token_id, Some(code.token_id().to_string()));
-    // Replayed: refused after both signatures held, so filed under the holder.
-    let again = s.verifier.verify(code.text(), t0().plus(1));
-    let record = UsageRecord::from_verdict(code.text(), &again, &context, t0().plus(1));
-    assert_eq!(record.reason, "replayed");
-    assert_eq!(record.kind, Some(RecordKind::Device));
-    assert_eq!(record.insured.unwrap().as_str(), "12345678901234567890");
-    assert_eq!(record.token_id, Some(code.token_id().to_string()));
-    // A forged device signature is filed under nobody.
+    let first = s.verifier.verdict(code.text(), t0());
+    assert!(first.is_accepted());
+    assert_eq!(first.kind(), Some(CodeKind::Device));
+    assert_eq!(first.token_id(), Some(code.token_id()));
+    // Replayed: refused after both signatures held, so it names the holder.
+    let again = s.verifier.verdict(code.text(), t0().plus(1));
+    assert_eq!(again.reason(), Some(Reason::Replayed));
+    assert_eq!(again.kind(), Some(CodeKind::Device));
+    assert_eq!(
+        again.signed_claims().unwrap().insured.as_str(),
+        "12345678901234567890"
+    );
+    assert_eq!(again.token_id(), Some(code.token_id()));
+    // A forged device signature names nobody.
     let mut bytes = UntrustedDeviceCode::parse(code.text())
         .unwrap()
         .as_bytes()
         .to_vec();
     *bytes.last_mut().unwrap() ^= 1;
     let forged = UntrustedDeviceCode::from_bytes(&bytes).unwrap().to_text();
-    let refused = s.verifier.verify(&forged, t0());
-    let record = UsageRecord::from_verdict(&forged, &refused, &context, t0());
-    assert_eq!(record.reason, "bad_signature");
-    assert_eq!(record.insured, None);
-    assert_eq!(record.kind, None);
+    let refused = s.verifier.verdict(&forged, t0());
+    assert_eq!(refused.reason(), Some(Reason::BadSignature));
+    assert_eq!(refused.signed_claims(), None);
+    assert_eq!(refused.kind(), None);
 }

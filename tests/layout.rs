@@ -1,6 +1,7 @@
 //! The shape of the library, checked: the top-level modules of `src/` form
-//! no cycle (each uses only modules below it), and the crate root re-exports
-//! a small, curated API (at most 40 names).
+//! no cycle, each uses only the modules of the layers below its own as
+//! `src/lib.rs` writes them, and the crate root re-exports a small, curated
+//! API (at most 40 names).
 //!
 //! A module's dependencies are the `crate::NAME` paths in its code (comments
 //! excluded), with root re-exports such as `crate::Error` resolved to the
@@ -211,4 +212,48 @@ fn a_bad_time_is_an_invalid_argument() {
             .starts_with("invalid time: \"yesterday\" is not an RFC 3339 time"),
         "{err}"
     );
+}
+
+/// The layers written in `src/lib.rs` (the line `// layers: a b | c | ...`),
+/// bottom up, each a set of top-level modules.
+fn written_layers() -> Vec<Vec<String>> {
+    let lib = fs::read_to_string(src().join("lib.rs")).unwrap();
+    let line = lib
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("// layers:"))
+        .expect("src/lib.rs writes its layers on a `// layers:` line");
+    line.split('|')
+        .map(|layer| layer.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn modules_use_only_the_layers_below_their_own() {
+    let layers = written_layers();
+    let layer_of = |module: &str| {
+        layers
+            .iter()
+            .position(|l| l.iter().any(|m| m == module))
+            .unwrap_or_else(|| panic!("module {module} is in no layer of src/lib.rs"))
+    };
+    let graph = module_graph();
+    let mut wrong = Vec::new();
+    for (module, deps) in &graph {
+        for dep in deps {
+            if layer_of(dep) >= layer_of(module) {
+                wrong.push(format!("{module} uses {dep}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "against the layers of src/lib.rs: {wrong:?}"
+    );
+    // Every layer names real modules, each once.
+    let named: Vec<&String> = layers.iter().flatten().collect();
+    let unique: BTreeSet<&String> = named.iter().copied().collect();
+    assert_eq!(named.len(), unique.len(), "a module named twice");
+    for module in graph.keys() {
+        assert!(unique.contains(module), "{module} is in no layer");
+    }
 }

@@ -24,9 +24,7 @@ use std::mem::{offset_of, size_of};
 use std::path::PathBuf;
 
 use medcode::replay::UnavailablePolicy;
-use medcode::verify::{
-    DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, ListSource, RedisSpec, ReplaySpec, TillConfig,
-};
+use medcode::verify::{DEFAULT_LEEWAY_SECS, ListSource, RedisSpec, ReplaySpec, TillConfig};
 use medcode::{Policy, Region};
 
 use crate::cstr::read_str;
@@ -171,7 +169,7 @@ impl Default for MedcodeOptions {
         MedcodeOptions {
             struct_size: u32::try_from(size_of::<MedcodeOptions>()).unwrap_or(u32::MAX),
             leeway_secs: DEFAULT_LEEWAY_SECS,
-            max_validity_secs: DEFAULT_MAX_VALIDITY_SECS,
+            max_validity_secs: medcode::token::DEFAULT_MAX_VALIDITY_SECS,
             till_region: 0,
             replay_guard: MEDCODE_REPLAY_DEFAULT,
             replay_unavailable: MEDCODE_REPLAY_FAIL_CLOSED,

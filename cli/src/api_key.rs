@@ -63,7 +63,7 @@ fn new_key(org: &str, file: &Path, role: Role) -> CmdResult {
     {
         let _lock = crate::lock::lock(file)?;
         let mut text = match std::fs::metadata(file) {
-            Ok(_) => crate::files::read_bounded(file, MAX_FILE_LEN, "API key file")?,
+            Ok(_) => medcode::files::read_bounded(file, MAX_FILE_LEN, "API key file")?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(Error::io(file, "read", e).into()),
         };
@@ -82,7 +82,7 @@ fn new_key(org: &str, file: &Path, role: Role) -> CmdResult {
             role.as_str()
         )
         .map_err(|e| Error::io(file, "write", e))?;
-        crate::files::write_private(file, &text)?;
+        medcode::files::write_private(file, &text)?;
     }
     out(&key)?;
     crate::warn("the key is printed once and kept nowhere: give it to the organisation now");

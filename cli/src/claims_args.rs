@@ -10,9 +10,9 @@ use crate::{key_loaded, key_path};
 use medcode::Error;
 use medcode::issue::Issuer;
 use medcode::keys::{PermissionPolicy, read_private_key};
-use medcode::registry::Registry;
+use medcode::token::DEFAULT_MAX_VALIDITY_SECS;
 use medcode::token::{Claims, InsuredId, MaskedName, Region, Scheme, Status};
-use medcode::verify::DEFAULT_MAX_VALIDITY_SECS;
+use medcode_platform::registry::Registry;
 
 /// The issuer's key.
 #[derive(Args, Debug)]

@@ -82,7 +82,7 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
     let png = qr.to_png(medcode::qr::DEFAULT_MODULE_PX)?;
     let png_path = match &args.png {
         Some(path) => {
-            crate::files::write_replace(path, &png)?;
+            medcode::files::write_replace(path, &png)?;
             path.clone()
         }
         None => keep_png(&png)?,

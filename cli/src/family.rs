@@ -10,11 +10,11 @@ use crate::escape::shown;
 use crate::registry::{id_number_arg, insured_arg, refusal};
 use crate::{AtArg, CmdResult, out};
 use medcode::Error;
-use medcode::registry::{
+use medcode::token::Relation;
+use medcode_platform::registry::{
     BindRequest, DEFAULT_MAX_MEMBERS_PER_OWNER, DEFAULT_MAX_OWNERS_PER_MEMBER, FamilyPolicy,
     Registry,
 };
-use medcode::token::Relation;
 
 const RELATIONS: [&str; 7] = [
     "parent",
@@ -124,7 +124,7 @@ struct UsageArgs {
     #[arg(long, value_name = "RFC3339")]
     since: Option<String>,
     /// At most this many records.
-    #[arg(long, value_name = "N", default_value_t = medcode::usage::DEFAULT_QUERY_LIMIT, value_parser = clap::value_parser!(u32).range(1..=i64::from(medcode::usage::MAX_QUERY_LIMIT)))]
+    #[arg(long, value_name = "N", default_value_t = medcode_platform::usage::DEFAULT_QUERY_LIMIT, value_parser = clap::value_parser!(u32).range(1..=i64::from(medcode_platform::usage::MAX_QUERY_LIMIT)))]
     limit: u32,
     /// Print one JSON object.
     #[arg(long)]
@@ -239,7 +239,7 @@ fn usage(registry: &Registry, a: &UsageArgs) -> CmdResult {
     // The store is opened first: a wrong --usage-db is a usage error even
     // for a request the registry would refuse.
     let mut store = crate::usage::open(&a.usage_db)?;
-    let query = medcode::usage::owner_query(registry, &owner, member.as_ref())
+    let query = medcode_platform::usage::owner_query(registry, &owner, member.as_ref())
         .map_err(refusal)?
         .since(since)
         .limit(a.limit);

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::claims_args::{ClaimsArgs, SignerArgs};
-use crate::files::write_replace;
 use crate::registry::refusal;
 use crate::{AtArg, CmdResult, out};
+use medcode::files::write_replace;
 use medcode::qr::{Ecc, Qr};
 
 #[derive(Args, Debug)]

@@ -7,7 +7,7 @@
 //!
 //! The lock is on a sidecar file, `FILE.lock` beside `FILE`, created if
 //! missing and left in place (it stays empty). Not on `FILE` itself: that
-//! is replaced by a rename ([`crate::files::write_replace`]), so a lock on
+//! is replaced by a rename ([`medcode::files::write_replace`]), so a lock on
 //! it would guard the old inode while the next process opens the new one.
 //! Deleting a `.lock` file while a medcode command runs on its file breaks
 //! the exclusion; deleting it otherwise is harmless.

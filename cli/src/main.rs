@@ -14,7 +14,6 @@ mod demo_keys;
 mod device;
 mod escape;
 mod family;
-mod files;
 mod issue;
 mod keygen;
 mod lists;

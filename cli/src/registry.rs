@@ -9,9 +9,9 @@ use serde_json::json;
 use crate::escape::shown;
 use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
-use medcode::registry::IdNumber;
-use medcode::registry::{FullName, NewPerson, Person, Registry};
 use medcode::token::{InsuredId, Region, Scheme, Status};
+use medcode_platform::registry::IdNumber;
+use medcode_platform::registry::{FullName, NewPerson, Person, Registry};
 
 #[derive(Args, Debug)]
 pub(crate) struct RegistryArgs {

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 
-use crate::files::read_bounded;
 use crate::{AtArg, CmdResult, out};
 use medcode::Error;
 use medcode::UnixTime;
 use medcode::device::CredentialId;
+use medcode::files::read_bounded;
 use medcode::keys::KeyId;
 use medcode::lists::SignedList;
 use medcode::lists::TrustList;

@@ -16,7 +16,7 @@ use crate::verifier_args::VerifierArgs;
 use crate::{AtArg, CmdResult, out};
 use medcode::Error;
 use medcode::token::MAX_TEXT_LEN;
-use medcode::verify::ReplaySpec;
+use medcode::verify::{ReplaySpec, Verdict};
 
 #[derive(Args, Debug)]
 #[command(
@@ -65,9 +65,9 @@ pub(crate) fn run(args: &TillArgs) -> CmdResult {
 fn serve_lines(
     args: &TillArgs,
     verifier: &medcode::Verifier,
-    recorder: Option<&medcode::usage::UsageRecorder>,
+    recorder: Option<&medcode_platform::usage::UsageRecorder>,
 ) -> CmdResult {
-    let context = medcode::usage::UsageContext::default();
+    let context = medcode_platform::usage::UsageContext::default();
 
     let stdin = std::io::stdin();
     let mut input = stdin.lock().take(0);
@@ -91,21 +91,21 @@ fn serve_lines(
             continue;
         }
         let now = args.at.now()?;
-        let result = if overlong {
-            Err(Error::Malformed("longer than any token"))
+        let verdict = if overlong {
+            Verdict::unread(Error::Malformed("longer than any token"))
         } else {
-            verifier.verify(text, now)
+            verifier.verdict(text, now)
         };
         if let Some(recorder) = recorder {
-            let shown = if overlong { "" } else { text };
-            recorder.record(medcode::usage::UsageRecord::from_verdict(
-                shown, &result, &context, now,
+            recorder.record(medcode_platform::usage::UsageRecord::from_verdict(
+                &verdict, &context, now,
             ));
         }
+        let result = verdict.result();
         if args.json {
-            out(&verdict::to_json(&result).to_string())?;
+            out(&verdict::to_json(result).to_string())?;
         } else {
-            out(&verdict::to_lines(&result).join("; "))?;
+            out(&verdict::to_lines(result).join("; "))?;
         }
     }
 }

@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use crate::files::read_bounded;
 use crate::lists::ListArgs;
 use crate::{AtArg, CmdResult, Failure, key_path, out};
 use medcode::Error;
 use medcode::UnixTime;
+use medcode::files::read_bounded;
 use medcode::keys::{Algorithm, SigningKey};
 use medcode::keys::{PermissionPolicy, read_private_key, write_private_key};
 use medcode::lists::{ListInfo, ListKind, RootKey, SignedList};

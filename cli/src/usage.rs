@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::escape::shown;
 use crate::{AtArg, CmdResult, out};
 use medcode::Error;
-use medcode::usage::{
+use medcode_platform::usage::{
     DEFAULT_RETENTION_DAYS, RecorderOptions, UsageRecord, UsageRecorder, UsageStore,
     open_usage_store,
 };

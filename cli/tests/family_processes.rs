@@ -1,11 +1,11 @@
 //! The family registry from separate `medcode family` processes at once:
 //! the owner limit holds across processes sharing one SQLite file.
 
-#[path = "../../tests/fixtures/people.rs"]
+#[path = "../../platform/tests/fixtures/people.rs"]
 mod people;
 mod support;
 
-use medcode::registry::Registry;
+use medcode_platform::registry::Registry;
 use people::{add, fixture, id_number, name_of, pid};
 use support::medcode;
 

@@ -891,9 +891,14 @@ fn pay_with_a_wallet_db_pays_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = p(&dir.path().join("wallet.db"));
     let insured = InsuredId::new("10000000000000000000").unwrap();
-    let wallet = medcode::wallet::Wallet::open(&db).unwrap();
+    let wallet = medcode_platform::wallet::Wallet::open(&db).unwrap();
     wallet
-        .credit(&insured, medcode::wallet::Fen::yuan(100), None, now())
+        .credit(
+            &insured,
+            medcode_platform::wallet::Fen::yuan(100),
+            None,
+            now(),
+        )
         .unwrap();
     drop(wallet);
     let svc = Service::start(&[
@@ -936,11 +941,11 @@ fn pay_with_a_wallet_db_pays_once() {
         (status, bad["reason"].clone()),
         (200, json!("invalid_amount"))
     );
-    let balance = medcode::wallet::Wallet::open(&db)
+    let balance = medcode_platform::wallet::Wallet::open(&db)
         .unwrap()
         .balance(&insured)
         .unwrap();
-    assert_eq!(balance.personal, medcode::wallet::Fen::new(6_950));
+    assert_eq!(balance.personal, medcode_platform::wallet::Fen::new(6_950));
     assert_eq!(svc.stop(), 0);
 
     let plain = Service::start(&[

@@ -13,8 +13,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
 use medcode::token::Relation;
-use medcode::wallet::{Fen, OpenWallet, Wallet};
 use medcode::{InsuredId, Region, Scheme};
+use medcode_platform::wallet::{Fen, OpenWallet, Wallet};
 use support::postgres_server::PostgresServer;
 use support::{medcode, run};
 

@@ -273,29 +273,32 @@ impl Error {
         }
     }
 
-    pub(crate) fn claims(field: &'static str, why: impl Into<String>) -> Self {
+    /// An `invalid_claims` error: `field` of the claims is refused for `why`.
+    pub fn claims(field: &'static str, why: impl Into<String>) -> Self {
         Error::InvalidClaims {
             field,
             why: why.into(),
         }
     }
 
-    pub(crate) fn argument(what: &'static str, why: impl Into<String>) -> Self {
+    /// An `invalid_argument` error: `what` is refused for `why`.
+    pub fn argument(what: &'static str, why: impl Into<String>) -> Self {
         Error::InvalidArgument {
             what,
             why: why.into(),
         }
     }
 
-    #[cfg(feature = "wallet")]
-    pub(crate) fn wallet(refusal: WalletRefusal, detail: impl Into<String>) -> Self {
+    /// A wallet refusal with its detail.
+    pub fn wallet(refusal: WalletRefusal, detail: impl Into<String>) -> Self {
         Error::WalletRefused {
             refusal,
             detail: detail.into(),
         }
     }
 
-    pub(crate) fn key(why: impl Into<String>) -> Self {
+    /// An `invalid_key` error: key material is refused for `why`.
+    pub fn key(why: impl Into<String>) -> Self {
         Error::InvalidKey { why: why.into() }
     }
 }

@@ -8,6 +8,8 @@
 //! attributes written before the name (docs, `#[non_exhaustive]`, a further
 //! `#[derive(Default)]`) and before a variant (docs, `#[default]`) are kept.
 
+#[doc(hidden)]
+#[macro_export]
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal, $err:path { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*

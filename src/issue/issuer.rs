@@ -5,10 +5,10 @@ use ring::rand::{SecureRandom, SystemRandom};
 use crate::error::{Error, Result};
 use crate::keys::{KeyId, SigningKey};
 use crate::time::UnixTime;
+use crate::token::DEFAULT_MAX_VALIDITY_SECS;
 use crate::token::text;
 use crate::token::{self, Body, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId, budget};
 use crate::token::{Claims, DEFAULT_VALIDITY_SECS};
-use crate::verify::DEFAULT_MAX_VALIDITY_SECS;
 
 /// A freshly issued token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -269,7 +269,7 @@ mod tests {
         let c = claims("123", None);
         assert_eq!(Issuer::new(key()).max_validity(), 300);
         assert_eq!(
-            crate::verify::DEFAULT_MAX_VALIDITY_SECS,
+            crate::token::DEFAULT_MAX_VALIDITY_SECS,
             Issuer::new(key()).max_validity()
         );
         // 300 s, the boundary, is signed.

@@ -9,7 +9,6 @@ mod staleness;
 mod trust;
 
 pub use crate::error::ListKind;
-pub use crate::files::read_list_file;
 pub use revocation::{
     Change, MAX_REVOCATION_LIST_LEN, MAX_REVOKED_CREDENTIALS, MAX_REVOKED_INSURED,
     MAX_REVOKED_KEYS, RevocationList, RevocationReason,

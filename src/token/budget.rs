@@ -12,8 +12,9 @@ use crate::token::{InsuredId, MaskedName, packed_id_len};
 /// version 7 (see docs/FORMAT.md for the arithmetic).
 pub const MAX_ID_AND_NAME_BYTES: usize = 15;
 
-/// Bytes the identifier (packed) and the masked name take in a token.
-pub(crate) fn id_and_name_len(id: &InsuredId, name: Option<&MaskedName>) -> usize {
+/// Bytes the identifier (packed) and the masked name take in a token: at
+/// most [`MAX_ID_AND_NAME_BYTES`] fit a code.
+pub fn id_and_name_len(id: &InsuredId, name: Option<&MaskedName>) -> usize {
     packed_id_len(id.is_numeric(), id.as_str().len()) + name.map_or(0, |n| n.as_str().len())
 }
 

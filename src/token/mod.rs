@@ -20,7 +20,11 @@ pub(crate) mod budget;
 pub mod claims;
 pub(crate) mod text;
 
-pub use budget::MAX_ID_AND_NAME_BYTES;
+pub use budget::{MAX_ID_AND_NAME_BYTES, id_and_name_len};
+
+/// Default longest validity of a code, in seconds: what an issuer signs at
+/// most and a verifier accepts unless its policy says otherwise.
+pub const DEFAULT_MAX_VALIDITY_SECS: u32 = 300;
 
 pub use claims::{
     Claims, DEFAULT_VALIDITY_SECS, InsuredId, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS,

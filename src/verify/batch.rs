@@ -16,12 +16,17 @@ use crate::keys::PublicKey;
 use crate::lists::TrustList;
 use crate::time::UnixTime;
 use crate::token::{TokenId, UntrustedToken};
+use crate::verify::verdict::{Checked, Refusal, Verdict};
 use crate::verify::verifier::{Parsed, parse_code};
 use crate::verify::{VerifiedToken, Verifier};
 
 /// Most signatures in one batch equation. Past a few dozen the time per
 /// signature hardly falls, and a failed batch costs more to bisect.
 pub const BATCH_MAX: usize = 64;
+
+/// A code that passed every check but the replay guard, and until when its
+/// id is to be recorded.
+type Unmarked = (VerifiedToken, UnixTime);
 
 impl Verifier {
     /// Verifies many token texts at one time `now`: one result per text, in
@@ -64,6 +69,15 @@ impl Verifier {
         texts: &[S],
         now: UnixTime,
     ) -> Vec<Result<VerifiedToken>> {
+        self.verdict_batch(texts, now)
+            .into_iter()
+            .map(Verdict::into_result)
+            .collect()
+    }
+
+    /// [`Verifier::verify_batch`], as [`Verdict`]s: the same decisions,
+    /// each with what a record of it may say (see [`Verifier::verdict`]).
+    pub fn verdict_batch<S: AsRef<str>>(&self, texts: &[S], now: UnixTime) -> Vec<Verdict> {
         let parsed: Vec<Result<Parsed>> =
             texts.iter().map(|text| parse_code(text.as_ref())).collect();
         // One snapshot of the trust list for the whole batch: the keys a
@@ -80,49 +94,66 @@ impl Verifier {
             })
             .collect();
         let proven = self.prove_signatures(&trust, &tokens, now);
-        let checked: Vec<Result<(VerifiedToken, UnixTime)>> = parsed
+        let checked: Vec<Result<(Parsed, Checked<Unmarked>)>> = parsed
             .into_iter()
             .zip(proven)
             .map(|(code, key)| {
-                code.and_then(|c| match c {
-                    Parsed::Token(t) => self.check_token(&t, now, key),
-                    // A device code's signatures are each under another key
-                    // (the device's): checked one by one, the credential's
-                    // from the cache for a phone seen before.
-                    Parsed::Device(d) => self.check_device_code(&d, now),
+                code.map(|c| {
+                    let checked = match &c {
+                        Parsed::Token(t) => self.check_token(t, now, key),
+                        // A device code's signatures are each under another
+                        // key (the device's): checked one by one, the
+                        // credential's from the cache for a phone seen before.
+                        Parsed::Device(d) => self.check_device_code(d, now),
+                    };
+                    (c, checked)
                 })
             })
             .collect();
-        let Some(guard) = self.replay_guard() else {
-            return checked.into_iter().map(|r| r.map(|(v, _)| v)).collect();
-        };
         // The codes that passed every other check, recorded in input order
         // (a duplicate is `replayed`, as in sequence), in one call: one
         // round trip for a shared guard.
-        let items: Vec<(TokenId, UnixTime)> = checked
-            .iter()
-            .filter_map(|r| r.as_ref().ok().map(|(v, until)| (v.token_id(), *until)))
-            .collect();
-        let mut marks = guard.mark_seen_many(&items, now).into_iter();
+        let mut marks = match self.replay_guard() {
+            Some(guard) => {
+                let items: Vec<(TokenId, UnixTime)> = checked
+                    .iter()
+                    .filter_map(|r| match r {
+                        Ok((_, Ok((v, until)))) => Some((v.token_id(), *until)),
+                        _ => None,
+                    })
+                    .collect();
+                Some(guard.mark_seen_many(&items, now).into_iter())
+            }
+            None => None,
+        };
         checked
             .into_iter()
             .map(|r| {
-                let (mut verified, _) = r?;
-                let mark = marks.next().unwrap_or_else(|| {
-                    Err(Error::ReplayGuardUnavailable {
-                        why: "the replay guard gave fewer answers than codes".into(),
-                    })
+                let (code, checked) = match r {
+                    Ok(pair) => pair,
+                    Err(e) => return Verdict::unread(e),
+                };
+                let checked = checked.and_then(|(mut verified, _)| {
+                    if let Some(marks) = &mut marks {
+                        let mark = marks.next().unwrap_or_else(|| {
+                            Err(Error::ReplayGuardUnavailable {
+                                why: "the replay guard gave fewer answers than codes".into(),
+                            })
+                        });
+                        if let Some(notice) = mark.map_err(Refusal::signed)? {
+                            verified.notices.push(notice);
+                        }
+                    }
+                    Ok(verified)
                 });
-                if let Some(notice) = mark? {
-                    verified.notices.push(notice);
+                match &code {
+                    Parsed::Token(t) => self.token_verdict(t, checked),
+                    Parsed::Device(d) => self.device_verdict(d, checked),
                 }
-                Ok(verified)
             })
             .collect()
     }
 
-    /// For each parsed token, the key a passed batch showed to verify its
-    /// signature, if any.
     #[cfg(feature = "ring-ed25519-verify")]
     fn prove_signatures<'t>(
         &self,

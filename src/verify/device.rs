@@ -12,6 +12,8 @@
 //! counter).
 
 use super::credential_cache::CachedCredential;
+use super::verdict::{Checked, Refusal, Verdict};
+use super::verified::CodeKind;
 use super::verified::{DeviceDetails, VerifiedToken};
 use super::verifier::{find_signer, keys_in_window};
 use crate::device::{self, MAX_CREDENTIAL_SECS, UntrustedDeviceCode, replay_id};
@@ -36,9 +38,34 @@ impl Verifier {
         code: &UntrustedDeviceCode,
         now: UnixTime,
     ) -> Result<VerifiedToken> {
+        self.checked_device_code(code, now)
+            .map_err(|refusal| refusal.error)
+    }
+
+    /// [`Verifier::verify_device_code`], with whether a refusal came after
+    /// the credential's signature held.
+    pub(super) fn checked_device_code(
+        &self,
+        code: &UntrustedDeviceCode,
+        now: UnixTime,
+    ) -> Checked<VerifiedToken> {
         let (mut verified, until) = self.check_device_code(code, now)?;
         self.mark_seen(&mut verified, until, now)?;
         Ok(verified)
+    }
+
+    /// The verdict of a device code given its checks' outcome: the claims
+    /// are the credential's, which the issuer signed.
+    pub(super) fn device_verdict(
+        &self,
+        code: &UntrustedDeviceCode,
+        checked: Checked<VerifiedToken>,
+    ) -> Verdict {
+        let credential = code.credential_body();
+        let token_id = replay_id(credential, code.counter());
+        Verdict::of_code(checked, token_id, || {
+            (credential.claims.clone(), CodeKind::Device)
+        })
     }
 
     /// Every check of [`Verifier::verify_device_code`] but the replay guard.
@@ -46,15 +73,16 @@ impl Verifier {
         &self,
         code: &UntrustedDeviceCode,
         now: UnixTime,
-    ) -> Result<(VerifiedToken, UnixTime)> {
+    ) -> Checked<(VerifiedToken, UnixTime)> {
         let cred = code.credential_body();
         let enrolled_at = cred.not_before();
         let not_after = cred.not_after();
         let lists = self.lists.snapshot();
-        let mut notices = self.list_notices(&lists, now)?;
+        let mut notices = self.list_notices(&lists, now).map_err(Refusal::unsigned)?;
 
         // The issuer key: trusted, valid when the phone was enrolled and now.
-        let in_window = keys_in_window(&lists, &cred.kid, now, enrolled_at)?;
+        let in_window =
+            keys_in_window(&lists, &cred.kid, now, enrolled_at).map_err(Refusal::unsigned)?;
         let mut first_sight = false;
         let cached = match self.credentials.get(code.credential_bytes()) {
             Some(hit) if in_window.iter().any(|k| k.key == hit.issuer_key) => hit,
@@ -66,13 +94,16 @@ impl Verifier {
                     &message,
                     code.credential_signature(),
                     None,
-                )?;
+                )
+                .map_err(Refusal::unsigned)?;
                 // A credential whose issuer signature holds and whose device
                 // key is no point was signed so by the issuer: refuse it as
                 // malformed, never cache it.
-                let device_key = cred
-                    .device_public_key()
-                    .map_err(|_| Error::Malformed("the device key is not a point of its curve"))?;
+                let device_key = cred.device_public_key().map_err(|_| {
+                    Refusal::unsigned(Error::Malformed(
+                        "the device key is not a point of its curve",
+                    ))
+                })?;
                 first_sight = true;
                 self.credentials.insert(
                     code.credential_bytes(),
@@ -89,31 +120,38 @@ impl Verifier {
             .ok_or_else(|| Error::UnknownKey {
                 kid: cred.kid.to_string(),
                 detail: "the trusted key with this id is outside its validity window",
-            })?;
+            })
+            .map_err(Refusal::unsigned)?;
 
+        // From here on the issuer's signature on the credential holds: a
+        // refusal names its claims (but that of the device signature).
         // The credential's window.
         let leeway = u64::from(self.policy.leeway_secs);
         if cred.lifetime_secs() > MAX_CREDENTIAL_SECS {
-            return Err(Error::ValidityTooLong {
+            return Err(Refusal::signed(Error::ValidityTooLong {
                 validity: u32::try_from(cred.lifetime_secs()).unwrap_or(u32::MAX),
                 max: u32::try_from(MAX_CREDENTIAL_SECS).unwrap_or(u32::MAX),
-            });
+            }));
         }
         if enrolled_at > now.plus(leeway) {
-            return Err(Error::NotYetValid {
+            return Err(Refusal::signed(Error::NotYetValid {
                 issued_at: enrolled_at,
                 now,
-            });
+            }));
         }
         if now > not_after.plus(leeway) {
-            return Err(Error::CredentialExpired { not_after, now });
+            return Err(Refusal::signed(Error::CredentialExpired { not_after, now }));
         }
 
         // Revocation: the credential itself, then the issuer key and the
         // persons from the enrolment on.
         if let Some(revoked) = &lists.revocations {
-            revoked.check_credential(&cred.id)?;
-            revoked.check(&cred.kid, &cred.claims, enrolled_at)?;
+            revoked
+                .check_credential(&cred.id)
+                .map_err(Refusal::signed)?;
+            revoked
+                .check(&cred.kid, &cred.claims, enrolled_at)
+                .map_err(Refusal::signed)?;
         }
 
         // The device's signature on the code.
@@ -130,13 +168,15 @@ impl Verifier {
                 .device_key
                 .verify_either_s(&message, code.signature())
         };
+        // A code whose device signature fails was not made with the
+        // certified key: its refusal names nobody.
         if !holds {
-            return Err(Error::BadSignature {
+            return Err(Refusal::unsigned(Error::BadSignature {
                 kid: cred.kid.to_string(),
                 detail: Some(
                     "the device signature on the code does not verify under the key its credential certifies",
                 ),
-            });
+            }));
         }
 
         // The code's window: within what the credential allows, then the
@@ -144,28 +184,30 @@ impl Verifier {
         let fields = code.fields();
         let generated_at = enrolled_at.plus(u64::from(fields.offset));
         if fields.validity > cred.max_validity {
-            return Err(Error::ValidityTooLong {
+            return Err(Refusal::signed(Error::ValidityTooLong {
                 validity: u32::from(fields.validity),
                 max: u32::from(cred.max_validity),
-            });
+            }));
         }
         if generated_at > not_after {
-            return Err(Error::CredentialExpired {
+            return Err(Refusal::signed(Error::CredentialExpired {
                 not_after,
                 now: generated_at,
-            });
+            }));
         }
-        self.check_code_window(generated_at, u32::from(fields.validity), now)?;
+        self.check_code_window(generated_at, u32::from(fields.validity), now)
+            .map_err(Refusal::signed)?;
 
         // The offline quota.
         if fields.counter >= cred.quota {
-            return Err(Error::QuotaExceeded {
+            return Err(Refusal::signed(Error::QuotaExceeded {
                 counter: u32::from(fields.counter),
                 quota: cred.quota,
-            });
+            }));
         }
 
-        self.check_cross_province(&cred.claims, &mut notices)?;
+        self.check_cross_province(&cred.claims, &mut notices)
+            .map_err(Refusal::signed)?;
 
         let expires_at = generated_at.plus(u64::from(fields.validity));
         Ok((

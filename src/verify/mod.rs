@@ -13,13 +13,13 @@ mod verifier;
 
 pub use batch::BATCH_MAX;
 pub use credential_cache::DEFAULT_CREDENTIAL_CACHE;
-pub use policy::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_VALIDITY_SECS, Policy};
+pub use policy::{DEFAULT_LEEWAY_SECS, Policy};
 #[cfg(feature = "redis")]
 pub use till::RedisSpec;
 pub use till::{
     ListReload, ListSource, MAX_STATE_FILE_LEN, ReplaySpec, TillConfig, TillEvent, check_list_len,
     list_len_limit, read_signed_list_file,
 };
-pub use verdict::to_json;
+pub use verdict::{Verdict, to_json};
 pub use verified::{CodeKind, DeviceDetails, VerifiedToken};
 pub use verifier::{ListStatus, ListUpdate, Verifier};

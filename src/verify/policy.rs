@@ -1,12 +1,11 @@
 //! What a verifier accepts: clock leeway, the longest validity, the till's
 //! region.
 
+use crate::token::DEFAULT_MAX_VALIDITY_SECS;
 use crate::token::Region;
 
 /// Default clock leeway in seconds.
 pub const DEFAULT_LEEWAY_SECS: u32 = 15;
-/// Default longest validity a verifier accepts, in seconds.
-pub const DEFAULT_MAX_VALIDITY_SECS: u32 = 300;
 
 /// What a verifier accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,7 +10,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use super::credential_cache::{CredentialCache, DEFAULT_CREDENTIAL_CACHE};
 use super::policy::Policy;
-use super::verified::VerifiedToken;
+use super::verdict::{Checked, Refusal, Verdict};
+use super::verified::{CodeKind, VerifiedToken};
 use crate::device::UntrustedDeviceCode;
 use crate::error::{Error, ListLayer, ListProblem, Result};
 use crate::keys::KeyId;
@@ -422,10 +423,38 @@ impl Verifier {
     /// and [`UntrustedDeviceCode::parse`]); then those of [`Verifier::verify_token`]
     /// or [`Verifier::verify_device_code`].
     pub fn verify(&self, text: &str, now: UnixTime) -> Result<VerifiedToken> {
-        match parse_code(text)? {
-            Parsed::Token(token) => self.verify_token(&token, now),
-            Parsed::Device(code) => self.verify_device_code(&code, now),
+        self.verdict(text, now).into_result()
+    }
+
+    /// [`Verifier::verify`], as a [`Verdict`]: the same decision, with what
+    /// a record of it may say (the token id, and the claims when a refusal
+    /// came after the signature held).
+    pub fn verdict(&self, text: &str, now: UnixTime) -> Verdict {
+        match parse_code(text) {
+            Err(e) => Verdict::unread(e),
+            Ok(Parsed::Token(token)) => {
+                self.token_verdict(&token, self.checked_token(&token, now, None))
+            }
+            Ok(Parsed::Device(code)) => {
+                self.device_verdict(&code, self.checked_device_code(&code, now))
+            }
         }
+    }
+
+    /// The verdict of a token given its checks' outcome.
+    pub(super) fn token_verdict(
+        &self,
+        token: &UntrustedToken,
+        checked: Checked<VerifiedToken>,
+    ) -> Verdict {
+        let body = token.body();
+        Verdict::of_code(checked, body.token_id, || {
+            let kind = match body.claims.presenter {
+                Some(_) => CodeKind::Delegate,
+                None => CodeKind::SelfCode,
+            };
+            (body.claims.clone(), kind)
+        })
     }
 
     /// Sets how many verified device credentials the verifier remembers
@@ -444,9 +473,11 @@ impl Verifier {
         verified: &mut VerifiedToken,
         until: UnixTime,
         now: UnixTime,
-    ) -> Result<()> {
+    ) -> Checked<()> {
         if let Some(guard) = &self.replay
-            && let Some(notice) = guard.mark_seen(verified.token_id, until, now)?
+            && let Some(notice) = guard
+                .mark_seen(verified.token_id, until, now)
+                .map_err(Refusal::signed)?
         {
             verified.notices.push(notice);
         }
@@ -461,18 +492,19 @@ impl Verifier {
     /// `unknown_key`, `bad_signature`, `revoked`, `validity_too_long`, `not_yet_valid`,
     /// `expired`, `cross_province_disabled`, then the replay guard's [`ReplayGuard::mark_seen`].
     pub fn verify_token(&self, token: &UntrustedToken, now: UnixTime) -> Result<VerifiedToken> {
-        self.verify_token_proven(token, now, None)
+        self.checked_token(token, now, None)
+            .map_err(|refusal| refusal.error)
     }
 
     /// [`Verifier::verify_token`], where `proven` (from a passed batch, see
     /// `batch.rs`) is a key already shown to verify this token's signature:
     /// that key's check is skipped, every other step is the same.
-    pub(crate) fn verify_token_proven(
+    pub(crate) fn checked_token(
         &self,
         token: &UntrustedToken,
         now: UnixTime,
         proven: Option<&PublicKey>,
-    ) -> Result<VerifiedToken> {
+    ) -> Checked<VerifiedToken> {
         let (mut verified, until) = self.check_token(token, now, proven)?;
         // Last: one code, one use.
         self.mark_seen(&mut verified, until, now)?;
@@ -500,7 +532,7 @@ impl Verifier {
         self.replay.as_deref()
     }
 
-    /// Every check of [`Verifier::verify_token_proven`] but the replay
+    /// Every check of [`Verifier::checked_token`] but the replay
     /// guard: the token as it is verified so far, and until when its id is
     /// to be recorded (expiry plus leeway).
     pub(crate) fn check_token(
@@ -508,32 +540,39 @@ impl Verifier {
         token: &UntrustedToken,
         now: UnixTime,
         proven: Option<&PublicKey>,
-    ) -> Result<(VerifiedToken, UnixTime)> {
+    ) -> Checked<(VerifiedToken, UnixTime)> {
         let body = token.body();
         let issued_at = UnixTime::from_secs(u64::from(body.issued_at));
         let expires_at = issued_at.plus(u64::from(body.validity));
         let lists = self.lists.snapshot();
 
         // Signed lists past their next-update: a notice, then a refusal.
-        let mut notices = self.list_notices(&lists, now)?;
+        let mut notices = self.list_notices(&lists, now).map_err(Refusal::unsigned)?;
 
         // Key: any trusted key with this id, valid now and when issued.
-        let in_window = keys_in_window(&lists, &body.kid, now, issued_at)?;
+        let in_window =
+            keys_in_window(&lists, &body.kid, now, issued_at).map_err(Refusal::unsigned)?;
         let message = token::signed_message(token.signed_bytes());
         let signature = token.signature();
-        let signer = find_signer(&in_window, &body.kid, &message, signature, proven)?;
+        let signer = find_signer(&in_window, &body.kid, &message, signature, proven)
+            .map_err(Refusal::unsigned)?;
 
-        // Revocation: only now that the signature holds.
+        // From here on the signature holds: a refusal names the code's
+        // claims. Revocation first, only now that the signature holds.
         if let Some(revoked) = &lists.revocations {
-            revoked.check(&body.kid, &body.claims, issued_at)?;
+            revoked
+                .check(&body.kid, &body.claims, issued_at)
+                .map_err(Refusal::signed)?;
         }
 
         // Times.
         let leeway = u64::from(self.policy.leeway_secs);
-        self.check_code_window(issued_at, u32::from(body.validity), now)?;
+        self.check_code_window(issued_at, u32::from(body.validity), now)
+            .map_err(Refusal::signed)?;
 
         // The holder's cross-province switch.
-        self.check_cross_province(&body.claims, &mut notices)?;
+        self.check_cross_province(&body.claims, &mut notices)
+            .map_err(Refusal::signed)?;
 
         Ok((
             VerifiedToken {

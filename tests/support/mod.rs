@@ -1,9 +1,8 @@
 //! Helpers shared by the library's tests: the replay guards' common
-//! contract, a real redis-server, a real PostgreSQL server, and the rule for
+//! contract, a real redis-server, and the rule for
 //! external tools.
 #![allow(dead_code)]
 
-pub mod postgres_server;
 #[cfg(feature = "redis")]
 pub mod redis_cluster;
 #[cfg(feature = "redis")]

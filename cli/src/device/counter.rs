@@ -27,7 +27,7 @@ pub(crate) fn reserve(credential_path: &Path, credential: &DeviceCredential) -> 
             quota,
         });
     }
-    crate::files::write_replace(&state, format!("{}\n", next + 1).as_bytes())?;
+    medcode::files::write_replace(&state, format!("{}\n", next + 1).as_bytes())?;
     let dir = state
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use crate::claims_args::ClaimsArgs;
-use crate::files::read_bounded;
 use crate::registry::refusal;
 use crate::{AtArg, CmdResult, key_loaded, key_path, out};
 use medcode::Error;
 use medcode::device::MAX_CREDENTIAL_LEN;
+use medcode::files::read_bounded;
 use medcode::issue::{DeviceEnrolment, Issuer};
 use medcode::keys::{
     Algorithm, PermissionPolicy, PublicKey, SigningKey, read_private_key, write_private_key,
@@ -97,7 +97,7 @@ fn keygen(args: &KeygenArgs) -> CmdResult {
     }
     let key = SigningKey::generate(alg)?;
     write_private_key(&key_file, &key)?;
-    crate::files::write_replace(&pub_file, public_key_line(key.public_key()).as_bytes())?;
+    medcode::files::write_replace(&pub_file, public_key_line(key.public_key()).as_bytes())?;
     out(&format!(
         "device key {} ({alg}): private key {} (mode 0600, never leaves the phone), public key {}",
         key.key_id(),
@@ -182,7 +182,7 @@ fn enroll(args: &EnrollArgs) -> CmdResult {
         .with_quota(args.quota)
         .with_max_code_validity(args.code_validity);
     let credential = issuer.enrol_device(&enrolment, now)?;
-    crate::files::write_replace(&args.out, credential.as_bytes())?;
+    medcode::files::write_replace(&args.out, credential.as_bytes())?;
     out(&format!(
         "credential {}: valid {} to {}, {} codes of at most {} s, written to {}",
         credential.id(),

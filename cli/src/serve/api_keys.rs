@@ -92,7 +92,7 @@ pub(crate) fn check_org(org: &str) -> Result<(), String> {
 impl ApiKeys {
     /// Reads the key file at `path`.
     pub(crate) fn read(path: &Path) -> Result<Self, Error> {
-        let bytes = crate::files::read_bounded(path, MAX_FILE_LEN, "API key file")?;
+        let bytes = medcode::files::read_bounded(path, MAX_FILE_LEN, "API key file")?;
         let refuse = |why: String| Error::InvalidArgument {
             what: "--api-keys",
             why: format!("{}: {why}", path.display()),

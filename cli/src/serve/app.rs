@@ -35,7 +35,7 @@ pub(crate) struct App {
     /// Cross-request batching of `/v1/verify`; `None` with `--no-batching`.
     pub batcher: Option<super::batcher::Batcher>,
     /// The wallet of `--wallet-db` (`POST /v1/pay`), if given.
-    pub wallet: Option<Arc<medcode::wallet::Wallet>>,
+    pub wallet: Option<Arc<medcode_platform::wallet::Wallet>>,
     /// The usage records of `--usage-db`; `None` with `--usage-db off`.
     pub usage: Option<super::usage::Usage>,
     /// The keys of `--api-keys`; `None` without the flag (loopback only).

@@ -1,5 +1,5 @@
 //! Cross-request batching: concurrent `/v1/verify` requests are verified
-//! together through `Verifier::verify_batch`, each request still getting
+//! together through `Verifier::verdict_batch`, each request still getting
 //! its own verdict.
 //!
 //! No timer holds a request back. One collector task takes the requests
@@ -19,8 +19,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use medcode::token::Region;
-use medcode::verify::Verifier;
-use medcode::{Error, VerifiedToken};
+use medcode::verify::{Verdict, Verifier};
 
 use crate::system_now;
 
@@ -35,7 +34,7 @@ const BATCHES_PER_CORE: usize = 4;
 struct Job {
     code: String,
     till_region: Option<Region>,
-    reply: oneshot::Sender<Result<VerifiedToken, Error>>,
+    reply: oneshot::Sender<Verdict>,
 }
 
 /// The handle the handlers submit codes through.
@@ -71,7 +70,7 @@ impl Batcher {
         &self,
         code: String,
         till_region: Option<Region>,
-    ) -> Option<Result<VerifiedToken, Error>> {
+    ) -> Option<Verdict> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job {
@@ -120,7 +119,7 @@ impl Collector {
     }
 }
 
-/// Verifies `batch` at one instant, one `verify_batch` per till region
+/// Verifies `batch` at one instant, one `verdict_batch` per till region
 /// named, and answers each job.
 fn run_batch(verifier: &Verifier, batch: Vec<Job>) {
     let now = system_now();
@@ -141,8 +140,8 @@ fn run_batch(verifier: &Verifier, batch: Vec<Job>) {
             None => verifier,
         };
         let codes: Vec<&str> = jobs.iter().map(|j| j.code.as_str()).collect();
-        let results = v.verify_batch(&codes, now);
-        for (job, result) in jobs.into_iter().zip(results) {
+        let verdicts = v.verdict_batch(&codes, now);
+        for (job, result) in jobs.into_iter().zip(verdicts) {
             // A request that went away (its connection closed) takes no answer.
             let _ = job.reply.send(result);
         }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use medcode::token::Region;
-use medcode::verify::{Verifier, to_json};
+use medcode::verify::{Verdict, Verifier, to_json};
 use medcode::{Error, VerifiedToken};
 
 use super::app::{App, Caller, RequestId};
@@ -242,31 +242,28 @@ pub(crate) async fn verify(
         request.office_id.as_deref(),
     );
     let code = request.code;
-    let text = app.usage.is_some().then(|| code.clone());
-    let result = match &app.batcher {
+    let verdict = match &app.batcher {
         // Verified together with the requests arriving meanwhile.
         Some(batcher) => {
             let started = Instant::now();
-            let result = batcher
+            let verdict = batcher
                 .verify(code, till_region)
                 .await
                 .ok_or_else(|| Problem::for_status(StatusCode::SERVICE_UNAVAILABLE))?;
             app.metrics.verify_took(started.elapsed());
-            result
+            verdict
         }
         None => {
             let mut verifier: Verifier = app.verifier.clone();
             if let Some(region) = till_region {
                 verifier = verifier.with_till_region(region);
             }
-            verify_blocking(&app, move || verifier.verify(&code, system_now())).await?
+            verify_blocking(&app, move || verifier.verdict(&code, system_now())).await?
         }
     };
-    app.metrics.verdict(&result);
-    if let Some(text) = &text {
-        super::usage::record(&app, text, &result, &context);
-    }
-    Ok(verdict_response(&request_id, &result))
+    app.metrics.verdict(verdict.result());
+    super::usage::record(&app, &verdict, &context);
+    Ok(verdict_response(&request_id, verdict.result()))
 }
 
 /// Verify the QR code in a PNG or JPEG image.
@@ -288,18 +285,15 @@ pub(crate) async fn verify_image(
 ) -> Result<Response, Problem> {
     require_content_type(&headers, &["image/png", "image/jpeg"])?;
     let verifier = app.verifier.clone();
-    let (text, result) = verify_blocking(&app, move || match medcode::qr::decode_image(&body) {
-        Ok(text) => {
-            let result = verifier.verify(&text, system_now());
-            (text, result)
-        }
-        Err(e) => (String::new(), Err(e)),
+    let verdict = verify_blocking(&app, move || match medcode::qr::decode_image(&body) {
+        Ok(text) => verifier.verdict(&text, system_now()),
+        Err(e) => Verdict::unread(e),
     })
     .await?;
-    app.metrics.verdict(&result);
+    app.metrics.verdict(verdict.result());
     let context = super::usage::context(&caller, None, None, None, None);
-    super::usage::record(&app, &text, &result, &context);
-    Ok(verdict_response(&request_id, &result))
+    super::usage::record(&app, &verdict, &context);
+    Ok(verdict_response(&request_id, verdict.result()))
 }
 
 /// Verify up to 256 codes at one time, one verdict each, in order.
@@ -330,19 +324,16 @@ pub(crate) async fn verify_batch(
     }
     let verifier = app.verifier.clone();
     let codes = request.codes;
-    let (codes, results) = verify_blocking(&app, move || {
-        let results = verifier.verify_batch(&codes, system_now());
-        (codes, results)
-    })
-    .await?;
+    let verdicts =
+        verify_blocking(&app, move || verifier.verdict_batch(&codes, system_now())).await?;
     let context = super::usage::context(&caller, request.org_id.as_deref(), None, None, None);
-    for (code, result) in codes.iter().zip(&results) {
-        app.metrics.verdict(result);
-        super::usage::record(&app, code, result, &context);
+    for verdict in &verdicts {
+        app.metrics.verdict(verdict.result());
+        super::usage::record(&app, verdict, &context);
     }
     let mut response = Json(BatchResponse {
         request_id: request_id.0.clone(),
-        verdicts: results.iter().map(to_json).collect(),
+        verdicts: verdicts.iter().map(|v| to_json(v.result())).collect(),
     })
     .into_response();
     response.extensions_mut().insert(LogReason("batch"));

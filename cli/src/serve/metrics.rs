@@ -12,9 +12,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use medcode::usage::UsageRecorder;
 use medcode::verify::Verifier;
 use medcode::{Error, UnixTime, VerifiedToken};
+use medcode_platform::usage::UsageRecorder;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabel {

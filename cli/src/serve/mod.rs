@@ -119,7 +119,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
         (Some(batcher), Some(collector))
     };
     let wallet = match &args.wallet_db {
-        Some(db) => Some(Arc::new(medcode::wallet::Wallet::open(db)?)),
+        Some(db) => Some(Arc::new(medcode_platform::wallet::Wallet::open(db)?)),
         None => None,
     };
     let usage = match args.usage_db.as_deref() {

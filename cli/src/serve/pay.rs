@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use medcode::wallet::{Fen, PayRequest};
+use medcode_platform::wallet::{Fen, PayRequest};
 
 use super::app::{App, Caller, RequestId};
 use super::handlers::{check_org, parse_json, verify_blocking};

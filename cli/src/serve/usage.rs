@@ -14,10 +14,11 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use medcode::usage::{
+use medcode::verify::Verdict;
+use medcode::{Error, InsuredId, UnixTime};
+use medcode_platform::usage::{
     MAX_QUERY_LIMIT, UsageContext, UsageQuery, UsageRecord, UsageRecorder, UsageStore,
 };
-use medcode::{Error, InsuredId, UnixTime, VerifiedToken};
 
 use super::api_keys::Role;
 use super::app::{App, Caller, RequestId};
@@ -63,19 +64,11 @@ pub(crate) fn context(
 }
 
 /// Queues the record of one verdict (nothing without usage records).
-pub(crate) fn record(
-    app: &App,
-    text: &str,
-    result: &Result<VerifiedToken, Error>,
-    context: &UsageContext,
-) {
+pub(crate) fn record(app: &App, verdict: &Verdict, context: &UsageContext) {
     if let Some(usage) = &app.usage {
-        usage.recorder.record(UsageRecord::from_verdict(
-            text,
-            result,
-            context,
-            system_now(),
-        ));
+        usage
+            .recorder
+            .record(UsageRecord::from_verdict(verdict, context, system_now()));
     }
 }
 

@@ -16,9 +16,9 @@ use crate::escape::shown;
 use crate::registry::insured_arg;
 use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
-use medcode::registry::Registry;
 use medcode::token::{InsuredId, Region, Relation, Scheme};
-use medcode::wallet::{Fen, OpenWallet, Source, TransferRequest, Wallet, WalletPolicy};
+use medcode_platform::registry::Registry;
+use medcode_platform::wallet::{Fen, OpenWallet, Source, TransferRequest, Wallet, WalletPolicy};
 
 /// The test-only variable that makes `transfer` stop inside its transaction
 /// (after the movement is written, before the commit) until killed: the
@@ -32,7 +32,7 @@ pub(crate) struct WalletArgs {
     #[arg(long, value_name = "FILE|URL")]
     db: String,
     /// Most transfers per sending wallet per Beijing day.
-    #[arg(long, value_name = "N", default_value_t = medcode::wallet::DEFAULT_MAX_TRANSFERS_PER_DAY, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_name = "N", default_value_t = medcode_platform::wallet::DEFAULT_MAX_TRANSFERS_PER_DAY, value_parser = clap::value_parser!(u32).range(1..=1000))]
     max_transfers_per_day: u32,
     /// Most one transfer may move, in yuan.
     #[arg(long, value_name = "YUAN", default_value = "2000.00")]

@@ -9,7 +9,7 @@ use crate::verifier_args::VerifierArgs;
 use crate::wallet::{amount_arg, print, refusal};
 use crate::{AtArg, CmdResult, out};
 use medcode::verify::ReplaySpec;
-use medcode::wallet::{PayRequest, Wallet};
+use medcode_platform::wallet::{PayRequest, Wallet};
 
 #[derive(Args, Debug)]
 pub(crate) struct PayArgs {

@@ -1,7 +1,7 @@
 //! The wallet's results in words (and JSON).
 
 use medcode::Error;
-use medcode::wallet::{Balance, HistoryEntry, WalletInfo};
+use medcode_platform::wallet::{Balance, HistoryEntry, WalletInfo};
 
 use crate::escape::shown;
 

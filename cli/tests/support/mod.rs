@@ -4,7 +4,7 @@
 //! server (the library's, tests/support/).
 #![allow(dead_code)]
 
-#[path = "../../../tests/support/postgres_server.rs"]
+#[path = "../../../platform/tests/support/postgres_server.rs"]
 pub mod postgres_server;
 #[path = "../../../tests/support/redis_cluster.rs"]
 pub mod redis_cluster;

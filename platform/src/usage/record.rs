@@ -1,0 +1,175 @@
+//! One usage record: what a verifier said about one code, where and when.
+
+use serde::Serialize;
+
+use medcode::error::{Error, Result};
+use medcode::time::UnixTime;
+use medcode::token::{InsuredId, Relation};
+use medcode::verify::{CodeKind, Verdict};
+
+medcode::text_enum!(
+    /// The verdict a record keeps.
+    UsageVerdict, "verdict", Error::argument {
+        /// The code was accepted.
+        Accepted => "accepted",
+        /// The code was refused; the record's reason says why.
+        Refused => "refused",
+    }
+);
+
+/// The till's context of a verification: who asked, for what.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct UsageContext {
+    /// The institution (with API keys: the key's organisation).
+    pub org_id: Option<String>,
+    /// The business type (01101 registration, 02121 pharmacy purchase, ...).
+    pub business_type: Option<String>,
+    /// The operator at the till.
+    pub operator_id: Option<String>,
+    /// The office of the till.
+    pub office_id: Option<String>,
+}
+
+/// One verdict, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UsageRecord {
+    /// Unique id of the record; the [`super::UsageRecorder`] assigns one.
+    /// A store keeps one record per id.
+    #[serde(skip)]
+    pub id: String,
+    /// When the verdict was given.
+    pub at: UnixTime,
+    /// Accepted or refused.
+    pub verdict: UsageVerdict,
+    /// `accepted`, or the refusal's reason code (`replayed`, `expired`, ...).
+    pub reason: String,
+    /// The token id in hex; `None` for a code that did not parse.
+    pub token_id: Option<String>,
+    /// The insured person whose code it is; `None` when the code did not
+    /// parse or its signature did not hold.
+    pub insured: Option<InsuredId>,
+    /// Who showed a delegate code on the insured person's behalf.
+    pub presenter: Option<InsuredId>,
+    /// The presenter's relation to the insured person.
+    pub relation: Option<Relation>,
+    /// The kind of code; `None` when unknown (as `insured`).
+    pub kind: Option<CodeKind>,
+    /// The till's context.
+    #[serde(flatten)]
+    pub context: UsageContext,
+}
+
+impl UsageRecord {
+    /// The record of `verdict`, given at `now` in `context`. An accepted
+    /// code gives its verified claims; a refused one its claims only when
+    /// the verifier refused it after its signature held (see
+    /// [`Verdict::signed_claims`]), else just the reason (and the token id,
+    /// for a code that parsed). The id is left empty.
+    pub fn from_verdict(verdict: &Verdict, context: &UsageContext, now: UnixTime) -> UsageRecord {
+        let (verdict_kind, reason) = match verdict.reason() {
+            None => (UsageVerdict::Accepted, "accepted"),
+            Some(reason) => (UsageVerdict::Refused, reason.as_str()),
+        };
+        let claims = verdict.signed_claims();
+        UsageRecord {
+            id: String::new(),
+            at: now,
+            verdict: verdict_kind,
+            reason: reason.to_owned(),
+            token_id: verdict.token_id().map(|id| id.to_string()),
+            insured: claims.map(|c| c.insured.clone()),
+            presenter: claims.and_then(|c| c.presenter.as_ref().map(|p| p.insured.clone())),
+            relation: claims.and_then(|c| c.presenter.as_ref().map(|p| p.relation)),
+            kind: verdict.kind(),
+            context: context.clone(),
+        }
+    }
+
+    /// Checks what a store requires of a record: an id.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.id.is_empty() {
+            return Err(Error::argument(
+                "usage record",
+                "a record needs an id to be stored once (the recorder assigns one)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The columns of a record, in the order the stores use them: the time,
+/// then the text columns of [`to_row`].
+pub(crate) const COLUMNS: &str = "at, id, verdict, reason, token_id, insured, presenter, relation, kind, org_id, business_type, operator_id, office_id";
+
+/// One record's row as text or integers: `(id, at, [text columns])`.
+pub(crate) fn to_row(r: &UsageRecord) -> Result<(i64, [Option<String>; 12])> {
+    Ok((
+        super::to_i64(r.at.as_secs(), "time")?,
+        [
+            Some(r.id.clone()),
+            Some(r.verdict.as_str().to_owned()),
+            Some(r.reason.clone()),
+            r.token_id.clone(),
+            r.insured.as_ref().map(|i| i.as_str().to_owned()),
+            r.presenter.as_ref().map(|i| i.as_str().to_owned()),
+            r.relation.map(|v| v.as_str().to_owned()),
+            r.kind.map(|v| v.as_str().to_owned()),
+            r.context.org_id.clone(),
+            r.context.business_type.clone(),
+            r.context.operator_id.clone(),
+            r.context.office_id.clone(),
+        ],
+    ))
+}
+
+/// A record from a row in [`COLUMNS`] order (`at` as an integer, the rest text).
+pub(crate) fn from_row(at: i64, t: [Option<String>; 12]) -> Result<UsageRecord> {
+    let bad = |what: &str, e: Error| Error::Storage {
+        why: format!("a stored usage record's {what}: {e}"),
+    };
+    let [
+        id,
+        verdict,
+        reason,
+        token_id,
+        insured,
+        presenter,
+        relation,
+        kind,
+        org,
+        bt,
+        op,
+        office,
+    ] = t;
+    let need = |v: Option<String>, what: &str| {
+        v.ok_or_else(|| Error::Storage {
+            why: format!("a stored usage record has no {what}"),
+        })
+    };
+    let id_of = |v: Option<String>, what: &str| {
+        v.map(|s| InsuredId::new(&s).map_err(|e| bad(what, e)))
+            .transpose()
+    };
+    Ok(UsageRecord {
+        id: need(id, "id")?,
+        at: UnixTime::from_secs(super::to_u64(at, "time")?),
+        verdict: need(verdict, "verdict")?
+            .parse()
+            .map_err(|e| bad("verdict", e))?,
+        reason: need(reason, "reason")?,
+        token_id,
+        insured: id_of(insured, "insured")?,
+        presenter: id_of(presenter, "presenter")?,
+        relation: relation
+            .map(|s| s.parse::<Relation>().map_err(|e| bad("relation", e)))
+            .transpose()?,
+        // A kind a newer build wrote reads as unknown.
+        kind: kind.and_then(|s| s.parse().ok()),
+        context: UsageContext {
+            org_id: org,
+            business_type: bt,
+            operator_id: op,
+            office_id: office,
+        },
+    })
+}

@@ -1,0 +1,157 @@
+//! The embedded wallet store: one SQLite file (bundled SQLite), which may
+//! be the family registry's own file (the wallet's tables all start with
+//! `wallet_`; it never touches the registry's `user_version` or
+//! `application_id`, and keeps its own schema version in `wallet_schema`).
+//!
+//! Every unit of work is one `BEGIN IMMEDIATE` transaction: it takes the
+//! database's write lock before reading anything, so a rule's check and the
+//! change it allows see the same state, for threads and processes alike; a
+//! writer that finds the lock taken waits (busy timeout). The rollback
+//! journal with `synchronous = FULL` restores the last committed state when
+//! a process dies inside a transaction.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::wallet::store::{Value, WalletStore, WalletTx, migrate};
+use medcode::error::{Error, Result};
+
+/// How long a writer waits for another writer's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The wallet in an SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating with mode 0600 if needed) the file and brings the
+    /// wallet's schema up to date.
+    ///
+    /// # Errors
+    ///
+    /// `io` when the file cannot be created, `storage` when SQLite cannot
+    /// open or migrate it.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        create_private(path)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| storage(&format!("open {}", path.display()), &e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .and_then(|()| conn.pragma_update(None, "synchronous", "FULL"))
+            .map_err(|e| storage("configure the connection", &e))?;
+        let mut store = SqliteStore {
+            path: path.to_owned(),
+            conn,
+        };
+        store.transact(&mut migrate)?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Creates an empty file readable by its owner only, unless it exists.
+fn create_private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::io(path, "create wallet database", e)),
+    }
+}
+
+fn storage(action: &str, e: &rusqlite::Error) -> Error {
+    Error::Storage {
+        why: format!("cannot {action}: {e}"),
+    }
+}
+
+fn to_sql(params: &[Value]) -> Vec<SqlValue> {
+    params
+        .iter()
+        .map(|v| match v {
+            Value::Int(i) => SqlValue::Integer(*i),
+            Value::Text(t) => SqlValue::Text(t.clone()),
+            Value::Null => SqlValue::Null,
+        })
+        .collect()
+}
+
+struct Tx<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+}
+
+impl WalletTx for Tx<'_> {
+    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let n = self
+            .tx
+            .execute(sql, rusqlite::params_from_iter(to_sql(params)))
+            .map_err(|e| storage(&format!("run {}", first_words(sql)), &e))?;
+        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    fn rows(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+        let err = |e: rusqlite::Error| storage(&format!("run {}", first_words(sql)), &e);
+        let mut stmt = self.tx.prepare_cached(sql).map_err(err)?;
+        let width = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(to_sql(params)))
+            .map_err(err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(err)? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(match row.get_ref(i).map_err(err)? {
+                    ValueRef::Integer(v) => Value::Int(v),
+                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Real(_) | ValueRef::Blob(_) => {
+                        return Err(Error::Storage {
+                            why: format!("{}: a value of an unexpected type", first_words(sql)),
+                        });
+                    }
+                });
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+}
+
+/// The start of a statement, for error messages.
+pub(crate) fn first_words(sql: &str) -> String {
+    sql.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
+}
+
+impl WalletStore for SqliteStore {
+    fn transact(&mut self, work: &mut dyn FnMut(&mut dyn WalletTx) -> Result<()>) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| storage("begin a transaction", &e))?;
+        work(&mut Tx { tx: &tx })?; // an error drops `tx`: rollback
+        tx.commit()
+            .map_err(|e| storage("commit the transaction", &e))
+    }
+
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+}
