@@ -44,8 +44,9 @@
 //! lock of the store:
 //!
 //! 1. the live records are written to `NAME.compact` in the same directory
-//!    (mode 0600, a leftover of a crash removed first), with generation
-//!    `g + 1`, synced, and locked by this handle;
+//!    (created with mode 0600, then given the store's mode; a leftover of a
+//!    crash is removed first), with generation `g + 1`, synced, and locked
+//!    by this handle;
 //! 2. the old store's header is rewritten with generation `g + 1` and the
 //!    "replaced" flag;
 //! 3. `NAME.compact` is renamed over `NAME`, and the directory is synced;
@@ -567,6 +568,11 @@ impl FileReplayGuard {
         let Ok(tmp) = options.open(&tmp_path) else {
             return Err(None);
         };
+        // The store keeps its mode (0600 unless someone chose another).
+        #[cfg(unix)]
+        if let Ok(meta) = store.file.metadata() {
+            let _ = tmp.set_permissions(meta.permissions());
+        }
         let mut bytes = Vec::with_capacity(HEADER_LEN as usize + store.seen.len() * 16);
         bytes.extend_from_slice(
             &Header {
