@@ -49,7 +49,9 @@
 //!    by this handle;
 //! 2. the old store's header is rewritten with generation `g + 1` and the
 //!    "replaced" flag;
-//! 3. `NAME.compact` is renamed over `NAME`, and the directory is synced;
+//! 3. `NAME.compact` is renamed over `NAME`, and the directory is synced
+//!    (when `NAME` is a symbolic link, all this happens beside and to its
+//!    target, and the link stays);
 //! 4. the handle switches to the new file (still locked) and the old one is
 //!    closed, which releases its lock.
 //!
@@ -183,16 +185,18 @@ impl FileReplayGuard {
     ///
     /// A new file is created with mode 0600 on Unix (readable by its owner
     /// only); an existing file keeps its mode. A foreign file is refused
-    /// as it is: nothing is written to it.
+    /// as it is: nothing is written to it. On a platform or file system
+    /// without file locks, opening fails with `storage`.
     pub fn open(path: &Path) -> Result<Self> {
         let file = open_store(path)?;
         // A foreign file is refused before its lock is taken, when it can
         // be read without it (elsewhere than Unix, a file locked by another
         // process cannot); the check under the lock refuses it otherwise.
-        if let Ok(head) = read_head(&file) {
-            if !head.is_empty() && !format::is_torn_header(&head) {
-                Header::decode(&head, path)?;
-            }
+        if let Ok(head) = read_head(&file)
+            && !head.is_empty()
+            && !format::is_torn_header(&head)
+        {
+            Header::decode(&head, path)?;
         }
         let guard = FileReplayGuard {
             state: Mutex::new(Some(Store::new(file))),
@@ -375,15 +379,14 @@ impl FileReplayGuard {
     /// handle or a new generation), truncates a torn last record, and
     /// writes the header of a new file.
     fn refresh(&self, store: &mut Store, replaced: &mut Option<u64>) -> Result<Current> {
-        let at_path = self.is_at_path(&store.file)?;
-        if !at_path {
-            return Ok(Current::Replaced);
-        }
-        let len = store
+        let meta = store
             .file
             .metadata()
-            .map_err(|e| self.io("cannot read", &e))?
-            .len();
+            .map_err(|e| self.io("cannot read", &e))?;
+        if !self.is_at_path(&meta)? {
+            return Ok(Current::Replaced);
+        }
+        let len = meta.len();
         let head = read_head(&store.file).map_err(|e| self.io("cannot read", &e))?;
         if len < HEADER_LEN {
             if !format::is_torn_header(&head) {
@@ -442,13 +445,13 @@ impl FileReplayGuard {
         Ok(Current::Yes)
     }
 
-    /// True when `file` is the file at the path. On Unix, the same device
-    /// and inode; elsewhere the header's "replaced" flag tells (see the
-    /// module's documentation), and this is always true.
+    /// True when the file of `here` (the handle's metadata) is the file at
+    /// the path. On Unix, the same device and inode; elsewhere the header's
+    /// "replaced" flag tells (see the module's documentation), and this is
+    /// always true.
     #[cfg(unix)]
-    fn is_at_path(&self, file: &File) -> Result<bool> {
+    fn is_at_path(&self, here: &std::fs::Metadata) -> Result<bool> {
         use std::os::unix::fs::MetadataExt;
-        let here = file.metadata().map_err(|e| self.io("cannot read", &e))?;
         match std::fs::metadata(&self.path) {
             Ok(there) => Ok(there.dev() == here.dev() && there.ino() == here.ino()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
@@ -457,8 +460,8 @@ impl FileReplayGuard {
     }
 
     #[cfg(not(unix))]
-    fn is_at_path(&self, file: &File) -> Result<bool> {
-        let _ = file;
+    fn is_at_path(&self, here: &std::fs::Metadata) -> Result<bool> {
+        let _ = here;
         Ok(true)
     }
 
@@ -555,7 +558,9 @@ impl FileReplayGuard {
     /// new file is in place but its rename may not be durable.
     fn compact(&self, store: &mut Store) -> std::result::Result<(), Option<Error>> {
         let generation = store.generation.unwrap_or(0).wrapping_add(1) & !(1 << 63);
-        let tmp_path = compact_path(&self.path);
+        // A symbolic link's target is compacted, and the link kept.
+        let target = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
+        let tmp_path = compact_path(&target);
         match std::fs::remove_file(&tmp_path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -614,13 +619,13 @@ impl FileReplayGuard {
             let _ = flag(false, old);
             return abandon(tmp);
         }
-        if std::fs::rename(&tmp_path, &self.path).is_err() {
+        if std::fs::rename(&tmp_path, &target).is_err() {
             let _ = flag(false, old);
             return abandon(tmp);
         }
         // The new file is the store from here on: this handle holds its
         // lock, and closing the old one releases the old lock.
-        let durable = sync_dir(&self.path);
+        let durable = sync_dir(&target);
         store.file = tmp;
         store.generation = Some(generation);
         store.read_len = bytes.len() as u64;

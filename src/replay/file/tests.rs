@@ -179,3 +179,31 @@ fn a_torn_header_is_written_again_but_a_short_foreign_file_is_refused() {
     assert_eq!(err.reason().as_str(), "storage");
     assert_eq!(std::fs::read(&short).unwrap(), b"hello");
 }
+
+/// A store reached through a symbolic link is compacted in place of its
+/// target; the link stays a link.
+#[cfg(unix)]
+#[test]
+fn a_store_behind_a_symbolic_link_stays_behind_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.db");
+    let link = dir.path().join("seen.db");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let g = FileReplayGuard::open(&link).unwrap().with_compact_floor(4);
+    g.mark_seen(id(1), at(T0 + 600), at(T0)).unwrap();
+    for n in 10..20 {
+        g.mark_seen(id(n), at(T0 + 5), at(T0)).unwrap();
+    }
+    g.mark_seen(id(2), at(T0 + 600), at(T0 + 6)).unwrap();
+    assert_eq!(file_len(&real), 32 + 2 * 16);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let err = g.mark_seen(id(1), at(T0 + 600), at(T0 + 7)).unwrap_err();
+    assert_eq!(err.reason().as_str(), "replayed");
+    let other = FileReplayGuard::open(&real).unwrap();
+    assert_eq!(other.len().unwrap(), 2);
+}
