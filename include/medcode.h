@@ -42,8 +42,9 @@
 // while the verifier lives (a restart forgets).
 #define MEDCODE_REPLAY_MEMORY 1
 
-// `replay_guard`: an SQLite file at `replay_target` (created if missing);
-// survives restarts and may be shared by the processes of one till.
+// `replay_guard`: a replay store file at `replay_target` (created if
+// missing); survives restarts and may be shared by the processes of one
+// till.
 #define MEDCODE_REPLAY_FILE 2
 
 // `replay_guard`: a Redis server at `replay_target`
@@ -276,7 +277,7 @@ typedef struct MedcodeOptions {
   // Version 2, Redis only: `MEDCODE_REPLAY_FAIL_CLOSED` (default) or
   // `MEDCODE_REPLAY_LOCAL_FALLBACK`.
   uint32_t replay_unavailable;
-  // Version 2: the SQLite file path (`MEDCODE_REPLAY_FILE`) or the
+  // Version 2: the replay store file's path (`MEDCODE_REPLAY_FILE`) or the
   // `redis://HOST:PORT[/DB]` or `redis+cluster://HOST:PORT[,HOST:PORT...]`
   // URL (`MEDCODE_REPLAY_REDIS`); NULL otherwise.
   const char *replay_target;
@@ -299,7 +300,7 @@ typedef struct MedcodeOptions {
   // the lists it is given.
   const char *state_path;
   // Version 4, `MEDCODE_REPLAY_REDIS` with `MEDCODE_REPLAY_LOCAL_FALLBACK`
-  // only: the SQLite file (created with mode 0600 if missing) keeping
+  // only: the replay store file (created with mode 0600 if missing) keeping
   // this till's own records while Redis is unreachable, so that a till
   // restarted during an outage still refuses the codes it accepted and
   // writes them to Redis when it returns. Use one file per server and

@@ -1,5 +1,5 @@
 //! The replay-guard contract (tests/support/replay_contract.rs) run against
-//! each guard: the in-memory one, the SQLite file (two connections on one
+//! each guard: the in-memory one, the file guard (two handles on one
 //! temporary file where guards share a store) and Redis (a real
 //! redis-server, skipped loudly where there is none).
 
@@ -45,7 +45,7 @@ mod file {
     use medcode::replay::FileReplayGuard;
     use tempfile::TempDir;
 
-    /// A guard on a new SQLite file in a temporary directory, kept while
+    /// A guard on a new store file in a temporary directory, kept while
     /// the directory lives.
     fn guard() -> (TempDir, FileReplayGuard) {
         let dir = tempfile::tempdir().unwrap();
@@ -79,7 +79,7 @@ mod file {
         contract::capacity_is_a_hard_limit_until_codes_expire(&g, || g.len().unwrap());
     }
 
-    /// Two guards on one file (two connections, as two processes would
+    /// Two guards on one file (two handles, as two processes would
     /// have), each shared by four threads.
     #[test]
     fn many_threads_one_code_exactly_one_acceptance() {

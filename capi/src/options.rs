@@ -74,8 +74,9 @@ pub const MEDCODE_REPLAY_DEFAULT: u32 = 0;
 /// `replay_guard`: the process's own memory; each code is accepted once
 /// while the verifier lives (a restart forgets).
 pub const MEDCODE_REPLAY_MEMORY: u32 = 1;
-/// `replay_guard`: an SQLite file at `replay_target` (created if missing);
-/// survives restarts and may be shared by the processes of one till.
+/// `replay_guard`: a replay store file at `replay_target` (created if
+/// missing); survives restarts and may be shared by the processes of one
+/// till.
 pub const MEDCODE_REPLAY_FILE: u32 = 2;
 /// `replay_guard`: a Redis server at `replay_target`
 /// (`redis://HOST:PORT[/DB]`), or a Redis Cluster
@@ -131,7 +132,7 @@ pub struct MedcodeOptions {
     /// Version 2, Redis only: `MEDCODE_REPLAY_FAIL_CLOSED` (default) or
     /// `MEDCODE_REPLAY_LOCAL_FALLBACK`.
     pub replay_unavailable: u32,
-    /// Version 2: the SQLite file path (`MEDCODE_REPLAY_FILE`) or the
+    /// Version 2: the replay store file's path (`MEDCODE_REPLAY_FILE`) or the
     /// `redis://HOST:PORT[/DB]` or `redis+cluster://HOST:PORT[,HOST:PORT...]`
     /// URL (`MEDCODE_REPLAY_REDIS`); NULL otherwise.
     pub replay_target: *const c_char,
@@ -154,7 +155,7 @@ pub struct MedcodeOptions {
     /// the lists it is given.
     pub state_path: *const c_char,
     /// Version 4, `MEDCODE_REPLAY_REDIS` with `MEDCODE_REPLAY_LOCAL_FALLBACK`
-    /// only: the SQLite file (created with mode 0600 if missing) keeping
+    /// only: the replay store file (created with mode 0600 if missing) keeping
     /// this till's own records while Redis is unreachable, so that a till
     /// restarted during an outage still refuses the codes it accepted and
     /// writes them to Redis when it returns. Use one file per server and
@@ -377,7 +378,7 @@ impl MedcodeOptions {
                 return Err(bad(format!(
                     "options.replay_target is NULL; {guard_name} needs {}",
                     if self.replay_guard == MEDCODE_REPLAY_FILE {
-                        "the path of its SQLite file"
+                        "the path of its replay store file"
                     } else {
                         "a redis://HOST:PORT[/DB] or redis+cluster://HOST:PORT[,HOST:PORT...] URL"
                     }
@@ -827,7 +828,7 @@ mod tests {
         );
         assert_eq!(
             settings_err(&with(MEDCODE_REPLAY_FILE, std::ptr::null())),
-            "options.replay_target is NULL; MEDCODE_REPLAY_FILE needs the path of its SQLite file"
+            "options.replay_target is NULL; MEDCODE_REPLAY_FILE needs the path of its replay store file"
         );
         assert_eq!(
             settings_err(&with(MEDCODE_REPLAY_REDIS, std::ptr::null())),

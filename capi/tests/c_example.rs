@@ -2,7 +2,7 @@
 //! library cargo just built, dynamically and statically, and as C++, and
 //! run on a valid, an expired and a garbage code and the valid one again
 //! (replayed) at a pinned instant: with its default in-memory replay guard,
-//! with the signed demo trust list under the demo root key, with an SQLite
+//! with the signed demo trust list under the demo root key, with a file
 //! replay file across two runs, and without a guard.
 
 mod common;
@@ -142,7 +142,7 @@ fn check_till(exe: &Path) {
         &format!("{}{ACCEPTED}", expected_verdicts()),
     );
 
-    // An SQLite replay file: the code accepted by one run is refused by the
+    // A replay store file: the code accepted by one run is refused by the
     // next (a restarted till, or a second till process on the same file).
     let dir = workdir();
     let spec = format!("file:{}", dir.path().join("seen.db").display());

@@ -1,7 +1,7 @@
 //! The replay guard options through the C ABI: callers naming no guard
 //! (version 1, or versions 2 and 3 left at the default) get the in-memory
 //! one, MEDCODE_REPLAY_NONE turns it off, a memory guard refuses a second
-//! presentation, and an SQLite file
+//! presentation, and a replay store file
 //! guard refuses it across two handles (two tills, or a till restarted).
 //! NOW is 2026-11-22T08:00:00Z.
 
@@ -194,7 +194,7 @@ fn file_guard_is_shared_by_two_handles_and_survives_a_restart() {
 #[test]
 fn a_file_guard_that_cannot_open_is_a_storage_error() {
     let dir = tempfile::tempdir().unwrap();
-    // Not an SQLite file: refused without being written to.
+    // Not a replay store: refused without being written to.
     let foreign = dir.path().join("notes.txt");
     std::fs::write(&foreign, b"shopping list\n").unwrap();
     let foreign_c = c_path(&foreign);
@@ -226,7 +226,7 @@ fn bad_replay_options_are_refused_with_reasons() {
     opts.replay_guard = MEDCODE_REPLAY_FILE;
     assert_eq!(
         new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument),
-        "options.replay_target is NULL; MEDCODE_REPLAY_FILE needs the path of its SQLite file"
+        "options.replay_target is NULL; MEDCODE_REPLAY_FILE needs the path of its replay store file"
     );
     let not_utf8 = [b's' as std::ffi::c_char, 0xFFu8 as std::ffi::c_char, 0];
     opts.replay_target = not_utf8.as_ptr();

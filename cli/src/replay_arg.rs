@@ -13,7 +13,7 @@ use medcode::verify::ReplaySpec;
 
 #[derive(Args, Debug, Clone)]
 pub(crate) struct ReplayArgs {
-    /// Replay guard: file:PATH (an SQLite file on this till; survives restarts),
+    /// Replay guard: file:PATH (a replay store file on this till; survives restarts),
     /// redis://HOST:PORT[/DB] (one guard shared by the tills of a chain),
     /// redis+cluster://HOST:PORT[,HOST:PORT...] (the same on a Redis Cluster,
     /// reached through any of the nodes listed),
@@ -36,7 +36,7 @@ pub(crate) struct ReplayArgs {
     /// answers again.
     #[arg(long, value_enum, value_name = "POLICY", requires = "replay")]
     replay_unavailable: Option<Unavailable>,
-    /// With local-fallback: the SQLite file keeping this till's own records,
+    /// With local-fallback: the replay store file keeping this till's own records,
     /// so that a restart during an outage still refuses the codes accepted
     /// and writes them to Redis when it returns. Default: one file per
     /// server and key prefix in the state directory

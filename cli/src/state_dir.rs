@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use medcode::Error;
 
 /// File name of the default replay file in the state directory.
-const REPLAY_FILE: &str = "replay.db";
+const REPLAY_FILE: &str = "replay.store";
 
 /// File name of the service's default usage records in the state directory.
 const USAGE_FILE: &str = "usage.sqlite";

@@ -3,7 +3,7 @@
 //! one verdict line per token, flushed at once; exits 0 at end of input.
 //!
 //! One verifier and one replay guard serve the whole run, so a code is
-//! accepted once: in this process's memory by default, in an SQLite file
+//! accepted once: in this process's memory by default, in a replay store file
 //! with `--replay file:PATH`, or across every till sharing one Redis with
 //! `--replay redis://HOST:PORT[/DB]`.
 

@@ -33,7 +33,7 @@ pub(crate) struct VerifyArgs {
 /// The replay default, at the end of `medcode verify --help`.
 const VERIFY_REPLAY_HELP: &str = "\
 One use per code: without --replay, every accepted code is recorded in the replay file \
-$XDG_STATE_HOME/medcode/replay.db (~/.local/state/medcode/replay.db when XDG_STATE_HOME \
+$XDG_STATE_HOME/medcode/replay.store (~/.local/state/medcode/replay.store when XDG_STATE_HOME \
 is not an absolute path), so verifying the same code again, in this or a later run, is \
 refused as `replayed` (exit 1). The folder is created with mode 0700 and the file with \
 mode 0600 on first use. When neither XDG_STATE_HOME nor HOME gives a usable directory, \

@@ -71,16 +71,16 @@ fn verify_without_flags_accepts_a_code_once_across_processes() {
     let other = output(verify_cmd(&tokens(1)[0], &[]), "");
     assert_eq!(outcome(&other), "accepted");
 
-    // The replay file: XDG_STATE_HOME/medcode/replay.db, 0600 in a 0700 folder.
+    // The replay file: XDG_STATE_HOME/medcode/replay.store, 0600 in a 0700 folder.
     let dir = state_home().join("medcode");
-    let file = dir.join("replay.db");
+    let file = dir.join("replay.store");
     assert!(file.is_file(), "{} missing", file.display());
     assert_eq!(mode(&file), 0o600);
     assert_eq!(mode(&dir), 0o700);
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.starts_with("replay.db"))
+        .filter(|n| n.starts_with("replay.store"))
         .collect();
     for name in names {
         assert_eq!(mode(&dir.join(&name)), 0o600, "{name}");
@@ -103,7 +103,7 @@ fn without_xdg_state_home_the_file_is_under_home() {
         let r = output(cmd, "");
         assert_eq!(r.code, expected, "{}", r.stderr);
     }
-    let file = home.path().join(".local/state/medcode/replay.db");
+    let file = home.path().join(".local/state/medcode/replay.store");
     assert_eq!(mode(&file), 0o600);
     assert_eq!(mode(&home.path().join(".local/state/medcode")), 0o700);
     assert!(!state_home().join("medcode").exists());
@@ -187,7 +187,7 @@ fn verify_help_tells_the_replay_default() {
     let r = run(&["verify", "--help"]);
     assert_eq!(r.code, 0);
     for words in [
-        "without --replay, every accepted code is recorded in the replay file $XDG_STATE_HOME/medcode/replay.db (~/.local/state/medcode/replay.db when XDG_STATE_HOME is not an absolute path)",
+        "without --replay, every accepted code is recorded in the replay file $XDG_STATE_HOME/medcode/replay.store (~/.local/state/medcode/replay.store when XDG_STATE_HOME is not an absolute path)",
         "refused as `replayed` (exit 1)",
         "The folder is created with mode 0700 and the file with mode 0600 on first use.",
         "--replay none turns the guard off and prints a warning on standard error: the same code is then accepted again until it expires.",

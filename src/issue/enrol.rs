@@ -126,7 +126,7 @@ impl Issuer {
                 "a device key is ed25519 or p256 (what phones' secure hardware holds); sm2 keys sign as issuers only",
             ));
         }
-        if e.lifetime_secs == 0 || e.lifetime_secs % 60 != 0 {
+        if e.lifetime_secs == 0 || !e.lifetime_secs.is_multiple_of(60) {
             return Err(Error::argument(
                 "credential lifetime",
                 format!(

@@ -53,10 +53,11 @@ impl Modify for KeyOnlyWithApiKeys {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for item in openapi.paths.paths.values_mut() {
             for op in [&mut item.get, &mut item.post].into_iter().flatten() {
-                if let Some(security) = &mut op.security {
-                    if !security.is_empty() && !security.contains(&SecurityRequirement::default()) {
-                        security.push(SecurityRequirement::default());
-                    }
+                if let Some(security) = &mut op.security
+                    && !security.is_empty()
+                    && !security.contains(&SecurityRequirement::default())
+                {
+                    security.push(SecurityRequirement::default());
                 }
             }
         }

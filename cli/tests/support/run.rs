@@ -18,7 +18,7 @@ thread_local! {
 
 /// The `XDG_STATE_HOME` every `medcode` run of the current test gets: a
 /// temporary directory of its own, so that `medcode verify`'s default
-/// replay file (`STATE_HOME/medcode/replay.db`) is never the real home's
+/// replay file (`STATE_HOME/medcode/replay.store`) is never the real home's
 /// and is shared by the runs of one test only.
 pub fn state_home() -> PathBuf {
     STATE_HOME.with(|dir| dir.path().to_owned())

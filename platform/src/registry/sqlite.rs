@@ -239,10 +239,10 @@ impl SqliteStore {
         if !conn.is_autocommit() {
             return;
         }
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < POOL_KEEP {
-                idle.push(conn);
-            }
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < POOL_KEEP
+        {
+            idle.push(conn);
         }
     }
 

@@ -8,8 +8,8 @@
 //! reused; connecting, reading and writing are bounded by timeouts. When
 //! Redis cannot be reached an [`UnavailablePolicy`] decides: refuse the code
 //! (the default) or check it against this till's own records and say so in
-//! the verdict. Under local-fallback those records can be an SQLite file
-//! ([`RedisReplayGuard::with_fallback_file`]) that survives a restart, and a
+//! the verdict. Under local-fallback those records can be a replay store
+//! file ([`RedisReplayGuard::with_fallback_file`]) that survives a restart, and a
 //! background thread writes the codes accepted offline to the server as
 //! soon as it answers again.
 //!
@@ -239,7 +239,7 @@ impl RedisReplayGuard {
     }
 
     /// Keeps this till's own records under
-    /// [`UnavailablePolicy::LocalFallback`] in the SQLite replay file at
+    /// [`UnavailablePolicy::LocalFallback`] in the replay store file at
     /// `path` ([`FileReplayGuard`], created with mode 0600 if missing)
     /// instead of memory, so that a till restarted during an outage (a
     /// crash, a kill, a clean exit and start) still refuses the codes it
@@ -251,7 +251,7 @@ impl RedisReplayGuard {
     /// their recorded second by the server's clock (`SET NX EXAT`), after
     /// that as every other key (`PX`, from the caller's time). Every code
     /// the till checks is recorded in the file, online or not, before the
-    /// server is asked; each check is then one durable SQLite write more.
+    /// server is asked; each check is then one synced append to the file more.
     /// Expired entries are swept by the checks.
     ///
     /// Use one file per server and key prefix

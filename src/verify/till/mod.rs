@@ -87,7 +87,7 @@ enum RootSource {
 ///   (sequences only) is read as it is, the list of its sequence taken as
 ///   the one used, and written back with the digest.
 /// - **Replay guard** ([`ReplaySpec`]): this process's memory (the
-///   default), an SQLite file, a Redis server shared by the tills of a
+///   default), a replay store file, a Redis server shared by the tills of a
 ///   chain, or none ([`ReplaySpec::None`], the explicit opt-out a till must
 ///   not use: a screenshot of a code then works again within its
 ///   validity). It is

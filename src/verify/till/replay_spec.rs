@@ -37,8 +37,8 @@ pub enum ReplaySpec {
     /// once while the verifier lives; a restart forgets. The default.
     #[default]
     Memory,
-    /// An SQLite file ([`FileReplayGuard`], created if missing): survives
-    /// restarts and may be shared by the processes of one till.
+    /// A replay store file ([`FileReplayGuard`], created if missing):
+    /// survives restarts and may be shared by the processes of one till.
     File(PathBuf),
     /// A Redis server or Redis Cluster shared by the tills of a chain
     /// ([`RedisReplayGuard`]).
@@ -62,8 +62,8 @@ pub struct RedisSpec {
     pub key_prefix: Option<String>,
     /// What happens while the server cannot be reached.
     pub unavailable: UnavailablePolicy,
-    /// Under [`UnavailablePolicy::LocalFallback`], the SQLite file that
-    /// keeps this till's own records
+    /// Under [`UnavailablePolicy::LocalFallback`], the replay store file
+    /// that keeps this till's own records
     /// ([`RedisReplayGuard::with_fallback_file`]), so that a restart during
     /// an outage forgets nothing; `None` keeps them in memory (a restart
     /// during an outage then accepts a code again, and never writes the
