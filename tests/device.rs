@@ -558,14 +558,15 @@ fn a_p256_device_code_signed_by_hand_with_ring_verifies() {
 #[test]
 fn verdicts_name_a_device_codes_holder_only_after_both_signatures_held() {
     let s = setup();
+    let till = medcode::verify::TillContext::new();
     let mut phone = phone(&s, Algorithm::Ed25519, beijing());
     let code = phone.code(t0()).unwrap();
-    let first = s.verifier.verdict(code.text(), t0());
+    let first = s.verifier.check(code.text(), &till, t0());
     assert!(first.is_accepted());
     assert_eq!(first.kind(), Some(CodeKind::Device));
     assert_eq!(first.token_id(), Some(code.token_id()));
     // Replayed: refused after both signatures held, so it names the holder.
-    let again = s.verifier.verdict(code.text(), t0().plus(1));
+    let again = s.verifier.check(code.text(), &till, t0().plus(1));
     assert_eq!(again.reason(), Some(Reason::Replayed));
     assert_eq!(again.kind(), Some(CodeKind::Device));
     assert_eq!(
@@ -580,7 +581,7 @@ fn verdicts_name_a_device_codes_holder_only_after_both_signatures_held() {
         .to_vec();
     *bytes.last_mut().unwrap() ^= 1;
     let forged = UntrustedDeviceCode::from_bytes(&bytes).unwrap().to_text();
-    let refused = s.verifier.verdict(&forged, t0());
+    let refused = s.verifier.check(&forged, &till, t0());
     assert_eq!(refused.reason(), Some(Reason::BadSignature));
     assert_eq!(refused.signed_claims(), None);
     assert_eq!(refused.kind(), None);

@@ -16,7 +16,7 @@ use crate::verifier_args::VerifierArgs;
 use crate::{AtArg, CmdResult, out};
 use medcode::Error;
 use medcode::token::MAX_TEXT_LEN;
-use medcode::verify::{ReplaySpec, Verdict};
+use medcode::verify::{ReplaySpec, TillContext};
 
 #[derive(Args, Debug)]
 #[command(
@@ -28,11 +28,8 @@ pub(crate) struct TillArgs {
     /// Print one JSON object per line instead of words.
     #[arg(long)]
     json: bool,
-    /// Record every verdict in these usage records (sqlite:PATH or
-    /// postgres://...; off by default at a till, as `off`): written in the
-    /// background, never slowing a verdict, the backlog written at the end.
-    #[arg(long, value_name = "URL")]
-    usage_db: Option<String>,
+    #[command(flatten)]
+    usage: crate::usage::RecordArg,
     #[command(flatten)]
     at: AtArg,
 }
@@ -49,25 +46,17 @@ pub(crate) fn run(args: &TillArgs) -> CmdResult {
         .verifier
         .build(args.at.now()?, || Ok(ReplaySpec::Memory))?;
     // A till records nothing unless told where (`off` says so explicitly).
-    let recorder = args
-        .usage_db
-        .as_deref()
-        .filter(|url| *url != "off")
-        .map(crate::usage::recorder)
-        .transpose()?;
-    let result = serve_lines(args, &verifier, recorder.as_ref());
+    let recorder = args.usage.recorder()?;
+    let verifier = crate::usage::observed(verifier, recorder.as_ref());
+    let result = serve_lines(args, &verifier);
     if let Some(recorder) = &recorder {
         crate::usage::flush(recorder);
     }
     result
 }
 
-fn serve_lines(
-    args: &TillArgs,
-    verifier: &medcode::Verifier,
-    recorder: Option<&medcode_platform::usage::UsageRecorder>,
-) -> CmdResult {
-    let context = medcode_platform::usage::UsageContext::default();
+fn serve_lines(args: &TillArgs, verifier: &medcode::Verifier) -> CmdResult {
+    let context = TillContext::new();
 
     let stdin = std::io::stdin();
     let mut input = stdin.lock().take(0);
@@ -92,15 +81,10 @@ fn serve_lines(
         }
         let now = args.at.now()?;
         let verdict = if overlong {
-            Verdict::unread(Error::Malformed("longer than any token"))
+            verifier.refuse_unread(Error::Malformed("longer than any token"), &context, now)
         } else {
-            verifier.verdict(text, now)
+            verifier.check(text, &context, now)
         };
-        if let Some(recorder) = recorder {
-            recorder.record(medcode_platform::usage::UsageRecord::from_verdict(
-                &verdict, &context, now,
-            ));
-        }
         let result = verdict.result();
         if args.json {
             out(&verdict::to_json(result).to_string())?;

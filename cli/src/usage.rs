@@ -1,7 +1,9 @@
 //! Usage records on the command line: the `--usage-db URL` flag of `serve`
-//! and `till`, `medcode usage prune` (retention), and the printing of
-//! records for `medcode family ... usage`.
+//! and of the till-side commands (`verify`, `till`, `wallet pay`), `medcode
+//! usage prune` (retention), and the printing of records for `medcode
+//! family ... usage`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -10,6 +12,7 @@ use serde_json::json;
 use crate::escape::shown;
 use crate::{AtArg, CmdResult, out};
 use medcode::Error;
+use medcode::verify::{VerdictObserver, Verifier};
 use medcode_platform::usage::{
     DEFAULT_RETENTION_DAYS, RecorderOptions, UsageRecord, UsageRecorder, UsageStore,
     open_usage_store,
@@ -67,6 +70,37 @@ pub(crate) fn open(url: &str) -> Result<Box<dyn UsageStore>, Error> {
         });
     }
     open_usage_store(url)
+}
+
+/// `--usage-db URL` of a till-side command: its verdicts recorded there,
+/// nothing recorded without it.
+#[derive(Args, Debug)]
+pub(crate) struct RecordArg {
+    /// Record every verdict in these usage records (sqlite:PATH, a file
+    /// path or postgres://...; off by default at a till, as `off`): written
+    /// in the background, never slowing a verdict, the backlog written at
+    /// the end.
+    #[arg(long, value_name = "URL")]
+    usage_db: Option<String>,
+}
+
+impl RecordArg {
+    /// The recorder of `--usage-db`, if one is named (`off` names none).
+    pub(crate) fn recorder(&self) -> Result<Option<Arc<UsageRecorder>>, Error> {
+        self.usage_db
+            .as_deref()
+            .filter(|url| *url != "off")
+            .map(|url| recorder(url).map(Arc::new))
+            .transpose()
+    }
+}
+
+/// `verifier` with `recorder`, if any, hearing its verdicts.
+pub(crate) fn observed(verifier: Verifier, recorder: Option<&Arc<UsageRecorder>>) -> Verifier {
+    match recorder {
+        Some(r) => verifier.with_observer(Arc::clone(r) as Arc<dyn VerdictObserver>),
+        None => verifier,
+    }
 }
 
 /// A recorder writing to the store of `url`.

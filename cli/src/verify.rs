@@ -10,7 +10,7 @@ use crate::verifier_args::VerifierArgs;
 use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
 use medcode::token::MAX_TEXT_LEN;
-use medcode::verify::ReplaySpec;
+use medcode::verify::{ReplaySpec, TillContext};
 
 #[derive(Args, Debug)]
 #[command(after_help = VERIFY_REPLAY_HELP)]
@@ -23,6 +23,8 @@ pub(crate) struct VerifyArgs {
     /// Read the code from a PNG or JPEG image (a photo or screenshot) instead.
     #[arg(long, value_name = "FILE", conflicts_with = "token")]
     image: Option<PathBuf>,
+    #[command(flatten)]
+    usage: crate::usage::RecordArg,
     #[command(flatten)]
     at: AtArg,
     /// The token text, or - (the default) to read it from standard input.
@@ -93,18 +95,28 @@ fn check(args: &VerifyArgs) -> CmdResult {
     let verifier = args.verifier.build(now, || {
         Ok(ReplaySpec::File(crate::state_dir::default_replay_file()?))
     })?;
-    let result = if let Some(path) = &args.image {
+    let recorder = args.usage.recorder()?;
+    let verifier = crate::usage::observed(verifier, recorder.as_ref());
+    let context = TillContext::new();
+    let verdict = if let Some(path) = &args.image {
         // A missing or oversized file is a usage error (exit 2); an image
         // without one readable code is a refusal (`unreadable`, exit 1).
         let bytes = medcode::qr::read_image_file(path)?;
-        medcode::qr::decode_image(&bytes).and_then(|text| verifier.verify(&text, now))
+        match medcode::qr::decode_image(&bytes) {
+            Ok(text) => verifier.check(&text, &context, now),
+            Err(e) => verifier.refuse_unread(e, &context, now),
+        }
     } else {
         let text = match args.token.as_deref() {
             None | Some("-") => read_stdin_token()?,
             Some(t) => t.to_owned(),
         };
-        verifier.verify(&text, now)
+        verifier.check(&text, &context, now)
     };
+    if let Some(recorder) = &recorder {
+        crate::usage::flush(recorder);
+    }
+    let result = verdict.into_result();
     if args.json {
         out(&verdict::to_json(&result).to_string())?;
     } else {

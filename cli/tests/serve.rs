@@ -901,6 +901,7 @@ fn pay_with_a_wallet_db_pays_once() {
         )
         .unwrap();
     drop(wallet);
+    let usage = dir.path().join("usage.sqlite");
     let svc = Service::start(&[
         "--trust".into(),
         keys.path("trust.json"),
@@ -908,6 +909,8 @@ fn pay_with_a_wallet_db_pays_once() {
         "127.0.0.1:0".into(),
         "--wallet-db".into(),
         db.clone(),
+        "--usage-db".into(),
+        format!("sqlite:{}", p(&usage)),
     ]);
     let codes = keys.codes(2);
     let pay = |code: &str, amount: Value, request: &str| {
@@ -947,6 +950,27 @@ fn pay_with_a_wallet_db_pays_once() {
         .unwrap();
     assert_eq!(balance.personal, medcode_platform::wallet::Fen::new(6_950));
     assert_eq!(svc.stop(), 0);
+    // One usage record per verdict: the payment, then the code in another
+    // request; a retried request and a refused amount checked no code.
+    let mut store = medcode_platform::usage::SqliteUsageStore::open(&usage).unwrap();
+    use medcode_platform::usage::UsageStore;
+    let records = store
+        .query(&medcode_platform::usage::UsageQuery::insured(
+            insured.clone(),
+        ))
+        .unwrap();
+    let seen: Vec<(&str, Option<&str>)> = records
+        .iter()
+        .map(|r| (r.reason.as_str(), r.context.org_id.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("replayed", Some("P44030500012")),
+            ("accepted", Some("P44030500012"))
+        ]
+    );
+    assert_eq!(store.count().unwrap(), 2);
 
     let plain = Service::start(&[
         "--trust".into(),

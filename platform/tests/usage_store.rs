@@ -571,12 +571,13 @@ fn a_record_names_the_insured_only_when_the_signature_held() {
     });
     let code = issuer.issue(&claims, now).unwrap();
     let verifier = Verifier::new(trust);
+    let till = medcode::verify::TillContext::new();
     let ctx = UsageContext {
         org_id: Some("P1".into()),
         ..UsageContext::default()
     };
     let text = code.text();
-    let first = UsageRecord::from_verdict(&verifier.verdict(text, now), &ctx, now);
+    let first = UsageRecord::from_verdict(&verifier.check(text, &till, now), &ctx, now);
     assert_eq!(first.verdict, UsageVerdict::Accepted);
     assert_eq!(first.reason, "accepted");
     assert_eq!(first.insured, Some(id(2)));
@@ -584,14 +585,14 @@ fn a_record_names_the_insured_only_when_the_signature_held() {
     assert_eq!(first.relation, Some(Relation::Child));
     assert_eq!(first.kind, Some(CodeKind::Delegate));
     assert_eq!(first.context, ctx);
-    let again = UsageRecord::from_verdict(&verifier.verdict(text, now), &ctx, now);
+    let again = UsageRecord::from_verdict(&verifier.check(text, &till, now), &ctx, now);
     assert_eq!(again.reason, "replayed");
     assert_eq!(again.insured, Some(id(2)));
     assert_eq!(again.token_id, first.token_id);
     // Another key's signature: the claims are nobody's.
     let forger = Issuer::new(SigningKey::generate(Algorithm::Ed25519).unwrap());
     let forged = forger.issue(&claims, now).unwrap();
-    let r = UsageRecord::from_verdict(&verifier.verdict(forged.text(), now), &ctx, now);
+    let r = UsageRecord::from_verdict(&verifier.check(forged.text(), &till, now), &ctx, now);
     assert_eq!(r.verdict, UsageVerdict::Refused);
     assert_eq!(r.reason, "unknown_key");
     assert_eq!((r.insured, r.presenter, r.kind), (None, None, None));
@@ -607,7 +608,7 @@ fn a_record_names_the_insured_only_when_the_signature_held() {
     *bytes.last_mut().unwrap() ^= 1;
     let forged = UntrustedToken::from_bytes(&bytes).unwrap().to_text();
     for _ in 0..2 {
-        let r = UsageRecord::from_verdict(&verifier.verdict(&forged, now), &ctx, now);
+        let r = UsageRecord::from_verdict(&verifier.check(&forged, &till, now), &ctx, now);
         assert_eq!(r.reason, "bad_signature");
         assert_eq!(
             (r.insured, r.presenter, r.relation, r.kind),
@@ -616,11 +617,11 @@ fn a_record_names_the_insured_only_when_the_signature_held() {
         assert_eq!(r.token_id, Some(fresh.token_id().to_string()));
     }
     // The genuine code is still unused: accepted once, under its holder.
-    let genuine = UsageRecord::from_verdict(&verifier.verdict(fresh.text(), now), &ctx, now);
+    let genuine = UsageRecord::from_verdict(&verifier.check(fresh.text(), &till, now), &ctx, now);
     assert_eq!(
         (genuine.reason.as_str(), genuine.insured),
         ("accepted", Some(id(2)))
     );
-    let junk = UsageRecord::from_verdict(&verifier.verdict("MC1x", now), &ctx, now);
+    let junk = UsageRecord::from_verdict(&verifier.check("MC1x", &till, now), &ctx, now);
     assert_eq!((junk.reason.as_str(), junk.token_id), ("malformed", None));
 }

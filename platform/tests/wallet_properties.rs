@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use proptest::prelude::*;
 
 use medcode::token::Relation;
+use medcode::verify::TillContext;
 use medcode::{
     Algorithm, Claims, InsuredId, Issuer, Presenter, Region, Scheme, SigningKey, TrustList,
     TrustedKey, UnixTime, Verifier,
@@ -182,9 +183,10 @@ fn check(w: &Wallet, ops: &[Op]) -> Result<(), TestCaseError> {
                     org: "P44030500012".into(),
                     request_id: None,
                 };
-                w.pay(&till.verifier, &req, now).map(|p| {
-                    payments += p.amount.fen();
-                })
+                w.pay(&till.verifier, &req, &TillContext::new(), now)
+                    .map(|p| {
+                        payments += p.amount.fen();
+                    })
             }
             Op::PayAgain => match &last_code {
                 Some(code) => {
@@ -194,9 +196,11 @@ fn check(w: &Wallet, ops: &[Op]) -> Result<(), TestCaseError> {
                         org: "P44030500012".into(),
                         request_id: None,
                     };
-                    let r = w.pay(&till.verifier, &req, now).map(|p| {
-                        payments += p.amount.fen();
-                    });
+                    let r = w
+                        .pay(&till.verifier, &req, &TillContext::new(), now)
+                        .map(|p| {
+                            payments += p.amount.fen();
+                        });
                     // A code never pays twice (replayed, or expired by now).
                     prop_assert!(r.is_err());
                     r

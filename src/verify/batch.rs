@@ -16,6 +16,7 @@ use crate::keys::PublicKey;
 use crate::lists::TrustList;
 use crate::time::UnixTime;
 use crate::token::{TokenId, UntrustedToken};
+use crate::verify::context::TillContext;
 use crate::verify::verdict::{Checked, Refusal, Verdict};
 use crate::verify::verifier::{Parsed, parse_code};
 use crate::verify::{VerifiedToken, Verifier};
@@ -69,17 +70,20 @@ impl Verifier {
         texts: &[S],
         now: UnixTime,
     ) -> Vec<Result<VerifiedToken>> {
-        self.verdict_batch(texts, now)
+        let context = TillContext::new();
+        let scans: Vec<(&str, &TillContext)> =
+            texts.iter().map(|t| (t.as_ref(), &context)).collect();
+        self.check_batch(&scans, now)
             .into_iter()
             .map(Verdict::into_result)
             .collect()
     }
 
-    /// [`Verifier::verify_batch`], as [`Verdict`]s: the same decisions,
-    /// each with what a record of it may say (see [`Verifier::verdict`]).
-    pub fn verdict_batch<S: AsRef<str>>(&self, texts: &[S], now: UnixTime) -> Vec<Verdict> {
-        let parsed: Vec<Result<Parsed>> =
-            texts.iter().map(|text| parse_code(text.as_ref())).collect();
+    /// [`Verifier::verify_batch`] of codes each shown in its till context,
+    /// as [`Verdict`]s: the decisions [`Verifier::check`] would give one by
+    /// one, in input order; the observer, if any, hears each.
+    pub fn check_batch(&self, scans: &[(&str, &TillContext)], now: UnixTime) -> Vec<Verdict> {
+        let parsed: Vec<Result<Parsed>> = scans.iter().map(|(text, _)| parse_code(text)).collect();
         // One snapshot of the trust list for the whole batch: the keys a
         // batch proves are borrowed from it (a list installed meanwhile is
         // still honoured by each token's own checks, which compare keys by
@@ -97,14 +101,16 @@ impl Verifier {
         let checked: Vec<Result<(Parsed, Checked<Unmarked>)>> = parsed
             .into_iter()
             .zip(proven)
-            .map(|(code, key)| {
+            .zip(scans)
+            .map(|((code, key), (_, context))| {
+                let region = self.region_for(context);
                 code.map(|c| {
                     let checked = match &c {
-                        Parsed::Token(t) => self.check_token(t, now, key),
+                        Parsed::Token(t) => self.check_token(t, now, key, region),
                         // A device code's signatures are each under another
                         // key (the device's): checked one by one, the
                         // credential's from the cache for a phone seen before.
-                        Parsed::Device(d) => self.check_device_code(d, now),
+                        Parsed::Device(d) => self.check_device_code(d, now, region),
                     };
                     (c, checked)
                 })
@@ -128,10 +134,11 @@ impl Verifier {
         };
         checked
             .into_iter()
-            .map(|r| {
+            .zip(scans)
+            .map(|(r, (_, context))| {
                 let (code, checked) = match r {
                     Ok(pair) => pair,
-                    Err(e) => return Verdict::unread(e),
+                    Err(e) => return self.observed(Verdict::unread(e), context, now),
                 };
                 let checked = checked.and_then(|(mut verified, _)| {
                     if let Some(marks) = &mut marks {
@@ -146,10 +153,11 @@ impl Verifier {
                     }
                     Ok(verified)
                 });
-                match &code {
+                let verdict = match &code {
                     Parsed::Token(t) => self.token_verdict(t, checked),
                     Parsed::Device(d) => self.device_verdict(d, checked),
-                }
+                };
+                self.observed(verdict, context, now)
             })
             .collect()
     }

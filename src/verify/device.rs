@@ -11,14 +11,16 @@
 //! cross-province switch; and last the replay guard on (credential id,
 //! counter).
 
+use super::context::TillContext;
 use super::credential_cache::CachedCredential;
 use super::verdict::{Checked, Refusal, Verdict};
 use super::verified::CodeKind;
 use super::verified::{DeviceDetails, VerifiedToken};
-use super::verifier::{find_signer, keys_in_window};
+use super::verifier::{check_cross_province, find_signer, keys_in_window};
 use crate::device::{self, MAX_CREDENTIAL_SECS, UntrustedDeviceCode, replay_id};
 use crate::error::{Error, Result};
 use crate::time::UnixTime;
+use crate::token::Region;
 use crate::verify::Verifier;
 
 impl Verifier {
@@ -38,8 +40,10 @@ impl Verifier {
         code: &UntrustedDeviceCode,
         now: UnixTime,
     ) -> Result<VerifiedToken> {
-        self.checked_device_code(code, now)
-            .map_err(|refusal| refusal.error)
+        let context = TillContext::new();
+        let checked = self.checked_device_code(code, now, self.region_for(&context));
+        self.observed(self.device_verdict(code, checked), &context, now)
+            .into_result()
     }
 
     /// [`Verifier::verify_device_code`], with whether a refusal came after
@@ -48,8 +52,9 @@ impl Verifier {
         &self,
         code: &UntrustedDeviceCode,
         now: UnixTime,
+        region: Option<Region>,
     ) -> Checked<VerifiedToken> {
-        let (mut verified, until) = self.check_device_code(code, now)?;
+        let (mut verified, until) = self.check_device_code(code, now, region)?;
         self.mark_seen(&mut verified, until, now)?;
         Ok(verified)
     }
@@ -73,6 +78,7 @@ impl Verifier {
         &self,
         code: &UntrustedDeviceCode,
         now: UnixTime,
+        region: Option<Region>,
     ) -> Checked<(VerifiedToken, UnixTime)> {
         let cred = code.credential_body();
         let enrolled_at = cred.not_before();
@@ -206,8 +212,7 @@ impl Verifier {
             }));
         }
 
-        self.check_cross_province(&cred.claims, &mut notices)
-            .map_err(Refusal::signed)?;
+        check_cross_province(&cred.claims, region, &mut notices).map_err(Refusal::signed)?;
 
         let expires_at = generated_at.plus(u64::from(fields.validity));
         Ok((

@@ -3,6 +3,7 @@
 //! builds a verifier from files and options.
 
 mod batch;
+mod context;
 mod credential_cache;
 mod device;
 mod policy;
@@ -12,6 +13,7 @@ mod verified;
 mod verifier;
 
 pub use batch::BATCH_MAX;
+pub use context::{TillContext, VerdictObserver};
 pub use credential_cache::DEFAULT_CREDENTIAL_CACHE;
 pub use policy::{DEFAULT_LEEWAY_SECS, Policy};
 #[cfg(feature = "redis")]

@@ -8,6 +8,7 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
+use super::context::{TillContext, VerdictObserver};
 use super::credential_cache::{CredentialCache, DEFAULT_CREDENTIAL_CACHE};
 use super::policy::Policy;
 use super::verdict::{Checked, Refusal, Verdict};
@@ -133,6 +134,7 @@ pub struct Verifier {
     staleness: StalenessPolicy,
     replay: Option<Arc<dyn ReplayGuard>>,
     pub(super) credentials: Arc<CredentialCache>,
+    observer: Option<Arc<dyn VerdictObserver>>,
 }
 
 impl Verifier {
@@ -160,6 +162,7 @@ impl Verifier {
             staleness: StalenessPolicy::default(),
             replay: Some(Arc::new(MemoryReplayGuard::new())),
             credentials: Arc::new(CredentialCache::new(DEFAULT_CREDENTIAL_CACHE)),
+            observer: None,
         }
     }
 
@@ -423,22 +426,60 @@ impl Verifier {
     /// and [`UntrustedDeviceCode::parse`]); then those of [`Verifier::verify_token`]
     /// or [`Verifier::verify_device_code`].
     pub fn verify(&self, text: &str, now: UnixTime) -> Result<VerifiedToken> {
-        self.verdict(text, now).into_result()
+        self.check(text, &TillContext::new(), now).into_result()
     }
 
-    /// [`Verifier::verify`], as a [`Verdict`]: the same decision, with what
-    /// a record of it may say (the token id, and the claims when a refusal
-    /// came after the signature held).
-    pub fn verdict(&self, text: &str, now: UnixTime) -> Verdict {
-        match parse_code(text) {
+    /// [`Verifier::verify`] in a till's `context`, as a [`Verdict`]: the
+    /// same decision, with what a record of it may say (the token id, and
+    /// the claims when a refusal came after the signature held). The
+    /// context's till region, when set, is the one the holder's
+    /// cross-province switch is checked against (else the policy's). The
+    /// observer, if any, hears the verdict.
+    pub fn check(&self, text: &str, context: &TillContext, now: UnixTime) -> Verdict {
+        let region = self.region_for(context);
+        let verdict = match parse_code(text) {
             Err(e) => Verdict::unread(e),
             Ok(Parsed::Token(token)) => {
-                self.token_verdict(&token, self.checked_token(&token, now, None))
+                self.token_verdict(&token, self.checked_token(&token, now, None, region))
             }
             Ok(Parsed::Device(code)) => {
-                self.device_verdict(&code, self.checked_device_code(&code, now))
+                self.device_verdict(&code, self.checked_device_code(&code, now, region))
             }
+        };
+        self.observed(verdict, context, now)
+    }
+
+    /// The verdict on input refused before it could be read as a code (an
+    /// image without a readable code, a line longer than any code), told to
+    /// the observer like any other: it names nothing but the refusal.
+    pub fn refuse_unread(&self, error: Error, context: &TillContext, now: UnixTime) -> Verdict {
+        self.observed(Verdict::unread(error), context, now)
+    }
+
+    /// Tells the observer, if any, of `verdict`; returns it.
+    pub(super) fn observed(
+        &self,
+        verdict: Verdict,
+        context: &TillContext,
+        now: UnixTime,
+    ) -> Verdict {
+        if let Some(observer) = &self.observer {
+            observer.observe(&verdict, context, now);
         }
+        verdict
+    }
+
+    /// The till region a check in `context` uses.
+    pub(super) fn region_for(&self, context: &TillContext) -> Option<Region> {
+        context.till_region().or(self.policy.till_region)
+    }
+
+    /// Sets the observer that hears every verdict (see [`VerdictObserver`]);
+    /// the verifier's clones share it.
+    #[must_use = "with_observer returns the changed verifier"]
+    pub fn with_observer(mut self, observer: Arc<dyn VerdictObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// The verdict of a token given its checks' outcome.
@@ -492,8 +533,10 @@ impl Verifier {
     /// `unknown_key`, `bad_signature`, `revoked`, `validity_too_long`, `not_yet_valid`,
     /// `expired`, `cross_province_disabled`, then the replay guard's [`ReplayGuard::mark_seen`].
     pub fn verify_token(&self, token: &UntrustedToken, now: UnixTime) -> Result<VerifiedToken> {
-        self.checked_token(token, now, None)
-            .map_err(|refusal| refusal.error)
+        let context = TillContext::new();
+        let checked = self.checked_token(token, now, None, self.region_for(&context));
+        self.observed(self.token_verdict(token, checked), &context, now)
+            .into_result()
     }
 
     /// [`Verifier::verify_token`], where `proven` (from a passed batch, see
@@ -504,8 +547,9 @@ impl Verifier {
         token: &UntrustedToken,
         now: UnixTime,
         proven: Option<&PublicKey>,
+        region: Option<Region>,
     ) -> Checked<VerifiedToken> {
-        let (mut verified, until) = self.check_token(token, now, proven)?;
+        let (mut verified, until) = self.check_token(token, now, proven, region)?;
         // Last: one code, one use.
         self.mark_seen(&mut verified, until, now)?;
         Ok(verified)
@@ -540,6 +584,7 @@ impl Verifier {
         token: &UntrustedToken,
         now: UnixTime,
         proven: Option<&PublicKey>,
+        region: Option<Region>,
     ) -> Checked<(VerifiedToken, UnixTime)> {
         let body = token.body();
         let issued_at = UnixTime::from_secs(u64::from(body.issued_at));
@@ -571,8 +616,7 @@ impl Verifier {
             .map_err(Refusal::signed)?;
 
         // The holder's cross-province switch.
-        self.check_cross_province(&body.claims, &mut notices)
-            .map_err(Refusal::signed)?;
+        check_cross_province(&body.claims, region, &mut notices).map_err(Refusal::signed)?;
 
         Ok((
             VerifiedToken {
@@ -630,28 +674,29 @@ impl Verifier {
         }
         Ok(())
     }
+}
 
-    /// The holder's cross-province switch against the till's region (a
-    /// notice when the till has none configured).
-    pub(super) fn check_cross_province(
-        &self,
-        claims: &Claims,
-        notices: &mut Vec<Notice>,
-    ) -> Result<()> {
-        if !claims.cross_province {
-            match self.policy.till_region {
-                Some(till) if till.province() != claims.region.province() => {
-                    return Err(Error::CrossProvinceDisabled {
-                        holder_region: claims.region.to_string(),
-                        till_region: till.to_string(),
-                    });
-                }
-                Some(_) => {}
-                None => notices.push(Notice::CrossProvinceNotChecked),
+/// The holder's cross-province switch against the till's `region`: a
+/// refusal when the holder switched use outside their province off and the
+/// till is in another; a notice when the till's region is unknown.
+pub(super) fn check_cross_province(
+    claims: &Claims,
+    region: Option<Region>,
+    notices: &mut Vec<Notice>,
+) -> Result<()> {
+    if !claims.cross_province {
+        match region {
+            Some(till) if till.province() != claims.region.province() => {
+                return Err(Error::CrossProvinceDisabled {
+                    holder_region: claims.region.to_string(),
+                    till_region: till.to_string(),
+                });
             }
+            Some(_) => {}
+            None => notices.push(Notice::CrossProvinceNotChecked),
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// The trusted keys with id `kid` valid both `now` and at `at` (when the

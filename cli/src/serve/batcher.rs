@@ -1,5 +1,5 @@
 //! Cross-request batching: concurrent `/v1/verify` requests are verified
-//! together through `Verifier::verdict_batch`, each request still getting
+//! together through `Verifier::check_batch`, each request still getting
 //! its own verdict.
 //!
 //! No timer holds a request back. One collector task takes the requests
@@ -18,8 +18,7 @@ use std::sync::Arc;
 use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use medcode::token::Region;
-use medcode::verify::{Verdict, Verifier};
+use medcode::verify::{TillContext, Verdict, Verifier};
 
 use crate::system_now;
 
@@ -33,7 +32,7 @@ const BATCHES_PER_CORE: usize = 4;
 /// One request's code and the answer it waits for.
 struct Job {
     code: String,
-    till_region: Option<Region>,
+    context: TillContext,
     reply: oneshot::Sender<Verdict>,
 }
 
@@ -66,16 +65,12 @@ pub(crate) fn new(verifier: Verifier, sizes: Histogram) -> (Batcher, Collector) 
 impl Batcher {
     /// Verifies `code` in the next batch; `None` when the collector has
     /// stopped (the service is shutting down).
-    pub(crate) async fn verify(
-        &self,
-        code: String,
-        till_region: Option<Region>,
-    ) -> Option<Verdict> {
+    pub(crate) async fn verify(&self, code: String, context: TillContext) -> Option<Verdict> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job {
                 code,
-                till_region,
+                context,
                 reply,
             })
             .await
@@ -119,31 +114,16 @@ impl Collector {
     }
 }
 
-/// Verifies `batch` at one instant, one `verdict_batch` per till region
-/// named, and answers each job.
+/// Verifies `batch` at one instant, each code in its own till context, and
+/// answers each job.
 fn run_batch(verifier: &Verifier, batch: Vec<Job>) {
-    let now = system_now();
-    let mut groups: Vec<(Option<Region>, Vec<Job>)> = Vec::new();
-    for job in batch {
-        match groups.iter_mut().find(|(r, _)| *r == job.till_region) {
-            Some((_, jobs)) => jobs.push(job),
-            None => groups.push((job.till_region, vec![job])),
-        }
-    }
-    for (region, jobs) in groups {
-        let regional;
-        let v = match region {
-            Some(r) => {
-                regional = verifier.clone().with_till_region(r);
-                &regional
-            }
-            None => verifier,
-        };
-        let codes: Vec<&str> = jobs.iter().map(|j| j.code.as_str()).collect();
-        let verdicts = v.verdict_batch(&codes, now);
-        for (job, result) in jobs.into_iter().zip(verdicts) {
-            // A request that went away (its connection closed) takes no answer.
-            let _ = job.reply.send(result);
-        }
+    let scans: Vec<(&str, &TillContext)> = batch
+        .iter()
+        .map(|job| (job.code.as_str(), &job.context))
+        .collect();
+    let verdicts = verifier.check_batch(&scans, system_now());
+    for (job, verdict) in batch.into_iter().zip(verdicts) {
+        // A request that went away (its connection closed) takes no answer.
+        let _ = job.reply.send(verdict);
     }
 }

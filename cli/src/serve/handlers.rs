@@ -14,7 +14,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use medcode::token::Region;
-use medcode::verify::{Verdict, Verifier, to_json};
+use medcode::verify::{TillContext, Verifier, to_json};
 use medcode::{Error, VerifiedToken};
 
 use super::app::{App, Caller, RequestId};
@@ -128,30 +128,50 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| Problem::invalid(format!("the body is not a valid request: {e}")))
 }
 
-fn check_field(
-    name: &str,
-    value: Option<&str>,
-    ok: impl Fn(&str) -> bool,
-    rule: &str,
-) -> Result<(), Problem> {
-    match value {
-        Some(v) if !ok(v) => Err(Problem::invalid(format!("{name} must be {rule}"))),
-        _ => Ok(()),
+/// The till context of a request: the caller's organisation (the API
+/// key's, else the request's) and the request's till fields, each refused
+/// as the context's rules say (`business_type must be 5 digits`, ...).
+pub(super) fn till_context(
+    caller: &Caller,
+    org_id: Option<&str>,
+    business_type: Option<&str>,
+    operator_id: Option<&str>,
+    office_id: Option<&str>,
+    till_region: Option<&str>,
+) -> Result<TillContext, Problem> {
+    let refused = |e: Error| match e {
+        Error::InvalidArgument { what, why } => Problem::invalid(format!("{what} {why}")),
+        other => Problem::invalid(other.to_string()),
+    };
+    let mut context = TillContext::new();
+    if let Some(org) = caller.org.as_deref().or(org_id) {
+        context = context.with_org_id(org).map_err(refused)?;
     }
-}
-
-fn printable_id(v: &str) -> bool {
-    (1..=64).contains(&v.chars().count()) && v.chars().all(|c| !c.is_control())
+    if let Some(v) = business_type {
+        context = context.with_business_type(v).map_err(refused)?;
+    }
+    if let Some(v) = operator_id {
+        context = context.with_operator_id(v).map_err(refused)?;
+    }
+    if let Some(v) = office_id {
+        context = context.with_office_id(v).map_err(refused)?;
+    }
+    if let Some(v) = till_region {
+        let region = Region::new(v).map_err(|e| Problem::invalid(format!("till_region: {e}")))?;
+        context = context.with_till_region(region);
+    }
+    Ok(context)
 }
 
 /// Refuses a body naming another organisation than the caller's key.
 pub(super) fn check_org(caller: &Caller, named: Option<&str>) -> Result<(), Problem> {
-    check_field(
-        "org_id",
-        named,
-        |v| crate::serve::api_keys::check_org(v).is_ok(),
-        "1-64 letters, digits, '-', '_' or '.'",
-    )?;
+    if let Some(named) = named
+        && crate::serve::api_keys::check_org(named).is_err()
+    {
+        return Err(Problem::invalid(
+            "org_id must be 1-64 letters, digits, '-', '_' or '.'",
+        ));
+    }
     match (&caller.org, named) {
         (Some(own), Some(named)) if own != named => Err(Problem::new(
             StatusCode::FORBIDDEN,
@@ -210,59 +230,32 @@ pub(crate) async fn verify(
 ) -> Result<Response, Problem> {
     let request: VerifyRequest = parse_json(&headers, &body)?;
     check_org(&caller, request.org_id.as_deref())?;
-    check_field(
-        "business_type",
-        request.business_type.as_deref(),
-        |v| v.len() == 5 && v.bytes().all(|b| b.is_ascii_digit()),
-        "5 digits",
-    )?;
-    check_field(
-        "operator_id",
-        request.operator_id.as_deref(),
-        printable_id,
-        "1-64 printable characters",
-    )?;
-    check_field(
-        "office_id",
-        request.office_id.as_deref(),
-        printable_id,
-        "1-64 printable characters",
-    )?;
-    let till_region = request
-        .till_region
-        .as_deref()
-        .map(Region::new)
-        .transpose()
-        .map_err(|e| Problem::invalid(format!("till_region: {e}")))?;
-    let context = super::usage::context(
+    let context = till_context(
         &caller,
         request.org_id.as_deref(),
         request.business_type.as_deref(),
         request.operator_id.as_deref(),
         request.office_id.as_deref(),
-    );
+        request.till_region.as_deref(),
+    )?;
     let code = request.code;
     let verdict = match &app.batcher {
         // Verified together with the requests arriving meanwhile.
         Some(batcher) => {
             let started = Instant::now();
             let verdict = batcher
-                .verify(code, till_region)
+                .verify(code, context)
                 .await
                 .ok_or_else(|| Problem::for_status(StatusCode::SERVICE_UNAVAILABLE))?;
             app.metrics.verify_took(started.elapsed());
             verdict
         }
         None => {
-            let mut verifier: Verifier = app.verifier.clone();
-            if let Some(region) = till_region {
-                verifier = verifier.with_till_region(region);
-            }
-            verify_blocking(&app, move || verifier.verdict(&code, system_now())).await?
+            let verifier: Verifier = app.verifier.clone();
+            verify_blocking(&app, move || verifier.check(&code, &context, system_now())).await?
         }
     };
     app.metrics.verdict(verdict.result());
-    super::usage::record(&app, &verdict, &context);
     Ok(verdict_response(&request_id, verdict.result()))
 }
 
@@ -285,14 +278,13 @@ pub(crate) async fn verify_image(
 ) -> Result<Response, Problem> {
     require_content_type(&headers, &["image/png", "image/jpeg"])?;
     let verifier = app.verifier.clone();
+    let context = till_context(&caller, None, None, None, None, None)?;
     let verdict = verify_blocking(&app, move || match medcode::qr::decode_image(&body) {
-        Ok(text) => verifier.verdict(&text, system_now()),
-        Err(e) => Verdict::unread(e),
+        Ok(text) => verifier.check(&text, &context, system_now()),
+        Err(e) => verifier.refuse_unread(e, &context, system_now()),
     })
     .await?;
     app.metrics.verdict(verdict.result());
-    let context = super::usage::context(&caller, None, None, None, None);
-    super::usage::record(&app, &verdict, &context);
     Ok(verdict_response(&request_id, verdict.result()))
 }
 
@@ -324,12 +316,15 @@ pub(crate) async fn verify_batch(
     }
     let verifier = app.verifier.clone();
     let codes = request.codes;
-    let verdicts =
-        verify_blocking(&app, move || verifier.verdict_batch(&codes, system_now())).await?;
-    let context = super::usage::context(&caller, request.org_id.as_deref(), None, None, None);
+    let context = till_context(&caller, request.org_id.as_deref(), None, None, None, None)?;
+    let verdicts = verify_blocking(&app, move || {
+        let scans: Vec<(&str, &TillContext)> =
+            codes.iter().map(|code| (code.as_str(), &context)).collect();
+        verifier.check_batch(&scans, system_now())
+    })
+    .await?;
     for verdict in &verdicts {
         app.metrics.verdict(verdict.result());
-        super::usage::record(&app, verdict, &context);
     }
     let mut response = Json(BatchResponse {
         request_id: request_id.0.clone(),
@@ -389,7 +384,7 @@ pub(crate) async fn readyz(State(app): State<Arc<App>>) -> Result<Json<Readiness
 /// The metrics, in the OpenMetrics text format Prometheus reads.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
 pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let recorder = app.usage.as_ref().map(|u| &u.recorder);
+    let recorder = app.usage.as_ref().map(|u| u.recorder.as_ref());
     let text = app.metrics.render(&app.verifier, recorder, system_now());
     (
         [(

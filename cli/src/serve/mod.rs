@@ -111,17 +111,6 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
             warn(&event.to_string());
         },
     )?;
-    let signed = verifier.root_key().is_some();
-    let (batcher, collector) = if args.no_batching {
-        (None, None)
-    } else {
-        let (batcher, collector) = batcher::new(verifier.clone(), metrics.batch_size_histogram());
-        (Some(batcher), Some(collector))
-    };
-    let wallet = match &args.wallet_db {
-        Some(db) => Some(Arc::new(medcode_platform::wallet::Wallet::open(db)?)),
-        None => None,
-    };
     let usage = match args.usage_db.as_deref() {
         Some("off") => {
             warn(
@@ -134,6 +123,20 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
             let path = crate::state_dir::default_usage_file()?;
             Some(usage::Usage::open(&format!("sqlite:{}", path.display()))?)
         }
+    };
+    // Every verdict of the service's verifier is recorded (the verify
+    // routes, the image route and the payments alike).
+    let verifier = crate::usage::observed(verifier, usage.as_ref().map(|u| &u.recorder));
+    let signed = verifier.root_key().is_some();
+    let (batcher, collector) = if args.no_batching {
+        (None, None)
+    } else {
+        let (batcher, collector) = batcher::new(verifier.clone(), metrics.batch_size_histogram());
+        (Some(batcher), Some(collector))
+    };
+    let wallet = match &args.wallet_db {
+        Some(db) => Some(Arc::new(medcode_platform::wallet::Wallet::open(db)?)),
+        None => None,
     };
     let app = Arc::new(App {
         verifier,

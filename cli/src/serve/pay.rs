@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use medcode_platform::wallet::{Fen, PayRequest};
 
 use super::app::{App, Caller, RequestId};
-use super::handlers::{check_org, parse_json, verify_blocking};
+use super::handlers::{check_org, parse_json, till_context, verify_blocking};
 use super::problem::{LogReason, Problem, ProblemBody};
 use crate::escape::shown;
 use crate::system_now;
@@ -67,6 +67,7 @@ pub(crate) async fn pay(
         .org_id
         .or_else(|| caller.org.clone())
         .ok_or_else(|| Problem::invalid("org_id is required (the institution paid)"))?;
+    let context = till_context(&caller, Some(&org), None, None, None, None)?;
     let verifier = app.verifier.clone();
     let result = verify_blocking(&app, move || {
         let amount = Fen::parse_yuan(&request.amount)?;
@@ -76,7 +77,7 @@ pub(crate) async fn pay(
             org,
             request_id: request.request_id,
         };
-        wallet.pay(&verifier, &req, system_now())
+        wallet.pay(&verifier, &req, &context, system_now())
     })
     .await?;
     let (body, reason) = match result {

@@ -1,6 +1,7 @@
-//! Usage records in the service: every verdict of `/v1/verify`,
-//! `/v1/verify/image` and `/v1/verify/batch` goes to the recorder (a
-//! bounded queue written in the background: never slower verdicts), and
+//! Usage records in the service: the recorder hears every verdict of the
+//! service's verifier (`/v1/verify`, `/v1/verify/image`, `/v1/verify/batch`
+//! and `/v1/pay`; a bounded queue written in the background: never slower
+//! verdicts), and
 //! `GET /v1/usage?insured=ID` reads them back for the platform, with an
 //! API key of role `issuer` only (no key, no personal records).
 
@@ -14,16 +15,12 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use medcode::verify::Verdict;
 use medcode::{Error, InsuredId, UnixTime};
-use medcode_platform::usage::{
-    MAX_QUERY_LIMIT, UsageContext, UsageQuery, UsageRecord, UsageRecorder, UsageStore,
-};
+use medcode_platform::usage::{MAX_QUERY_LIMIT, UsageQuery, UsageRecorder, UsageStore};
 
 use super::api_keys::Role;
 use super::app::{App, Caller, RequestId};
 use super::problem::{LogReason, Problem, ProblemBody};
-use crate::system_now;
 
 /// Records `GET /v1/usage` returns when the caller names no limit.
 const DEFAULT_LIMIT: u32 = 100;
@@ -31,7 +28,7 @@ const DEFAULT_LIMIT: u32 = 100;
 /// The service's usage records: the recorder of every verdict, and a
 /// connection of its own for the readers.
 pub(crate) struct Usage {
-    pub recorder: UsageRecorder,
+    pub recorder: Arc<UsageRecorder>,
     reader: Mutex<Box<dyn UsageStore>>,
 }
 
@@ -40,35 +37,9 @@ impl Usage {
     /// writer, one for the readers.
     pub(crate) fn open(url: &str) -> Result<Usage, Error> {
         Ok(Usage {
-            recorder: crate::usage::recorder(url)?,
+            recorder: Arc::new(crate::usage::recorder(url)?),
             reader: Mutex::new(crate::usage::open(url)?),
         })
-    }
-}
-
-/// The context of a verification: the caller's organisation (the key's,
-/// else the request's) and the till fields of the request.
-pub(crate) fn context(
-    caller: &Caller,
-    org_id: Option<&str>,
-    business_type: Option<&str>,
-    operator_id: Option<&str>,
-    office_id: Option<&str>,
-) -> UsageContext {
-    UsageContext {
-        org_id: caller.org.clone().or_else(|| org_id.map(str::to_owned)),
-        business_type: business_type.map(str::to_owned),
-        operator_id: operator_id.map(str::to_owned),
-        office_id: office_id.map(str::to_owned),
-    }
-}
-
-/// Queues the record of one verdict (nothing without usage records).
-pub(crate) fn record(app: &App, verdict: &Verdict, context: &UsageContext) {
-    if let Some(usage) = &app.usage {
-        usage
-            .recorder
-            .record(UsageRecord::from_verdict(verdict, context, system_now()));
     }
 }
 

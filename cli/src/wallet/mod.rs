@@ -64,7 +64,7 @@ enum WalletCommand {
     /// Change a wallet's usage location (使用地变更).
     SetLocation(LocationArgs),
     /// Pay at a pharmacy or hospital with the code: wallet first, then personal account.
-    Pay(pay::PayArgs),
+    Pay(Box<pay::PayArgs>),
 }
 
 #[derive(Args, Debug)]

@@ -8,7 +8,7 @@ use clap::Args;
 use crate::verifier_args::VerifierArgs;
 use crate::wallet::{amount_arg, print, refusal};
 use crate::{AtArg, CmdResult, out};
-use medcode::verify::ReplaySpec;
+use medcode::verify::{ReplaySpec, TillContext};
 use medcode_platform::wallet::{PayRequest, Wallet};
 
 #[derive(Args, Debug)]
@@ -27,6 +27,8 @@ pub(crate) struct PayArgs {
     /// Makes the request idempotent: the same id again returns the first payment.
     #[arg(long, value_name = "ID")]
     request_id: Option<String>,
+    #[command(flatten)]
+    usage: crate::usage::RecordArg,
     /// Print one JSON object (amounts in fen).
     #[arg(long)]
     json: bool,
@@ -39,13 +41,22 @@ pub(crate) fn run(wallet: &Wallet, a: &PayArgs) -> CmdResult {
     let verifier = a.verifier.build(now, || {
         Ok(ReplaySpec::File(crate::state_dir::default_replay_file()?))
     })?;
+    let recorder = a.usage.recorder()?;
+    let verifier = crate::usage::observed(verifier, recorder.as_ref());
+    // The payee names the till's institution. A --org the wallet refuses
+    // is refused before the code is checked, so no verdict needs it.
+    let context = TillContext::new().with_org_id(&a.org).unwrap_or_default();
     let req = PayRequest {
         code: a.code.trim().to_owned(),
         amount: amount_arg(&a.amount)?,
         org: a.org.clone(),
         request_id: a.request_id.clone(),
     };
-    let p = wallet.pay(&verifier, &req, now).map_err(refusal)?;
+    let paid = wallet.pay(&verifier, &req, &context, now);
+    if let Some(recorder) = &recorder {
+        crate::usage::flush(recorder);
+    }
+    let p = paid.map_err(refusal)?;
     if a.json {
         return out(&print::json(&p)?);
     }

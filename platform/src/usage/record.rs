@@ -5,7 +5,7 @@ use serde::Serialize;
 use medcode::error::{Error, Result};
 use medcode::time::UnixTime;
 use medcode::token::{InsuredId, Relation};
-use medcode::verify::{CodeKind, Verdict};
+use medcode::verify::{CodeKind, TillContext, Verdict};
 
 medcode::text_enum!(
     /// The verdict a record keeps.
@@ -28,6 +28,19 @@ pub struct UsageContext {
     pub operator_id: Option<String>,
     /// The office of the till.
     pub office_id: Option<String>,
+}
+
+impl From<&TillContext> for UsageContext {
+    /// The fields of a till context a record keeps (the till region is
+    /// not one of them).
+    fn from(context: &TillContext) -> Self {
+        UsageContext {
+            org_id: context.org_id().map(str::to_owned),
+            business_type: context.business_type().map(str::to_owned),
+            operator_id: context.operator_id().map(str::to_owned),
+            office_id: context.office_id().map(str::to_owned),
+        }
+    }
 }
 
 /// One verdict, as stored.

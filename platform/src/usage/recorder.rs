@@ -27,8 +27,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::UsageStore;
-use super::record::UsageRecord;
+use super::record::{UsageContext, UsageRecord};
 use medcode::error::{Error, Result};
+use medcode::time::UnixTime;
+use medcode::verify::{TillContext, Verdict, VerdictObserver};
 
 /// Records the queue holds by default before dropping the oldest.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -243,6 +245,18 @@ impl UsageRecorder {
             self.shared.work.notify_all();
         }
         u64::try_from(self.shared.lock().live()).unwrap_or(u64::MAX)
+    }
+}
+
+/// The recorder hears every verdict of a verifier it is attached to
+/// (`TillConfig::observer`, `Verifier::with_observer`): one record each.
+impl VerdictObserver for UsageRecorder {
+    fn observe(&self, verdict: &Verdict, context: &TillContext, now: UnixTime) {
+        self.record(UsageRecord::from_verdict(
+            verdict,
+            &UsageContext::from(context),
+            now,
+        ));
     }
 }
 

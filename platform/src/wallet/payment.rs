@@ -23,7 +23,7 @@ use crate::wallet::store::{Value, WalletTx};
 use medcode::error::{Error, Result, WalletRefusal};
 use medcode::time::UnixTime;
 use medcode::token::InsuredId;
-use medcode::verify::Verifier;
+use medcode::verify::{TillContext, Verifier};
 
 /// A payment to make.
 #[derive(Clone, Debug)]
@@ -93,9 +93,11 @@ fn payment_by_token(tx: &mut dyn WalletTx, token_id: &str) -> Result<Option<Paym
 }
 
 impl Wallet {
-    /// Verifies `req.code` with `verifier` at `now` and pays `req.amount`
-    /// to `req.org` from the insured person's wallet, then their personal
-    /// account.
+    /// Verifies `req.code` with `verifier` at `now`, shown in the till's
+    /// `context` (the verifier's observer hears the verdict), and pays
+    /// `req.amount` to `req.org` from the insured person's wallet, then
+    /// their personal account. A retry of a request that paid is answered
+    /// from the ledger without checking the code again.
     ///
     /// # Errors
     ///
@@ -104,7 +106,13 @@ impl Wallet {
     /// account together hold less (the code is used up all the same: show a
     /// fresh one); `invalid_argument` for a bad organisation or request id,
     /// or a request id used for another request.
-    pub fn pay(&self, verifier: &Verifier, req: &PayRequest, now: UnixTime) -> Result<Payment> {
+    pub fn pay(
+        &self,
+        verifier: &Verifier,
+        req: &PayRequest,
+        context: &TillContext,
+        now: UnixTime,
+    ) -> Result<Payment> {
         if req.amount == Fen::ZERO {
             return Err(Error::wallet(
                 WalletRefusal::InvalidAmount,
@@ -123,7 +131,7 @@ impl Wallet {
         if let Some(payment) = first {
             return Ok(payment);
         }
-        let verified = verifier.verify(&req.code, now)?;
+        let verified = verifier.check(&req.code, context, now).into_result()?;
         let token_id = verified.token_id().to_string();
         let insured = verified.insured().clone();
         let presenter = verified.presenter().map(|p| p.insured.clone());

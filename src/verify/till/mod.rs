@@ -24,7 +24,7 @@ use crate::error::{Error, ListKind, ListLayer, ListProblem, Result};
 use crate::lists::{RevocationList, RootKey, StalenessPolicy, TrustList};
 use crate::time::UnixTime;
 use crate::token::Region;
-use crate::verify::{Policy, Verifier};
+use crate::verify::{Policy, VerdictObserver, Verifier};
 
 use event::EventHook;
 use source::{refuse_signed, signed_from};
@@ -108,6 +108,7 @@ pub struct TillConfig {
     policy: Policy,
     staleness: StalenessPolicy,
     hook: Option<EventHook>,
+    observer: Option<Arc<dyn VerdictObserver>>,
 }
 
 impl fmt::Debug for TillConfig {
@@ -124,6 +125,7 @@ impl fmt::Debug for TillConfig {
             .field("policy", &self.policy)
             .field("staleness", &self.staleness)
             .field("hook", &self.hook.is_some())
+            .field("observer", &self.observer)
             .finish()
     }
 }
@@ -140,6 +142,7 @@ impl TillConfig {
             policy: Policy::default(),
             staleness: StalenessPolicy::default(),
             hook: None,
+            observer: None,
         }
     }
 
@@ -251,6 +254,14 @@ impl TillConfig {
         self
     }
 
+    /// Attaches `observer` to the verifier built: it hears every verdict
+    /// (see [`VerdictObserver`]), e.g. the platform's usage records.
+    #[must_use = "observer returns the changed setup"]
+    pub fn observer(mut self, observer: Arc<dyn VerdictObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// The replay guard set.
     pub fn replay_spec(&self) -> &ReplaySpec {
         &self.replay
@@ -291,6 +302,9 @@ impl TillConfig {
             Some(guard) => verifier.with_replay_guard(guard),
             None => verifier.without_replay_guard(),
         };
+        if let Some(observer) = &self.observer {
+            verifier = verifier.with_observer(Arc::clone(observer));
+        }
         Ok(verifier)
     }
 
