@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load benchmark of `medcode serve` (issue 18), on loopback:
+# Load benchmark of `medcode serve`, on loopback:
 #   the service pinned to core 0 (taskset), Redis as the shared replay
 #   guard and wrk (keep-alive connections) on core 1, distinct valid codes
 #   (each presented once), POST /v1/verify.

@@ -3,8 +3,8 @@
 //! measured in the same run, interleaved (round after round, each contender
 //! gets one time slice per round, in rotating order), so that the load of
 //! a shared machine falls on all of them alike. Prints medians over the
-//! rounds and the ratios the targets of issue 7 are stated in, as Markdown
-//! tables for docs/PERFORMANCE.md.
+//! rounds and the ratios the targets of docs/PERFORMANCE.md ("Targets") are
+//! stated in, as Markdown tables for that page.
 //!
 //! `MEDCODE_BENCH_ROUNDS` (default 41) sets the rounds; `MEDCODE_BENCH_SLICE_MS`
 //! (default 25) the slice.
@@ -351,7 +351,7 @@ fn main() {
     });
     drop(c);
 
-    // SM2 (issue 21): the reference is the sm2 crate's own bare check, as
+    // SM2: the reference is the sm2 crate's own bare check, as
     // ring's is above; medcode's check (PublicKey::verify) uses the crate's
     // arithmetic with precomputed tables. verify_batch checks SM2 codes one
     // by one.
@@ -417,7 +417,7 @@ fn main() {
     let sm_delegate = sm.delegate_text();
     drop(c);
 
-    // Codes made offline on the phone (issue 17): device codes of one
+    // Codes made offline on the phone: device codes of one
     // phone (its credential cached after the first), of the same phone with
     // the cache off (every code a first sight: the issuer's signature, the
     // device key read, the device's signature), against the self code of

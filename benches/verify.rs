@@ -1,4 +1,4 @@
-//! Criterion benches (issue 7): `cargo bench --bench verify --features
+//! Criterion benches: `cargo bench --bench verify --features
 //! peers[,ring-ed25519-verify] [-- FILTER]`. Criterion gives each contender's time with
 //! confidence intervals; the ratios between contenders measured in one run
 //! come from `benches/summary.rs`, which interleaves them.

@@ -1,4 +1,4 @@
-//! Codes made offline on the phone (issue 17): the issuer certifies the
+//! Codes made offline on the phone: the issuer certifies the
 //! phone's own P-256 key once, while it is online; then, in a hospital
 //! basement with no signal, the phone makes a fresh code every 20 s that
 //! the till accepts, offline too. A screenshot of one, forwarded to another

@@ -637,7 +637,7 @@ fn main() -> Res<()> {
         false,
     )?;
 
-    // Masked names with an invisible or control character (issue 14 §6).
+    // Masked names with an invisible or control character.
     // The issuer refuses them, so the body is built by hand from the valid
     // self code and signed with the trusted key: the signature holds, and
     // the name alone makes the code `malformed`.
@@ -673,8 +673,8 @@ fn main() -> Res<()> {
         )?;
     }
 
-    // A region whose province part (99) is no province-level division
-    // (issue 16 §8): the issuer refuses it, so the body is signed by hand.
+    // A region whose province part (99) is no province-level division: the
+    // issuer refuses it, so the body is signed by hand.
     write(
         base(
             "reject_region_no_province",
@@ -719,7 +719,7 @@ fn credential_id(name: &str) -> CredentialId {
     CredentialId::from_bytes(id)
 }
 
-/// The device-code vectors (issue 17): codes made offline with a device
+/// The device-code vectors: codes made offline with a device
 /// key the issuer certified at `t0`.
 fn device_vectors(
     base: &dyn Fn(&'static str, &'static str, String) -> Vector,

@@ -1,9 +1,9 @@
-//! The Python ctypes snippet of README.md ("Embedding in C, C++, Python"),
-//! extracted from the README and run with python3 against the library cargo
-//! just built: the verdicts of the C till (the cashier's line on stdout, a
-//! refusal's detail on stderr), one use per code with the 16-byte
-//! version-1 options, the presenter of a delegate code, the lapsed warning
-//! and the notices.
+//! The Python ctypes snippet of docs/EMBEDDING.md ("Quick start: a till in
+//! C, C++ or Python"), extracted from the page and run with python3 against
+//! the library cargo just built: the verdicts of the C till (the cashier's
+//! line on stdout, a refusal's detail on stderr), one use per code with the
+//! 16-byte version-1 options, the presenter of a delegate code, the lapsed
+//! warning and the notices.
 
 mod common;
 
@@ -16,14 +16,16 @@ use common::{
 };
 use medcode::{InsuredId, Presenter, Relation, Status};
 
-const SECTION: &str = "## Embedding in C, C++, Python";
+/// The page that holds the snippet, from the repository root.
+const PAGE: &str = "docs/EMBEDDING.md";
+const SECTION: &str = "\n## Quick start: a till in C, C++ or Python\n";
 
 /// The first ```python block after the section heading.
 fn snippet() -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let section = readme
+    let doc = std::fs::read_to_string(root().join(PAGE)).expect(PAGE);
+    let section = doc
         .split_once(SECTION)
-        .unwrap_or_else(|| panic!("README.md has no {SECTION:?} section"))
+        .unwrap_or_else(|| panic!("{PAGE} has no {SECTION:?} section"))
         .1;
     let body = section
         .split_once("```python\n")
@@ -35,7 +37,7 @@ fn snippet() -> String {
         .to_owned()
 }
 
-/// Runs the README's till.py on `input`; its stdout and stderr.
+/// Runs the page's till.py on `input`; its stdout and stderr.
 fn run_till(input: &str) -> (String, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = dir.path().join("till.py");

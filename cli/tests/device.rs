@@ -495,10 +495,10 @@ fn device_show_prints_one_fresh_code_per_refresh_when_piped() {
     assert_eq!(verdicts[2]["reason"], "replayed");
 }
 
-/// The README's worked example, run as written.
+/// The worked example of docs/DEVICE-CODES.md, run as written.
 #[test]
-fn the_readme_device_example_runs_as_written() {
-    let stdout = support::readme_example("Codes made offline on the phone");
+fn the_documented_device_example_runs_as_written() {
+    let stdout = support::doc_example("docs/DEVICE-CODES.md", "Codes made offline on the phone");
     assert!(
         stdout.contains("made offline on the phone: credential "),
         "{stdout}"

@@ -336,7 +336,7 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
     );
     assert!(!text.contains("断缴"), "{text}");
     screenshot(&c, "1-accepted").await;
-    // Cropped to the page's content: the README's picture (docs/cashier-page.png).
+    // Cropped to the page's content: docs/SERVICE.md's picture (docs/cashier-page.png).
     let body = c.find(Locator::Css("body")).await.unwrap();
     let png = body.screenshot().await.unwrap();
     assert!(png.starts_with(b"\x89PNG"));

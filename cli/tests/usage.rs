@@ -527,40 +527,11 @@ fn a_till_records_when_given_the_flag() {
     assert_eq!(reasons, ["replayed", "accepted"]);
 }
 
-/// The README's worked example (the first `sh` block after "Tried end to
-/// end" in "Usage records"), run as written with `medcode` on PATH.
+/// The worked example of docs/USAGE-RECORDS.md (the first `sh` block after
+/// "Tried end to end"), run as written with `medcode` on PATH.
 #[test]
-fn the_readme_usage_example_runs_as_written() {
-    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
-    let section = readme
-        .split("## Usage records")
-        .nth(1)
-        .expect("a README section on usage records");
-    let script = section
-        .split("Tried end to end")
-        .nth(1)
-        .and_then(|s| s.split("```sh\n").nth(1))
-        .and_then(|s| s.split("```").next())
-        .expect("an sh block");
-    let bin = Path::new(env!("CARGO_BIN_EXE_medcode")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = std::process::Command::new("bash")
-        .args(["-euo", "pipefail", "-c", script])
-        .current_dir(support::root())
-        .env("PATH", path)
-        .env("XDG_STATE_HOME", support::state_home())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+fn the_documented_usage_example_runs_as_written() {
+    let stdout = support::doc_example("docs/USAGE-RECORDS.md", "Usage records");
     let listed: Vec<&str> = stdout
         .lines()
         .skip_while(|l| !l.starts_with(OWNER))

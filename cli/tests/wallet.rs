@@ -1,8 +1,8 @@
 //! `medcode wallet` end to end: the command-line contract (exit codes, the
 //! one refusal line), 20 processes transferring from one wallet at once
 //! (exactly 3 succeed) on SQLite and PostgreSQL, a SIGKILL inside a
-//! transfer (no half-transfer), paying with a code, and the README's
-//! worked example run as written.
+//! transfer (no half-transfer), paying with a code, and the worked example
+//! of docs/WALLET.md run as written.
 //!
 //! Times are Beijing time (UTC+8): 2026-12-02T02:00:00Z is 10:00 on
 //! 2 December 2026 in Beijing.
@@ -448,11 +448,11 @@ fn a_code_pays_once_and_a_retried_request_returns_the_first_payment() {
     assert_eq!(b.personal, Fen::new(6_950));
 }
 
-/// The README's worked example, run as written (its first `sh` block after
-/// "Tried end to end" in the wallet section), with `medcode` on PATH.
+/// The worked example of docs/WALLET.md, run as written (its first `sh`
+/// block after "Tried end to end"), with `medcode` on PATH.
 #[test]
-fn the_readme_wallet_example_runs_as_written() {
-    let stdout = support::readme_example("Medical-insurance wallet");
+fn the_documented_wallet_example_runs_as_written() {
+    let stdout = support::doc_example("docs/WALLET.md", "Medical-insurance wallet");
     assert!(
         stdout.contains("paid 86.50 yuan to P43010200031 from 43010200000000000002's money: 86.50 from the wallet, 0.00 from the personal account"),
         "{stdout}"

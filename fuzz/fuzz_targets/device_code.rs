@@ -1,4 +1,4 @@
-//! Device code parsing (`MC2`, issue 17): any bytes a scanner hands over,
+//! Device code parsing (`MC2`): any bytes a scanner hands over,
 //! as text and as a binary; a parsed code re-encodes to the same text.
 #![no_main]
 

@@ -15,7 +15,7 @@ pub mod service;
 
 // Each test file uses some of these.
 #[allow(unused_imports)]
-pub use run::{Run, medcode, readme_example, root, run, run_with, state_home};
+pub use run::{Run, doc_example, doc_section, medcode, root, run, run_with, state_home};
 
 /// The demo issuer's claims flags (run from the repository root) for the
 /// demo holder of `issue` and `show`: `keys/demo-issuer.pk8`, insured

@@ -1,5 +1,5 @@
 //! Running the `medcode` binary from the repository root, the way the
-//! README's commands are run, and capturing what it says.
+//! commands of the README and of docs/ are run, and capturing what it says.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -68,20 +68,40 @@ pub fn run_with(args: &[&str], stdin: &str) -> Run {
     r
 }
 
-/// Runs the README's worked example of `section` as written: the first
-/// `sh` block after "Tried end to end" under the heading `## SECTION`, in
-/// the repository root with `medcode` on `PATH` and `bash -euo pipefail`.
-/// Returns standard output after asserting that it succeeded.
+/// The text of `page` (a path from the repository root, such as
+/// `docs/WALLET.md`) after its heading `section`: the first line that is
+/// `# SECTION`, `## SECTION` or `### SECTION`.
 #[allow(dead_code)]
-pub fn readme_example(section: &str) -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let script = readme
-        .split(&format!("## {section}\n"))
-        .nth(1)
-        .unwrap_or_else(|| panic!("a README section {section:?}"))
+pub fn doc_section(page: &str, section: &str) -> String {
+    let doc = std::fs::read_to_string(root().join(page))
+        .unwrap_or_else(|e| panic!("cannot read {page}: {e}"));
+    let mut rest = None;
+    let mut offset = 0;
+    for line in doc.split_inclusive('\n') {
+        offset += line.len();
+        let heading = line.trim_end_matches('\n');
+        let level = heading.len() - heading.trim_start_matches('#').len();
+        if (1..=3).contains(&level) && heading[level..].strip_prefix(' ') == Some(section) {
+            rest = Some(&doc[offset..]);
+            break;
+        }
+    }
+    rest.unwrap_or_else(|| panic!("{page} has no section {section:?}"))
+        .to_owned()
+}
+
+/// Runs the worked example of `section` in `page` (see [`doc_section`]) as
+/// written: the first `sh` block after "Tried end to end" under that
+/// heading, in the repository root with `medcode` on `PATH` and
+/// `bash -euo pipefail`. Returns standard output after asserting that it
+/// succeeded.
+#[allow(dead_code)]
+pub fn doc_example(page: &str, section: &str) -> String {
+    let text = doc_section(page, section);
+    let script = text
         .split("Tried end to end")
         .nth(1)
-        .expect("a worked example")
+        .unwrap_or_else(|| panic!("a worked example in {page}, {section:?}"))
         .split("```sh\n")
         .nth(1)
         .and_then(|s| s.split("```").next())
