@@ -328,6 +328,37 @@ typedef struct MedcodeListStatus {
   uint64_t refuses_at;
 } MedcodeListStatus;
 
+// One verdict as the callback sees it. Valid only during the call: copy
+// what you keep. A refused code names its insured person (`insured`,
+// `presenter`, `relation`, `kind`) only when it was refused after a
+// signature held (expired, replayed, revoked, ...); a forged or
+// unreadable code names nobody.
+typedef struct MedcodeVerdictEvent {
+  // `MEDCODE_REASON_OK` when accepted, otherwise why not.
+  MedcodeReason reason;
+  // The stable string of `reason`. Static.
+  const char *reason_str;
+  // The time the verdict was given at (`now_unix` of the call).
+  uint64_t at;
+  // The code's token id, 16 hex digits, or "" for a code that did not
+  // parse (a refused code's id is only vouched for when `insured` is set).
+  char token_id[MEDCODE_TOKEN_ID_CAP];
+  // The insured person whose code it is, or "".
+  char insured[MEDCODE_ID_CAP];
+  // Who showed a delegate code on the insured person's behalf, or "".
+  char presenter[MEDCODE_ID_CAP];
+  // The presenter's relation, or "". Static.
+  const char *relation;
+  // "self", "delegate", "device", or "" when unknown. Static.
+  const char *kind;
+} MedcodeVerdictEvent;
+
+// The callback: `user_data` as given to `medcode_verifier_set_verdict_callback`,
+// and the verdict. It runs on the thread that verifies, inside
+// `medcode_verify`: it must be quick, must not block, and must be safe
+// to call from several threads at once when the handle is shared.
+typedef void (*MedcodeVerdictCallback)(void *user_data, const struct MedcodeVerdictEvent *event);
+
 // The delegate block of a family-account code: who shows the code on the
 // insured person's behalf.
 typedef struct MedcodePresenter {
@@ -538,6 +569,23 @@ MedcodeReason medcode_verifier_list_status(const struct MedcodeVerifier *verifie
                                            struct MedcodeListStatus *trust_out,
                                            struct MedcodeListStatus *revocations_out);
 
+// Sets the function told of every verdict the handle gives from now on
+// (`medcode_verify`, `medcode_verify_ex`, once per code, accepted or
+// not), with `user_data` passed back unchanged; a NULL `callback` removes
+// it. Call it before the handle is shared between threads: it must not
+// run while another thread verifies with the handle. Returns
+// `MEDCODE_REASON_OK`, or `MEDCODE_REASON_INVALID_ARGUMENT` for a NULL
+// `verifier`.
+//
+// # Safety
+// `verifier` is null or a live handle no other thread uses during the
+// call. `callback`, if not null, may be called with `user_data` from any
+// thread that verifies with the handle, at once from several, until the
+// handle is freed or the callback replaced.
+MedcodeReason medcode_verifier_set_verdict_callback(struct MedcodeVerifier *verifier,
+                                                    MedcodeVerdictCallback callback,
+                                                    void *user_data);
+
 // Fills the first `size` bytes at `opts` with the defaults (leeway 15 s,
 // maximum validity 300 s, no till region, the in-memory replay guard
 // (`MEDCODE_REPLAY_DEFAULT`), no root key, no
@@ -557,7 +605,7 @@ MedcodeReason medcode_options_init_size(struct MedcodeOptions *opts, size_t size
 
 // The first version's initialiser, kept for programs built against the
 // first header and for bindings that declare the 16-byte struct (such as
-// the README's Python one): fills exactly 16 bytes (`struct_size` 16 and
+// the Python till in docs/EMBEDDING.md): fills exactly 16 bytes (`struct_size` 16 and
 // the version-1 defaults), so the later fields keep their defaults (among
 // them the in-memory replay guard: each code is accepted once). C and
 // C++ code calls the header's `medcode_options_init(&opts)` macro instead,

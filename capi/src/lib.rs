@@ -38,6 +38,7 @@ mod guard;
 mod handle;
 mod image;
 mod lists;
+mod observer;
 mod options;
 mod reason;
 mod result;
@@ -54,6 +55,9 @@ pub use lists::{
     MEDCODE_LIST_DUE_SOON, MEDCODE_LIST_FRESH, MEDCODE_LIST_REFUSED, MEDCODE_LIST_STALE,
     MedcodeListStatus, medcode_verifier_list_status, medcode_verifier_update_revocations_file,
     medcode_verifier_update_trust_list_file,
+};
+pub use observer::{
+    MedcodeVerdictCallback, MedcodeVerdictEvent, medcode_verifier_set_verdict_callback,
 };
 pub use options::{
     MEDCODE_OPTIONS_V1_SIZE, MEDCODE_OPTIONS_V2_SIZE, MEDCODE_OPTIONS_V3_SIZE,

@@ -498,7 +498,7 @@ unsafe fn init(opts: *mut MedcodeOptions, size: usize) {
 
 /// The first version's initialiser, kept for programs built against the
 /// first header and for bindings that declare the 16-byte struct (such as
-/// the README's Python one): fills exactly 16 bytes (`struct_size` 16 and
+/// the Python till in docs/EMBEDDING.md): fills exactly 16 bytes (`struct_size` 16 and
 /// the version-1 defaults), so the later fields keep their defaults (among
 /// them the in-memory replay guard: each code is accepted once). C and
 /// C++ code calls the header's `medcode_options_init(&opts)` macro instead,

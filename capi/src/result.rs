@@ -8,7 +8,8 @@ use std::ffi::c_char;
 use std::ptr;
 
 use medcode::limits::MAX_TEXT_LEN;
-use medcode::{Notice, UnixTime, VerifiedToken};
+use medcode::verify::TillContext;
+use medcode::{Error, Notice, UnixTime, VerifiedToken};
 
 use crate::cstr::{fill, read_str, static_cstr};
 use crate::guard::{Failure, call};
@@ -377,6 +378,11 @@ unsafe fn verify(
     if verifier.is_null() {
         return Err(Failure::null("verifier"));
     }
+    // SAFETY: a non-null handle is live (caller's contract); only shared
+    // access is taken.
+    let verifier = unsafe { &*verifier };
+    let now = UnixTime::from_secs(now_unix);
+    let context = TillContext::new();
     // SAFETY: the caller guarantees `token` is null or NUL-terminated; at
     // most MAX_TEXT_LEN + 1 bytes are read.
     let text = unsafe {
@@ -387,12 +393,24 @@ unsafe fn verify(
             MedcodeReason::Malformed,
             MedcodeReason::Malformed,
         )
-    }?;
-    // SAFETY: a non-null handle is live (caller's contract); only shared
-    // access is taken.
-    let verifier = unsafe { &*verifier };
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(failure) => {
+            // Unreadable text is a verdict too: the callback hears it.
+            if failure.code == MedcodeReason::Malformed {
+                let _ = verifier.inner.refuse_unread(
+                    Error::Malformed("not UTF-8, or longer than any code"),
+                    &context,
+                    now,
+                );
+            }
+            return Err(failure);
+        }
+    };
     verifier
         .inner
-        .verify(text, UnixTime::from_secs(now_unix))
+        .check(text, &context, now)
+        .into_result()
         .map_err(|e| Failure::from_error(&e))
 }

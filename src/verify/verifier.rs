@@ -482,6 +482,13 @@ impl Verifier {
         self
     }
 
+    /// Removes the observer (the verifier's clones made before keep it).
+    #[must_use = "without_observer returns the changed verifier"]
+    pub fn without_observer(mut self) -> Self {
+        self.observer = None;
+        self
+    }
+
     /// The verdict of a token given its checks' outcome.
     pub(super) fn token_verdict(
         &self,
