@@ -404,7 +404,7 @@ fn speed_table() {
 /// Hostile images at the size limit: the time `decode_image` takes to
 /// refuse each, once (the PNG decoding included).
 fn hostile_table() {
-    let side = medcode::qr::MAX_IMAGE_SIDE;
+    let side = medcode::limits::MAX_IMAGE_SIDE;
     let mut s = 0x5eed_u64;
     let mut next = move || {
         s ^= s << 13;

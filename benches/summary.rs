@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use common::{Jwt, Ours, POOL, Paseto, RingBare, Sm2Bare, now, qr_version_m};
 use medcode::bench::Bench;
-use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr};
+use medcode::limits::DEFAULT_MODULE_PX;
+use medcode::qr::{Ecc, Qr};
 use medcode::{Algorithm, UntrustedToken, Verifier};
 
 struct Contender<'a> {
@@ -200,7 +201,7 @@ fn main() {
     println!("## medcode summary bench\n");
     println!(
         "Ed25519 backend: {}; {rounds} interleaved rounds; {cores} cores available.",
-        medcode::keys::ED25519_BACKEND
+        medcode::limits::ED25519_BACKEND
     );
     let mut targets = Vec::new();
     let batch_items = u32::try_from(medcode::limits::BATCH_MAX).unwrap();
@@ -223,7 +224,7 @@ fn main() {
         Contender::new(
             format!(
                 "{} bare signature (PublicKey::verify)",
-                medcode::keys::ED25519_BACKEND
+                medcode::limits::ED25519_BACKEND
             ),
             1,
             counted(|i| {
@@ -274,7 +275,7 @@ fn main() {
         &c,
         &format!(
             "{} bare signature (PublicKey::verify)",
-            medcode::keys::ED25519_BACKEND
+            medcode::limits::ED25519_BACKEND
         ),
     );
     let batched = samples_of(
@@ -391,7 +392,7 @@ fn main() {
     table(
         &format!(
             "SM2 ({}): token text to verified claims",
-            medcode::keys::SM2_BACKEND
+            medcode::limits::SM2_BACKEND
         ),
         &c,
         sm2_bare_name,
@@ -471,7 +472,7 @@ fn main() {
         Contender::new(
             format!(
                 "two bare signatures ({}, PublicKey::verify)",
-                medcode::keys::ED25519_BACKEND
+                medcode::limits::ED25519_BACKEND
             ),
             1,
             counted(|i| {

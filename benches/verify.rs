@@ -20,7 +20,8 @@ use common::{Jwt, Ours, POOL, Paseto, RingBare, now};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use medcode::Algorithm;
 use medcode::limits::BATCH_MAX;
-use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr};
+use medcode::limits::DEFAULT_MODULE_PX;
+use medcode::qr::{Ecc, Qr};
 
 fn verify_group(c: &mut Criterion, alg: Algorithm) {
     let ours = Ours::new(alg, POOL);

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use medcode::keys::{PermissionPolicy, read_private_key};
-use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr};
+use medcode::limits::DEFAULT_MODULE_PX;
+use medcode::qr::{Ecc, Qr};
 use medcode::{Claims, InsuredId, Issuer, MaskedName, Region, UnixTime};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

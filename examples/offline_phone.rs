@@ -9,8 +9,10 @@
 use std::path::Path;
 
 use medcode::keys::{PermissionPolicy, read_private_key};
-use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr, decode_image};
-use medcode::verify::{DEFAULT_LEEWAY_SECS, to_json};
+use medcode::limits::DEFAULT_LEEWAY_SECS;
+use medcode::limits::DEFAULT_MODULE_PX;
+use medcode::qr::{Ecc, Qr, decode_image};
+use medcode::verify::to_json;
 use medcode::{
     Algorithm, Claims, DeviceEnrolment, DeviceHolder, InsuredId, Issuer, MaskedName, Reason,
     Region, RevocationList, SigningKey, TrustList, UnixTime, Verifier,

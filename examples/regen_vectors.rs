@@ -249,7 +249,7 @@ fn sm2_annex_a() -> Res<()> {
     let v = json!({
         "name": "sm2_gmt0003_5_annex_a",
         "description": "The SM2 signature example of GM/T 0003.5-2012 Annex A (GB/T 32918.5-2017 Annex A) over the recommended 256-bit curve: SM2DSA with SM3 and the default user identity. z is SM3(ENTL || ID || a || b || xG || yG || xA || yA), e is SM3(z || message), k the signer's random number of the example.",
-        "user_id": medcode::keys::SM2_USER_ID,
+        "user_id": medcode::limits::SM2_USER_ID,
         "message": message,
         "private_key": "3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8",
         "public_key": format!("04{x}{y}"),

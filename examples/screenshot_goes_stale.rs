@@ -6,8 +6,10 @@
 use std::path::Path;
 
 use medcode::keys::{PermissionPolicy, read_private_key};
-use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr, decode_image};
-use medcode::verify::{DEFAULT_LEEWAY_SECS, to_json};
+use medcode::limits::DEFAULT_LEEWAY_SECS;
+use medcode::limits::DEFAULT_MODULE_PX;
+use medcode::qr::{Ecc, Qr, decode_image};
+use medcode::verify::to_json;
 use medcode::{Claims, InsuredId, Issuer, Reason, Region, TrustList, UnixTime, Verifier};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -18,14 +18,18 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::Claims;
+use crate::InsuredId;
+use crate::Issuer;
+use crate::MaskedName;
+use crate::Region;
+use crate::TrustList;
+use crate::TrustedKey;
+use crate::Verifier;
 use crate::error::{Error, Result};
-use crate::issue::Issuer;
 use crate::keys::{Algorithm, PublicKey, SigningKey};
-use crate::lists::{TrustList, TrustedKey};
 use crate::time::UnixTime;
 use crate::token::{self, UntrustedToken};
-use crate::token::{Claims, InsuredId, MaskedName, Region};
-use crate::verify::Verifier;
 
 /// A monotonic clock: the time elapsed since a fixed origin.
 pub type Clock = dyn Fn() -> Duration + Sync;

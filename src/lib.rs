@@ -52,7 +52,7 @@ pub mod error;
 pub mod time;
 
 pub mod files;
-pub mod notice;
+mod notice;
 
 pub mod keys;
 pub mod token;
@@ -70,15 +70,28 @@ pub mod verify;
 pub mod bench;
 pub mod limits;
 
-pub use device::{CredentialId, DeviceCredential, UntrustedDeviceCode};
-pub use error::{Error, ListKind, Reason, Result};
-pub use issue::{DeviceEnrolment, DeviceHolder, Holder, IssuedToken, Issuer};
+pub use device::code::UntrustedDeviceCode;
+pub use device::credential::{CredentialId, DeviceCredential};
+pub use error::list::ListKind;
+pub use error::reason::Reason;
+pub use error::{Error, Result};
+pub use issue::device_holder::DeviceHolder;
+pub use issue::enrol::DeviceEnrolment;
+pub use issue::holder::Holder;
+pub use issue::issuer::{IssuedToken, Issuer};
 pub use keys::{Algorithm, KeyId, PublicKey, SigningKey};
-pub use lists::{RevocationList, RootKey, SignedList, StalenessPolicy, TrustList, TrustedKey};
+pub use lists::revocation::RevocationList;
+pub use lists::root_key::RootKey;
+pub use lists::signed::SignedList;
+pub use lists::staleness::StalenessPolicy;
+pub use lists::trust::{TrustList, TrustedKey};
 pub use notice::Notice;
 pub use time::UnixTime;
-pub use token::{
-    Claims, InsuredId, MaskedName, Presenter, Region, Relation, Scheme, Status, TokenId,
-    UntrustedToken,
+pub use token::claims::{
+    Claims, InsuredId, MaskedName, Presenter, Region, Relation, Scheme, Status,
 };
-pub use verify::{Policy, TillConfig, VerifiedToken, Verifier};
+pub use token::{TokenId, UntrustedToken};
+pub use verify::policy::Policy;
+pub use verify::till::TillConfig;
+pub use verify::verified::VerifiedToken;
+pub use verify::verifier::Verifier;

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::error::ListKind;
+use crate::ListKind;
 use crate::time::{UnixTime, human_secs};
 
 /// Something the verifier wants the till to know about an accepted code.

@@ -6,7 +6,8 @@
 mod fixtures;
 use fixtures::{t0, test_key, trusted};
 
-use medcode::device::{CredentialId, MAX_CREDENTIAL_LEN};
+use medcode::CredentialId;
+use medcode::limits::MAX_CREDENTIAL_LEN;
 use medcode::lists::RevocationReason;
 use medcode::qr::{Ecc, Qr};
 use medcode::verify::CodeKind;

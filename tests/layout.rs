@@ -71,7 +71,13 @@ fn root_exports() -> BTreeMap<String, String> {
         let Some(path) = stmt.strip_prefix("pub use ") else {
             continue;
         };
-        let (module, names) = path.split_once("::").expect("pub use MODULE::...");
+        let (module, rest) = path.split_once("::").expect("pub use MODULE::...");
+        // `MODULE::sub::{A, B}` or `MODULE::sub::A`: the names after the
+        // last path segment.
+        let names = match rest.find('{') {
+            Some(brace) => &rest[brace..],
+            None => rest.rsplit("::").next().unwrap_or(rest),
+        };
         let names = names.trim_start_matches('{').trim_end_matches('}');
         for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             exports.insert(name.to_owned(), module.to_owned());
@@ -256,4 +262,143 @@ fn modules_use_only_the_layers_below_their_own() {
     for module in graph.keys() {
         assert!(unique.contains(module), "{module} is in no layer");
     }
+}
+
+/// At most this many names reachable through the public modules, beside
+/// the root names (a root name defined in a public module's own file, such
+/// as `keys::PublicKey`, is counted once, as a root name).
+const MAX_MODULE_NAMES: usize = 120;
+
+/// The file of module `name` declared in `dir` (`name.rs` or `name/mod.rs`).
+fn module_file(dir: &Path, name: &str) -> PathBuf {
+    let flat = dir.join(format!("{name}.rs"));
+    if flat.exists() {
+        flat
+    } else {
+        dir.join(name).join("mod.rs")
+    }
+}
+
+/// The names a module file makes public at its own path: its `pub use`
+/// names and its top-level `pub` items (not `pub(crate)`), its unit tests
+/// left out; and the public modules it declares.
+fn public_names(code: &str) -> (BTreeSet<String>, Vec<String>) {
+    let code = code.split("#[cfg(test)]\nmod tests").next().unwrap_or(code);
+    let mut names = BTreeSet::new();
+    let mut modules = Vec::new();
+    for stmt in code.split(';') {
+        let stmt = stmt.trim_start();
+        // Attributes before the statement (a cfg) are skipped.
+        let stmt = stmt
+            .lines()
+            .skip_while(|l| l.trim_start().starts_with("#["))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if let Some(path) = stmt.strip_prefix("pub use ") {
+            let list = match path.find('{') {
+                Some(brace) => &path[brace + 1..path.rfind('}').unwrap_or(path.len())],
+                None => path.rsplit("::").next().unwrap_or(path),
+            };
+            for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                let name = name.rsplit(" as ").next().unwrap_or(name);
+                names.insert(name.rsplit("::").next().unwrap_or(name).to_owned());
+            }
+        } else if let Some(name) = stmt.strip_prefix("pub mod ") {
+            modules.push(name.trim().to_owned());
+        }
+    }
+    for line in code.lines() {
+        for kind in [
+            "pub fn ",
+            "pub const fn ",
+            "pub struct ",
+            "pub enum ",
+            "pub trait ",
+            "pub const ",
+            "pub type ",
+            "pub static ",
+        ] {
+            if let Some(rest) = line.strip_prefix(kind) {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                names.insert(name);
+            }
+        }
+    }
+    (names, modules)
+}
+
+/// Every `medcode::module::...::Name` path the public modules give, as
+/// (module path, name).
+fn module_paths() -> Vec<(String, String)> {
+    fn visit(file: &Path, dir: &Path, path: &str, out: &mut Vec<(String, String)>) {
+        let (names, modules) = public_names(&code_of(file));
+        out.extend(names.into_iter().map(|n| (path.to_owned(), n)));
+        for module in modules {
+            let file = module_file(dir, &module);
+            let sub = file.parent().unwrap().join(&module);
+            let dir = if file.ends_with("mod.rs") {
+                file.parent().unwrap().to_path_buf()
+            } else {
+                sub
+            };
+            visit(&file, &dir, &format!("{path}::{module}"), out);
+        }
+    }
+    let (_, top) = public_names(&code_of(&src().join("lib.rs")));
+    let mut out = Vec::new();
+    for module in top {
+        let file = module_file(&src(), &module);
+        let dir = if file.ends_with("mod.rs") {
+            file.parent().unwrap().to_path_buf()
+        } else {
+            src().join(&module)
+        };
+        visit(&file, &dir, &module, &mut out);
+    }
+    out
+}
+
+#[test]
+fn the_public_modules_give_few_names_each_at_one_path() {
+    let root = root_exports();
+    let paths = module_paths();
+    let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (module, name) in &paths {
+        by_name.entry(name).or_default().push(module);
+    }
+    let counted: Vec<_> = paths
+        .iter()
+        .filter(|(_, name)| !root.contains_key(name.as_str()))
+        .collect();
+    println!(
+        "{} names through public modules (and {} root names): {counted:?}",
+        counted.len(),
+        root.len()
+    );
+    assert!(
+        counted.len() <= MAX_MODULE_NAMES,
+        "{} names reachable through public modules, at most {MAX_MODULE_NAMES}",
+        counted.len()
+    );
+    // One path per name.
+    let twice: Vec<_> = by_name.iter().filter(|(_, at)| at.len() > 1).collect();
+    assert!(twice.is_empty(), "names at more than one path: {twice:?}");
+    // Constants in `limits` only.
+    let constants: Vec<_> = paths
+        .iter()
+        .filter(|(module, name)| {
+            module != "limits"
+                && name.len() > 1
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+        })
+        .collect();
+    assert!(
+        constants.is_empty(),
+        "constants outside limits: {constants:?}"
+    );
 }

@@ -77,7 +77,7 @@ fn claims_strategy() -> impl Strategy<Value = Claims> {
         name_strategy(),
         (
             prop::sample::select(
-                medcode::token::PROVINCES
+                medcode::limits::PROVINCES
                     .iter()
                     .flat_map(|r| r.clone())
                     .collect::<Vec<u32>>(),

@@ -10,7 +10,8 @@ use fixtures::{t0, test_key, trusted};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use medcode::keys::{PermissionPolicy, SM2_USER_ID, read_private_key, write_private_key};
+use medcode::keys::{PermissionPolicy, read_private_key, write_private_key};
+use medcode::limits::SM2_USER_ID;
 use medcode::lists::ListInfo;
 use medcode::qr::{Ecc, Qr};
 use medcode::{

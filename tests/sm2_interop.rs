@@ -25,7 +25,8 @@ use support::tools::{probe_or_skip, skip_loudly, skip_or_fail, tool_or_skip};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use medcode::keys::{PermissionPolicy, SM2_USER_ID, read_private_key, write_private_key};
+use medcode::keys::{PermissionPolicy, read_private_key, write_private_key};
+use medcode::limits::SM2_USER_ID;
 use medcode::{
     Algorithm, Claims, InsuredId, Issuer, MaskedName, PublicKey, Reason, Region, SigningKey,
     TrustList, TrustedKey, UntrustedToken, Verifier,

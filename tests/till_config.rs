@@ -8,11 +8,12 @@ use fixtures::{keys_dir, t, t0, test_key, trusted};
 
 use std::path::{Path, PathBuf};
 
+use medcode::TillConfig;
 use medcode::limits::{MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN};
 use medcode::lists::ListInfo;
 #[cfg(feature = "redis")]
 use medcode::replay::UnavailablePolicy;
-use medcode::verify::{ListSource, ReplaySpec, TillConfig, check_list_len, list_len_limit};
+use medcode::verify::{ListSource, ReplaySpec, check_list_len, list_len_limit};
 #[cfg(feature = "redis")]
 use medcode::verify::{RedisSpec, TillEvent};
 use medcode::{

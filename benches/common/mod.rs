@@ -197,8 +197,11 @@ impl Sm2Bare {
     pub fn new(ours: &Ours) -> Self {
         assert_eq!(ours.alg, Algorithm::Sm2);
         let bare = Sm2Bare {
-            key: sm2::dsa::VerifyingKey::from_sec1_bytes(medcode::keys::SM2_USER_ID, &ours.public)
-                .unwrap(),
+            key: sm2::dsa::VerifyingKey::from_sec1_bytes(
+                medcode::limits::SM2_USER_ID,
+                &ours.public,
+            )
+            .unwrap(),
             signed: (0..ours.texts.len()).map(|i| ours.signed(i)).collect(),
         };
         assert!(bare.verify(0), "the reference must check our own signature");

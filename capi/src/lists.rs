@@ -1,7 +1,7 @@
 //! Trust and revocation lists: installing newer signed ones while a
 //! verifier serves the till, and telling how fresh they are. Loading them
 //! when a verifier is created is the library's till setup
-//! (`medcode::verify::TillConfig`, see `handle.rs`), with its rules: with a
+//! (`medcode::TillConfig`, see `handle.rs`), with its rules: with a
 //! root key every list must be signed by it, without one every list must be
 //! unsigned, one size limit per form, one wording of every message.
 

@@ -16,15 +16,17 @@
 //! | 3 | + `state_path` | 64 (64-bit), 44 (32-bit) |
 //! | 4 | + `replay_fallback_file` | 72 (64-bit), 48 (32-bit) |
 //!
-//! The options become a `medcode::verify::TillConfig`, the library's till
+//! The options become a `medcode::TillConfig`, the library's till
 //! setup, which reads the lists and opens the replay guard.
 
 use std::ffi::c_char;
 use std::mem::{offset_of, size_of};
 use std::path::PathBuf;
 
+use medcode::TillConfig;
+use medcode::limits::DEFAULT_LEEWAY_SECS;
 use medcode::replay::UnavailablePolicy;
-use medcode::verify::{DEFAULT_LEEWAY_SECS, ListSource, RedisSpec, ReplaySpec, TillConfig};
+use medcode::verify::{ListSource, RedisSpec, ReplaySpec};
 use medcode::{Policy, Region};
 
 use crate::cstr::read_str;
@@ -170,7 +172,7 @@ impl Default for MedcodeOptions {
         MedcodeOptions {
             struct_size: u32::try_from(size_of::<MedcodeOptions>()).unwrap_or(u32::MAX),
             leeway_secs: DEFAULT_LEEWAY_SECS,
-            max_validity_secs: medcode::token::DEFAULT_MAX_VALIDITY_SECS,
+            max_validity_secs: medcode::limits::DEFAULT_MAX_VALIDITY_SECS,
             till_region: 0,
             replay_guard: MEDCODE_REPLAY_DEFAULT,
             replay_unavailable: MEDCODE_REPLAY_FAIL_CLOSED,

@@ -9,7 +9,9 @@ use clap::Args;
 
 use crate::{CmdResult, out, system_now};
 use medcode::bench::Bench;
-use medcode::keys::{Algorithm, ED25519_BACKEND, SM2_BACKEND};
+use medcode::keys::Algorithm;
+use medcode::limits::ED25519_BACKEND;
+use medcode::limits::SM2_BACKEND;
 
 /// Distinct codes issued before measuring; threads cycle through them.
 const CODES: usize = 4096;

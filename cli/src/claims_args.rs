@@ -7,11 +7,16 @@ use clap::Args;
 
 use crate::registry::insured_arg;
 use crate::{key_loaded, key_path};
+use medcode::Claims;
 use medcode::Error;
-use medcode::issue::Issuer;
+use medcode::InsuredId;
+use medcode::Issuer;
+use medcode::MaskedName;
+use medcode::Region;
+use medcode::Scheme;
+use medcode::Status;
 use medcode::keys::{PermissionPolicy, read_private_key};
-use medcode::token::DEFAULT_MAX_VALIDITY_SECS;
-use medcode::token::{Claims, InsuredId, MaskedName, Region, Scheme, Status};
+use medcode::limits::DEFAULT_MAX_VALIDITY_SECS;
 use medcode_platform::registry::Registry;
 
 /// The issuer's key.

@@ -4,15 +4,23 @@ use clap::Args;
 
 use crate::verdict;
 use crate::{CmdResult, out, system_now};
+use medcode::Claims;
 use medcode::Error;
-use medcode::issue::Issuer;
+use medcode::InsuredId;
+use medcode::Issuer;
+use medcode::ListKind;
+use medcode::MaskedName;
+use medcode::Region;
+use medcode::RevocationList;
+use medcode::RootKey;
+use medcode::SignedList;
+use medcode::Status;
+use medcode::TrustList;
+use medcode::TrustedKey;
+use medcode::Verifier;
 use medcode::keys::{Algorithm, SigningKey};
 use medcode::keys::{PermissionPolicy, read_private_key, write_private_key};
-use medcode::lists::RevocationList;
-use medcode::lists::{ListInfo, ListKind, RootKey, SignedList};
-use medcode::lists::{TrustList, TrustedKey};
-use medcode::token::{Claims, InsuredId, MaskedName, Region, Status};
-use medcode::verify::Verifier;
+use medcode::lists::ListInfo;
 
 #[derive(Args, Debug)]
 pub(crate) struct DemoArgs {
@@ -79,7 +87,7 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
         qr.modules(),
         qr.modules()
     ))?;
-    let png = qr.to_png(medcode::qr::DEFAULT_MODULE_PX)?;
+    let png = qr.to_png(medcode::limits::DEFAULT_MODULE_PX)?;
     let png_path = match &args.png {
         Some(path) => {
             medcode::files::write_replace(path, &png)?;

@@ -10,7 +10,7 @@ use crate::escape::shown;
 use crate::registry::{id_number_arg, insured_arg, refusal};
 use crate::{AtArg, CmdResult, out};
 use medcode::Error;
-use medcode::token::Relation;
+use medcode::Relation;
 use medcode_platform::registry::{
     BindRequest, DEFAULT_MAX_MEMBERS_PER_OWNER, DEFAULT_MAX_OWNERS_PER_MEMBER, FamilyPolicy,
     Registry,
@@ -185,7 +185,7 @@ pub(crate) fn run(args: &FamilyArgs) -> CmdResult {
     }
 }
 
-fn pair(a: &PairArgs) -> Result<(medcode::token::InsuredId, medcode::token::InsuredId), Error> {
+fn pair(a: &PairArgs) -> Result<(medcode::InsuredId, medcode::InsuredId), Error> {
     Ok((
         insured_arg(&a.owner, "--owner")?,
         insured_arg(&a.member, "--member")?,

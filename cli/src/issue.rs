@@ -33,7 +33,7 @@ pub(crate) struct IssueArgs {
     #[arg(long, default_value = "M", value_parser = ["L", "M", "Q", "H"])]
     ecc: String,
     /// Pixels per QR module in the PNG and SVG.
-    #[arg(long, value_name = "N", default_value_t = medcode::qr::DEFAULT_MODULE_PX, value_parser = clap::value_parser!(u32).range(1..=i64::from(medcode::qr::MAX_MODULE_PX)))]
+    #[arg(long, value_name = "N", default_value_t = medcode::limits::DEFAULT_MODULE_PX, value_parser = clap::value_parser!(u32).range(1..=i64::from(medcode::limits::MAX_MODULE_PX)))]
     module_px: u32,
     /// Print the QR version and module count (standard error).
     #[arg(long)]
@@ -86,8 +86,8 @@ pub(crate) fn run(args: &IssueArgs) -> CmdResult {
 /// `count` codes of `claims` issued at `now`, one per line, written in
 /// blocks (not flushed line by line).
 fn print_many(
-    issuer: &medcode::issue::Issuer,
-    claims: &medcode::token::Claims,
+    issuer: &medcode::Issuer,
+    claims: &medcode::Claims,
     now: medcode::UnixTime,
     count: u32,
 ) -> CmdResult {

@@ -6,9 +6,10 @@ use clap::Args;
 
 use crate::{AtArg, CmdResult, key_path, out};
 use medcode::Error;
+use medcode::TrustList;
+use medcode::TrustedKey;
 use medcode::keys::write_private_key;
 use medcode::keys::{Algorithm, SigningKey};
-use medcode::lists::{TrustList, TrustedKey};
 
 #[derive(Args, Debug)]
 pub(crate) struct KeygenArgs {

@@ -3,13 +3,13 @@
 //! checked against a pinned root key, with an optional state file that
 //! refuses a rollback across runs. The rules (signed or not, size limits,
 //! the state file's format) are the library's till setup,
-//! `medcode::verify::TillConfig`; this module only maps the flags to it.
+//! `medcode::TillConfig`; this module only maps the flags to it.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
-use medcode::verify::TillConfig;
+use medcode::TillConfig;
 
 #[derive(Args, Debug)]
 pub(crate) struct ListArgs {

@@ -9,7 +9,10 @@ use serde_json::json;
 use crate::escape::shown;
 use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
-use medcode::token::{InsuredId, Region, Scheme, Status};
+use medcode::InsuredId;
+use medcode::Region;
+use medcode::Scheme;
+use medcode::Status;
 use medcode_platform::registry::IdNumber;
 use medcode_platform::registry::{FullName, NewPerson, Person, Registry};
 

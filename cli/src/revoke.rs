@@ -6,15 +6,17 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Args};
 
 use crate::{AtArg, CmdResult, out};
+use medcode::CredentialId;
 use medcode::Error;
+use medcode::InsuredId;
+use medcode::RevocationList;
+use medcode::SignedList;
+use medcode::TrustList;
 use medcode::UnixTime;
-use medcode::device::CredentialId;
 use medcode::files::read_bounded;
 use medcode::keys::KeyId;
-use medcode::lists::SignedList;
-use medcode::lists::TrustList;
-use medcode::lists::{Change, MAX_REVOCATION_LIST_LEN, RevocationList, RevocationReason};
-use medcode::token::InsuredId;
+use medcode::limits::MAX_REVOCATION_LIST_LEN;
+use medcode::lists::{Change, RevocationReason};
 
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("what").required(true).multiple(true).args(["kid", "insured", "insured_from", "credential"])))]

@@ -20,11 +20,11 @@ use crate::escape::shown;
 use crate::registry::refusal;
 use crate::screen_fit;
 use crate::{CmdResult, Failure, out, system_now};
+use medcode::Claims;
 use medcode::Error;
+use medcode::Holder;
 use medcode::UnixTime;
-use medcode::issue::Holder;
 use medcode::qr::{Ecc, Qr};
-use medcode::token::Claims;
 
 #[derive(Args, Debug)]
 pub(crate) struct ShowArgs {

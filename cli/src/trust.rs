@@ -14,12 +14,16 @@ use clap::{Args, Subcommand};
 use crate::lists::ListArgs;
 use crate::{AtArg, CmdResult, Failure, key_path, out};
 use medcode::Error;
+use medcode::ListKind;
+use medcode::RevocationList;
+use medcode::RootKey;
+use medcode::SignedList;
+use medcode::TrustList;
 use medcode::UnixTime;
 use medcode::files::read_bounded;
 use medcode::keys::{Algorithm, SigningKey};
 use medcode::keys::{PermissionPolicy, read_private_key, write_private_key};
-use medcode::lists::{ListInfo, ListKind, RootKey, SignedList};
-use medcode::lists::{RevocationList, TrustList};
+use medcode::lists::ListInfo;
 use medcode::time::human_secs;
 use medcode::verify::list_len_limit;
 

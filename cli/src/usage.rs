@@ -12,7 +12,8 @@ use serde_json::json;
 use crate::escape::shown;
 use crate::{AtArg, CmdResult, out};
 use medcode::Error;
-use medcode::verify::{VerdictObserver, Verifier};
+use medcode::Verifier;
+use medcode::verify::VerdictObserver;
 use medcode_platform::usage::{
     DEFAULT_RETENTION_DAYS, RecorderOptions, UsageRecord, UsageRecorder, UsageStore,
     open_usage_store,

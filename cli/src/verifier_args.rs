@@ -1,6 +1,6 @@
 //! The flags that build a verifier, shared by `medcode verify` and
 //! `medcode till`: lists, leeway, till region and replay guard, mapped to
-//! the library's till setup (`medcode::verify::TillConfig`).
+//! the library's till setup (`medcode::TillConfig`).
 
 use clap::Args;
 
@@ -8,16 +8,17 @@ use crate::lists::ListArgs;
 use crate::replay_arg::ReplayArgs;
 use crate::warn;
 use medcode::Error;
+use medcode::Region;
 use medcode::UnixTime;
-use medcode::token::Region;
-use medcode::verify::{ReplaySpec, TillEvent, Verifier};
+use medcode::Verifier;
+use medcode::verify::{ReplaySpec, TillEvent};
 
 #[derive(Args, Debug)]
 pub(crate) struct VerifierArgs {
     #[command(flatten)]
     lists: ListArgs,
     /// Clock leeway in seconds, applied to issued-at and expiry.
-    #[arg(long, value_name = "SECONDS", default_value_t = medcode::verify::DEFAULT_LEEWAY_SECS, value_parser = clap::value_parser!(u32).range(0..=3600))]
+    #[arg(long, value_name = "SECONDS", default_value_t = medcode::limits::DEFAULT_LEEWAY_SECS, value_parser = clap::value_parser!(u32).range(0..=3600))]
     leeway: u32,
     /// This till's region (6 digits); enables the holder's cross-province switch.
     #[arg(long, value_name = "CODE")]

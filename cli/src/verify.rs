@@ -9,7 +9,7 @@ use crate::verdict;
 use crate::verifier_args::VerifierArgs;
 use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
-use medcode::token::MAX_TEXT_LEN;
+use medcode::limits::MAX_TEXT_LEN;
 use medcode::verify::{ReplaySpec, TillContext};
 
 #[derive(Args, Debug)]

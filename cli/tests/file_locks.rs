@@ -12,7 +12,10 @@ use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use fs4::FileExt;
-use medcode::lists::{ListKind, RootKey, SignedList, TrustList};
+use medcode::ListKind;
+use medcode::RootKey;
+use medcode::SignedList;
+use medcode::TrustList;
 use serde_json::Value;
 use support::{medcode, run};
 

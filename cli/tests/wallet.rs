@@ -12,7 +12,7 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
-use medcode::token::Relation;
+use medcode::Relation;
 use medcode::{InsuredId, Region, Scheme};
 use medcode_platform::wallet::{Fen, OpenWallet, Wallet};
 use support::postgres_server::PostgresServer;

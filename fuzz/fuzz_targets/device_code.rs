@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data)
         && let Ok(code) = medcode::UntrustedDeviceCode::parse(text)
     {
-        assert!(code.binary_len() <= medcode::token::MAX_DEVICE_BINARY_LEN);
+        assert!(code.binary_len() <= medcode::limits::MAX_DEVICE_BINARY_LEN);
         let again = medcode::UntrustedDeviceCode::parse(&code.to_text()).expect("round trip");
         assert_eq!(again.as_bytes(), code.as_bytes());
     }

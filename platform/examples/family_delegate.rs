@@ -9,7 +9,8 @@
 //!
 //! Everything lives in a fresh temporary folder; no network, no arguments.
 
-use medcode::qr::{DEFAULT_MODULE_PX, Ecc, Qr, decode_image};
+use medcode::limits::DEFAULT_MODULE_PX;
+use medcode::qr::{Ecc, Qr, decode_image};
 use medcode::verify::to_json;
 use medcode::{
     Algorithm, InsuredId, Issuer, Region, Relation, Scheme, SigningKey, TrustList, TrustedKey,

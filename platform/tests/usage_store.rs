@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use medcode::token::Relation;
+use medcode::Relation;
 use medcode::{Algorithm, Claims, InsuredId, Issuer, Presenter, Reason, Region, SigningKey};
 use medcode::{TrustList, TrustedKey, UnixTime, UntrustedToken, Verifier};
 use medcode_platform::usage::{

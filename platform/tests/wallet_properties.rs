@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use proptest::prelude::*;
 
-use medcode::token::Relation;
+use medcode::Relation;
 use medcode::verify::TillContext;
 use medcode::{
     Algorithm, Claims, InsuredId, Issuer, Presenter, Region, Scheme, SigningKey, TrustList,

@@ -7,7 +7,7 @@
 
 mod support;
 
-use medcode::token::Relation;
+use medcode::Relation;
 use medcode::{InsuredId, Reason, Region, Scheme, UnixTime};
 use medcode_platform::wallet::{
     Fen, OpenWallet, Source, TransferRequest, TransferState, Wallet, WalletPolicy,

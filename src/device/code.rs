@@ -6,10 +6,11 @@ use ring::digest;
 use super::credential::{self, CredentialBody, CredentialId};
 use crate::error::{Error, Result};
 use crate::keys::KeyId;
-use crate::keys::SIGNATURE_LEN;
+use crate::keys::sizes::SIGNATURE_LEN;
 use crate::time::UnixTime;
+use crate::token::format::TOKEN_ID_LEN;
 use crate::token::text::{self, MAX_DEVICE_BINARY_LEN, TextKind};
-use crate::token::{Reader, TOKEN_ID_LEN, TokenId};
+use crate::token::{Reader, TokenId};
 
 /// Domain-separation tag prefixed to the message a device signs for a code.
 pub(crate) const CODE_CONTEXT: &[u8] = b"medcode/2/code";

@@ -3,10 +3,13 @@
 
 use std::fmt;
 
+use crate::Claims;
 use crate::error::{Error, Result};
-use crate::keys::{Algorithm, KEY_ID_LEN, KeyId, PublicKey, SIGNATURE_LEN};
+use crate::keys::sizes::KEY_ID_LEN;
+use crate::keys::sizes::SIGNATURE_LEN;
+use crate::keys::{Algorithm, KeyId, PublicKey};
 use crate::time::UnixTime;
-use crate::token::{self, Claims, Reader};
+use crate::token::{self, Reader};
 
 /// Domain-separation tag prefixed to the message an issuer signs for a
 /// credential.

@@ -37,15 +37,8 @@
 //! The replay guard records each code under a token id derived from
 //! (credential id, counter), so one counter is accepted once.
 
-mod code;
-mod credential;
-
-pub use code::UntrustedDeviceCode;
-pub use credential::{
-    CREDENTIAL_ID_LEN, CredentialId, DEFAULT_CREDENTIAL_SECS, DEFAULT_DEVICE_VALIDITY_SECS,
-    DEFAULT_QUOTA, DEVICE_FORMAT_VERSION, DeviceCredential, MAX_CREDENTIAL_LEN,
-    MAX_CREDENTIAL_SECS,
-};
+pub(crate) mod code;
+pub(crate) mod credential;
 
 pub(crate) use code::{CODE_FIELDS_LEN, CodeFields, MAX_GENERATION_OFFSET, push_fields, replay_id};
 pub(crate) use credential::{CredentialBody, encode_body};

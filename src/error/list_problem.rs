@@ -452,6 +452,6 @@ mod tests {
             e.to_string(),
             "invalid trust list: a.json: it holds no keys; a verifier needs at least one"
         );
-        assert_eq!(e.reason(), crate::error::Reason::InvalidTrustList);
+        assert_eq!(e.reason(), crate::Reason::InvalidTrustList);
     }
 }

@@ -9,21 +9,21 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 #[macro_use]
-mod text_enum;
-mod key_problem;
-mod list;
-mod list_layer;
-mod list_problem;
-mod reason;
-mod refusal;
-mod revoked;
-mod wallet_refusal;
+pub(crate) mod text_enum;
+pub(crate) mod key_problem;
+pub(crate) mod list;
+pub(crate) mod list_layer;
+pub(crate) mod list_problem;
+pub(crate) mod reason;
+pub(crate) mod refusal;
+pub(crate) mod revoked;
+pub(crate) mod wallet_refusal;
 
 pub use key_problem::KeyProblem;
-pub use list::ListKind;
+use list::ListKind;
 pub use list_layer::ListLayer;
 pub use list_problem::ListProblem;
-pub use reason::Reason;
+use reason::Reason;
 pub use refusal::RegistryRefusal;
 pub use revoked::RevokedItem;
 pub use wallet_refusal::WalletRefusal;

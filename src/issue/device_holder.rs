@@ -8,9 +8,9 @@
 //! counter twice (`medcode device code` does this with a state file).
 
 use super::issuer::IssuedToken;
+use crate::DeviceCredential;
 use crate::device::{
-    self, CODE_FIELDS_LEN, CodeFields, DeviceCredential, MAX_GENERATION_OFFSET, push_fields,
-    replay_id,
+    self, CODE_FIELDS_LEN, CodeFields, MAX_GENERATION_OFFSET, push_fields, replay_id,
 };
 use crate::error::{Error, Result};
 use crate::keys::SigningKey;

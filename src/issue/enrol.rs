@@ -3,14 +3,18 @@
 use ring::rand::SecureRandom;
 
 use super::issuer::{Issuer, check_budget};
-use crate::device::{
-    self, CREDENTIAL_ID_LEN, CredentialBody, CredentialId, DEFAULT_CREDENTIAL_SECS,
-    DEFAULT_DEVICE_VALIDITY_SECS, DEFAULT_QUOTA, DeviceCredential, MAX_CREDENTIAL_SECS,
-};
+use crate::Claims;
+use crate::CredentialId;
+use crate::DeviceCredential;
+use crate::device::credential::CREDENTIAL_ID_LEN;
+use crate::device::credential::DEFAULT_CREDENTIAL_SECS;
+use crate::device::credential::DEFAULT_DEVICE_VALIDITY_SECS;
+use crate::device::credential::DEFAULT_QUOTA;
+use crate::device::credential::MAX_CREDENTIAL_SECS;
+use crate::device::{self, CredentialBody};
 use crate::error::{Error, Result};
 use crate::keys::{Algorithm, PublicKey};
 use crate::time::{UnixTime, human_secs};
-use crate::token::Claims;
 
 /// What the issuer certifies for one device: the holder's claims (with the
 /// presenter block for a family member's phone), the device's public key,

@@ -23,10 +23,11 @@
 //! # Ok::<(), medcode::Error>(())
 //! ```
 
+use crate::Claims;
+use crate::IssuedToken;
+use crate::Issuer;
 use crate::error::{Error, Result};
-use crate::issue::{IssuedToken, Issuer};
 use crate::time::UnixTime;
-use crate::token::Claims;
 
 /// Shows one person's code and replaces it every `refresh` seconds.
 #[derive(Debug)]
@@ -48,7 +49,7 @@ impl Holder {
     ///
     /// [`Error::InvalidClaims`] (`invalid_claims`) when the insured identifier and
     /// masked name pack into more than
-    /// [`MAX_ID_AND_NAME_BYTES`](crate::token::MAX_ID_AND_NAME_BYTES) bytes.
+    /// [`MAX_ID_AND_NAME_BYTES`](crate::token::budget::MAX_ID_AND_NAME_BYTES) bytes.
     pub fn new(issuer: Issuer, claims: Claims) -> Result<Self> {
         let refresh_secs = default_refresh_secs(issuer.validity());
         let holder = Holder {
@@ -152,8 +153,9 @@ fn default_refresh_secs(validity: u16) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::InsuredId;
+    use crate::Region;
     use crate::keys::{Algorithm, SigningKey};
-    use crate::token::{InsuredId, Region};
 
     fn holder(validity: u16) -> Holder {
         let issuer =
@@ -210,7 +212,7 @@ mod tests {
         h.set_claims(h.claims().clone()).unwrap();
         assert_eq!(h.current(T0.plus(1)).unwrap().token_id(), a);
         let mut lapsed = h.claims().clone();
-        lapsed.status = crate::token::Status::Lapsed;
+        lapsed.status = crate::Status::Lapsed;
         h.set_claims(lapsed.clone()).unwrap();
         assert_eq!(h.next_refresh(), None);
         let b = h.current(T0.plus(2)).unwrap().clone();
@@ -242,7 +244,7 @@ mod tests {
             InsuredId::new("ABCDEFGHIJKLMNOPQRST").unwrap(),
             Region::new("110000").unwrap(),
         );
-        claims.name = Some(crate::token::MaskedName::new("欧阳*").unwrap());
+        claims.name = Some(crate::MaskedName::new("欧阳*").unwrap());
         let err = Holder::new(issuer, claims).unwrap_err();
         assert_eq!(err.reason(), crate::Reason::InvalidClaims);
     }

@@ -2,13 +2,16 @@
 
 use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::Claims;
 use crate::error::{Error, Result};
 use crate::keys::{KeyId, SigningKey};
 use crate::time::UnixTime;
-use crate::token::DEFAULT_MAX_VALIDITY_SECS;
+use crate::token::budget::MAX_ID_AND_NAME_BYTES;
+use crate::token::claims::DEFAULT_VALIDITY_SECS;
+use crate::token::format::DEFAULT_MAX_VALIDITY_SECS;
+use crate::token::format::TOKEN_ID_LEN;
 use crate::token::text;
-use crate::token::{self, Body, MAX_ID_AND_NAME_BYTES, TOKEN_ID_LEN, TokenId, budget};
-use crate::token::{Claims, DEFAULT_VALIDITY_SECS};
+use crate::token::{self, Body, TokenId, budget};
 
 /// A freshly issued token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,8 +216,10 @@ pub(super) fn check_budget(claims: &Claims) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::InsuredId;
+    use crate::MaskedName;
+    use crate::Region;
     use crate::keys::Algorithm;
-    use crate::token::{InsuredId, MaskedName, Region};
 
     fn claims(id: &str, name: Option<&str>) -> Claims {
         let mut c = Claims::new(InsuredId::new(id).unwrap(), Region::new("110000").unwrap());
@@ -269,7 +274,7 @@ mod tests {
         let c = claims("123", None);
         assert_eq!(Issuer::new(key()).max_validity(), 300);
         assert_eq!(
-            crate::token::DEFAULT_MAX_VALIDITY_SECS,
+            crate::token::format::DEFAULT_MAX_VALIDITY_SECS,
             Issuer::new(key()).max_validity()
         );
         // 300 s, the boundary, is signed.
@@ -311,7 +316,7 @@ mod tests {
         let other_order = Issuer::new(key()).with_max_validity(301).with_validity(301);
         assert!(other_order.issue(&c, t).is_ok());
         // A holder's screen refuses such an issuer at once.
-        let holder = crate::issue::Holder::new(Issuer::new(key()).with_validity(301), c.clone());
+        let holder = crate::Holder::new(Issuer::new(key()).with_validity(301), c.clone());
         assert_eq!(holder.unwrap_err().reason().as_str(), "invalid_argument");
     }
 

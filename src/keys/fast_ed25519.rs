@@ -37,7 +37,7 @@ use curve25519_dalek::traits::{BasepointTable, IsIdentity, VartimePrecomputedMul
 use ring::digest;
 use ring::rand::{SecureRandom, SystemRandom};
 
-use crate::keys::SIGNATURE_LEN;
+use crate::keys::sizes::SIGNATURE_LEN;
 
 /// Bytes of an Ed25519 public key, of `R` and of `s`.
 const LEN: usize = 32;

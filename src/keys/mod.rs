@@ -14,19 +14,18 @@
 //! Ed25519 signatures are checked by `crate::keys::fast_ed25519`
 //! (curve25519-dalek) against a table built once per public key (on its first
 //! check); the verdicts are ring's. The `ring-ed25519-verify` feature checks
-//! them with ring instead ([`ED25519_BACKEND`] says which).
+//! them with ring instead ([`ED25519_BACKEND`](crate::limits::ED25519_BACKEND) says which).
 
-mod compact;
+pub(crate) mod compact;
 #[cfg(not(feature = "ring-ed25519-verify"))]
-mod fast_ed25519;
-mod file;
-mod low_s;
-mod sm2_dsa;
+pub(crate) mod fast_ed25519;
+pub(crate) mod file;
+pub(crate) mod low_s;
+pub(crate) mod sizes;
+pub(crate) mod sm2_dsa;
 
-pub use file::{
-    LoadedKey, MAX_KEY_FILE_LEN, PermissionPolicy, read_private_key, write_private_key,
-};
-pub use sm2_dsa::{SM2_BACKEND, SM2_USER_ID};
+pub use file::{LoadedKey, PermissionPolicy, read_private_key, write_private_key};
+use sizes::{KEY_ID_LEN, SIGNATURE_LEN};
 
 use std::fmt;
 use std::sync::Arc;
@@ -43,19 +42,6 @@ use crate::error::{Error, Result};
 use crate::keys::fast_ed25519::PreparedKey;
 use crate::keys::sm2_dsa::{Sm2Signer, Sm2Verifier};
 
-/// Which code checks Ed25519 signatures in this build: `"curve25519-dalek"`
-/// by default, `"ring"` with the `ring-ed25519-verify` feature.
-pub const ED25519_BACKEND: &str = if cfg!(feature = "ring-ed25519-verify") {
-    "ring"
-} else {
-    "curve25519-dalek"
-};
-
-/// Length of every signature, for every algorithm.
-pub const SIGNATURE_LEN: usize = 64;
-/// Length of a key id in bytes.
-pub const KEY_ID_LEN: usize = 4;
-
 text_enum!(
     /// A signature algorithm, named `ed25519`, `p256` or `sm2`.
     Algorithm, "algorithm", Error::argument {
@@ -64,7 +50,7 @@ text_enum!(
         /// ECDSA on P-256 with SHA-256, fixed-size signatures.
         P256 => "p256",
         /// SM2DSA on the SM2 curve with SM3 and the user identity
-        /// [`SM2_USER_ID`] (GB/T 32918.2, GM/T 0009), fixed-size signatures.
+        /// [`SM2_USER_ID`](crate::limits::SM2_USER_ID) (GB/T 32918.2, GM/T 0009), fixed-size signatures.
         Sm2 => "sm2",
     }
 );

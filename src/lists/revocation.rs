@@ -55,12 +55,15 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
-use crate::device::CredentialId;
-use crate::error::{Error, ListKind, ListLayer, ListProblem, Result, RevokedItem};
+use crate::Claims;
+use crate::CredentialId;
+use crate::InsuredId;
+use crate::ListKind;
+use crate::error::{Error, ListLayer, ListProblem, Result, RevokedItem};
 use crate::files::{read_list_file, write_replace};
 use crate::keys::KeyId;
 use crate::time::UnixTime;
-use crate::token::{Claims, InsuredId, MAX_ID_CHARS};
+use crate::token::claims::MAX_ID_CHARS;
 
 /// Largest revocation list accepted, in bytes, checked before parsing: room
 /// for about 1.6 million identifiers at 61 bytes per line. A trust list's

@@ -49,11 +49,16 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ListKind, ListLayer, ListProblem, Result};
+use crate::ListKind;
+use crate::RevocationList;
+use crate::RootKey;
+use crate::TrustList;
+use crate::error::{Error, ListLayer, ListProblem, Result};
 use crate::files::{read_list_file, write_replace};
-use crate::keys::{KeyId, SIGNATURE_LEN, SigningKey};
-use crate::lists::{MAX_REVOCATION_LIST_LEN, RevocationList};
-use crate::lists::{MAX_TRUST_LIST_LEN, RootKey, TrustList};
+use crate::keys::sizes::SIGNATURE_LEN;
+use crate::keys::{KeyId, SigningKey};
+use crate::lists::revocation::MAX_REVOCATION_LIST_LEN;
+use crate::lists::trust::MAX_TRUST_LIST_LEN;
 use crate::time::UnixTime;
 
 /// The envelope's format name and the signature's domain tag.

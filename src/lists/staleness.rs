@@ -92,7 +92,7 @@ impl StalenessPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ListKind;
+    use crate::ListKind;
     use crate::lists::signed::tests::info;
 
     #[test]

@@ -32,7 +32,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, KeyProblem, ListKind, ListLayer, ListProblem, Result};
+use crate::ListKind;
+use crate::error::{Error, KeyProblem, ListLayer, ListProblem, Result};
 use crate::files::{read_list_file, write_replace};
 use crate::keys::{Algorithm, KeyId, PublicKey};
 use crate::time::UnixTime;

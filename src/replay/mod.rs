@@ -5,19 +5,15 @@
 //! `until`; fail if it is already marked". [`MemoryReplayGuard`] is the
 //! in-process guard; the trait is the seam for a persistent or shared store.
 
-mod file;
-mod memory;
+pub(crate) mod file;
+pub(crate) mod memory;
 #[cfg(feature = "redis")]
-mod redis;
+pub(crate) mod redis;
 
-pub use file::{DEFAULT_BUSY_TIMEOUT, FileReplayGuard};
-pub use memory::{DEFAULT_REPLAY_CAPACITY, MemoryReplayGuard};
+pub use file::FileReplayGuard;
+pub use memory::MemoryReplayGuard;
 #[cfg(feature = "redis")]
-pub use redis::{
-    CLUSTER_RETRIES, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_KEY_PREFIX,
-    DEFAULT_MAX_IDLE, MAX_KEY_PREFIX_LEN, RedisEvent, RedisReplayGuard, UnavailablePolicy,
-    fallback_file_name,
-};
+pub use redis::{RedisEvent, RedisReplayGuard, UnavailablePolicy, fallback_file_name};
 
 use std::fmt;
 

@@ -4,8 +4,10 @@
 //! arithmetic). The issuer checks it for each code, the registry for each
 //! person it adds.
 
+use crate::InsuredId;
+use crate::MaskedName;
 use crate::error::{Error, Result};
-use crate::token::{InsuredId, MaskedName, packed_id_len};
+use crate::token::packed_id_len;
 
 /// Largest packed identifier plus masked name the issuer accepts, so that
 /// every self code fits QR version 6 at level M and every delegate code

@@ -214,7 +214,7 @@ pub const NAME_MIDDLE_DOT: char = '\u{b7}';
 /// space, U+2066 left-to-right isolate) that would reorder or hide what a
 /// till's display shows, and also digits, spaces, punctuation, symbols and
 /// combining marks.
-pub fn is_masked_name_char(c: char) -> bool {
+pub(crate) fn is_masked_name_char(c: char) -> bool {
     c == '*' || c == NAME_MIDDLE_DOT || c.general_category_group() == GeneralCategoryGroup::Letter
 }
 

@@ -17,33 +17,27 @@
 //! | 64 | signature over `"medcode/1" || all bytes above` |
 
 pub(crate) mod budget;
-pub mod claims;
+pub(crate) mod claims;
+pub(crate) mod format;
 pub(crate) mod text;
 
-pub use budget::{MAX_ID_AND_NAME_BYTES, id_and_name_len};
+pub use budget::id_and_name_len;
 
-/// Default longest validity of a code, in seconds: what an issuer signs at
-/// most and a verifier accepts unless its policy says otherwise.
-pub const DEFAULT_MAX_VALIDITY_SECS: u32 = 300;
-
-pub use claims::{
-    Claims, DEFAULT_VALIDITY_SECS, InsuredId, MAX_ID_CHARS, MAX_NAME_BYTES, MAX_NAME_CHARS,
-    MaskedName, NAME_MIDDLE_DOT, PROVINCES, Presenter, Region, Relation, Scheme, Status,
-    is_masked_name_char,
+use claims::{
+    Claims, InsuredId, MAX_ID_CHARS, MAX_NAME_BYTES, MaskedName, Presenter, Region, Relation,
+    Scheme, Status,
 };
-pub use text::{DEVICE_PREFIX, MAX_DEVICE_BINARY_LEN, MAX_TEXT_LEN, PREFIX};
+use format::{FORMAT_VERSION, TOKEN_ID_LEN};
 
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::keys::{KEY_ID_LEN, KeyId, SIGNATURE_LEN};
+use crate::keys::KeyId;
+use crate::keys::sizes::KEY_ID_LEN;
+use crate::keys::sizes::SIGNATURE_LEN;
 
-/// The binary format version this build reads and writes.
-pub const FORMAT_VERSION: u8 = 1;
 /// Domain-separation tag prefixed to every signed message.
 pub(crate) const SIGNING_CONTEXT: &[u8] = b"medcode/1";
-/// Length of a token id in bytes (64 bits).
-pub const TOKEN_ID_LEN: usize = 8;
 /// Bytes of every token before the insured identifier's packed value.
 pub(crate) const FIXED_LEN: usize = 23;
 
@@ -388,7 +382,7 @@ impl UntrustedToken {
     ///
     /// [`Error::UnsupportedVersion`] (`unsupported_version`) for an `MC` prefix with
     /// another version digit; [`Error::Malformed`] (`malformed`) for text over
-    /// [`MAX_TEXT_LEN`] bytes or anything else that is not a well-formed token.
+    /// [`MAX_TEXT_LEN`](crate::limits::MAX_TEXT_LEN) bytes or anything else that is not a well-formed token.
     pub fn parse(text: &str) -> Result<Self> {
         let bytes = text::decode(text)?;
         let (body, signed_len) = decode(&bytes)?;

@@ -11,15 +11,16 @@
 //! `verify` does. With the `ring-ed25519-verify` feature (ring has no batch
 //! API), and for P-256, every signature is checked one by one.
 
+use crate::TrustList;
+use crate::VerifiedToken;
+use crate::Verifier;
 use crate::error::{Error, Result};
 use crate::keys::PublicKey;
-use crate::lists::TrustList;
 use crate::time::UnixTime;
 use crate::token::{TokenId, UntrustedToken};
 use crate::verify::context::TillContext;
 use crate::verify::verdict::{Checked, Refusal, Verdict};
 use crate::verify::verifier::{Parsed, parse_code};
-use crate::verify::{VerifiedToken, Verifier};
 
 /// Most signatures in one batch equation. Past a few dozen the time per
 /// signature hardly falls, and a failed batch costs more to bisect.

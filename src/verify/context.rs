@@ -4,9 +4,9 @@
 
 use std::fmt;
 
+use crate::Region;
 use crate::error::{Error, Result};
 use crate::time::UnixTime;
-use crate::token::Region;
 use crate::verify::Verdict;
 
 /// Where and for what a code is checked: the till's region (for the
@@ -138,7 +138,7 @@ fn checked(what: &'static str, value: &str, ok: bool, rule: &str) -> Result<Stri
 /// thread: it must be quick and must not block (queue the work).
 ///
 /// [`Verifier::with_observer`]: crate::Verifier::with_observer
-/// [`TillConfig::observer`]: crate::verify::TillConfig::observer
+/// [`TillConfig::observer`]: crate::TillConfig::observer
 pub trait VerdictObserver: Send + Sync + fmt::Debug {
     /// One verdict, given at `now` in `context`.
     fn observe(&self, verdict: &Verdict, context: &TillContext, now: UnixTime);

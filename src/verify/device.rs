@@ -17,11 +17,13 @@ use super::verdict::{Checked, Refusal, Verdict};
 use super::verified::CodeKind;
 use super::verified::{DeviceDetails, VerifiedToken};
 use super::verifier::{check_cross_province, find_signer, keys_in_window};
-use crate::device::{self, MAX_CREDENTIAL_SECS, UntrustedDeviceCode, replay_id};
+use crate::Region;
+use crate::UntrustedDeviceCode;
+use crate::Verifier;
+use crate::device::credential::MAX_CREDENTIAL_SECS;
+use crate::device::{self, replay_id};
 use crate::error::{Error, Result};
 use crate::time::UnixTime;
-use crate::token::Region;
-use crate::verify::Verifier;
 
 impl Verifier {
     /// Verifies a parsed device code at time `now`.

@@ -1,8 +1,8 @@
 //! What a verifier accepts: clock leeway, the longest validity, the till's
 //! region.
 
-use crate::token::DEFAULT_MAX_VALIDITY_SECS;
-use crate::token::Region;
+use crate::Region;
+use crate::token::format::DEFAULT_MAX_VALIDITY_SECS;
 
 /// Default clock leeway in seconds.
 pub const DEFAULT_LEEWAY_SECS: u32 = 15;

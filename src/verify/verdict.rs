@@ -4,21 +4,24 @@
 
 use serde_json::{Value, json};
 
-use crate::error::{Error, Reason, Result};
-use crate::token::{Claims, TokenId};
-use crate::verify::{CodeKind, VerifiedToken};
+use crate::Claims;
+use crate::Reason;
+use crate::VerifiedToken;
+use crate::error::{Error, Result};
+use crate::token::TokenId;
+use crate::verify::CodeKind;
 
 /// What the verifier decided about one code, and what a record of the
 /// decision may say about it.
 ///
-/// Only the verifier makes verdicts ([`Verifier::verdict`],
-/// [`Verifier::verdict_batch`]). A refused code names its insured person
+/// Only the verifier makes verdicts ([`Verifier::check`],
+/// [`Verifier::check_batch`]). A refused code names its insured person
 /// ([`Verdict::signed_claims`]) only when the refusal came after a
 /// signature held: the check itself says so as it refuses, so the claims
 /// of a forged code are never given under anyone's name.
 ///
-/// [`Verifier::verdict`]: crate::Verifier::verdict
-/// [`Verifier::verdict_batch`]: crate::Verifier::verdict_batch
+/// [`Verifier::check`]: crate::Verifier::check
+/// [`Verifier::check_batch`]: crate::Verifier::check_batch
 #[derive(Debug)]
 pub struct Verdict {
     result: Result<VerifiedToken>,

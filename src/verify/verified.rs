@@ -1,11 +1,18 @@
 //! The result of a successful verification: what the till may rely on.
 
-use crate::device::CredentialId;
+use crate::Claims;
+use crate::CredentialId;
+use crate::InsuredId;
+use crate::MaskedName;
+use crate::Presenter;
+use crate::Region;
+use crate::Scheme;
+use crate::Status;
 use crate::error::Error;
 use crate::keys::{Algorithm, KeyId};
 use crate::notice::Notice;
 use crate::time::UnixTime;
-use crate::token::{Claims, InsuredId, MaskedName, Presenter, Region, Scheme, Status, TokenId};
+use crate::token::TokenId;
 
 text_enum!(
     /// Which kind of code was verified.
@@ -41,7 +48,7 @@ pub struct DeviceDetails {
 }
 
 /// A token whose signature, key and times have been checked. Only
-/// [`Verifier::verify`](super::Verifier::verify) creates one (its fields are
+/// [`Verifier::verify`](crate::Verifier::verify) creates one (its fields are
 /// visible to the verifier's files only).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedToken {

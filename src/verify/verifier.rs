@@ -13,19 +13,25 @@ use super::credential_cache::{CredentialCache, DEFAULT_CREDENTIAL_CACHE};
 use super::policy::Policy;
 use super::verdict::{Checked, Refusal, Verdict};
 use super::verified::{CodeKind, VerifiedToken};
-use crate::device::UntrustedDeviceCode;
+use crate::Claims;
+use crate::ListKind;
+use crate::Region;
+use crate::RevocationList;
+use crate::RootKey;
+use crate::SignedList;
+use crate::StalenessPolicy;
+use crate::TrustList;
+use crate::TrustedKey;
+use crate::UntrustedDeviceCode;
 use crate::error::{Error, ListLayer, ListProblem, Result};
 use crate::keys::KeyId;
 use crate::keys::PublicKey;
-use crate::lists::RevocationList;
-use crate::lists::TrustList;
-use crate::lists::TrustedKey;
-use crate::lists::{ListInfo, ListKind, RootKey, SignedList, StalenessPolicy};
+use crate::lists::ListInfo;
 use crate::notice::Notice;
 use crate::replay::{MemoryReplayGuard, ReplayGuard};
 use crate::time::UnixTime;
 use crate::token::text::{self, TextKind};
-use crate::token::{self, Claims, Region, UntrustedToken};
+use crate::token::{self, UntrustedToken};
 
 /// A scanned code, parsed by its prefix.
 pub(super) enum Parsed {

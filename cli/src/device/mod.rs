@@ -19,13 +19,14 @@ use clap::{Args, Subcommand};
 use crate::claims_args::ClaimsArgs;
 use crate::registry::refusal;
 use crate::{AtArg, CmdResult, key_loaded, key_path, out};
+use medcode::DeviceEnrolment;
 use medcode::Error;
-use medcode::device::MAX_CREDENTIAL_LEN;
+use medcode::Issuer;
 use medcode::files::read_bounded;
-use medcode::issue::{DeviceEnrolment, Issuer};
 use medcode::keys::{
     Algorithm, PermissionPolicy, PublicKey, SigningKey, read_private_key, write_private_key,
 };
+use medcode::limits::MAX_CREDENTIAL_LEN;
 use medcode::{DeviceCredential, DeviceHolder};
 
 #[derive(Args, Debug)]
@@ -147,10 +148,10 @@ struct EnrollArgs {
     #[arg(long, value_name = "H", default_value_t = 24, value_parser = clap::value_parser!(u16).range(1..=168))]
     valid_hours: u16,
     /// Codes the phone may make offline with this credential.
-    #[arg(long, value_name = "N", default_value_t = medcode::device::DEFAULT_QUOTA, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = medcode::limits::DEFAULT_QUOTA, value_parser = clap::value_parser!(u16).range(1..))]
     quota: u16,
     /// The longest validity of a code the phone makes, seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = medcode::device::DEFAULT_DEVICE_VALIDITY_SECS, value_parser = clap::value_parser!(u8).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = medcode::limits::DEFAULT_DEVICE_VALIDITY_SECS, value_parser = clap::value_parser!(u8).range(1..))]
     code_validity: u8,
     /// The credential file to write (refused if it exists).
     #[arg(long, value_name = "CRED")]

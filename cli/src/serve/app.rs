@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use medcode::verify::Verifier;
+use medcode::Verifier;
 
 use super::api_keys::{KeyFile, Role};
 use super::handlers;
@@ -70,7 +70,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route(
             "/v1/verify/image",
             post(handlers::verify_image).layer(RequestBodyLimitLayer::new(
-                usize::try_from(medcode::qr::MAX_IMAGE_FILE_LEN).unwrap_or(usize::MAX),
+                usize::try_from(medcode::limits::MAX_IMAGE_FILE_LEN).unwrap_or(usize::MAX),
             )),
         )
         .route("/v1/pay", post(super::pay::pay).layer(json_limit))

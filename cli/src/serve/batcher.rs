@@ -18,7 +18,8 @@ use std::sync::Arc;
 use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use medcode::verify::{TillContext, Verdict, Verifier};
+use medcode::Verifier;
+use medcode::verify::{TillContext, Verdict};
 
 use crate::system_now;
 

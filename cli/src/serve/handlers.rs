@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use medcode::token::Region;
-use medcode::verify::{TillContext, Verifier, to_json};
+use medcode::Region;
+use medcode::Verifier;
+use medcode::verify::{TillContext, to_json};
 use medcode::{Error, VerifiedToken};
 
 use super::app::{App, Caller, RequestId};

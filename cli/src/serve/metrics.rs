@@ -12,7 +12,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use medcode::verify::Verifier;
+use medcode::Verifier;
 use medcode::{Error, UnixTime, VerifiedToken};
 use medcode_platform::usage::UsageRecorder;
 
@@ -217,9 +217,9 @@ impl Metrics {
 }
 
 /// The `list` label of a list kind.
-pub(crate) fn list_label(kind: medcode::lists::ListKind) -> &'static str {
+pub(crate) fn list_label(kind: medcode::ListKind) -> &'static str {
     match kind {
-        medcode::lists::ListKind::Trust => "trust",
+        medcode::ListKind::Trust => "trust",
         _ => "revocation",
     }
 }

@@ -178,7 +178,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
 async fn serve(
     app: Arc<App>,
     listen: SocketAddr,
-    reload: Option<(medcode::verify::TillConfig, Duration)>,
+    reload: Option<(medcode::TillConfig, Duration)>,
 ) -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await

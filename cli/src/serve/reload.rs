@@ -11,7 +11,8 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
 use medcode::Error;
-use medcode::verify::{ListUpdate, TillConfig};
+use medcode::TillConfig;
+use medcode::verify::ListUpdate;
 
 use super::app::App;
 use super::log;

@@ -16,7 +16,10 @@ use crate::escape::shown;
 use crate::registry::insured_arg;
 use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
-use medcode::token::{InsuredId, Region, Relation, Scheme};
+use medcode::InsuredId;
+use medcode::Region;
+use medcode::Relation;
+use medcode::Scheme;
 use medcode_platform::registry::Registry;
 use medcode_platform::wallet::{Fen, OpenWallet, Source, TransferRequest, Wallet, WalletPolicy};
 

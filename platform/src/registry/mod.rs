@@ -30,11 +30,20 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use medcode::Claims;
+use medcode::InsuredId;
+use medcode::IssuedToken;
+use medcode::Issuer;
+use medcode::MaskedName;
+use medcode::Presenter;
+use medcode::Region;
+use medcode::Relation;
+use medcode::Scheme;
+use medcode::Status;
 use medcode::error::{Error, RegistryRefusal, Result};
-use medcode::issue::{IssuedToken, Issuer};
+use medcode::limits::MAX_ID_AND_NAME_BYTES;
 use medcode::time::UnixTime;
-use medcode::token::{Claims, InsuredId, MaskedName, Presenter, Region, Relation, Scheme, Status};
-use medcode::token::{MAX_ID_AND_NAME_BYTES, id_and_name_len};
+use medcode::token::id_and_name_len;
 
 /// Default: at most this many members bound to one owner (the Beijing
 /// insurance bureau's figure; another guide says 5).
@@ -1269,7 +1278,7 @@ fn rfc3339_opt<S: serde::Serializer>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use medcode::error::Reason;
+    use medcode::Reason;
 
     #[test]
     fn policy_defaults_and_bounds() {

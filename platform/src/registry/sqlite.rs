@@ -24,9 +24,13 @@ use crate::registry::IdHash;
 use crate::registry::{
     AuditAction, AuditEntry, Binding, FullName, MutualAidFiling, Person, RegistryStore, RegistryTx,
 };
+use medcode::InsuredId;
+use medcode::Region;
+use medcode::Relation;
+use medcode::Scheme;
+use medcode::Status;
 use medcode::error::{Error, Result};
 use medcode::time::UnixTime;
-use medcode::token::{InsuredId, Region, Relation, Scheme, Status};
 
 /// The schema version this build writes ( = number of migrations).
 pub const REGISTRY_SCHEMA_VERSION: u32 = 1;

@@ -2,8 +2,8 @@
 //! or shown by one presenter, since a time, newest first; and the family
 //! owner's question, checked against the registry's bindings.
 
+use medcode::InsuredId;
 use medcode::time::UnixTime;
-use medcode::token::InsuredId;
 
 /// Records returned when the caller names no limit.
 pub const DEFAULT_QUERY_LIMIT: u32 = 1000;
@@ -95,7 +95,7 @@ impl UsageQuery {
 ///
 /// # Errors
 ///
-/// [`crate::Error::Refused`] with `not_bound` when `member` is not bound to
+/// [`medcode::Error::Refused`] with `not_bound` when `member` is not bound to
 /// `owner`, `unknown_person` when the owner is not in the registry;
 /// `storage` when the registry fails.
 pub fn owner_query(

@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
+use medcode::InsuredId;
+use medcode::Relation;
 use medcode::error::{Error, Result};
 use medcode::time::UnixTime;
-use medcode::token::{InsuredId, Relation};
 use medcode::verify::{CodeKind, TillContext, Verdict};
 
 medcode::text_enum!(

@@ -22,9 +22,12 @@ use serde::Serialize;
 use crate::wallet::relation::{MutualAid, check_close_relative};
 use crate::wallet::store::{Value, WalletStore, WalletTx, open_store};
 use crate::wallet::{Fen, WalletPolicy};
+use medcode::InsuredId;
+use medcode::Region;
+use medcode::Relation;
+use medcode::Scheme;
 use medcode::error::{Error, Result, WalletRefusal};
 use medcode::time::UnixTime;
-use medcode::token::{InsuredId, Region, Relation, Scheme};
 
 medcode::text_enum!(
     /// Where the money of a transfer comes from.

@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use medcode::{InsuredId, Region, Scheme, UnixTime};
-//! use medcode::token::Relation;
+//! use medcode::Relation;
 //! use medcode_platform::wallet::{Fen, OpenWallet, Source, TransferRequest, Wallet};
 //!
 //! let dir = tempfile::tempdir().unwrap();

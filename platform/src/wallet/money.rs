@@ -127,7 +127,7 @@ impl Serialize for Fen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use medcode::error::Reason;
+    use medcode::Reason;
 
     #[test]
     fn yuan_with_up_to_two_decimals_parse_to_fen() {

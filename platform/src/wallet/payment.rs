@@ -20,10 +20,11 @@ use crate::wallet::ledger::{
     wallet_account,
 };
 use crate::wallet::store::{Value, WalletTx};
+use medcode::InsuredId;
+use medcode::Verifier;
 use medcode::error::{Error, Result, WalletRefusal};
 use medcode::time::UnixTime;
-use medcode::token::InsuredId;
-use medcode::verify::{TillContext, Verifier};
+use medcode::verify::TillContext;
 
 /// A payment to make.
 #[derive(Clone, Debug)]

@@ -8,9 +8,10 @@
 
 use serde::Serialize;
 
+use medcode::InsuredId;
+use medcode::Relation;
 use medcode::error::{Error, Result, WalletRefusal};
 use medcode::time::UnixTime;
-use medcode::token::{InsuredId, Relation};
 
 /// A filed mutual-aid relation: `to` is `from`'s `relation`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

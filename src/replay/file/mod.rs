@@ -86,7 +86,8 @@ use format::{HEADER_LEN, Header, RECORD_LEN};
 
 use crate::error::{Error, Result};
 use crate::notice::Notice;
-use crate::replay::{DEFAULT_REPLAY_CAPACITY, ReplayGuard};
+use crate::replay::ReplayGuard;
+use crate::replay::memory::DEFAULT_REPLAY_CAPACITY;
 use crate::time::UnixTime;
 use crate::token::TokenId;
 

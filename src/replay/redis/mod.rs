@@ -152,7 +152,7 @@ impl RedisReplayGuard {
     /// Defaults: [`UnavailablePolicy::FailClosed`], key prefix
     /// [`DEFAULT_KEY_PREFIX`], timeouts [`DEFAULT_CONNECT_TIMEOUT`] and
     /// [`DEFAULT_IO_TIMEOUT`], up to [`DEFAULT_MAX_IDLE`] idle connections,
-    /// a local fallback in memory of capacity [`DEFAULT_REPLAY_CAPACITY`](crate::replay::DEFAULT_REPLAY_CAPACITY).
+    /// a local fallback in memory of capacity [`DEFAULT_REPLAY_CAPACITY`](crate::replay::memory::DEFAULT_REPLAY_CAPACITY).
     ///
     /// # Errors
     ///

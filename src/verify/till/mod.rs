@@ -20,11 +20,17 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::error::{Error, ListKind, ListLayer, ListProblem, Result};
-use crate::lists::{RevocationList, RootKey, StalenessPolicy, TrustList};
+use crate::ListKind;
+use crate::Policy;
+use crate::Region;
+use crate::RevocationList;
+use crate::RootKey;
+use crate::StalenessPolicy;
+use crate::TrustList;
+use crate::Verifier;
+use crate::error::{Error, ListLayer, ListProblem, Result};
 use crate::time::UnixTime;
-use crate::token::Region;
-use crate::verify::{Policy, VerdictObserver, Verifier};
+use crate::verify::VerdictObserver;
 
 use event::EventHook;
 use source::{refuse_signed, signed_from};

@@ -2,8 +2,10 @@
 
 use std::path::Path;
 
-use crate::error::{Error, ListKind, ListLayer, ListProblem, Result};
-use crate::verify::{ListUpdate, Verifier};
+use crate::ListKind;
+use crate::Verifier;
+use crate::error::{Error, ListLayer, ListProblem, Result};
+use crate::verify::ListUpdate;
 
 use super::TillConfig;
 use super::source::{ListSource, signed_from};

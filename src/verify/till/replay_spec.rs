@@ -58,7 +58,7 @@ pub struct RedisSpec {
     /// ([`RedisReplayGuard::new`]).
     pub url: String,
     /// Prefix of the keys, so that several chains can share one server;
-    /// `None` for [`DEFAULT_KEY_PREFIX`](crate::replay::DEFAULT_KEY_PREFIX).
+    /// `None` for [`DEFAULT_KEY_PREFIX`](crate::replay::redis::DEFAULT_KEY_PREFIX).
     pub key_prefix: Option<String>,
     /// What happens while the server cannot be reached.
     pub unavailable: UnavailablePolicy,

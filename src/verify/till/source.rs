@@ -3,9 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, ListKind, ListLayer, ListProblem, Result};
+use crate::ListKind;
+use crate::SignedList;
+use crate::error::{Error, ListLayer, ListProblem, Result};
 use crate::files::read_list_file;
-use crate::lists::{MAX_REVOCATION_LIST_LEN, MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN, SignedList};
+use crate::lists::revocation::MAX_REVOCATION_LIST_LEN;
+use crate::lists::signed::MAX_SIGNED_LIST_LEN;
+use crate::lists::trust::MAX_TRUST_LIST_LEN;
 
 /// The `what` of the `invalid_argument` errors about a list's form.
 const LIST: &str = "list";

@@ -13,7 +13,8 @@ use std::path::Path;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::error::{Error, ListKind, Result};
+use crate::ListKind;
+use crate::error::{Error, Result};
 use crate::files::{read_bounded, write_replace};
 
 /// Largest rollback state file read, in bytes.
