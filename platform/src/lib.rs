@@ -15,8 +15,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-// The layers, bottom up: `store_url`; `registry`; `wallet`; `usage` (reads
-// the registry for an owner's query).
+// The layers, bottom up: `store_url` and `store` (what every store shares);
+// `registry`; `wallet`; `usage` (reads the registry for an owner's query).
+mod store;
 mod store_url;
 pub use store_url::StoreUrl;
 

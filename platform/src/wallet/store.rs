@@ -4,6 +4,7 @@
 //! dies. The ledger's SQL is written once, with `?` placeholders, in the
 //! dialect SQLite and PostgreSQL share (`BIGINT`, `TEXT`, `ON CONFLICT`).
 
+use crate::store::migrate::Schema;
 use crate::store_url::StoreUrl;
 use medcode::error::{Error, Result};
 
@@ -117,48 +118,53 @@ pub trait WalletStore: Send {
 }
 
 /// The schema version this build writes ( = number of migrations).
-pub const WALLET_SCHEMA_VERSION: i64 = 1;
+pub const WALLET_SCHEMA_VERSION: i64 = SCHEMA.latest();
 
-/// Migration `i` brings the schema from version `i` to `i + 1`; each is a
-/// list of statements. Every table name starts with `wallet_`, so the
+/// The wallet's schema, for the store runner: migration `i` brings it from
+/// version `i` to `i + 1`. Every table name starts with `wallet_`, so the
 /// wallet can share the family registry's SQLite file.
-const MIGRATIONS: [&[&str]; 1] = [&[
-    // Regions (6-digit codes) where the wallet service is open.
-    "CREATE TABLE wallet_regions (region BIGINT PRIMARY KEY)",
-    // Opened wallets: the usage location (region) and the holder's scheme.
-    "CREATE TABLE wallet_wallets (
+pub(crate) const SCHEMA: Schema = Schema {
+    name: "wallet",
+    table: "wallet_schema",
+    // "MCWL"
+    lock: 0x4D43_574C,
+    migrations: &[&[
+        // Regions (6-digit codes) where the wallet service is open.
+        "CREATE TABLE wallet_regions (region BIGINT PRIMARY KEY)",
+        // Opened wallets: the usage location (region) and the holder's scheme.
+        "CREATE TABLE wallet_wallets (
         insured   TEXT PRIMARY KEY,
         region    BIGINT NOT NULL,
         scheme    TEXT NOT NULL,
         opened_by TEXT NOT NULL,
         opened_at BIGINT NOT NULL
     )",
-    // Filed mutual-aid relations, both directions: `relation` is who `b` is to `a`.
-    "CREATE TABLE wallet_relations (
+        // Filed mutual-aid relations, both directions: `relation` is who `b` is to `a`.
+        "CREATE TABLE wallet_relations (
         a        TEXT NOT NULL,
         b        TEXT NOT NULL,
         relation TEXT NOT NULL,
         filed_at BIGINT NOT NULL,
         PRIMARY KEY (a, b)
     )",
-    // Account balances in fen: fund, personal/ID, wallet/ID, transfer/ID, org/ORG.
-    "CREATE TABLE wallet_balances (account TEXT PRIMARY KEY, fen BIGINT NOT NULL)",
-    // The audit log: one row per change; money movements reference it.
-    "CREATE TABLE wallet_audit (
+        // Account balances in fen: fund, personal/ID, wallet/ID, transfer/ID, org/ORG.
+        "CREATE TABLE wallet_balances (account TEXT PRIMARY KEY, fen BIGINT NOT NULL)",
+        // The audit log: one row per change; money movements reference it.
+        "CREATE TABLE wallet_audit (
         seq     BIGINT PRIMARY KEY,
         at      BIGINT NOT NULL,
         action  TEXT NOT NULL,
         insured TEXT NOT NULL,
         detail  TEXT NOT NULL
     )",
-    // Double entry: every movement's entries sum to zero.
-    "CREATE TABLE wallet_entries (
+        // Double entry: every movement's entries sum to zero.
+        "CREATE TABLE wallet_entries (
         seq     BIGINT NOT NULL,
         account TEXT NOT NULL,
         fen     BIGINT NOT NULL,
         PRIMARY KEY (seq, account)
     )",
-    "CREATE TABLE wallet_transfers (
+        "CREATE TABLE wallet_transfers (
         id          TEXT PRIMARY KEY,
         sender      TEXT NOT NULL,
         receiver    TEXT NOT NULL,
@@ -170,10 +176,10 @@ const MIGRATIONS: [&[&str]; 1] = [&[
         state       TEXT NOT NULL,
         closed_at   BIGINT
     )",
-    "CREATE INDEX wallet_transfers_sender_day ON wallet_transfers (sender, day)",
-    "CREATE INDEX wallet_transfers_state_due ON wallet_transfers (state, due_at)",
-    // Payments with a code: the token id is the key.
-    "CREATE TABLE wallet_payments (
+        "CREATE INDEX wallet_transfers_sender_day ON wallet_transfers (sender, day)",
+        "CREATE INDEX wallet_transfers_state_due ON wallet_transfers (state, due_at)",
+        // Payments with a code: the token id is the key.
+        "CREATE TABLE wallet_payments (
         token_id      TEXT PRIMARY KEY,
         insured       TEXT NOT NULL,
         presenter     TEXT,
@@ -184,53 +190,15 @@ const MIGRATIONS: [&[&str]; 1] = [&[
         at            BIGINT NOT NULL,
         seq           BIGINT NOT NULL
     )",
-    // Idempotent requests: the first result of each request id.
-    "CREATE TABLE wallet_requests (
+        // Idempotent requests: the first result of each request id.
+        "CREATE TABLE wallet_requests (
         id        TEXT PRIMARY KEY,
         operation TEXT NOT NULL,
         params    TEXT NOT NULL,
         result    TEXT NOT NULL
     )",
-]];
-
-/// Brings the schema to [`WALLET_SCHEMA_VERSION`] inside the caller's
-/// transaction (which the store serialises against other openers).
-///
-/// # Errors
-///
-/// `storage` when a statement fails or the schema is newer than this build.
-pub(crate) fn migrate(tx: &mut dyn WalletTx) -> Result<()> {
-    tx.exec(
-        "CREATE TABLE IF NOT EXISTS wallet_schema (version BIGINT NOT NULL)",
-        &[],
-    )?;
-    let rows = tx.rows("SELECT version FROM wallet_schema", &[])?;
-    let version = match rows.first() {
-        Some(row) => row[0].int("schema version")?,
-        None => {
-            tx.exec("INSERT INTO wallet_schema (version) VALUES (0)", &[])?;
-            0
-        }
-    };
-    if version > WALLET_SCHEMA_VERSION {
-        return Err(Error::Storage {
-            why: format!(
-                "the wallet schema is version {version}, newer than this build's {WALLET_SCHEMA_VERSION}: upgrade medcode"
-            ),
-        });
-    }
-    let from = usize::try_from(version).unwrap_or(0);
-    for migration in MIGRATIONS.iter().skip(from) {
-        for stmt in *migration {
-            tx.exec(stmt, &[])?;
-        }
-    }
-    tx.exec(
-        "UPDATE wallet_schema SET version = ?",
-        &[Value::Int(WALLET_SCHEMA_VERSION)],
-    )?;
-    Ok(())
-}
+    ]],
+};
 
 /// Opens the store a `--db` names, in the grammar of [`StoreUrl`]:
 /// `sqlite:PATH` or a bare path (an SQLite file), or `postgres://...`
