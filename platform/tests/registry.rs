@@ -13,7 +13,7 @@ use medcode::{
 };
 use medcode_platform::registry::{
     AuditAction, BindRequest, FamilyPolicy, FullName, IdNumber, NewPerson, Registry, RegistryStore,
-    RegistryTx, SqliteStore, registry_secret_path,
+    RegistryTx, SqliteRegistry, registry_secret_path,
 };
 
 #[path = "fixtures/people.rs"]
@@ -644,7 +644,7 @@ fn migrations_run_from_an_empty_file_once_and_survive_reopening() {
         .unwrap();
     assert_eq!(app, 0x4D43_5247);
     drop(raw);
-    let store = SqliteStore::open_existing(&path).unwrap();
+    let store = SqliteRegistry::open_existing(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), 1);
     let r = Registry::open_existing(&path).unwrap();
     assert_eq!(r.members(&pid(1)).unwrap().len(), 1);
@@ -816,7 +816,7 @@ fn twenty_threads_binding_one_member_leave_exactly_two_owners() {
 /// transaction, which fails (or kills the process) right after the change
 /// and before its audit entry: the moment "between statements".
 struct FaultyStore {
-    inner: SqliteStore,
+    inner: SqliteRegistry,
     crash: bool,
 }
 
@@ -965,7 +965,7 @@ impl RegistryTx for FaultyTx<'_> {
 
 fn faulty_registry(path: &Path, crash: bool) -> Registry {
     let store = Arc::new(FaultyStore {
-        inner: SqliteStore::open_existing(path).unwrap(),
+        inner: SqliteRegistry::open_existing(path).unwrap(),
         crash,
     });
     let hasher = medcode_platform::registry::IdHasher::load(&registry_secret_path(path)).unwrap();

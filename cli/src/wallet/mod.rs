@@ -20,11 +20,6 @@ use medcode::token::{InsuredId, Region, Relation, Scheme};
 use medcode_platform::registry::Registry;
 use medcode_platform::wallet::{Fen, OpenWallet, Source, TransferRequest, Wallet, WalletPolicy};
 
-/// The test-only variable that makes `transfer` stop inside its transaction
-/// (after the movement is written, before the commit) until killed: the
-/// crash test's way in. Never set it in production.
-pub(crate) const TEST_PAUSE_VAR: &str = "MEDCODE_WALLET_TEST_PAUSE";
-
 #[derive(Args, Debug)]
 pub(crate) struct WalletArgs {
     /// The wallet database: an SQLite file (created with mode 0600; may be the
@@ -234,18 +229,11 @@ fn open_wallet(args: &WalletArgs) -> Result<Wallet, Error> {
     let policy = WalletPolicy::default()
         .with_max_transfers_per_day(args.max_transfers_per_day)?
         .with_max_transfer(max)?;
-    let mut wallet = Wallet::open(&args.db)?.with_policy(policy);
-    if let Ok(step) = std::env::var(TEST_PAUSE_VAR) {
-        wallet = wallet.with_step_hook(move |name| {
-            if name == step {
-                use std::io::Write;
-                let _ = writeln!(std::io::stderr(), "medcode: test pause inside {name}");
-                let _ = std::io::stderr().flush();
-                std::thread::sleep(std::time::Duration::from_secs(600));
-            }
-        });
-    }
-    Ok(wallet)
+    // The crash test's pause exists only in builds with the platform's
+    // feature `test-hooks` (this crate's tests); elsewhere a no-op.
+    Ok(Wallet::open(&args.db)?
+        .with_policy(policy)
+        .with_test_pause_from_env())
 }
 
 fn is_url(db: &str) -> bool {

@@ -160,16 +160,16 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
 /// The registry in one SQLite file.
 ///
-/// Cheap to share between threads (`Arc<SqliteStore>`): each operation
+/// Cheap to share between threads (`Arc<SqliteRegistry>`): each operation
 /// borrows a connection from a small pool, so concurrent writers meet at
 /// SQLite's own file lock exactly as separate processes do.
 #[derive(Debug)]
-pub struct SqliteStore {
+pub struct SqliteRegistry {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
 }
 
-impl SqliteStore {
+impl SqliteRegistry {
     /// Opens the registry at `path`, creating the file if it does not exist,
     /// and brings its schema to [`REGISTRY_SCHEMA_VERSION`].
     ///
@@ -178,7 +178,7 @@ impl SqliteStore {
     /// [`Error::Io`] (`io`) when the file cannot be created; [`Error::Storage`]
     /// (`storage`) when SQLite cannot open or migrate it, it is another application's
     /// database, or its schema is newer than [`REGISTRY_SCHEMA_VERSION`].
-    pub fn open(path: &Path) -> Result<SqliteStore> {
+    pub fn open(path: &Path) -> Result<SqliteRegistry> {
         Self::open_with(path, true)
     }
 
@@ -187,12 +187,12 @@ impl SqliteStore {
     /// # Errors
     ///
     /// [`Error::Io`] (`io`) when there is no file at `path`; [`Error::Storage`]
-    /// (`storage`) as for [`SqliteStore::open`].
-    pub fn open_existing(path: &Path) -> Result<SqliteStore> {
+    /// (`storage`) as for [`SqliteRegistry::open`].
+    pub fn open_existing(path: &Path) -> Result<SqliteRegistry> {
         Self::open_with(path, false)
     }
 
-    fn open_with(path: &Path, create: bool) -> Result<SqliteStore> {
+    fn open_with(path: &Path, create: bool) -> Result<SqliteRegistry> {
         if !create && std::fs::metadata(path).is_err() {
             return Err(Error::io(
                 path,
@@ -206,7 +206,7 @@ impl SqliteStore {
         if create {
             file::create_private(path, OPTIONS.create)?;
         }
-        let store = SqliteStore {
+        let store = SqliteRegistry {
             path: path.to_owned(),
             idle: Mutex::new(Vec::new()),
         };
@@ -288,7 +288,7 @@ fn run_in(
         .map_err(|e| storage("commit the transaction", &e))
 }
 
-impl RegistryStore for SqliteStore {
+impl RegistryStore for SqliteRegistry {
     fn write(&self, work: &mut dyn FnMut(&mut dyn RegistryTx) -> Result<()>) -> Result<()> {
         self.run(TransactionBehavior::Immediate, work)
     }
@@ -727,10 +727,10 @@ mod tests {
     fn a_new_file_is_migrated_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
-        let store = SqliteStore::open(&path).unwrap();
+        let store = SqliteRegistry::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), REGISTRY_SCHEMA_VERSION);
         drop(store);
-        let again = SqliteStore::open_existing(&path).unwrap();
+        let again = SqliteRegistry::open_existing(&path).unwrap();
         assert_eq!(again.schema_version().unwrap(), REGISTRY_SCHEMA_VERSION);
     }
 
@@ -741,7 +741,7 @@ mod tests {
     fn a_file_of_the_earlier_layout_opens_unchanged() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
-        drop(SqliteStore::open(&path).unwrap());
+        drop(SqliteRegistry::open(&path).unwrap());
         let raw = Connection::open(&path).unwrap();
         raw.execute_batch(
             "DROP TABLE registry_schema;
@@ -749,7 +749,7 @@ mod tests {
         )
         .unwrap();
         drop(raw);
-        let store = SqliteStore::open_existing(&path).unwrap();
+        let store = SqliteRegistry::open_existing(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), REGISTRY_SCHEMA_VERSION);
         let mut kept = None;
         store

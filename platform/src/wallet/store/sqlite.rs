@@ -17,7 +17,8 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::store::sqlite::{self as file, Journal, SqliteOptions};
-use crate::wallet::store::{SCHEMA, Value, WalletStore, WalletTx};
+use crate::wallet::store::sql::{Sql, SqlTx, Value, first_words};
+use crate::wallet::store::{SCHEMA, WalletStore, WalletTx};
 use medcode::error::{Error, Result};
 
 /// How the wallet's file is opened: the rollback journal (the file may be
@@ -32,12 +33,12 @@ const OPTIONS: SqliteOptions = SqliteOptions {
 
 /// The wallet in an SQLite file.
 #[derive(Debug)]
-pub struct SqliteStore {
+pub struct SqliteWallet {
     path: PathBuf,
     conn: Connection,
 }
 
-impl SqliteStore {
+impl SqliteWallet {
     /// Opens (creating with mode 0600 if needed) the file and brings the
     /// wallet's schema up to date.
     ///
@@ -45,10 +46,10 @@ impl SqliteStore {
     ///
     /// `io` when the file cannot be created, `storage` when SQLite cannot
     /// open or migrate it.
-    pub fn open(path: &Path) -> Result<SqliteStore> {
+    pub fn open(path: &Path) -> Result<SqliteWallet> {
         let mut conn = file::open(path, &OPTIONS)?;
         file::migrate(&mut conn, &SCHEMA, &OPTIONS, &path.display().to_string())?;
-        Ok(SqliteStore {
+        Ok(SqliteWallet {
             path: path.to_owned(),
             conn,
         })
@@ -79,7 +80,7 @@ struct Tx<'a> {
     tx: &'a rusqlite::Transaction<'a>,
 }
 
-impl WalletTx for Tx<'_> {
+impl SqlTx for Tx<'_> {
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         let n = self
             .tx
@@ -116,18 +117,13 @@ impl WalletTx for Tx<'_> {
     }
 }
 
-/// The start of a statement, for error messages.
-pub(crate) fn first_words(sql: &str) -> String {
-    sql.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
-}
-
-impl WalletStore for SqliteStore {
+impl WalletStore for SqliteWallet {
     fn transact(&mut self, work: &mut dyn FnMut(&mut dyn WalletTx) -> Result<()>) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| storage("begin a transaction", &e))?;
-        work(&mut Tx { tx: &tx })?; // an error drops `tx`: rollback
+        work(&mut Sql(&mut Tx { tx: &tx }))?; // an error drops `tx`: rollback
         tx.commit()
             .map_err(|e| storage("commit the transaction", &e))
     }

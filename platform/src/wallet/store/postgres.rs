@@ -18,8 +18,8 @@ use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 
 use crate::store::postgres::PgClient;
-use crate::wallet::sqlite::first_words;
-use crate::wallet::store::{SCHEMA, Value, WalletStore, WalletTx};
+use crate::wallet::store::sql::{Sql, SqlTx, Value, first_words};
+use crate::wallet::store::{SCHEMA, WalletStore, WalletTx};
 use medcode::error::{Error, Result};
 
 /// How many times a unit of work is tried before a serialisation failure
@@ -27,28 +27,28 @@ use medcode::error::{Error, Result};
 const MAX_ATTEMPTS: u32 = 1000;
 
 /// The wallet in a PostgreSQL database.
-pub struct PostgresStore {
+pub struct PostgresWallet {
     pg: PgClient,
 }
 
-impl std::fmt::Debug for PostgresStore {
+impl std::fmt::Debug for PostgresWallet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the URL: it may hold a password.
-        f.write_str("PostgresStore")
+        f.write_str("PostgresWallet")
     }
 }
 
-impl PostgresStore {
+impl PostgresWallet {
     /// Connects to `url` (`postgres://USER@HOST:PORT/DB`, no TLS) and brings
     /// the wallet's schema up to date.
     ///
     /// # Errors
     ///
     /// `storage` when the server cannot be reached or the schema migrated.
-    pub fn connect(url: &str) -> Result<PostgresStore> {
+    pub fn connect(url: &str) -> Result<PostgresWallet> {
         let mut pg = PgClient::connect(url, "")?;
         pg.migrate(&SCHEMA)?;
-        Ok(PostgresStore { pg })
+        Ok(PostgresWallet { pg })
     }
 }
 
@@ -106,7 +106,7 @@ fn boxed(params: &[Value]) -> Vec<Box<dyn ToSql + Sync>> {
         .collect()
 }
 
-impl WalletTx for Tx<'_, '_> {
+impl SqlTx for Tx<'_, '_> {
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         let owned = boxed(params);
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
@@ -150,7 +150,7 @@ impl WalletTx for Tx<'_, '_> {
     }
 }
 
-impl PostgresStore {
+impl PostgresWallet {
     /// One try of `work` in one transaction; sets `retry` when it failed
     /// for a reason a new try may not meet, `begin_failed` when not even
     /// the transaction could begin (nothing was done: a new connection may
@@ -174,10 +174,10 @@ impl PostgresStore {
                     why: format!("cannot begin a transaction: {e}"),
                 }
             })?;
-        work(&mut Tx {
+        work(&mut Sql(&mut Tx {
             tx: &mut tx,
             retry: &mut *retry,
-        })?; // an error drops `tx`: rollback
+        }))?; // an error drops `tx`: rollback
         tx.commit().map_err(|e| {
             *retry = retryable(&e);
             Error::Storage {
@@ -187,7 +187,7 @@ impl PostgresStore {
     }
 }
 
-impl WalletStore for PostgresStore {
+impl WalletStore for PostgresWallet {
     fn transact(&mut self, work: &mut dyn FnMut(&mut dyn WalletTx) -> Result<()>) -> Result<()> {
         // A server restart or a dropped connection: connect again, once per
         // unit of work, when the connection is known closed or a transaction
