@@ -17,7 +17,7 @@ use crate::registry::insured_arg;
 use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
 use medcode::token::{InsuredId, Region, Relation, Scheme};
-use medcode_platform::registry::Registry;
+use medcode_platform::registry::read_person;
 use medcode_platform::wallet::{Fen, OpenWallet, Source, TransferRequest, Wallet, WalletPolicy};
 
 #[derive(Args, Debug)]
@@ -263,9 +263,8 @@ fn open_details(
             why: "give --region and --scheme (a PostgreSQL wallet has no family registry to read them from)".into(),
         }));
     }
-    let person = Registry::open_existing(std::path::Path::new(&args.db))
-        .and_then(|r| r.person(id))
-        .map_err(refusal)?;
+    // Read only: `wallet open` creates nothing in the registry.
+    let person = read_person(std::path::Path::new(&args.db), id).map_err(refusal)?;
     Ok((
         flags.0.unwrap_or(person.region),
         flags.1.unwrap_or(person.scheme),

@@ -30,6 +30,6 @@ pub use model::{
     DEFAULT_MAX_OWNERS_PER_MEMBER, FamilyMember, FamilyPolicy, FullName, MAX_FULL_NAME_CHARS,
     MutualAidFiling, NewPerson, Person,
 };
-pub use rules::Registry;
+pub use rules::{Registry, read_person};
 pub use sqlite::{REGISTRY_SCHEMA_VERSION, SqliteRegistry};
 pub use store::{RegistryStore, RegistryTx};

@@ -12,6 +12,7 @@ use medcode::time::UnixTime;
 use medcode::token::{Claims, InsuredId, Presenter, Relation, Scheme, Status};
 use medcode::token::{MAX_ID_AND_NAME_BYTES, id_and_name_len};
 
+use crate::family::{MutualAidRelations, close_relative, not_close_relative, not_employee_scheme};
 use crate::registry::{
     AuditAction, AuditEntry, BindRequest, Binding, FamilyMember, FamilyPolicy, IdHasher,
     MutualAidFiling, NewPerson, Person, RegistryStore, RegistryTx, SqliteRegistry,
@@ -515,23 +516,17 @@ impl Registry {
                     ),
                 ));
             };
-            if !binding.relation.is_close_relative() {
-                return Err(refused(
-                    RegistryRefusal::NotCloseRelative,
-                    format!(
-                        "mutual aid is only for close relatives (spouse, parents, children, siblings, grandparents, grandchildren); {member} is bound as {}",
-                        binding.relation
-                    ),
-                ));
+            if close_relative(owner, member, binding.relation).is_err() {
+                return Err(not_close_relative(format!(
+                    "mutual aid is only for close relatives (spouse, parents, children, siblings, grandparents, grandchildren); {member} is bound as {}",
+                    binding.relation
+                )));
             }
             if owner_rec.scheme != Scheme::Employee {
-                return Err(refused(
-                    RegistryRefusal::NotEmployeeScheme,
-                    format!(
-                        "owner {owner} is in the {} scheme; only employee-scheme insurance has a personal account to share",
-                        owner_rec.scheme
-                    ),
-                ));
+                return Err(not_employee_scheme(format!(
+                    "owner {owner} is in the {} scheme; only employee-scheme insurance has a personal account to share",
+                    owner_rec.scheme
+                )));
             }
             if let Some(existing) = tx.active_filing(owner, member)? {
                 return Err(refused(
@@ -595,6 +590,17 @@ impl Registry {
             filing.ended_at = Some(now);
             Ok(filing)
         })
+    }
+
+    /// Who `b` is to `a` by a mutual-aid filing in force, whichever of them
+    /// filed it: the relation as the wallet's rules read it
+    /// ([`MutualAidRelations`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] (`storage`) when the store fails.
+    pub fn mutual_aid(&self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>> {
+        self.read(|tx| tx.mutual_aid(a, b))
     }
 
     /// The filing in force for `owner` and `member`, if any.
@@ -753,4 +759,36 @@ fn count(len: usize) -> u32 {
 
 fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
+}
+
+impl MutualAidRelations for dyn RegistryTx + '_ {
+    /// The filing in force from `a` for `b` (its relation), else from `b`
+    /// for `a` (the inverse relation).
+    fn mutual_aid(&mut self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>> {
+        if let Some(filing) = self.active_filing(a, b)? {
+            return Ok(Some(filing.relation));
+        }
+        Ok(self
+            .active_filing(b, a)?
+            .map(|filing| filing.relation.inverse()))
+    }
+}
+
+/// The person with this identifier in the SQLite registry at `path`, read
+/// without changing anything: no file, secret, fingerprint or schema is
+/// created or migrated (what `wallet open` reads a region and scheme from).
+///
+/// # Errors
+///
+/// Those of [`SqliteRegistry::open_read_only`]; [`Error::Refused`] with
+/// [`RegistryRefusal::UnknownPerson`] (`unknown_person`) when the registry
+/// holds no such person.
+pub fn read_person(path: &Path, insured: &InsuredId) -> Result<Person> {
+    let store = SqliteRegistry::open_read_only(path)?;
+    let mut found = None;
+    store.read(&mut |tx| {
+        found = Some(require_person(tx, insured, "")?);
+        Ok(())
+    })?;
+    found.ok_or_else(|| unknown(insured, ""))
 }

@@ -166,6 +166,8 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 #[derive(Debug)]
 pub struct SqliteRegistry {
     path: PathBuf,
+    /// Opened by [`SqliteRegistry::open_read_only`]: no connection writes.
+    read_only: bool,
     idle: Mutex<Vec<Connection>>,
 }
 
@@ -208,6 +210,7 @@ impl SqliteRegistry {
         }
         let store = SqliteRegistry {
             path: path.to_owned(),
+            read_only: false,
             idle: Mutex::new(Vec::new()),
         };
         let mut conn = store.connect()?;
@@ -238,8 +241,62 @@ impl SqliteRegistry {
         v
     }
 
+    /// Opens an existing registry read-only: nothing is created, migrated
+    /// or written (a reader beside the registry, such as `wallet open`
+    /// looking up a person's region). Refuses a file that is not a
+    /// registry, or not at this build's schema version.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when there is no file at `path`;
+    /// [`Error::Storage`] (`storage`) when it cannot be read, is not a
+    /// medcode registry, or its schema is another version.
+    pub fn open_read_only(path: &Path) -> Result<SqliteRegistry> {
+        if std::fs::metadata(path).is_err() {
+            return Err(Error::io(
+                path,
+                "open registry",
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such file (a registry is created by `registry person add`)",
+                ),
+            ));
+        }
+        let store = SqliteRegistry {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            read_only: true,
+        };
+        let conn = store.connect()?;
+        let read =
+            |e: rusqlite::Error| storage(&format!("read {} as a registry", path.display()), &e);
+        let app_id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(read)?;
+        if app_id != APPLICATION_ID {
+            return Err(Error::Storage {
+                why: format!("{} is not a medcode registry", path.display()),
+            });
+        }
+        let version = user_version(&conn).map_err(read)?;
+        if version != REGISTRY_SCHEMA_VERSION {
+            return Err(Error::Storage {
+                why: format!(
+                    "{} has registry schema version {version}; this build reads version {REGISTRY_SCHEMA_VERSION} (open it with `medcode registry` first)",
+                    path.display()
+                ),
+            });
+        }
+        store.give_back(conn);
+        Ok(store)
+    }
+
     fn connect(&self) -> Result<Connection> {
-        file::connect(&self.path, &OPTIONS)
+        if self.read_only {
+            file::connect_read_only(&self.path, &OPTIONS)
+        } else {
+            file::connect(&self.path, &OPTIONS)
+        }
     }
 
     fn take(&self) -> Result<Connection> {

@@ -107,6 +107,23 @@ pub(crate) fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection
     Ok(conn)
 }
 
+/// Opens an existing file read-only (never creates or changes one): a
+/// reader of another store's file.
+///
+/// # Errors
+///
+/// `storage` when SQLite cannot open it (no file, a file that is not SQLite).
+pub(crate) fn connect_read_only(path: &Path, options: &SqliteOptions) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| options.storage(&format!("open {}", path.display()), &e))?;
+    conn.busy_timeout(options.busy_timeout)
+        .map_err(|e| options.storage("configure the connection", &e))?;
+    Ok(conn)
+}
+
 /// A transaction as the migration runner sees it.
 pub(crate) struct SqliteSchemaTx<'a> {
     pub tx: &'a Transaction<'a>,

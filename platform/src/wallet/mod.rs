@@ -48,11 +48,11 @@ mod model;
 mod money;
 mod payment;
 mod policy;
-mod relation;
 mod rules;
 mod store;
 mod transfer;
 
+pub use crate::family::{MutualAid, check_close_relative};
 pub use model::{
     Account, Balance, Credit, HistoryEntry, OpenWallet, Source, StoredRequest, Totals, Transfer,
     TransferRequest, TransferState, WalletInfo,
@@ -62,7 +62,6 @@ pub use payment::{PayRequest, Payment};
 pub use policy::{
     BEIJING_OFFSET_SECS, DEFAULT_MAX_TRANSFER, DEFAULT_MAX_TRANSFERS_PER_DAY, WalletPolicy,
 };
-pub use relation::{MutualAid, check_close_relative};
 #[cfg(feature = "test-hooks")]
 pub use rules::StepHook;
 pub use rules::Wallet;

@@ -17,10 +17,10 @@
 
 use std::sync::Mutex;
 
+use crate::family::{MutualAid, check_close_relative, not_close_relative};
 use crate::wallet::model::{
     Account, Balance, Credit, HistoryEntry, OpenWallet, StoredRequest, Totals, WalletInfo,
 };
-use crate::wallet::relation::{MutualAid, check_close_relative};
 use crate::wallet::store::{WalletStore, WalletTx, open_store};
 use crate::wallet::{Fen, WalletPolicy};
 use medcode::error::{Error, Result, WalletRefusal};
@@ -272,14 +272,11 @@ impl Wallet {
                 return Ok(existing);
             }
             let by = req.by.clone().unwrap_or_else(|| req.insured.clone());
-            if by != req.insured && tx.relation(&by, &req.insured)?.is_none() {
-                return Err(Error::wallet(
-                    WalletRefusal::NotCloseRelative,
-                    format!(
-                        "{by} has no filed mutual-aid relation with {}, so cannot open their wallet",
-                        req.insured
-                    ),
-                ));
+            if by != req.insured && tx.mutual_aid(&by, &req.insured)?.is_none() {
+                return Err(not_close_relative(format!(
+                    "{by} has no filed mutual-aid relation with {}, so cannot open their wallet",
+                    req.insured
+                )));
             }
             let wallet = WalletInfo {
                 insured: req.insured.clone(),
@@ -293,7 +290,10 @@ impl Wallet {
                 now,
                 "open",
                 req.insured.as_str(),
-                &format!("region {}, {} scheme, opened by {by}", req.region, req.scheme),
+                &format!(
+                    "region {}, {} scheme, opened by {by}",
+                    req.region, req.scheme
+                ),
             )?;
             Ok(wallet)
         })

@@ -1,6 +1,7 @@
 //! Transfers between close relatives: sending, accepting, and the return
 //! of what was not accepted in time. Rules only; the store holds the SQL.
 
+use crate::family::{not_close_relative, not_employee_scheme};
 use crate::wallet::Wallet;
 use crate::wallet::model::{Account, Source, Transfer, TransferRequest, TransferState};
 use crate::wallet::rules::{check_key, movement, positive, recall, remember};
@@ -103,23 +104,17 @@ impl Wallet {
                 );
             }
         }
-        if req.from == req.to || tx.relation(&req.from, &req.to)?.is_none() {
-            return refuse(
-                WalletRefusal::NotCloseRelative,
-                format!(
-                    "{} has no filed mutual-aid relation with {}",
-                    req.from, req.to
-                ),
-            );
+        if req.from == req.to || tx.mutual_aid(&req.from, &req.to)?.is_none() {
+            return Err(not_close_relative(format!(
+                "{} has no filed mutual-aid relation with {}",
+                req.from, req.to
+            )));
         }
         if req.source == Source::Personal && sender.scheme != Scheme::Employee {
-            return refuse(
-                WalletRefusal::NotEmployeeScheme,
-                format!(
-                    "{} is in the {} scheme: personal-account money can only be sent from the employee scheme (money in the wallet can: --source wallet)",
-                    req.from, sender.scheme
-                ),
-            );
+            return Err(not_employee_scheme(format!(
+                "{} is in the {} scheme: personal-account money can only be sent from the employee scheme (money in the wallet can: --source wallet)",
+                req.from, sender.scheme
+            )));
         }
         let sent = tx.transfers_sent_on(&req.from, p.local_day(now))?;
         if sent >= u64::from(p.max_transfers_per_day()) {

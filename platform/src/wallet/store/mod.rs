@@ -1,6 +1,6 @@
 //! Where the wallet keeps its books: the storage the rules need, as one
 //! domain trait ([`WalletTx`]: a balance, a movement, the day's transfers,
-//! ...), run one unit of work at a time by a [`WalletStore`] as one
+//! ...; the relations through [`MutualAidRelations`]), run one unit of work at a time by a [`WalletStore`] as one
 //! database transaction, serialised against every other writer (threads or
 //! processes) and rolled back whole when the work fails or the process
 //! dies.
@@ -19,23 +19,23 @@ mod sqlite;
 pub use self::postgres::PostgresWallet;
 pub use sqlite::SqliteWallet;
 
+use crate::family::{MutualAid, MutualAidRelations};
 use crate::store::migrate::Schema;
 use crate::store_url::StoreUrl;
 use crate::wallet::model::{
     Account, HistoryEntry, StoredRequest, Totals, Transfer, TransferState, WalletInfo,
 };
-use crate::wallet::relation::MutualAid;
 use crate::wallet::{Fen, Payment};
 use medcode::error::Result;
 use medcode::time::UnixTime;
-use medcode::token::{InsuredId, Region, Relation};
+use medcode::token::{InsuredId, Region};
 
 /// One transaction's view of the wallet's books: what the rules read and
 /// write. Nothing is visible to others before the work returns `Ok`, and
 /// nothing is kept when it returns `Err`. Every method fails with
 /// `storage` when the database does.
 #[allow(clippy::missing_errors_doc)]
-pub trait WalletTx {
+pub trait WalletTx: MutualAidRelations {
     /// Lists a region as open; `false` when it was listed already.
     fn open_region(&mut self, region: Region) -> Result<bool>;
     /// Unlists a region; `false` when it was not listed.
@@ -51,9 +51,8 @@ pub trait WalletTx {
     /// Changes a wallet's usage location.
     fn set_location(&mut self, insured: &InsuredId, region: Region) -> Result<()>;
 
-    /// Who `b` is to `a` by a filed mutual-aid relation, if any.
-    fn relation(&mut self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>>;
-    /// Files a mutual-aid relation, both ways (replacing one filed before).
+    /// Files a mutual-aid relation, both ways (replacing one filed before);
+    /// [`MutualAidRelations::mutual_aid`] reads it.
     fn file_relation(&mut self, aid: &MutualAid) -> Result<()>;
 
     /// The balance of an account (zero when it never moved); `storage` for

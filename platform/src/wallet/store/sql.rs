@@ -3,10 +3,10 @@
 //! [`SqlTx`], which runs statements with `?` placeholders and values of
 //! [`Value`] (integers and text only).
 
+use crate::family::{MutualAid, MutualAidRelations};
 use crate::wallet::model::{
     Account, HistoryEntry, StoredRequest, Totals, Transfer, TransferState, WalletInfo,
 };
-use crate::wallet::relation::MutualAid;
 use crate::wallet::store::WalletTx;
 use crate::wallet::{Fen, Payment};
 use medcode::error::{Error, Result};
@@ -177,6 +177,17 @@ impl Sql<'_> {
     }
 }
 
+impl MutualAidRelations for Sql<'_> {
+    fn mutual_aid(&mut self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>> {
+        // Filed both ways: one row answers.
+        let rows = self.0.rows(
+            "SELECT relation FROM wallet_relations WHERE a = ? AND b = ?",
+            &[a.into(), b.into()],
+        )?;
+        rows.first().map(|r| parsed(&r[0], "relation")).transpose()
+    }
+}
+
 impl WalletTx for Sql<'_> {
     fn open_region(&mut self, region: Region) -> Result<bool> {
         let n = self.0.exec(
@@ -246,14 +257,6 @@ impl WalletTx for Sql<'_> {
             &[region_code(region), id.into()],
         )?;
         Ok(())
-    }
-
-    fn relation(&mut self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>> {
-        let rows = self.0.rows(
-            "SELECT relation FROM wallet_relations WHERE a = ? AND b = ?",
-            &[a.into(), b.into()],
-        )?;
-        rows.first().map(|r| parsed(&r[0], "relation")).transpose()
     }
 
     fn file_relation(&mut self, aid: &MutualAid) -> Result<()> {
