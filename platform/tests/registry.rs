@@ -13,7 +13,7 @@ use medcode::{
 };
 use medcode_platform::registry::{
     AuditAction, BindRequest, FamilyPolicy, FullName, IdNumber, NewPerson, Registry, RegistryStore,
-    RegistryTx, SqliteStore, registry_secret_path,
+    RegistryTx, SqliteRegistry, registry_secret_path,
 };
 
 #[path = "fixtures/people.rs"]
@@ -644,7 +644,7 @@ fn migrations_run_from_an_empty_file_once_and_survive_reopening() {
         .unwrap();
     assert_eq!(app, 0x4D43_5247);
     drop(raw);
-    let store = SqliteStore::open_existing(&path).unwrap();
+    let store = SqliteRegistry::open_existing(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), 1);
     let r = Registry::open_existing(&path).unwrap();
     assert_eq!(r.members(&pid(1)).unwrap().len(), 1);
@@ -816,7 +816,7 @@ fn twenty_threads_binding_one_member_leave_exactly_two_owners() {
 /// transaction, which fails (or kills the process) right after the change
 /// and before its audit entry: the moment "between statements".
 struct FaultyStore {
-    inner: SqliteStore,
+    inner: SqliteRegistry,
     crash: bool,
 }
 
@@ -965,7 +965,7 @@ impl RegistryTx for FaultyTx<'_> {
 
 fn faulty_registry(path: &Path, crash: bool) -> Registry {
     let store = Arc::new(FaultyStore {
-        inner: SqliteStore::open_existing(path).unwrap(),
+        inner: SqliteRegistry::open_existing(path).unwrap(),
         crash,
     });
     let hasher = medcode_platform::registry::IdHasher::load(&registry_secret_path(path)).unwrap();
@@ -1121,4 +1121,67 @@ fn a_process_killed_inside_a_transaction_leaves_the_last_commit() {
     r.bind(&request(1, 2, Relation::Parent), now()).unwrap();
     let (active, _, audit) = raw_counts(&f.path);
     assert_eq!((active, audit), (before.0 + 1, before.2 + 1));
+}
+
+/// A reader beside the registry (`wallet open` looking up a person's
+/// region and scheme) changes nothing: not the file, not the secret (even
+/// a missing one is not created), and it refuses what is not a registry.
+#[test]
+fn reading_a_person_beside_the_registry_creates_nothing() {
+    let f = fixture();
+    add(&f.registry, 1);
+    let secret = registry_secret_path(&f.path);
+    let bytes = std::fs::read(&f.path).unwrap();
+    std::fs::remove_file(&secret).unwrap();
+    let person = medcode_platform::registry::read_person(&f.path, &pid(1)).unwrap();
+    assert_eq!(person.full_name.as_str(), name_of(1));
+    assert_eq!(
+        medcode_platform::registry::read_person(&f.path, &pid(2))
+            .unwrap_err()
+            .reason(),
+        Reason::UnknownPerson
+    );
+    assert_eq!(std::fs::read(&f.path).unwrap(), bytes);
+    assert!(!secret.exists());
+
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.db");
+    assert_eq!(
+        medcode_platform::registry::read_person(&missing, &pid(1))
+            .unwrap_err()
+            .reason(),
+        Reason::Io
+    );
+    assert!(!missing.exists());
+    let wallet = dir.path().join("wallet.db");
+    medcode_platform::wallet::Wallet::open(wallet.to_str().unwrap()).unwrap();
+    let before = std::fs::read(&wallet).unwrap();
+    let e = medcode_platform::registry::read_person(&wallet, &pid(1)).unwrap_err();
+    assert_eq!(e.reason(), Reason::Storage);
+    assert!(e.to_string().contains("not a medcode registry"), "{e}");
+    assert_eq!(std::fs::read(&wallet).unwrap(), before);
+}
+
+/// The registry answers the wallet's question about mutual aid
+/// (`MutualAidRelations`): a filing in force counts both ways, with the
+/// relation inverted for the other side, and a binding alone does not.
+#[test]
+fn a_filing_in_force_is_a_mutual_aid_relation_both_ways() {
+    let f = fixture();
+    let r = &f.registry;
+    add(r, 1);
+    add(r, 2);
+    r.bind(&request(1, 2, Relation::Parent), now()).unwrap();
+    assert_eq!(r.mutual_aid(&pid(1), &pid(2)).unwrap(), None);
+    r.file_aid(&pid(1), &pid(2), now()).unwrap();
+    assert_eq!(
+        r.mutual_aid(&pid(1), &pid(2)).unwrap(),
+        Some(Relation::Parent)
+    );
+    assert_eq!(
+        r.mutual_aid(&pid(2), &pid(1)).unwrap(),
+        Some(Relation::Child)
+    );
+    r.revoke_aid(&pid(1), &pid(2), now().plus(1)).unwrap();
+    assert_eq!(r.mutual_aid(&pid(2), &pid(1)).unwrap(), None);
 }

@@ -448,7 +448,6 @@ fn a_relative_opens_a_wallet_on_a_holders_behalf_only_with_a_relation() {
 #[cfg(feature = "postgres")]
 #[test]
 fn the_postgres_store_reconnects_after_its_connection_is_closed() {
-    use medcode_platform::wallet::{PostgresStore, WalletStore};
     const TEST: &str = "the_postgres_store_reconnects_after_its_connection_is_closed";
     let Some(pg) = support::postgres_server::PostgresServer::start(TEST) else {
         return;
@@ -457,32 +456,27 @@ fn the_postgres_store_reconnects_after_its_connection_is_closed() {
     let w = Wallet::open(&url).unwrap();
     let now = t("2026-12-02T02:00:00Z");
     w.credit(&id(1), yuan("10"), None, now).unwrap();
-    let mut admin = PostgresStore::connect(&url).unwrap();
-    admin
-        .transact(&mut |tx| {
-            let rows = tx.rows(
-                "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                 WHERE pid <> pg_backend_pid() AND datname = current_database()) t",
-                &[],
-            )?;
-            assert_eq!(rows[0][0], medcode_platform::wallet::Value::Int(1));
-            Ok(())
-        })
-        .unwrap();
+    // An administrator's own connection closes the wallet's.
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let killed: i64 = admin
+        .query_one(
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE pid <> pg_backend_pid() AND datname = current_database()) t",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 1);
     // pg_terminate_backend only signals: wait until the backend is gone.
     loop {
-        let mut others = 1;
-        admin
-            .transact(&mut |tx| {
-                let rows = tx.rows(
-                    "SELECT COUNT(*) FROM pg_stat_activity
-                     WHERE pid <> pg_backend_pid() AND datname = current_database()",
-                    &[],
-                )?;
-                others = rows[0][0].int("count")?;
-                Ok(())
-            })
-            .unwrap();
+        let others: i64 = admin
+            .query_one(
+                "SELECT COUNT(*) FROM pg_stat_activity
+                 WHERE pid <> pg_backend_pid() AND datname = current_database()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
         if others == 0 {
             break;
         }

@@ -220,8 +220,8 @@ pub(crate) fn is_masked_name_char(c: char) -> bool {
 
 /// A masked display name such as `张*`: 1 to 4 characters, at most 12 bytes
 /// of UTF-8, containing at least one `*` so that it can never be a full name,
-/// and nothing but letters, the middle dot and `*` (see
-/// [`is_masked_name_char`]).
+/// and nothing but letters (general category L*), the middle dot U+00B7
+/// and `*`.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct MaskedName(String);
 
@@ -233,7 +233,7 @@ impl MaskedName {
     /// [`Error::InvalidClaims`] (`invalid_claims`) when `text` is empty, longer than
     /// [`MAX_NAME_CHARS`] characters or [`MAX_NAME_BYTES`] bytes, has no `*`, or
     /// holds a character other than a letter (general category L*), the
-    /// middle dot U+00B7 and `*` ([`is_masked_name_char`]).
+    /// middle dot U+00B7 and `*`.
     pub fn new(text: &str) -> Result<Self> {
         let chars = text.chars().count();
         if chars == 0 {

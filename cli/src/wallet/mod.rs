@@ -16,17 +16,9 @@ use crate::escape::shown;
 use crate::registry::insured_arg;
 use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
-use medcode::InsuredId;
-use medcode::Region;
-use medcode::Relation;
-use medcode::Scheme;
-use medcode_platform::registry::Registry;
+use medcode::{InsuredId, Region, Relation, Scheme};
+use medcode_platform::registry::read_person;
 use medcode_platform::wallet::{Fen, OpenWallet, Source, TransferRequest, Wallet, WalletPolicy};
-
-/// The test-only variable that makes `transfer` stop inside its transaction
-/// (after the movement is written, before the commit) until killed: the
-/// crash test's way in. Never set it in production.
-pub(crate) const TEST_PAUSE_VAR: &str = "MEDCODE_WALLET_TEST_PAUSE";
 
 #[derive(Args, Debug)]
 pub(crate) struct WalletArgs {
@@ -237,18 +229,11 @@ fn open_wallet(args: &WalletArgs) -> Result<Wallet, Error> {
     let policy = WalletPolicy::default()
         .with_max_transfers_per_day(args.max_transfers_per_day)?
         .with_max_transfer(max)?;
-    let mut wallet = Wallet::open(&args.db)?.with_policy(policy);
-    if let Ok(step) = std::env::var(TEST_PAUSE_VAR) {
-        wallet = wallet.with_step_hook(move |name| {
-            if name == step {
-                use std::io::Write;
-                let _ = writeln!(std::io::stderr(), "medcode: test pause inside {name}");
-                let _ = std::io::stderr().flush();
-                std::thread::sleep(std::time::Duration::from_secs(600));
-            }
-        });
-    }
-    Ok(wallet)
+    // The crash test's pause exists only in builds with the platform's
+    // feature `test-hooks` (this crate's tests); elsewhere a no-op.
+    Ok(Wallet::open(&args.db)?
+        .with_policy(policy)
+        .with_test_pause_from_env())
 }
 
 fn is_url(db: &str) -> bool {
@@ -278,9 +263,8 @@ fn open_details(
             why: "give --region and --scheme (a PostgreSQL wallet has no family registry to read them from)".into(),
         }));
     }
-    let person = Registry::open_existing(std::path::Path::new(&args.db))
-        .and_then(|r| r.person(id))
-        .map_err(refusal)?;
+    // Read only: `wallet open` creates nothing in the registry.
+    let person = read_person(std::path::Path::new(&args.db), id).map_err(refusal)?;
     Ok((
         flags.0.unwrap_or(person.region),
         flags.1.unwrap_or(person.scheme),

@@ -1,6 +1,10 @@
 //! The embedded registry store: one SQLite file (bundled SQLite, nothing to
-//! install), schema migrations versioned in code through `PRAGMA
-//! user_version`.
+//! install, opened as every store of the platform opens its file:
+//! [`crate::store::sqlite`]), schema migrations versioned in code through
+//! the store runner ([`crate::store::migrate`], table `registry_schema`).
+//! The version is also kept in `PRAGMA user_version`, where builds before
+//! the runner recorded it: a file they wrote opens unchanged, and they can
+//! still read the files this build writes.
 //!
 //! Every write is one `BEGIN IMMEDIATE` transaction: it takes the database's
 //! write lock before reading anything, so the checks of a rule and the
@@ -18,12 +22,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::registry::IdHash;
 use crate::registry::{
     AuditAction, AuditEntry, Binding, FullName, MutualAidFiling, Person, RegistryStore, RegistryTx,
 };
+use crate::store::migrate::{Schema, bring_up_to_date};
+use crate::store::sqlite::{self as file, Journal, SqliteOptions, SqliteSchemaTx};
 use medcode::InsuredId;
 use medcode::Region;
 use medcode::Relation;
@@ -33,18 +39,35 @@ use medcode::error::{Error, Result};
 use medcode::time::UnixTime;
 
 /// The schema version this build writes ( = number of migrations).
-pub const REGISTRY_SCHEMA_VERSION: u32 = 1;
+pub const REGISTRY_SCHEMA_VERSION: u32 = SCHEMA.latest() as u32;
 
 /// `PRAGMA application_id` of a medcode registry: "MCRG".
 const APPLICATION_ID: i32 = 0x4D43_5247;
 
-/// How long a writer waits for another writer's lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How the registry's file is opened: the rollback journal (one file at
+/// rest), foreign keys enforced, a writer waits up to 30 seconds.
+const OPTIONS: SqliteOptions = SqliteOptions {
+    create: "create registry",
+    label: "",
+    busy_timeout: Duration::from_secs(30),
+    journal: Journal::Rollback,
+    foreign_keys: true,
+};
+
+/// The registry's schema, for the store runner.
+const SCHEMA: Schema = Schema {
+    name: "registry",
+    table: "registry_schema",
+    migrations: &[&[MIGRATIONS[0]]],
+    // "MCRG" (SQLite only: never taken)
+    lock: 0x4D43_5247,
+};
 
 /// Idle connections kept for reuse.
 const POOL_KEEP: usize = 8;
 
-/// Migration `i` brings the schema from version `i` to `i + 1`.
+/// Migration `i` brings the schema from version `i` to `i + 1` (each one
+/// SQLite batch).
 const MIGRATIONS: [&str; 1] = [
     // Version 1: persons, bindings, mutual-aid filings, audit log.
     r#"
@@ -141,16 +164,18 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
 /// The registry in one SQLite file.
 ///
-/// Cheap to share between threads (`Arc<SqliteStore>`): each operation
+/// Cheap to share between threads (`Arc<SqliteRegistry>`): each operation
 /// borrows a connection from a small pool, so concurrent writers meet at
 /// SQLite's own file lock exactly as separate processes do.
 #[derive(Debug)]
-pub struct SqliteStore {
+pub struct SqliteRegistry {
     path: PathBuf,
+    /// Opened by [`SqliteRegistry::open_read_only`]: no connection writes.
+    read_only: bool,
     idle: Mutex<Vec<Connection>>,
 }
 
-impl SqliteStore {
+impl SqliteRegistry {
     /// Opens the registry at `path`, creating the file if it does not exist,
     /// and brings its schema to [`REGISTRY_SCHEMA_VERSION`].
     ///
@@ -159,7 +184,7 @@ impl SqliteStore {
     /// [`Error::Io`] (`io`) when the file cannot be created; [`Error::Storage`]
     /// (`storage`) when SQLite cannot open or migrate it, it is another application's
     /// database, or its schema is newer than [`REGISTRY_SCHEMA_VERSION`].
-    pub fn open(path: &Path) -> Result<SqliteStore> {
+    pub fn open(path: &Path) -> Result<SqliteRegistry> {
         Self::open_with(path, true)
     }
 
@@ -168,12 +193,12 @@ impl SqliteStore {
     /// # Errors
     ///
     /// [`Error::Io`] (`io`) when there is no file at `path`; [`Error::Storage`]
-    /// (`storage`) as for [`SqliteStore::open`].
-    pub fn open_existing(path: &Path) -> Result<SqliteStore> {
+    /// (`storage`) as for [`SqliteRegistry::open`].
+    pub fn open_existing(path: &Path) -> Result<SqliteRegistry> {
         Self::open_with(path, false)
     }
 
-    fn open_with(path: &Path, create: bool) -> Result<SqliteStore> {
+    fn open_with(path: &Path, create: bool) -> Result<SqliteRegistry> {
         if !create && std::fs::metadata(path).is_err() {
             return Err(Error::io(
                 path,
@@ -185,13 +210,14 @@ impl SqliteStore {
             ));
         }
         if create {
-            create_private(path)?;
+            file::create_private(path, OPTIONS.create)?;
         }
-        let store = SqliteStore {
+        let store = SqliteRegistry {
             path: path.to_owned(),
+            read_only: false,
             idle: Mutex::new(Vec::new()),
         };
-        let mut conn = store.connect(create)?;
+        let mut conn = store.connect()?;
         migrate(&mut conn, &store.path)?;
         store.give_back(conn);
         Ok(store)
@@ -210,30 +236,78 @@ impl SqliteStore {
     /// version cannot be read.
     pub fn schema_version(&self) -> Result<u32> {
         let conn = self.take()?;
-        let v = user_version(&conn).map_err(|e| storage("read the schema version", &e));
+        let v = conn
+            .query_row(&format!("SELECT version FROM {}", SCHEMA.table), [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| storage("read the schema version", &e));
         self.give_back(conn);
         v
     }
 
-    fn connect(&self, create: bool) -> Result<Connection> {
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        if create {
-            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    /// Opens an existing registry read-only: nothing is created, migrated
+    /// or written (a reader beside the registry, such as `wallet open`
+    /// looking up a person's region). Refuses a file that is not a
+    /// registry, or not at this build's schema version.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (`io`) when there is no file at `path`;
+    /// [`Error::Storage`] (`storage`) when it cannot be read, is not a
+    /// medcode registry, or its schema is another version.
+    pub fn open_read_only(path: &Path) -> Result<SqliteRegistry> {
+        if std::fs::metadata(path).is_err() {
+            return Err(Error::io(
+                path,
+                "open registry",
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such file (a registry is created by `registry person add`)",
+                ),
+            ));
         }
-        let conn = Connection::open_with_flags(&self.path, flags)
-            .map_err(|e| storage(&format!("open {}", self.path.display()), &e))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .and_then(|()| conn.pragma_update(None, "foreign_keys", true))
-            .and_then(|()| conn.pragma_update(None, "synchronous", "FULL"))
-            .map_err(|e| storage("configure the connection", &e))?;
-        Ok(conn)
+        let store = SqliteRegistry {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            read_only: true,
+        };
+        let conn = store.connect()?;
+        let read =
+            |e: rusqlite::Error| storage(&format!("read {} as a registry", path.display()), &e);
+        let app_id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(read)?;
+        if app_id != APPLICATION_ID {
+            return Err(Error::Storage {
+                why: format!("{} is not a medcode registry", path.display()),
+            });
+        }
+        let version = user_version(&conn).map_err(read)?;
+        if version != REGISTRY_SCHEMA_VERSION {
+            return Err(Error::Storage {
+                why: format!(
+                    "{} has registry schema version {version}; this build reads version {REGISTRY_SCHEMA_VERSION} (open it with `medcode registry` first)",
+                    path.display()
+                ),
+            });
+        }
+        store.give_back(conn);
+        Ok(store)
+    }
+
+    fn connect(&self) -> Result<Connection> {
+        if self.read_only {
+            file::connect_read_only(&self.path, &OPTIONS)
+        } else {
+            file::connect(&self.path, &OPTIONS)
+        }
     }
 
     fn take(&self) -> Result<Connection> {
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         match pooled {
             Some(conn) => Ok(conn),
-            None => self.connect(false),
+            None => self.connect(),
         }
     }
 
@@ -262,23 +336,6 @@ impl SqliteStore {
     }
 }
 
-/// Creates an empty database file readable by its owner only (it holds
-/// full names), unless it exists. SQLite gives its journal the same mode.
-fn create_private(path: &Path) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(Error::io(path, "create registry", e)),
-    }
-}
-
 fn run_in(
     conn: &mut Connection,
     behavior: TransactionBehavior,
@@ -292,7 +349,7 @@ fn run_in(
         .map_err(|e| storage("commit the transaction", &e))
 }
 
-impl RegistryStore for SqliteStore {
+impl RegistryStore for SqliteRegistry {
     fn write(&self, work: &mut dyn FnMut(&mut dyn RegistryTx) -> Result<()>) -> Result<()> {
         self.run(TransactionBehavior::Immediate, work)
     }
@@ -314,10 +371,9 @@ fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
 
 /// Brings the file to the current schema inside one immediate transaction,
 /// so two processes opening a new file at once migrate it exactly once.
+/// Refuses another application's database first.
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| storage(&format!("open {} as a registry", path.display()), &e))?;
+    let tx = file::begin_migration(conn, &OPTIONS)?;
     let version = user_version(&tx)
         .map_err(|e| storage(&format!("read {} as a registry", path.display()), &e))?;
     let app_id: i32 = tx
@@ -338,22 +394,16 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
             ),
         });
     }
-    if version > REGISTRY_SCHEMA_VERSION {
-        return Err(Error::Storage {
-            why: format!(
-                "{} has registry schema version {version}; this build knows up to {REGISTRY_SCHEMA_VERSION}",
-                path.display()
-            ),
-        });
-    }
-    for (from, sql) in (0u32..)
-        .zip(MIGRATIONS.iter())
-        .skip_while(|(v, _)| *v < version)
-    {
-        tx.execute_batch(sql)
-            .map_err(|e| storage(&format!("migrate the schema to version {}", from + 1), &e))?;
-    }
-    if version < REGISTRY_SCHEMA_VERSION {
+    let found = bring_up_to_date(
+        &mut SqliteSchemaTx {
+            tx: &tx,
+            options: &OPTIONS,
+        },
+        &SCHEMA,
+        &path.display().to_string(),
+        i64::from(version),
+    )?;
+    if found < SCHEMA.latest() || version != REGISTRY_SCHEMA_VERSION {
         tx.pragma_update(None, "application_id", APPLICATION_ID)
             .and_then(|()| tx.pragma_update(None, "user_version", REGISTRY_SCHEMA_VERSION))
             .map_err(|e| storage("record the schema version", &e))?;
@@ -731,16 +781,49 @@ mod tests {
             u32::try_from(MIGRATIONS.len()).unwrap(),
             REGISTRY_SCHEMA_VERSION
         );
+        assert_eq!(SCHEMA.migrations.len(), MIGRATIONS.len());
     }
 
     #[test]
     fn a_new_file_is_migrated_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
-        let store = SqliteStore::open(&path).unwrap();
+        let store = SqliteRegistry::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), REGISTRY_SCHEMA_VERSION);
         drop(store);
-        let again = SqliteStore::open_existing(&path).unwrap();
+        let again = SqliteRegistry::open_existing(&path).unwrap();
         assert_eq!(again.schema_version().unwrap(), REGISTRY_SCHEMA_VERSION);
+    }
+
+    /// A file written before the store runner (its version in `PRAGMA
+    /// user_version` only, no `registry_schema` table) opens unchanged: its
+    /// rows stay, nothing is migrated twice, and the version table is added.
+    #[test]
+    fn a_file_of_the_earlier_layout_opens_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        drop(SqliteRegistry::open(&path).unwrap());
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch(
+            "DROP TABLE registry_schema;
+             INSERT INTO meta (key, value) VALUES ('kept', x'01');",
+        )
+        .unwrap();
+        drop(raw);
+        let store = SqliteRegistry::open_existing(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), REGISTRY_SCHEMA_VERSION);
+        let mut kept = None;
+        store
+            .read(&mut |tx| {
+                kept = tx.meta("kept")?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(kept, Some(vec![1]));
+        let raw = Connection::open(&path).unwrap();
+        let user_version: u32 = raw
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(user_version, REGISTRY_SCHEMA_VERSION);
     }
 }

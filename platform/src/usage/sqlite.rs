@@ -6,17 +6,24 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::query::UsageQuery;
 use super::record::{COLUMNS, UsageRecord, from_row, to_row};
-use super::schema::{self, Dialect};
+use super::schema::SCHEMA;
 use super::{UsageStore, to_i64, to_u64};
+use crate::store::sqlite::{self as file, Journal, SqliteOptions};
 use medcode::error::{Error, Result};
 use medcode::time::UnixTime;
 
-/// How long a writer waits for another writer's lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How the usage file is opened: WAL, a writer waits up to a minute.
+const OPTIONS: SqliteOptions = SqliteOptions {
+    create: "create usage database",
+    label: "usage records: ",
+    busy_timeout: Duration::from_secs(60),
+    journal: Journal::Wal,
+    foreign_keys: false,
+};
 
 /// Usage records in an SQLite file.
 #[derive(Debug)]
@@ -26,9 +33,7 @@ pub struct SqliteUsageStore {
 }
 
 fn storage(action: &str, e: &rusqlite::Error) -> Error {
-    Error::Storage {
-        why: format!("usage records: cannot {action}: {e}"),
-    }
+    OPTIONS.storage(action, e)
 }
 
 impl SqliteUsageStore {
@@ -40,70 +45,17 @@ impl SqliteUsageStore {
     /// `io` when the file cannot be created, `storage` when SQLite cannot
     /// open or migrate it (a file that is not SQLite, a newer schema).
     pub fn open(path: &Path) -> Result<SqliteUsageStore> {
-        create_private(path)?;
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| storage(&format!("open {}", path.display()), &e))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| storage("configure the connection", &e))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .and_then(|()| conn.pragma_update(None, "synchronous", "FULL"))
-            .map_err(|e| storage(&format!("open {}", path.display()), &e))?;
-        let mut store = SqliteUsageStore {
+        let mut conn = file::open(path, &OPTIONS)?;
+        file::migrate(&mut conn, &SCHEMA, &OPTIONS, &path.display().to_string())?;
+        Ok(SqliteUsageStore {
             path: path.to_owned(),
             conn,
-        };
-        store.migrate()?;
-        Ok(store)
+        })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    fn migrate(&mut self) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| storage("begin a transaction", &e))?;
-        tx.execute(schema::CREATE_VERSION_TABLE, [])
-            .map_err(|e| storage("create the schema table", &e))?;
-        let version: Option<i64> = tx
-            .query_row(schema::READ_VERSION, [], |r| r.get(0))
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(storage("read the schema version", &e)),
-            })?;
-        if version.is_none() {
-            tx.execute(schema::INSERT_VERSION, [])
-                .map_err(|e| storage("write the schema version", &e))?;
-        }
-        for stmt in schema::migrations(Dialect::Sqlite, version.unwrap_or(0))? {
-            tx.execute(&stmt, [])
-                .map_err(|e| storage("migrate the schema", &e))?;
-        }
-        tx.commit().map_err(|e| storage("commit the migration", &e))
-    }
-}
-
-/// Creates an empty file readable by its owner only, unless it exists
-/// (SQLite gives its WAL files the same mode).
-fn create_private(path: &Path) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(Error::io(path, "create usage database", e)),
     }
 }
 

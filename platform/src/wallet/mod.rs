@@ -12,6 +12,9 @@
 //! back at 06:00 the next day. Mutual aid moves money only: it never
 //! changes anyone's insurance status, scheme or benefits.
 //!
+//! The rules (`rules`, `transfer`, `payment`) hold no SQL: they read and
+//! write through the domain trait [`WalletTx`] of a [`WalletStore`]
+//! ([`SqliteWallet`], or `PostgresWallet` with the feature `postgres`).
 //! The library reads no clock: every operation takes the time.
 //!
 //! ```
@@ -41,27 +44,27 @@
 //! # Ok::<(), medcode::Error>(())
 //! ```
 
-mod ledger;
+mod model;
 mod money;
 mod payment;
 mod policy;
-#[cfg(feature = "postgres")]
-mod postgres;
-mod relation;
-mod sqlite;
+mod rules;
 mod store;
+mod transfer;
 
-#[cfg(feature = "postgres")]
-pub use self::postgres::PostgresStore;
-pub use ledger::{
-    Balance, Credit, HistoryEntry, OpenWallet, Source, StepHook, Totals, Transfer, TransferRequest,
-    TransferState, Wallet, WalletInfo,
+pub use crate::family::{MutualAid, check_close_relative};
+pub use model::{
+    Account, Balance, Credit, HistoryEntry, OpenWallet, Source, StoredRequest, Totals, Transfer,
+    TransferRequest, TransferState, WalletInfo,
 };
 pub use money::{Fen, MAX_YUAN_DIGITS};
 pub use payment::{PayRequest, Payment};
 pub use policy::{
     BEIJING_OFFSET_SECS, DEFAULT_MAX_TRANSFER, DEFAULT_MAX_TRANSFERS_PER_DAY, WalletPolicy,
 };
-pub use relation::{MutualAid, check_close_relative};
-pub use sqlite::SqliteStore;
-pub use store::{Value, WALLET_SCHEMA_VERSION, WalletStore, WalletTx, open_store};
+#[cfg(feature = "test-hooks")]
+pub use rules::StepHook;
+pub use rules::Wallet;
+#[cfg(feature = "postgres")]
+pub use store::PostgresWallet;
+pub use store::{SqliteWallet, WALLET_SCHEMA_VERSION, WalletStore, WalletTx, open_store};

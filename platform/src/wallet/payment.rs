@@ -14,12 +14,9 @@
 
 use serde::Serialize;
 
-use crate::wallet::Fen;
-use crate::wallet::ledger::{
-    Wallet, audit, balance_of, check_key, movement, personal_account, recall, remember,
-    wallet_account,
-};
-use crate::wallet::store::{Value, WalletTx};
+use crate::wallet::model::Account;
+use crate::wallet::rules::{check_key, movement, recall, remember};
+use crate::wallet::{Fen, Wallet};
 use medcode::InsuredId;
 use medcode::Verifier;
 use medcode::error::{Error, Result, WalletRefusal};
@@ -60,39 +57,6 @@ pub struct Payment {
     pub at: UnixTime,
 }
 
-fn payment_by_token(tx: &mut dyn WalletTx, token_id: &str) -> Result<Option<Payment>> {
-    let rows = tx.rows(
-        "SELECT token_id, insured, presenter, org, fen, from_wallet, from_personal, at
-         FROM wallet_payments WHERE token_id = ?",
-        &[token_id.into()],
-    )?;
-    let Some(r) = rows.first() else {
-        return Ok(None);
-    };
-    let id = |v: &Value, what: &str| -> Result<InsuredId> {
-        InsuredId::new(&v.text(what)?).map_err(|e| Error::Storage {
-            why: format!("{what}: {e}"),
-        })
-    };
-    Ok(Some(Payment {
-        token_id: r[0].text("token_id")?,
-        insured: id(&r[1], "insured")?,
-        presenter: r[2]
-            .opt_text("presenter")?
-            .map(|p| {
-                InsuredId::new(&p).map_err(|e| Error::Storage {
-                    why: format!("presenter: {e}"),
-                })
-            })
-            .transpose()?,
-        org: r[3].text("org")?,
-        amount: Fen::from_db(r[4].int("fen")?)?,
-        from_wallet: Fen::from_db(r[5].int("from_wallet")?)?,
-        from_personal: Fen::from_db(r[6].int("from_personal")?)?,
-        at: UnixTime::from_secs(u64::try_from(r[7].int("at")?).unwrap_or(0)),
-    }))
-}
-
 impl Wallet {
     /// Verifies `req.code` with `verifier` at `now`, shown in the till's
     /// `context` (the verifier's observer hears the verdict), and pays
@@ -126,7 +90,7 @@ impl Wallet {
         // A retry of a request that paid: its first result, without the code
         // being checked (and refused as replayed) again.
         let first = self.run(|tx| match recall(tx, request_id, "pay", &params)? {
-            Some(token) => payment_by_token(tx, &token),
+            Some(token) => tx.payment(&token),
             None => Ok(None),
         })?;
         if let Some(payment) = first {
@@ -138,17 +102,19 @@ impl Wallet {
         let presenter = verified.presenter().map(|p| p.insured.clone());
         self.run(|tx| {
             if let Some(token) = recall(tx, request_id, "pay", &params)? {
-                return payment_by_token(tx, &token)?.ok_or_else(|| Error::Storage {
+                return tx.payment(&token)?.ok_or_else(|| Error::Storage {
                     why: "the payment of a stored request is missing".into(),
                 });
             }
-            if payment_by_token(tx, &token_id)?.is_some() {
+            if tx.payment(&token_id)?.is_some() {
                 return Err(Error::Replayed {
                     token_id: token_id.clone(),
                 });
             }
-            let wallet = balance_of(tx, &wallet_account(&insured))?;
-            let personal = balance_of(tx, &personal_account(&insured))?;
+            let wallet_account = Account::Wallet(insured.clone());
+            let personal_account = Account::Personal(insured.clone());
+            let wallet = tx.balance(&wallet_account)?;
+            let personal = tx.balance(&personal_account)?;
             let from_wallet = wallet.min(req.amount);
             let from_personal = Fen::new(req.amount.fen() - from_wallet.fen());
             if personal < from_personal {
@@ -164,8 +130,7 @@ impl Wallet {
                 .as_ref()
                 .map(|p| format!(", code shown by {p}"))
                 .unwrap_or_default();
-            let seq = audit(
-                tx,
+            let seq = tx.audit(
                 now,
                 "pay",
                 insured.as_str(),
@@ -174,34 +139,15 @@ impl Wallet {
                     req.amount, req.org
                 ),
             )?;
-            let org_account = format!("org/{}", req.org);
-            let mut entries = vec![(org_account.as_str(), req.amount.db()?)];
-            let wallet_acct = wallet_account(&insured);
-            let personal_acct = personal_account(&insured);
+            let mut entries = vec![(Account::Org(req.org.clone()), req.amount.db()?)];
             if from_wallet > Fen::ZERO {
-                entries.push((wallet_acct.as_str(), -from_wallet.db()?));
+                entries.push((wallet_account.clone(), -from_wallet.db()?));
             }
             if from_personal > Fen::ZERO {
-                entries.push((personal_acct.as_str(), -from_personal.db()?));
+                entries.push((personal_account.clone(), -from_personal.db()?));
             }
             movement(tx, seq, &entries)?;
-            tx.exec(
-                "INSERT INTO wallet_payments (token_id, insured, presenter, org, fen, from_wallet, from_personal, at, seq)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                &[
-                    token_id.as_str().into(),
-                    insured.as_str().into(),
-                    presenter.as_ref().map(|p| p.as_str().to_owned()).into(),
-                    req.org.as_str().into(),
-                    req.amount.db()?.into(),
-                    from_wallet.db()?.into(),
-                    from_personal.db()?.into(),
-                    i64::try_from(now.as_secs()).unwrap_or(i64::MAX).into(),
-                    seq.into(),
-                ],
-            )?;
-            remember(tx, request_id, "pay", &params, &token_id)?;
-            Ok(Payment {
+            let payment = Payment {
                 token_id: token_id.clone(),
                 insured: insured.clone(),
                 presenter: presenter.clone(),
@@ -210,7 +156,10 @@ impl Wallet {
                 from_wallet,
                 from_personal,
                 at: now,
-            })
+            };
+            tx.insert_payment(&payment, seq)?;
+            remember(tx, request_id, "pay", &params, &token_id)?;
+            Ok(payment)
         })
     }
 }

@@ -14,22 +14,31 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::types::{Value as SqlValue, ValueRef};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
-use crate::wallet::store::{Value, WalletStore, WalletTx, migrate};
+use crate::store::sqlite::{self as file, Journal, SqliteOptions};
+use crate::wallet::store::sql::{Sql, SqlTx, Value, first_words};
+use crate::wallet::store::{SCHEMA, WalletStore, WalletTx};
 use medcode::error::{Error, Result};
 
-/// How long a writer waits for another writer's lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How the wallet's file is opened: the rollback journal (the file may be
+/// the registry's), a writer waits up to a minute.
+const OPTIONS: SqliteOptions = SqliteOptions {
+    create: "create wallet database",
+    label: "",
+    busy_timeout: Duration::from_secs(60),
+    journal: Journal::Rollback,
+    foreign_keys: false,
+};
 
 /// The wallet in an SQLite file.
 #[derive(Debug)]
-pub struct SqliteStore {
+pub struct SqliteWallet {
     path: PathBuf,
     conn: Connection,
 }
 
-impl SqliteStore {
+impl SqliteWallet {
     /// Opens (creating with mode 0600 if needed) the file and brings the
     /// wallet's schema up to date.
     ///
@@ -37,22 +46,13 @@ impl SqliteStore {
     ///
     /// `io` when the file cannot be created, `storage` when SQLite cannot
     /// open or migrate it.
-    pub fn open(path: &Path) -> Result<SqliteStore> {
-        create_private(path)?;
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| storage(&format!("open {}", path.display()), &e))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .and_then(|()| conn.pragma_update(None, "synchronous", "FULL"))
-            .map_err(|e| storage("configure the connection", &e))?;
-        let mut store = SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteWallet> {
+        let mut conn = file::open(path, &OPTIONS)?;
+        file::migrate(&mut conn, &SCHEMA, &OPTIONS, &path.display().to_string())?;
+        Ok(SqliteWallet {
             path: path.to_owned(),
             conn,
-        };
-        store.transact(&mut migrate)?;
-        Ok(store)
+        })
     }
 
     /// The database file.
@@ -61,26 +61,8 @@ impl SqliteStore {
     }
 }
 
-/// Creates an empty file readable by its owner only, unless it exists.
-fn create_private(path: &Path) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(Error::io(path, "create wallet database", e)),
-    }
-}
-
 fn storage(action: &str, e: &rusqlite::Error) -> Error {
-    Error::Storage {
-        why: format!("cannot {action}: {e}"),
-    }
+    OPTIONS.storage(action, e)
 }
 
 fn to_sql(params: &[Value]) -> Vec<SqlValue> {
@@ -98,7 +80,7 @@ struct Tx<'a> {
     tx: &'a rusqlite::Transaction<'a>,
 }
 
-impl WalletTx for Tx<'_> {
+impl SqlTx for Tx<'_> {
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         let n = self
             .tx
@@ -135,18 +117,13 @@ impl WalletTx for Tx<'_> {
     }
 }
 
-/// The start of a statement, for error messages.
-pub(crate) fn first_words(sql: &str) -> String {
-    sql.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
-}
-
-impl WalletStore for SqliteStore {
+impl WalletStore for SqliteWallet {
     fn transact(&mut self, work: &mut dyn FnMut(&mut dyn WalletTx) -> Result<()>) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| storage("begin a transaction", &e))?;
-        work(&mut Tx { tx: &tx })?; // an error drops `tx`: rollback
+        work(&mut Sql(&mut Tx { tx: &tx }))?; // an error drops `tx`: rollback
         tx.commit()
             .map_err(|e| storage("commit the transaction", &e))
     }

@@ -1,84 +1,55 @@
 //! The platform's wallet store: PostgreSQL through the synchronous
-//! `postgres` client (feature `wallet-postgres`).
+//! `postgres` client (feature `postgres`).
 //!
 //! Every unit of work is one `SERIALIZABLE` transaction: PostgreSQL aborts
 //! one of two transactions whose reads and writes could not have happened
 //! one after the other (SQLSTATE 40001; also a deadlock, 40P01, or a
 //! unique-key race, 23505), and the store runs that work again from the
 //! start, so the rules hold for any number of concurrent writers. A crash
-//! inside a transaction leaves nothing of it. Migrations take a
-//! transaction-scoped advisory lock (in a read-committed transaction), so
+//! inside a transaction leaves nothing of it. The connection is the
+//! platform's one PostgreSQL client ([`crate::store::postgres`]), and the
+//! migrations run through the store runner under an advisory lock, so
 //! concurrent first openers migrate once.
 
 use std::time::Duration;
 
+use postgres::IsolationLevel;
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, IsolationLevel, NoTls};
 
-use crate::wallet::sqlite::first_words;
-use crate::wallet::store::{Value, WalletStore, WalletTx, migrate};
+use crate::store::postgres::PgClient;
+use crate::wallet::store::sql::{Sql, SqlTx, Value, first_words};
+use crate::wallet::store::{SCHEMA, WalletStore, WalletTx};
 use medcode::error::{Error, Result};
 
 /// How many times a unit of work is tried before a serialisation failure
 /// is reported as `storage`.
 const MAX_ATTEMPTS: u32 = 1000;
 
-/// The advisory lock key of the migrations ("MCWL").
-const MIGRATION_LOCK: i64 = 0x4D43_574C;
-
 /// The wallet in a PostgreSQL database.
-pub struct PostgresStore {
-    client: Client,
-    /// For reconnecting after the server closed the connection; may hold a
-    /// password: never printed, wiped on drop.
-    url: zeroize::Zeroizing<String>,
+pub struct PostgresWallet {
+    pg: PgClient,
 }
 
-impl std::fmt::Debug for PostgresStore {
+impl std::fmt::Debug for PostgresWallet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the URL: it may hold a password.
-        f.write_str("PostgresStore")
+        f.write_str("PostgresWallet")
     }
 }
 
-impl PostgresStore {
+impl PostgresWallet {
     /// Connects to `url` (`postgres://USER@HOST:PORT/DB`, no TLS) and brings
     /// the wallet's schema up to date.
     ///
     /// # Errors
     ///
     /// `storage` when the server cannot be reached or the schema migrated.
-    pub fn connect(url: &str) -> Result<PostgresStore> {
-        let mut store = PostgresStore {
-            client: open_client(url)?,
-            url: zeroize::Zeroizing::new(url.to_owned()),
-        };
-        // Read committed, so that each statement after the lock sees what
-        // an opener before us migrated (a serializable snapshot would be
-        // taken before the lock is granted).
-        let (mut retry, mut begin_failed) = (false, false);
-        store.attempt(
-            IsolationLevel::ReadCommitted,
-            &mut |tx| {
-                tx.rows(
-                    "SELECT 1 FROM pg_advisory_xact_lock(?)",
-                    &[Value::Int(MIGRATION_LOCK)],
-                )?;
-                migrate(tx)
-            },
-            &mut retry,
-            &mut begin_failed,
-        )?;
-        Ok(store)
+    pub fn connect(url: &str) -> Result<PostgresWallet> {
+        let mut pg = PgClient::connect(url, "")?;
+        pg.migrate(&SCHEMA)?;
+        Ok(PostgresWallet { pg })
     }
-}
-
-fn open_client(url: &str) -> Result<Client> {
-    Client::connect(url, NoTls).map_err(|e| Error::Storage {
-        // The error text names neither the URL nor its password.
-        why: format!("cannot connect to the PostgreSQL server: {e}"),
-    })
 }
 
 /// `?` placeholders to PostgreSQL's `$1, $2, ...` (the ledger's SQL holds
@@ -135,7 +106,7 @@ fn boxed(params: &[Value]) -> Vec<Box<dyn ToSql + Sync>> {
         .collect()
 }
 
-impl WalletTx for Tx<'_, '_> {
+impl SqlTx for Tx<'_, '_> {
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         let owned = boxed(params);
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
@@ -179,7 +150,7 @@ impl WalletTx for Tx<'_, '_> {
     }
 }
 
-impl PostgresStore {
+impl PostgresWallet {
     /// One try of `work` in one transaction; sets `retry` when it failed
     /// for a reason a new try may not meet, `begin_failed` when not even
     /// the transaction could begin (nothing was done: a new connection may
@@ -192,7 +163,8 @@ impl PostgresStore {
         begin_failed: &mut bool,
     ) -> Result<()> {
         let mut tx = self
-            .client
+            .pg
+            .client()?
             .build_transaction()
             .isolation_level(level)
             .start()
@@ -202,10 +174,10 @@ impl PostgresStore {
                     why: format!("cannot begin a transaction: {e}"),
                 }
             })?;
-        work(&mut Tx {
+        work(&mut Sql(&mut Tx {
             tx: &mut tx,
             retry: &mut *retry,
-        })?; // an error drops `tx`: rollback
+        }))?; // an error drops `tx`: rollback
         tx.commit().map_err(|e| {
             *retry = retryable(&e);
             Error::Storage {
@@ -215,7 +187,7 @@ impl PostgresStore {
     }
 }
 
-impl WalletStore for PostgresStore {
+impl WalletStore for PostgresWallet {
     fn transact(&mut self, work: &mut dyn FnMut(&mut dyn WalletTx) -> Result<()>) -> Result<()> {
         // A server restart or a dropped connection: connect again, once per
         // unit of work, when the connection is known closed or a transaction
@@ -223,9 +195,6 @@ impl WalletStore for PostgresStore {
         // later, during the work or its commit, is reported (`storage`): the
         // work may have been committed, and running it again could do it
         // twice. A server still down is `storage`.
-        if self.client.is_closed() {
-            self.client = open_client(&self.url)?;
-        }
         let mut reconnected = false;
         let mut attempt = 0;
         loop {
@@ -239,7 +208,7 @@ impl WalletStore for PostgresStore {
             ) {
                 Err(_) if begin_failed && !reconnected => {
                     reconnected = true;
-                    self.client = open_client(&self.url)?;
+                    self.pg.reconnect()?;
                 }
                 Err(_) if retry && attempt < MAX_ATTEMPTS => {
                     // Back off a little, longer as the attempts grow, and
