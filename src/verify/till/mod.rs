@@ -53,7 +53,8 @@ enum RootSource {
 /// [`StalenessPolicy::default`], no event hook.
 ///
 /// ```
-/// use medcode::verify::{ReplaySpec, TillConfig};
+/// use medcode::verify::ReplaySpec;
+/// use medcode::TillConfig;
 /// use medcode::UnixTime;
 ///
 /// let now = UnixTime::parse_rfc3339("2026-11-22T08:00:00Z")?;
