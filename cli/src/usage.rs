@@ -147,8 +147,8 @@ pub(crate) fn line(r: &UsageRecord) -> String {
     format!(
         "{} {} {insured} {kind}{shown_by}; token {}, org {}, business {}, operator {}, office {}",
         r.at,
-        r.reason,
-        or_dash(r.token_id.as_deref()),
+        r.reason.map_or("accepted", medcode::Reason::as_str),
+        or_dash(r.token_id.map(|id| id.to_string()).as_deref()),
         or_dash(r.context.org_id.as_deref()),
         or_dash(r.context.business_type.as_deref()),
         or_dash(r.context.operator_id.as_deref()),

@@ -12,13 +12,21 @@ use support::{AT, run, tokens, trust_file};
 
 const HOLDER: &str = "10000000000000000000";
 
-/// Reasons of the records of `insured`, newest first, and the records in all.
+/// Reasons of the records of `insured`, newest first (`accepted` or the
+/// refusal's code), and the records in all.
 fn recorded(path: &std::path::Path, insured: &str) -> (Vec<String>, u64) {
     let mut store = SqliteUsageStore::open(path).unwrap();
     let records = store
         .query(&UsageQuery::insured(InsuredId::new(insured).unwrap()))
         .unwrap();
-    let reasons = records.iter().map(|r| r.reason.clone()).collect();
+    let reasons = records
+        .iter()
+        .map(|r| {
+            r.reason
+                .map_or("accepted", medcode::Reason::as_str)
+                .to_owned()
+        })
+        .collect();
     (reasons, store.count().unwrap())
 }
 

@@ -959,15 +959,15 @@ fn pay_with_a_wallet_db_pays_once() {
             insured.clone(),
         ))
         .unwrap();
-    let seen: Vec<(&str, Option<&str>)> = records
+    let seen: Vec<(Option<medcode::Reason>, Option<&str>)> = records
         .iter()
-        .map(|r| (r.reason.as_str(), r.context.org_id.as_deref()))
+        .map(|r| (r.reason, r.context.org_id.as_deref()))
         .collect();
     assert_eq!(
         seen,
         [
-            ("replayed", Some("P44030500012")),
-            ("accepted", Some("P44030500012"))
+            (Some(medcode::Reason::Replayed), Some("P44030500012")),
+            (None, Some("P44030500012"))
         ]
     );
     assert_eq!(store.count().unwrap(), 2);

@@ -40,8 +40,8 @@ fn rec(rid: &str, at: u64, insured: u32, presenter: Option<u32>, reason: &str) -
         } else {
             UsageVerdict::Refused
         },
-        reason: reason.to_owned(),
-        token_id: Some(format!("{at:016x}")),
+        reason: Reason::from_code_str(reason),
+        token_id: Some(format!("{at:016x}").parse().unwrap()),
         insured: Some(id(insured)),
         presenter: presenter.map(id),
         relation: presenter.map(|_| Relation::Child),
@@ -579,14 +579,14 @@ fn a_record_names_the_insured_only_when_the_signature_held() {
     let text = code.text();
     let first = UsageRecord::from_verdict(&verifier.check(text, &till, now), &ctx, now);
     assert_eq!(first.verdict, UsageVerdict::Accepted);
-    assert_eq!(first.reason, "accepted");
+    assert_eq!(first.reason, None);
     assert_eq!(first.insured, Some(id(2)));
     assert_eq!(first.presenter, Some(id(1)));
     assert_eq!(first.relation, Some(Relation::Child));
     assert_eq!(first.kind, Some(CodeKind::Delegate));
     assert_eq!(first.context, ctx);
     let again = UsageRecord::from_verdict(&verifier.check(text, &till, now), &ctx, now);
-    assert_eq!(again.reason, "replayed");
+    assert_eq!(again.reason, Some(Reason::Replayed));
     assert_eq!(again.insured, Some(id(2)));
     assert_eq!(again.token_id, first.token_id);
     // Another key's signature: the claims are nobody's.
@@ -594,7 +594,7 @@ fn a_record_names_the_insured_only_when_the_signature_held() {
     let forged = forger.issue(&claims, now).unwrap();
     let r = UsageRecord::from_verdict(&verifier.check(forged.text(), &till, now), &ctx, now);
     assert_eq!(r.verdict, UsageVerdict::Refused);
-    assert_eq!(r.reason, "unknown_key");
+    assert_eq!(r.reason, Some(Reason::UnknownKey));
     assert_eq!((r.insured, r.presenter, r.kind), (None, None, None));
     assert!(r.token_id.is_some());
     // The trusted key's id, a real person's claims, a signature that does
@@ -609,19 +609,19 @@ fn a_record_names_the_insured_only_when_the_signature_held() {
     let forged = UntrustedToken::from_bytes(&bytes).unwrap().to_text();
     for _ in 0..2 {
         let r = UsageRecord::from_verdict(&verifier.check(&forged, &till, now), &ctx, now);
-        assert_eq!(r.reason, "bad_signature");
+        assert_eq!(r.reason, Some(Reason::BadSignature));
         assert_eq!(
             (r.insured, r.presenter, r.relation, r.kind),
             (None, None, None, None)
         );
-        assert_eq!(r.token_id, Some(fresh.token_id().to_string()));
+        assert_eq!(r.token_id, Some(fresh.token_id()));
     }
     // The genuine code is still unused: accepted once, under its holder.
     let genuine = UsageRecord::from_verdict(&verifier.check(fresh.text(), &till, now), &ctx, now);
-    assert_eq!(
-        (genuine.reason.as_str(), genuine.insured),
-        ("accepted", Some(id(2)))
-    );
+    assert_eq!((genuine.reason, genuine.insured), (None, Some(id(2))));
     let junk = UsageRecord::from_verdict(&verifier.check("MC1x", &till, now), &ctx, now);
-    assert_eq!((junk.reason.as_str(), junk.token_id), ("malformed", None));
+    assert_eq!(
+        (junk.reason, junk.token_id),
+        (Some(Reason::Malformed), None)
+    );
 }

@@ -72,6 +72,22 @@ impl fmt::Display for TokenId {
     }
 }
 
+impl std::str::FromStr for TokenId {
+    type Err = Error;
+
+    /// Parses the 16 hex digits [`TokenId`]'s `Display` writes.
+    fn from_str(text: &str) -> Result<Self> {
+        let mut bytes = [0u8; TOKEN_ID_LEN];
+        hex::decode_to_slice(text, &mut bytes).map_err(|_| {
+            Error::argument(
+                "token id",
+                format!("{text:?} is not {} hex digits", TOKEN_ID_LEN * 2),
+            )
+        })?;
+        Ok(TokenId(bytes))
+    }
+}
+
 impl fmt::Debug for TokenId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "TokenId({self})")

@@ -7,6 +7,7 @@ use medcode::Relation;
 use medcode::error::{Error, Result};
 use medcode::time::UnixTime;
 use medcode::verify::{CodeKind, TillContext, Verdict};
+use medcode::{Reason, TokenId};
 
 medcode::text_enum!(
     /// The verdict a record keeps.
@@ -55,10 +56,13 @@ pub struct UsageRecord {
     pub at: UnixTime,
     /// Accepted or refused.
     pub verdict: UsageVerdict,
-    /// `accepted`, or the refusal's reason code (`replayed`, `expired`, ...).
-    pub reason: String,
+    /// `None` when accepted, else the refusal's reason (`replayed`,
+    /// `expired`, ...); written `accepted` or the reason's code.
+    #[serde(serialize_with = "reason_text")]
+    pub reason: Option<Reason>,
     /// The token id in hex; `None` for a code that did not parse.
-    pub token_id: Option<String>,
+    #[serde(serialize_with = "token_id_text")]
+    pub token_id: Option<TokenId>,
     /// The insured person whose code it is; `None` when the code did not
     /// parse or its signature did not hold.
     pub insured: Option<InsuredId>,
@@ -80,17 +84,18 @@ impl UsageRecord {
     /// [`Verdict::signed_claims`]), else just the reason (and the token id,
     /// for a code that parsed). The id is left empty.
     pub fn from_verdict(verdict: &Verdict, context: &UsageContext, now: UnixTime) -> UsageRecord {
-        let (verdict_kind, reason) = match verdict.reason() {
-            None => (UsageVerdict::Accepted, "accepted"),
-            Some(reason) => (UsageVerdict::Refused, reason.as_str()),
+        let reason = verdict.reason();
+        let verdict_kind = match reason {
+            None => UsageVerdict::Accepted,
+            Some(_) => UsageVerdict::Refused,
         };
         let claims = verdict.signed_claims();
         UsageRecord {
             id: String::new(),
             at: now,
             verdict: verdict_kind,
-            reason: reason.to_owned(),
-            token_id: verdict.token_id().map(|id| id.to_string()),
+            reason,
+            token_id: verdict.token_id(),
             insured: claims.map(|c| c.insured.clone()),
             presenter: claims.and_then(|c| c.presenter.as_ref().map(|p| p.insured.clone())),
             relation: claims.and_then(|c| c.presenter.as_ref().map(|p| p.relation)),
@@ -111,6 +116,31 @@ impl UsageRecord {
     }
 }
 
+/// How an accepted record's reason is written.
+const ACCEPTED: &str = "accepted";
+
+/// `accepted`, or the reason's code.
+fn reason_str(reason: Option<Reason>) -> &'static str {
+    reason.map_or(ACCEPTED, Reason::as_str)
+}
+
+fn reason_text<S: serde::Serializer>(
+    reason: &Option<Reason>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(reason_str(*reason))
+}
+
+fn token_id_text<S: serde::Serializer>(
+    id: &Option<TokenId>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match id {
+        Some(id) => s.collect_str(id),
+        None => s.serialize_none(),
+    }
+}
+
 /// The columns of a record, in the order the stores use them: the time,
 /// then the text columns of [`to_row`].
 pub(crate) const COLUMNS: &str = "at, id, verdict, reason, token_id, insured, presenter, relation, kind, org_id, business_type, operator_id, office_id";
@@ -122,8 +152,8 @@ pub(crate) fn to_row(r: &UsageRecord) -> Result<(i64, [Option<String>; 12])> {
         [
             Some(r.id.clone()),
             Some(r.verdict.as_str().to_owned()),
-            Some(r.reason.clone()),
-            r.token_id.clone(),
+            Some(reason_str(r.reason).to_owned()),
+            r.token_id.map(|id| id.to_string()),
             r.insured.as_ref().map(|i| i.as_str().to_owned()),
             r.presenter.as_ref().map(|i| i.as_str().to_owned()),
             r.relation.map(|v| v.as_str().to_owned()),
@@ -170,8 +200,15 @@ pub(crate) fn from_row(at: i64, t: [Option<String>; 12]) -> Result<UsageRecord> 
         verdict: need(verdict, "verdict")?
             .parse()
             .map_err(|e| bad("verdict", e))?,
-        reason: need(reason, "reason")?,
-        token_id,
+        reason: match need(reason, "reason")?.as_str() {
+            ACCEPTED => None,
+            text => Some(Reason::from_code_str(text).ok_or_else(|| Error::Storage {
+                why: format!("a stored usage record's reason {text:?} is not one this build knows"),
+            })?),
+        },
+        token_id: token_id
+            .map(|t| t.parse::<TokenId>().map_err(|e| bad("token id", e)))
+            .transpose()?,
         insured: id_of(insured, "insured")?,
         presenter: id_of(presenter, "presenter")?,
         relation: relation
