@@ -11,8 +11,8 @@ use clap::{Args, Subcommand};
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
+use crate::output::{CmdResult, out};
 use crate::serve::{KEY_PREFIX, Role, check_org, digest};
-use crate::{CmdResult, out};
 use medcode::Error;
 
 /// Largest key file read back before adding a line.
@@ -85,6 +85,8 @@ fn new_key(org: &str, file: &Path, role: Role) -> CmdResult {
         medcode::files::write_private(file, &text)?;
     }
     out(&key)?;
-    crate::warn("the key is printed once and kept nowhere: give it to the organisation now");
+    crate::output::warn(
+        "the key is printed once and kept nowhere: give it to the organisation now",
+    );
     Ok(())
 }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use crate::{CmdResult, out, system_now};
+use crate::output::{CmdResult, out};
+use crate::system_now;
 use medcode::bench::Bench;
 use medcode::keys::Algorithm;
 use medcode::limits::ED25519_BACKEND;

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::key_path;
+use crate::output::key_loaded;
 use crate::registry::insured_arg;
-use crate::{key_loaded, key_path};
 use medcode::Claims;
 use medcode::Error;
 use medcode::InsuredId;
@@ -112,7 +113,7 @@ impl ClaimsArgs {
     /// The claims from the flags, or from the registry with `--db` (read
     /// anew on every call: an unbinding stops the next delegate code).
     /// Registry refusals come back unprinted: pass them through
-    /// [`refusal`](crate::registry::refusal) to end with exit 1.
+    /// [`refusal`](crate::output::refusal) to end with exit 1.
     pub(crate) fn claims(&self) -> Result<Claims, Error> {
         let insured = InsuredId::new(&self.insured)?;
         if let Some(db) = &self.db {

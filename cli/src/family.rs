@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::escape::shown;
-use crate::registry::{id_number_arg, insured_arg, refusal};
-use crate::{AtArg, CmdResult, out};
+use crate::AtArg;
+use crate::output::escape::shown;
+use crate::output::{CmdResult, RefusalLine, out, refusal};
+use crate::registry::{id_number_arg, insured_arg};
 use medcode::Error;
 use medcode::Relation;
 use medcode_platform::registry::{
@@ -144,7 +145,9 @@ pub(crate) fn run(args: &FamilyArgs) -> CmdResult {
                 member_id_number: id_number_arg(&a.member_id_number)?,
             };
             let now = a.at.now()?;
-            let b = registry.bind(&request, now).map_err(refusal)?;
+            let b = registry
+                .bind(&request, now)
+                .map_err(refusal(RefusalLine::Medcode))?;
             out(&format!(
                 "bound {} to {}'s family account as {}",
                 b.member, b.owner, b.relation
@@ -154,7 +157,7 @@ pub(crate) fn run(args: &FamilyArgs) -> CmdResult {
             let (owner, member) = pair(a)?;
             let b = registry
                 .unbind(&owner, &member, a.at.now()?)
-                .map_err(refusal)?;
+                .map_err(refusal(RefusalLine::Medcode))?;
             out(&format!(
                 "unbound {} from {}'s family account (bound since {})",
                 b.member, b.owner, b.created_at
@@ -166,7 +169,7 @@ pub(crate) fn run(args: &FamilyArgs) -> CmdResult {
             let (owner, member) = pair(a)?;
             let f = registry
                 .file_aid(&owner, &member, a.at.now()?)
-                .map_err(refusal)?;
+                .map_err(refusal(RefusalLine::Medcode))?;
             out(&format!(
                 "mutual aid filed: {}'s personal account may pay for {} ({})",
                 f.owner, f.member, f.relation
@@ -176,7 +179,7 @@ pub(crate) fn run(args: &FamilyArgs) -> CmdResult {
             let (owner, member) = pair(a)?;
             let f = registry
                 .revoke_aid(&owner, &member, a.at.now()?)
-                .map_err(refusal)?;
+                .map_err(refusal(RefusalLine::Medcode))?;
             out(&format!(
                 "mutual aid revoked: {}'s personal account no longer pays for {} (filed since {})",
                 f.owner, f.member, f.created_at
@@ -194,7 +197,9 @@ fn pair(a: &PairArgs) -> Result<(medcode::InsuredId, medcode::InsuredId), Error>
 
 fn list(registry: &Registry, a: &ListArgs) -> CmdResult {
     let owner = insured_arg(&a.owner, "--owner")?;
-    let members = registry.members(&owner).map_err(refusal)?;
+    let members = registry
+        .members(&owner)
+        .map_err(refusal(RefusalLine::Medcode))?;
     let limit = registry.policy().max_members_per_owner();
     if a.json {
         return out(&json!({
@@ -240,7 +245,7 @@ fn usage(registry: &Registry, a: &UsageArgs) -> CmdResult {
     // for a request the registry would refuse.
     let mut store = crate::usage::open(&a.usage_db)?;
     let query = medcode_platform::usage::owner_query(registry, &owner, member.as_ref())
-        .map_err(refusal)?
+        .map_err(refusal(RefusalLine::Medcode))?
         .since(since)
         .limit(a.limit);
     let records = store.query(&query)?;

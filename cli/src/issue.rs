@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::AtArg;
 use crate::claims_args::{ClaimsArgs, SignerArgs};
-use crate::registry::refusal;
-use crate::{AtArg, CmdResult, out};
+use crate::output::{CmdResult, RefusalLine, note, out, refusal, write_failure};
 use medcode::files::write_replace;
 use medcode::qr::{Ecc, Qr};
 
@@ -49,7 +49,7 @@ pub(crate) struct IssueArgs {
 }
 
 pub(crate) fn run(args: &IssueArgs) -> CmdResult {
-    let claims = args.who.claims().map_err(refusal)?;
+    let claims = args.who.claims().map_err(refusal(RefusalLine::Medcode))?;
     let now = args.at.now()?;
     let issuer = args.signer.issuer(args.ttl)?;
     if args.count > 1 {
@@ -101,18 +101,4 @@ fn print_many(
         }
     }
     w.flush().map_err(write_failure)
-}
-
-fn write_failure(e: std::io::Error) -> crate::Failure {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        crate::Failure::ClosedPipe
-    } else {
-        crate::Failure::Error(medcode::Error::io("standard output", "write", e))
-    }
-}
-
-/// Writes a line to standard error (not the token's stdout).
-fn note(text: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{text}");
 }

@@ -12,28 +12,25 @@ mod claims_args;
 mod demo;
 mod demo_keys;
 mod device;
-mod escape;
 mod family;
 mod issue;
 mod keygen;
 mod lists;
 mod lock;
+mod output;
 mod registry;
 mod replay_arg;
 mod revoke;
-mod screen_fit;
 mod serve;
 mod show;
 mod state_dir;
 mod till;
 mod trust;
 mod usage;
-mod verdict;
 mod verifier_args;
 mod verify;
 mod wallet;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,55 +38,6 @@ use clap::{Args, Parser, Subcommand};
 
 use medcode::Error;
 use medcode::UnixTime;
-
-/// How a command ended.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// A presented code or a request was refused: exit 1.
-    Refused,
-    /// Usage, file or setup error: exit 2, message printed by `main`.
-    Error(Error),
-    /// The reader of our output went away: exit 0 quietly.
-    ClosedPipe,
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Error(e)
-    }
-}
-
-pub(crate) type CmdResult = std::result::Result<(), Failure>;
-
-/// Writes a line to stdout, treating a closed pipe as a quiet end.
-pub(crate) fn out(line: &str) -> CmdResult {
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    match writeln!(lock, "{line}").and_then(|()| lock.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
-        Err(e) => Err(Failure::Error(Error::io("standard output", "write", e))),
-    }
-}
-
-/// Reports a loaded private key's file problem: the one-line note for a
-/// published demo key (whatever its file mode), else the mode warning.
-pub(crate) fn key_loaded(path: &std::path::Path, loaded: &medcode::keys::LoadedKey) {
-    if let Some(name) = demo_keys::published_demo_key(&loaded.key) {
-        let _ = writeln!(
-            std::io::stderr(),
-            "{}",
-            demo_keys::demo_key_note(path, name)
-        );
-    } else if let Some(w) = &loaded.warning {
-        warn(w);
-    }
-}
-
-/// Writes a warning line to stderr.
-pub(crate) fn warn(line: &str) {
-    let _ = writeln!(std::io::stderr(), "medcode: warning: {line}");
-}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -202,29 +150,6 @@ fn command_path(args: &[String]) -> String {
     path.join(" ")
 }
 
-/// Turns clap's rendered error into one line: its message and tips (a
-/// similar argument, a similar subcommand) kept, its usage block dropped,
-/// and a pointer at the help of the (sub)command given.
-fn parse_error_line(rendered: &str, help: &str) -> String {
-    let parts = rendered
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .filter(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
-        .map(|l| l.trim_start_matches("error: "));
-    let mut text = String::new();
-    for part in parts {
-        if !text.is_empty() {
-            text.push_str(if text.ends_with(':') { " " } else { "; " });
-        }
-        text.push_str(part);
-    }
-    if text.is_empty() {
-        text.push_str("invalid arguments");
-    }
-    format!("medcode: {text} (see {help} --help)")
-}
-
 /// jemalloc, not the system allocator: a verification allocates and frees
 /// dozens of small buffers (request, JSON, verdict, usage record); with it
 /// the loaded service spends 5-7 % less CPU per request (docs/PERFORMANCE.md,
@@ -253,7 +178,7 @@ fn main() -> ExitCode {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
             let help = command_path(&args);
-            let _ = writeln!(std::io::stderr(), "{}", parse_error_line(&rendered, &help));
+            output::note(&output::parse_error_line(&rendered, &help));
             return ExitCode::from(2);
         }
     };
@@ -275,12 +200,5 @@ fn main() -> ExitCode {
         Command::Wallet(args) => wallet::run(&args),
         Command::Usage(args) => usage::run(&args),
     };
-    match result {
-        Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
-        Err(Failure::Refused) => ExitCode::from(1),
-        Err(Failure::Error(e)) => {
-            let _ = writeln!(std::io::stderr(), "medcode: error: {}", escape::shown(&e));
-            ExitCode::from(2)
-        }
-    }
+    output::exit_code(result)
 }

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::escape::shown;
-use crate::{AtArg, CmdResult, Failure, out};
+use crate::AtArg;
+use crate::output::escape::shown;
+use crate::output::{CmdResult, RefusalLine, out, refusal};
 use medcode::Error;
 use medcode::InsuredId;
 use medcode::Region;
@@ -128,19 +129,6 @@ struct AuditArgs {
     json: bool,
 }
 
-/// Turns a library error into the command's ending: a refusal by a registry
-/// rule prints its one-line reason (`limit_members: ...`) and exits 1;
-/// anything else is left for `main` (exit 2).
-pub(crate) fn refusal(e: Error) -> Failure {
-    if e.reason().is_rejection() {
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "medcode: {}", shown(&e));
-        Failure::Refused
-    } else {
-        Failure::Error(e)
-    }
-}
-
 /// Parses an identifier given on the command line for `flag`.
 pub(crate) fn insured_arg(text: &str, flag: &'static str) -> Result<InsuredId, Error> {
     InsuredId::new(text).map_err(|e| Error::InvalidArgument {
@@ -165,7 +153,7 @@ pub(crate) fn id_number_arg(text: &str) -> Result<IdNumber, Error> {
 }
 
 /// One line about a person (masked name only), names and identifiers
-/// escaped ([`crate::escape`]).
+/// escaped ([`crate::output::escape`]).
 pub(crate) fn describe(p: &Person) -> String {
     format!(
         "{} {}: region {}, {} scheme, status {}, code {}, cross-province use {}",
@@ -200,7 +188,7 @@ pub(crate) fn run(args: &RegistryArgs) -> CmdResult {
         PersonCommand::Show(a) => {
             let p = registry
                 .person(&insured_arg(&a.insured, "--insured")?)
-                .map_err(refusal)?;
+                .map_err(refusal(RefusalLine::Medcode))?;
             return show(&p, a.json);
         }
         PersonCommand::SetStatus(a) => registry.set_status(
@@ -218,7 +206,7 @@ pub(crate) fn run(args: &RegistryArgs) -> CmdResult {
         }
         PersonCommand::Add(a) => return add(db, a),
     }
-    .map_err(refusal)?;
+    .map_err(refusal(RefusalLine::Medcode))?;
     out(&describe(&person))
 }
 
@@ -234,7 +222,9 @@ fn add(db: &std::path::Path, a: &AddArgs) -> CmdResult {
     new.activated = a.activated;
     let now = a.at.now()?;
     let registry = Registry::open(db)?;
-    let person = registry.add_person(&new, now).map_err(refusal)?;
+    let person = registry
+        .add_person(&new, now)
+        .map_err(refusal(RefusalLine::Medcode))?;
     out(&format!("added {}", describe(&person)))
 }
 

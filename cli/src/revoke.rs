@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 
-use crate::{AtArg, CmdResult, out};
+use crate::AtArg;
+use crate::output::{CmdResult, out};
 use medcode::CredentialId;
 use medcode::Error;
 use medcode::InsuredId;

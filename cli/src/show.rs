@@ -16,10 +16,10 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::claims_args::{ClaimsArgs, SignerArgs};
-use crate::escape::shown;
-use crate::registry::refusal;
-use crate::screen_fit;
-use crate::{CmdResult, Failure, out, system_now};
+use crate::output::escape::shown;
+use crate::output::screen_fit;
+use crate::output::{CmdResult, Failure, RefusalLine, note, out, refusal, write_failure};
+use crate::system_now;
 use medcode::Claims;
 use medcode::Error;
 use medcode::Holder;
@@ -67,15 +67,10 @@ impl<W: Write> Screen<W> {
 
     pub(crate) fn draw(&mut self, frame: &str) -> Result<(), Failure> {
         let text = format!("{HOME}{}{CLEAR_BELOW}", frame.replace('\n', "\x1b[K\r\n"));
-        match self
-            .out
+        self.out
             .write_all(text.as_bytes())
             .and_then(|()| self.out.flush())
-        {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
-            Err(e) => Err(Failure::Error(Error::io("standard output", "write", e))),
-        }
+            .map_err(write_failure)
     }
 }
 
@@ -87,7 +82,7 @@ impl<W: Write> Drop for Screen<W> {
 }
 
 pub(crate) fn run(args: &ShowArgs) -> CmdResult {
-    let claims = args.who.claims().map_err(refusal)?;
+    let claims = args.who.claims().map_err(refusal(RefusalLine::Medcode))?;
     let ecc = args.ecc.parse::<Ecc>()?;
     let issuer = args.signer.issuer(args.ttl)?;
     let mut holder = Holder::new(issuer, claims)?;
@@ -143,7 +138,9 @@ pub(crate) fn run(args: &ShowArgs) -> CmdResult {
     match result {
         // A registry refusal (e.g. the owner was unbound while showing a
         // delegate code) ends the show with exit 1 and its reason.
-        Err(Failure::Error(e)) if e.reason().is_rejection() => Err(refusal(e)),
+        Err(Failure::Error(e)) if e.reason().is_rejection() => {
+            Err(refusal(RefusalLine::Medcode)(e))
+        }
         other => other,
     }
 }
@@ -201,13 +198,8 @@ fn show_loop(
     Ok(())
 }
 
-/// Writes a line to standard error.
-pub(crate) fn note(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
 /// One line about the person shown, names and identifiers escaped
-/// ([`crate::escape`]).
+/// ([`crate::output::escape`]).
 pub(crate) fn describe(claims: &Claims) -> String {
     let name = claims
         .name

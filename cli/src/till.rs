@@ -11,9 +11,10 @@ use std::io::{BufRead, Read};
 
 use clap::Args;
 
-use crate::verdict;
+use crate::AtArg;
+use crate::output::verdict;
+use crate::output::{CmdResult, out};
 use crate::verifier_args::VerifierArgs;
-use crate::{AtArg, CmdResult, out};
 use medcode::Error;
 use medcode::limits::MAX_TEXT_LEN;
 use medcode::verify::{ReplaySpec, TillContext};

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use crate::lists::ListArgs;
-use crate::{AtArg, CmdResult, Failure, key_path, out};
+use crate::output::{CmdResult, Failure, out};
+use crate::{AtArg, key_path};
 use medcode::Error;
 use medcode::ListKind;
 use medcode::RevocationList;
@@ -245,7 +246,7 @@ fn sign(args: &SignArgs) -> CmdResult {
         PermissionPolicy::Warn
     };
     let loaded = read_private_key(&args.root, policy)?;
-    crate::key_loaded(&args.root, &loaded);
+    crate::output::key_loaded(&args.root, &loaded);
     let root = RootKey::of(&loaded.key).map_err(|_| Error::InvalidKey {
         why: format!(
             "{} is a {} key; a root key is ed25519 (make one with medcode trust root-keygen)",

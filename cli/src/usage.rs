@@ -9,8 +9,9 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::escape::shown;
-use crate::{AtArg, CmdResult, out};
+use crate::AtArg;
+use crate::output::escape::shown;
+use crate::output::{CmdResult, out};
 use medcode::Error;
 use medcode::Verifier;
 use medcode::verify::VerdictObserver;
@@ -113,14 +114,14 @@ pub(crate) fn recorder(url: &str) -> Result<UsageRecorder, Error> {
 pub(crate) fn flush(recorder: &UsageRecorder) {
     let left = recorder.shutdown(FLUSH_WAIT);
     if left > 0 {
-        crate::warn(&format!(
+        crate::output::warn(&format!(
             "{left} usage records were not written: the usage store did not take them within {} s",
             FLUSH_WAIT.as_secs()
         ));
     }
     let dropped = recorder.dropped();
     if dropped > 0 {
-        crate::warn(&format!(
+        crate::output::warn(&format!(
             "{dropped} usage records were dropped while the usage store was unreachable (the oldest first)"
         ));
     }

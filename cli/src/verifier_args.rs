@@ -5,8 +5,8 @@
 use clap::Args;
 
 use crate::lists::ListArgs;
+use crate::output::warn;
 use crate::replay_arg::ReplayArgs;
-use crate::warn;
 use medcode::Error;
 use medcode::Region;
 use medcode::UnixTime;

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::verdict;
+use crate::AtArg;
+use crate::output::verdict;
+use crate::output::{CmdResult, Failure, out};
 use crate::verifier_args::VerifierArgs;
-use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
 use medcode::limits::MAX_TEXT_LEN;
 use medcode::verify::{ReplaySpec, TillContext};

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use crate::claims_args::ClaimsArgs;
-use crate::registry::refusal;
-use crate::{AtArg, CmdResult, key_loaded, key_path, out};
+use crate::output::{CmdResult, RefusalLine, key_loaded, out, refusal};
+use crate::{AtArg, key_path};
 use medcode::DeviceEnrolment;
 use medcode::Error;
 use medcode::Issuer;
@@ -162,7 +162,7 @@ struct EnrollArgs {
 
 fn enroll(args: &EnrollArgs) -> CmdResult {
     let device_key = read_public_key(&args.device_key)?;
-    let claims = args.who.claims().map_err(refusal)?;
+    let claims = args.who.claims().map_err(refusal(RefusalLine::Medcode))?;
     let now = args.at.now()?;
     if args.out.exists() {
         return Err(Error::InvalidArgument {
@@ -248,7 +248,8 @@ struct CodeArgs {
 fn code(args: &CodeArgs) -> CmdResult {
     let now = args.at.now()?;
     let mut phone = args.phone.load()?;
-    let code = next_code(&args.phone.credential, &mut phone, now).map_err(refusal)?;
+    let code = next_code(&args.phone.credential, &mut phone, now)
+        .map_err(refusal(RefusalLine::Medcode))?;
     out(code.text())
 }
 

@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::Args;
 
 use super::{PhoneArgs, next_code};
-use crate::registry::refusal;
-use crate::screen_fit;
-use crate::show::{Screen, clock_time, describe, note, wait_for_next_second};
-use crate::{CmdResult, Failure, out, system_now};
+use crate::output::screen_fit;
+use crate::output::{CmdResult, Failure, RefusalLine, note, out, refusal};
+use crate::show::{Screen, clock_time, describe, wait_for_next_second};
+use crate::system_now;
 use medcode::Error;
 use medcode::qr::{Ecc, Qr};
 
@@ -92,7 +92,9 @@ pub(crate) fn run(args: &ShowArgs) -> CmdResult {
     })();
     drop(screen);
     match result {
-        Err(Failure::Error(e)) if e.reason().is_rejection() => Err(refusal(e)),
+        Err(Failure::Error(e)) if e.reason().is_rejection() => {
+            Err(refusal(RefusalLine::Medcode)(e))
+        }
         other => other,
     }
 }

@@ -84,7 +84,7 @@ pub(crate) fn check_org(org: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "\"{}\" is not an organisation id: use 1-64 letters, digits, '-', '_' or '.'",
-            crate::escape::shown(&org)
+            crate::output::escape::shown(&org)
         ))
     }
 }
@@ -130,7 +130,7 @@ impl ApiKeys {
                 Some(r) => Role::parse(r).ok_or_else(|| {
                     bad(format!(
                         "\"{}\" is not a role: till or issuer",
-                        crate::escape::shown(&r)
+                        crate::output::escape::shown(&r)
                     ))
                 })?,
             };

@@ -40,8 +40,8 @@ use tokio::signal::unix::{SignalKind, signal};
 use medcode::Error;
 use medcode::verify::{ReplaySpec, TillEvent};
 
+use crate::output::{CmdResult, warn};
 use crate::verifier_args::VerifierArgs;
-use crate::{CmdResult, warn};
 use api_keys::{ApiKeys, KeyFile};
 use app::App;
 use metrics::Metrics;
@@ -199,7 +199,7 @@ async fn serve(
             if let Err(e) = reload::run(app, reload).await {
                 warn(&format!(
                     "lists and API keys are not reloaded: {}",
-                    crate::escape::shown(&e)
+                    crate::output::escape::shown(&e)
                 ));
             }
         });

@@ -20,7 +20,7 @@ use medcode_platform::wallet::{Fen, PayRequest};
 use super::app::{App, Caller, RequestId};
 use super::handlers::{check_org, parse_json, till_context, verify_blocking};
 use super::problem::{LogReason, Problem, ProblemBody};
-use crate::escape::shown;
+use crate::output::escape::shown;
 use crate::system_now;
 
 /// A payment with a scanned code.

@@ -17,8 +17,8 @@ use medcode::verify::ListUpdate;
 use super::app::App;
 use super::log;
 use super::metrics::list_label;
-use crate::escape::shown;
-use crate::warn;
+use crate::output::escape::shown;
+use crate::output::warn;
 
 /// The label of the API key file in `medcode_list_reloads_total`.
 const API_KEYS: &str = "api_keys";

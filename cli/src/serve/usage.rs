@@ -83,7 +83,7 @@ fn parse_params(raw: Option<&str>) -> Result<UsageQuery, Problem> {
             other => {
                 return Err(Problem::invalid(format!(
                     "unknown parameter \"{}\": insured, since and limit are known",
-                    crate::escape::shown(&other)
+                    crate::output::escape::shown(&other)
                 )));
             }
         };

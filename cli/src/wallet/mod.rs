@@ -12,9 +12,9 @@ mod print;
 
 use clap::{Args, Subcommand};
 
-use crate::escape::shown;
+use crate::AtArg;
+use crate::output::{CmdResult, Failure, RefusalLine, out, refusal};
 use crate::registry::insured_arg;
-use crate::{AtArg, CmdResult, Failure, out};
 use medcode::Error;
 use medcode::{InsuredId, Region, Relation, Scheme};
 use medcode_platform::registry::read_person;
@@ -191,23 +191,6 @@ struct LocationArgs {
     at: AtArg,
 }
 
-/// A refusal as one line on standard error, `refused: <reason>: <detail>`
-/// (exit 1); any other error goes to `main` (exit 2).
-pub(crate) fn refusal(e: Error) -> Failure {
-    if !e.reason().is_rejection() {
-        return Failure::Error(e);
-    }
-    let reason = e.reason().as_str();
-    let text = shown(&e);
-    let detail = text
-        .strip_prefix(reason)
-        .and_then(|t| t.strip_prefix(": "))
-        .unwrap_or(&text);
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "refused: {reason}: {detail}");
-    Failure::Refused
-}
-
 fn region_arg(text: &str, flag: &'static str) -> Result<Region, Error> {
     Region::new(text).map_err(|e| Error::InvalidArgument {
         what: flag,
@@ -218,7 +201,7 @@ fn region_arg(text: &str, flag: &'static str) -> Result<Region, Error> {
 /// An amount typed on the command line: a bad one is a refusal
 /// (`invalid_amount`, exit 1), like the library's.
 fn amount_arg(text: &str) -> Result<Fen, Failure> {
-    Fen::parse_yuan(text).map_err(refusal)
+    Fen::parse_yuan(text).map_err(refusal(RefusalLine::Refused))
 }
 
 fn open_wallet(args: &WalletArgs) -> Result<Wallet, Error> {
@@ -264,7 +247,8 @@ fn open_details(
         }));
     }
     // Read only: `wallet open` creates nothing in the registry.
-    let person = read_person(std::path::Path::new(&args.db), id).map_err(refusal)?;
+    let person =
+        read_person(std::path::Path::new(&args.db), id).map_err(refusal(RefusalLine::Refused))?;
     Ok((
         flags.0.unwrap_or(person.region),
         flags.1.unwrap_or(person.scheme),
@@ -287,13 +271,17 @@ pub(crate) fn run(args: &WalletArgs) -> CmdResult {
                 region,
                 scheme,
             };
-            let w = wallet.open_wallet(&req, a.at.now()?).map_err(refusal)?;
+            let w = wallet
+                .open_wallet(&req, a.at.now()?)
+                .map_err(refusal(RefusalLine::Refused))?;
             out(&print::wallet_line(&w))
         }
         WalletCommand::Region(r) => match &r.command {
             RegionCommand::Open(a) => {
                 let region = region_arg(&a.region, "--region")?;
-                let new = wallet.open_region(region, a.at.now()?).map_err(refusal)?;
+                let new = wallet
+                    .open_region(region, a.at.now()?)
+                    .map_err(refusal(RefusalLine::Refused))?;
                 out(&format!(
                     "wallet service {} in region {region}",
                     if new { "opened" } else { "already open" }
@@ -301,7 +289,9 @@ pub(crate) fn run(args: &WalletArgs) -> CmdResult {
             }
             RegionCommand::Close(a) => {
                 let region = region_arg(&a.region, "--region")?;
-                let was = wallet.close_region(region, a.at.now()?).map_err(refusal)?;
+                let was = wallet
+                    .close_region(region, a.at.now()?)
+                    .map_err(refusal(RefusalLine::Refused))?;
                 out(&format!(
                     "wallet service {} in region {region}",
                     if was {
@@ -317,7 +307,7 @@ pub(crate) fn run(args: &WalletArgs) -> CmdResult {
             let amount = amount_arg(&a.amount)?;
             let c = wallet
                 .credit(&insured, amount, a.request_id.as_deref(), a.at.now()?)
-                .map_err(refusal)?;
+                .map_err(refusal(RefusalLine::Refused))?;
             out(&format!(
                 "credited {} yuan to {}'s personal account",
                 c.amount, c.insured
@@ -329,7 +319,7 @@ pub(crate) fn run(args: &WalletArgs) -> CmdResult {
             let relation: Relation = a.relation.parse()?;
             let m = wallet
                 .relate(&from, &to, relation, a.at.now()?)
-                .map_err(refusal)?;
+                .map_err(refusal(RefusalLine::Refused))?;
             out(&format!(
                 "mutual-aid relation filed: {} is {}'s {}",
                 m.to, m.from, m.relation
@@ -343,18 +333,24 @@ pub(crate) fn run(args: &WalletArgs) -> CmdResult {
                 source: a.source.parse::<Source>()?,
                 request_id: a.request_id.clone(),
             };
-            let t = wallet.transfer(&req, a.at.now()?).map_err(refusal)?;
+            let t = wallet
+                .transfer(&req, a.at.now()?)
+                .map_err(refusal(RefusalLine::Refused))?;
             out(&t.id)
         }
         WalletCommand::Accept(a) => {
-            let t = wallet.accept(&a.transfer, a.at.now()?).map_err(refusal)?;
+            let t = wallet
+                .accept(&a.transfer, a.at.now()?)
+                .map_err(refusal(RefusalLine::Refused))?;
             out(&format!(
                 "accepted {}: {} yuan from {} into {}'s wallet",
                 t.id, t.amount, t.sender, t.receiver
             ))
         }
         WalletCommand::Sweep(a) => {
-            let returned = wallet.sweep(a.at.now()?).map_err(refusal)?;
+            let returned = wallet
+                .sweep(a.at.now()?)
+                .map_err(refusal(RefusalLine::Refused))?;
             for t in &returned {
                 out(&format!(
                     "returned {}: {} yuan to {}'s {} ({} did not accept it)",
@@ -365,7 +361,9 @@ pub(crate) fn run(args: &WalletArgs) -> CmdResult {
         }
         WalletCommand::Balance(a) => {
             let insured = insured_arg(&a.insured, "--insured")?;
-            let b = wallet.balance(&insured).map_err(refusal)?;
+            let b = wallet
+                .balance(&insured)
+                .map_err(refusal(RefusalLine::Refused))?;
             if a.json {
                 return out(&print::json(&b)?);
             }
@@ -373,7 +371,9 @@ pub(crate) fn run(args: &WalletArgs) -> CmdResult {
         }
         WalletCommand::History(a) => {
             let insured = insured_arg(&a.insured, "--insured")?;
-            let entries = wallet.history(&insured).map_err(refusal)?;
+            let entries = wallet
+                .history(&insured)
+                .map_err(refusal(RefusalLine::Refused))?;
             if a.json {
                 return out(&print::json(&serde_json::json!({
                     "insured": insured,
@@ -390,7 +390,7 @@ pub(crate) fn run(args: &WalletArgs) -> CmdResult {
             let region = region_arg(&a.region, "--region")?;
             let w = wallet
                 .set_location(&insured, region, a.at.now()?)
-                .map_err(refusal)?;
+                .map_err(refusal(RefusalLine::Refused))?;
             out(&format!(
                 "usage location of {}'s wallet is now {}",
                 w.insured, w.region

@@ -5,9 +5,10 @@
 
 use clap::Args;
 
+use crate::AtArg;
+use crate::output::{CmdResult, RefusalLine, out, refusal};
 use crate::verifier_args::VerifierArgs;
-use crate::wallet::{amount_arg, print, refusal};
-use crate::{AtArg, CmdResult, out};
+use crate::wallet::{amount_arg, print};
 use medcode::verify::{ReplaySpec, TillContext};
 use medcode_platform::wallet::{PayRequest, Wallet};
 
@@ -56,7 +57,7 @@ pub(crate) fn run(wallet: &Wallet, a: &PayArgs) -> CmdResult {
     if let Some(recorder) = &recorder {
         crate::usage::flush(recorder);
     }
-    let p = paid.map_err(refusal)?;
+    let p = paid.map_err(refusal(RefusalLine::Refused))?;
     if a.json {
         return out(&print::json(&p)?);
     }

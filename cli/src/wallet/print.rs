@@ -3,7 +3,7 @@
 use medcode::Error;
 use medcode_platform::wallet::{Balance, HistoryEntry, WalletInfo};
 
-use crate::escape::shown;
+use crate::output::escape::shown;
 
 pub(crate) fn wallet_line(w: &WalletInfo) -> String {
     let by = if w.opened_by == w.insured {

@@ -1,12 +1,12 @@
 //! A verification result in plain words, one line per fact, as `medcode
 //! verify` and `medcode till` print it. Everything taken from the token or
 //! a list (names, identifiers, notices, the refusal's detail) is escaped
-//! ([`crate::escape`]): no control or format character reaches the till's
+//! ([`crate::output::escape`]): no control or format character reaches the till's
 //! terminal raw.
 
 use medcode::{Error, Status, VerifiedToken};
 
-use crate::escape::shown;
+use crate::output::escape::shown;
 
 /// Plain words for a verification result, one line per fact; the first line
 /// starts with `accepted:` or `rejected (<reason>):`.
