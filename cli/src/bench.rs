@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use crate::clock::system_now;
 use crate::output::{CmdResult, out};
-use crate::system_now;
 use medcode::bench::Bench;
 use medcode::keys::Algorithm;
 use medcode::limits::ED25519_BACKEND;

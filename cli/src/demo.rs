@@ -2,9 +2,9 @@
 
 use clap::Args;
 
+use crate::clock::system_now;
 use crate::output::verdict;
 use crate::output::{CmdResult, out};
-use crate::system_now;
 use medcode::Claims;
 use medcode::Error;
 use medcode::InsuredId;

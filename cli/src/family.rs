@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::AtArg;
+use crate::args::AtArg;
+use crate::args::{id_number_arg, insured_arg};
 use crate::output::escape::shown;
 use crate::output::{CmdResult, RefusalLine, out, refusal};
-use crate::registry::{id_number_arg, insured_arg};
 use medcode::Error;
 use medcode::Relation;
 use medcode_platform::registry::{
@@ -243,7 +243,7 @@ fn usage(registry: &Registry, a: &UsageArgs) -> CmdResult {
         .map_err(Error::from)?;
     // The store is opened first: a wrong --usage-db is a usage error even
     // for a request the registry would refuse.
-    let mut store = crate::usage::open(&a.usage_db)?;
+    let mut store = crate::usage_store::open(&a.usage_db)?;
     let query = medcode_platform::usage::owner_query(registry, &owner, member.as_ref())
         .map_err(refusal(RefusalLine::Medcode))?
         .since(since)
@@ -253,7 +253,7 @@ fn usage(registry: &Registry, a: &UsageArgs) -> CmdResult {
         return out(&json!({
             "owner": owner,
             "member": member,
-            "records": crate::usage::to_json(&records),
+            "records": crate::output::usage::to_json(&records),
         })
         .to_string());
     }
@@ -265,7 +265,7 @@ fn usage(registry: &Registry, a: &UsageArgs) -> CmdResult {
         records.len()
     ))?;
     for r in &records {
-        out(&format!("  {}", crate::usage::line(r)))?;
+        out(&format!("  {}", crate::output::usage::line(r)))?;
     }
     Ok(())
 }

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::AtArg;
-use crate::claims_args::{ClaimsArgs, SignerArgs};
+use crate::args::AtArg;
+use crate::args::{ClaimsArgs, SignerArgs};
 use crate::output::{CmdResult, RefusalLine, note, out, refusal, write_failure};
 use medcode::files::write_replace;
 use medcode::qr::{Ecc, Qr};

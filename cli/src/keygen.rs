@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::args::{AtArg, key_path};
 use crate::output::{CmdResult, out};
-use crate::{AtArg, key_path};
 use medcode::Error;
 use medcode::TrustList;
 use medcode::TrustedKey;

@@ -7,19 +7,18 @@
 //! line on stderr; a closed stdout pipe counts as success.
 
 mod api_key;
+mod args;
 mod bench;
-mod claims_args;
+mod clock;
 mod demo;
 mod demo_keys;
 mod device;
 mod family;
 mod issue;
 mod keygen;
-mod lists;
 mod lock;
 mod output;
 mod registry;
-mod replay_arg;
 mod revoke;
 mod serve;
 mod show;
@@ -27,17 +26,13 @@ mod state_dir;
 mod till;
 mod trust;
 mod usage;
-mod verifier_args;
+mod usage_store;
 mod verify;
 mod wallet;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-
-use medcode::Error;
-use medcode::UnixTime;
+use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -88,50 +83,6 @@ enum Command {
     Wallet(wallet::WalletArgs),
     /// Usage records of `serve` and `till --usage-db`: retention (prune).
     Usage(usage::UsageArgs),
-}
-
-/// The time options shared by commands that need "now".
-#[derive(Args, Debug, Clone)]
-pub(crate) struct AtArg {
-    /// Act as if the current time were this RFC 3339 instant (default: the system clock).
-    #[arg(long, value_name = "RFC3339")]
-    pub at: Option<String>,
-}
-
-impl AtArg {
-    pub(crate) fn now(&self) -> Result<UnixTime, Error> {
-        match &self.at {
-            Some(text) => Ok(UnixTime::parse_rfc3339(text)?),
-            None => Ok(system_now()),
-        }
-    }
-}
-
-/// The only place medcode reads the system clock.
-pub(crate) fn system_now() -> UnixTime {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    UnixTime::from_secs(secs)
-}
-
-/// Checks a key name used as a file name: no path separators, no dot start.
-pub(crate) fn key_path(dir: &std::path::Path, kid: &str) -> Result<PathBuf, Error> {
-    let ok = !kid.is_empty()
-        && kid.len() <= 64
-        && !kid.starts_with('.')
-        && kid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-    if !ok {
-        return Err(Error::InvalidArgument {
-            what: "--kid",
-            why: format!(
-                "{kid:?} is not a key name: use 1-64 letters, digits, '-', '_' or '.', not starting with '.'"
-            ),
-        });
-    }
-    Ok(dir.join(format!("{kid}.pk8")))
 }
 
 /// The (sub)command path the arguments name, e.g. `medcode registry

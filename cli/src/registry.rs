@@ -1,20 +1,17 @@
 //! `medcode registry`: insured persons in the family-account registry.
 
-use std::io::{BufRead, Read};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::AtArg;
+use crate::args::{AtArg, id_number_arg, insured_arg};
 use crate::output::escape::shown;
 use crate::output::{CmdResult, RefusalLine, out, refusal};
 use medcode::Error;
-use medcode::InsuredId;
 use medcode::Region;
 use medcode::Scheme;
 use medcode::Status;
-use medcode_platform::registry::IdNumber;
 use medcode_platform::registry::{FullName, NewPerson, Person, Registry};
 
 #[derive(Args, Debug)]
@@ -127,29 +124,6 @@ struct AuditArgs {
     /// Print one JSON array.
     #[arg(long)]
     json: bool,
-}
-
-/// Parses an identifier given on the command line for `flag`.
-pub(crate) fn insured_arg(text: &str, flag: &'static str) -> Result<InsuredId, Error> {
-    InsuredId::new(text).map_err(|e| Error::InvalidArgument {
-        what: flag,
-        why: e.to_string(),
-    })
-}
-
-/// Reads an ID number from the argument, or from one line of standard input
-/// for `-` (keeps it out of the shell history and the process list).
-pub(crate) fn id_number_arg(text: &str) -> Result<IdNumber, Error> {
-    if text != "-" {
-        return IdNumber::new(text);
-    }
-    let mut line = zeroize::Zeroizing::new(String::new());
-    std::io::stdin()
-        .lock()
-        .take(64)
-        .read_line(&mut line)
-        .map_err(|e| Error::io("standard input", "read", e))?;
-    IdNumber::new(line.trim_end_matches(['\n', '\r']))
 }
 
 /// One line about a person (masked name only), names and identifiers

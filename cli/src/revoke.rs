@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 
-use crate::AtArg;
+use crate::args::AtArg;
 use crate::output::{CmdResult, out};
 use medcode::CredentialId;
 use medcode::Error;

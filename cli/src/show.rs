@@ -8,22 +8,19 @@
 //! a pipeline (a simulated till, a test) can consume it, and the status
 //! line of each new code goes to standard error.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use clap::Args;
 
-use crate::claims_args::{ClaimsArgs, SignerArgs};
-use crate::output::escape::shown;
+use crate::args::{ClaimsArgs, SignerArgs};
+use crate::clock::{system_now, wait_for_next_second};
+use crate::output::screen::{Screen, clock_time, describe};
 use crate::output::screen_fit;
-use crate::output::{CmdResult, Failure, RefusalLine, note, out, refusal, write_failure};
-use crate::system_now;
-use medcode::Claims;
+use crate::output::{CmdResult, Failure, RefusalLine, note, out, refusal};
 use medcode::Error;
 use medcode::Holder;
-use medcode::UnixTime;
 use medcode::qr::{Ecc, Qr};
 
 #[derive(Args, Debug)]
@@ -42,43 +39,6 @@ pub(crate) struct ShowArgs {
     /// QR error-correction level.
     #[arg(long, default_value = "M", value_parser = ["L", "M", "Q", "H"])]
     ecc: String,
-}
-
-/// Escape sequences: alternate screen on/off, cursor hidden/shown, cursor
-/// home, clear to the end of the screen.
-const ENTER: &str = "\x1b[?1049h\x1b[?25l";
-const LEAVE: &str = "\x1b[?25h\x1b[?1049l";
-const HOME: &str = "\x1b[H";
-const CLEAR_BELOW: &str = "\x1b[J";
-
-/// Puts the terminal into full-screen mode and restores it when dropped,
-/// whichever way the command ends.
-pub(crate) struct Screen<W: Write> {
-    out: W,
-}
-
-impl<W: Write> Screen<W> {
-    pub(crate) fn enter(mut out: W) -> Result<Self, Error> {
-        out.write_all(ENTER.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(|e| Error::io("standard output", "write", e))?;
-        Ok(Screen { out })
-    }
-
-    pub(crate) fn draw(&mut self, frame: &str) -> Result<(), Failure> {
-        let text = format!("{HOME}{}{CLEAR_BELOW}", frame.replace('\n', "\x1b[K\r\n"));
-        self.out
-            .write_all(text.as_bytes())
-            .and_then(|()| self.out.flush())
-            .map_err(write_failure)
-    }
-}
-
-impl<W: Write> Drop for Screen<W> {
-    fn drop(&mut self) {
-        let _ = self.out.write_all(LEAVE.as_bytes());
-        let _ = self.out.flush();
-    }
 }
 
 pub(crate) fn run(args: &ShowArgs) -> CmdResult {
@@ -196,65 +156,4 @@ fn show_loop(
         wait_for_next_second(now, stop);
     }
     Ok(())
-}
-
-/// One line about the person shown, names and identifiers escaped
-/// ([`crate::output::escape`]).
-pub(crate) fn describe(claims: &Claims) -> String {
-    let name = claims
-        .name
-        .as_ref()
-        .map(|n| format!("{} · ", shown(n)))
-        .unwrap_or_default();
-    format!(
-        "{name}{} · region {} · {} scheme · {}",
-        shown(&claims.insured),
-        claims.region,
-        claims.scheme,
-        claims.status
-    )
-}
-
-/// `HH:MM:SS UTC` of an instant.
-pub(crate) fn clock_time(t: UnixTime) -> String {
-    let full = t.to_rfc3339();
-    match full.get(11..19) {
-        Some(hms) => format!("{hms} UTC"),
-        None => full,
-    }
-}
-
-/// Sleeps in short steps until the system clock passes `now` or `stop` is set.
-pub(crate) fn wait_for_next_second(now: UnixTime, stop: &AtomicBool) {
-    while !stop.load(Ordering::SeqCst) && system_now() <= now {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_screen_is_restored_when_dropped() {
-        let mut buf = Vec::new();
-        {
-            let mut screen = Screen::enter(&mut buf).unwrap();
-            screen.draw("a\nb").unwrap();
-        }
-        let text = String::from_utf8(buf).unwrap();
-        assert_eq!(
-            text,
-            "\x1b[?1049h\x1b[?25l\x1b[Ha\x1b[K\r\nb\x1b[J\x1b[?25h\x1b[?1049l"
-        );
-    }
-
-    #[test]
-    fn clock_time_is_hours_minutes_seconds() {
-        // 2026-11-23T08:01:02Z
-        assert_eq!(
-            clock_time(UnixTime::from_secs(1_795_420_862)),
-            "08:01:02 UTC"
-        );
-    }
 }

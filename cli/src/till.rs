@@ -11,10 +11,10 @@ use std::io::{BufRead, Read};
 
 use clap::Args;
 
-use crate::AtArg;
+use crate::args::AtArg;
+use crate::args::VerifierArgs;
 use crate::output::verdict;
 use crate::output::{CmdResult, out};
-use crate::verifier_args::VerifierArgs;
 use medcode::Error;
 use medcode::limits::MAX_TEXT_LEN;
 use medcode::verify::{ReplaySpec, TillContext};
@@ -30,7 +30,7 @@ pub(crate) struct TillArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
-    usage: crate::usage::RecordArg,
+    usage: crate::args::RecordArg,
     #[command(flatten)]
     at: AtArg,
 }
@@ -48,10 +48,10 @@ pub(crate) fn run(args: &TillArgs) -> CmdResult {
         .build(args.at.now()?, || Ok(ReplaySpec::Memory))?;
     // A till records nothing unless told where (`off` says so explicitly).
     let recorder = args.usage.recorder()?;
-    let verifier = crate::usage::observed(verifier, recorder.as_ref());
+    let verifier = crate::usage_store::observed(verifier, recorder.as_ref());
     let result = serve_lines(args, &verifier);
     if let Some(recorder) = &recorder {
-        crate::usage::flush(recorder);
+        crate::usage_store::flush(recorder);
     }
     result
 }

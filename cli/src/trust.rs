@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use crate::lists::ListArgs;
+use crate::args::ListArgs;
+use crate::args::{AtArg, key_path};
 use crate::output::{CmdResult, Failure, out};
-use crate::{AtArg, key_path};
 use medcode::Error;
 use medcode::ListKind;
 use medcode::RevocationList;

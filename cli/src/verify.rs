@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::AtArg;
+use crate::args::AtArg;
+use crate::args::VerifierArgs;
 use crate::output::verdict;
 use crate::output::{CmdResult, Failure, out};
-use crate::verifier_args::VerifierArgs;
 use medcode::Error;
 use medcode::limits::MAX_TEXT_LEN;
 use medcode::verify::{ReplaySpec, TillContext};
@@ -25,7 +25,7 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "token")]
     image: Option<PathBuf>,
     #[command(flatten)]
-    usage: crate::usage::RecordArg,
+    usage: crate::args::RecordArg,
     #[command(flatten)]
     at: AtArg,
     /// The token text, or - (the default) to read it from standard input.
@@ -97,7 +97,7 @@ fn check(args: &VerifyArgs) -> CmdResult {
         Ok(ReplaySpec::File(crate::state_dir::default_replay_file()?))
     })?;
     let recorder = args.usage.recorder()?;
-    let verifier = crate::usage::observed(verifier, recorder.as_ref());
+    let verifier = crate::usage_store::observed(verifier, recorder.as_ref());
     let context = TillContext::new();
     let verdict = if let Some(path) = &args.image {
         // A missing or oversized file is a usage error (exit 2); an image
@@ -115,7 +115,7 @@ fn check(args: &VerifyArgs) -> CmdResult {
         verifier.check(&text, &context, now)
     };
     if let Some(recorder) = &recorder {
-        crate::usage::flush(recorder);
+        crate::usage_store::flush(recorder);
     }
     let result = verdict.into_result();
     if args.json {

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use crate::claims_args::ClaimsArgs;
+use crate::args::ClaimsArgs;
+use crate::args::{AtArg, key_path};
 use crate::output::{CmdResult, RefusalLine, key_loaded, out, refusal};
-use crate::{AtArg, key_path};
 use medcode::DeviceEnrolment;
 use medcode::Error;
 use medcode::Issuer;

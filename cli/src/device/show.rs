@@ -11,10 +11,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::Args;
 
 use super::{PhoneArgs, next_code};
+use crate::clock::system_now;
+use crate::clock::wait_for_next_second;
+use crate::output::screen::{Screen, clock_time, describe};
 use crate::output::screen_fit;
 use crate::output::{CmdResult, Failure, RefusalLine, note, out, refusal};
-use crate::show::{Screen, clock_time, describe, wait_for_next_second};
-use crate::system_now;
 use medcode::Error;
 use medcode::qr::{Ecc, Qr};
 

@@ -4,7 +4,9 @@
 //! shared by several commands.
 
 pub(crate) mod escape;
+pub(crate) mod screen;
 pub(crate) mod screen_fit;
+pub(crate) mod usage;
 pub(crate) mod verdict;
 
 use std::io::Write;

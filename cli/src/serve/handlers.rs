@@ -20,7 +20,7 @@ use medcode::{Error, VerifiedToken};
 
 use super::app::{App, Caller, RequestId};
 use super::problem::{LogReason, Problem, ProblemBody};
-use crate::system_now;
+use crate::clock::system_now;
 
 /// Most codes in one `/v1/verify/batch` request.
 pub(crate) const MAX_BATCH_CODES: usize = 256;

@@ -40,8 +40,8 @@ use tokio::signal::unix::{SignalKind, signal};
 use medcode::Error;
 use medcode::verify::{ReplaySpec, TillEvent};
 
+use crate::args::VerifierArgs;
 use crate::output::{CmdResult, warn};
-use crate::verifier_args::VerifierArgs;
 use api_keys::{ApiKeys, KeyFile};
 use app::App;
 use metrics::Metrics;
@@ -102,7 +102,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
     let metrics = Metrics::new();
     let guard_errors = metrics.guard_error_counter();
     let verifier = args.verifier.build_observed(
-        crate::system_now(),
+        crate::clock::system_now(),
         || Ok(ReplaySpec::Memory),
         move |event| {
             if let TillEvent::ReplayGuardUnreachable { .. } = event {
@@ -126,7 +126,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
     };
     // Every verdict of the service's verifier is recorded (the verify
     // routes, the image route and the payments alike).
-    let verifier = crate::usage::observed(verifier, usage.as_ref().map(|u| &u.recorder));
+    let verifier = crate::usage_store::observed(verifier, usage.as_ref().map(|u| &u.recorder));
     let signed = verifier.root_key().is_some();
     let (batcher, collector) = if args.no_batching {
         (None, None)
@@ -169,7 +169,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
     });
     // After the last request: the backlog of usage records, bounded wait.
     if let Some(usage) = &app.usage {
-        crate::usage::flush(&usage.recorder);
+        crate::usage_store::flush(&usage.recorder);
     }
     served?;
     Ok(())

@@ -20,8 +20,8 @@ use medcode_platform::wallet::{Fen, PayRequest};
 use super::app::{App, Caller, RequestId};
 use super::handlers::{check_org, parse_json, till_context, verify_blocking};
 use super::problem::{LogReason, Problem, ProblemBody};
+use crate::clock::system_now;
 use crate::output::escape::shown;
-use crate::system_now;
 
 /// A payment with a scanned code.
 #[derive(Deserialize, ToSchema)]

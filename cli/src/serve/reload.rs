@@ -108,7 +108,7 @@ async fn reload_lists(app: &Arc<App>, config: &TillConfig) {
                 let from = previous.map_or_else(|| "none".to_owned(), |p| p.sequence.to_string());
                 let to = app
                     .verifier
-                    .list_status(crate::system_now())
+                    .list_status(crate::clock::system_now())
                     .into_iter()
                     .find(|s| s.info.kind == reload.kind)
                     .map_or_else(|| "?".to_owned(), |s| s.info.sequence.to_string());

@@ -37,8 +37,8 @@ impl Usage {
     /// writer, one for the readers.
     pub(crate) fn open(url: &str) -> Result<Usage, Error> {
         Ok(Usage {
-            recorder: Arc::new(crate::usage::recorder(url)?),
-            reader: Mutex::new(crate::usage::open(url)?),
+            recorder: Arc::new(crate::usage_store::recorder(url)?),
+            reader: Mutex::new(crate::usage_store::open(url)?),
         })
     }
 }

@@ -12,9 +12,9 @@ mod print;
 
 use clap::{Args, Subcommand};
 
-use crate::AtArg;
+use crate::args::AtArg;
+use crate::args::insured_arg;
 use crate::output::{CmdResult, Failure, RefusalLine, out, refusal};
-use crate::registry::insured_arg;
 use medcode::Error;
 use medcode::{InsuredId, Region, Relation, Scheme};
 use medcode_platform::registry::read_person;

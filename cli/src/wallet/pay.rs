@@ -5,9 +5,9 @@
 
 use clap::Args;
 
-use crate::AtArg;
+use crate::args::AtArg;
+use crate::args::VerifierArgs;
 use crate::output::{CmdResult, RefusalLine, out, refusal};
-use crate::verifier_args::VerifierArgs;
 use crate::wallet::{amount_arg, print};
 use medcode::verify::{ReplaySpec, TillContext};
 use medcode_platform::wallet::{PayRequest, Wallet};
@@ -29,7 +29,7 @@ pub(crate) struct PayArgs {
     #[arg(long, value_name = "ID")]
     request_id: Option<String>,
     #[command(flatten)]
-    usage: crate::usage::RecordArg,
+    usage: crate::args::RecordArg,
     /// Print one JSON object (amounts in fen).
     #[arg(long)]
     json: bool,
@@ -43,7 +43,7 @@ pub(crate) fn run(wallet: &Wallet, a: &PayArgs) -> CmdResult {
         Ok(ReplaySpec::File(crate::state_dir::default_replay_file()?))
     })?;
     let recorder = a.usage.recorder()?;
-    let verifier = crate::usage::observed(verifier, recorder.as_ref());
+    let verifier = crate::usage_store::observed(verifier, recorder.as_ref());
     // The payee names the till's institution. A --org the wallet refuses
     // is refused before the code is checked, so no verdict needs it.
     let context = TillContext::new().with_org_id(&a.org).unwrap_or_default();
@@ -55,7 +55,7 @@ pub(crate) fn run(wallet: &Wallet, a: &PayArgs) -> CmdResult {
     };
     let paid = wallet.pay(&verifier, &req, &context, now);
     if let Some(recorder) = &recorder {
-        crate::usage::flush(recorder);
+        crate::usage_store::flush(recorder);
     }
     let p = paid.map_err(refusal(RefusalLine::Refused))?;
     if a.json {

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::key_path;
+use crate::args::insured_arg;
+use crate::args::key_path;
 use crate::output::key_loaded;
-use crate::registry::insured_arg;
 use medcode::Claims;
 use medcode::Error;
 use medcode::InsuredId;

@@ -4,9 +4,9 @@
 
 use clap::Args;
 
-use crate::lists::ListArgs;
+use crate::args::ListArgs;
+use crate::args::replay::ReplayArgs;
 use crate::output::warn;
-use crate::replay_arg::ReplayArgs;
 use medcode::Error;
 use medcode::Region;
 use medcode::UnixTime;
