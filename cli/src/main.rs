@@ -1,34 +1,22 @@
 //! The `medcode` command-line tool, built on the public API of the `medcode`
-//! library only: every subcommand lives in its own file here and keeps to
-//! parsing its arguments and printing; the logic is the library's.
+//! library only. This file parses the command line and dispatches; the
+//! subcommands are in `cmd/` (one module each), their shared arguments in
+//! `args/`, everything printed and the exit status in `output/`, and the
+//! HTTP service of `medcode serve` in `serve/`. The logic is the library's.
 //!
 //! Exit status: 0 success (code accepted), 1 a code or request was refused
 //! (the reason is printed), 2 usage, file or setup errors. Errors are one
 //! line on stderr; a closed stdout pipe counts as success.
 
-mod api_key;
 mod args;
-mod bench;
 mod clock;
-mod demo;
+mod cmd;
 mod demo_keys;
-mod device;
-mod family;
-mod issue;
-mod keygen;
 mod lock;
 mod output;
-mod registry;
-mod revoke;
 mod serve;
-mod show;
 mod state_dir;
-mod till;
-mod trust;
-mod usage;
 mod usage_store;
-mod verify;
-mod wallet;
 
 use std::process::ExitCode;
 
@@ -49,40 +37,40 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Generate an issuer key pair: DIR/KID.pk8 (mode 0600) and an entry in DIR/trust.json.
-    Keygen(keygen::KeygenArgs),
+    Keygen(cmd::keygen::KeygenArgs),
     /// Issue a code and print its token text (exactly what the QR holds).
     #[command(
         override_usage = "medcode issue [OPTIONS] --dir <DIR> --kid <KID> --insured <ID> <--region <CODE>|--db <FILE>>"
     )]
-    Issue(issue::IssueArgs),
+    Issue(cmd::issue::IssueArgs),
     /// Verify a token text: exit 0 accepted, 1 rejected, 2 usage or I/O error.
-    Verify(verify::VerifyArgs),
+    Verify(cmd::verify::VerifyArgs),
     /// Show a refreshing code in the terminal (the holder's phone) until Ctrl-C.
-    Show(show::ShowArgs),
+    Show(cmd::show::ShowArgs),
     /// Codes made offline on the phone: device keys, enrolment, codes, the screen.
-    Device(device::DeviceArgs),
+    Device(cmd::device::DeviceArgs),
     /// A till: verify one token per line of standard input, one verdict line each.
-    Till(till::TillArgs),
+    Till(cmd::till::TillArgs),
     /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
-    Demo(demo::DemoArgs),
+    Demo(cmd::demo::DemoArgs),
     /// Family-account registry: insured persons (issuer side, SQLite).
-    Registry(registry::RegistryArgs),
+    Registry(cmd::registry::RegistryArgs),
     /// Family accounts: bind, unbind, list members, file or revoke mutual aid.
-    Family(family::FamilyArgs),
+    Family(cmd::family::FamilyArgs),
     /// The offline root key and the trust and revocation lists it signs.
-    Trust(trust::TrustArgs),
+    Trust(cmd::trust::TrustArgs),
     /// Add key ids or insured identifiers to an unsigned revocation list.
-    Revoke(revoke::RevokeArgs),
+    Revoke(cmd::revoke::RevokeArgs),
     /// Measure verification throughput on this machine: codes/s, latency, format overhead.
-    Bench(bench::BenchArgs),
+    Bench(cmd::bench::BenchArgs),
     /// A verification service: an HTTP API over one verifier (see docs/DEPLOYMENT.md).
-    Serve(serve::ServeArgs),
+    Serve(cmd::serve::ServeArgs),
     /// API keys of `medcode serve --api-keys`.
-    ApiKey(api_key::ApiKeyArgs),
+    ApiKey(cmd::api_key::ApiKeyArgs),
     /// The medical-insurance wallet (医保钱包): mutual-aid transfers and paying with the code.
-    Wallet(wallet::WalletArgs),
+    Wallet(cmd::wallet::WalletArgs),
     /// Usage records of `serve` and `till --usage-db`: retention (prune).
-    Usage(usage::UsageArgs),
+    Usage(cmd::usage::UsageArgs),
 }
 
 /// The (sub)command path the arguments name, e.g. `medcode registry
@@ -134,22 +122,22 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Keygen(args) => keygen::run(&args),
-        Command::Issue(args) => issue::run(&args),
-        Command::Verify(args) => verify::run(&args),
-        Command::Show(args) => show::run(&args),
-        Command::Device(args) => device::run(&args),
-        Command::Till(args) => till::run(&args),
-        Command::Demo(args) => demo::run(&args),
-        Command::Registry(args) => registry::run(&args),
-        Command::Family(args) => family::run(&args),
-        Command::Trust(args) => trust::run(&args),
-        Command::Revoke(args) => revoke::run(&args),
-        Command::Bench(args) => bench::run(&args),
-        Command::Serve(args) => serve::run(&args),
-        Command::ApiKey(args) => api_key::run(&args),
-        Command::Wallet(args) => wallet::run(&args),
-        Command::Usage(args) => usage::run(&args),
+        Command::Keygen(args) => cmd::keygen::run(&args),
+        Command::Issue(args) => cmd::issue::run(&args),
+        Command::Verify(args) => cmd::verify::run(&args),
+        Command::Show(args) => cmd::show::run(&args),
+        Command::Device(args) => cmd::device::run(&args),
+        Command::Till(args) => cmd::till::run(&args),
+        Command::Demo(args) => cmd::demo::run(&args),
+        Command::Registry(args) => cmd::registry::run(&args),
+        Command::Family(args) => cmd::family::run(&args),
+        Command::Trust(args) => cmd::trust::run(&args),
+        Command::Revoke(args) => cmd::revoke::run(&args),
+        Command::Bench(args) => cmd::bench::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
+        Command::ApiKey(args) => cmd::api_key::run(&args),
+        Command::Wallet(args) => cmd::wallet::run(&args),
+        Command::Usage(args) => cmd::usage::run(&args),
     };
     output::exit_code(result)
 }

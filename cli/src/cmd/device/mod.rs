@@ -1,4 +1,4 @@
-//! `medcode device`: codes made offline on the phone (issue 17).
+//! `medcode device`: codes made offline on the phone.
 //!
 //! - `keygen`: the phone's key pair, `DIR/device.pk8` (0600) and
 //!   `DIR/device.pub` (one line: algorithm and the public key in hex);

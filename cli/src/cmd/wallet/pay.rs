@@ -5,10 +5,10 @@
 
 use clap::Args;
 
+use super::{amount_arg, print};
 use crate::args::AtArg;
 use crate::args::VerifierArgs;
 use crate::output::{CmdResult, RefusalLine, out, refusal};
-use crate::wallet::{amount_arg, print};
 use medcode::verify::{ReplaySpec, TillContext};
 use medcode_platform::wallet::{PayRequest, Wallet};
 
