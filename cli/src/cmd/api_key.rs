@@ -12,7 +12,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use crate::output::{CmdResult, out};
-use crate::serve::{KEY_PREFIX, Role, check_org, digest};
+use crate::serve::api_keys::{KEY_PREFIX, Role, check_key_file, check_org, digest};
 use medcode::Error;
 
 /// Largest key file read back before adding a line.
@@ -68,7 +68,7 @@ fn new_key(org: &str, file: &Path, role: Role) -> CmdResult {
             Err(e) => return Err(Error::io(file, "read", e).into()),
         };
         // Refuse to add to a file the service would refuse.
-        crate::serve::check_key_file(&text).map_err(|why| Error::InvalidArgument {
+        check_key_file(&text).map_err(|why| Error::InvalidArgument {
             what: "--file",
             why: format!("{}: {why}", file.display()),
         })?;

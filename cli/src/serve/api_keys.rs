@@ -89,6 +89,11 @@ pub(crate) fn check_org(org: &str) -> Result<(), String> {
     }
 }
 
+/// Checks the text of an API key file as the service reads it.
+pub(crate) fn check_key_file(bytes: &[u8]) -> Result<(), String> {
+    ApiKeys::parse(bytes).map(drop)
+}
+
 impl ApiKeys {
     /// Reads the key file at `path`.
     pub(crate) fn read(path: &Path) -> Result<Self, Error> {

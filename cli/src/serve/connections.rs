@@ -12,7 +12,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use super::log;
+use super::log::log;
 use crate::output::warn;
 
 /// Longest time a client may take to send a request's headers.

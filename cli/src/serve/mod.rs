@@ -1,31 +1,48 @@
-//! `medcode serve`: the verification service. One verifier (the till setup
-//! of `medcode till`, with the same list and replay flags) behind an HTTP
-//! API: `POST /v1/verify`, `/v1/verify/image`, `/v1/verify/batch`,
-//! `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json`, and the cashier's
-//! page at `GET /` (`page/`); with `--wallet-db`, `POST /v1/pay` (the
-//! medical-insurance wallet, `pay.rs`); every verdict recorded in the usage
-//! records (`--usage-db`, `usage.rs`), read back by the platform with
-//! `GET /v1/usage`.
+//! The verification service of `medcode serve` (started from its flags by
+//! `cmd/serve.rs`). One verifier (the till setup of `medcode till`, with the
+//! same list and replay flags) behind an HTTP API: `POST /v1/verify`,
+//! `/v1/verify/image`, `/v1/verify/batch`, `GET /healthz`, `/readyz`,
+//! `/metrics`, `/openapi.json`, and the cashier's page at `GET /` (`page/`);
+//! with `--wallet-db`, `POST /v1/pay` (the medical-insurance wallet,
+//! `handlers/pay.rs`); every verdict recorded in the usage records
+//! (`--usage-db`), read back by the platform with `GET /v1/usage`
+//! (`handlers/usage.rs`).
+//!
+//! The files import one another in one direction only, each from the
+//! lines above it, never from its own line or below:
+//!
+//! 1. `log`, `problem`, `metrics`, `api_keys`, `batcher`: the leaves (the
+//!    log lines, the JSON error body, the counters, the key file, the
+//!    cross-request batcher); they import nothing of the service.
+//! 2. `state`: `App` and its parts, the caller and the request id
+//!    (imports `api_keys`, `batcher`, `metrics`, `problem`).
+//! 3. `request`: a request's JSON body, content type, organisation and
+//!    till context (imports `state`, `api_keys`, `problem`).
+//! 4. `handlers/` (`verify`, `health`, `pay`, `usage`): the routes' work
+//!    (imports `request`, `state`, `problem`, `metrics`, `api_keys`); no
+//!    handler imports another.
+//! 5. `openapi` (the document and its route, from the handlers) and
+//!    `page/` (the cashier's page; imports `state`).
+//! 6. `router`: the routes and their layers (imports `handlers`,
+//!    `openapi`, `page`, `state`, `problem`, `log`);
+//!    `reload`: the lists and keys re-read while running (imports
+//!    `state`, `api_keys`, `metrics`, `log`); `connections`: the connection loop
+//!    (imports `log`).
+//! 7. this file: [`serve`], the whole service on a listener.
 
 pub(crate) mod api_keys;
-pub(crate) mod app;
 pub(crate) mod batcher;
 pub(crate) mod connections;
 pub(crate) mod handlers;
+pub(crate) mod log;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod page;
-pub(crate) mod pay;
 pub(crate) mod problem;
 pub(crate) mod reload;
-pub(crate) mod usage;
-
-pub(crate) use api_keys::{KEY_PREFIX, Role, check_org, digest};
-
-/// Checks the text of an API key file as the service reads it.
-pub(crate) fn check_key_file(bytes: &[u8]) -> Result<(), String> {
-    ApiKeys::parse(bytes).map(drop)
-}
+pub(crate) mod request;
+pub(crate) mod router;
+pub(crate) mod state;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -36,10 +53,13 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use medcode::Error;
 
-use crate::output::warn;
-use api_keys::ApiKeys;
-use app::App;
+use crate::output::{escape, warn};
+use log::log;
+use state::App;
 
+/// Serves `app` on `listen` until SIGTERM or Ctrl-C, re-reading the lists
+/// (`reload`: signed lists, their setup and interval) and the API keys
+/// meanwhile.
 pub(crate) async fn serve(
     app: Arc<App>,
     listen: SocketAddr,
@@ -64,7 +84,7 @@ pub(crate) async fn serve(
             if let Err(e) = reload::run(app, reload).await {
                 warn(&format!(
                     "lists and API keys are not reloaded: {}",
-                    crate::output::escape::shown(&e)
+                    escape::shown(&e)
                 ));
             }
         });
@@ -80,7 +100,7 @@ pub(crate) async fn serve(
             _ = tokio::signal::ctrl_c() => {}
         }
     };
-    connections::serve(listener, app::router(app), shutdown).await;
+    connections::serve(listener, router::router(app), shutdown).await;
     log("stopped");
     Ok(())
 }
@@ -98,19 +118,4 @@ pub(crate) fn request_id_prefix() -> Result<String, Error> {
         )
     })?;
     Ok(hex::encode(bytes))
-}
-
-/// Writes one line of the service's log to stderr in one `write` (stderr
-/// is unbuffered: `writeln!` would make a system call per formatted piece,
-/// a tenth of a loaded service's time, and let the lines of concurrent
-/// requests interleave).
-pub(crate) fn log_line(line: std::fmt::Arguments<'_>) {
-    let mut buf = std::fmt::format(line);
-    buf.push('\n');
-    let _ = std::io::stderr().write_all(buf.as_bytes());
-}
-
-/// One `medcode: ...` line of the service's log.
-pub(crate) fn log(line: &str) {
-    log_line(format_args!("medcode: {line}"));
 }

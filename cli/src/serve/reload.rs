@@ -14,9 +14,9 @@ use medcode::Error;
 use medcode::TillConfig;
 use medcode::verify::ListUpdate;
 
-use super::app::App;
-use super::log;
+use super::log::log;
 use super::metrics::list_label;
+use super::state::App;
 use crate::output::escape::shown;
 use crate::output::warn;
 

@@ -1,11 +1,9 @@
-//! Usage records in the service: the recorder hears every verdict of the
-//! service's verifier (`/v1/verify`, `/v1/verify/image`, `/v1/verify/batch`
-//! and `/v1/pay`; a bounded queue written in the background: never slower
-//! verdicts), and
-//! `GET /v1/usage?insured=ID` reads them back for the platform, with an
+//! `GET /v1/usage?insured=ID`: the usage records the service's recorder
+//! wrote (`state::Usage`: every verdict of `/v1/verify`, `/v1/verify/image`,
+//! `/v1/verify/batch` and `/v1/pay`), read back for the platform with an
 //! API key of role `issuer` only (no key, no personal records).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 
 use axum::Json;
 use axum::extract::{Extension, RawQuery, State};
@@ -15,33 +13,15 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use medcode::{Error, InsuredId, UnixTime};
-use medcode_platform::usage::{MAX_QUERY_LIMIT, UsageQuery, UsageRecorder, UsageStore};
+use medcode::{InsuredId, UnixTime};
+use medcode_platform::usage::{MAX_QUERY_LIMIT, UsageQuery};
 
-use super::api_keys::Role;
-use super::app::{App, Caller, RequestId};
-use super::problem::{LogReason, Problem, ProblemBody};
+use crate::serve::api_keys::Role;
+use crate::serve::problem::{LogReason, Problem, ProblemBody};
+use crate::serve::state::{App, Caller, RequestId};
 
 /// Records `GET /v1/usage` returns when the caller names no limit.
 const DEFAULT_LIMIT: u32 = 100;
-
-/// The service's usage records: the recorder of every verdict, and a
-/// connection of its own for the readers.
-pub(crate) struct Usage {
-    pub recorder: Arc<UsageRecorder>,
-    reader: Mutex<Box<dyn UsageStore>>,
-}
-
-impl Usage {
-    /// Opens the store of `url` twice: one connection for the recorder's
-    /// writer, one for the readers.
-    pub(crate) fn open(url: &str) -> Result<Usage, Error> {
-        Ok(Usage {
-            recorder: Arc::new(crate::usage_store::recorder(url)?),
-            reader: Mutex::new(crate::usage_store::open(url)?),
-        })
-    }
-}
 
 /// The parameters of `GET /v1/usage`.
 #[derive(IntoParams)]
@@ -114,7 +94,7 @@ fn parse_params(raw: Option<&str>) -> Result<UsageQuery, Problem> {
 
 /// The usage records of an insured person's codes (self and delegate),
 /// newest first: for the issuer's platform only.
-#[utoipa::path(get, path = "/v1/usage", params(UsageParams),
+#[utoipa::path(get, tag = "usage", path = "/v1/usage", params(UsageParams),
     responses(
         (status = 200, description = "The records, newest first", body = UsageResponse),
         (status = 400, description = "A bad insured, since or limit, or an unknown parameter", body = ProblemBody),

@@ -17,11 +17,11 @@ use utoipa::ToSchema;
 
 use medcode_platform::wallet::{Fen, PayRequest};
 
-use super::app::{App, Caller, RequestId};
-use super::handlers::{check_org, parse_json, till_context, verify_blocking};
-use super::problem::{LogReason, Problem, ProblemBody};
 use crate::clock::system_now;
 use crate::output::escape::shown;
+use crate::serve::problem::{LogReason, Problem, ProblemBody};
+use crate::serve::request::{check_org, parse_json, till_context};
+use crate::serve::state::{App, Caller, RequestId};
 
 /// A payment with a scanned code.
 #[derive(Deserialize, ToSchema)]
@@ -39,7 +39,7 @@ pub(crate) struct PayBody {
 
 /// Pay with a scanned code (with `--wallet-db`): the insured person's wallet
 /// first, then their personal account.
-#[utoipa::path(post, path = "/v1/pay", request_body = PayBody,
+#[utoipa::path(post, tag = "pay", path = "/v1/pay", request_body = PayBody,
     responses(
         (status = 200, description = "`{\"paid\":true,\"payment\":{...}}` (amounts in fen), or `{\"paid\":false,\"reason\":\"<code>\",\"detail\":...}` for a refused code or payment"),
         (status = 400, description = "Not a payment request (an amount that is not text, unknown fields)", body = ProblemBody),
@@ -69,17 +69,18 @@ pub(crate) async fn pay(
         .ok_or_else(|| Problem::invalid("org_id is required (the institution paid)"))?;
     let context = till_context(&caller, Some(&org), None, None, None, None)?;
     let verifier = app.verifier.clone();
-    let result = verify_blocking(&app, move || {
-        let amount = Fen::parse_yuan(&request.amount)?;
-        let req = PayRequest {
-            code: request.code,
-            amount,
-            org,
-            request_id: request.request_id,
-        };
-        wallet.pay(&verifier, &req, &context, system_now())
-    })
-    .await?;
+    let result = app
+        .verify_blocking(move || {
+            let amount = Fen::parse_yuan(&request.amount)?;
+            let req = PayRequest {
+                code: request.code,
+                amount,
+                org,
+                request_id: request.request_id,
+            };
+            wallet.pay(&verifier, &req, &context, system_now())
+        })
+        .await?;
     let (body, reason) = match result {
         Ok(payment) => (
             json!({"request_id": request_id.0, "paid": true, "payment": payment}),

@@ -1,5 +1,5 @@
-//! The routes' handlers: verify one code, one image, a batch; health,
-//! readiness, metrics and the OpenAPI document.
+//! Verification: one code (`POST /v1/verify`), the code in an image
+//! (`/v1/verify/image`) and a batch (`/v1/verify/batch`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,20 +7,20 @@ use std::time::Instant;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use medcode::Region;
 use medcode::Verifier;
 use medcode::verify::{TillContext, to_json};
 use medcode::{Error, VerifiedToken};
 
-use super::app::{App, Caller, RequestId};
-use super::problem::{LogReason, Problem, ProblemBody};
 use crate::clock::system_now;
+use crate::serve::problem::{LogReason, Problem, ProblemBody};
+use crate::serve::request::{check_org, parse_json, require_content_type, till_context};
+use crate::serve::state::{App, Caller, RequestId};
 
 /// Most codes in one `/v1/verify/batch` request.
 pub(crate) const MAX_BATCH_CODES: usize = 256;
@@ -92,97 +92,6 @@ pub(crate) struct BatchResponse {
     verdicts: Vec<Value>,
 }
 
-/// What `/readyz` says.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Readiness {
-    /// `ready`.
-    status: &'static str,
-}
-
-fn require_content_type(headers: &HeaderMap, allowed: &[&str]) -> Result<(), Problem> {
-    let given = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-    match given {
-        Some(t) if allowed.contains(&t.as_str()) => Ok(()),
-        _ => Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("the body must be {}", allowed.join(" or ")),
-        )),
-    }
-}
-
-pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<T, Problem> {
-    require_content_type(headers, &["application/json"])?;
-    serde_json::from_slice(body)
-        .map_err(|e| Problem::invalid(format!("the body is not a valid request: {e}")))
-}
-
-/// The till context of a request: the caller's organisation (the API
-/// key's, else the request's) and the request's till fields, each refused
-/// as the context's rules say (`business_type must be 5 digits`, ...).
-pub(super) fn till_context(
-    caller: &Caller,
-    org_id: Option<&str>,
-    business_type: Option<&str>,
-    operator_id: Option<&str>,
-    office_id: Option<&str>,
-    till_region: Option<&str>,
-) -> Result<TillContext, Problem> {
-    let refused = |e: Error| match e {
-        Error::InvalidArgument { what, why } => Problem::invalid(format!("{what} {why}")),
-        other => Problem::invalid(other.to_string()),
-    };
-    let mut context = TillContext::new();
-    if let Some(org) = caller.org.as_deref().or(org_id) {
-        context = context.with_org_id(org).map_err(refused)?;
-    }
-    if let Some(v) = business_type {
-        context = context.with_business_type(v).map_err(refused)?;
-    }
-    if let Some(v) = operator_id {
-        context = context.with_operator_id(v).map_err(refused)?;
-    }
-    if let Some(v) = office_id {
-        context = context.with_office_id(v).map_err(refused)?;
-    }
-    if let Some(v) = till_region {
-        let region = Region::new(v).map_err(|e| Problem::invalid(format!("till_region: {e}")))?;
-        context = context.with_till_region(region);
-    }
-    Ok(context)
-}
-
-/// Refuses a body naming another organisation than the caller's key.
-pub(super) fn check_org(caller: &Caller, named: Option<&str>) -> Result<(), Problem> {
-    if let Some(named) = named
-        && crate::serve::api_keys::check_org(named).is_err()
-    {
-        return Err(Problem::invalid(
-            "org_id must be 1-64 letters, digits, '-', '_' or '.'",
-        ));
-    }
-    match (&caller.org, named) {
-        (Some(own), Some(named)) if own != named => Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "org_id names another organisation than the API key's",
-        )),
-        _ => Ok(()),
-    }
-}
-
 fn verdict_response(request_id: &RequestId, result: &Result<VerifiedToken, Error>) -> Response {
     let reason = match result {
         Ok(_) => "accepted",
@@ -197,22 +106,8 @@ fn verdict_response(request_id: &RequestId, result: &Result<VerifiedToken, Error
     response
 }
 
-/// Runs `work` on the blocking pool (a verification may wait on the
-/// replay guard's file or server), timed and counted.
-pub(super) async fn verify_blocking<T: Send + 'static>(
-    app: &App,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, Problem> {
-    let started = Instant::now();
-    let done = tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR))?;
-    app.metrics.verify_took(started.elapsed());
-    Ok(done)
-}
-
 /// Verify one code.
-#[utoipa::path(post, path = "/v1/verify", request_body = VerifyRequest,
+#[utoipa::path(post, tag = "handlers", path = "/v1/verify", request_body = VerifyRequest,
     responses(
         (status = 200, description = "The verdict, accepted or rejected alike", body = VerifyResponse),
         (status = 400, description = "Not a verification request", body = ProblemBody),
@@ -253,7 +148,8 @@ pub(crate) async fn verify(
         }
         None => {
             let verifier: Verifier = app.verifier.clone();
-            verify_blocking(&app, move || verifier.check(&code, &context, system_now())).await?
+            app.verify_blocking(move || verifier.check(&code, &context, system_now()))
+                .await?
         }
     };
     app.metrics.verdict(verdict.result());
@@ -261,7 +157,7 @@ pub(crate) async fn verify(
 }
 
 /// Verify the QR code in a PNG or JPEG image.
-#[utoipa::path(post, path = "/v1/verify/image",
+#[utoipa::path(post, tag = "handlers", path = "/v1/verify/image",
     request_body(content = Vec<u8>, content_type = "image/png", description = "A PNG or JPEG image (image/jpeg too), at most 16 MiB and 4096 pixels a side"),
     responses(
         (status = 200, description = "The verdict (`unreadable` for an image without one readable code)", body = VerifyResponse),
@@ -280,17 +176,18 @@ pub(crate) async fn verify_image(
     require_content_type(&headers, &["image/png", "image/jpeg"])?;
     let verifier = app.verifier.clone();
     let context = till_context(&caller, None, None, None, None, None)?;
-    let verdict = verify_blocking(&app, move || match medcode::qr::decode_image(&body) {
-        Ok(text) => verifier.check(&text, &context, system_now()),
-        Err(e) => verifier.refuse_unread(e, &context, system_now()),
-    })
-    .await?;
+    let verdict = app
+        .verify_blocking(move || match medcode::qr::decode_image(&body) {
+            Ok(text) => verifier.check(&text, &context, system_now()),
+            Err(e) => verifier.refuse_unread(e, &context, system_now()),
+        })
+        .await?;
     app.metrics.verdict(verdict.result());
     Ok(verdict_response(&request_id, verdict.result()))
 }
 
 /// Verify up to 256 codes at one time, one verdict each, in order.
-#[utoipa::path(post, path = "/v1/verify/batch", request_body = BatchRequest,
+#[utoipa::path(post, tag = "handlers", path = "/v1/verify/batch", request_body = BatchRequest,
     responses(
         (status = 200, description = "One verdict per code, in order", body = BatchResponse),
         (status = 400, description = "Not a batch request, or over 256 codes", body = ProblemBody),
@@ -318,12 +215,13 @@ pub(crate) async fn verify_batch(
     let verifier = app.verifier.clone();
     let codes = request.codes;
     let context = till_context(&caller, request.org_id.as_deref(), None, None, None, None)?;
-    let verdicts = verify_blocking(&app, move || {
-        let scans: Vec<(&str, &TillContext)> =
-            codes.iter().map(|code| (code.as_str(), &context)).collect();
-        verifier.check_batch(&scans, system_now())
-    })
-    .await?;
+    let verdicts = app
+        .verify_blocking(move || {
+            let scans: Vec<(&str, &TillContext)> =
+                codes.iter().map(|code| (code.as_str(), &context)).collect();
+            verifier.check_batch(&scans, system_now())
+        })
+        .await?;
     for verdict in &verdicts {
         app.metrics.verdict(verdict.result());
     }
@@ -334,75 +232,4 @@ pub(crate) async fn verify_batch(
     .into_response();
     response.extensions_mut().insert(LogReason("batch"));
     Ok(response)
-}
-
-/// The process runs.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The process runs", body = Readiness)))]
-pub(crate) async fn healthz() -> Json<Readiness> {
-    Json(Readiness { status: "ok" })
-}
-
-/// Ready to verify: every signed list is fresh and the replay guard answers.
-#[utoipa::path(get, path = "/readyz", responses(
-    (status = 200, description = "Ready", body = Readiness),
-    (status = 503, description = "A list is stale (trust_list_stale) or the shared replay guard does not answer (replay_guard_unavailable)", body = ProblemBody),
-))]
-pub(crate) async fn readyz(State(app): State<Arc<App>>) -> Result<Json<Readiness>, Problem> {
-    let now = system_now();
-    if let Some(stale) = app
-        .verifier
-        .list_status(now)
-        .into_iter()
-        .find(|s| s.refused)
-    {
-        return Err(Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "trust_list_stale",
-            format!(
-                "the {} list in force (sequence {}) is stale: every code is refused until a newer one is installed",
-                super::metrics::list_label(stale.info.kind),
-                stale.info.sequence
-            ),
-        ));
-    }
-    // Asked now, not remembered from the last code: a shared guard that is
-    // down shows before the first code is refused, and one that is back
-    // shows before the next code is accepted.
-    let verifier = app.verifier.clone();
-    let answer = tokio::task::spawn_blocking(move || verifier.check_replay_guard(now))
-        .await
-        .map_err(|_| Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR))?;
-    if answer.is_err() {
-        return Err(Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "replay_guard_unavailable",
-            "the shared replay guard does not answer",
-        ));
-    }
-    Ok(Json(Readiness { status: "ready" }))
-}
-
-/// The metrics, in the OpenMetrics text format Prometheus reads.
-#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
-pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let recorder = app.usage.as_ref().map(|u| u.recorder.as_ref());
-    let text = app.metrics.render(&app.verifier, recorder, system_now());
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        text,
-    )
-        .into_response()
-}
-
-/// This document.
-#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "The OpenAPI 3 document of this service")))]
-pub(crate) async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        super::openapi::document(),
-    )
-        .into_response()
 }

@@ -1,9 +1,9 @@
-//! The service's shared state and its router: the routes, their body
-//! limits, the request timeout, API-key authentication of `/v1/`, JSON
-//! bodies for every error and one log line per request.
+//! The service's router: the routes, their body limits, the request
+//! timeout, API-key authentication of `/v1/`, JSON bodies for every error
+//! and one log line per request.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -15,12 +15,12 @@ use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use medcode::Verifier;
-
-use super::api_keys::{KeyFile, Role};
-use super::handlers;
-use super::metrics::Metrics;
+use super::handlers::{health, pay, usage, verify};
+use super::log::log_line;
+use super::openapi;
+use super::page;
 use super::problem::{LogReason, Problem};
+use super::state::{App, Caller, RequestId};
 
 /// Largest JSON body accepted.
 pub(crate) const MAX_JSON_BODY: usize = 64 * 1024;
@@ -28,65 +28,35 @@ pub(crate) const MAX_JSON_BODY: usize = 64 * 1024;
 /// Longest time a request may take before it is answered `408`.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What every handler shares.
-pub(crate) struct App {
-    /// The verifier (its clones share the lists and the replay guard).
-    pub verifier: Verifier,
-    /// Cross-request batching of `/v1/verify`; `None` with `--no-batching`.
-    pub batcher: Option<super::batcher::Batcher>,
-    /// The wallet of `--wallet-db` (`POST /v1/pay`), if given.
-    pub wallet: Option<Arc<medcode_platform::wallet::Wallet>>,
-    /// The usage records of `--usage-db`; `None` with `--usage-db off`.
-    pub usage: Option<super::usage::Usage>,
-    /// The keys of `--api-keys`; `None` without the flag (loopback only).
-    pub keys: Option<KeyFile>,
-    pub metrics: Metrics,
-    /// This process's request-id prefix and counter.
-    pub id_prefix: String,
-    pub next_id: AtomicU64,
-}
-
-/// Who is calling: the organisation and role of the API key, `None`
-/// without keys.
-#[derive(Clone, Debug)]
-pub(crate) struct Caller {
-    pub org: Option<String>,
-    pub role: Option<Role>,
-}
-
-/// This request's id.
-#[derive(Clone, Debug)]
-pub(crate) struct RequestId(pub String);
-
 /// The router of the service.
 pub(crate) fn router(app: Arc<App>) -> Router {
     let json_limit = RequestBodyLimitLayer::new(MAX_JSON_BODY);
     let v1 = Router::new()
-        .route("/v1/verify", post(handlers::verify).layer(json_limit))
+        .route("/v1/verify", post(verify::verify).layer(json_limit))
         .route(
             "/v1/verify/batch",
-            post(handlers::verify_batch).layer(json_limit),
+            post(verify::verify_batch).layer(json_limit),
         )
         .route(
             "/v1/verify/image",
-            post(handlers::verify_image).layer(RequestBodyLimitLayer::new(
+            post(verify::verify_image).layer(RequestBodyLimitLayer::new(
                 usize::try_from(medcode::limits::MAX_IMAGE_FILE_LEN).unwrap_or(usize::MAX),
             )),
         )
-        .route("/v1/pay", post(super::pay::pay).layer(json_limit))
-        .route("/v1/usage", get(super::usage::usage))
+        .route("/v1/pay", post(pay::pay).layer(json_limit))
+        .route("/v1/usage", get(usage::usage))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             authenticate,
         ));
     Router::new()
         .merge(v1)
-        .route("/healthz", get(handlers::healthz))
-        .route("/readyz", get(handlers::readyz))
-        .route("/metrics", get(handlers::metrics))
-        .route("/openapi.json", get(handlers::openapi))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(openapi::openapi))
         // The cashier's page (GET /, /page.css, /page.js), no API key: it holds none.
-        .merge(super::page::routes())
+        .merge(page::routes())
         // The tower-http layers above are the limits.
         .layer(DefaultBodyLimit::disable())
         .layer(TimeoutLayer::with_status_code(
@@ -181,7 +151,7 @@ async fn log_request(State(app): State<Arc<App>>, mut request: Request, next: Ne
         .get::<LogReason>()
         .map_or("-", |r| r.0);
     app.metrics.http(&route, status.as_u16());
-    super::log_line(format_args!(
+    log_line(format_args!(
         "request id={} method={method} route={route} status={} reason={reason} duration_us={}",
         id.0,
         status.as_u16(),
