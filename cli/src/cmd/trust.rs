@@ -24,7 +24,7 @@ use medcode::UnixTime;
 use medcode::files::read_bounded;
 use medcode::keys::{Algorithm, SigningKey};
 use medcode::keys::{PermissionPolicy, read_private_key, write_private_key};
-use medcode::lists::ListInfo;
+use medcode::lists::{ListPublisher, PublishError, Validity};
 use medcode::time::human_secs;
 use medcode::verify::list_len_limit;
 
@@ -189,57 +189,65 @@ fn read_payload(path: &Path, kind: ListKind) -> Result<Vec<u8>, Error> {
     }
 }
 
-/// What `--out` holds before signing.
-enum Existing {
-    /// Nothing yet.
-    Missing,
-    /// A list of this kind signed by this root, with its sequence.
-    Held(u64),
-    /// A signed list this root cannot vouch for (another root, damaged).
-    Foreign(String),
+/// The signed list `--out` holds before signing, if any (the publisher
+/// decides whether it is one, and whether this root signed it).
+fn previous(out: &Path, kind: ListKind) -> Result<Option<Vec<u8>>, Error> {
+    if !out.exists() {
+        return Ok(None);
+    }
+    read_bounded(out, list_len_limit(kind, true), "--out").map(Some)
 }
 
-fn existing(out: &Path, root: &RootKey, kind: ListKind) -> Result<Existing, Error> {
-    if !out.exists() {
-        return Ok(Existing::Missing);
-    }
-    let bytes = read_bounded(out, list_len_limit(kind, true), "--out")?;
-    if !SignedList::is_envelope(&bytes) {
-        return Err(Error::InvalidArgument {
+/// A publisher's refusal in the words of `trust sign`'s flags.
+fn publish_error(e: PublishError, out: &Path, kind: ListKind) -> Error {
+    let sequence = |why: String| Error::InvalidArgument {
+        what: "--sequence",
+        why,
+    };
+    match e {
+        PublishError::NextUpdateNotAfter {
+            issued_at,
+            next_update,
+        } => Error::InvalidArgument {
+            what: "--next-update",
+            why: format!("{next_update} is not after the signing time {issued_at}"),
+        },
+        PublishError::PreviousNotSigned => Error::InvalidArgument {
             what: "--out",
             why: format!(
                 "{} exists and is not a signed list; refusing to overwrite it",
                 out.display()
             ),
-        });
-    }
-    Ok(
-        match SignedList::from_json(&bytes)
-            .and_then(|s| s.verify(root, kind).map(|v| v.info().sequence))
-        {
-            Ok(seq) => Existing::Held(seq),
-            Err(e) => Existing::Foreign(e.to_string()),
         },
-    )
+        PublishError::PreviousForeign { why } => sequence(format!(
+            "{} holds no {} signed by this root ({why}); give --sequence N to replace it",
+            out.display(),
+            kind.describe()
+        )),
+        PublishError::Rollback { previous, .. } => sequence(format!(
+            "{} holds sequence {previous}; verifiers refuse a list whose sequence does not go up: give a higher --sequence",
+            out.display()
+        )),
+        PublishError::SequenceExhausted => sequence("the sequence number is exhausted".into()),
+        PublishError::Sign(e) => e,
+    }
 }
 
 fn sign(args: &SignArgs) -> CmdResult {
     let kind: ListKind = args.kind.parse()?;
     let issued_at = args.at.now()?;
-    let next_update = match &args.next_update {
-        Some(text) => UnixTime::parse_rfc3339(text).map_err(|e| Error::InvalidArgument {
-            what: "--next-update",
-            why: e.to_string(),
-        })?,
-        None => issued_at.plus(args.valid_for * 3600),
-    };
-    if next_update <= issued_at {
-        return Err(Error::InvalidArgument {
-            what: "--next-update",
-            why: format!("{next_update} is not after the signing time {issued_at}"),
-        }
-        .into());
-    }
+    let validity =
+        match &args.next_update {
+            Some(text) => Validity::Until(UnixTime::parse_rfc3339(text).map_err(|e| {
+                Error::InvalidArgument {
+                    what: "--next-update",
+                    why: e.to_string(),
+                }
+            })?),
+            None => Validity::For(args.valid_for * 3600),
+        };
+    let next_update = ListPublisher::next_update(issued_at, validity)
+        .map_err(|e| publish_error(e, &args.out, kind))?;
     let policy = if args.strict {
         PermissionPolicy::Refuse
     } else {
@@ -258,47 +266,21 @@ fn sign(args: &SignArgs) -> CmdResult {
     // Held until OUT is replaced: signs running at once each take the next
     // sequence instead of all signing the same one (OUT.lock beside it).
     let _lock = crate::lock::lock(&args.out)?;
-    let held = match existing(&args.out, &root, kind)? {
-        Existing::Missing => None,
-        Existing::Held(seq) => Some(seq),
-        Existing::Foreign(_) if args.sequence.is_some() => None,
-        Existing::Foreign(why) => {
-            return Err(Error::InvalidArgument {
-                what: "--sequence",
-                why: format!(
-                    "{} holds no {} signed by this root ({why}); give --sequence N to replace it",
-                    args.out.display(),
-                    kind.describe()
-                ),
-            }
-            .into());
-        }
-    };
-    let sequence = match (args.sequence, held) {
-        (Some(n), Some(h)) if n <= h => {
-            return Err(Error::InvalidArgument {
-                what: "--sequence",
-                why: format!(
-                    "{} holds sequence {h}; verifiers refuse a list whose sequence does not go up: give a higher --sequence",
-                    args.out.display()
-                ),
-            }
-            .into());
-        }
-        (Some(n), _) => n,
-        (None, Some(h)) => h.checked_add(1).ok_or_else(|| Error::InvalidArgument {
-            what: "--sequence",
-            why: "the sequence number is exhausted".into(),
-        })?,
-        (None, None) => 1,
-    };
-    let info = ListInfo {
-        kind,
-        sequence,
-        issued_at,
-        next_update,
-    };
-    let signed = SignedList::sign(&loaded.key, info, payload)?;
+    let mut publisher = ListPublisher::new(kind);
+    if let Some(n) = args.sequence {
+        publisher = publisher.with_sequence(n);
+    }
+    let previous = previous(&args.out, kind)?;
+    let signed = publisher
+        .publish(
+            &loaded.key,
+            previous.as_deref(),
+            payload,
+            issued_at,
+            validity,
+        )
+        .map_err(|e| publish_error(e, &args.out, kind))?;
+    let sequence = signed.verify(&root, kind)?.info().sequence;
     signed.save(&args.out)?;
     out(&format!(
         "signed {} sequence {sequence} with root key {}: issued {issued_at}, next update {next_update}; wrote {}",
