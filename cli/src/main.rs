@@ -1,95 +1,26 @@
 //! The `medcode` command-line tool, built on the public API of the `medcode`
-//! library only: every subcommand lives in its own file here and keeps to
-//! parsing its arguments and printing; the logic is the library's.
+//! library only. This file parses the command line and dispatches; the
+//! subcommands are in `cmd/` (one module each), their shared arguments in
+//! `args/`, everything printed and the exit status in `output/`, and the
+//! HTTP service of `medcode serve` in `serve/`. The logic is the library's.
 //!
 //! Exit status: 0 success (code accepted), 1 a code or request was refused
 //! (the reason is printed), 2 usage, file or setup errors. Errors are one
 //! line on stderr; a closed stdout pipe counts as success.
 
-mod api_key;
-mod bench;
-mod claims_args;
-mod demo;
+mod args;
+mod clock;
+mod cmd;
 mod demo_keys;
-mod device;
-mod escape;
-mod family;
-mod issue;
-mod keygen;
-mod lists;
 mod lock;
-mod registry;
-mod replay_arg;
-mod revoke;
-mod screen_fit;
+mod output;
 mod serve;
-mod show;
 mod state_dir;
-mod till;
-mod trust;
-mod usage;
-mod verdict;
-mod verifier_args;
-mod verify;
-mod wallet;
+mod usage_store;
 
-use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-
-use medcode::Error;
-use medcode::UnixTime;
-
-/// How a command ended.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// A presented code or a request was refused: exit 1.
-    Refused,
-    /// Usage, file or setup error: exit 2, message printed by `main`.
-    Error(Error),
-    /// The reader of our output went away: exit 0 quietly.
-    ClosedPipe,
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Error(e)
-    }
-}
-
-pub(crate) type CmdResult = std::result::Result<(), Failure>;
-
-/// Writes a line to stdout, treating a closed pipe as a quiet end.
-pub(crate) fn out(line: &str) -> CmdResult {
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    match writeln!(lock, "{line}").and_then(|()| lock.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
-        Err(e) => Err(Failure::Error(Error::io("standard output", "write", e))),
-    }
-}
-
-/// Reports a loaded private key's file problem: the one-line note for a
-/// published demo key (whatever its file mode), else the mode warning.
-pub(crate) fn key_loaded(path: &std::path::Path, loaded: &medcode::keys::LoadedKey) {
-    if let Some(name) = demo_keys::published_demo_key(&loaded.key) {
-        let _ = writeln!(
-            std::io::stderr(),
-            "{}",
-            demo_keys::demo_key_note(path, name)
-        );
-    } else if let Some(w) = &loaded.warning {
-        warn(w);
-    }
-}
-
-/// Writes a warning line to stderr.
-pub(crate) fn warn(line: &str) {
-    let _ = writeln!(std::io::stderr(), "medcode: warning: {line}");
-}
+use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -106,84 +37,40 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Generate an issuer key pair: DIR/KID.pk8 (mode 0600) and an entry in DIR/trust.json.
-    Keygen(keygen::KeygenArgs),
+    Keygen(cmd::keygen::KeygenArgs),
     /// Issue a code and print its token text (exactly what the QR holds).
     #[command(
         override_usage = "medcode issue [OPTIONS] --dir <DIR> --kid <KID> --insured <ID> <--region <CODE>|--db <FILE>>"
     )]
-    Issue(issue::IssueArgs),
+    Issue(cmd::issue::IssueArgs),
     /// Verify a token text: exit 0 accepted, 1 rejected, 2 usage or I/O error.
-    Verify(verify::VerifyArgs),
+    Verify(cmd::verify::VerifyArgs),
     /// Show a refreshing code in the terminal (the holder's phone) until Ctrl-C.
-    Show(show::ShowArgs),
+    Show(cmd::show::ShowArgs),
     /// Codes made offline on the phone: device keys, enrolment, codes, the screen.
-    Device(device::DeviceArgs),
+    Device(cmd::device::DeviceArgs),
     /// A till: verify one token per line of standard input, one verdict line each.
-    Till(till::TillArgs),
+    Till(cmd::till::TillArgs),
     /// Run the whole job on embedded defaults: keys, issue, verify, a stale screenshot.
-    Demo(demo::DemoArgs),
+    Demo(cmd::demo::DemoArgs),
     /// Family-account registry: insured persons (issuer side, SQLite).
-    Registry(registry::RegistryArgs),
+    Registry(cmd::registry::RegistryArgs),
     /// Family accounts: bind, unbind, list members, file or revoke mutual aid.
-    Family(family::FamilyArgs),
+    Family(cmd::family::FamilyArgs),
     /// The offline root key and the trust and revocation lists it signs.
-    Trust(trust::TrustArgs),
+    Trust(cmd::trust::TrustArgs),
     /// Add key ids or insured identifiers to an unsigned revocation list.
-    Revoke(revoke::RevokeArgs),
+    Revoke(cmd::revoke::RevokeArgs),
     /// Measure verification throughput on this machine: codes/s, latency, format overhead.
-    Bench(bench::BenchArgs),
+    Bench(cmd::bench::BenchArgs),
     /// A verification service: an HTTP API over one verifier (see docs/DEPLOYMENT.md).
-    Serve(serve::ServeArgs),
+    Serve(cmd::serve::ServeArgs),
     /// API keys of `medcode serve --api-keys`.
-    ApiKey(api_key::ApiKeyArgs),
+    ApiKey(cmd::api_key::ApiKeyArgs),
     /// The medical-insurance wallet (医保钱包): mutual-aid transfers and paying with the code.
-    Wallet(wallet::WalletArgs),
+    Wallet(cmd::wallet::WalletArgs),
     /// Usage records of `serve` and `till --usage-db`: retention (prune).
-    Usage(usage::UsageArgs),
-}
-
-/// The time options shared by commands that need "now".
-#[derive(Args, Debug, Clone)]
-pub(crate) struct AtArg {
-    /// Act as if the current time were this RFC 3339 instant (default: the system clock).
-    #[arg(long, value_name = "RFC3339")]
-    pub at: Option<String>,
-}
-
-impl AtArg {
-    pub(crate) fn now(&self) -> Result<UnixTime, Error> {
-        match &self.at {
-            Some(text) => Ok(UnixTime::parse_rfc3339(text)?),
-            None => Ok(system_now()),
-        }
-    }
-}
-
-/// The only place medcode reads the system clock.
-pub(crate) fn system_now() -> UnixTime {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    UnixTime::from_secs(secs)
-}
-
-/// Checks a key name used as a file name: no path separators, no dot start.
-pub(crate) fn key_path(dir: &std::path::Path, kid: &str) -> Result<PathBuf, Error> {
-    let ok = !kid.is_empty()
-        && kid.len() <= 64
-        && !kid.starts_with('.')
-        && kid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-    if !ok {
-        return Err(Error::InvalidArgument {
-            what: "--kid",
-            why: format!(
-                "{kid:?} is not a key name: use 1-64 letters, digits, '-', '_' or '.', not starting with '.'"
-            ),
-        });
-    }
-    Ok(dir.join(format!("{kid}.pk8")))
+    Usage(cmd::usage::UsageArgs),
 }
 
 /// The (sub)command path the arguments name, e.g. `medcode registry
@@ -200,29 +87,6 @@ fn command_path(args: &[String]) -> String {
         cmd = sub;
     }
     path.join(" ")
-}
-
-/// Turns clap's rendered error into one line: its message and tips (a
-/// similar argument, a similar subcommand) kept, its usage block dropped,
-/// and a pointer at the help of the (sub)command given.
-fn parse_error_line(rendered: &str, help: &str) -> String {
-    let parts = rendered
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .filter(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
-        .map(|l| l.trim_start_matches("error: "));
-    let mut text = String::new();
-    for part in parts {
-        if !text.is_empty() {
-            text.push_str(if text.ends_with(':') { " " } else { "; " });
-        }
-        text.push_str(part);
-    }
-    if text.is_empty() {
-        text.push_str("invalid arguments");
-    }
-    format!("medcode: {text} (see {help} --help)")
 }
 
 /// jemalloc, not the system allocator: a verification allocates and frees
@@ -253,34 +117,27 @@ fn main() -> ExitCode {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
             let help = command_path(&args);
-            let _ = writeln!(std::io::stderr(), "{}", parse_error_line(&rendered, &help));
+            output::note(&output::parse_error_line(&rendered, &help));
             return ExitCode::from(2);
         }
     };
     let result = match cli.command {
-        Command::Keygen(args) => keygen::run(&args),
-        Command::Issue(args) => issue::run(&args),
-        Command::Verify(args) => verify::run(&args),
-        Command::Show(args) => show::run(&args),
-        Command::Device(args) => device::run(&args),
-        Command::Till(args) => till::run(&args),
-        Command::Demo(args) => demo::run(&args),
-        Command::Registry(args) => registry::run(&args),
-        Command::Family(args) => family::run(&args),
-        Command::Trust(args) => trust::run(&args),
-        Command::Revoke(args) => revoke::run(&args),
-        Command::Bench(args) => bench::run(&args),
-        Command::Serve(args) => serve::run(&args),
-        Command::ApiKey(args) => api_key::run(&args),
-        Command::Wallet(args) => wallet::run(&args),
-        Command::Usage(args) => usage::run(&args),
+        Command::Keygen(args) => cmd::keygen::run(&args),
+        Command::Issue(args) => cmd::issue::run(&args),
+        Command::Verify(args) => cmd::verify::run(&args),
+        Command::Show(args) => cmd::show::run(&args),
+        Command::Device(args) => cmd::device::run(&args),
+        Command::Till(args) => cmd::till::run(&args),
+        Command::Demo(args) => cmd::demo::run(&args),
+        Command::Registry(args) => cmd::registry::run(&args),
+        Command::Family(args) => cmd::family::run(&args),
+        Command::Trust(args) => cmd::trust::run(&args),
+        Command::Revoke(args) => cmd::revoke::run(&args),
+        Command::Bench(args) => cmd::bench::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
+        Command::ApiKey(args) => cmd::api_key::run(&args),
+        Command::Wallet(args) => cmd::wallet::run(&args),
+        Command::Usage(args) => cmd::usage::run(&args),
     };
-    match result {
-        Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
-        Err(Failure::Refused) => ExitCode::from(1),
-        Err(Failure::Error(e)) => {
-            let _ = writeln!(std::io::stderr(), "medcode: error: {}", escape::shown(&e));
-            ExitCode::from(2)
-        }
-    }
+    output::exit_code(result)
 }

@@ -84,9 +84,14 @@ pub(crate) fn check_org(org: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "\"{}\" is not an organisation id: use 1-64 letters, digits, '-', '_' or '.'",
-            crate::escape::shown(&org)
+            crate::output::escape::shown(&org)
         ))
     }
+}
+
+/// Checks the text of an API key file as the service reads it.
+pub(crate) fn check_key_file(bytes: &[u8]) -> Result<(), String> {
+    ApiKeys::parse(bytes).map(drop)
 }
 
 impl ApiKeys {
@@ -130,7 +135,7 @@ impl ApiKeys {
                 Some(r) => Role::parse(r).ok_or_else(|| {
                     bad(format!(
                         "\"{}\" is not a role: till or issuer",
-                        crate::escape::shown(&r)
+                        crate::output::escape::shown(&r)
                     ))
                 })?,
             };

@@ -21,7 +21,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use medcode::Verifier;
 use medcode::verify::{TillContext, Verdict};
 
-use crate::system_now;
+use crate::clock::system_now;
 
 /// Requests waiting for a batch, at most; more wait for room (back
 /// pressure on the connections, not an unbounded queue).

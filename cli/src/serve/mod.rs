@@ -1,181 +1,66 @@
-//! `medcode serve`: the verification service. One verifier (the till setup
-//! of `medcode till`, with the same list and replay flags) behind an HTTP
-//! API: `POST /v1/verify`, `/v1/verify/image`, `/v1/verify/batch`,
-//! `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json`, and the cashier's
-//! page at `GET /` (`page/`); with `--wallet-db`, `POST /v1/pay` (the
-//! medical-insurance wallet, `pay.rs`); every verdict recorded in the usage
-//! records (`--usage-db`, `usage.rs`), read back by the platform with
-//! `GET /v1/usage`.
+//! The verification service of `medcode serve` (started from its flags by
+//! `cmd/serve.rs`). One verifier (the till setup of `medcode till`, with the
+//! same list and replay flags) behind an HTTP API: `POST /v1/verify`,
+//! `/v1/verify/image`, `/v1/verify/batch`, `GET /healthz`, `/readyz`,
+//! `/metrics`, `/openapi.json`, and the cashier's page at `GET /` (`page/`);
+//! with `--wallet-db`, `POST /v1/pay` (the medical-insurance wallet,
+//! `handlers/pay.rs`); every verdict recorded in the usage records
+//! (`--usage-db`), read back by the platform with `GET /v1/usage`
+//! (`handlers/usage.rs`).
+//!
+//! The files import one another in one direction only, each from the
+//! lines above it, never from its own line or below:
+//!
+//! 1. `log`, `problem`, `metrics`, `api_keys`, `batcher`: the leaves (the
+//!    log lines, the JSON error body, the counters, the key file, the
+//!    cross-request batcher); they import nothing of the service.
+//! 2. `state`: `App` and its parts, the caller and the request id
+//!    (imports `api_keys`, `batcher`, `metrics`, `problem`).
+//! 3. `request`: a request's JSON body, content type, organisation and
+//!    till context (imports `state`, `api_keys`, `problem`).
+//! 4. `handlers/` (`verify`, `health`, `pay`, `usage`): the routes' work
+//!    (imports `request`, `state`, `problem`, `metrics`, `api_keys`); no
+//!    handler imports another.
+//! 5. `openapi` (the document and its route, from the handlers) and
+//!    `page/` (the cashier's page; imports `state`).
+//! 6. `router`: the routes and their layers (imports `handlers`,
+//!    `openapi`, `page`, `state`, `problem`, `log`);
+//!    `reload`: the lists and keys re-read while running (imports
+//!    `state`, `api_keys`, `metrics`, `log`); `connections`: the connection loop
+//!    (imports `log`).
+//! 7. this file: [`serve`], the whole service on a listener.
 
-mod api_keys;
-mod app;
-mod batcher;
-mod connections;
-mod handlers;
-mod metrics;
-mod openapi;
-mod page;
-mod pay;
-mod problem;
-mod reload;
-mod usage;
-
-pub(crate) use api_keys::{KEY_PREFIX, Role, check_org, digest};
-
-/// Checks the text of an API key file as the service reads it.
-pub(crate) fn check_key_file(bytes: &[u8]) -> Result<(), String> {
-    ApiKeys::parse(bytes).map(drop)
-}
+pub(crate) mod api_keys;
+pub(crate) mod batcher;
+pub(crate) mod connections;
+pub(crate) mod handlers;
+pub(crate) mod log;
+pub(crate) mod metrics;
+pub(crate) mod openapi;
+pub(crate) mod page;
+pub(crate) mod problem;
+pub(crate) mod reload;
+pub(crate) mod request;
+pub(crate) mod router;
+pub(crate) mod state;
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use clap::Args;
 use tokio::signal::unix::{SignalKind, signal};
 
 use medcode::Error;
-use medcode::verify::{ReplaySpec, TillEvent};
 
-use crate::verifier_args::VerifierArgs;
-use crate::{CmdResult, warn};
-use api_keys::{ApiKeys, KeyFile};
-use app::App;
-use metrics::Metrics;
+use crate::output::{escape, warn};
+use log::log;
+use state::App;
 
-#[derive(Args, Debug)]
-#[command(
-    after_help = "One use per code: without --replay, this process's memory records accepted codes, as in `medcode till`: one replica is one till, and a restart forgets. Replicas behind a load balancer must share one guard: --replay redis://HOST:PORT[/DB], or redis+cluster://HOST:PORT[,HOST:PORT...] for a Redis Cluster (see docs/DEPLOYMENT.md). --replay none turns the guard off and prints a warning.\n\nWithout --api-keys the service listens on a loopback address only."
-)]
-pub(crate) struct ServeArgs {
-    #[command(flatten)]
-    verifier: VerifierArgs,
-    /// Address and port to listen on (port 0: a free port, printed when ready).
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    /// API keys (from `medcode api-key new`): every /v1/ request then needs
-    /// `Authorization: Bearer KEY`. Required to listen beyond loopback.
-    #[arg(long, value_name = "FILE")]
-    api_keys: Option<PathBuf>,
-    /// Re-read the signed lists every this many seconds (and on SIGHUP).
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    reload_secs: u64,
-    /// Verify each /v1/verify request on its own instead of together with
-    /// the requests arriving meanwhile (cross-request batching, on by
-    /// default: about 1.5x to 2x the throughput under load, the same
-    /// verdicts; see docs/PERFORMANCE.md).
-    #[arg(long)]
-    no_batching: bool,
-    /// The medical-insurance wallet (an SQLite file or a postgres:// URL):
-    /// adds `POST /v1/pay`, a payment with the code (see `medcode wallet pay`).
-    #[arg(long, value_name = "FILE|URL")]
-    wallet_db: Option<String>,
-    /// Where every verdict is recorded (time, verdict, token id, insured,
-    /// presenter, org, business type, operator, office): sqlite:PATH or
-    /// postgres://USER@HOST:PORT/DB. Default: sqlite: usage.sqlite in the
-    /// state directory, beside the default replay file
-    /// ($XDG_STATE_HOME/medcode/ or ~/.local/state/medcode/). `off` records
-    /// nothing; don't: family-account owners then cannot see how their
-    /// relatives' codes were used, and a misused code leaves no trace.
-    #[arg(long, value_name = "URL|off")]
-    usage_db: Option<String>,
-}
-
-pub(crate) fn run(args: &ServeArgs) -> CmdResult {
-    let keys = match &args.api_keys {
-        Some(path) => Some(KeyFile::read(path)?),
-        None if !args.listen.ip().is_loopback() => {
-            return Err(Error::InvalidArgument {
-                what: "--listen",
-                why: format!(
-                    "{} is not a loopback address: without --api-keys anyone who reaches it could verify and use up codes; give --api-keys FILE (see medcode api-key new) or listen on 127.0.0.1",
-                    args.listen.ip()
-                ),
-            }
-            .into());
-        }
-        None => None,
-    };
-    let metrics = Metrics::new();
-    let guard_errors = metrics.guard_error_counter();
-    let verifier = args.verifier.build_observed(
-        crate::system_now(),
-        || Ok(ReplaySpec::Memory),
-        move |event| {
-            if let TillEvent::ReplayGuardUnreachable { .. } = event {
-                guard_errors.inc();
-            }
-            warn(&event.to_string());
-        },
-    )?;
-    let usage = match args.usage_db.as_deref() {
-        Some("off") => {
-            warn(
-                "--usage-db off: no verdict is recorded; family-account owners cannot see how their relatives' codes were used",
-            );
-            None
-        }
-        Some(url) => Some(usage::Usage::open(url)?),
-        None => {
-            let path = crate::state_dir::default_usage_file()?;
-            Some(usage::Usage::open(&format!("sqlite:{}", path.display()))?)
-        }
-    };
-    // Every verdict of the service's verifier is recorded (the verify
-    // routes, the image route and the payments alike).
-    let verifier = crate::usage::observed(verifier, usage.as_ref().map(|u| &u.recorder));
-    let signed = verifier.root_key().is_some();
-    let (batcher, collector) = if args.no_batching {
-        (None, None)
-    } else {
-        let (batcher, collector) = batcher::new(verifier.clone(), metrics.batch_size_histogram());
-        (Some(batcher), Some(collector))
-    };
-    let wallet = match &args.wallet_db {
-        Some(db) => Some(Arc::new(medcode_platform::wallet::Wallet::open(db)?)),
-        None => None,
-    };
-    let app = Arc::new(App {
-        verifier,
-        batcher,
-        wallet,
-        usage,
-        keys,
-        metrics,
-        id_prefix: request_id_prefix()?,
-        next_id: AtomicU64::new(1),
-    });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("the service runtime", "start", e))?;
-    let reload = signed.then(|| {
-        (
-            args.verifier.lists().config(),
-            Duration::from_secs(args.reload_secs),
-        )
-    });
-    let served = runtime.block_on({
-        let app = Arc::clone(&app);
-        async move {
-            if let Some(collector) = collector {
-                tokio::spawn(collector.run());
-            }
-            serve(app, args.listen, reload).await
-        }
-    });
-    // After the last request: the backlog of usage records, bounded wait.
-    if let Some(usage) = &app.usage {
-        crate::usage::flush(&usage.recorder);
-    }
-    served?;
-    Ok(())
-}
-
-async fn serve(
+/// Serves `app` on `listen` until SIGTERM or Ctrl-C, re-reading the lists
+/// (`reload`: signed lists, their setup and interval) and the API keys
+/// meanwhile.
+pub(crate) async fn serve(
     app: Arc<App>,
     listen: SocketAddr,
     reload: Option<(medcode::TillConfig, Duration)>,
@@ -199,7 +84,7 @@ async fn serve(
             if let Err(e) = reload::run(app, reload).await {
                 warn(&format!(
                     "lists and API keys are not reloaded: {}",
-                    crate::escape::shown(&e)
+                    escape::shown(&e)
                 ));
             }
         });
@@ -215,14 +100,14 @@ async fn serve(
             _ = tokio::signal::ctrl_c() => {}
         }
     };
-    connections::serve(listener, app::router(app), shutdown).await;
+    connections::serve(listener, router::router(app), shutdown).await;
     log("stopped");
     Ok(())
 }
 
 /// A random prefix for this process's request ids, so that the ids of
 /// replicas do not collide in one log store.
-fn request_id_prefix() -> Result<String, Error> {
+pub(crate) fn request_id_prefix() -> Result<String, Error> {
     use ring::rand::{SecureRandom, SystemRandom};
     let mut bytes = [0u8; 4];
     SystemRandom::new().fill(&mut bytes).map_err(|_| {
@@ -233,19 +118,4 @@ fn request_id_prefix() -> Result<String, Error> {
         )
     })?;
     Ok(hex::encode(bytes))
-}
-
-/// Writes one line of the service's log to stderr in one `write` (stderr
-/// is unbuffered: `writeln!` would make a system call per formatted piece,
-/// a tenth of a loaded service's time, and let the lines of concurrent
-/// requests interleave).
-pub(crate) fn log_line(line: std::fmt::Arguments<'_>) {
-    let mut buf = std::fmt::format(line);
-    buf.push('\n');
-    let _ = std::io::stderr().write_all(buf.as_bytes());
-}
-
-/// One `medcode: ...` line of the service's log.
-pub(crate) fn log(line: &str) {
-    log_line(format_args!("medcode: {line}"));
 }

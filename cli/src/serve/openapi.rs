@@ -6,21 +6,22 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{Content, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::handlers;
-use super::pay;
-use super::usage;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::handlers::{health, pay, usage, verify};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "medcode verification service", description = "Verifies dynamic medical-insurance codes (signature, key, validity, revocation, one use per code)."),
     paths(
-        handlers::verify,
-        handlers::verify_image,
-        handlers::verify_batch,
-        handlers::healthz,
-        handlers::readyz,
-        handlers::metrics,
-        handlers::openapi,
+        verify::verify,
+        verify::verify_image,
+        verify::verify_batch,
+        health::healthz,
+        health::readyz,
+        health::metrics,
+        openapi,
         pay::pay,
         usage::usage,
     ),
@@ -100,4 +101,10 @@ pub(crate) fn document() -> String {
     ApiDoc::openapi()
         .to_json()
         .unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// This document.
+#[utoipa::path(get, tag = "handlers", path = "/openapi.json", responses((status = 200, description = "The OpenAPI 3 document of this service")))]
+pub(crate) async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document()).into_response()
 }

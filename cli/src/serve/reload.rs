@@ -14,11 +14,11 @@ use medcode::Error;
 use medcode::TillConfig;
 use medcode::verify::ListUpdate;
 
-use super::app::App;
-use super::log;
+use super::log::log;
 use super::metrics::list_label;
-use crate::escape::shown;
-use crate::warn;
+use super::state::App;
+use crate::output::escape::shown;
+use crate::output::warn;
 
 /// The label of the API key file in `medcode_list_reloads_total`.
 const API_KEYS: &str = "api_keys";
@@ -108,7 +108,7 @@ async fn reload_lists(app: &Arc<App>, config: &TillConfig) {
                 let from = previous.map_or_else(|| "none".to_owned(), |p| p.sequence.to_string());
                 let to = app
                     .verifier
-                    .list_status(crate::system_now())
+                    .list_status(crate::clock::system_now())
                     .into_iter()
                     .find(|s| s.info.kind == reload.kind)
                     .map_or_else(|| "?".to_owned(), |s| s.info.sequence.to_string());

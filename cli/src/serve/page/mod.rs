@@ -12,7 +12,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::app::App;
+use crate::serve::state::App;
 
 /// The policy of every answer of the page: only this origin's script,
 /// style and `fetch`; no inline script, plugins, `<base>`, form posts or
