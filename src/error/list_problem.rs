@@ -156,6 +156,28 @@ pub enum ListProblem {
         /// The sequence number.
         sequence: u64,
     },
+    /// Publishing: the previous list is not a signed list at all (it is
+    /// refused rather than replaced: it may be a list someone still needs).
+    PreviousNotSigned,
+    /// Publishing: the previous list is not a list of this kind signed by
+    /// this root (another root, damaged, the other kind) and no sequence
+    /// number was given to replace it.
+    PreviousForeign {
+        /// Why the previous list does not verify.
+        why: String,
+    },
+    /// Publishing: the sequence number asked for does not go above the
+    /// previous list's, so verifiers holding the previous list would refuse
+    /// the new one.
+    SequenceNotAbove {
+        /// The previous list's sequence number.
+        previous: u64,
+        /// The sequence number asked for.
+        requested: u64,
+    },
+    /// Publishing: the previous list's sequence number is the largest
+    /// there is.
+    SequenceExhausted,
 }
 
 /// "signed trust list", "signed revocation list" or "signed list".
@@ -334,6 +356,21 @@ impl ListProblem {
                 f,
                 "{signed}: sequence {sequence} is already held with other content"
             ),
+            ListProblem::PreviousNotSigned => f.write_str("the previous list is not a signed list"),
+            ListProblem::PreviousForeign { why } => write!(
+                f,
+                "the previous list is not a {signed} of this root ({why})"
+            ),
+            ListProblem::SequenceNotAbove {
+                previous,
+                requested,
+            } => write!(
+                f,
+                "{signed}: sequence {requested} does not go above the previous list's {previous}: verifiers would refuse it"
+            ),
+            ListProblem::SequenceExhausted => {
+                write!(f, "{signed}: the sequence number is exhausted")
+            }
         }
     }
 }

@@ -9,6 +9,6 @@ pub(crate) mod signed;
 pub(crate) mod staleness;
 pub(crate) mod trust;
 
-pub use publisher::{ListPublisher, PublishError, Validity};
+pub use publisher::{ListPublisher, Validity};
 pub use revocation::{Change, RevocationReason};
 pub use signed::{ListInfo, VerifiedList};

@@ -16,7 +16,9 @@
 //!    one more than the previous list's, or 1 for the first list.
 //!
 //! ```
-//! use medcode::lists::{ListPublisher, PublishError, Validity};
+//! use medcode::lists::{ListPublisher, Validity};
+//! use medcode::Error;
+//! use medcode::error::ListProblem;
 //! use medcode::{Algorithm, ListKind, RevocationList, RootKey, SigningKey, UnixTime};
 //!
 //! let root = SigningKey::generate(Algorithm::Ed25519)?;
@@ -39,16 +41,17 @@
 //!     .with_sequence(1)
 //!     .publish(&root, Some(held.as_bytes()), list, now, week)
 //!     .unwrap_err();
-//! assert!(matches!(rollback, PublishError::Rollback { previous: 2, requested: 1 }));
+//! assert!(matches!(
+//!     rollback,
+//!     Error::InvalidList { problem: ListProblem::SequenceNotAbove { previous: 2, requested: 1 }, .. }
+//! ));
 //! # Ok::<(), medcode::Error>(())
 //! ```
-
-use std::fmt;
 
 use crate::ListKind;
 use crate::RootKey;
 use crate::SignedList;
-use crate::error::Error;
+use crate::error::{Error, ListLayer, ListProblem};
 use crate::keys::SigningKey;
 use crate::lists::signed::ListInfo;
 use crate::time::UnixTime;
@@ -60,76 +63,6 @@ pub enum Validity {
     Until(UnixTime),
     /// Due this many seconds after signing.
     For(u64),
-}
-
-/// Why the next list was not published.
-#[derive(Debug)]
-pub enum PublishError {
-    /// The next-update time is not after the signing time.
-    NextUpdateNotAfter {
-        /// The signing time.
-        issued_at: UnixTime,
-        /// The next-update time asked for.
-        next_update: UnixTime,
-    },
-    /// The previous list is not a signed list at all.
-    PreviousNotSigned,
-    /// The previous list is not a list of this kind signed by this root
-    /// (another root, damaged, the other kind) and no sequence number was
-    /// given to replace it.
-    PreviousForeign {
-        /// Why the previous list does not verify.
-        why: String,
-    },
-    /// The sequence number asked for does not go above the previous
-    /// list's: verifiers holding the previous list would refuse it.
-    Rollback {
-        /// The previous list's sequence number.
-        previous: u64,
-        /// The sequence number asked for.
-        requested: u64,
-    },
-    /// The previous list's sequence number is the largest there is.
-    SequenceExhausted,
-    /// Signing refused the list (a root key that is not Ed25519, a payload
-    /// that is not a well-formed list of this kind, ...).
-    Sign(Error),
-}
-
-impl fmt::Display for PublishError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PublishError::NextUpdateNotAfter {
-                issued_at,
-                next_update,
-            } => write!(f, "{next_update} is not after the signing time {issued_at}"),
-            PublishError::PreviousNotSigned => {
-                f.write_str("the previous list is not a signed list")
-            }
-            PublishError::PreviousForeign { why } => write!(
-                f,
-                "the previous list is not of this kind signed by this root ({why})"
-            ),
-            PublishError::Rollback {
-                previous,
-                requested,
-            } => write!(
-                f,
-                "sequence {requested} does not go above the previous list's {previous}: verifiers would refuse it"
-            ),
-            PublishError::SequenceExhausted => f.write_str("the sequence number is exhausted"),
-            PublishError::Sign(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for PublishError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            PublishError::Sign(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 /// Publishes the next signed list of one kind after the previous one,
@@ -165,17 +98,22 @@ impl ListPublisher {
     ///
     /// # Errors
     ///
-    /// [`PublishError::NextUpdateNotAfter`] when it is not after `issued_at`.
-    pub fn next_update(issued_at: UnixTime, validity: Validity) -> Result<UnixTime, PublishError> {
+    /// [`Error::InvalidList`] with [`ListProblem::NextUpdateNotAfterIssued`]
+    /// when it is not after `issued_at`.
+    pub fn next_update(issued_at: UnixTime, validity: Validity) -> Result<UnixTime, Error> {
         let next_update = match validity {
             Validity::Until(t) => t,
             Validity::For(secs) => issued_at.plus(secs),
         };
         if next_update <= issued_at {
-            return Err(PublishError::NextUpdateNotAfter {
-                issued_at,
-                next_update,
-            });
+            return Err(Error::invalid_list(
+                None,
+                ListLayer::Envelope,
+                ListProblem::NextUpdateNotAfterIssued {
+                    issued_at,
+                    next_update,
+                },
+            ));
         }
         Ok(next_update)
     }
@@ -185,18 +123,16 @@ impl ListPublisher {
     ///
     /// # Errors
     ///
-    /// [`PublishError::PreviousNotSigned`], [`PublishError::PreviousForeign`],
-    /// [`PublishError::Rollback`] or [`PublishError::SequenceExhausted`], as
-    /// the module docs' rules 2 to 4 say.
-    pub fn next_sequence(
-        &self,
-        root: &RootKey,
-        previous: Option<&[u8]>,
-    ) -> Result<u64, PublishError> {
+    /// [`Error::InvalidList`] with [`ListProblem::PreviousNotSigned`],
+    /// [`ListProblem::PreviousForeign`], [`ListProblem::SequenceNotAbove`] or
+    /// [`ListProblem::SequenceExhausted`], as the module docs' rules 2 to 4
+    /// say.
+    pub fn next_sequence(&self, root: &RootKey, previous: Option<&[u8]>) -> Result<u64, Error> {
+        let refused = |problem| Error::invalid_list(Some(self.kind), ListLayer::Envelope, problem);
         let held = match previous {
             None => None,
             Some(bytes) if !SignedList::is_envelope(bytes) => {
-                return Err(PublishError::PreviousNotSigned);
+                return Err(refused(ListProblem::PreviousNotSigned));
             }
             Some(bytes) => match SignedList::from_json(bytes)
                 .and_then(|s| s.verify(root, self.kind).map(|v| v.info().sequence))
@@ -204,21 +140,21 @@ impl ListPublisher {
                 Ok(sequence) => Some(sequence),
                 Err(_) if self.sequence.is_some() => None,
                 Err(e) => {
-                    return Err(PublishError::PreviousForeign { why: e.to_string() });
+                    return Err(refused(ListProblem::PreviousForeign { why: e.to_string() }));
                 }
             },
         };
         match (self.sequence, held) {
             (Some(requested), Some(previous)) if requested <= previous => {
-                Err(PublishError::Rollback {
+                Err(refused(ListProblem::SequenceNotAbove {
                     previous,
                     requested,
-                })
+                }))
             }
             (Some(requested), _) => Ok(requested),
             (None, Some(previous)) => previous
                 .checked_add(1)
-                .ok_or(PublishError::SequenceExhausted),
+                .ok_or_else(|| refused(ListProblem::SequenceExhausted)),
             (None, None) => Ok(1),
         }
     }
@@ -229,9 +165,9 @@ impl ListPublisher {
     ///
     /// # Errors
     ///
-    /// [`PublishError::NextUpdateNotAfter`] and the errors of
-    /// [`ListPublisher::next_sequence`]; [`PublishError::Sign`] when
-    /// [`SignedList::sign`] refuses the root key or the payload.
+    /// The errors of [`ListPublisher::next_update`] and
+    /// [`ListPublisher::next_sequence`], and those of [`SignedList::sign`]
+    /// when it refuses the root key or the payload.
     pub fn publish(
         &self,
         root: &SigningKey,
@@ -239,9 +175,9 @@ impl ListPublisher {
         payload: Vec<u8>,
         now: UnixTime,
         validity: Validity,
-    ) -> Result<SignedList, PublishError> {
+    ) -> Result<SignedList, Error> {
         let next_update = Self::next_update(now, validity)?;
-        let root_pub = RootKey::of(root).map_err(PublishError::Sign)?;
+        let root_pub = RootKey::of(root)?;
         let sequence = self.next_sequence(&root_pub, previous)?;
         let info = ListInfo {
             kind: self.kind,
@@ -249,7 +185,7 @@ impl ListPublisher {
             issued_at: now,
             next_update,
         };
-        SignedList::sign(root, info, payload).map_err(PublishError::Sign)
+        SignedList::sign(root, info, payload)
     }
 }
 
@@ -340,7 +276,7 @@ mod tests {
                 .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
                 .unwrap_err();
             assert!(
-                matches!(e, PublishError::Rollback { previous: 4, requested: r } if r == requested),
+                matches!(e, Error::InvalidList { problem: ListProblem::SequenceNotAbove { previous: 4, requested: r }, .. } if r == requested),
                 "{e}"
             );
         }
@@ -354,7 +290,7 @@ mod tests {
             .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
             .unwrap_err();
         assert!(
-            matches!(&e, PublishError::PreviousForeign { why } if why.contains("root")),
+            matches!(&e, Error::InvalidList { problem: ListProblem::PreviousForeign { why }, .. } if why.contains("root")),
             "{e}"
         );
         let signed = trust()
@@ -389,7 +325,16 @@ mod tests {
             let e = trust()
                 .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
                 .unwrap_err();
-            assert!(matches!(e, PublishError::PreviousForeign { .. }), "{e}");
+            assert!(
+                matches!(
+                    e,
+                    Error::InvalidList {
+                        problem: ListProblem::PreviousForeign { .. },
+                        ..
+                    }
+                ),
+                "{e}"
+            );
         }
     }
 
@@ -401,7 +346,16 @@ mod tests {
                 .with_sequence(3)
                 .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
                 .unwrap_err();
-            assert!(matches!(e, PublishError::PreviousNotSigned), "{e}");
+            assert!(
+                matches!(
+                    e,
+                    Error::InvalidList {
+                        problem: ListProblem::PreviousNotSigned,
+                        ..
+                    }
+                ),
+                "{e}"
+            );
         }
     }
 
@@ -412,7 +366,16 @@ mod tests {
         let e = trust()
             .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
             .unwrap_err();
-        assert!(matches!(e, PublishError::SequenceExhausted), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::InvalidList {
+                    problem: ListProblem::SequenceExhausted,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -432,8 +395,10 @@ mod tests {
             assert!(
                 matches!(
                     e,
-                    PublishError::NextUpdateNotAfter { issued_at, next_update }
-                        if issued_at == NOW && next_update == NOW
+                    Error::InvalidList {
+                        problem: ListProblem::NextUpdateNotAfterIssued { issued_at, next_update },
+                        ..
+                    } if issued_at == NOW && next_update == NOW
                 ),
                 "{e}"
             );
@@ -446,13 +411,23 @@ mod tests {
         let e = trust()
             .publish(&p256, None, TRUST.into(), NOW, DAY)
             .unwrap_err();
-        assert!(
-            matches!(&e, PublishError::Sign(inner) if inner.reason().as_str() == "invalid_key"),
-            "{e}"
-        );
+        assert!(e.reason().as_str() == "invalid_key", "{e}");
         let e = trust()
             .publish(&root(), None, b"[]".to_vec(), NOW, DAY)
             .unwrap_err();
-        assert!(matches!(e, PublishError::Sign(_)), "{e}");
+        assert_eq!(e.reason().as_str(), "invalid_trust_list", "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::InvalidList {
+                    layer: ListLayer::Payload,
+                    ..
+                } | Error::InvalidList {
+                    layer: ListLayer::Bare,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
     }
 }

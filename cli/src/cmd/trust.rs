@@ -21,10 +21,11 @@ use medcode::RootKey;
 use medcode::SignedList;
 use medcode::TrustList;
 use medcode::UnixTime;
+use medcode::error::ListProblem;
 use medcode::files::read_bounded;
 use medcode::keys::{Algorithm, SigningKey};
 use medcode::keys::{PermissionPolicy, read_private_key, write_private_key};
-use medcode::lists::{ListPublisher, PublishError, Validity};
+use medcode::lists::{ListPublisher, Validity};
 use medcode::time::human_secs;
 use medcode::verify::list_len_limit;
 
@@ -198,38 +199,42 @@ fn previous(out: &Path, kind: ListKind) -> Result<Option<Vec<u8>>, Error> {
     read_bounded(out, list_len_limit(kind, true), "--out").map(Some)
 }
 
-/// A publisher's refusal in the words of `trust sign`'s flags.
-fn publish_error(e: PublishError, out: &Path, kind: ListKind) -> Error {
+/// A publisher's refusal in the words of `trust sign`'s flags; other
+/// errors (the root key or the payload refused by signing) as they are.
+fn publish_error(e: Error, out: &Path, kind: ListKind) -> Error {
     let sequence = |why: String| Error::InvalidArgument {
         what: "--sequence",
         why,
     };
-    match e {
-        PublishError::NextUpdateNotAfter {
+    let Error::InvalidList { problem, .. } = &e else {
+        return e;
+    };
+    match problem {
+        ListProblem::NextUpdateNotAfterIssued {
             issued_at,
             next_update,
         } => Error::InvalidArgument {
             what: "--next-update",
             why: format!("{next_update} is not after the signing time {issued_at}"),
         },
-        PublishError::PreviousNotSigned => Error::InvalidArgument {
+        ListProblem::PreviousNotSigned => Error::InvalidArgument {
             what: "--out",
             why: format!(
                 "{} exists and is not a signed list; refusing to overwrite it",
                 out.display()
             ),
         },
-        PublishError::PreviousForeign { why } => sequence(format!(
+        ListProblem::PreviousForeign { why } => sequence(format!(
             "{} holds no {} signed by this root ({why}); give --sequence N to replace it",
             out.display(),
             kind.describe()
         )),
-        PublishError::Rollback { previous, .. } => sequence(format!(
+        ListProblem::SequenceNotAbove { previous, .. } => sequence(format!(
             "{} holds sequence {previous}; verifiers refuse a list whose sequence does not go up: give a higher --sequence",
             out.display()
         )),
-        PublishError::SequenceExhausted => sequence("the sequence number is exhausted".into()),
-        PublishError::Sign(e) => e,
+        ListProblem::SequenceExhausted => sequence("the sequence number is exhausted".into()),
+        _ => e,
     }
 }
 
