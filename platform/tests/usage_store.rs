@@ -56,6 +56,7 @@ fn rec(rid: &str, at: u64, insured: u32, presenter: Option<u32>, reason: &str) -
             operator_id: Some("op-7".into()),
             office_id: Some("counter-2".into()),
         },
+        count: 1,
     }
 }
 
@@ -381,8 +382,10 @@ fn gated_recorder(
     (recorder, entered, verdict, before)
 }
 
-/// Records pushed past the bound while the oldest are being written: if
-/// that write succeeds nothing is lost; if it fails exactly the oldest go.
+/// Records pushed past the bound while the oldest are being written: the
+/// store is not known to be down, so all are kept; if that write succeeds
+/// nothing is lost; if it fails the queue keeps its bound and exactly the
+/// oldest go.
 fn past_the_bound_while_writing(open: Open) {
     for succeed in [true, false] {
         // The first batch waits until all four are queued (group commit).
@@ -395,7 +398,7 @@ fn past_the_bound_while_writing(open: Open) {
         for i in 4..8 {
             recorder.record(rec("", base + i, 2, None, "accepted"));
         }
-        assert_eq!(recorder.backlog(), 4);
+        assert_eq!(recorder.backlog(), 8);
         verdict.send(succeed).unwrap();
         // The next batch: the four newest.
         assert_eq!(entered.recv().unwrap(), 4);
@@ -437,10 +440,104 @@ fn a_batch_is_one_transaction(open: Open) {
     assert_eq!(open().count().unwrap(), before + 19);
 }
 
+/// A store that takes a millisecond per write: far slower than verdicts.
+struct Slow(Box<dyn UsageStore>);
+
+impl UsageStore for Slow {
+    fn insert(&mut self, records: &[UsageRecord]) -> medcode::Result<()> {
+        std::thread::sleep(Duration::from_millis(1));
+        self.0.insert(records)
+    }
+    fn query(&mut self, q: &UsageQuery) -> medcode::Result<Vec<UsageRecord>> {
+        self.0.query(q)
+    }
+    fn prune(&mut self, before: UnixTime) -> medcode::Result<u64> {
+        self.0.prune(before)
+    }
+    fn count(&mut self) -> medcode::Result<u64> {
+        self.0.count()
+    }
+    fn kind(&self) -> &'static str {
+        "slow"
+    }
+}
+
+/// A flood of junk (unreadable and forged codes, in batches of 256) before
+/// and after each accepted code, from two tills at once, into a queue of 8
+/// that a slow store drains: with the store up, every accepted code's
+/// record is written and none is dropped; the junk is counted, not queued.
+fn a_junk_flood_never_erases_a_record(open: Open) {
+    const CODES: u64 = 20;
+    const JUNK: usize = 256;
+    let before = open().count().unwrap();
+    let recorder = Arc::new(UsageRecorder::start(Box::new(Slow(open())), fast(8, 4)).unwrap());
+    let now = UnixTime::from_secs(T0 + 30);
+    let key = SigningKey::generate(Algorithm::Ed25519).unwrap();
+    let trust = TrustList::new(vec![TrustedKey {
+        key: key.public_key().clone(),
+        label: "k".into(),
+        authority: "test".into(),
+        not_before: now.minus(86_400),
+        not_after: now.plus(86_400),
+    }])
+    .unwrap();
+    let verifier = Verifier::new(trust)
+        .with_observer(Arc::clone(&recorder) as Arc<dyn medcode::verify::VerdictObserver>);
+    let issuer = Issuer::new(key);
+    let forger = Issuer::new(SigningKey::generate(Algorithm::Ed25519).unwrap());
+    let claims = Claims::new(id(3), Region::new("110000").unwrap());
+    let forged = forger.issue(&claims, now).unwrap().text().to_owned();
+    let junk: Vec<String> = (0..JUNK)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("MC1{i}")
+            } else {
+                forged.clone()
+            }
+        })
+        .collect();
+    let till = medcode::verify::TillContext::new()
+        .with_org_id("P11010500001")
+        .unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                let flood: Vec<(&str, &medcode::verify::TillContext)> =
+                    junk.iter().map(|t| (t.as_str(), &till)).collect();
+                for _ in 0..CODES {
+                    verifier.check_batch(&flood, now);
+                    let code = issuer.issue(&claims, now).unwrap();
+                    let v = verifier.check(code.text(), &till, now);
+                    assert_eq!(v.reason(), None);
+                    verifier.check_batch(&flood, now);
+                }
+            });
+        }
+    });
+    assert_eq!(recorder.shutdown(Duration::from_secs(120)), 0);
+    let junk_verdicts = 2 * CODES * 2 * JUNK as u64;
+    assert_eq!(recorder.dropped(), 0);
+    assert_eq!(recorder.junk_counted(), junk_verdicts);
+    assert_eq!(recorder.written(), 2 * CODES + junk_verdicts);
+    let accepted = open()
+        .query(&UsageQuery::insured(id(3)).limit(1000))
+        .unwrap();
+    assert_eq!(accepted.len(), 2 * CODES as usize);
+    assert!(accepted.iter().all(|r| r.reason.is_none() && r.count == 1));
+    // The junk is a few counted rows (per reason and minute), not 20,480.
+    let rows = open().count().unwrap() - before - 2 * CODES;
+    // At most one row per reason each time the writer takes the counts.
+    assert!((2..=12 * CODES).contains(&rows), "{rows} junk rows");
+}
+
 /// A named case.
 type Case = (&'static str, fn(Open));
 
-const CASES: [Case; 7] = [
+const CASES: [Case; 8] = [
+    (
+        "a_junk_flood_never_erases_a_record",
+        a_junk_flood_never_erases_a_record,
+    ),
     ("a_batch_is_one_transaction", a_batch_is_one_transaction),
     ("past_the_bound_while_writing", past_the_bound_while_writing),
     ("insert_query_prune", insert_query_prune),

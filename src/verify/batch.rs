@@ -120,6 +120,15 @@ impl Verifier {
         // The codes that passed every other check, recorded in input order
         // (a duplicate is `replayed`, as in sequence), in one call: one
         // round trip for a shared guard.
+        if let Some(observer) = &self.observer {
+            let consumed = checked
+                .iter()
+                .filter(|r| matches!(r, Ok((_, Ok(_)))))
+                .count();
+            if consumed > 0 {
+                observer.admit(consumed);
+            }
+        }
         let mut marks = match self.replay_guard() {
             Some(guard) => {
                 let items: Vec<(TokenId, UnixTime)> = checked

@@ -135,13 +135,23 @@ fn checked(what: &'static str, value: &str, ok: bool, rule: &str) -> Result<Stri
 /// [`TillConfig::observer`], called once per code by every path that
 /// checks one (`verify`, `verify_batch`, `check`, `check_batch`, and the
 /// paths built on them, such as a payment). It runs on the verifying
-/// thread: it must be quick and must not block (queue the work).
+/// thread: `observe` must be quick and must not block (queue the work).
 ///
 /// [`Verifier::with_observer`]: crate::Verifier::with_observer
 /// [`TillConfig::observer`]: crate::TillConfig::observer
 pub trait VerdictObserver: Send + Sync + fmt::Debug {
     /// One verdict, given at `now` in `context`.
     fn observe(&self, verdict: &Verdict, context: &TillContext, now: UnixTime);
+
+    /// Called before the verifier consumes codes (records them in its
+    /// replay guard, or would with one): `count` verdicts that name a code
+    /// whose signature held follow. An observer that must not lose their
+    /// records waits here until it has room for them: the back-pressure
+    /// falls on the verdicts to come, never on a code already used. The
+    /// default returns at once.
+    fn admit(&self, count: usize) {
+        let _ = count;
+    }
 }
 
 #[cfg(test)]

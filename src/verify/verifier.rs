@@ -140,7 +140,7 @@ pub struct Verifier {
     staleness: StalenessPolicy,
     replay: Option<Arc<dyn ReplayGuard>>,
     pub(super) credentials: Arc<CredentialCache>,
-    observer: Option<Arc<dyn VerdictObserver>>,
+    pub(super) observer: Option<Arc<dyn VerdictObserver>>,
 }
 
 impl Verifier {
@@ -528,6 +528,9 @@ impl Verifier {
         until: UnixTime,
         now: UnixTime,
     ) -> Checked<()> {
+        if let Some(observer) = &self.observer {
+            observer.admit(1);
+        }
         if let Some(guard) = &self.replay
             && let Some(notice) = guard
                 .mark_seen(verified.token_id, until, now)

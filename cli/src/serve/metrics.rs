@@ -52,6 +52,7 @@ pub(crate) struct Metrics {
     usage_dropped: Counter,
     usage_written: Counter,
     usage_errors: Counter,
+    usage_junk: Counter,
 }
 
 impl Metrics {
@@ -110,14 +111,20 @@ impl Metrics {
         let usage_dropped = Counter::default();
         registry.register(
             "medcode_usage_records_dropped",
-            "Usage records dropped, the oldest first, because the queue was full while the usage store did not take them",
+            "Verdicts whose usage record was dropped, the oldest first, because the queue was full while the usage store was down",
             usage_dropped.clone(),
         );
         let usage_written = Counter::default();
         registry.register(
             "medcode_usage_records_written",
-            "Usage records written to the usage store",
+            "Verdicts recorded in the usage store (a junk count stands for its verdicts)",
             usage_written.clone(),
+        );
+        let usage_junk = Counter::default();
+        registry.register(
+            "medcode_usage_junk_verdicts",
+            "Refusals before any signature held (junk), counted per caller, reason and minute rather than recorded one by one",
+            usage_junk.clone(),
         );
         let usage_errors = Counter::default();
         registry.register(
@@ -128,6 +135,7 @@ impl Metrics {
         Metrics {
             registry,
             usage_backlog,
+            usage_junk,
             usage_dropped,
             usage_written,
             usage_errors,
@@ -198,6 +206,7 @@ impl Metrics {
                 (&self.usage_dropped, r.dropped()),
                 (&self.usage_written, r.written()),
                 (&self.usage_errors, r.failures()),
+                (&self.usage_junk, r.junk_counted()),
             ] {
                 counter.inc_by(total.saturating_sub(counter.get()));
             }

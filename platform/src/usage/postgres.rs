@@ -63,12 +63,13 @@ impl UsageStore for PostgresUsageStore {
             .map_err(|e| storage("begin a transaction", &e))?;
         let stmt = tx
             .prepare(&format!(
-                "INSERT INTO usage_records ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING"
+                "INSERT INTO usage_records ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING"
             ))
             .map_err(|e| storage("prepare the insert", &e))?;
-        for (at, t) in &rows {
+        for (at, t, count) in &rows {
             let mut params: Vec<&(dyn ToSql + Sync)> = vec![at];
             params.extend(t.iter().map(|v| v as &(dyn ToSql + Sync)));
+            params.push(count);
             tx.execute(&stmt, &params)
                 .map_err(|e| storage("insert a record", &e))?;
         }
@@ -100,7 +101,8 @@ impl UsageStore for PostgresUsageStore {
                     .try_get(i + 1)
                     .map_err(|e| storage("read a record", &e))?;
             }
-            out.push(from_row(at, t)?);
+            let count: i64 = row.try_get(13).map_err(|e| storage("read a record", &e))?;
+            out.push(from_row(at, t, count)?);
         }
         Ok(out)
     }

@@ -75,6 +75,16 @@ pub struct UsageRecord {
     /// The till's context.
     #[serde(flatten)]
     pub context: UsageContext,
+    /// How many verdicts this record stands for: 1, except for a count of
+    /// junk (refusals before any signature held, which name nobody) of
+    /// one caller and reason in one minute, whose `at` is the minute's
+    /// start. Written only when it is not 1.
+    #[serde(skip_serializing_if = "is_one")]
+    pub count: u64,
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 impl UsageRecord {
@@ -101,6 +111,7 @@ impl UsageRecord {
             relation: claims.and_then(|c| c.presenter.as_ref().map(|p| p.relation)),
             kind: verdict.kind(),
             context: context.clone(),
+            count: 1,
         }
     }
 
@@ -143,10 +154,10 @@ fn token_id_text<S: serde::Serializer>(
 
 /// The columns of a record, in the order the stores use them: the time,
 /// then the text columns of [`to_row`].
-pub(crate) const COLUMNS: &str = "at, id, verdict, reason, token_id, insured, presenter, relation, kind, org_id, business_type, operator_id, office_id";
+pub(crate) const COLUMNS: &str = "at, id, verdict, reason, token_id, insured, presenter, relation, kind, org_id, business_type, operator_id, office_id, count";
 
 /// One record's row as text or integers: `(id, at, [text columns])`.
-pub(crate) fn to_row(r: &UsageRecord) -> Result<(i64, [Option<String>; 12])> {
+pub(crate) fn to_row(r: &UsageRecord) -> Result<(i64, [Option<String>; 12], i64)> {
     Ok((
         super::to_i64(r.at.as_secs(), "time")?,
         [
@@ -163,11 +174,12 @@ pub(crate) fn to_row(r: &UsageRecord) -> Result<(i64, [Option<String>; 12])> {
             r.context.operator_id.clone(),
             r.context.office_id.clone(),
         ],
+        super::to_i64(r.count, "count")?,
     ))
 }
 
 /// A record from a row in [`COLUMNS`] order (`at` as an integer, the rest text).
-pub(crate) fn from_row(at: i64, t: [Option<String>; 12]) -> Result<UsageRecord> {
+pub(crate) fn from_row(at: i64, t: [Option<String>; 12], count: i64) -> Result<UsageRecord> {
     let bad = |what: &str, e: Error| Error::Storage {
         why: format!("a stored usage record's {what}: {e}"),
     };
@@ -222,5 +234,6 @@ pub(crate) fn from_row(at: i64, t: [Option<String>; 12]) -> Result<UsageRecord> 
             operator_id: op,
             office_id: office,
         },
+        count: super::to_u64(count, "count")?,
     })
 }

@@ -71,14 +71,16 @@ impl UsageStore for SqliteUsageStore {
         {
             let mut stmt = tx
                 .prepare_cached(&format!(
-                    "INSERT INTO usage_records ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO NOTHING"
+                    "INSERT INTO usage_records ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT (id) DO NOTHING"
                 ))
                 .map_err(|e| storage("prepare the insert", &e))?;
             for r in records {
-                let (at, t) = to_row(r)?;
+                let (at, t, count) = to_row(r)?;
                 let [a, b, c, d, e, f, g, h, i, j, k, l] = t;
-                stmt.execute(rusqlite::params![at, a, b, c, d, e, f, g, h, i, j, k, l])
-                    .map_err(|e| storage("insert a record", &e))?;
+                stmt.execute(rusqlite::params![
+                    at, a, b, c, d, e, f, g, h, i, j, k, l, count
+                ])
+                .map_err(|e| storage("insert a record", &e))?;
             }
         }
         tx.commit().map_err(|e| storage("commit the records", &e))
@@ -106,13 +108,14 @@ impl UsageStore for SqliteUsageStore {
                 for (i, slot) in t.iter_mut().enumerate() {
                     *slot = row.get(i + 1)?;
                 }
-                Ok((at, t))
+                let count: i64 = row.get(13)?;
+                Ok((at, t, count))
             })
             .map_err(err)?;
         let mut out = Vec::new();
         for row in rows {
-            let (at, t) = row.map_err(err)?;
-            out.push(from_row(at, t)?);
+            let (at, t, count) = row.map_err(err)?;
+            out.push(from_row(at, t, count)?);
         }
         Ok(out)
     }
