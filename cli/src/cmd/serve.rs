@@ -14,6 +14,7 @@ use crate::args::VerifierArgs;
 use crate::clock::system_now;
 use crate::output::{CmdResult, warn};
 use crate::serve::api_keys::KeyFile;
+use crate::serve::connections::DEFAULT_MAX_CONNECTIONS;
 use crate::serve::metrics::Metrics;
 use crate::serve::state::{App, Usage};
 use crate::serve::{batcher, request_id_prefix, serve};
@@ -34,6 +35,12 @@ pub(crate) struct ServeArgs {
     /// `Authorization: Bearer KEY`. Required to listen beyond loopback.
     #[arg(long, value_name = "FILE")]
     api_keys: Option<PathBuf>,
+    /// Most connections open at once; past it the one that made progress
+    /// longest ago (a client that stopped reading, an idle keep-alive) is
+    /// dropped to make room. Keep the descriptor limit (`ulimit -n`,
+    /// systemd's LimitNOFILE=) above it, with 64 to spare.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    max_connections: usize,
     /// Re-read the signed lists every this many seconds (and on SIGHUP).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     reload_secs: u64,
@@ -82,7 +89,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
             if let TillEvent::ReplayGuardUnreachable { .. } = event {
                 guard_errors.inc();
             }
-            warn(&event.to_string());
+            crate::serve::log::warn(&event.to_string());
         },
     )?;
     let usage = match args.usage_db.as_deref() {
@@ -138,13 +145,14 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
             if let Some(collector) = collector {
                 tokio::spawn(collector.run());
             }
-            serve(app, args.listen, reload).await
+            serve(app, args.listen, args.max_connections, reload).await
         }
     });
     // After the last request: the backlog of usage records, bounded wait.
     if let Some(usage) = &app.usage {
         crate::usage_store::flush(&usage.recorder);
     }
+    crate::serve::log::flush(Duration::from_secs(1));
     served?;
     Ok(())
 }

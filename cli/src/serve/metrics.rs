@@ -53,6 +53,7 @@ pub(crate) struct Metrics {
     usage_written: Counter,
     usage_errors: Counter,
     usage_junk: Counter,
+    log_dropped: Counter,
 }
 
 impl Metrics {
@@ -132,7 +133,14 @@ impl Metrics {
             "Failed writes to the usage store (each batch is tried again)",
             usage_errors.clone(),
         );
+        let log_dropped = Counter::default();
+        registry.register(
+            "medcode_log_lines_dropped",
+            "Log lines dropped because standard error was not read fast enough (a request never waits for the log)",
+            log_dropped.clone(),
+        );
         Metrics {
+            log_dropped,
             registry,
             usage_backlog,
             usage_junk,
@@ -191,13 +199,17 @@ impl Metrics {
     }
 
     /// The metrics in the OpenMetrics text format, list freshness as of
-    /// `now`, the usage queue as `recorder` counts it.
+    /// `now`, the usage queue as `recorder` counts it, `log_dropped` log
+    /// lines dropped so far.
     pub(crate) fn render(
         &self,
         verifier: &Verifier,
         recorder: Option<&UsageRecorder>,
+        log_dropped: u64,
         now: UnixTime,
     ) -> String {
+        self.log_dropped
+            .inc_by(log_dropped.saturating_sub(self.log_dropped.get()));
         if let Some(r) = recorder {
             self.usage_backlog
                 .set(i64::try_from(r.backlog()).unwrap_or(i64::MAX));

@@ -53,16 +53,18 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use medcode::Error;
 
-use crate::output::{escape, warn};
+use crate::output::escape;
 use log::log;
+use log::warn;
 use state::App;
 
-/// Serves `app` on `listen` until SIGTERM or Ctrl-C, re-reading the lists
-/// (`reload`: signed lists, their setup and interval) and the API keys
-/// meanwhile.
+/// Serves `app` on `listen` with at most `max_connections` open until
+/// SIGTERM or Ctrl-C, re-reading the lists (`reload`: signed lists, their
+/// setup and interval) and the API keys meanwhile.
 pub(crate) async fn serve(
     app: Arc<App>,
     listen: SocketAddr,
+    max_connections: usize,
     reload: Option<(medcode::TillConfig, Duration)>,
 ) -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -100,7 +102,7 @@ pub(crate) async fn serve(
             _ = tokio::signal::ctrl_c() => {}
         }
     };
-    connections::serve(listener, router::router(app), shutdown).await;
+    connections::serve(listener, router::router(app), max_connections, shutdown).await;
     log("stopped");
     Ok(())
 }

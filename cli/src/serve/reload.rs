@@ -14,11 +14,10 @@ use medcode::Error;
 use medcode::TillConfig;
 use medcode::verify::ListUpdate;
 
-use super::log::log;
+use super::log::{log, warn};
 use super::metrics::list_label;
 use super::state::App;
 use crate::output::escape::shown;
-use crate::output::warn;
 
 /// The label of the API key file in `medcode_list_reloads_total`.
 const API_KEYS: &str = "api_keys";

@@ -40,10 +40,15 @@ impl Service {
 
     /// As [`Service::start`], with `env` set in the service's environment.
     pub fn start_with_env(args: &[String], env: &[(&str, &str)]) -> Service {
-        let mut child = medcode()
-            .arg("serve")
-            .args(args)
-            .envs(env.iter().copied())
+        let mut command = medcode();
+        command.arg("serve").args(args).envs(env.iter().copied());
+        Service::spawn(command)
+    }
+
+    /// Starts `command` (a `medcode serve` however it is wrapped), its
+    /// standard error read for the listening line.
+    pub fn spawn(mut command: Command) -> Service {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -71,7 +71,12 @@ pub(crate) async fn readyz(State(app): State<Arc<App>>) -> Result<Json<Readiness
 #[utoipa::path(get, tag = "handlers", path = "/metrics", responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
 pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
     let recorder = app.usage.as_ref().map(|u| u.recorder.as_ref());
-    let text = app.metrics.render(&app.verifier, recorder, system_now());
+    let text = app.metrics.render(
+        &app.verifier,
+        recorder,
+        crate::serve::log::dropped(),
+        system_now(),
+    );
     (
         [(
             header::CONTENT_TYPE,
