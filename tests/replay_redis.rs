@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use medcode::replay::{RedisEvent, RedisReplayGuard, ReplayGuard, UnavailablePolicy};
 use medcode::{Notice, TokenId, UnixTime};
-use support::redis_server::RedisServer;
+use support::redis_server::{RedisServer, dbsize, within};
 
 const T0: u64 = 1_795_334_400; // 2026-11-22T08:00:00Z
 
@@ -306,24 +306,6 @@ fn an_unreachable_address_is_bounded_by_the_connect_timeout() {
     let now = UnixTime::from_secs(T0);
     let err = g.mark_seen(id(1), now.plus(75), now).unwrap_err();
     assert_eq!(err.reason().as_str(), "replay_guard_unavailable");
-}
-
-/// Polls `done` every 10 ms for at most `bound`; true once it holds.
-fn within(bound: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + bound;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn dbsize(redis: &RedisServer) -> u64 {
-    redis::cmd("DBSIZE").query(&mut redis.client(0)).unwrap()
 }
 
 /// Till a accepts 3,000 codes while Redis is down and then stands idle:
