@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 mod support;
-use support::{Run, root, run, run_with};
+use support::{Run, cmdline, root, run, run_with};
 
 const AT: &str = "2026-11-22T08:00:00Z";
 
@@ -25,21 +25,11 @@ fn keygen(dir: &Path, kid: &str, alg: &str) -> Run {
 }
 
 fn issue(dir: &Path, kid: &str, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "issue",
-        "--dir",
-        dir.to_str().unwrap(),
-        "--kid",
-        kid,
-        "--insured",
-        "12345678901234567890",
-        "--region",
-        "110000",
-        "--name",
-        "张*",
-        "--at",
-        AT,
-    ];
+    let mut args = [
+        cmdline::issue(dir.to_str().unwrap(), kid, "12345678901234567890", "110000"),
+        vec!["--name", "张*", "--at", AT],
+    ]
+    .concat();
     args.extend_from_slice(extra);
     run(&args)
 }
@@ -256,76 +246,12 @@ fn usage_and_file_errors_exit_2_with_one_line() {
             None,
         ),
         (vec!["issue", "--dir", &d, "--kid", "k"], None),
+        (cmdline::issue(&d, "nope", "1", "110000"), None),
+        (cmdline::issue(&d, "../k", "1", "110000"), None),
+        (cmdline::issue(&d, "k", "x y", "110000"), None),
+        (cmdline::issue(&d, "k", "1", "11"), None),
         (
-            vec![
-                "issue",
-                "--dir",
-                &d,
-                "--kid",
-                "nope",
-                "--insured",
-                "1",
-                "--region",
-                "110000",
-            ],
-            None,
-        ),
-        (
-            vec![
-                "issue",
-                "--dir",
-                &d,
-                "--kid",
-                "../k",
-                "--insured",
-                "1",
-                "--region",
-                "110000",
-            ],
-            None,
-        ),
-        (
-            vec![
-                "issue",
-                "--dir",
-                &d,
-                "--kid",
-                "k",
-                "--insured",
-                "x y",
-                "--region",
-                "110000",
-            ],
-            None,
-        ),
-        (
-            vec![
-                "issue",
-                "--dir",
-                &d,
-                "--kid",
-                "k",
-                "--insured",
-                "1",
-                "--region",
-                "11",
-            ],
-            None,
-        ),
-        (
-            vec![
-                "issue",
-                "--dir",
-                &d,
-                "--kid",
-                "k",
-                "--insured",
-                "1",
-                "--region",
-                "110000",
-                "--ttl",
-                "0",
-            ],
+            [cmdline::issue(&d, "k", "1", "110000"), vec!["--ttl", "0"]].concat(),
             None,
         ),
         (
@@ -570,17 +496,7 @@ fn issue_renders_qr_files_and_verify_scans_them_back() {
     ] {
         let mut all = vec!["verify", "--trust", "t.json"];
         if args[0] != "--image" {
-            all = vec![
-                "issue",
-                "--dir",
-                "d",
-                "--kid",
-                "k",
-                "--insured",
-                "1",
-                "--region",
-                "110000",
-            ];
+            all = cmdline::issue("d", "k", "1", "110000");
         }
         all.extend_from_slice(&args);
         let r = run(&all);
@@ -595,20 +511,15 @@ fn issue_refuses_a_masked_name_with_an_invisible_character() {
     assert_eq!(keygen(dir.path(), "issuer-a", "ed25519").code, 0);
     for name in ["\u{202e}*", "\u{200b}*", "\u{2066}*"] {
         let r = run(&[
-            "issue",
-            "--dir",
-            dir.path().to_str().unwrap(),
-            "--kid",
-            "issuer-a",
-            "--insured",
-            "12345678901234567890",
-            "--region",
-            "110000",
-            "--name",
-            name,
-            "--at",
-            AT,
-        ]);
+            cmdline::issue(
+                dir.path().to_str().unwrap(),
+                "issuer-a",
+                "12345678901234567890",
+                "110000",
+            ),
+            vec!["--name", name, "--at", AT],
+        ]
+        .concat());
         assert_ne!(r.code, 0, "{name:?}: {}", r.stdout);
         assert!(r.stdout.is_empty(), "{name:?}: no code printed");
         assert!(r.stderr.contains("masked name"), "{name:?}: {}", r.stderr);

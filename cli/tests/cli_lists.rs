@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 mod support;
-use support::{Run, root, run};
+use support::{Run, cmdline, root, run};
 
 const AT: &str = "2026-11-22T08:00:00Z";
 
@@ -63,35 +63,53 @@ fn sign(dir: &Path, input: &str, out: &str, extra: &[&str]) -> Run {
 
 fn issue(dir: &Path, insured: &str, at: &str) -> String {
     let r = run(&[
-        "issue",
-        "--dir",
-        p(dir),
-        "--kid",
-        "k",
-        "--insured",
-        insured,
-        "--region",
-        "110000",
-        "--at",
-        at,
-    ]);
+        cmdline::issue(p(dir), "k", insured, "110000"),
+        vec!["--at", at],
+    ]
+    .concat());
     assert_eq!(r.code, 0, "{}", r.stderr);
     r.stdout.trim().to_owned()
 }
 
+/// `medcode verify --trust DIR/trust.signed.json --root-key DIR/root.pub
+/// --at AT EXTRA.. TOKEN`.
 fn verify(dir: &Path, token: &str, at: &str, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "verify",
+    verify_files(
+        dir,
+        &[("--trust", "trust.signed.json"), ("--root-key", "root.pub")],
+        at,
+        extra,
+        token,
+    )
+}
+
+/// `medcode verify FLAG DIR/FILE.. --at AT EXTRA.. TOKEN`, one pair of
+/// `files` a flag and the file in `dir` it names.
+fn verify_files(dir: &Path, files: &[(&str, &str)], at: &str, extra: &[&str], token: &str) -> Run {
+    let mut args = vec!["verify".to_owned()];
+    for (flag, name) in files {
+        args.push((*flag).to_owned());
+        args.push(p(&dir.join(name)).to_owned());
+    }
+    args.extend(["--at", at].map(String::from));
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args.push(token.to_owned());
+    run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// `medcode trust status --trust DIR/trust.signed.json --root-key
+/// DIR/root.pub --at AT`.
+fn status(dir: &Path, at: &str) -> Run {
+    run(&[
+        "trust",
+        "status",
         "--trust",
-        p(&dir.join("trust.signed.json")).to_owned().leak(),
+        p(&dir.join("trust.signed.json")),
         "--root-key",
-        p(&dir.join("root.pub")).to_owned().leak(),
+        p(&dir.join("root.pub")),
         "--at",
         at,
-    ];
-    args.extend_from_slice(extra);
-    args.push(token.to_owned().leak());
-    run(&args)
+    ])
 }
 
 #[test]
@@ -196,14 +214,8 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
     setup(d);
     sign(d, "trust.json", "trust.signed.json", &[]);
     let token = issue(d, "1", AT);
-    let r = run(&[
-        "verify",
-        "--trust",
-        p(&d.join("trust.signed.json")),
-        "--at",
-        AT,
-        &token,
-    ]);
+    let verify_with = |files: &[(&str, &str)]| verify_files(d, files, AT, &[], &token);
+    let r = verify_with(&[("--trust", "trust.signed.json")]);
     assert_error(
         &r,
         &format!(
@@ -211,16 +223,7 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
             d.join("trust.signed.json").display()
         ),
     );
-    let r = run(&[
-        "verify",
-        "--trust",
-        p(&d.join("trust.json")),
-        "--root-key",
-        p(&d.join("root.pub")),
-        "--at",
-        AT,
-        &token,
-    ]);
+    let r = verify_with(&[("--trust", "trust.json"), ("--root-key", "root.pub")]);
     assert_error(
         &r,
         &format!(
@@ -228,29 +231,14 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
             d.join("trust.json").display()
         ),
     );
-    let r = run(&[
-        "verify",
-        "--trust",
-        p(&d.join("trust.json")),
-        "--state",
-        p(&d.join("state.json")),
-        "--at",
-        AT,
-        &token,
-    ]);
+    let r = verify_with(&[("--trust", "trust.json"), ("--state", "state.json")]);
     assert_error(&r, "--root-key");
     // The wrong root key.
     let r = run(&["trust", "root-keygen", "--out", p(d), "--name", "other"]);
     assert_eq!(r.code, 0);
-    let r = run(&[
-        "verify",
-        "--trust",
-        p(&d.join("trust.signed.json")),
-        "--root-key",
-        p(&d.join("other.pub")),
-        "--at",
-        AT,
-        &token,
+    let r = verify_with(&[
+        ("--trust", "trust.signed.json"),
+        ("--root-key", "other.pub"),
     ]);
     assert_error(&r, "invalid trust list: ");
     assert!(
@@ -259,15 +247,9 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
         r.stderr
     );
     // Not a root key file.
-    let r = run(&[
-        "verify",
-        "--trust",
-        p(&d.join("trust.signed.json")),
-        "--root-key",
-        p(&d.join("trust.json")),
-        "--at",
-        AT,
-        &token,
+    let r = verify_with(&[
+        ("--trust", "trust.signed.json"),
+        ("--root-key", "trust.json"),
     ]);
     assert_error(&r, "invalid key: ");
 }
@@ -601,16 +583,7 @@ fn staleness_warns_then_refuses_at_the_exact_second() {
         "{}",
         r.stdout
     );
-    let r = run(&[
-        "trust",
-        "status",
-        "--trust",
-        p(&d.join("trust.signed.json")),
-        "--root-key",
-        p(&d.join("root.pub")),
-        "--at",
-        last,
-    ]);
+    let r = status(d, last);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.starts_with("trust list: sequence 1, issued 2026-11-22T08:00:00Z, next update 2026-11-23T08:00:00Z: the signed trust list was due"), "{}", r.stdout);
 
@@ -624,16 +597,7 @@ fn staleness_warns_then_refuses_at_the_exact_second() {
         v["detail"],
         "the signed trust list was due for update at 2026-11-23T08:00:00Z and its grace ended at 2026-11-26T08:00:00Z (checked at 2026-11-26T08:00:00Z): install a newly signed list"
     );
-    let r = run(&[
-        "trust",
-        "status",
-        "--trust",
-        p(&d.join("trust.signed.json")),
-        "--root-key",
-        p(&d.join("root.pub")),
-        "--at",
-        boundary,
-    ]);
+    let r = status(d, boundary);
     assert_eq!(r.code, 1);
     assert!(
         r.stdout
@@ -647,18 +611,15 @@ fn staleness_warns_then_refuses_at_the_exact_second() {
 fn the_demo_root_key_and_signed_list_verify() {
     let root = root();
     let r = run(&[
-        "issue",
-        "--dir",
-        p(&root.join("keys")),
-        "--kid",
-        "demo-issuer",
-        "--insured",
-        "12345678901234567890",
-        "--region",
-        "110000",
-        "--at",
-        AT,
-    ]);
+        cmdline::issue(
+            p(&root.join("keys")),
+            "demo-issuer",
+            "12345678901234567890",
+            "110000",
+        ),
+        vec!["--at", AT],
+    ]
+    .concat());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = run(&[
         "verify",

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 mod support;
+use support::cmdline::{self, family_bind, person_add};
 use support::{Run, run};
 
 const ENROL: &str = "2026-12-02T08:00:00Z";
@@ -52,6 +53,12 @@ impl Phone {
     }
 
     fn enroll(&self, extra: &[&str]) -> Run {
+        self.enroll_with(&["--at", ENROL], extra)
+    }
+
+    /// `device enroll` of the phone's key into `cred` with `when` (`--at
+    /// ..`, or nothing for now), then `extra`.
+    fn enroll_with(&self, when: &[&str], extra: &[&str]) -> Run {
         let (iss, pubkey, cred) = (self.p("iss"), self.p("phone/device.pub"), self.p("cred"));
         let mut args = vec![
             "device",
@@ -64,9 +71,8 @@ impl Phone {
             &pubkey,
             "--out",
             &cred,
-            "--at",
-            ENROL,
         ];
+        args.extend_from_slice(when);
         args.extend_from_slice(extra);
         run(&args)
     }
@@ -78,17 +84,15 @@ impl Phone {
     }
 
     fn code(&self, at: &str) -> Run {
+        self.code_with(&["--at", at])
+    }
+
+    /// `device code` of the phone's key and credential, then `extra`.
+    fn code_with(&self, extra: &[&str]) -> Run {
         let (key, cred) = (self.p("phone/device.pk8"), self.p("cred"));
-        run(&[
-            "device",
-            "code",
-            "--key",
-            &key,
-            "--credential",
-            &cred,
-            "--at",
-            at,
-        ])
+        let mut args = vec!["device", "code", "--key", &key, "--credential", &cred];
+        args.extend_from_slice(extra);
+        run(&args)
     }
 
     fn verify(&self, text: &str, at: &str, extra: &[&str]) -> (i32, Value) {
@@ -281,24 +285,9 @@ fn a_delegate_credential_needs_a_binding_in_the_registry() {
     let phone = Phone::new("ed25519");
     let db = phone.p("registry.db");
     let add = |insured: &str, name: &str, id: &str| {
-        let r = run(&[
-            "registry",
-            "--db",
-            &db,
-            "person",
-            "add",
-            "--insured",
-            insured,
-            "--name",
-            name,
-            "--id-number",
-            id,
-            "--region",
-            "110000",
-            "--activated",
-            "--at",
-            ENROL,
-        ]);
+        let mut a = person_add(&db, insured, name, id, "110000");
+        a.extend(["--activated", "--at", ENROL]);
+        let r = run(&a);
         assert_eq!(r.code, 0, "{}", r.stderr);
     };
     add("11000000000000000001", "张三", "110105198001010016");
@@ -316,24 +305,16 @@ fn a_delegate_credential_needs_a_binding_in_the_registry() {
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stderr.contains("not_bound"), "{}", r.stderr);
     assert!(!phone.path("cred").exists());
-    let r = run(&[
-        "family",
-        "--db",
+    let mut a = family_bind(
         &db,
-        "bind",
-        "--owner",
         "11000000000000000001",
-        "--member",
         "11000000000000000003",
-        "--relation",
         "child",
-        "--member-name",
         "张小明",
-        "--member-id-number",
         "110105201506010032",
-        "--at",
-        ENROL,
-    ]);
+    );
+    a.extend(["--at", ENROL]);
+    let r = run(&a);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = phone.enroll(&delegate);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -438,22 +419,7 @@ fn bad_input_is_refused_with_exit_2_and_a_clear_line() {
 fn device_show_prints_one_fresh_code_per_refresh_when_piped() {
     let phone = Phone::new("ed25519");
     // Enrolled now (the show reads the system clock), refreshing every second.
-    let r = run(&[
-        "device",
-        "enroll",
-        "--dir",
-        &phone.p("iss"),
-        "--kid",
-        "issuer",
-        "--device-key",
-        &phone.p("phone/device.pub"),
-        "--out",
-        &phone.p("cred"),
-        "--insured",
-        INSURED,
-        "--region",
-        "110000",
-    ]);
+    let r = phone.enroll_with(&[], &["--insured", INSURED, "--region", "110000"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut child = support::medcode()
         .args([
@@ -517,46 +483,16 @@ fn the_service_verifies_device_codes() {
     use support::service::{Service, args, post_json};
     let phone = Phone::new("p256");
     // Enrolled now: the service reads the system clock.
-    let r = run(&[
-        "device",
-        "enroll",
-        "--dir",
-        &phone.p("iss"),
-        "--kid",
-        "issuer",
-        "--device-key",
-        &phone.p("phone/device.pub"),
-        "--out",
-        &phone.p("cred"),
-        "--insured",
-        INSURED,
-        "--region",
-        "110000",
-    ]);
+    let r = phone.enroll_with(&[], &["--insured", INSURED, "--region", "110000"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let (key, cred) = (phone.p("phone/device.pk8"), phone.p("cred"));
-    let code = || {
-        text_of(&run(&[
-            "device",
-            "code",
-            "--key",
-            &key,
-            "--credential",
-            &cred,
-        ]))
-    };
+    let code = || text_of(&phone.code_with(&[]));
     let own = {
-        let r = run(&[
-            "issue",
-            "--dir",
+        let r = run(&cmdline::issue(
             &phone.p("iss"),
-            "--kid",
             "issuer",
-            "--insured",
             INSURED,
-            "--region",
             "110000",
-        ]);
+        ));
         assert_eq!(r.code, 0, "{}", r.stderr);
         r.stdout.trim().to_owned()
     };

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 mod support;
+use support::cmdline::{family_bind, person_add};
 use support::{Run, medcode, run, run_with};
 
 const AT: &str = "2026-11-22T08:00:00Z";
@@ -76,40 +77,32 @@ impl Env {
     }
 
     fn add(&self, insured: &str, name: &str, id: &str, region: &str, extra: &[&str]) -> Run {
-        let mut args = vec![
-            "person",
-            "add",
-            "--insured",
-            insured,
-            "--name",
-            name,
-            "--id-number",
-            id,
-            "--region",
-            region,
-            "--at",
-            AT,
-        ];
+        let db = self.db();
+        let mut args = person_add(&db, insured, name, id, region);
+        args.extend(["--at", AT]);
         args.extend_from_slice(extra);
-        self.registry(&args)
+        run(&args)
     }
 
     fn bind(&self, member: &str, relation: &str, name: &str, id: &str) -> Run {
-        self.family(&[
-            "bind",
-            "--owner",
-            OWNER,
-            "--member",
-            member,
-            "--relation",
-            relation,
-            "--member-name",
-            name,
-            "--member-id-number",
-            id,
-            "--at",
-            AT,
-        ])
+        self.bind_with(&[], OWNER, member, relation, name, id)
+    }
+
+    /// `family [FAMILY_OPTIONS] bind` of `member` to `owner`, at [`AT`].
+    fn bind_with(
+        &self,
+        family_options: &[&str],
+        owner: &str,
+        member: &str,
+        relation: &str,
+        name: &str,
+        id: &str,
+    ) -> Run {
+        let db = self.db();
+        let mut args = family_bind(&db, owner, member, relation, name, id);
+        args.splice(3..3, family_options.iter().copied());
+        args.extend(["--at", AT]);
+        run(&args)
     }
 
     fn issue(&self, extra: &[&str]) -> Run {
@@ -273,52 +266,16 @@ fn person_commands_print_exact_records() {
 fn the_id_number_can_come_from_standard_input() {
     let env = setup();
     let db = env.db();
-    let r = run_with(
-        &[
-            "registry",
-            "--db",
-            &db,
-            "person",
-            "add",
-            "--insured",
-            "8",
-            "--name",
-            "孙八",
-            "--id-number",
-            "-",
-            "--region",
-            "110000",
-            "--activated",
-            "--at",
-            AT,
-        ],
-        "11010519491231002X\n",
-    );
+    let mut args = person_add(&db, "8", "孙八", "-", "110000");
+    args.extend(["--activated", "--at", AT]);
+    let r = run_with(&args, "11010519491231002X\n");
     ok(
         &r,
         "added 8 孙*: region 110000, employee scheme, status normal, code activated, cross-province use on\n",
     );
-    let r = run_with(
-        &[
-            "family",
-            "--db",
-            &db,
-            "bind",
-            "--owner",
-            OWNER,
-            "--member",
-            "8",
-            "--relation",
-            "sibling",
-            "--member-name",
-            "孙八",
-            "--member-id-number",
-            "-",
-            "--at",
-            AT,
-        ],
-        "11010519491231002x\n",
-    );
+    let mut args = family_bind(&db, OWNER, "8", "sibling", "孙八", "-");
+    args.extend(["--at", AT]);
+    let r = run_with(&args, "11010519491231002x\n");
     ok(
         &r,
         "bound 8 to 11000000000000000001's family account as sibling\n",
@@ -445,49 +402,25 @@ fn every_refusal_is_one_line_with_its_reason_and_exit_1() {
         "already_bound: 11000000000000000004 is already bound to 11000000000000000001 (since 2026-11-22T08:00:00Z)",
     );
     refused(
-        &run(&[
-            "family",
-            "--db",
-            &db,
-            "--max-members",
-            "1",
-            "bind",
-            "--owner",
+        &env.bind_with(
+            &["--max-members", "1"],
             OWNER,
-            "--member",
             CHILD,
-            "--relation",
             "child",
-            "--member-name",
             "张小明",
-            "--member-id-number",
             CHILD_ID,
-            "--at",
-            AT,
-        ]),
+        ),
         "limit_members: owner 11000000000000000001 already has 1 family members bound (limit 1)",
     );
     refused(
-        &run(&[
-            "family",
-            "--db",
-            &db,
-            "--max-owners",
-            "1",
-            "bind",
-            "--owner",
+        &env.bind_with(
+            &["--max-owners", "1"],
             RESIDENT,
-            "--member",
             COUSIN,
-            "--relation",
             "other_family",
-            "--member-name",
             "王五",
-            "--member-id-number",
             COUSIN_ID,
-            "--at",
-            AT,
-        ]),
+        ),
         "limit_owners: member 11000000000000000004 is already bound by 1 owners (limit 1)",
     );
     refused(
@@ -502,24 +435,7 @@ fn every_refusal_is_one_line_with_its_reason_and_exit_1() {
         &env.family(&["aid", "revoke", "--owner", OWNER, "--member", COUSIN]),
         "not_bound: no mutual aid from 11000000000000000001 to 11000000000000000004 is filed",
     );
-    let r = run(&[
-        "family",
-        "--db",
-        &db,
-        "bind",
-        "--owner",
-        RESIDENT,
-        "--member",
-        CHILD,
-        "--relation",
-        "sibling",
-        "--member-name",
-        "张小明",
-        "--member-id-number",
-        CHILD_ID,
-        "--at",
-        AT,
-    ]);
+    let r = env.bind_with(&[], RESIDENT, CHILD, "sibling", "张小明", CHILD_ID);
     assert_eq!(r.code, 0, "{}", r.stderr);
     refused(
         &env.family(&["aid", "file", "--owner", RESIDENT, "--member", CHILD]),

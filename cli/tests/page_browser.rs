@@ -19,9 +19,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
+use support::cmdline::{family_bind, person_add};
 use support::redis_server::find_tool;
 use support::run;
 use support::service::{Service, args};
@@ -180,41 +182,19 @@ fn registry(dir: &Path) -> String {
             &["--status", "lapsed", "--scheme", "resident"][..],
         ),
     ] {
-        let mut a = vec![
-            "registry",
-            "--db",
-            &db,
-            "person",
-            "add",
-            "--insured",
-            insured,
-            "--name",
-            name,
-            "--id-number",
-            id,
-            "--region",
-            region,
-            "--activated",
-        ];
+        let mut a = person_add(&db, insured, name, id, region);
+        a.push("--activated");
         a.extend_from_slice(extra);
         ok(&a);
     }
-    ok(&[
-        "family",
-        "--db",
+    ok(&family_bind(
         &db,
-        "bind",
-        "--owner",
         OWNER,
-        "--member",
         MOTHER,
-        "--relation",
         "parent",
-        "--member-name",
         "李秀英",
-        "--member-id-number",
         "440305195203150029",
-    ]);
+    ));
     ok(&[
         "family", "--db", &db, "aid", "file", "--owner", OWNER, "--member", MOTHER,
     ]);
@@ -266,6 +246,42 @@ async fn history(c: &Client) -> Vec<String> {
     out
 }
 
+/// A browser session of `driver` on the page of `svc`, once it is idle.
+async fn open_page(driver: &Driver, svc: &Service) -> Client {
+    let c = driver.session().await;
+    c.goto(&format!("{}/", svc.url)).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#verdict[data-state='idle']"))
+        .await
+        .unwrap();
+    c
+}
+
+/// The verdict once it shows scan number `seq`, asserted to be in `state`.
+async fn verdict_of(c: &Client, seq: u32, state: &str) -> Element {
+    let verdict = c
+        .wait()
+        .for_element(Locator::Css(&format!("#verdict[data-seq='{seq}']")))
+        .await
+        .unwrap();
+    assert_eq!(
+        verdict.attr("data-state").await.unwrap().as_deref(),
+        Some(state)
+    );
+    verdict
+}
+
+/// Scans `code` as scan number `n`, asserts the verdict's state and that
+/// its text holds each of `words`, saves screenshot `shot` and returns the
+/// text.
+async fn shows(c: &Client, code: &str, n: u32, state: &str, shot: &str, words: &[&str]) -> String {
+    let (shown, text) = scan(c, code, n).await;
+    assert_eq!(shown, state, "{text}");
+    contains_all(&text, words);
+    screenshot(c, shot).await;
+    text
+}
+
 fn contains_all(text: &str, words: &[&str]) {
     for w in words {
         assert!(text.contains(w), "{w:?} not in the verdict:\n{text}");
@@ -298,12 +314,7 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
         "127.0.0.1:0",
     ]));
     let driver = Driver::start(browser);
-    let c = driver.session().await;
-    c.goto(&format!("{}/", svc.url)).await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("#verdict[data-state='idle']"))
-        .await
-        .unwrap();
+    let c = open_page(&driver, &svc).await;
     assert_eq!(
         focused_id(&c).await.as_deref(),
         Some("code"),
@@ -320,10 +331,12 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
         detector == Value::Bool(true)
     );
 
-    let (state, text) = scan(&c, &fresh, 1).await;
-    assert_eq!(state, "accepted", "{text}");
-    contains_all(
-        &text,
+    let text = shows(
+        &c,
+        &fresh,
+        1,
+        "accepted",
+        "1-accepted",
         &[
             "✔ 通过 / Accepted",
             "张*",
@@ -333,9 +346,9 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
             "码类型 Kind",
             "本人码 / own code",
         ],
-    );
+    )
+    .await;
     assert!(!text.contains("断缴"), "{text}");
-    screenshot(&c, "1-accepted").await;
     // Cropped to the page's content: docs/SERVICE.md's picture (docs/cashier-page.png).
     let body = c.find(Locator::Css("body")).await.unwrap();
     let png = body.screenshot().await.unwrap();
@@ -343,34 +356,40 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
     std::fs::write(shots().join("1-accepted-cropped.png"), png).unwrap();
     assert_eq!(focused_id(&c).await.as_deref(), Some("code"));
 
-    let (state, text) = scan(&c, &fresh, 2).await;
-    assert_eq!(state, "refused", "{text}");
-    contains_all(
-        &text,
+    shows(
+        &c,
+        &fresh,
+        2,
+        "refused",
+        "2-replayed",
         &[
             "✖ 拒绝 / Refused",
             "此码已使用过，请让患者刷新 / code already used: ask the patient to refresh",
             "(replayed)",
         ],
-    );
-    screenshot(&c, "2-replayed").await;
+    )
+    .await;
 
-    let (state, text) = scan(&c, &expired, 3).await;
-    assert_eq!(state, "refused", "{text}");
-    contains_all(
-        &text,
+    shows(
+        &c,
+        &expired,
+        3,
+        "refused",
+        "3-expired",
         &[
             "✖ 拒绝 / Refused",
             "码已过期，请让患者刷新 / code expired: ask the patient to refresh",
             "(expired)",
         ],
-    );
-    screenshot(&c, "3-expired").await;
+    )
+    .await;
 
-    let (state, text) = scan(&c, &delegate, 4).await;
-    assert_eq!(state, "lapsed", "{text}");
-    contains_all(
-        &text,
+    shows(
+        &c,
+        &delegate,
+        4,
+        "lapsed",
+        "4-delegate",
         &[
             "李*",
             MOTHER,
@@ -380,24 +399,18 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
             "个人账户共济：已备案 / personal-account mutual aid: filed",
             "亲情账户代出示 / family-account code",
         ],
-    );
-    screenshot(&c, "4-delegate").await;
+    )
+    .await;
 
-    let (state, text) = scan(&c, &lapsed, 5).await;
-    assert_eq!(state, "lapsed", "{text}");
-    contains_all(
-        &text,
-        &[
+    let text = shows(&c, &lapsed, 5, "lapsed", "5-lapsed", &[
             "⚠ 通过（断缴） / Accepted (lapsed)",
             "李*",
             MOTHER,
             "440300",
             "城乡居民医保 / resident scheme",
             "⚠ 断缴：可以使用医保码，但断缴期间不享受医保待遇 / Lapsed: insured, but no insurance benefits for the lapsed period",
-        ],
-    );
+    ]).await;
     assert!(!text.contains("代为出示"), "{text}");
-    screenshot(&c, "5-lapsed").await;
     assert_eq!(focused_id(&c).await.as_deref(), Some("code"));
 
     // Newest first, one entry per scan.
@@ -535,12 +548,7 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
         "127.0.0.1:0",
     ]));
     let driver = Driver::start(browser);
-    let c = driver.session().await;
-    c.goto(&format!("{}/", svc.url)).await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("#verdict[data-state='idle']"))
-        .await
-        .unwrap();
+    let c = open_page(&driver, &svc).await;
     let operator = c.find(Locator::Id("operator")).await.unwrap();
     operator.send_keys("op-7\t").await.unwrap();
     c.find(Locator::Id("code"))
@@ -584,15 +592,7 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
         .await
         .unwrap();
     // The waiting code is checked with the key.
-    let verdict = c
-        .wait()
-        .for_element(Locator::Css("#verdict[data-seq='1']"))
-        .await
-        .unwrap();
-    assert_eq!(
-        verdict.attr("data-state").await.unwrap().as_deref(),
-        Some("accepted")
-    );
+    let verdict = verdict_of(&c, 1, "accepted").await;
     contains_all(&verdict.text().await.unwrap(), &["张*", OWNER]);
     assert_eq!(focused_id(&c).await.as_deref(), Some("code"));
 
@@ -610,15 +610,7 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
     )
     .await
     .unwrap();
-    let verdict = c
-        .wait()
-        .for_element(Locator::Css("#verdict[data-seq='3']"))
-        .await
-        .unwrap();
-    assert_eq!(
-        verdict.attr("data-state").await.unwrap().as_deref(),
-        Some("accepted")
-    );
+    verdict_of(&c, 3, "accepted").await;
     assert_eq!(history(&c).await.len(), 3);
     assert_eq!(focused_id(&c).await.as_deref(), Some("code"));
 
@@ -684,12 +676,7 @@ async fn a_scan_at_the_page_reaches_the_owners_usage_list() {
         "127.0.0.1:0",
     ]));
     let driver = Driver::start(browser);
-    let c = driver.session().await;
-    c.goto(&format!("{}/", svc.url)).await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("#verdict[data-state='idle']"))
-        .await
-        .unwrap();
+    let c = open_page(&driver, &svc).await;
     // The shift's settings: outpatient settlement, operator op-9.
     c.find(Locator::Id("business-type"))
         .await

@@ -7,13 +7,12 @@ mod support;
 
 use std::path::Path;
 
-use medcode::keys::{PermissionPolicy, read_private_key};
-use medcode::{Claims, InsuredId, Issuer, Region};
+use medcode::InsuredId;
 use serde_json::{Value, json};
 
 use support::redis_server::RedisServer;
 use support::service::{START_TIMEOUT, Service, args, get, now, post, post_json, wait_for};
-use support::{outcome, run};
+use support::{codes_from, outcome, run};
 
 fn p(path: &Path) -> String {
     path.to_str().unwrap().to_owned()
@@ -46,21 +45,7 @@ impl Keys {
 
     /// `n` distinct codes issued now, insured 10000000000000000000 + i.
     fn codes(&self, n: usize) -> Vec<String> {
-        let key = read_private_key(&self.dir.path().join("k.pk8"), PermissionPolicy::Warn)
-            .unwrap()
-            .key;
-        let issuer = Issuer::new(key);
-        let at = now();
-        (0..n)
-            .map(|i| {
-                let insured = format!("{:020}", 10_000_000_000_000_000_000u128 + i as u128);
-                let claims = Claims::new(
-                    InsuredId::new(&insured).unwrap(),
-                    Region::new("110000").unwrap(),
-                );
-                issuer.issue(&claims, at).unwrap().text().to_owned()
-            })
-            .collect()
+        codes_from(&self.dir.path().join("k.pk8"), 0..n, now())
     }
 
     /// Signs trust.json and (when given) the unsigned revocation list with a new root key.

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 mod support;
+use support::cmdline::{family_bind, person_add};
 use support::run;
 use support::service::{Service, agent, args, post};
 
@@ -46,42 +47,21 @@ impl Family {
         let dir = tempfile::tempdir().unwrap();
         let db = p(&dir.path().join("family.db"));
         let add = |insured: &str, name: &str, id: &str| {
-            ok(&run(&[
-                "registry",
-                "--db",
-                &db,
-                "person",
-                "add",
-                "--insured",
-                insured,
-                "--name",
-                name,
-                "--id-number",
-                id,
-                "--region",
-                "110105",
-                "--activated",
-            ]));
+            let mut a = person_add(&db, insured, name, id, "110105");
+            a.push("--activated");
+            ok(&run(&a));
         };
         add(OWNER, "张伟", OWNER_ID);
         add(PARENT, "张建国", PARENT_ID);
         add(STRANGER, "李四", "110105198512120065");
-        ok(&run(&[
-            "family",
-            "--db",
+        ok(&run(&family_bind(
             &db,
-            "bind",
-            "--owner",
             OWNER,
-            "--member",
             PARENT,
-            "--relation",
             "parent",
-            "--member-name",
             "张建国",
-            "--member-id-number",
             PARENT_ID,
-        ]));
+        )));
         let keys = p(&dir.path().join("api-keys"));
         let issuer_key = ok(&run(&[
             "api-key", "new", "--org", "platform", "--file", &keys, "--role", "issuer",
