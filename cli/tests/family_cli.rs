@@ -105,37 +105,35 @@ impl Env {
         run(&args)
     }
 
+    /// `registry person SETTING --insured INSURED VALUE --at AT`.
+    fn person_set(&self, setting: &str, insured: &str, value: &str) -> Run {
+        self.registry(&["person", setting, "--insured", insured, value, "--at", AT])
+    }
+
+    /// `issue` from the registry at [`AT`], then `extra`.
     fn issue(&self, extra: &[&str]) -> Run {
-        let keys = self.keys();
         let db = self.db();
-        let mut args = vec![
-            "issue",
-            "--dir",
-            keys.to_str().unwrap(),
-            "--kid",
-            "k1",
-            "--db",
-            &db,
-            "--at",
-            AT,
-        ];
+        self.issue_without_db(&[&["--db", &db, "--at", AT], extra].concat())
+    }
+
+    /// `issue` with the issuer key k1 and no registry, then `extra`.
+    fn issue_without_db(&self, extra: &[&str]) -> Run {
+        let keys = self.keys();
+        let mut args = vec!["issue", "--dir", keys.to_str().unwrap(), "--kid", "k1"];
+        args.extend_from_slice(extra);
+        run(&args)
+    }
+
+    /// `verify` with the issuer's trust list at [`AT`], then `extra`.
+    fn verify(&self, extra: &[&str]) -> Run {
+        let trust = self.keys().join("trust.json");
+        let mut args = vec!["verify", "--trust", trust.to_str().unwrap(), "--at", AT];
         args.extend_from_slice(extra);
         run(&args)
     }
 
     fn verify_json(&self, token: &str, extra: &[&str]) -> (i32, Value) {
-        let trust = self.keys().join("trust.json");
-        let mut args = vec![
-            "verify",
-            "--trust",
-            trust.to_str().unwrap(),
-            "--at",
-            AT,
-            "--json",
-        ];
-        args.extend_from_slice(extra);
-        args.push(token.trim_end());
-        let r = run(&args);
+        let r = self.verify(&[&["--json"], extra, &[token.trim_end()]].concat());
         (
             r.code,
             serde_json::from_str(&r.stdout).expect("JSON verdict"),
@@ -213,27 +211,11 @@ fn person_commands_print_exact_records() {
     );
     assert!(!r.stdout.contains(OWNER_ID));
     ok(
-        &env.registry(&[
-            "person",
-            "set-status",
-            "--insured",
-            MOTHER,
-            "normal",
-            "--at",
-            AT,
-        ]),
+        &env.person_set("set-status", MOTHER, "normal"),
         "44030000000000000002 李*: region 440300, resident scheme, status normal, code activated, cross-province use on\n",
     );
     ok(
-        &env.registry(&[
-            "person",
-            "set-cross-province",
-            "--insured",
-            MOTHER,
-            "off",
-            "--at",
-            AT,
-        ]),
+        &env.person_set("set-cross-province", MOTHER, "off"),
         "44030000000000000002 李*: region 440300, resident scheme, status normal, code activated, cross-province use off\n",
     );
     ok(
@@ -375,7 +357,6 @@ fn bind_list_and_unbind() {
 #[test]
 fn every_refusal_is_one_line_with_its_reason_and_exit_1() {
     let env = setup();
-    let db = env.db();
     refused(
         &env.bind(OWNER, "parent", "张三", OWNER_ID),
         "self_binding: 11000000000000000001 cannot bind their own code to their own family account",
@@ -498,14 +479,8 @@ fn usage_errors_exit_2() {
         &env.issue(&["--insured", OWNER, "--status", "lapsed"]),
         "cannot be used with",
     );
-    let keys = env.keys();
     usage(
-        &run(&[
-            "issue",
-            "--dir",
-            keys.to_str().unwrap(),
-            "--kid",
-            "k1",
+        &env.issue_without_db(&[
             "--insured",
             MOTHER,
             "--presenter",
@@ -515,18 +490,7 @@ fn usage_errors_exit_2() {
         ]),
         "--db",
     );
-    usage(
-        &run(&[
-            "issue",
-            "--dir",
-            keys.to_str().unwrap(),
-            "--kid",
-            "k1",
-            "--insured",
-            MOTHER,
-        ]),
-        "--region",
-    );
+    usage(&env.issue_without_db(&["--insured", MOTHER]), "--region");
 }
 
 #[test]
@@ -584,15 +548,7 @@ fn issue_with_db_makes_self_and_delegate_codes_from_the_registry() {
     // second delegate code: the first one was used).
     let r = env.issue(&["--insured", MOTHER, "--presenter", OWNER]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let trust = env.keys().join("trust.json");
-    let plain = run(&[
-        "verify",
-        "--trust",
-        trust.to_str().unwrap(),
-        "--at",
-        AT,
-        r.stdout.trim_end(),
-    ]);
+    let plain = env.verify(&[r.stdout.trim_end()]);
     assert_eq!(plain.code, 0, "{}", plain.stderr);
     assert_eq!(
         plain.stdout.lines().last(),
@@ -614,19 +570,7 @@ fn issue_with_db_makes_self_and_delegate_codes_from_the_registry() {
     assert_eq!(v["presenter"]["mutual_aid"], json!(true));
 
     // Her cross-province switch travels in the delegate code too.
-    assert_eq!(
-        env.registry(&[
-            "person",
-            "set-cross-province",
-            "--insured",
-            MOTHER,
-            "off",
-            "--at",
-            AT
-        ])
-        .code,
-        0
-    );
+    assert_eq!(env.person_set("set-cross-province", MOTHER, "off").code, 0);
     let r = env.issue(&["--insured", MOTHER, "--presenter", OWNER]);
     let (code, v) = env.verify_json(&r.stdout, &["--till-region", "110105"]);
     assert_eq!(code, 1);

@@ -21,9 +21,17 @@ fn separate_processes_binding_at_once_leave_exactly_six() {
     let db = f.path.to_str().unwrap().to_owned();
     let children: Vec<_> = (2..PROCESSES + 2)
         .map(|m| {
-            let (owner, member, name, id) = (pid(1), pid(m), name_of(m), id_number(m));
+            let (owner, member) = (pid(1), pid(m));
+            let (name, id) = (name_of(m), id_number(m));
             medcode()
-                .args(family_bind(&db, &owner, &member, "sibling", &name, &id))
+                .args(family_bind(
+                    &db,
+                    owner.as_str(),
+                    member.as_str(),
+                    "sibling",
+                    &name,
+                    &id,
+                ))
                 .args(["--at", "2026-11-22T08:00:00Z"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())

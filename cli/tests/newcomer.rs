@@ -181,13 +181,7 @@ fn revoke_kid_takes_the_keygen_label_through_the_trust_list() {
         "--trust",
         "keys/trust.json",
     ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout
-            .starts_with("key 32eac5b0: revoked (compromised)\n"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_starts(0, "key 32eac5b0: revoked (compromised)\n");
 }
 
 #[test]
@@ -222,20 +216,16 @@ const AT: &str = "2026-11-22T08:00:05Z";
 #[test]
 fn a_scanned_line_is_trimmed_and_whitespace_inside_or_two_codes_are_refused() {
     let code = demo_code();
-    let verify = |stdin: &str| {
-        support::run_with(
-            &[
-                "verify",
-                "--trust",
-                "keys/trust.json",
-                "--at",
-                AT,
-                "--replay",
-                "memory",
-            ],
-            stdin,
-        )
-    };
+    let args = [
+        "verify",
+        "--trust",
+        "keys/trust.json",
+        "--at",
+        AT,
+        "--replay",
+        "memory",
+    ];
+    let verify = |stdin: &str| support::run_with(&args, stdin);
     // A scanner's leading space and trailing CR LF.
     let r = verify(&format!(" {code}\r\n"));
     assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
@@ -244,16 +234,7 @@ fn a_scanned_line_is_trimmed_and_whitespace_inside_or_two_codes_are_refused() {
             .starts_with("accepted: insured 12345678901234567890")
     );
     // A tab before, and as an argument.
-    let r = run(&[
-        "verify",
-        "--trust",
-        "keys/trust.json",
-        "--at",
-        AT,
-        "--replay",
-        "memory",
-        &format!("\t{code} "),
-    ]);
+    let r = run(&[&args[..], &[&format!("\t{code} ")]].concat());
     assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
     // Whitespace inside.
     let (head, tail) = code.split_at(100);

@@ -201,6 +201,16 @@ fn registry(dir: &Path) -> String {
     db
 }
 
+/// What each page test starts from: chromium and chromedriver (`None`
+/// where they are missing: the test is skipped), a temporary directory and
+/// the family registry in it.
+fn browser_and_registry() -> Option<((PathBuf, PathBuf), tempfile::TempDir, String)> {
+    let browser = browser()?;
+    let dir = tempfile::tempdir().unwrap();
+    let db = registry(dir.path());
+    Some((browser, dir, db))
+}
+
 /// A code of the demo issuer from the registry, issued now (or at `at`).
 fn issue(db: &str, extra: &[&str]) -> String {
     let mut a = vec!["issue", "--dir", "keys", "--kid", "demo-issuer", "--db", db];
@@ -225,6 +235,11 @@ async fn scan(c: &Client, code: &str, seq: u32) -> (String, String) {
         .unwrap();
     let state = verdict.attr("data-state").await.unwrap().unwrap();
     (state, verdict.text().await.unwrap())
+}
+
+/// The page's element with the id `id`.
+async fn by_id(c: &Client, id: &str) -> Element {
+    c.find(Locator::Id(id)).await.unwrap()
 }
 
 async fn focused_id(c: &Client) -> Option<String> {
@@ -290,11 +305,9 @@ fn contains_all(text: &str, words: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scanned_code_shows_each_verdict_in_words() {
-    let Some(browser) = browser() else {
+    let Some((browser, _dir, db)) = browser_and_registry() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let db = registry(dir.path());
     let fresh = issue(&db, &["--insured", OWNER]);
     // An hour ago: long expired (60 s validity, 15 s leeway).
     let hour_ago = std::time::SystemTime::now()
@@ -528,11 +541,9 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
-    let Some(browser) = browser() else {
+    let Some((browser, dir, db)) = browser_and_registry() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let db = registry(dir.path());
     let first = issue(&db, &["--insured", OWNER]);
     let second = issue(&db, &["--insured", MOTHER]);
     let third = issue(&db, &["--insured", OWNER]);
@@ -551,12 +562,7 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
     let c = open_page(&driver, &svc).await;
     let operator = c.find(Locator::Id("operator")).await.unwrap();
     operator.send_keys("op-7\t").await.unwrap();
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    by_id(&c, "code").await.click().await.unwrap();
 
     // The first scan is answered 401: the page asks for the key, focused.
     let field = c.find(Locator::Id("code")).await.unwrap();
@@ -625,12 +631,7 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
     assert_eq!(stored, json!([key, "op-7", 0, format!("{}/", svc.url)]));
 
     // 交班 End shift forgets the key, the operator, the list and the verdict at once.
-    c.find(Locator::Id("end-shift"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    by_id(&c, "end-shift").await.click().await.unwrap();
     let stored = c
         .execute(
             "return [sessionStorage.length, document.getElementById('operator').value];",
@@ -660,11 +661,9 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scan_at_the_page_reaches_the_owners_usage_list() {
-    let Some(browser) = browser() else {
+    let Some((browser, dir, db)) = browser_and_registry() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let db = registry(dir.path());
     let shown = issue(&db, &["--insured", MOTHER, "--presenter", OWNER]);
     let usage = format!("sqlite:{}", dir.path().join("usage.sqlite").display());
     let svc = Service::start(&args(&[
@@ -678,24 +677,17 @@ async fn a_scan_at_the_page_reaches_the_owners_usage_list() {
     let driver = Driver::start(browser);
     let c = open_page(&driver, &svc).await;
     // The shift's settings: outpatient settlement, operator op-9.
-    c.find(Locator::Id("business-type"))
+    by_id(&c, "business-type")
         .await
-        .unwrap()
         .select_by_value("01301")
         .await
         .unwrap();
-    c.find(Locator::Id("operator"))
+    by_id(&c, "operator")
         .await
-        .unwrap()
         .send_keys("op-9\t")
         .await
         .unwrap();
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    by_id(&c, "code").await.click().await.unwrap();
 
     let (state, _) = scan(&c, &shown, 1).await;
     assert_eq!(state, "lapsed");

@@ -151,13 +151,9 @@ fn a_fallback_file_needs_local_fallback() {
         "--replay-fallback-file",
         "x.db",
     ]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "invalid --replay-fallback-file: applies to --replay-unavailable local-fallback only"
-        ),
-        "{}",
-        run.stderr
+    run.assert_stderr(
+        2,
+        "invalid --replay-fallback-file: applies to --replay-unavailable local-fallback only",
     );
     let run = support::run::run(&[
         "till",
@@ -166,10 +162,5 @@ fn a_fallback_file_needs_local_fallback() {
         "--replay-fallback-file",
         "x.db",
     ]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("--replay-unavailable"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr(2, "--replay-unavailable");
 }

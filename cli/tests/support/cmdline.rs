@@ -5,8 +5,20 @@
 
 /// `medcode issue --dir DIR --kid KID --insured INSURED --region REGION`.
 pub fn issue<'a>(dir: &'a str, kid: &'a str, insured: &'a str, region: &'a str) -> Vec<&'a str> {
+    holder("issue", dir, kid, insured, region)
+}
+
+/// `medcode COMMAND --dir DIR --kid KID --insured INSURED --region REGION`:
+/// `issue`, `show` or another command that makes the holder's code.
+pub fn holder<'a>(
+    command: &'a str,
+    dir: &'a str,
+    kid: &'a str,
+    insured: &'a str,
+    region: &'a str,
+) -> Vec<&'a str> {
     vec![
-        "issue",
+        command,
         "--dir",
         dir,
         "--kid",
@@ -70,5 +82,24 @@ pub fn family_bind<'a>(
         name,
         "--member-id-number",
         id,
+    ]
+}
+
+/// `medcode wallet --db DB` goes before: `pay --trust TRUST --code CODE
+/// --amount AMOUNT --org P44030500012 --request-id REQUEST`, at the one
+/// organisation the wallet tests pay at.
+pub fn pay<'a>(trust: &'a str, code: &'a str, amount: &'a str, request: &'a str) -> Vec<&'a str> {
+    vec![
+        "pay",
+        "--trust",
+        trust,
+        "--code",
+        code,
+        "--amount",
+        amount,
+        "--org",
+        "P44030500012",
+        "--request-id",
+        request,
     ]
 }

@@ -80,6 +80,20 @@ pub fn codes_from(key_file: &Path, ids: std::ops::Range<usize>, at: UnixTime) ->
     .collect()
 }
 
+/// Credits 100 yuan to `insured` in the wallet database `db`, at `at`
+/// (RFC 3339): enough for every payment the tests make with demo codes.
+pub fn credit_100_yuan(db: &str, insured: &InsuredId, at: &str) {
+    medcode_platform::wallet::Wallet::open(db)
+        .unwrap()
+        .credit(
+            insured,
+            medcode_platform::wallet::Fen::yuan(100),
+            None,
+            UnixTime::parse_rfc3339(at).unwrap(),
+        )
+        .unwrap();
+}
+
 /// A running `medcode till --json` process, talked to line by line.
 pub struct Till {
     child: Child,
