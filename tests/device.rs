@@ -1,4 +1,4 @@
-//! Codes made offline on the phone (issue 17): a device credential certified
+//! Codes made offline on the phone: a device credential certified
 //! by the issuer, codes signed by the device key, and every check the till
 //! makes, with exact sizes, QR versions and reasons. Time is pinned:
 //! enrolment at 2026-11-22T08:00:00Z.

@@ -1,7 +1,7 @@
 //! Property tests (proptest): round trips, damaged tokens, hostile input.
 //!
 //! A damaged token is not just refused: each test names the reasons its
-//! kind of damage can give (issue 14 §7), from the layout of docs/FORMAT.md
+//! kind of damage can give, from the layout of docs/FORMAT.md
 //! worked out here independently of the library's decoder.
 
 #[path = "support/token_text.rs"]
@@ -401,7 +401,7 @@ proptest! {
     }
 }
 
-/// The case proptest found once issue 17 gave `MC2` to device codes: a
+/// The case proptest found once device codes took the prefix `MC2`: a
 /// token's digits behind the device prefix are `malformed` (its version
 /// byte disagrees with the prefix), never `unsupported_version`.
 #[test]

@@ -366,7 +366,7 @@ fn an_idle_local_fallback_till_pushes_its_offline_codes_when_redis_returns() {
 
     redis.restart();
     let back = Instant::now();
-    // The bound the issue sets; no check of a in between.
+    // Within 2 s of Redis returning, with no check by a in between.
     assert!(
         within(Duration::from_secs(2), || dbsize(&redis) == CODES),
         "{} of {CODES} codes on the server 2 s after it returned",

@@ -502,7 +502,7 @@ fn a_qr_image_file_decodes_then_verifies() {
 }
 
 /// A code made offline on the phone, by a phone the demo issuer enrolled
-/// an hour before NOW (issue 17), with counter `counter`.
+/// an hour before NOW, with counter `counter`.
 fn device_code(counter: u32) -> String {
     use medcode::{Algorithm, DeviceEnrolment, DeviceHolder, SigningKey, UnixTime};
     let key = SigningKey::generate(Algorithm::P256).unwrap();

@@ -201,8 +201,8 @@ fn verify_exit_codes_follow_the_contract() {
 
 #[test]
 fn a_till_region_applies_the_cross_province_switch() {
-    // The switch itself is set by the registry (family-account issue); here
-    // the till region flag is validated.
+    // The switch itself is set in the family registry; here the till
+    // region flag is validated.
     let dir = tempfile::tempdir().unwrap();
     keygen(dir.path(), "k", "ed25519");
     let token = issue(dir.path(), "k", &[]).stdout;

@@ -1,4 +1,4 @@
-//! `medcode device` end to end (issue 17): a phone's key, the issuer's
+//! `medcode device` end to end: a phone's key, the issuer's
 //! enrolment (self and delegate through the registry), codes with counters
 //! that are never reused (also by processes running at once), the quota,
 //! the credential's end, a lost phone revoked, and the refusals of bad

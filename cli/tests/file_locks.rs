@@ -1,7 +1,7 @@
-//! Separate `medcode` processes changing one list or key file at once
-//! (issue 14, section 2): each read-modify-write holds an exclusive lock on
-//! a sidecar `FILE.lock`, so no process loses another's entry, and a lock
-//! held too long ends in a clear error (exit 2) instead of a lost write.
+//! Separate `medcode` processes changing one list or key file at once:
+//! each read-modify-write holds an exclusive lock on a sidecar
+//! `FILE.lock`, so no process loses another's entry, and a lock held too
+//! long ends in a clear error (exit 2) instead of a lost write.
 
 mod support;
 

@@ -1,4 +1,4 @@
-//! What a newcomer trips over (issue 16): usage errors that keep clap's
+//! What a newcomer trips over: usage errors that keep clap's
 //! suggestions and point at the right help, the demo keys, the labels of
 //! errors, and the regions.
 
