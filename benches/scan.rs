@@ -18,22 +18,17 @@
 
 #[path = "../tests/support/corpus.rs"]
 mod corpus;
+mod timing;
 
 use std::collections::HashSet;
 use std::hint::black_box;
 use std::io::Cursor;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use image::{GrayImage, ImageReader, Luma, imageops};
 use medcode::qr::decode_image;
-
-fn env_u32(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use timing::{Contender, env_u32, measure};
 
 fn grey(bytes: &[u8]) -> Option<GrayImage> {
     Some(
@@ -281,49 +276,6 @@ fn corpus_table(samples: &[corpus::Sample], with_zbar: bool) {
     }
 }
 
-struct Contender<'a> {
-    name: &'a str,
-    call: Box<dyn FnMut() + 'a>,
-    calls: u32,
-    samples: Vec<f64>,
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
-}
-
-/// Calibrates each contender to one slice, then measures `rounds` rounds,
-/// interleaved in rotating order; samples are ns per call.
-fn measure(contenders: &mut [Contender<'_>], rounds: u32) {
-    let slice = Duration::from_millis(u64::from(env_u32("MEDCODE_BENCH_SLICE_MS", 25)));
-    for c in contenders.iter_mut() {
-        let start = Instant::now();
-        let mut n = 0u32;
-        while start.elapsed() < slice / 2 || n < 2 {
-            (c.call)();
-            n += 1;
-        }
-        let per_call = start.elapsed() / n;
-        c.calls = u32::try_from(slice.as_nanos() / per_call.as_nanos().max(1))
-            .unwrap_or(u32::MAX)
-            .max(1);
-    }
-    let count = contenders.len();
-    for round in 0..rounds {
-        for k in 0..count {
-            let c = &mut contenders[(k + round as usize) % count];
-            let start = Instant::now();
-            for _ in 0..c.calls {
-                (c.call)();
-            }
-            c.samples
-                .push(start.elapsed().as_nanos() as f64 / f64::from(c.calls));
-        }
-    }
-}
-
 fn speed_table() {
     let (png, text) = corpus::clean_self_png(15);
     let check = |got: Option<String>, who: &str| {
@@ -338,50 +290,25 @@ fn speed_table() {
     check(rqrr_attempts(&png), "rqrr + attempts");
     check(rxing_shipped(&png), "rxing");
     let mut contenders = vec![
-        Contender {
-            name: "rqrr, before",
-            call: Box::new(|| {
-                black_box(rqrr_before(black_box(&png)));
-            }),
-            calls: 0,
-            samples: Vec::new(),
-        },
-        Contender {
-            name: "**medcode `decode_image`**",
-            call: Box::new(|| {
-                black_box(decode_image(black_box(&png)).ok());
-            }),
-            calls: 0,
-            samples: Vec::new(),
-        },
-        Contender {
-            name: "rqrr + attempts",
-            call: Box::new(|| {
-                black_box(rqrr_attempts(black_box(&png)));
-            }),
-            calls: 0,
-            samples: Vec::new(),
-        },
-        Contender {
-            name: "rxing `QrReader`",
-            call: Box::new(|| {
-                black_box(rxing_shipped(black_box(&png)));
-            }),
-            calls: 0,
-            samples: Vec::new(),
-        },
-        Contender {
-            name: "PNG to grey only (image crate)",
-            call: Box::new(|| {
-                black_box(grey(black_box(&png)));
-            }),
-            calls: 0,
-            samples: Vec::new(),
-        },
+        Contender::new("rqrr, before", 1, || {
+            black_box(rqrr_before(black_box(&png)));
+        }),
+        Contender::new("**medcode `decode_image`**", 1, || {
+            black_box(decode_image(black_box(&png)).ok());
+        }),
+        Contender::new("rqrr + attempts", 1, || {
+            black_box(rqrr_attempts(black_box(&png)));
+        }),
+        Contender::new("rxing `QrReader`", 1, || {
+            black_box(rxing_shipped(black_box(&png)));
+        }),
+        Contender::new("PNG to grey only (image crate)", 1, || {
+            black_box(grey(black_box(&png)));
+        }),
     ];
     let rounds = env_u32("MEDCODE_BENCH_ROUNDS", 15);
     measure(&mut contenders, rounds);
-    let base = median(&contenders[0].samples);
+    let base = contenders[0].median();
     println!(
         "\n### Clean 8 px/module PNG of a self code ({} bytes), median of {rounds} interleaved rounds\n",
         png.len()
@@ -389,7 +316,7 @@ fn speed_table() {
     println!("| contender | median µs | images/s (1 core) | time / rqrr before | speed-up |");
     println!("| --- | ---: | ---: | ---: | ---: |");
     for c in &contenders {
-        let m = median(&c.samples);
+        let m = c.median();
         println!(
             "| {} | {:.1} | {:.0} | {:.3} | {:.1}x |",
             c.name,

@@ -24,6 +24,9 @@
 //! them in `tests/vectors/images/`, decoded and then verified (`token` is
 //! what it holds, or null when it holds no readable code).
 
+#[path = "../tests/support/token_text.rs"]
+mod token_text;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -37,6 +40,7 @@ use medcode::{
     TokenId, TrustList, TrustedKey, UnixTime, UntrustedDeviceCode, UntrustedToken, Verifier,
 };
 use serde_json::{Value, json};
+use token_text::token_text;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -791,42 +795,36 @@ fn device_vectors(
         false,
     )?;
     let hour = |e: DeviceEnrolment| e.with_lifetime_secs(3600);
-    let mut short = phone(
-        ed_issuer,
-        "vector-device-ed25519",
-        beijing,
-        "reject_credential_expired",
-        &hour,
-    )?;
-    write(
-        Vector {
-            verify_at: t0.plus(3600 + 16),
-            ..base(
-                "reject_credential_expired",
-                "A credential of one hour: its code made at 59:50 is shown at 1:00:16, after the credential's end plus 15 s of leeway: the phone must go online once.",
-                short.code(t0.plus(3590))?.text().to_owned(),
-            )
-        },
-        false,
-    )?;
-    let mut short_p256 = phone(
-        p256_issuer,
-        "vector-device-p256",
-        beijing,
-        "reject_credential_expired_p256",
-        &hour,
-    )?;
-    write(
-        Vector {
-            verify_at: t0.plus(3600 + 16),
-            ..base(
-                "reject_credential_expired_p256",
-                "The same with a P-256 issuer key and a P-256 device key: the credential's hour is over.",
-                short_p256.code(t0.plus(3590))?.text().to_owned(),
-            )
-        },
-        true,
-    )?;
+    // A credential of one hour, with each issuer and device key.
+    for (issuer, device, name, description, keep) in [
+        (
+            ed_issuer,
+            "vector-device-ed25519",
+            "reject_credential_expired",
+            "A credential of one hour: its code made at 59:50 is shown at 1:00:16, after the credential's end plus 15 s of leeway: the phone must go online once.",
+            false,
+        ),
+        (
+            p256_issuer,
+            "vector-device-p256",
+            "reject_credential_expired_p256",
+            "The same with a P-256 issuer key and a P-256 device key: the credential's hour is over.",
+            true,
+        ),
+    ] {
+        let mut short = phone(issuer, device, beijing, name, &hour)?;
+        write(
+            Vector {
+                verify_at: t0.plus(3600 + 16),
+                ..base(
+                    name,
+                    description,
+                    short.code(t0.plus(3590))?.text().to_owned(),
+                )
+            },
+            keep,
+        )?;
+    }
     let two = |e: DeviceEnrolment| e.with_quota(2);
     let capped = phone(
         ed_issuer,
@@ -938,28 +936,6 @@ fn signed_by_hand(mut out: Vec<u8>) -> Res<String> {
         .map_err(|_| "the hand-made signature does not verify")?;
     out.extend_from_slice(signature.as_ref());
     Ok(token_text(&out))
-}
-
-/// The text form of a binary token (docs/FORMAT.md): `MC1` and the bytes
-/// as one big-endian number in decimal, zero-padded to the digits of
-/// 256^n - 1. Schoolbook arithmetic, independent of the library's.
-fn token_text(bytes: &[u8]) -> String {
-    fn decimal(bytes: &[u8]) -> String {
-        let mut num = bytes.to_vec();
-        let mut digits = Vec::new();
-        while num.iter().any(|&b| b != 0) {
-            let mut rem = 0u32;
-            for b in &mut num {
-                let cur = (rem << 8) | u32::from(*b);
-                *b = u8::try_from(cur / 10).expect("a byte");
-                rem = cur % 10;
-            }
-            digits.push(char::from(b'0' + u8::try_from(rem).expect("a digit")));
-        }
-        digits.iter().rev().collect()
-    }
-    let width = decimal(&vec![0xFF; bytes.len()]).len();
-    format!("MC1{:0>width$}", decimal(bytes))
 }
 
 /// A white 64 x 64 grayscale PNG.

@@ -80,6 +80,15 @@ struct World {
     stranger: Issuer,
 }
 
+impl World {
+    /// The world's verifier with a replay guard of its own, as one till.
+    fn guarded(&self) -> Verifier {
+        self.verifier
+            .clone()
+            .with_replay_guard(Arc::new(MemoryReplayGuard::new()))
+    }
+}
+
 fn world() -> World {
     let ed_a = SigningKey::generate(Algorithm::Ed25519).unwrap();
     let ed_b = SigningKey::generate(Algorithm::Ed25519).unwrap();
@@ -162,14 +171,7 @@ fn every_verdict_equals_the_single_verdict() {
     let texts = mixed_inputs(&w);
     // Two tills, each with its own (default) replay guard: one checks the
     // batch, the other each code alone.
-    let batch_verifier = w
-        .verifier
-        .clone()
-        .with_replay_guard(Arc::new(MemoryReplayGuard::new()));
-    let single_verifier = w
-        .verifier
-        .clone()
-        .with_replay_guard(Arc::new(MemoryReplayGuard::new()));
+    let (batch_verifier, single_verifier) = (w.guarded(), w.guarded());
     let batch = batch_verifier.verify_batch(&texts, now());
     assert_eq!(batch.len(), texts.len());
     let mut reasons = std::collections::BTreeMap::new();
@@ -227,14 +229,7 @@ fn duplicates_under_a_replay_guard_are_replayed_as_in_sequence() {
         texts.insert(5 + k, text.clone());
         texts.push(text.clone());
     }
-    let batch_verifier = w
-        .verifier
-        .clone()
-        .with_replay_guard(Arc::new(MemoryReplayGuard::new()));
-    let single_verifier = w
-        .verifier
-        .clone()
-        .with_replay_guard(Arc::new(MemoryReplayGuard::new()));
+    let (batch_verifier, single_verifier) = (w.guarded(), w.guarded());
     let batch = batch_verifier.verify_batch(&texts, now());
     let mut replayed = 0;
     for (i, (text, b)) in texts.iter().zip(&batch).enumerate() {

@@ -1,4 +1,4 @@
-//! Codes made offline on the phone (issue 17): a device credential certified
+//! Codes made offline on the phone: a device credential certified
 //! by the issuer, codes signed by the device key, and every check the till
 //! makes, with exact sizes, QR versions and reasons. Time is pinned:
 //! enrolment at 2026-11-22T08:00:00Z.
@@ -63,6 +63,28 @@ fn setup() -> Setup {
     }
 }
 
+impl Setup {
+    /// Enrols `key` as a phone of the person of `claims` at t0, with the
+    /// credential's limits as `limits` sets them.
+    fn enrol(
+        &self,
+        claims: Claims,
+        key: &SigningKey,
+        limits: impl FnOnce(DeviceEnrolment) -> DeviceEnrolment,
+    ) -> DeviceCredential {
+        let enrolment = limits(DeviceEnrolment::new(claims, key.public_key().clone()));
+        self.issuer.enrol_device(&enrolment, t0()).unwrap()
+    }
+}
+
+/// The binary form of a device code's text.
+fn binary(text: &str) -> Vec<u8> {
+    UntrustedDeviceCode::parse(text)
+        .unwrap()
+        .as_bytes()
+        .to_vec()
+}
+
 fn device_key(alg: Algorithm) -> SigningKey {
     SigningKey::generate(alg).unwrap()
 }
@@ -70,13 +92,7 @@ fn device_key(alg: Algorithm) -> SigningKey {
 /// A phone enrolled at t0 with the default terms.
 fn phone(s: &Setup, alg: Algorithm, claims: Claims) -> DeviceHolder {
     let key = device_key(alg);
-    let credential = s
-        .issuer
-        .enrol_device(
-            &DeviceEnrolment::new(claims, key.public_key().clone()),
-            t0(),
-        )
-        .unwrap();
+    let credential = s.enrol(claims, &key, std::convert::identity);
     DeviceHolder::new(key, credential, 0).unwrap()
 }
 
@@ -168,13 +184,7 @@ fn a_phone_made_code_goes_stale_like_a_screenshot() {
 fn an_expired_credential_is_refused_as_credential_expired() {
     let s = setup();
     let key = device_key(Algorithm::Ed25519);
-    let credential = s
-        .issuer
-        .enrol_device(
-            &DeviceEnrolment::new(beijing(), key.public_key().clone()).with_lifetime_secs(3600),
-            t0(),
-        )
-        .unwrap();
+    let credential = s.enrol(beijing(), &key, |e| e.with_lifetime_secs(3600));
     assert_eq!(credential.not_after(), t0().plus(3600));
     let mut phone = DeviceHolder::new(key, credential, 0).unwrap();
     // The last code the credential makes, shown at once, is accepted.
@@ -195,13 +205,7 @@ fn an_expired_credential_is_refused_as_credential_expired() {
 fn the_offline_quota_is_enforced_on_the_phone_and_at_the_till() {
     let s = setup();
     let key = test_key("vector-device-ed25519");
-    let credential = s
-        .issuer
-        .enrol_device(
-            &DeviceEnrolment::new(beijing(), key.public_key().clone()).with_quota(2),
-            t0(),
-        )
-        .unwrap();
+    let credential = s.enrol(beijing(), &key, |e| e.with_quota(2));
     let mut phone = DeviceHolder::new(key, credential.clone(), 0).unwrap();
     assert!(phone.code(t0()).is_ok());
     let second = phone.code(t0()).unwrap();
@@ -238,13 +242,7 @@ fn resign_ed25519(bytes: &[u8], key_name: &str, edit: impl FnOnce(&mut Vec<u8>))
 fn a_code_claiming_more_validity_than_its_credential_is_refused() {
     let s = setup();
     let key = test_key("vector-device-ed25519");
-    let credential = s
-        .issuer
-        .enrol_device(
-            &DeviceEnrolment::new(beijing(), key.public_key().clone()).with_max_code_validity(30),
-            t0(),
-        )
-        .unwrap();
+    let credential = s.enrol(beijing(), &key, |e| e.with_max_code_validity(30));
     let mut phone = DeviceHolder::new(key, credential.clone(), 0).unwrap();
     let code = phone.code(t0()).unwrap();
     assert_eq!(code.expires_at(), t0().plus(30));
@@ -266,11 +264,7 @@ fn a_code_claiming_more_validity_than_its_credential_is_refused() {
 fn signatures_are_checked_on_both_levels() {
     let s = setup();
     let mut phone = phone(&s, Algorithm::Ed25519, beijing());
-    let code = phone.code(t0()).unwrap();
-    let bytes = UntrustedDeviceCode::parse(code.text())
-        .unwrap()
-        .as_bytes()
-        .to_vec();
+    let bytes = binary(phone.code(t0()).unwrap().text());
     let n = phone.credential().as_bytes().len();
     // The device signature (last byte).
     let mut device_sig = bytes.clone();
@@ -436,11 +430,7 @@ fn verify_batch_takes_self_delegate_and_device_codes_together() {
 fn bad_device_code_layouts_are_malformed() {
     let s = setup();
     let mut phone = phone(&s, Algorithm::Ed25519, beijing());
-    let code = phone.code(t0()).unwrap();
-    let bytes = UntrustedDeviceCode::parse(code.text())
-        .unwrap()
-        .as_bytes()
-        .to_vec();
+    let bytes = binary(phone.code(t0()).unwrap().text());
     let reason_of = |b: &[u8]| UntrustedDeviceCode::from_bytes(b).unwrap_err().reason();
     assert_eq!(reason_of(&bytes[..bytes.len() - 1]), Reason::Malformed);
     let mut longer = bytes.clone();
@@ -576,10 +566,7 @@ fn verdicts_name_a_device_codes_holder_only_after_both_signatures_held() {
     );
     assert_eq!(again.token_id(), Some(code.token_id()));
     // A forged device signature names nobody.
-    let mut bytes = UntrustedDeviceCode::parse(code.text())
-        .unwrap()
-        .as_bytes()
-        .to_vec();
+    let mut bytes = binary(code.text());
     *bytes.last_mut().unwrap() ^= 1;
     let forged = UntrustedDeviceCode::from_bytes(&bytes).unwrap().to_text();
     let refused = s.verifier.check(&forged, &till, t0());

@@ -1,8 +1,11 @@
 //! Property tests (proptest): round trips, damaged tokens, hostile input.
 //!
 //! A damaged token is not just refused: each test names the reasons its
-//! kind of damage can give (issue 14 §7), from the layout of docs/FORMAT.md
+//! kind of damage can give, from the layout of docs/FORMAT.md
 //! worked out here independently of the library's decoder.
+
+#[path = "support/token_text.rs"]
+mod token_text;
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -12,6 +15,7 @@ use medcode::{
     Status, TrustList, TrustedKey, UnixTime, UntrustedToken, Verifier,
 };
 use proptest::prelude::*;
+use token_text::token_text;
 
 const NOW: u64 = 1_795_334_400; // 2026-11-22T08:00:00Z
 
@@ -260,27 +264,6 @@ fn from_digits(digits: &str, len: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The text form of a binary token: `MC1` and the number in decimal,
-/// zero-padded to the digits of 256^n - 1.
-fn to_text(bytes: &[u8]) -> String {
-    fn decimal(bytes: &[u8]) -> String {
-        let mut num = bytes.to_vec();
-        let mut digits = Vec::new();
-        while num.iter().any(|&b| b != 0) {
-            let mut rem = 0u32;
-            for b in &mut num {
-                let cur = (rem << 8) | u32::from(*b);
-                *b = (cur / 10) as u8;
-                rem = cur % 10;
-            }
-            digits.push(char::from(b'0' + rem as u8));
-        }
-        digits.iter().rev().collect()
-    }
-    let width = decimal(&vec![0xFF; bytes.len()]).len();
-    format!("MC1{:0>width$}", decimal(bytes))
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -333,12 +316,12 @@ proptest! {
         let (issuer, _, verifier) = fixture();
         let Some(text) = issue(issuer, &claims, NOW) else { return Ok(()) };
         let binary = UntrustedToken::parse(&text).unwrap().as_bytes().to_vec();
-        prop_assert_eq!(to_text(&binary), text.clone());
+        prop_assert_eq!(token_text(&binary), text.clone());
         let layout = Layout::of(&claims, binary.len());
         let i = pos.index(binary.len());
         let mut changed = binary.clone();
         changed[i] ^= mask;
-        let reason = verifier.verify(&to_text(&changed), UnixTime::from_secs(NOW)).unwrap_err().reason();
+        let reason = verifier.verify(&token_text(&changed), UnixTime::from_secs(NOW)).unwrap_err().reason();
         let possible = layout.possible(&binary, &changed);
         prop_assert!(possible.contains(&reason), "{:?} not in {:?} (byte {}, mask {:#04x})", reason, possible, i, mask);
         // The exact reason where one field decides it.
@@ -418,7 +401,7 @@ proptest! {
     }
 }
 
-/// The case proptest found once issue 17 gave `MC2` to device codes: a
+/// The case proptest found once device codes took the prefix `MC2`: a
 /// token's digits behind the device prefix are `malformed` (its version
 /// byte disagrees with the prefix), never `unsupported_version`.
 #[test]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use medcode::replay::{RedisEvent, RedisReplayGuard, ReplayGuard, UnavailablePolicy};
 use medcode::{Notice, TokenId, UnixTime};
-use support::redis_server::RedisServer;
+use support::redis_server::{RedisServer, dbsize, within};
 
 const T0: u64 = 1_795_334_400; // 2026-11-22T08:00:00Z
 
@@ -35,20 +35,59 @@ fn calls(conn: &mut redis::Connection, command: &str) -> u64 {
         .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
 }
 
+/// The events `g` reports, recorded in order.
+type Events = Arc<Mutex<Vec<RedisEvent>>>;
+
+/// `g` with a hook that records its events.
+fn recording(g: RedisReplayGuard) -> (RedisReplayGuard, Events) {
+    let events = Events::default();
+    let seen = Arc::clone(&events);
+    (
+        g.with_event_hook(move |e| seen.lock().unwrap().push(e.clone())),
+        events,
+    )
+}
+
+/// Waits up to 2 s for two events, then asserts that they are an outage
+/// and the server back with `synced` codes pushed to it.
+#[track_caller]
+fn assert_outage_then_back(events: &Events, synced: usize) {
+    assert!(within(Duration::from_secs(2), || events
+        .lock()
+        .unwrap()
+        .len()
+        == 2));
+    let events = events.lock().unwrap();
+    assert!(
+        matches!(
+            events.as_slice(),
+            [RedisEvent::Unreachable { .. }, RedisEvent::Reachable { synced: s }] if *s == synced
+        ),
+        "{events:?}"
+    );
+}
+
+/// An admin connection, and a guard on `redis` whose first check (of id
+/// `first`, recorded at T0) connected it, with the server's command
+/// statistics reset after that check; and T0.
+fn connected(redis: &RedisServer, first: u64) -> (redis::Connection, RedisReplayGuard, UnixTime) {
+    let mut admin = redis.client(0);
+    let g = RedisReplayGuard::new(&redis.url()).unwrap();
+    let now = UnixTime::from_secs(T0);
+    assert_eq!(g.mark_seen(id(first), now.plus(75), now).unwrap(), None);
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut admin)
+        .unwrap();
+    (admin, g, now)
+}
+
 #[test]
 fn one_set_nx_px_per_check_on_a_reused_connection() {
     let Some(redis) = RedisServer::start("one_set_nx_px_per_check_on_a_reused_connection") else {
         return;
     };
-    let mut admin = redis.client(0);
-    let g = RedisReplayGuard::new(&redis.url()).unwrap();
-    let now = UnixTime::from_secs(T0);
-    // The first check connects.
-    assert_eq!(g.mark_seen(id(0), now.plus(75), now).unwrap(), None);
-    let _: () = redis::cmd("CONFIG")
-        .arg("RESETSTAT")
-        .query(&mut admin)
-        .unwrap();
+    let (mut admin, g, now) = connected(&redis, 0);
 
     for n in 1..=100 {
         assert_eq!(g.mark_seen(id(n), now.plus(75), now).unwrap(), None);
@@ -130,11 +169,7 @@ fn fail_closed_refuses_while_redis_is_down_and_recovers() {
     else {
         return;
     };
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&events);
-    let g = RedisReplayGuard::new(&redis.url())
-        .unwrap()
-        .with_event_hook(move |e| seen.lock().unwrap().push(e.clone()));
+    let (g, events) = recording(RedisReplayGuard::new(&redis.url()).unwrap());
     assert_eq!(g.policy(), UnavailablePolicy::FailClosed);
     let now = UnixTime::from_secs(T0);
     g.mark_seen(id(1), now.plus(75), now).unwrap();
@@ -172,11 +207,7 @@ fn check_reachable_pings_without_recording_and_reports_the_outage_once() {
     else {
         return;
     };
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&events);
-    let g = RedisReplayGuard::new(&redis.url())
-        .unwrap()
-        .with_event_hook(move |e| seen.lock().unwrap().push(e.clone()));
+    let (g, events) = recording(RedisReplayGuard::new(&redis.url()).unwrap());
     let now = UnixTime::from_secs(T0);
     g.check_reachable(now).unwrap();
     assert_eq!(dbsize(&redis), 0, "a readiness check records nothing");
@@ -308,24 +339,6 @@ fn an_unreachable_address_is_bounded_by_the_connect_timeout() {
     assert_eq!(err.reason().as_str(), "replay_guard_unavailable");
 }
 
-/// Polls `done` every 10 ms for at most `bound`; true once it holds.
-fn within(bound: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + bound;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn dbsize(redis: &RedisServer) -> u64 {
-    redis::cmd("DBSIZE").query(&mut redis.client(0)).unwrap()
-}
-
 /// Till a accepts 3,000 codes while Redis is down and then stands idle:
 /// its background push writes them all once Redis answers again, so that
 /// till b refuses them without a's checking another code.
@@ -337,12 +350,11 @@ fn an_idle_local_fallback_till_pushes_its_offline_codes_when_redis_returns() {
         return;
     };
     const CODES: u64 = 3000;
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&events);
-    let a = RedisReplayGuard::new(&redis.url())
-        .unwrap()
-        .with_policy(UnavailablePolicy::LocalFallback)
-        .with_event_hook(move |e| seen.lock().unwrap().push(e.clone()));
+    let (a, events) = recording(
+        RedisReplayGuard::new(&redis.url())
+            .unwrap()
+            .with_policy(UnavailablePolicy::LocalFallback),
+    );
     let now = UnixTime::from_secs(T0);
     redis.kill();
     for n in 0..CODES {
@@ -354,7 +366,7 @@ fn an_idle_local_fallback_till_pushes_its_offline_codes_when_redis_returns() {
 
     redis.restart();
     let back = Instant::now();
-    // The bound the issue sets; no check of a in between.
+    // Within 2 s of Redis returning, with no check by a in between.
     assert!(
         within(Duration::from_secs(2), || dbsize(&redis) == CODES),
         "{} of {CODES} codes on the server 2 s after it returned",
@@ -369,18 +381,7 @@ fn an_idle_local_fallback_till_pushes_its_offline_codes_when_redis_returns() {
         let err = b.mark_seen(id(n), now.plus(75), now).unwrap_err();
         assert_eq!(err.reason().as_str(), "replayed");
     }
-    assert!(within(Duration::from_secs(2), || events
-        .lock()
-        .unwrap()
-        .len()
-        == 2));
-    assert!(matches!(
-        events.lock().unwrap().as_slice(),
-        [
-            RedisEvent::Unreachable { .. },
-            RedisEvent::Reachable { synced: 3000 }
-        ]
-    ));
+    assert_outage_then_back(&events, 3000);
     // Dropping the guard stops its thread; the server is unchanged.
     drop(a);
     assert_eq!(dbsize(&redis), CODES);
@@ -445,18 +446,7 @@ fn a_fallback_file_survives_a_restart_during_the_outage() {
         let err = other.mark_seen(id(n), now.plus(75), now).unwrap_err();
         assert_eq!(err.reason().as_str(), "replayed", "code {n}");
     }
-    assert!(within(Duration::from_secs(2), || events
-        .lock()
-        .unwrap()
-        .len()
-        == 2));
-    assert!(matches!(
-        events.lock().unwrap().as_slice(),
-        [
-            RedisEvent::Unreachable { .. },
-            RedisEvent::Reachable { synced: 3 }
-        ]
-    ));
+    assert_outage_then_back(&events, 3);
 }
 
 /// A till restarted during the outage that checks no code before Redis
@@ -513,14 +503,7 @@ fn mark_seen_many_is_one_pipelined_round_trip_with_in_order_verdicts() {
     else {
         return;
     };
-    let mut admin = redis.client(0);
-    let g = RedisReplayGuard::new(&redis.url()).unwrap();
-    let now = UnixTime::from_secs(T0);
-    assert_eq!(g.mark_seen(id(1000), now.plus(75), now).unwrap(), None);
-    let _: () = redis::cmd("CONFIG")
-        .arg("RESETSTAT")
-        .query(&mut admin)
-        .unwrap();
+    let (mut admin, g, now) = connected(&redis, 1000);
     // 64 ids, id 7 twice and id 1000 already recorded.
     let mut items: Vec<(TokenId, UnixTime)> = (0..62).map(|n| (id(n), now.plus(75))).collect();
     items.push((id(7), now.plus(75)));
@@ -575,11 +558,7 @@ fn a_password_is_sent_and_never_shown() {
         format!("redis://:wrong-pw@127.0.0.1:{port}"),
         format!("redis://127.0.0.1:{port}"),
     ] {
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&events);
-        let g = RedisReplayGuard::new(&url)
-            .unwrap()
-            .with_event_hook(move |e| seen.lock().unwrap().push(e.clone()));
+        let (g, events) = recording(RedisReplayGuard::new(&url).unwrap());
         let err = g.mark_seen(id(2), now.plus(75), now).unwrap_err();
         assert_eq!(err.reason().as_str(), "replay_guard_unavailable", "{url}");
         let shown = format!("{err} {err:?} {:?}", events.lock().unwrap());

@@ -20,7 +20,7 @@ mod fixtures;
 mod support;
 
 use fixtures::{t0, trusted};
-use support::tools::{probe_or_skip, skip_loudly, skip_or_fail, tool_or_skip};
+use support::tools::{output_with_input, probe_or_skip, skip_loudly, skip_or_fail, tool_or_skip};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -205,19 +205,11 @@ fn gmssl_python(test: &str) -> Option<PathBuf> {
 }
 
 fn gmssl(python: &Path, ops: &Value) -> Vec<Value> {
-    let mut child = Command::new(python)
-        .args(["-c", GMSSL_SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(ops.to_string().as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_input(
+        Command::new(python).args(["-c", GMSSL_SCRIPT]),
+        &ops.to_string(),
+        "gmssl",
+    );
     assert!(
         out.status.success(),
         "gmssl: {}",
@@ -329,6 +321,23 @@ fn openssl(args: &[&str]) -> (bool, String) {
 
 const DISTID: &str = "distid:1234567812345678";
 
+/// `openssl pkeyutl -sign` of `msg` into `sig` with SM2, SM3 and the
+/// distinguishing id, by the key in `key` (its form in `keyform`).
+fn sm2_sign(keyform: &[&str], key: &Path, msg: &Path, sig: &Path) -> (bool, String) {
+    let sign = [
+        "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-pkeyopt", DISTID,
+    ];
+    let files = ["-inkey", path(key), "-in", path(msg), "-out", path(sig)];
+    openssl(&[&sign[..], keyform, &files].concat())
+}
+
+/// A temporary directory for a test of `openssl` with SM2, or `None`
+/// (SKIPPED) where `openssl_with_sm2` says it cannot.
+fn openssl_dir(test: &str) -> Option<tempfile::TempDir> {
+    let dir = tempfile::tempdir().unwrap();
+    openssl_with_sm2(test, dir.path()).then_some(dir)
+}
+
 /// True when openssl runs and signs with SM2 (`-rawin -digest sm3` and the
 /// distinguishing id); otherwise SKIPPED (or a failure for a missing
 /// openssl where tools are required).
@@ -342,21 +351,7 @@ fn openssl_with_sm2(test: &str, dir: &Path) -> bool {
     let (made, _) = openssl(&["genpkey", "-algorithm", "SM2", "-out", path(&key)]);
     let sig = dir.join("probe.sig");
     let (signed, err) = if made {
-        openssl(&[
-            "pkeyutl",
-            "-sign",
-            "-rawin",
-            "-digest",
-            "sm3",
-            "-pkeyopt",
-            DISTID,
-            "-inkey",
-            path(&key),
-            "-in",
-            path(&msg),
-            "-out",
-            path(&sig),
-        ])
+        sm2_sign(&[], &key, &msg, &sig)
     } else {
         (false, "genpkey -algorithm SM2 failed".into())
     };
@@ -415,11 +410,10 @@ fn raw_to_der(raw: &[u8]) -> Vec<u8> {
 
 #[test]
 fn openssl_signs_with_a_medcode_key_file_and_medcode_verifies() {
-    let test = "openssl_signs_with_a_medcode_key_file_and_medcode_verifies";
-    let dir = tempfile::tempdir().unwrap();
-    if !openssl_with_sm2(test, dir.path()) {
+    let Some(dir) = openssl_dir("openssl_signs_with_a_medcode_key_file_and_medcode_verifies")
+    else {
         return;
-    }
+    };
     // medcode's key file (PKCS#8 DER, 0600) is what OpenSSL signs with.
     let key_file = dir.path().join("issuer.pk8");
     let key = SigningKey::generate(Algorithm::Sm2).unwrap();
@@ -430,23 +424,7 @@ fn openssl_signs_with_a_medcode_key_file_and_medcode_verifies() {
         let msg = dir.path().join(format!("{n}.msg"));
         let sig = dir.path().join(format!("{n}.sig"));
         std::fs::write(&msg, [CONTEXT, body].concat()).unwrap();
-        let (ok, err) = openssl(&[
-            "pkeyutl",
-            "-sign",
-            "-rawin",
-            "-digest",
-            "sm3",
-            "-pkeyopt",
-            DISTID,
-            "-keyform",
-            "DER",
-            "-inkey",
-            path(&key_file),
-            "-in",
-            path(&msg),
-            "-out",
-            path(&sig),
-        ]);
+        let (ok, err) = sm2_sign(&["-keyform", "DER"], &key_file, &msg, &sig);
         assert!(ok, "openssl pkeyutl -sign: {err}");
         let raw = der_to_raw(&std::fs::read(&sig).unwrap());
         let v = verifier
@@ -458,11 +436,10 @@ fn openssl_signs_with_a_medcode_key_file_and_medcode_verifies() {
 
 #[test]
 fn medcode_signs_with_an_openssl_key_file_and_openssl_verifies() {
-    let test = "medcode_signs_with_an_openssl_key_file_and_openssl_verifies";
-    let dir = tempfile::tempdir().unwrap();
-    if !openssl_with_sm2(test, dir.path()) {
+    let Some(dir) = openssl_dir("medcode_signs_with_an_openssl_key_file_and_openssl_verifies")
+    else {
         return;
-    }
+    };
     // OpenSSL's key is what medcode loads and signs with: genpkey writes
     // PKCS#8 in PEM (its DER output is SEC1), pkcs8 -topk8 turns it into
     // the DER form of medcode's key files.

@@ -52,6 +52,32 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// [`signed`] written to `dir/name`.
+fn write_signed(dir: &Path, name: &str, kind: ListKind, sequence: u64, payload: &str) -> PathBuf {
+    write(dir, name, &signed(kind, sequence, payload))
+}
+
+/// A signed trust list of `sequence` over `payload`, written to `dir/name`.
+fn write_trust(dir: &Path, name: &str, sequence: u64, payload: &str) -> PathBuf {
+    write_signed(dir, name, ListKind::Trust, sequence, payload)
+}
+
+/// The setup of the signed trust list in `trust` under the vector root,
+/// with the list state in `state`.
+fn with_state(trust: &Path, state: &Path) -> TillConfig {
+    TillConfig::new(ListSource::File(trust.to_owned()))
+        .root_key_file(root_pub())
+        .state_file(state)
+}
+
+/// The state file once sequence 2 of the trust list `payload` is in use.
+fn state_of_trust_2(payload: &str) -> String {
+    format!(
+        "{{\"roots\":{{\"9c341fe4\":{{\"trust\":2,\"trust_digest\":\"{}\",\"revocation\":0}}}}}}\n",
+        sha256_hex(payload)
+    )
+}
+
 fn token() -> String {
     let claims = Claims::new(
         InsuredId::new("12345678901234567890").unwrap(),
@@ -210,15 +236,13 @@ fn an_unsigned_trust_list_builds() {
 #[test]
 fn a_signed_trust_list_builds() {
     let dir = tempfile::tempdir().unwrap();
-    let trust = write(
-        dir.path(),
-        "trust.signed.json",
-        &signed(ListKind::Trust, 3, &trust_json()),
-    );
-    let rev = write(
+    let trust = write_trust(dir.path(), "trust.signed.json", 3, &trust_json());
+    let rev = write_signed(
         dir.path(),
         "rev.signed.json",
-        &signed(ListKind::Revocation, 9, &RevocationList::new().to_json()),
+        ListKind::Revocation,
+        9,
+        &RevocationList::new().to_json(),
     );
     let verifier = TillConfig::trust_file(&trust)
         .root_key_file(root_pub())
@@ -247,16 +271,14 @@ fn a_signed_trust_list_builds() {
 #[test]
 fn signed_and_unsigned_lists_are_not_mixed() {
     let dir = tempfile::tempdir().unwrap();
-    let signed_trust = write(
-        dir.path(),
-        "trust.signed.json",
-        &signed(ListKind::Trust, 1, &trust_json()),
-    );
+    let signed_trust = write_trust(dir.path(), "trust.signed.json", 1, &trust_json());
     let unsigned_trust = write(dir.path(), "trust.json", &trust_json());
-    let signed_rev = write(
+    let signed_rev = write_signed(
         dir.path(),
         "rev.signed.json",
-        &signed(ListKind::Revocation, 1, &RevocationList::new().to_json()),
+        ListKind::Revocation,
+        1,
+        &RevocationList::new().to_json(),
     );
     let unsigned_rev = write(dir.path(), "rev.json", &RevocationList::new().to_json());
 
@@ -370,21 +392,9 @@ fn one_size_rule_for_files_and_bytes() {
 fn the_state_file_refuses_a_rollback_across_verifiers() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("lists.state");
-    let v2 = write(
-        dir.path(),
-        "trust-2.json",
-        &signed(ListKind::Trust, 2, &trust_json()),
-    );
-    let v1 = write(
-        dir.path(),
-        "trust-1.json",
-        &signed(ListKind::Trust, 1, &trust_json()),
-    );
-    let setup = |trust: &Path| {
-        TillConfig::new(ListSource::File(trust.to_owned()))
-            .root_key_file(root_pub())
-            .state_file(&state)
-    };
+    let v2 = write_trust(dir.path(), "trust-2.json", 2, &trust_json());
+    let v1 = write_trust(dir.path(), "trust-1.json", 1, &trust_json());
+    let setup = |trust: &Path| with_state(trust, &state);
 
     // Without the state file an older list is all a new verifier knows.
     TillConfig::trust_file(&v1)
@@ -395,10 +405,7 @@ fn the_state_file_refuses_a_rollback_across_verifiers() {
     setup(&v2).build(t0()).unwrap();
     assert_eq!(
         std::fs::read_to_string(&state).unwrap(),
-        format!(
-            "{{\"roots\":{{\"9c341fe4\":{{\"trust\":2,\"trust_digest\":\"{}\",\"revocation\":0}}}}}}\n",
-            sha256_hex(&trust_json())
-        )
+        state_of_trust_2(&trust_json())
     );
     // ... so a second one refuses sequence 1 ...
     assert_eq!(
@@ -443,21 +450,9 @@ fn other_trust_json() -> String {
 fn the_state_file_refuses_the_same_sequence_with_other_content_across_verifiers() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("lists.state");
-    let first = write(
-        dir.path(),
-        "trust-a.json",
-        &signed(ListKind::Trust, 2, &trust_json()),
-    );
-    let second = write(
-        dir.path(),
-        "trust-b.json",
-        &signed(ListKind::Trust, 2, &other_trust_json()),
-    );
-    let setup = |trust: &Path| {
-        TillConfig::new(ListSource::File(trust.to_owned()))
-            .root_key_file(root_pub())
-            .state_file(&state)
-    };
+    let first = write_trust(dir.path(), "trust-a.json", 2, &trust_json());
+    let second = write_trust(dir.path(), "trust-b.json", 2, &other_trust_json());
+    let setup = |trust: &Path| with_state(trust, &state);
     let same_sequence = format!(
         "invalid trust list: {}: signed trust list: sequence 2 is already held with other content",
         second.display()
@@ -486,11 +481,7 @@ fn the_state_file_refuses_the_same_sequence_with_other_content_across_verifiers(
     assert!(saved.contains(&sha256_hex(&trust_json())), "{saved}");
 
     // A newer sequence with the other content is installed and recorded.
-    let third = write(
-        dir.path(),
-        "trust-c.json",
-        &signed(ListKind::Trust, 3, &other_trust_json()),
-    );
+    let third = write_trust(dir.path(), "trust-c.json", 3, &other_trust_json());
     setup(&third).build(t0()).unwrap();
     let saved = std::fs::read_to_string(&state).unwrap();
     assert!(saved.contains("\"trust\":3"), "{saved}");
@@ -501,11 +492,7 @@ fn the_state_file_refuses_the_same_sequence_with_other_content_across_verifiers(
 fn the_state_file_refuses_a_revocation_list_of_a_used_sequence_with_other_content() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("lists.state");
-    let trust = write(
-        dir.path(),
-        "trust.json",
-        &signed(ListKind::Trust, 1, &trust_json()),
-    );
+    let trust = write_trust(dir.path(), "trust.json", 1, &trust_json());
     let empty = RevocationList::new().to_json();
     let mut one = RevocationList::new();
     one.revoke_insured(
@@ -513,15 +500,19 @@ fn the_state_file_refuses_a_revocation_list_of_a_used_sequence_with_other_conten
         t("2026-11-01T00:00:00Z"),
     )
     .unwrap();
-    let a = write(
+    let a = write_signed(
         dir.path(),
         "revoked-a.json",
-        &signed(ListKind::Revocation, 5, &empty),
+        ListKind::Revocation,
+        5,
+        &empty,
     );
-    let b = write(
+    let b = write_signed(
         dir.path(),
         "revoked-b.json",
-        &signed(ListKind::Revocation, 5, &one.to_json()),
+        ListKind::Revocation,
+        5,
+        &one.to_json(),
     );
     let setup = |revocations: &Path| {
         TillConfig::trust_file(&trust)
@@ -555,26 +546,10 @@ fn a_state_file_of_sequences_only_is_read_and_upgraded_with_the_digest() {
         "{\"roots\":{\"9c341fe4\":{\"trust\":2,\"revocation\":0}}}\n",
     )
     .unwrap();
-    let first = write(
-        dir.path(),
-        "trust-a.json",
-        &signed(ListKind::Trust, 2, &trust_json()),
-    );
-    let second = write(
-        dir.path(),
-        "trust-b.json",
-        &signed(ListKind::Trust, 2, &other_trust_json()),
-    );
-    let older = write(
-        dir.path(),
-        "trust-0.json",
-        &signed(ListKind::Trust, 1, &trust_json()),
-    );
-    let setup = |trust: &Path| {
-        TillConfig::new(ListSource::File(trust.to_owned()))
-            .root_key_file(root_pub())
-            .state_file(&state)
-    };
+    let first = write_trust(dir.path(), "trust-a.json", 2, &trust_json());
+    let second = write_trust(dir.path(), "trust-b.json", 2, &other_trust_json());
+    let older = write_trust(dir.path(), "trust-0.json", 1, &trust_json());
+    let setup = |trust: &Path| with_state(trust, &state);
     // The old file still refuses a rollback, and is not rewritten for it.
     assert_eq!(refused(&setup(&older)).0, Reason::InvalidTrustList);
     assert_eq!(
@@ -585,10 +560,7 @@ fn a_state_file_of_sequences_only_is_read_and_upgraded_with_the_digest() {
     setup(&first).build(t0()).unwrap();
     assert_eq!(
         std::fs::read_to_string(&state).unwrap(),
-        format!(
-            "{{\"roots\":{{\"9c341fe4\":{{\"trust\":2,\"trust_digest\":\"{}\",\"revocation\":0}}}}}}\n",
-            sha256_hex(&trust_json())
-        )
+        state_of_trust_2(&trust_json())
     );
     // ... and from then on the other content of that sequence is refused.
     assert_eq!(
@@ -657,11 +629,7 @@ fn reload_installs_a_newer_list_refuses_a_rollback_and_keeps_the_list_in_force()
     use medcode::verify::ListUpdate;
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("lists.state");
-    let trust = write(
-        dir.path(),
-        "trust.json",
-        &signed(ListKind::Trust, 3, &trust_json()),
-    );
+    let trust = write_trust(dir.path(), "trust.json", 3, &trust_json());
     let rev_path = dir.path().join("rev.json");
     let write_rev = |sequence: u64, revoked: bool| {
         let mut list = RevocationList::new();

@@ -8,7 +8,8 @@ use std::ffi::{CStr, CString, c_char};
 use std::ptr;
 
 use common::{
-    GARBAGE, NOW, demo_claims, expired_token, issue, issue_with_id, trust_path, valid_token,
+    GARBAGE, NOW, demo_claims, expired_token, issue, issue_with_id, reason_at, trust_path,
+    valid_token,
 };
 use medcode::{InsuredId, Presenter, Relation, Status};
 use medcode_capi::*;
@@ -135,15 +136,9 @@ fn expired_and_garbage_are_rejected_with_reasons() {
     // The valid token one second after validity (55 s) plus leeway (15 s).
     let token = valid_token();
     assert!(verify_at(v, &token, NOW + 70).accepted);
-    assert_eq!(
-        verify_at(v, &token, NOW + 71).reason,
-        MedcodeReason::Expired
-    );
+    assert_eq!(reason_at(v, &token, NOW + 71), MedcodeReason::Expired);
     // Issued 5 s before NOW: shown 21 s before issue is beyond the leeway.
-    assert_eq!(
-        verify_at(v, &token, NOW - 21).reason,
-        MedcodeReason::NotYetValid
-    );
+    assert_eq!(reason_at(v, &token, NOW - 21), MedcodeReason::NotYetValid);
     // SAFETY: `v` is the live handle from new_verifier, freed exactly once here, after its last
     // use.
     unsafe { medcode_verifier_free(v) };
@@ -187,10 +182,7 @@ fn options_set_leeway_and_till_region() {
     let v = new_verifier(Some(&opts));
     let token = valid_token();
     assert!(verify_at(v, &token, NOW + 55).accepted);
-    assert_eq!(
-        verify_at(v, &token, NOW + 56).reason,
-        MedcodeReason::Expired
-    );
+    assert_eq!(reason_at(v, &token, NOW + 56), MedcodeReason::Expired);
     // SAFETY: `v` is the live handle from new_verifier (no leeway), freed exactly once here, after
     // its last use.
     unsafe { medcode_verifier_free(v) };
@@ -199,10 +191,7 @@ fn options_set_leeway_and_till_region() {
     opts.leeway_secs = 15;
     opts.max_validity_secs = 59;
     let v = new_verifier(Some(&opts));
-    assert_eq!(
-        verify_at(v, &token, NOW).reason,
-        MedcodeReason::ValidityTooLong
-    );
+    assert_eq!(reason_at(v, &token, NOW), MedcodeReason::ValidityTooLong);
     // SAFETY: `v` is the live handle from new_verifier (maximum validity 59 s), freed exactly once
     // here, after its last use.
     unsafe { medcode_verifier_free(v) };
@@ -513,7 +502,7 @@ fn a_qr_image_file_decodes_then_verifies() {
 }
 
 /// A code made offline on the phone, by a phone the demo issuer enrolled
-/// an hour before NOW (issue 17), with counter `counter`.
+/// an hour before NOW, with counter `counter`.
 fn device_code(counter: u32) -> String {
     use medcode::{Algorithm, DeviceEnrolment, DeviceHolder, SigningKey, UnixTime};
     let key = SigningKey::generate(Algorithm::P256).unwrap();
@@ -532,17 +521,14 @@ fn device_code(counter: u32) -> String {
         .to_owned()
 }
 
+/// A code-info struct as a C caller sets one up: all zero (`= {0}`), then
+/// its size.
 fn info_struct() -> MedcodeCodeInfo {
-    MedcodeCodeInfo {
-        struct_size: u32::try_from(std::mem::size_of::<MedcodeCodeInfo>()).unwrap(),
-        kind: ptr::null(),
-        device: false,
-        credential_id: [0; MEDCODE_CREDENTIAL_ID_CAP],
-        counter: 0,
-        quota: 0,
-        enrolled_at: 0,
-        credential_expires_at: 0,
-    }
+    // SAFETY: every field is an integer, a bool, a byte array or a raw
+    // pointer, for which all zero bits are a valid value (a null pointer).
+    let mut info: MedcodeCodeInfo = unsafe { std::mem::zeroed() };
+    info.struct_size = u32::try_from(std::mem::size_of::<MedcodeCodeInfo>()).unwrap();
+    info
 }
 
 fn verify_ex(v: *const MedcodeVerifier, token: &str, info: &mut MedcodeCodeInfo) -> MedcodeResult {

@@ -7,9 +7,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use common::{
     GARBAGE, NOW, expected_verdicts, expired_token, lib_dir, root, tool_or_skip, valid_token,
@@ -76,19 +75,7 @@ fn run_env(exe: &Path, args: &[&str], env: &[(&str, &str)], input: &str) -> Outp
         cmd.env_remove(name);
     }
     cmd.envs(env.iter().copied());
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pos_till starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("pos_till ends")
+    common::output_with_input(&mut cmd, input, "pos_till")
 }
 
 /// Valid (with a CRLF line end, as some scanners send), a blank line,
@@ -183,20 +170,23 @@ fn exe_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
 
+/// The linker flags for libmedcode_capi.so in `lib`, found at run time
+/// through the rpath.
+fn dynamic_link(lib: &str) -> [String; 3] {
+    [
+        format!("-L{lib}"),
+        "-lmedcode_capi".to_owned(),
+        format!("-Wl,-rpath,{lib}"),
+    ]
+}
+
 #[test]
 fn pos_till_links_dynamically() {
     let lib = lib_dir();
     let dir = workdir();
     let exe = exe_in(&dir, "pos_till");
     let lib = lib.to_str().expect("UTF-8 path").to_owned();
-    cc(
-        &exe,
-        &[
-            format!("-L{lib}"),
-            "-lmedcode_capi".to_owned(),
-            format!("-Wl,-rpath,{lib}"),
-        ],
-    );
+    cc(&exe, &dynamic_link(&lib));
     check_till(&exe);
 }
 
@@ -231,11 +221,7 @@ fn pos_till_builds_as_cpp() {
         "c++",
         &["-x", "c++", "-std=c++17"],
         &exe,
-        &[
-            format!("-L{lib}"),
-            "-lmedcode_capi".to_owned(),
-            format!("-Wl,-rpath,{lib}"),
-        ],
+        &dynamic_link(&lib),
     );
     check_till(&exe);
 }

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::{
@@ -42,23 +41,15 @@ fn run_till(input: &str) -> (String, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = dir.path().join("till.py");
     std::fs::write(&script, snippet()).expect("write till.py");
-    let mut child = Command::new("python3")
-        .arg(&script)
-        .current_dir(root())
-        .env("MEDCODE_LIB", lib_dir().join("libmedcode_capi.so"))
-        .env("MEDCODE_NOW", NOW.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("python3 ends");
+    let out = common::output_with_input(
+        Command::new("python3")
+            .arg(&script)
+            .current_dir(root())
+            .env("MEDCODE_LIB", lib_dir().join("libmedcode_capi.so"))
+            .env("MEDCODE_NOW", NOW.to_string()),
+        input,
+        "python3",
+    );
     assert_eq!(out.status.code(), Some(0));
     (
         String::from_utf8(out.stdout).unwrap(),

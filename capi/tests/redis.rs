@@ -15,7 +15,8 @@ mod redis_server;
 use std::ffi::CString;
 
 use common::{
-    NOW, buf, demo_claims, issue_with_id, new_ok, options_v2, trust_path, valid_token, verify_at,
+    NOW, assert_replayed, buf, demo_claims, issue_with_id, new_ok, options_v2, trust_path,
+    valid_token, verify_at,
 };
 use medcode_capi::*;
 use redis_server::RedisServer;
@@ -66,10 +67,7 @@ fn two_tills_of_a_chain_share_one_redis() {
         &redis_options(&url, MEDCODE_REPLAY_FAIL_CLOSED, Some(&prefix)),
     );
     assert!(verify_at(other_chain, &token, NOW + 2).accepted);
-    assert_eq!(
-        verify_at(other_chain, &token, NOW + 3).reason,
-        MedcodeReason::Replayed
-    );
+    assert_replayed(other_chain, &token, NOW + 3);
     for v in [till_a, till_b, other_chain] {
         // SAFETY: each handle came from new_ok above and is freed exactly once, after its last use.
         unsafe { medcode_verifier_free(v) };
@@ -113,14 +111,8 @@ fn an_unreachable_redis_fails_closed_or_falls_back_locally() {
         "the shared replay guard is unreachable: this code was checked against this till's own records only, so another till may already have accepted it"
     );
     // This till still refuses what it accepted, online or offline.
-    assert_eq!(
-        verify_at(fallback, &offline, NOW + 1).reason,
-        MedcodeReason::Replayed
-    );
-    assert_eq!(
-        verify_at(fallback, &online, NOW + 1).reason,
-        MedcodeReason::Replayed
-    );
+    assert_replayed(fallback, &offline, NOW + 1);
+    assert_replayed(fallback, &online, NOW + 1);
 
     // Back online (an empty server): the fail-closed till accepts again,
     // and the code accepted offline was written to the server, so the
@@ -133,10 +125,7 @@ fn an_unreachable_redis_fails_closed_or_falls_back_locally() {
     );
     assert!(r.accepted, "{}", buf(&r.detail));
     assert_eq!(r.notices, 0);
-    assert_eq!(
-        verify_at(closed, &offline, NOW + 3).reason,
-        MedcodeReason::Replayed
-    );
+    assert_replayed(closed, &offline, NOW + 3);
     for v in [closed, fallback] {
         // SAFETY: `closed` and `fallback` came from new_ok above and are freed exactly once, after
         // their last use.
@@ -180,10 +169,7 @@ fn a_fallback_file_keeps_offline_codes_across_a_restart() {
     unsafe { medcode_verifier_free(first) };
 
     let second = new_ok(&trust_path(), &opts);
-    assert_eq!(
-        verify_at(second, &offline, NOW + 1).reason,
-        MedcodeReason::Replayed
-    );
+    assert_replayed(second, &offline, NOW + 1);
 
     server.restart();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
@@ -206,10 +192,7 @@ fn a_fallback_file_keeps_offline_codes_across_a_restart() {
         &trust_path(),
         &redis_options(&url, MEDCODE_REPLAY_FAIL_CLOSED, None),
     );
-    assert_eq!(
-        verify_at(closed, &offline, NOW + 2).reason,
-        MedcodeReason::Replayed
-    );
+    assert_replayed(closed, &offline, NOW + 2);
     for v in [second, closed] {
         // SAFETY: each handle came from new_ok above and is freed exactly once, after its last use.
         unsafe { medcode_verifier_free(v) };

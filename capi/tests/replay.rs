@@ -11,8 +11,8 @@ use std::ffi::CString;
 use std::ptr;
 
 use common::{
-    NOW, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok, options_v2,
-    options_v4, s, trust_path, valid_token, verify_at,
+    NOW, assert_replayed, buf, c_path, demo_claims, issue_with_id, last_error, new_err, new_ok,
+    options_v2, options_v4, s, trust_path, valid_token, verify_at,
 };
 use medcode_capi::*;
 
@@ -22,6 +22,18 @@ const REPLAYED: &str = "replayed: token 0102030405060708 was already accepted";
 /// One code, one use by default: a version-1 caller (16-byte options, no
 /// replay_guard field) gets the in-memory guard, and the second
 /// presentation of a code is refused.
+/// Verifies `token` at NOW (accepted, with no notice) and again a second
+/// later; returns the second result, refused as replayed.
+fn accepted_then_replayed(v: *const MedcodeVerifier, token: &str) -> MedcodeResult {
+    let r = verify_at(v, token, NOW);
+    assert!(r.accepted);
+    assert_eq!(r.notices, 0);
+    let r = verify_at(v, token, NOW + 1);
+    assert!(!r.accepted);
+    assert_eq!(r.reason, MedcodeReason::Replayed);
+    r
+}
+
 #[test]
 fn version_1_options_refuse_the_second_presentation() {
     let mut opts = options_v2();
@@ -32,13 +44,7 @@ fn version_1_options_refuse_the_second_presentation() {
     opts.replay_guard = 77;
     opts.root_key_file = c"/nonexistent".as_ptr();
     let v = new_ok(&trust_path(), &opts);
-    let token = valid_token();
-    let r = verify_at(v, &token, NOW);
-    assert!(r.accepted);
-    assert_eq!(r.notices, 0);
-    let r = verify_at(v, &token, NOW + 1);
-    assert!(!r.accepted);
-    assert_eq!(r.reason, MedcodeReason::Replayed);
+    let r = accepted_then_replayed(v, &valid_token());
     assert_eq!(s(r.reason_str), "replayed");
     assert_eq!(buf(&r.detail), REPLAYED);
     // SAFETY: `v` is the live handle from new_ok above, freed exactly once here, after its last
@@ -78,12 +84,7 @@ fn memory_guard_refuses_the_second_presentation() {
     opts.replay_guard = MEDCODE_REPLAY_MEMORY;
     let v = new_ok(&trust_path(), &opts);
     let token = valid_token();
-    let r = verify_at(v, &token, NOW);
-    assert!(r.accepted);
-    assert_eq!(r.notices, 0);
-    let r = verify_at(v, &token, NOW + 1);
-    assert!(!r.accepted);
-    assert_eq!(r.reason, MedcodeReason::Replayed);
+    let r = accepted_then_replayed(v, &token);
     assert_eq!(r.reason.code(), 9);
     assert_eq!(s(r.reason_str), "replayed");
     assert_eq!(buf(&r.detail), REPLAYED);
@@ -165,10 +166,7 @@ fn file_guard_is_shared_by_two_handles_and_survives_a_restart() {
     assert_eq!(buf(&r.detail), REPLAYED);
     let other = issue_with_id(&demo_claims(), NOW - 5, [9; 8]);
     assert!(verify_at(till_b, &other, NOW + 1).accepted);
-    assert_eq!(
-        verify_at(till_a, &other, NOW + 2).reason,
-        MedcodeReason::Replayed
-    );
+    assert_replayed(till_a, &other, NOW + 2);
     // SAFETY: `till_a` is the live handle from new_ok above, freed exactly once here, after its
     // last use.
     unsafe { medcode_verifier_free(till_a) };
@@ -178,14 +176,8 @@ fn file_guard_is_shared_by_two_handles_and_survives_a_restart() {
 
     // A restarted till opens the same file and still refuses both.
     let till_a = new_ok(&trust_path(), &opts);
-    assert_eq!(
-        verify_at(till_a, &token, NOW + 3).reason,
-        MedcodeReason::Replayed
-    );
-    assert_eq!(
-        verify_at(till_a, &other, NOW + 3).reason,
-        MedcodeReason::Replayed
-    );
+    assert_replayed(till_a, &token, NOW + 3);
+    assert_replayed(till_a, &other, NOW + 3);
     // SAFETY: `till_a` is the live handle from the restart's new_ok, freed exactly once here, after
     // its last use.
     unsafe { medcode_verifier_free(till_a) };

@@ -14,6 +14,7 @@ mod cmd;
 mod demo_keys;
 mod lock;
 mod output;
+mod random;
 mod serve;
 mod state_dir;
 mod usage_store;

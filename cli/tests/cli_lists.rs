@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 mod support;
-use support::{Run, root, run};
+use support::{Run, cmdline, root, run};
 
 const AT: &str = "2026-11-22T08:00:00Z";
 
@@ -63,48 +63,69 @@ fn sign(dir: &Path, input: &str, out: &str, extra: &[&str]) -> Run {
 
 fn issue(dir: &Path, insured: &str, at: &str) -> String {
     let r = run(&[
-        "issue",
-        "--dir",
-        p(dir),
-        "--kid",
-        "k",
-        "--insured",
-        insured,
-        "--region",
-        "110000",
-        "--at",
-        at,
-    ]);
+        cmdline::issue(p(dir), "k", insured, "110000"),
+        vec!["--at", at],
+    ]
+    .concat());
     assert_eq!(r.code, 0, "{}", r.stderr);
     r.stdout.trim().to_owned()
 }
 
+/// `medcode verify --trust DIR/trust.signed.json --root-key DIR/root.pub
+/// --at AT EXTRA.. TOKEN`.
 fn verify(dir: &Path, token: &str, at: &str, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "verify",
+    verify_files(
+        dir,
+        &[("--trust", "trust.signed.json"), ("--root-key", "root.pub")],
+        at,
+        extra,
+        token,
+    )
+}
+
+/// `medcode verify FLAG DIR/FILE.. --at AT EXTRA.. TOKEN`, one pair of
+/// `files` a flag and the file in `dir` it names.
+fn verify_files(dir: &Path, files: &[(&str, &str)], at: &str, extra: &[&str], token: &str) -> Run {
+    let mut args = vec!["verify".to_owned()];
+    for (flag, name) in files {
+        args.push((*flag).to_owned());
+        args.push(p(&dir.join(name)).to_owned());
+    }
+    args.extend(["--at", at].map(String::from));
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args.push(token.to_owned());
+    run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// `medcode trust status --trust DIR/trust.signed.json --root-key
+/// DIR/root.pub --at AT`.
+fn status(dir: &Path, at: &str) -> Run {
+    run(&[
+        "trust",
+        "status",
         "--trust",
-        p(&dir.join("trust.signed.json")).to_owned().leak(),
+        p(&dir.join("trust.signed.json")),
         "--root-key",
-        p(&dir.join("root.pub")).to_owned().leak(),
+        p(&dir.join("root.pub")),
         "--at",
         at,
-    ];
-    args.extend_from_slice(extra);
-    args.push(token.to_owned().leak());
-    run(&args)
+    ])
 }
 
 #[test]
 fn root_keygen_writes_a_0600_key_and_a_public_file_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
-    let r = run(&[
-        "trust",
-        "root-keygen",
-        "--out",
-        p(dir.path()),
-        "--name",
-        "r1",
-    ]);
+    let root_keygen = |name: &str| {
+        run(&[
+            "trust",
+            "root-keygen",
+            "--out",
+            p(dir.path()),
+            "--name",
+            name,
+        ])
+    };
+    let r = root_keygen("r1");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("keep it offline"), "{}", r.stdout);
     let mode = std::fs::metadata(dir.path().join("r1.pk8"))
@@ -116,27 +137,10 @@ fn root_keygen_writes_a_0600_key_and_a_public_file_and_never_overwrites() {
     let public = std::fs::read_to_string(dir.path().join("r1.pub")).unwrap();
     assert!(public.contains("\nmedcode-root/1 ed25519 "), "{public}");
     let before = std::fs::read(dir.path().join("r1.pk8")).unwrap();
-    let again = run(&[
-        "trust",
-        "root-keygen",
-        "--out",
-        p(dir.path()),
-        "--name",
-        "r1",
-    ]);
+    let again = root_keygen("r1");
     assert_error(&again, "refusing to overwrite a root key");
     assert_eq!(std::fs::read(dir.path().join("r1.pk8")).unwrap(), before);
-    assert_error(
-        &run(&[
-            "trust",
-            "root-keygen",
-            "--out",
-            p(dir.path()),
-            "--name",
-            "../x",
-        ]),
-        "invalid --name",
-    );
+    assert_error(&root_keygen("../x"), "invalid --name");
 }
 
 #[test]
@@ -145,13 +149,7 @@ fn a_signed_trust_list_verifies_and_the_sequence_only_goes_up() {
     let d = dir.path();
     setup(d);
     let r = sign(d, "trust.json", "trust.signed.json", &[]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout
-            .starts_with("signed trust list sequence 1 with root key "),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_starts(0, "signed trust list sequence 1 with root key ");
     assert!(
         r.stdout.contains("next update 2026-11-29T08:00:00Z"),
         "{}",
@@ -196,14 +194,8 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
     setup(d);
     sign(d, "trust.json", "trust.signed.json", &[]);
     let token = issue(d, "1", AT);
-    let r = run(&[
-        "verify",
-        "--trust",
-        p(&d.join("trust.signed.json")),
-        "--at",
-        AT,
-        &token,
-    ]);
+    let verify_with = |files: &[(&str, &str)]| verify_files(d, files, AT, &[], &token);
+    let r = verify_with(&[("--trust", "trust.signed.json")]);
     assert_error(
         &r,
         &format!(
@@ -211,16 +203,7 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
             d.join("trust.signed.json").display()
         ),
     );
-    let r = run(&[
-        "verify",
-        "--trust",
-        p(&d.join("trust.json")),
-        "--root-key",
-        p(&d.join("root.pub")),
-        "--at",
-        AT,
-        &token,
-    ]);
+    let r = verify_with(&[("--trust", "trust.json"), ("--root-key", "root.pub")]);
     assert_error(
         &r,
         &format!(
@@ -228,29 +211,14 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
             d.join("trust.json").display()
         ),
     );
-    let r = run(&[
-        "verify",
-        "--trust",
-        p(&d.join("trust.json")),
-        "--state",
-        p(&d.join("state.json")),
-        "--at",
-        AT,
-        &token,
-    ]);
+    let r = verify_with(&[("--trust", "trust.json"), ("--state", "state.json")]);
     assert_error(&r, "--root-key");
     // The wrong root key.
     let r = run(&["trust", "root-keygen", "--out", p(d), "--name", "other"]);
     assert_eq!(r.code, 0);
-    let r = run(&[
-        "verify",
-        "--trust",
-        p(&d.join("trust.signed.json")),
-        "--root-key",
-        p(&d.join("other.pub")),
-        "--at",
-        AT,
-        &token,
+    let r = verify_with(&[
+        ("--trust", "trust.signed.json"),
+        ("--root-key", "other.pub"),
     ]);
     assert_error(&r, "invalid trust list: ");
     assert!(
@@ -259,15 +227,9 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
         r.stderr
     );
     // Not a root key file.
-    let r = run(&[
-        "verify",
-        "--trust",
-        p(&d.join("trust.signed.json")),
-        "--root-key",
-        p(&d.join("trust.json")),
-        "--at",
-        AT,
-        &token,
+    let r = verify_with(&[
+        ("--trust", "trust.signed.json"),
+        ("--root-key", "trust.json"),
     ]);
     assert_error(&r, "invalid key: ");
 }
@@ -288,12 +250,9 @@ fn revoke_then_sign_then_verify_refuses_with_revoked() {
         "--since",
         "2026-11-22T08:00:00Z",
     ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout
-            .contains("insured: 1 revoked for codes issued from 2026-11-22T08:00:00Z"),
-        "{}",
-        r.stdout
+    r.assert_stdout(
+        0,
+        "insured: 1 revoked for codes issued from 2026-11-22T08:00:00Z",
     );
     assert_error(
         &sign(d, "revocations.json", "revocations.signed.json", &[]),
@@ -305,12 +264,7 @@ fn revoke_then_sign_then_verify_refuses_with_revoked() {
         "revocations.signed.json",
         &["--kind", "revocation"],
     );
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout.starts_with("signed revocation list sequence 1 "),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_starts(0, "signed revocation list sequence 1 ");
     let signed_rev = p(&d.join("revocations.signed.json")).to_owned();
 
     // Issued 1 s before the since-instant: accepted; at it: revoked (exit 1).
@@ -401,51 +355,25 @@ fn revoke_then_sign_then_verify_refuses_with_revoked() {
 fn revoke_checks_its_arguments_before_touching_the_list() {
     let dir = tempfile::tempdir().unwrap();
     let list = dir.path().join("r.json");
-    assert_error(&run(&["revoke", "--list", p(&list)]), "required arguments");
-    assert_error(
-        &run(&["revoke", "--list", p(&list), "--kid", "xyz"]),
-        "invalid --kid",
-    );
-    assert_error(
-        &run(&["revoke", "--list", p(&list), "--insured", "12a"]),
-        "invalid --insured",
-    );
-    assert_error(
-        &run(&[
-            "revoke",
-            "--list",
-            p(&list),
-            "--insured",
-            "1",
-            "--since",
-            "later",
-        ]),
-        "invalid --since",
-    );
-    assert_error(
-        &run(&[
-            "revoke",
-            "--list",
-            p(&list),
-            "--kid",
-            "00000000",
-            "--since",
-            AT,
-        ]),
-        "applies to --insured or --insured-from only",
-    );
-    assert_error(
-        &run(&[
-            "revoke",
-            "--list",
-            p(&list),
-            "--insured",
-            "1",
-            "--reason",
-            "retired",
-        ]),
-        "--kid",
-    );
+    for (extra, expected) in [
+        (&[][..], "required arguments"),
+        (&["--kid", "xyz"][..], "invalid --kid"),
+        (&["--insured", "12a"][..], "invalid --insured"),
+        (
+            &["--insured", "1", "--since", "later"][..],
+            "invalid --since",
+        ),
+        (
+            &["--kid", "00000000", "--since", AT][..],
+            "applies to --insured or --insured-from only",
+        ),
+        (&["--insured", "1", "--reason", "retired"][..], "--kid"),
+    ] {
+        assert_error(
+            &run(&[&["revoke", "--list", p(&list)], extra].concat()),
+            expected,
+        );
+    }
     assert!(!list.exists());
     // Bulk from a file, then a broken file refuses without changing the list.
     let ids = dir.path().join("ids.txt");
@@ -459,12 +387,9 @@ fn revoke_checks_its_arguments_before_touching_the_list() {
         "--at",
         AT,
     ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout
-            .contains("holds 0 key ids, 3 insured identifiers and 0 device credentials"),
-        "{}",
-        r.stdout
+    r.assert_stdout(
+        0,
+        "holds 0 key ids, 3 insured identifiers and 0 device credentials",
     );
     let before = std::fs::read(&list).unwrap();
     std::fs::write(&ids, "4\nnot-an-id\n").unwrap();
@@ -595,22 +520,8 @@ fn staleness_warns_then_refuses_at_the_exact_second() {
     let last = "2026-11-26T07:59:59Z";
     let token = issue(d, "1", last);
     let r = verify(d, &token, last, &[]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout.contains("note: the signed trust list was due for update at 2026-11-23T08:00:00Z: this verifier refuses every code from 2026-11-26T08:00:00Z (in 1 s)"),
-        "{}",
-        r.stdout
-    );
-    let r = run(&[
-        "trust",
-        "status",
-        "--trust",
-        p(&d.join("trust.signed.json")),
-        "--root-key",
-        p(&d.join("root.pub")),
-        "--at",
-        last,
-    ]);
+    r.assert_stdout(0, "note: the signed trust list was due for update at 2026-11-23T08:00:00Z: this verifier refuses every code from 2026-11-26T08:00:00Z (in 1 s)");
+    let r = status(d, last);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.starts_with("trust list: sequence 1, issued 2026-11-22T08:00:00Z, next update 2026-11-23T08:00:00Z: the signed trust list was due"), "{}", r.stdout);
 
@@ -624,41 +535,23 @@ fn staleness_warns_then_refuses_at_the_exact_second() {
         v["detail"],
         "the signed trust list was due for update at 2026-11-23T08:00:00Z and its grace ended at 2026-11-26T08:00:00Z (checked at 2026-11-26T08:00:00Z): install a newly signed list"
     );
-    let r = run(&[
-        "trust",
-        "status",
-        "--trust",
-        p(&d.join("trust.signed.json")),
-        "--root-key",
-        p(&d.join("root.pub")),
-        "--at",
-        boundary,
-    ]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stdout
-            .contains("STALE: every code is refused since 2026-11-26T08:00:00Z"),
-        "{}",
-        r.stdout
-    );
+    let r = status(d, boundary);
+    r.assert_stdout(1, "STALE: every code is refused since 2026-11-26T08:00:00Z");
 }
 
 #[test]
 fn the_demo_root_key_and_signed_list_verify() {
     let root = root();
     let r = run(&[
-        "issue",
-        "--dir",
-        p(&root.join("keys")),
-        "--kid",
-        "demo-issuer",
-        "--insured",
-        "12345678901234567890",
-        "--region",
-        "110000",
-        "--at",
-        AT,
-    ]);
+        cmdline::issue(
+            p(&root.join("keys")),
+            "demo-issuer",
+            "12345678901234567890",
+            "110000",
+        ),
+        vec!["--at", AT],
+    ]
+    .concat());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = run(&[
         "verify",

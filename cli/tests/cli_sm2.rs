@@ -13,7 +13,7 @@ use medcode::{Algorithm, TrustList, UnixTime, Verifier};
 use serde_json::Value;
 
 mod support;
-use support::{medcode, run, run_with};
+use support::{cmdline, medcode, run, run_with};
 
 const AT: &str = "2026-11-22T08:00:00Z";
 const CHECKED: &str = "2026-11-22T08:00:10Z";
@@ -36,20 +36,15 @@ fn keygen(dir: &Path) {
 
 fn issue(dir: &Path) -> String {
     let r = run(&[
-        "issue",
-        "--dir",
-        dir.to_str().unwrap(),
-        "--kid",
-        "issuer-sm2",
-        "--insured",
-        "12345678901234567890",
-        "--region",
-        "110000",
-        "--name",
-        "张*",
-        "--at",
-        AT,
-    ]);
+        cmdline::issue(
+            dir.to_str().unwrap(),
+            "issuer-sm2",
+            "12345678901234567890",
+            "110000",
+        ),
+        vec!["--name", "张*", "--at", AT],
+    ]
+    .concat());
     assert_eq!(r.code, 0, "{}", r.stderr);
     r.stdout.trim_end().to_owned()
 }

@@ -1,4 +1,4 @@
-//! `medcode device` end to end (issue 17): a phone's key, the issuer's
+//! `medcode device` end to end: a phone's key, the issuer's
 //! enrolment (self and delegate through the registry), codes with counters
 //! that are never reused (also by processes running at once), the quota,
 //! the credential's end, a lost phone revoked, and the refusals of bad
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 mod support;
+use support::cmdline::{self, family_bind, person_add};
 use support::{Run, run};
 
 const ENROL: &str = "2026-12-02T08:00:00Z";
@@ -52,7 +53,19 @@ impl Phone {
     }
 
     fn enroll(&self, extra: &[&str]) -> Run {
-        let (iss, pubkey, cred) = (self.p("iss"), self.p("phone/device.pub"), self.p("cred"));
+        self.enroll_with(&["--at", ENROL], extra)
+    }
+
+    /// `device enroll` of the phone's key into `cred` with `when` (`--at
+    /// ..`, or nothing for now), then `extra`.
+    fn enroll_with(&self, when: &[&str], extra: &[&str]) -> Run {
+        self.enroll_key("phone/device.pub", when, extra)
+    }
+
+    /// `device enroll` of the key file `key` (in the phone's directory)
+    /// into `cred` with `when`, then `extra`.
+    fn enroll_key(&self, key: &str, when: &[&str], extra: &[&str]) -> Run {
+        let (iss, pubkey, cred) = (self.p("iss"), self.p(key), self.p("cred"));
         let mut args = vec![
             "device",
             "enroll",
@@ -64,9 +77,8 @@ impl Phone {
             &pubkey,
             "--out",
             &cred,
-            "--at",
-            ENROL,
         ];
+        args.extend_from_slice(when);
         args.extend_from_slice(extra);
         run(&args)
     }
@@ -78,17 +90,15 @@ impl Phone {
     }
 
     fn code(&self, at: &str) -> Run {
+        self.code_with(&["--at", at])
+    }
+
+    /// `device code` of the phone's key and credential, then `extra`.
+    fn code_with(&self, extra: &[&str]) -> Run {
         let (key, cred) = (self.p("phone/device.pk8"), self.p("cred"));
-        run(&[
-            "device",
-            "code",
-            "--key",
-            &key,
-            "--credential",
-            &cred,
-            "--at",
-            at,
-        ])
+        let mut args = vec!["device", "code", "--key", &key, "--credential", &cred];
+        args.extend_from_slice(extra);
+        run(&args)
     }
 
     fn verify(&self, text: &str, at: &str, extra: &[&str]) -> (i32, Value) {
@@ -124,12 +134,7 @@ fn keygen_writes_a_private_key_of_mode_0600_and_a_public_key_line() {
         assert_eq!(public.len(), pub_len, "{public}");
         // Never overwritten.
         let again = run(&["device", "keygen", "--out", &phone.p("phone")]);
-        assert_eq!(again.code, 2);
-        assert!(
-            again.stderr.contains("refusing to overwrite"),
-            "{}",
-            again.stderr
-        );
+        again.assert_stderr(2, "refusing to overwrite");
     }
 }
 
@@ -137,13 +142,9 @@ fn keygen_writes_a_private_key_of_mode_0600_and_a_public_key_line() {
 fn a_phone_makes_codes_offline_that_a_till_accepts_once_each() {
     let phone = Phone::new("p256");
     let r = phone.enroll_self(&["--quota", "3"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout.contains(
-            "valid 2026-12-02T08:00:00Z to 2026-12-03T08:00:00Z, 3 codes of at most 60 s"
-        ),
-        "{}",
-        r.stdout
+    r.assert_stdout(
+        0,
+        "valid 2026-12-02T08:00:00Z to 2026-12-03T08:00:00Z, 3 codes of at most 60 s",
     );
     let codes: Vec<String> = (0..3).map(|_| text_of(&phone.code(LATER))).collect();
     assert_eq!(
@@ -162,12 +163,9 @@ fn a_phone_makes_codes_offline_that_a_till_accepts_once_each() {
     }
     // The quota is used up: the phone refuses, exit 1 with the reason.
     let r = phone.code(LATER);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("offline quota used up: code 3 of a credential that allows 3 codes"),
-        "{}",
-        r.stderr
+    r.assert_stderr(
+        1,
+        "offline quota used up: code 3 of a credential that allows 3 codes",
     );
     // A stale screenshot, then an expired credential.
     let (code, v) = phone.verify(&codes[0], "2026-12-02T09:01:16Z", &[]);
@@ -243,12 +241,7 @@ fn a_lost_phone_is_revoked_by_its_credential_id() {
     assert_eq!(v["reason"], "revoked");
     assert_eq!(v["detail"], format!("revoked: device credential {id}"));
     let bad = run(&["revoke", "--list", &list, "--credential", "XYZ"]);
-    assert_eq!(bad.code, 2);
-    assert!(
-        bad.stderr.contains("not 16 lower-case hex digits"),
-        "{}",
-        bad.stderr
-    );
+    bad.assert_stderr(2, "not 16 lower-case hex digits");
 }
 
 #[test]
@@ -262,13 +255,7 @@ fn an_expired_credential_makes_no_codes() {
         (1, Some("credential_expired"))
     );
     let r = phone.code("2026-12-02T09:00:01Z");
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("the device credential expired at 2026-12-02T09:00:00Z"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr(1, "the device credential expired at 2026-12-02T09:00:00Z");
     // Above the 7 days tills accept: refused before anything is written.
     let other = Phone::new("ed25519");
     let r = other.enroll_self(&["--valid-hours", "169"]);
@@ -281,24 +268,9 @@ fn a_delegate_credential_needs_a_binding_in_the_registry() {
     let phone = Phone::new("ed25519");
     let db = phone.p("registry.db");
     let add = |insured: &str, name: &str, id: &str| {
-        let r = run(&[
-            "registry",
-            "--db",
-            &db,
-            "person",
-            "add",
-            "--insured",
-            insured,
-            "--name",
-            name,
-            "--id-number",
-            id,
-            "--region",
-            "110000",
-            "--activated",
-            "--at",
-            ENROL,
-        ]);
+        let mut a = person_add(&db, insured, name, id, "110000");
+        a.extend(["--activated", "--at", ENROL]);
+        let r = run(&a);
         assert_eq!(r.code, 0, "{}", r.stderr);
     };
     add("11000000000000000001", "张三", "110105198001010016");
@@ -316,24 +288,16 @@ fn a_delegate_credential_needs_a_binding_in_the_registry() {
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stderr.contains("not_bound"), "{}", r.stderr);
     assert!(!phone.path("cred").exists());
-    let r = run(&[
-        "family",
-        "--db",
+    let mut a = family_bind(
         &db,
-        "bind",
-        "--owner",
         "11000000000000000001",
-        "--member",
         "11000000000000000003",
-        "--relation",
         "child",
-        "--member-name",
         "张小明",
-        "--member-id-number",
         "110105201506010032",
-        "--at",
-        ENROL,
-    ]);
+    );
+    a.extend(["--at", ENROL]);
+    let r = run(&a);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = phone.enroll(&delegate);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -357,38 +321,17 @@ fn bad_input_is_refused_with_exit_2_and_a_clear_line() {
         "x",
     ]);
     assert_eq!(r.code, 2);
-    let (iss, pk8, cred) = (phone.p("iss"), phone.p("phone/device.pk8"), phone.p("cred"));
-    let r = run(&[
-        "device",
-        "enroll",
-        "--dir",
-        &iss,
-        "--kid",
-        "issuer",
-        "--device-key",
-        &pk8,
-        "--out",
-        &cred,
-        "--insured",
-        INSURED,
-        "--region",
-        "110000",
-    ]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("not a device public key file"),
-        "{}",
-        r.stderr
+    let r = phone.enroll_key(
+        "phone/device.pk8",
+        &[],
+        &["--insured", INSURED, "--region", "110000"],
     );
+    r.assert_stderr(2, "not a device public key file");
     assert_eq!(phone.enroll_self(&[]).code, 0);
     // Enrolling over an existing credential is refused.
     let r = phone.enroll_self(&[]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("refusing to overwrite a credential"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr(2, "refusing to overwrite a credential");
+    let (pk8, cred) = (phone.p("phone/device.pk8"), phone.p("cred"));
     // Another phone's key with this credential.
     let other = phone.p("other");
     assert_eq!(run(&["device", "keygen", "--out", &other]).code, 0);
@@ -400,12 +343,7 @@ fn bad_input_is_refused_with_exit_2_and_a_clear_line() {
         "--credential",
         &cred,
     ]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("is not the device key that"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr(2, "is not the device key that");
     // A garbage credential and a broken counter file.
     let junk = phone.path("junk");
     std::fs::write(&junk, b"not a credential").unwrap();
@@ -417,12 +355,7 @@ fn bad_input_is_refused_with_exit_2_and_a_clear_line() {
         "--credential",
         junk.to_str().unwrap(),
     ]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("is not a device credential"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr(2, "is not a device credential");
     std::fs::write(phone.path("cred.counter"), b"seven\n").unwrap();
     let r = phone.code(LATER);
     assert_eq!(r.code, 2);
@@ -438,22 +371,7 @@ fn bad_input_is_refused_with_exit_2_and_a_clear_line() {
 fn device_show_prints_one_fresh_code_per_refresh_when_piped() {
     let phone = Phone::new("ed25519");
     // Enrolled now (the show reads the system clock), refreshing every second.
-    let r = run(&[
-        "device",
-        "enroll",
-        "--dir",
-        &phone.p("iss"),
-        "--kid",
-        "issuer",
-        "--device-key",
-        &phone.p("phone/device.pub"),
-        "--out",
-        &phone.p("cred"),
-        "--insured",
-        INSURED,
-        "--region",
-        "110000",
-    ]);
+    let r = phone.enroll_with(&[], &["--insured", INSURED, "--region", "110000"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut child = support::medcode()
         .args([
@@ -517,46 +435,16 @@ fn the_service_verifies_device_codes() {
     use support::service::{Service, args, post_json};
     let phone = Phone::new("p256");
     // Enrolled now: the service reads the system clock.
-    let r = run(&[
-        "device",
-        "enroll",
-        "--dir",
-        &phone.p("iss"),
-        "--kid",
-        "issuer",
-        "--device-key",
-        &phone.p("phone/device.pub"),
-        "--out",
-        &phone.p("cred"),
-        "--insured",
-        INSURED,
-        "--region",
-        "110000",
-    ]);
+    let r = phone.enroll_with(&[], &["--insured", INSURED, "--region", "110000"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let (key, cred) = (phone.p("phone/device.pk8"), phone.p("cred"));
-    let code = || {
-        text_of(&run(&[
-            "device",
-            "code",
-            "--key",
-            &key,
-            "--credential",
-            &cred,
-        ]))
-    };
+    let code = || text_of(&phone.code_with(&[]));
     let own = {
-        let r = run(&[
-            "issue",
-            "--dir",
+        let r = run(&cmdline::issue(
             &phone.p("iss"),
-            "--kid",
             "issuer",
-            "--insured",
             INSURED,
-            "--region",
             "110000",
-        ]);
+        ));
         assert_eq!(r.code, 0, "{}", r.stderr);
         r.stdout.trim().to_owned()
     };

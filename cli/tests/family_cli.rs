@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 mod support;
+use support::cmdline::{family_bind, person_add};
 use support::{Run, medcode, run, run_with};
 
 const AT: &str = "2026-11-22T08:00:00Z";
@@ -76,73 +77,63 @@ impl Env {
     }
 
     fn add(&self, insured: &str, name: &str, id: &str, region: &str, extra: &[&str]) -> Run {
-        let mut args = vec![
-            "person",
-            "add",
-            "--insured",
-            insured,
-            "--name",
-            name,
-            "--id-number",
-            id,
-            "--region",
-            region,
-            "--at",
-            AT,
-        ];
+        let db = self.db();
+        let mut args = person_add(&db, insured, name, id, region);
+        args.extend(["--at", AT]);
         args.extend_from_slice(extra);
-        self.registry(&args)
+        run(&args)
     }
 
     fn bind(&self, member: &str, relation: &str, name: &str, id: &str) -> Run {
-        self.family(&[
-            "bind",
-            "--owner",
-            OWNER,
-            "--member",
-            member,
-            "--relation",
-            relation,
-            "--member-name",
-            name,
-            "--member-id-number",
-            id,
-            "--at",
-            AT,
-        ])
+        self.bind_with(&[], OWNER, member, relation, name, id)
     }
 
-    fn issue(&self, extra: &[&str]) -> Run {
-        let keys = self.keys();
+    /// `family [FAMILY_OPTIONS] bind` of `member` to `owner`, at [`AT`].
+    fn bind_with(
+        &self,
+        family_options: &[&str],
+        owner: &str,
+        member: &str,
+        relation: &str,
+        name: &str,
+        id: &str,
+    ) -> Run {
         let db = self.db();
-        let mut args = vec![
-            "issue",
-            "--dir",
-            keys.to_str().unwrap(),
-            "--kid",
-            "k1",
-            "--db",
-            &db,
-            "--at",
-            AT,
-        ];
+        let mut args = family_bind(&db, owner, member, relation, name, id);
+        args.splice(3..3, family_options.iter().copied());
+        args.extend(["--at", AT]);
+        run(&args)
+    }
+
+    /// `registry person SETTING --insured INSURED VALUE --at AT`.
+    fn person_set(&self, setting: &str, insured: &str, value: &str) -> Run {
+        self.registry(&["person", setting, "--insured", insured, value, "--at", AT])
+    }
+
+    /// `issue` from the registry at [`AT`], then `extra`.
+    fn issue(&self, extra: &[&str]) -> Run {
+        let db = self.db();
+        self.issue_without_db(&[&["--db", &db, "--at", AT], extra].concat())
+    }
+
+    /// `issue` with the issuer key k1 and no registry, then `extra`.
+    fn issue_without_db(&self, extra: &[&str]) -> Run {
+        let keys = self.keys();
+        let mut args = vec!["issue", "--dir", keys.to_str().unwrap(), "--kid", "k1"];
+        args.extend_from_slice(extra);
+        run(&args)
+    }
+
+    /// `verify` with the issuer's trust list at [`AT`], then `extra`.
+    fn verify(&self, extra: &[&str]) -> Run {
+        let trust = self.keys().join("trust.json");
+        let mut args = vec!["verify", "--trust", trust.to_str().unwrap(), "--at", AT];
         args.extend_from_slice(extra);
         run(&args)
     }
 
     fn verify_json(&self, token: &str, extra: &[&str]) -> (i32, Value) {
-        let trust = self.keys().join("trust.json");
-        let mut args = vec![
-            "verify",
-            "--trust",
-            trust.to_str().unwrap(),
-            "--at",
-            AT,
-            "--json",
-        ];
-        args.extend_from_slice(extra);
-        args.push(token.trim_end());
-        let r = run(&args);
+        let r = self.verify(&[&["--json"], extra, &[token.trim_end()]].concat());
         (
             r.code,
             serde_json::from_str(&r.stdout).expect("JSON verdict"),
@@ -220,27 +211,11 @@ fn person_commands_print_exact_records() {
     );
     assert!(!r.stdout.contains(OWNER_ID));
     ok(
-        &env.registry(&[
-            "person",
-            "set-status",
-            "--insured",
-            MOTHER,
-            "normal",
-            "--at",
-            AT,
-        ]),
+        &env.person_set("set-status", MOTHER, "normal"),
         "44030000000000000002 李*: region 440300, resident scheme, status normal, code activated, cross-province use on\n",
     );
     ok(
-        &env.registry(&[
-            "person",
-            "set-cross-province",
-            "--insured",
-            MOTHER,
-            "off",
-            "--at",
-            AT,
-        ]),
+        &env.person_set("set-cross-province", MOTHER, "off"),
         "44030000000000000002 李*: region 440300, resident scheme, status normal, code activated, cross-province use off\n",
     );
     ok(
@@ -273,52 +248,16 @@ fn person_commands_print_exact_records() {
 fn the_id_number_can_come_from_standard_input() {
     let env = setup();
     let db = env.db();
-    let r = run_with(
-        &[
-            "registry",
-            "--db",
-            &db,
-            "person",
-            "add",
-            "--insured",
-            "8",
-            "--name",
-            "孙八",
-            "--id-number",
-            "-",
-            "--region",
-            "110000",
-            "--activated",
-            "--at",
-            AT,
-        ],
-        "11010519491231002X\n",
-    );
+    let mut args = person_add(&db, "8", "孙八", "-", "110000");
+    args.extend(["--activated", "--at", AT]);
+    let r = run_with(&args, "11010519491231002X\n");
     ok(
         &r,
         "added 8 孙*: region 110000, employee scheme, status normal, code activated, cross-province use on\n",
     );
-    let r = run_with(
-        &[
-            "family",
-            "--db",
-            &db,
-            "bind",
-            "--owner",
-            OWNER,
-            "--member",
-            "8",
-            "--relation",
-            "sibling",
-            "--member-name",
-            "孙八",
-            "--member-id-number",
-            "-",
-            "--at",
-            AT,
-        ],
-        "11010519491231002x\n",
-    );
+    let mut args = family_bind(&db, OWNER, "8", "sibling", "孙八", "-");
+    args.extend(["--at", AT]);
+    let r = run_with(&args, "11010519491231002x\n");
     ok(
         &r,
         "bound 8 to 11000000000000000001's family account as sibling\n",
@@ -418,7 +357,6 @@ fn bind_list_and_unbind() {
 #[test]
 fn every_refusal_is_one_line_with_its_reason_and_exit_1() {
     let env = setup();
-    let db = env.db();
     refused(
         &env.bind(OWNER, "parent", "张三", OWNER_ID),
         "self_binding: 11000000000000000001 cannot bind their own code to their own family account",
@@ -445,49 +383,25 @@ fn every_refusal_is_one_line_with_its_reason_and_exit_1() {
         "already_bound: 11000000000000000004 is already bound to 11000000000000000001 (since 2026-11-22T08:00:00Z)",
     );
     refused(
-        &run(&[
-            "family",
-            "--db",
-            &db,
-            "--max-members",
-            "1",
-            "bind",
-            "--owner",
+        &env.bind_with(
+            &["--max-members", "1"],
             OWNER,
-            "--member",
             CHILD,
-            "--relation",
             "child",
-            "--member-name",
             "张小明",
-            "--member-id-number",
             CHILD_ID,
-            "--at",
-            AT,
-        ]),
+        ),
         "limit_members: owner 11000000000000000001 already has 1 family members bound (limit 1)",
     );
     refused(
-        &run(&[
-            "family",
-            "--db",
-            &db,
-            "--max-owners",
-            "1",
-            "bind",
-            "--owner",
+        &env.bind_with(
+            &["--max-owners", "1"],
             RESIDENT,
-            "--member",
             COUSIN,
-            "--relation",
             "other_family",
-            "--member-name",
             "王五",
-            "--member-id-number",
             COUSIN_ID,
-            "--at",
-            AT,
-        ]),
+        ),
         "limit_owners: member 11000000000000000004 is already bound by 1 owners (limit 1)",
     );
     refused(
@@ -502,24 +416,7 @@ fn every_refusal_is_one_line_with_its_reason_and_exit_1() {
         &env.family(&["aid", "revoke", "--owner", OWNER, "--member", COUSIN]),
         "not_bound: no mutual aid from 11000000000000000001 to 11000000000000000004 is filed",
     );
-    let r = run(&[
-        "family",
-        "--db",
-        &db,
-        "bind",
-        "--owner",
-        RESIDENT,
-        "--member",
-        CHILD,
-        "--relation",
-        "sibling",
-        "--member-name",
-        "张小明",
-        "--member-id-number",
-        CHILD_ID,
-        "--at",
-        AT,
-    ]);
+    let r = env.bind_with(&[], RESIDENT, CHILD, "sibling", "张小明", CHILD_ID);
     assert_eq!(r.code, 0, "{}", r.stderr);
     refused(
         &env.family(&["aid", "file", "--owner", RESIDENT, "--member", CHILD]),
@@ -582,14 +479,8 @@ fn usage_errors_exit_2() {
         &env.issue(&["--insured", OWNER, "--status", "lapsed"]),
         "cannot be used with",
     );
-    let keys = env.keys();
     usage(
-        &run(&[
-            "issue",
-            "--dir",
-            keys.to_str().unwrap(),
-            "--kid",
-            "k1",
+        &env.issue_without_db(&[
             "--insured",
             MOTHER,
             "--presenter",
@@ -599,18 +490,7 @@ fn usage_errors_exit_2() {
         ]),
         "--db",
     );
-    usage(
-        &run(&[
-            "issue",
-            "--dir",
-            keys.to_str().unwrap(),
-            "--kid",
-            "k1",
-            "--insured",
-            MOTHER,
-        ]),
-        "--region",
-    );
+    usage(&env.issue_without_db(&["--insured", MOTHER]), "--region");
 }
 
 #[test]
@@ -668,15 +548,7 @@ fn issue_with_db_makes_self_and_delegate_codes_from_the_registry() {
     // second delegate code: the first one was used).
     let r = env.issue(&["--insured", MOTHER, "--presenter", OWNER]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let trust = env.keys().join("trust.json");
-    let plain = run(&[
-        "verify",
-        "--trust",
-        trust.to_str().unwrap(),
-        "--at",
-        AT,
-        r.stdout.trim_end(),
-    ]);
+    let plain = env.verify(&[r.stdout.trim_end()]);
     assert_eq!(plain.code, 0, "{}", plain.stderr);
     assert_eq!(
         plain.stdout.lines().last(),
@@ -698,19 +570,7 @@ fn issue_with_db_makes_self_and_delegate_codes_from_the_registry() {
     assert_eq!(v["presenter"]["mutual_aid"], json!(true));
 
     // Her cross-province switch travels in the delegate code too.
-    assert_eq!(
-        env.registry(&[
-            "person",
-            "set-cross-province",
-            "--insured",
-            MOTHER,
-            "off",
-            "--at",
-            AT
-        ])
-        .code,
-        0
-    );
+    assert_eq!(env.person_set("set-cross-province", MOTHER, "off").code, 0);
     let r = env.issue(&["--insured", MOTHER, "--presenter", OWNER]);
     let (code, v) = env.verify_json(&r.stdout, &["--till-region", "110105"]);
     assert_eq!(code, 1);

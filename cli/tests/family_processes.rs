@@ -7,6 +7,7 @@ mod support;
 
 use medcode_platform::registry::Registry;
 use people::{add, fixture, id_number, name_of, pid};
+use support::cmdline::family_bind;
 use support::medcode;
 
 #[test]
@@ -20,25 +21,18 @@ fn separate_processes_binding_at_once_leave_exactly_six() {
     let db = f.path.to_str().unwrap().to_owned();
     let children: Vec<_> = (2..PROCESSES + 2)
         .map(|m| {
+            let (owner, member) = (pid(1), pid(m));
+            let (name, id) = (name_of(m), id_number(m));
             medcode()
-                .args([
-                    "family",
-                    "--db",
+                .args(family_bind(
                     &db,
-                    "bind",
-                    "--owner",
-                    pid(1).as_str(),
-                    "--member",
-                    pid(m).as_str(),
-                    "--relation",
+                    owner.as_str(),
+                    member.as_str(),
                     "sibling",
-                    "--member-name",
-                    &name_of(m),
-                    "--member-id-number",
-                    &id_number(m),
-                    "--at",
-                    "2026-11-22T08:00:00Z",
-                ])
+                    &name,
+                    &id,
+                ))
+                .args(["--at", "2026-11-22T08:00:00Z"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()

@@ -1,7 +1,7 @@
-//! Separate `medcode` processes changing one list or key file at once
-//! (issue 14, section 2): each read-modify-write holds an exclusive lock on
-//! a sidecar `FILE.lock`, so no process loses another's entry, and a lock
-//! held too long ends in a clear error (exit 2) instead of a lost write.
+//! Separate `medcode` processes changing one list or key file at once:
+//! each read-modify-write holds an exclusive lock on a sidecar
+//! `FILE.lock`, so no process loses another's entry, and a lock held too
+//! long ends in a clear error (exit 2) instead of a lost write.
 
 mod support;
 
@@ -113,6 +113,20 @@ fn eight_keygen_processes_into_one_folder_all_reach_trust_json() {
     );
 }
 
+/// `medcode trust sign --root ROOT --in keys/trust.json --out SIGNED`.
+fn trust_sign<'a>(root: &'a Path, signed: &'a Path) -> [&'a str; 8] {
+    [
+        "trust",
+        "sign",
+        "--root",
+        p(root),
+        "--in",
+        "keys/trust.json",
+        "--out",
+        p(signed),
+    ]
+}
+
 #[test]
 fn concurrent_trust_signs_each_take_the_next_sequence() {
     let dir = tempfile::tempdir().unwrap();
@@ -121,20 +135,7 @@ fn concurrent_trust_signs_each_take_the_next_sequence() {
     let root = dir.path().join("root.pk8");
     let signed = dir.path().join("trust.signed.json");
     let children = (0..PROCESSES)
-        .map(|_| {
-            spawn(&[
-                "trust",
-                "sign",
-                "--root",
-                p(&root),
-                "--in",
-                "keys/trust.json",
-                "--out",
-                p(&signed),
-                "--at",
-                AT,
-            ])
-        })
+        .map(|_| spawn(&[trust_sign(&root, &signed).as_slice(), &["--at", AT]].concat()))
         .collect();
     let sequences: BTreeSet<u64> = all_succeed(children)
         .iter()
@@ -194,16 +195,7 @@ fn a_lock_held_past_the_wait_is_a_clear_error_and_nothing_is_written() {
     let revoke = spawn(&["revoke", "--list", p(&list), "--insured", &insured(1)]);
     let keygen = spawn(&["keygen", "--dir", p(&keys), "--kid", "k1"]);
     let root = dir.path().join("root.pk8");
-    let sign = spawn(&[
-        "trust",
-        "sign",
-        "--root",
-        p(&root),
-        "--in",
-        "keys/trust.json",
-        "--out",
-        p(&signed),
-    ]);
+    let sign = spawn(&trust_sign(&root, &signed));
     assert_timed_out(revoke.wait_with_output().unwrap(), started, &list);
     assert_timed_out(keygen.wait_with_output().unwrap(), started, &trust);
     assert_timed_out(sign.wait_with_output().unwrap(), started, &signed);

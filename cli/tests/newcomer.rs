@@ -1,8 +1,9 @@
-//! What a newcomer trips over (issue 16): usage errors that keep clap's
+//! What a newcomer trips over: usage errors that keep clap's
 //! suggestions and point at the right help, the demo keys, the labels of
 //! errors, and the regions.
 
 mod support;
+use support::cmdline::{self, person_add};
 use support::{Run, run};
 
 fn usage_error(r: &Run) -> &str {
@@ -77,17 +78,7 @@ fn the_published_demo_keys_get_one_note_real_keys_the_mode_warning() {
         } else {
             "keys".to_owned()
         };
-        let r = run(&[
-            "issue",
-            "--dir",
-            &keys,
-            "--kid",
-            kid,
-            "--insured",
-            "1",
-            "--region",
-            "110105",
-        ]);
+        let r = run(&cmdline::issue(&keys, kid, "1", "110105"));
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_eq!(
             r.stderr,
@@ -108,17 +99,7 @@ fn the_published_demo_keys_get_one_note_real_keys_the_mode_warning() {
     let real = dir.path().join("real.pk8");
     std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
     let d = dir.path().to_str().unwrap();
-    let r = run(&[
-        "issue",
-        "--dir",
-        d,
-        "--kid",
-        "real",
-        "--insured",
-        "1",
-        "--region",
-        "110105",
-    ]);
+    let r = run(&cmdline::issue(d, "real", "1", "110105"));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         r.stderr,
@@ -126,18 +107,7 @@ fn the_published_demo_keys_get_one_note_real_keys_the_mode_warning() {
             "medcode: warning: private key file {d}/real.pk8 has mode 0644: others can read it; run chmod 600 on it\n"
         )
     );
-    let r = run(&[
-        "issue",
-        "--dir",
-        d,
-        "--kid",
-        "real",
-        "--insured",
-        "1",
-        "--region",
-        "110105",
-        "--strict",
-    ]);
+    let r = run(&[cmdline::issue(d, "real", "1", "110105"), vec!["--strict"]].concat());
     assert_eq!(r.code, 2);
     assert_eq!(
         r.stderr,
@@ -150,17 +120,7 @@ fn the_published_demo_keys_get_one_note_real_keys_the_mode_warning() {
 #[test]
 fn a_region_outside_the_provinces_is_refused_at_issue_and_in_the_registry() {
     let why = "999999: 99 is not a province-level division code (11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81, 82)";
-    let r = run(&[
-        "issue",
-        "--dir",
-        "keys",
-        "--kid",
-        "demo-issuer",
-        "--insured",
-        "1",
-        "--region",
-        "999999",
-    ]);
+    let r = run(&cmdline::issue("keys", "demo-issuer", "1", "999999"));
     assert_eq!(r.code, 2);
     assert!(r.stdout.is_empty());
     assert!(
@@ -171,21 +131,13 @@ fn a_region_outside_the_provinces_is_refused_at_issue_and_in_the_registry() {
     );
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("r.db");
-    let r = run(&[
-        "registry",
-        "--db",
+    let r = run(&person_add(
         db.to_str().unwrap(),
-        "person",
-        "add",
-        "--insured",
         "1",
-        "--name",
         "张三",
-        "--id-number",
         "11010519491231002X",
-        "--region",
         "999999",
-    ]);
+    ));
     assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{}", r.stderr);
     assert_eq!(r.stderr, format!("medcode: error: invalid region: {why}\n"));
 }
@@ -229,13 +181,7 @@ fn revoke_kid_takes_the_keygen_label_through_the_trust_list() {
         "--trust",
         "keys/trust.json",
     ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout
-            .starts_with("key 32eac5b0: revoked (compromised)\n"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_starts(0, "key 32eac5b0: revoked (compromised)\n");
 }
 
 #[test]
@@ -270,20 +216,16 @@ const AT: &str = "2026-11-22T08:00:05Z";
 #[test]
 fn a_scanned_line_is_trimmed_and_whitespace_inside_or_two_codes_are_refused() {
     let code = demo_code();
-    let verify = |stdin: &str| {
-        support::run_with(
-            &[
-                "verify",
-                "--trust",
-                "keys/trust.json",
-                "--at",
-                AT,
-                "--replay",
-                "memory",
-            ],
-            stdin,
-        )
-    };
+    let args = [
+        "verify",
+        "--trust",
+        "keys/trust.json",
+        "--at",
+        AT,
+        "--replay",
+        "memory",
+    ];
+    let verify = |stdin: &str| support::run_with(&args, stdin);
     // A scanner's leading space and trailing CR LF.
     let r = verify(&format!(" {code}\r\n"));
     assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
@@ -292,16 +234,7 @@ fn a_scanned_line_is_trimmed_and_whitespace_inside_or_two_codes_are_refused() {
             .starts_with("accepted: insured 12345678901234567890")
     );
     // A tab before, and as an argument.
-    let r = run(&[
-        "verify",
-        "--trust",
-        "keys/trust.json",
-        "--at",
-        AT,
-        "--replay",
-        "memory",
-        &format!("\t{code} "),
-    ]);
+    let r = run(&[&args[..], &[&format!("\t{code} ")]].concat());
     assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
     // Whitespace inside.
     let (head, tail) = code.split_at(100);

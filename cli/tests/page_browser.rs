@@ -19,9 +19,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
+use support::cmdline::{family_bind, person_add};
 use support::redis_server::find_tool;
 use support::run;
 use support::service::{Service, args};
@@ -180,45 +182,33 @@ fn registry(dir: &Path) -> String {
             &["--status", "lapsed", "--scheme", "resident"][..],
         ),
     ] {
-        let mut a = vec![
-            "registry",
-            "--db",
-            &db,
-            "person",
-            "add",
-            "--insured",
-            insured,
-            "--name",
-            name,
-            "--id-number",
-            id,
-            "--region",
-            region,
-            "--activated",
-        ];
+        let mut a = person_add(&db, insured, name, id, region);
+        a.push("--activated");
         a.extend_from_slice(extra);
         ok(&a);
     }
-    ok(&[
-        "family",
-        "--db",
+    ok(&family_bind(
         &db,
-        "bind",
-        "--owner",
         OWNER,
-        "--member",
         MOTHER,
-        "--relation",
         "parent",
-        "--member-name",
         "李秀英",
-        "--member-id-number",
         "440305195203150029",
-    ]);
+    ));
     ok(&[
         "family", "--db", &db, "aid", "file", "--owner", OWNER, "--member", MOTHER,
     ]);
     db
+}
+
+/// What each page test starts from: chromium and chromedriver (`None`
+/// where they are missing: the test is skipped), a temporary directory and
+/// the family registry in it.
+fn browser_and_registry() -> Option<((PathBuf, PathBuf), tempfile::TempDir, String)> {
+    let browser = browser()?;
+    let dir = tempfile::tempdir().unwrap();
+    let db = registry(dir.path());
+    Some((browser, dir, db))
 }
 
 /// A code of the demo issuer from the registry, issued now (or at `at`).
@@ -247,6 +237,11 @@ async fn scan(c: &Client, code: &str, seq: u32) -> (String, String) {
     (state, verdict.text().await.unwrap())
 }
 
+/// The page's element with the id `id`.
+async fn by_id(c: &Client, id: &str) -> Element {
+    c.find(Locator::Id(id)).await.unwrap()
+}
+
 async fn focused_id(c: &Client) -> Option<String> {
     c.active_element().await.unwrap().attr("id").await.unwrap()
 }
@@ -266,6 +261,42 @@ async fn history(c: &Client) -> Vec<String> {
     out
 }
 
+/// A browser session of `driver` on the page of `svc`, once it is idle.
+async fn open_page(driver: &Driver, svc: &Service) -> Client {
+    let c = driver.session().await;
+    c.goto(&format!("{}/", svc.url)).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#verdict[data-state='idle']"))
+        .await
+        .unwrap();
+    c
+}
+
+/// The verdict once it shows scan number `seq`, asserted to be in `state`.
+async fn verdict_of(c: &Client, seq: u32, state: &str) -> Element {
+    let verdict = c
+        .wait()
+        .for_element(Locator::Css(&format!("#verdict[data-seq='{seq}']")))
+        .await
+        .unwrap();
+    assert_eq!(
+        verdict.attr("data-state").await.unwrap().as_deref(),
+        Some(state)
+    );
+    verdict
+}
+
+/// Scans `code` as scan number `n`, asserts the verdict's state and that
+/// its text holds each of `words`, saves screenshot `shot` and returns the
+/// text.
+async fn shows(c: &Client, code: &str, n: u32, state: &str, shot: &str, words: &[&str]) -> String {
+    let (shown, text) = scan(c, code, n).await;
+    assert_eq!(shown, state, "{text}");
+    contains_all(&text, words);
+    screenshot(c, shot).await;
+    text
+}
+
 fn contains_all(text: &str, words: &[&str]) {
     for w in words {
         assert!(text.contains(w), "{w:?} not in the verdict:\n{text}");
@@ -274,11 +305,9 @@ fn contains_all(text: &str, words: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scanned_code_shows_each_verdict_in_words() {
-    let Some(browser) = browser() else {
+    let Some((browser, _dir, db)) = browser_and_registry() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let db = registry(dir.path());
     let fresh = issue(&db, &["--insured", OWNER]);
     // An hour ago: long expired (60 s validity, 15 s leeway).
     let hour_ago = std::time::SystemTime::now()
@@ -298,12 +327,7 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
         "127.0.0.1:0",
     ]));
     let driver = Driver::start(browser);
-    let c = driver.session().await;
-    c.goto(&format!("{}/", svc.url)).await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("#verdict[data-state='idle']"))
-        .await
-        .unwrap();
+    let c = open_page(&driver, &svc).await;
     assert_eq!(
         focused_id(&c).await.as_deref(),
         Some("code"),
@@ -320,10 +344,12 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
         detector == Value::Bool(true)
     );
 
-    let (state, text) = scan(&c, &fresh, 1).await;
-    assert_eq!(state, "accepted", "{text}");
-    contains_all(
-        &text,
+    let text = shows(
+        &c,
+        &fresh,
+        1,
+        "accepted",
+        "1-accepted",
         &[
             "✔ 通过 / Accepted",
             "张*",
@@ -333,9 +359,9 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
             "码类型 Kind",
             "本人码 / own code",
         ],
-    );
+    )
+    .await;
     assert!(!text.contains("断缴"), "{text}");
-    screenshot(&c, "1-accepted").await;
     // Cropped to the page's content: docs/SERVICE.md's picture (docs/cashier-page.png).
     let body = c.find(Locator::Css("body")).await.unwrap();
     let png = body.screenshot().await.unwrap();
@@ -343,34 +369,40 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
     std::fs::write(shots().join("1-accepted-cropped.png"), png).unwrap();
     assert_eq!(focused_id(&c).await.as_deref(), Some("code"));
 
-    let (state, text) = scan(&c, &fresh, 2).await;
-    assert_eq!(state, "refused", "{text}");
-    contains_all(
-        &text,
+    shows(
+        &c,
+        &fresh,
+        2,
+        "refused",
+        "2-replayed",
         &[
             "✖ 拒绝 / Refused",
             "此码已使用过，请让患者刷新 / code already used: ask the patient to refresh",
             "(replayed)",
         ],
-    );
-    screenshot(&c, "2-replayed").await;
+    )
+    .await;
 
-    let (state, text) = scan(&c, &expired, 3).await;
-    assert_eq!(state, "refused", "{text}");
-    contains_all(
-        &text,
+    shows(
+        &c,
+        &expired,
+        3,
+        "refused",
+        "3-expired",
         &[
             "✖ 拒绝 / Refused",
             "码已过期，请让患者刷新 / code expired: ask the patient to refresh",
             "(expired)",
         ],
-    );
-    screenshot(&c, "3-expired").await;
+    )
+    .await;
 
-    let (state, text) = scan(&c, &delegate, 4).await;
-    assert_eq!(state, "lapsed", "{text}");
-    contains_all(
-        &text,
+    shows(
+        &c,
+        &delegate,
+        4,
+        "lapsed",
+        "4-delegate",
         &[
             "李*",
             MOTHER,
@@ -380,24 +412,18 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
             "个人账户共济：已备案 / personal-account mutual aid: filed",
             "亲情账户代出示 / family-account code",
         ],
-    );
-    screenshot(&c, "4-delegate").await;
+    )
+    .await;
 
-    let (state, text) = scan(&c, &lapsed, 5).await;
-    assert_eq!(state, "lapsed", "{text}");
-    contains_all(
-        &text,
-        &[
+    let text = shows(&c, &lapsed, 5, "lapsed", "5-lapsed", &[
             "⚠ 通过（断缴） / Accepted (lapsed)",
             "李*",
             MOTHER,
             "440300",
             "城乡居民医保 / resident scheme",
             "⚠ 断缴：可以使用医保码，但断缴期间不享受医保待遇 / Lapsed: insured, but no insurance benefits for the lapsed period",
-        ],
-    );
+    ]).await;
     assert!(!text.contains("代为出示"), "{text}");
-    screenshot(&c, "5-lapsed").await;
     assert_eq!(focused_id(&c).await.as_deref(), Some("code"));
 
     // Newest first, one entry per scan.
@@ -515,11 +541,9 @@ async fn a_scanned_code_shows_each_verdict_in_words() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
-    let Some(browser) = browser() else {
+    let Some((browser, dir, db)) = browser_and_registry() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let db = registry(dir.path());
     let first = issue(&db, &["--insured", OWNER]);
     let second = issue(&db, &["--insured", MOTHER]);
     let third = issue(&db, &["--insured", OWNER]);
@@ -535,20 +559,10 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
         "127.0.0.1:0",
     ]));
     let driver = Driver::start(browser);
-    let c = driver.session().await;
-    c.goto(&format!("{}/", svc.url)).await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("#verdict[data-state='idle']"))
-        .await
-        .unwrap();
+    let c = open_page(&driver, &svc).await;
     let operator = c.find(Locator::Id("operator")).await.unwrap();
     operator.send_keys("op-7\t").await.unwrap();
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    by_id(&c, "code").await.click().await.unwrap();
 
     // The first scan is answered 401: the page asks for the key, focused.
     let field = c.find(Locator::Id("code")).await.unwrap();
@@ -584,15 +598,7 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
         .await
         .unwrap();
     // The waiting code is checked with the key.
-    let verdict = c
-        .wait()
-        .for_element(Locator::Css("#verdict[data-seq='1']"))
-        .await
-        .unwrap();
-    assert_eq!(
-        verdict.attr("data-state").await.unwrap().as_deref(),
-        Some("accepted")
-    );
+    let verdict = verdict_of(&c, 1, "accepted").await;
     contains_all(&verdict.text().await.unwrap(), &["张*", OWNER]);
     assert_eq!(focused_id(&c).await.as_deref(), Some("code"));
 
@@ -610,15 +616,7 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
     )
     .await
     .unwrap();
-    let verdict = c
-        .wait()
-        .for_element(Locator::Css("#verdict[data-seq='3']"))
-        .await
-        .unwrap();
-    assert_eq!(
-        verdict.attr("data-state").await.unwrap().as_deref(),
-        Some("accepted")
-    );
+    verdict_of(&c, 3, "accepted").await;
     assert_eq!(history(&c).await.len(), 3);
     assert_eq!(focused_id(&c).await.as_deref(), Some("code"));
 
@@ -633,12 +631,7 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
     assert_eq!(stored, json!([key, "op-7", 0, format!("{}/", svc.url)]));
 
     // 交班 End shift forgets the key, the operator, the list and the verdict at once.
-    c.find(Locator::Id("end-shift"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    by_id(&c, "end-shift").await.click().await.unwrap();
     let stored = c
         .execute(
             "return [sessionStorage.length, document.getElementById('operator').value];",
@@ -668,11 +661,9 @@ async fn with_api_keys_the_page_asks_for_the_key_once_per_shift() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scan_at_the_page_reaches_the_owners_usage_list() {
-    let Some(browser) = browser() else {
+    let Some((browser, dir, db)) = browser_and_registry() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let db = registry(dir.path());
     let shown = issue(&db, &["--insured", MOTHER, "--presenter", OWNER]);
     let usage = format!("sqlite:{}", dir.path().join("usage.sqlite").display());
     let svc = Service::start(&args(&[
@@ -684,31 +675,19 @@ async fn a_scan_at_the_page_reaches_the_owners_usage_list() {
         "127.0.0.1:0",
     ]));
     let driver = Driver::start(browser);
-    let c = driver.session().await;
-    c.goto(&format!("{}/", svc.url)).await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("#verdict[data-state='idle']"))
-        .await
-        .unwrap();
+    let c = open_page(&driver, &svc).await;
     // The shift's settings: outpatient settlement, operator op-9.
-    c.find(Locator::Id("business-type"))
+    by_id(&c, "business-type")
         .await
-        .unwrap()
         .select_by_value("01301")
         .await
         .unwrap();
-    c.find(Locator::Id("operator"))
+    by_id(&c, "operator")
         .await
-        .unwrap()
         .send_keys("op-9\t")
         .await
         .unwrap();
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    by_id(&c, "code").await.click().await.unwrap();
 
     let (state, _) = scan(&c, &shown, 1).await;
     assert_eq!(state, "lapsed");

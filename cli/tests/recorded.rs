@@ -7,8 +7,7 @@ mod support;
 
 use medcode::InsuredId;
 use medcode_platform::usage::{SqliteUsageStore, UsageQuery, UsageStore};
-use medcode_platform::wallet::{Fen, Wallet};
-use support::{AT, run, tokens, trust_file};
+use support::{AT, cmdline, run, tokens, trust_file};
 
 const HOLDER: &str = "10000000000000000000";
 
@@ -48,20 +47,16 @@ fn verify_records_one_record_per_code_it_checks() {
     let replay = format!("file:{}", replay.display());
     let trust = trust_file();
     let code = tokens(1).remove(0);
-    let verify = |code: &str| {
-        run(&[
-            "verify",
-            "--trust",
-            trust.to_str().unwrap(),
-            "--replay",
-            &replay,
-            "--usage-db",
-            &url,
-            "--at",
-            AT,
-            code,
-        ])
-    };
+    let verify_args = [
+        "verify",
+        "--trust",
+        trust.to_str().unwrap(),
+        "--replay",
+        &replay,
+        "--at",
+        AT,
+    ];
+    let verify = |code: &str| run(&[&verify_args[..], &["--usage-db", &url, code]].concat());
     assert_eq!(verify(&code).code, 0);
     assert_eq!(verify(&code).code, 1);
     let bad = forged(&code);
@@ -74,16 +69,7 @@ fn verify_records_one_record_per_code_it_checks() {
     );
     // Without the flag nothing is written there.
     let other = tokens(2).remove(1);
-    let r = run(&[
-        "verify",
-        "--trust",
-        trust.to_str().unwrap(),
-        "--replay",
-        &replay,
-        "--at",
-        AT,
-        &other,
-    ]);
+    let r = run(&[&verify_args[..], &[&other]].concat());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(recorded(&usage, HOLDER).1, 3);
 }
@@ -97,35 +83,16 @@ fn wallet_pay_records_the_verdict_of_its_code() {
     let url = format!("sqlite:{}", usage.display());
     let replay = format!("file:{}", dir.path().join("replay.store").display());
     let insured = InsuredId::new(HOLDER).unwrap();
-    let w = Wallet::open(db).unwrap();
-    let now = medcode::UnixTime::parse_rfc3339(AT).unwrap();
-    w.credit(&insured, Fen::yuan(100), None, now).unwrap();
-    drop(w);
+    support::credit_100_yuan(db, &insured, AT);
     let code = tokens(1).remove(0);
     let trust = trust_file();
     let pay = |request: &str| {
         run(&[
-            "wallet",
-            "--db",
-            db,
-            "pay",
-            "--trust",
-            trust.to_str().unwrap(),
-            "--replay",
-            &replay,
-            "--usage-db",
-            &url,
-            "--code",
-            &code,
-            "--amount",
-            "1",
-            "--org",
-            "P44030500012",
-            "--request-id",
-            request,
-            "--at",
-            AT,
-        ])
+            vec!["wallet", "--db", db],
+            cmdline::pay(trust.to_str().unwrap(), &code, "1", request),
+            vec!["--replay", &replay, "--usage-db", &url, "--at", AT],
+        ]
+        .concat())
     };
     assert_eq!(pay("r1").code, 0);
     // The same request again is answered from the ledger: no code checked.

@@ -1,4 +1,4 @@
-//! Issue 14, safe defaults of the command line: `medcode verify` records
+//! Safe defaults of the command line: `medcode verify` records
 //! accepted codes in a replay file in the user's state directory (one use
 //! per code across runs), `--replay none` says what it gives up, `medcode
 //! till` keeps its in-memory default, and `issue`/`show` refuse a validity

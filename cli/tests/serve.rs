@@ -7,13 +7,12 @@ mod support;
 
 use std::path::Path;
 
-use medcode::keys::{PermissionPolicy, read_private_key};
-use medcode::{Claims, InsuredId, Issuer, Region};
+use medcode::InsuredId;
 use serde_json::{Value, json};
 
 use support::redis_server::RedisServer;
 use support::service::{START_TIMEOUT, Service, args, get, now, post, post_json, wait_for};
-use support::{outcome, run};
+use support::{codes_from, outcome, run};
 
 fn p(path: &Path) -> String {
     path.to_str().unwrap().to_owned()
@@ -46,21 +45,19 @@ impl Keys {
 
     /// `n` distinct codes issued now, insured 10000000000000000000 + i.
     fn codes(&self, n: usize) -> Vec<String> {
-        let key = read_private_key(&self.dir.path().join("k.pk8"), PermissionPolicy::Warn)
-            .unwrap()
-            .key;
-        let issuer = Issuer::new(key);
-        let at = now();
-        (0..n)
-            .map(|i| {
-                let insured = format!("{:020}", 10_000_000_000_000_000_000u128 + i as u128);
-                let claims = Claims::new(
-                    InsuredId::new(&insured).unwrap(),
-                    Region::new("110000").unwrap(),
-                );
-                issuer.issue(&claims, at).unwrap().text().to_owned()
-            })
-            .collect()
+        codes_from(&self.dir.path().join("k.pk8"), 0..n, now())
+    }
+
+    /// `medcode serve --trust trust.json --listen 127.0.0.1:0`, then
+    /// `extra`.
+    fn serve_args(&self, extra: &[&str]) -> Vec<String> {
+        let trust = self.path("trust.json");
+        args(&[&["--trust", &trust, "--listen", "127.0.0.1:0"], extra].concat())
+    }
+
+    /// A service started with [`Keys::serve_args`].
+    fn serve(&self, extra: &[&str]) -> Service {
+        Service::start(&self.serve_args(extra))
     }
 
     /// Signs trust.json and (when given) the unsigned revocation list with a new root key.
@@ -89,12 +86,7 @@ impl Keys {
 #[test]
 fn the_routes_answer_with_exact_statuses_and_reasons() {
     let keys = Keys::new();
-    let svc = Service::start(&args(&[
-        "--trust",
-        &keys.path("trust.json"),
-        "--listen",
-        "127.0.0.1:0",
-    ]));
+    let svc = keys.serve(&[]);
     let codes = keys.codes(4);
 
     // One code: accepted once, then replayed.
@@ -303,16 +295,19 @@ fn new_api_key(file: &str, org: &str) -> String {
     key
 }
 
+/// Asserts that none of `keys` is in the service's log.
+#[track_caller]
+fn assert_no_key_logged(svc: &Service, keys: &[&str]) {
+    let log = svc.stderr();
+    assert!(
+        keys.iter().all(|k| !log.contains(k)),
+        "a key in the log:\n{log}"
+    );
+}
+
 /// The service on a free loopback port, with the API keys of `file`.
 fn keyed_service(keys: &Keys, file: &str) -> Service {
-    Service::start(&args(&[
-        "--trust",
-        &keys.path("trust.json"),
-        "--listen",
-        "127.0.0.1:0",
-        "--api-keys",
-        file,
-    ]))
+    keys.serve(&["--api-keys", file])
 }
 
 #[test]
@@ -344,13 +339,7 @@ fn api_keys_are_required_and_name_the_organisation() {
         "--api-keys",
         &empty,
     ]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("holds no key: every request would be refused"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr(2, "holds no key: every request would be refused");
 
     let svc = keyed_service(&keys, &file);
     let codes = keys.codes(3);
@@ -406,11 +395,7 @@ fn api_keys_are_required_and_name_the_organisation() {
     );
     // Health, readiness and metrics need no key.
     assert_eq!(get(&svc, "/healthz").0, 200);
-    let log = svc.stderr();
-    assert!(
-        !log.contains(&a) && !log.contains(&b),
-        "a key in the log:\n{log}"
-    );
+    assert_no_key_logged(&svc, &[&a, &b]);
     assert_eq!(svc.stop(), 0);
 }
 
@@ -468,11 +453,7 @@ fn api_keys_are_reloaded_on_sighup_and_a_bad_file_keeps_them() {
     ] {
         assert!(metrics.contains(line), "no {line} in:\n{metrics}");
     }
-    let log = svc.stderr();
-    assert!(
-        !log.contains(&a) && !log.contains(&b),
-        "a key in the log:\n{log}"
-    );
+    assert_no_key_logged(&svc, &[&a, &b]);
     assert_eq!(svc.stop(), 0);
 }
 
@@ -486,12 +467,9 @@ fn without_api_keys_only_loopback_is_served() {
         "--listen",
         "0.0.0.0:0",
     ]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("--listen: 0.0.0.0 is not a loopback address: without --api-keys"),
-        "{}",
-        r.stderr
+    r.assert_stderr(
+        2,
+        "--listen: 0.0.0.0 is not a loopback address: without --api-keys",
     );
     assert!(!r.stderr.contains("listening on"), "{}", r.stderr);
 }
@@ -585,16 +563,7 @@ fn two_replicas_sharing_one_redis_accept_each_code_exactly_once() {
     };
     let keys = Keys::new();
     let replay = redis.url();
-    let start = || {
-        Service::start(&args(&[
-            "--trust",
-            &keys.path("trust.json"),
-            "--listen",
-            "127.0.0.1:0",
-            "--replay",
-            &replay,
-        ]))
-    };
+    let start = || keys.serve(&["--replay", &replay]);
     let (one, two) = (start(), start());
     const N: usize = 200;
     let codes = keys.codes(N);
@@ -624,21 +593,40 @@ fn two_replicas_sharing_one_redis_accept_each_code_exactly_once() {
     assert_eq!((one.stop(), two.stop()), (0, 0));
 }
 
+/// A redis-server for `test` (`None`: SKIPPED), issuer keys, and a
+/// service with the server as its replay guard.
+fn redis_service(test: &str) -> Option<(RedisServer, Keys, Service)> {
+    let redis = RedisServer::start(test)?;
+    let keys = Keys::new();
+    let svc = keys.serve(&["--replay", &redis.url()]);
+    Some((redis, keys, svc))
+}
+
+/// Asserts that `/readyz` answers 503 for the replay guard.
+#[track_caller]
+fn assert_unready(svc: &Service) {
+    let (status, body) = get(svc, "/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains(r#""reason":"replay_guard_unavailable""#),
+        "{body}"
+    );
+}
+
+/// Asserts that `/metrics` has the line `line`.
+#[track_caller]
+fn assert_metric(svc: &Service, line: &str) {
+    let (_, metrics) = get(svc, "/metrics");
+    assert!(metrics.lines().any(|l| l == line), "{metrics}");
+}
+
 #[test]
 fn a_redis_outage_refuses_codes_fail_closed_and_the_service_recovers() {
-    let test = "a_redis_outage_refuses_codes_fail_closed_and_the_service_recovers";
-    let Some(mut redis) = RedisServer::start(test) else {
+    let Some((mut redis, keys, svc)) =
+        redis_service("a_redis_outage_refuses_codes_fail_closed_and_the_service_recovers")
+    else {
         return;
     };
-    let keys = Keys::new();
-    let svc = Service::start(&args(&[
-        "--trust",
-        &keys.path("trust.json"),
-        "--listen",
-        "127.0.0.1:0",
-        "--replay",
-        &redis.url(),
-    ]));
     let codes = keys.codes(3);
     let verify = |code: &str| {
         let (status, v) = post_json(&svc, "/v1/verify", &json!({"code": code}));
@@ -648,62 +636,32 @@ fn a_redis_outage_refuses_codes_fail_closed_and_the_service_recovers() {
     assert_eq!(verify(&codes[0]), "accepted");
     redis.kill();
     assert_eq!(verify(&codes[1]), "replay_guard_unavailable");
-    let (status, body) = get(&svc, "/readyz");
-    assert_eq!(status, 503, "{body}");
-    assert!(
-        body.contains(r#""reason":"replay_guard_unavailable""#),
-        "{body}"
-    );
+    assert_unready(&svc);
     redis.restart();
     assert_eq!(verify(&codes[1]), "accepted");
     assert_eq!(get(&svc, "/readyz").0, 200);
-    let (_, metrics) = get(&svc, "/metrics");
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l == "medcode_replay_guard_errors_total 1"),
-        "{metrics}"
-    );
+    assert_metric(&svc, "medcode_replay_guard_errors_total 1");
     assert_eq!(svc.stop(), 0);
 }
 
 #[test]
 fn readyz_asks_the_redis_guard_before_any_code_is_shown() {
-    let test = "readyz_asks_the_redis_guard_before_any_code_is_shown";
-    let Some(mut redis) = RedisServer::start(test) else {
+    let Some((mut redis, keys, svc)) =
+        redis_service("readyz_asks_the_redis_guard_before_any_code_is_shown")
+    else {
         return;
     };
-    let keys = Keys::new();
-    let svc = Service::start(&args(&[
-        "--trust",
-        &keys.path("trust.json"),
-        "--listen",
-        "127.0.0.1:0",
-        "--replay",
-        &redis.url(),
-    ]));
     assert_eq!(get(&svc, "/readyz").0, 200);
     // Down before the first code: readiness says so without a code refused.
     redis.kill();
-    let (status, body) = get(&svc, "/readyz");
-    assert_eq!(status, 503, "{body}");
-    assert!(
-        body.contains(r#""reason":"replay_guard_unavailable""#),
-        "{body}"
-    );
+    assert_unready(&svc);
     // Back: ready again before any code is accepted.
     redis.restart();
     assert_eq!(get(&svc, "/readyz").0, 200);
     let code = &keys.codes(1)[0];
     let (status, v) = post_json(&svc, "/v1/verify", &json!({"code": code}));
     assert_eq!((status, outcome(&v)), (200, "accepted"), "{v}");
-    let (_, metrics) = get(&svc, "/metrics");
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l == "medcode_replay_guard_errors_total 1"),
-        "{metrics}"
-    );
+    assert_metric(&svc, "medcode_replay_guard_errors_total 1");
     assert_eq!(svc.stop(), 0);
 }
 
@@ -717,28 +675,13 @@ fn a_redis_password_is_used_and_never_logged_or_shown() {
     let keys = Keys::new();
     let port = redis.port();
     let start = |password: &str| {
-        Service::start(&args(&[
-            "--trust",
-            &keys.path("trust.json"),
-            "--listen",
-            "127.0.0.1:0",
-            "--replay",
-            &format!("redis://:{password}@127.0.0.1:{port}"),
-        ]))
+        keys.serve(&["--replay", &format!("redis://:{password}@127.0.0.1:{port}")])
     };
     let codes = keys.codes(2);
     // MEDCODE_REPLAY instead of --replay: the password stays out of the
     // command line (`ps` shows it to every user of the machine).
     let url = format!("redis://:{PASSWORD}@127.0.0.1:{port}");
-    let svc = Service::start_with_env(
-        &args(&[
-            "--trust",
-            &keys.path("trust.json"),
-            "--listen",
-            "127.0.0.1:0",
-        ]),
-        &[("MEDCODE_REPLAY", &url)],
-    );
+    let svc = Service::start_with_env(&keys.serve_args(&[]), &[("MEDCODE_REPLAY", &url)]);
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", svc.pid())).unwrap();
     assert!(!String::from_utf8_lossy(&cmdline).contains(PASSWORD));
     assert_eq!(get(&svc, "/readyz").0, 200);
@@ -782,12 +725,7 @@ fn a_redis_password_is_used_and_never_logged_or_shown() {
 fn trickled_and_oversized_headers_are_cut_off() {
     use std::io::{Read, Write};
     let keys = Keys::new();
-    let svc = Service::start(&args(&[
-        "--trust",
-        &keys.path("trust.json"),
-        "--listen",
-        "127.0.0.1:0",
-    ]));
+    let svc = keys.serve(&[]);
     let addr = svc.url.strip_prefix("http://").unwrap().to_owned();
     // Slow-loris: half a request head, then nothing; the service closes the
     // connection once its header read timeout (5 s) has passed.
@@ -832,13 +770,7 @@ fn concurrent_requests_verified_together_keep_every_verdict() {
     const CODES: usize = 150;
     const CLIENTS: usize = 12;
     for batching in [true, false] {
-        let mut list = vec!["--trust", "--listen", "127.0.0.1:0"];
-        let trust = keys.path("trust.json");
-        list.insert(1, &trust);
-        if !batching {
-            list.push("--no-batching");
-        }
-        let svc = Service::start(&args(&list));
+        let svc = keys.serve(if batching { &[] } else { &["--no-batching"] });
         let mut codes = keys.codes(CODES);
         let mut forged = codes[0].clone();
         let last = forged.pop().unwrap();
@@ -902,15 +834,11 @@ fn pay_with_a_wallet_db_pays_once() {
         .unwrap();
     drop(wallet);
     let usage = dir.path().join("usage.sqlite");
-    let svc = Service::start(&[
-        "--trust".into(),
-        keys.path("trust.json"),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-        "--wallet-db".into(),
-        db.clone(),
-        "--usage-db".into(),
-        format!("sqlite:{}", p(&usage)),
+    let svc = keys.serve(&[
+        "--wallet-db",
+        &db,
+        "--usage-db",
+        &format!("sqlite:{}", p(&usage)),
     ]);
     let codes = keys.codes(2);
     let pay = |code: &str, amount: Value, request: &str| {
@@ -972,12 +900,7 @@ fn pay_with_a_wallet_db_pays_once() {
     );
     assert_eq!(store.count().unwrap(), 2);
 
-    let plain = Service::start(&[
-        "--trust".into(),
-        keys.path("trust.json"),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-    ]);
+    let plain = keys.serve(&[]);
     let (status, body) = pay_without(&plain, &codes[1]);
     assert_eq!((status, body["reason"].clone()), (404, json!("not_found")));
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use medcode::{Reason, TrustList, UnixTime, Verifier};
 
 mod support;
-use support::{medcode, trust_file};
+use support::{cmdline, medcode, trust_file};
 
 fn demo_args(extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = std::iter::once("show")
@@ -143,17 +143,7 @@ fn show_refuses_bad_flags_and_missing_keys_with_one_line() {
         assert!(stderr.contains(expected), "{extra:?}: {stderr}");
     }
     let out = medcode()
-        .args([
-            "show",
-            "--dir",
-            "/nonexistent",
-            "--kid",
-            "k",
-            "--insured",
-            "1",
-            "--region",
-            "110000",
-        ])
+        .args(cmdline::holder("show", "/nonexistent", "k", "1", "110000"))
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));

@@ -7,31 +7,13 @@
 mod support;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::redis_server::RedisServer;
+use support::redis_server::{RedisServer, dbsize, within};
 use support::run::state_home;
 use support::{Till, notices, outcome, tokens};
 
 const FALLBACK_NOTE: &str = "the shared replay guard is unreachable: this code was checked against this till's own records only, so another till may already have accepted it";
-
-/// Polls `done` every 10 ms for at most `bound`; true once it holds.
-fn within(bound: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + bound;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn dbsize(redis: &RedisServer) -> u64 {
-    redis::cmd("DBSIZE").query(&mut redis.client(0)).unwrap()
-}
 
 fn local_fallback(url: &str, file: Option<&str>) -> Vec<String> {
     let mut args: Vec<String> = ["--replay", url, "--replay-unavailable", "local-fallback"]
@@ -169,13 +151,9 @@ fn a_fallback_file_needs_local_fallback() {
         "--replay-fallback-file",
         "x.db",
     ]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "invalid --replay-fallback-file: applies to --replay-unavailable local-fallback only"
-        ),
-        "{}",
-        run.stderr
+    run.assert_stderr(
+        2,
+        "invalid --replay-fallback-file: applies to --replay-unavailable local-fallback only",
     );
     let run = support::run::run(&[
         "till",
@@ -184,10 +162,5 @@ fn a_fallback_file_needs_local_fallback() {
         "--replay-fallback-file",
         "x.db",
     ]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("--replay-unavailable"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr(2, "--replay-unavailable");
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 mod support;
+use support::cmdline::{family_bind, person_add};
 use support::run;
 use support::service::{Service, agent, args, post};
 
@@ -46,42 +47,21 @@ impl Family {
         let dir = tempfile::tempdir().unwrap();
         let db = p(&dir.path().join("family.db"));
         let add = |insured: &str, name: &str, id: &str| {
-            ok(&run(&[
-                "registry",
-                "--db",
-                &db,
-                "person",
-                "add",
-                "--insured",
-                insured,
-                "--name",
-                name,
-                "--id-number",
-                id,
-                "--region",
-                "110105",
-                "--activated",
-            ]));
+            let mut a = person_add(&db, insured, name, id, "110105");
+            a.push("--activated");
+            ok(&run(&a));
         };
         add(OWNER, "张伟", OWNER_ID);
         add(PARENT, "张建国", PARENT_ID);
         add(STRANGER, "李四", "110105198512120065");
-        ok(&run(&[
-            "family",
-            "--db",
+        ok(&run(&family_bind(
             &db,
-            "bind",
-            "--owner",
             OWNER,
-            "--member",
             PARENT,
-            "--relation",
             "parent",
-            "--member-name",
             "张建国",
-            "--member-id-number",
             PARENT_ID,
-        ]));
+        )));
         let keys = p(&dir.path().join("api-keys"));
         let issuer_key = ok(&run(&[
             "api-key", "new", "--org", "platform", "--file", &keys, "--role", "issuer",
@@ -218,6 +198,17 @@ fn without_time(mut r: Value) -> Value {
     r
 }
 
+/// The `records` of a usage answer, each without its time.
+fn records_without_time(answer: &Value) -> Vec<Value> {
+    answer["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .cloned()
+        .map(without_time)
+        .collect()
+}
+
 fn record(reason: &str, token: &str, presenter: bool, business: &str, office: &str) -> Value {
     json!({
         "verdict": if reason == "accepted" { "accepted" } else { "refused" },
@@ -269,13 +260,7 @@ fn the_family_sees_its_uses(usage_db: &str) {
     let (status, body) = get(&svc, &path, Some(&f.issuer_key));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["insured"], PARENT);
-    let got: Vec<Value> = body["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .cloned()
-        .map(without_time)
-        .collect();
+    let got = records_without_time(&body);
     assert_eq!(got, expected);
     let (status, body) = get(&svc, &path, Some(&f.till_key));
     assert_eq!(
@@ -325,13 +310,7 @@ fn the_family_sees_its_uses(usage_db: &str) {
         (&out["owner"], &out["member"]),
         (&json!(OWNER), &Value::Null)
     );
-    let got: Vec<Value> = out["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .cloned()
-        .map(without_time)
-        .collect();
+    let got = records_without_time(&out);
     assert_eq!(got, expected);
     let r = f.usage(usage_db, &["--member", PARENT]);
     let text = ok(&r);
@@ -474,16 +453,7 @@ fn recording_is_on_by_default_and_off_is_explicit() {
         r.stdout
     );
 
-    let off = Service::start(&args(&[
-        "--trust",
-        "keys/trust.json",
-        "--listen",
-        "127.0.0.1:0",
-        "--api-keys",
-        &f.keys(),
-        "--usage-db",
-        "off",
-    ]));
+    let off = serve(&f, "off");
     assert!(
         off.stderr()
             .contains("--usage-db off: no verdict is recorded"),

@@ -16,7 +16,7 @@ use medcode::Relation;
 use medcode::{InsuredId, Region, Scheme};
 use medcode_platform::wallet::{Fen, OpenWallet, Wallet};
 use support::postgres_server::PostgresServer;
-use support::{medcode, run};
+use support::{cmdline, medcode, run};
 
 const AT: &str = "2026-12-02T02:00:00Z";
 
@@ -104,10 +104,7 @@ fn twenty_processes_make_exactly_three_transfers(db: &str) {
         .map(String::from)
         .to_vec()
     });
-    let ok = outputs
-        .iter()
-        .filter(|o| o.status.code() == Some(0))
-        .count();
+    let ok = exit_count(&outputs, 0);
     let refused: Vec<String> = outputs
         .iter()
         .filter(|o| o.status.code() == Some(1))
@@ -129,10 +126,25 @@ fn twenty_processes_make_exactly_three_transfers(db: &str) {
     assert_eq!((t.unbalanced_movements, t.drifted_accounts), (0, 0));
 }
 
+/// How many of `outputs` exited with `code`.
+fn exit_count(outputs: &[std::process::Output], code: i32) -> usize {
+    outputs
+        .iter()
+        .filter(|o| o.status.code() == Some(code))
+        .count()
+}
+
+/// A temporary directory and the path of a wallet database file in it.
+fn temp_wallet() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db").to_str().unwrap().to_owned();
+    (dir, db)
+}
+
 #[test]
 fn twenty_processes_make_exactly_three_transfers_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    twenty_processes_make_exactly_three_transfers(dir.path().join("w.db").to_str().unwrap());
+    let (_dir, db) = temp_wallet();
+    twenty_processes_make_exactly_three_transfers(&db);
 }
 
 #[test]
@@ -200,8 +212,8 @@ fn a_killed_transfer_leaves_nothing(db: &str) {
 
 #[test]
 fn a_killed_transfer_leaves_nothing_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    a_killed_transfer_leaves_nothing(dir.path().join("w.db").to_str().unwrap());
+    let (_dir, db) = temp_wallet();
+    a_killed_transfer_leaves_nothing(&db);
 }
 
 #[test]
@@ -214,27 +226,26 @@ fn a_killed_transfer_leaves_nothing_on_postgres() {
 
 #[test]
 fn refusals_are_one_line_and_exit_1_usage_errors_exit_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let db = db.to_str().unwrap();
+    let (_dir, db) = temp_wallet();
+    let db = db.as_str();
     family(db, 4);
     let (a, b, c) = (id(0), id(1), id(2));
-    let send = |to: &InsuredId, amount: &str, at: &str| {
-        wallet(
-            db,
-            &[
-                "transfer",
-                "--from",
-                a.as_str(),
-                "--to",
-                to.as_str(),
-                "--amount",
-                amount,
-                "--at",
-                at,
-            ],
-        )
+    // `policy` (flags of `wallet` itself) before the transfer from a.
+    let send_with = |policy: &[&str], to: &InsuredId, amount: &str, at: &str| {
+        let transfer = [
+            "transfer",
+            "--from",
+            a.as_str(),
+            "--to",
+            to.as_str(),
+            "--amount",
+            amount,
+            "--at",
+            at,
+        ];
+        wallet(db, &[policy, &transfer].concat())
     };
+    let send = |to: &InsuredId, amount: &str, at: &str| send_with(&[], to, amount, at);
     let r = send(&b, "2000.01", AT);
     assert_eq!(r.code, 1);
     assert_eq!(
@@ -254,13 +265,7 @@ fn refusals_are_one_line_and_exit_1_usage_errors_exit_2() {
     }
     // 22:00:00 Beijing is quiet, 21:59:59 is not.
     let r = send(&b, "10", "2026-12-02T14:00:00Z");
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .starts_with("refused: quiet_hours: no transfers 22:00-06:00 (UTC+8)"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_starts(1, "refused: quiet_hours: no transfers 22:00-06:00 (UTC+8)");
     let r = send(&b, "2000.00", "2026-12-02T13:59:59Z");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -270,11 +275,7 @@ fn refusals_are_one_line_and_exit_1_usage_errors_exit_2() {
     );
     let transfer = r.stdout.trim().to_owned();
     let r = send(&b, "1", "2026-12-02T13:59:59Z");
-    assert!(
-        r.stderr.starts_with("refused: pending_transfer: "),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_starts(1, "refused: pending_transfer: ");
     let r = wallet(
         db,
         &[
@@ -304,21 +305,11 @@ fn refusals_are_one_line_and_exit_1_usage_errors_exit_2() {
         r.stdout
     );
     // The policy flags.
-    let r = wallet(
-        db,
-        &[
-            "--max-transfer",
-            "100",
-            "transfer",
-            "--from",
-            a.as_str(),
-            "--to",
-            id(3).as_str(),
-            "--amount",
-            "100.01",
-            "--at",
-            "2026-12-03T02:00:00Z",
-        ],
+    let r = send_with(
+        &["--max-transfer", "100"],
+        &id(3),
+        "100.01",
+        "2026-12-03T02:00:00Z",
     );
     assert!(
         r.stderr
@@ -326,27 +317,13 @@ fn refusals_are_one_line_and_exit_1_usage_errors_exit_2() {
         "{}",
         r.stderr
     );
-    let r = wallet(
-        db,
-        &[
-            "--max-transfers-per-day",
-            "1",
-            "transfer",
-            "--from",
-            a.as_str(),
-            "--to",
-            id(3).as_str(),
-            "--amount",
-            "1",
-            "--at",
-            "2026-12-02T13:59:59Z",
-        ],
+    let r = send_with(
+        &["--max-transfers-per-day", "1"],
+        &id(3),
+        "1",
+        "2026-12-02T13:59:59Z",
     );
-    assert!(
-        r.stderr.starts_with("refused: limit_daily_transfers: "),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_starts(1, "refused: limit_daily_transfers: ");
     // A new usage location.
     let r = wallet(
         db,
@@ -389,41 +366,21 @@ fn refusals_are_one_line_and_exit_1_usage_errors_exit_2() {
 
 #[test]
 fn a_code_pays_once_and_a_retried_request_returns_the_first_payment() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let db = db.to_str().unwrap();
+    let (_dir, db) = temp_wallet();
+    let db = db.as_str();
     family(db, 1);
     let code = support::tokens(1).remove(0); // insured 10000000000000000000, issued at support::ISSUED
-    let w = Wallet::open(db).unwrap();
     let insured = InsuredId::new("10000000000000000000").unwrap();
-    w.credit(
-        &insured,
-        Fen::yuan(100),
-        None,
-        medcode::UnixTime::parse_rfc3339(AT).unwrap(),
-    )
-    .unwrap();
-    drop(w);
+    support::credit_100_yuan(db, &insured, AT);
     let trust = support::trust_file();
     let pay = |request: &str, amount: &str| {
         wallet(
             db,
             &[
-                "pay",
-                "--trust",
-                trust.to_str().unwrap(),
-                "--code",
-                &code,
-                "--amount",
-                amount,
-                "--org",
-                "P44030500012",
-                "--request-id",
-                request,
-                "--at",
-                support::AT,
-                "--json",
-            ],
+                cmdline::pay(trust.to_str().unwrap(), &code, amount, request),
+                vec!["--at", support::AT, "--json"],
+            ]
+            .concat(),
         )
     };
     let first = pay("r1", "30.50");
@@ -438,12 +395,7 @@ fn a_code_pays_once_and_a_retried_request_returns_the_first_payment() {
     assert_eq!(again.stdout, first.stdout);
     // The same code in another request: replayed.
     let other = pay("r2", "30.50");
-    assert_eq!(other.code, 1);
-    assert!(
-        other.stderr.starts_with("refused: replayed: "),
-        "{}",
-        other.stderr
-    );
+    other.assert_stderr_starts(1, "refused: replayed: ");
     let b = Wallet::open(db).unwrap().balance(&insured).unwrap();
     assert_eq!(b.personal, Fen::new(6_950));
 }
@@ -477,12 +429,9 @@ fn a_postgres_url_without_a_server_is_a_storage_error() {
         "--insured",
         "1",
     ]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .starts_with("medcode: error: storage error: cannot connect to the PostgreSQL server"),
-        "{}",
-        r.stderr
+    r.assert_stderr_starts(
+        2,
+        "medcode: error: storage error: cannot connect to the PostgreSQL server",
     );
     assert!(
         !r.stderr.contains("nobody@"),
@@ -495,39 +444,24 @@ fn a_postgres_url_without_a_server_is_a_storage_error() {
 /// and one wallet database): exactly one payment.
 #[test]
 fn twenty_processes_paying_with_one_code_pay_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let db = db.to_str().unwrap();
+    let (_dir, db) = temp_wallet();
+    let db = db.as_str();
     let insured = InsuredId::new("10000000000000000000").unwrap();
-    let w = Wallet::open(db).unwrap();
-    let now = medcode::UnixTime::parse_rfc3339(AT).unwrap();
-    w.credit(&insured, Fen::yuan(100), None, now).unwrap();
-    drop(w);
+    support::credit_100_yuan(db, &insured, AT);
     let code = support::tokens(1).remove(0);
     let trust = support::trust_file();
     let outputs = at_once(db, 20, |i| {
+        let request = format!("till-{i}");
         [
-            "pay",
-            "--trust",
-            trust.to_str().unwrap(),
-            "--code",
-            &code,
-            "--amount",
-            "1",
-            "--org",
-            "P44030500012",
-            "--request-id",
-            &format!("till-{i}"),
-            "--at",
-            support::AT,
+            cmdline::pay(trust.to_str().unwrap(), &code, "1", &request),
+            vec!["--at", support::AT],
         ]
+        .concat()
+        .into_iter()
         .map(String::from)
-        .to_vec()
+        .collect()
     });
-    let paid = outputs
-        .iter()
-        .filter(|o| o.status.code() == Some(0))
-        .count();
+    let paid = exit_count(&outputs, 0);
     let replayed = outputs
         .iter()
         .filter(|o| {

@@ -12,8 +12,9 @@ use medcode::{
     TrustList, TrustedKey, UnixTime, Verifier,
 };
 use medcode_platform::registry::{
-    AuditAction, BindRequest, FamilyPolicy, FullName, IdNumber, NewPerson, Registry, RegistryStore,
-    RegistryTx, SqliteRegistry, registry_secret_path,
+    AuditAction, AuditEntry, BindRequest, Binding, FamilyPolicy, FullName, IdHash, IdNumber,
+    MutualAidFiling, NewPerson, Person, Registry, RegistryStore, RegistryTx, SqliteRegistry,
+    registry_secret_path,
 };
 
 #[path = "fixtures/people.rs"]
@@ -843,95 +844,36 @@ impl RegistryStore for FaultyStore {
     }
 }
 
+/// Methods of `RegistryTx` that `FaultyTx` hands to the real transaction
+/// unchanged.
+macro_rules! pass_through {
+    ($(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(fn $name(&mut self, $($arg: $ty),*) -> medcode::Result<$ret> {
+            self.inner.$name($($arg),*)
+        })*
+    };
+}
+
 impl RegistryTx for FaultyTx<'_> {
-    fn meta(&mut self, key: &str) -> medcode::Result<Option<Vec<u8>>> {
-        self.inner.meta(key)
+    pass_through! {
+        fn meta(key: &str) -> Option<Vec<u8>>;
+        fn insert_meta(key: &str, value: &[u8]) -> ();
+        fn person(insured: &InsuredId) -> Option<Person>;
+        fn person_by_id_hash(hash: &IdHash) -> Option<InsuredId>;
+        fn insert_person(person: &Person) -> ();
+        fn update_person(person: &Person) -> ();
+        fn active_binding(owner: &InsuredId, member: &InsuredId) -> Option<Binding>;
+        fn bindings_of_owner(owner: &InsuredId) -> Vec<Binding>;
+        fn bindings_of_member(member: &InsuredId) -> Vec<Binding>;
+        fn insert_binding(binding: &Binding) -> ();
+        fn end_binding(owner: &InsuredId, member: &InsuredId, at: UnixTime) -> ();
+        fn active_filing(owner: &InsuredId, member: &InsuredId) -> Option<MutualAidFiling>;
+        fn insert_filing(filing: &MutualAidFiling) -> ();
+        fn end_filing(owner: &InsuredId, member: &InsuredId, at: UnixTime) -> ();
+        fn audit_log() -> Vec<AuditEntry>;
     }
-    fn insert_meta(&mut self, key: &str, value: &[u8]) -> medcode::Result<()> {
-        self.inner.insert_meta(key, value)
-    }
-    fn person(
-        &mut self,
-        insured: &InsuredId,
-    ) -> medcode::Result<Option<medcode_platform::registry::Person>> {
-        self.inner.person(insured)
-    }
-    fn person_by_id_hash(
-        &mut self,
-        hash: &medcode_platform::registry::IdHash,
-    ) -> medcode::Result<Option<InsuredId>> {
-        self.inner.person_by_id_hash(hash)
-    }
-    fn insert_person(
-        &mut self,
-        person: &medcode_platform::registry::Person,
-    ) -> medcode::Result<()> {
-        self.inner.insert_person(person)
-    }
-    fn update_person(
-        &mut self,
-        person: &medcode_platform::registry::Person,
-    ) -> medcode::Result<()> {
-        self.inner.update_person(person)
-    }
-    fn active_binding(
-        &mut self,
-        owner: &InsuredId,
-        member: &InsuredId,
-    ) -> medcode::Result<Option<medcode_platform::registry::Binding>> {
-        self.inner.active_binding(owner, member)
-    }
-    fn bindings_of_owner(
-        &mut self,
-        owner: &InsuredId,
-    ) -> medcode::Result<Vec<medcode_platform::registry::Binding>> {
-        self.inner.bindings_of_owner(owner)
-    }
-    fn bindings_of_member(
-        &mut self,
-        member: &InsuredId,
-    ) -> medcode::Result<Vec<medcode_platform::registry::Binding>> {
-        self.inner.bindings_of_member(member)
-    }
-    fn insert_binding(
-        &mut self,
-        binding: &medcode_platform::registry::Binding,
-    ) -> medcode::Result<()> {
-        self.inner.insert_binding(binding)
-    }
-    fn end_binding(
-        &mut self,
-        owner: &InsuredId,
-        member: &InsuredId,
-        at: UnixTime,
-    ) -> medcode::Result<()> {
-        self.inner.end_binding(owner, member, at)
-    }
-    fn active_filing(
-        &mut self,
-        owner: &InsuredId,
-        member: &InsuredId,
-    ) -> medcode::Result<Option<medcode_platform::registry::MutualAidFiling>> {
-        self.inner.active_filing(owner, member)
-    }
-    fn insert_filing(
-        &mut self,
-        filing: &medcode_platform::registry::MutualAidFiling,
-    ) -> medcode::Result<()> {
-        self.inner.insert_filing(filing)
-    }
-    fn end_filing(
-        &mut self,
-        owner: &InsuredId,
-        member: &InsuredId,
-        at: UnixTime,
-    ) -> medcode::Result<()> {
-        self.inner.end_filing(owner, member, at)
-    }
-    fn append_audit(
-        &mut self,
-        entry: &medcode_platform::registry::AuditEntry,
-    ) -> medcode::Result<()> {
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> medcode::Result<()> {
         if self.crash {
             // The binding is written inside the open transaction. Add enough
             // uncommitted rows to overflow SQLite's page cache (2 MB by
@@ -957,9 +899,6 @@ impl RegistryTx for FaultyTx<'_> {
                 entry.action
             ),
         })
-    }
-    fn audit_log(&mut self) -> medcode::Result<Vec<medcode_platform::registry::AuditEntry>> {
-        self.inner.audit_log()
     }
 }
 
@@ -987,8 +926,9 @@ fn raw_counts(path: &Path) -> (i64, i64, i64) {
     )
 }
 
-#[test]
-fn a_failure_between_statements_rolls_the_whole_operation_back() {
+/// A registry of people 1 to 3, with 3 bound to 1 as spouse: the last
+/// commit before the failures below.
+fn spouse_bound() -> people::Fixture {
     let f = fixture();
     for n in 1..=3 {
         add(&f.registry, n);
@@ -996,6 +936,12 @@ fn a_failure_between_statements_rolls_the_whole_operation_back() {
     f.registry
         .bind(&request(1, 3, Relation::Spouse), now())
         .unwrap();
+    f
+}
+
+#[test]
+fn a_failure_between_statements_rolls_the_whole_operation_back() {
+    let f = spouse_bound();
     let before = raw_counts(&f.path);
     assert_eq!(before, (1, 0, 4));
 
@@ -1061,13 +1007,7 @@ impl Drop for KillOnDrop {
 #[test]
 fn a_process_killed_inside_a_transaction_leaves_the_last_commit() {
     use std::io::BufRead;
-    let f = fixture();
-    for n in 1..=3 {
-        add(&f.registry, n);
-    }
-    f.registry
-        .bind(&request(1, 3, Relation::Spouse), now())
-        .unwrap();
+    let f = spouse_bound();
     drop(f.registry);
     let before = raw_counts(&f.path);
     let size_before = std::fs::metadata(&f.path).unwrap().len();

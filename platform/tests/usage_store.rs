@@ -171,6 +171,22 @@ fn concurrent_writers(open: Open) {
     assert_eq!(store.query(&one).unwrap().len(), BATCHES * PER_BATCH);
 }
 
+/// The `UsageStore` methods a test store hands to its `inner` store
+/// unchanged: all but `insert` and `kind`.
+macro_rules! reads_from_inner {
+    () => {
+        fn query(&mut self, q: &UsageQuery) -> medcode::Result<Vec<UsageRecord>> {
+            self.inner.query(q)
+        }
+        fn prune(&mut self, before: UnixTime) -> medcode::Result<u64> {
+            self.inner.prune(before)
+        }
+        fn count(&mut self) -> medcode::Result<u64> {
+            self.inner.count()
+        }
+    };
+}
+
 /// A store that fails while `down` is set, and, once, reports a failure
 /// after committing (an ambiguous commit): the recorder must store each
 /// record once anyway.
@@ -198,15 +214,7 @@ impl UsageStore for Flaky {
         }
         Ok(())
     }
-    fn query(&mut self, q: &UsageQuery) -> medcode::Result<Vec<UsageRecord>> {
-        self.inner.query(q)
-    }
-    fn prune(&mut self, before: UnixTime) -> medcode::Result<u64> {
-        self.inner.prune(before)
-    }
-    fn count(&mut self) -> medcode::Result<u64> {
-        self.inner.count()
-    }
+    reads_from_inner!();
     fn kind(&self) -> &'static str {
         "flaky"
     }
@@ -337,15 +345,7 @@ impl UsageStore for Gated {
             })
         }
     }
-    fn query(&mut self, q: &UsageQuery) -> medcode::Result<Vec<UsageRecord>> {
-        self.inner.query(q)
-    }
-    fn prune(&mut self, before: UnixTime) -> medcode::Result<u64> {
-        self.inner.prune(before)
-    }
-    fn count(&mut self) -> medcode::Result<u64> {
-        self.inner.count()
-    }
+    reads_from_inner!();
     fn kind(&self) -> &'static str {
         "gated"
     }
@@ -563,11 +563,7 @@ fn every_case_on_an_sqlite_file() {
 #[test]
 fn every_case_on_postgres() {
     const TEST: &str = "every_case_on_postgres";
-    if !cfg!(feature = "postgres") {
-        support::postgres_server::skip(TEST, "built without the feature postgres");
-        return;
-    }
-    let Some(pg) = support::postgres_server::PostgresServer::start(TEST) else {
+    let Some(pg) = support::postgres_or_skip(TEST) else {
         return;
     };
     for (name, case) in CASES {
@@ -583,11 +579,7 @@ fn every_case_on_postgres() {
 #[test]
 fn the_recorder_rides_out_a_postgres_outage() {
     const TEST: &str = "the_recorder_rides_out_a_postgres_outage";
-    if !cfg!(feature = "postgres") {
-        support::postgres_server::skip(TEST, "built without the feature postgres");
-        return;
-    }
-    let Some(pg) = support::postgres_server::PostgresServer::start(TEST) else {
+    let Some(pg) = support::postgres_or_skip(TEST) else {
         return;
     };
     let url = pg.database("outage");

@@ -251,11 +251,7 @@ proptest! {
 #[test]
 fn money_is_conserved_and_refusals_change_nothing_on_postgres() {
     const TEST: &str = "money_is_conserved_and_refusals_change_nothing_on_postgres";
-    if !cfg!(feature = "postgres") {
-        support::postgres_server::skip(TEST, "built without the feature postgres");
-        return;
-    }
-    let Some(pg) = support::postgres_server::PostgresServer::start(TEST) else {
+    let Some(pg) = support::postgres_or_skip(TEST) else {
         return;
     };
     let n = AtomicU32::new(0);

@@ -361,15 +361,7 @@ fn the_rules_hold_on_sqlite() {
 
 #[test]
 fn the_rules_hold_on_postgres() {
-    if !cfg!(feature = "postgres") {
-        support::postgres_server::skip(
-            "the_rules_hold_on_postgres",
-            "built without the feature postgres",
-        );
-        return;
-    }
-    let Some(pg) = support::postgres_server::PostgresServer::start("the_rules_hold_on_postgres")
-    else {
+    let Some(pg) = support::postgres_or_skip("the_rules_hold_on_postgres") else {
         return;
     };
     let w = Wallet::open(&pg.database("rules")).unwrap();

@@ -83,9 +83,10 @@ impl WalletRefusal {
     }
 }
 
+/// Written as its [`Reason`] is.
 impl fmt::Display for WalletRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        fmt::Display::fmt(&self.reason(), f)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The degraded-QR corpus (issue 15): real medcode codes (self and
+//! The degraded-QR corpus: real medcode codes (self and
 //! delegate, signed by the demo issuer key) rendered by the library and
 //! degraded the way till cameras and scanners see them. Every image follows
 //! from the seed alone (fixed key, fixed time, token ids and degradation

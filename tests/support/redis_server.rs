@@ -261,3 +261,22 @@ impl Drop for RedisServer {
         }
     }
 }
+
+/// Polls `done` every 10 ms for at most `bound`; true once it holds.
+pub fn within(bound: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + bound;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// How many keys database 0 of `redis` holds.
+pub fn dbsize(redis: &RedisServer) -> u64 {
+    redis::cmd("DBSIZE").query(&mut redis.client(0)).unwrap()
+}

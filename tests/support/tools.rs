@@ -56,3 +56,29 @@ pub fn probe_or_skip(tool: &str, probe: &[&str], test: &str) -> bool {
     }
     runs
 }
+
+/// Runs `cmd` with `input` on its standard input and its output captured;
+/// `what` names the program in the panics.
+pub fn output_with_input(
+    cmd: &mut std::process::Command,
+    input: &str,
+    what: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what} starts: {e}"));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("{what} ends: {e}"))
+}

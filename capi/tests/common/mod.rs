@@ -191,6 +191,17 @@ pub fn verify_at(v: *const MedcodeVerifier, token: &str, now: u64) -> MedcodeRes
     r
 }
 
+/// The reason [`verify_at`] gives for `token` at `now`.
+pub fn reason_at(v: *const MedcodeVerifier, token: &str, now: u64) -> MedcodeReason {
+    verify_at(v, token, now).reason
+}
+
+/// Asserts that `v` refuses `token` at `now` as replayed.
+#[track_caller]
+pub fn assert_replayed(v: *const MedcodeVerifier, token: &str, now: u64) {
+    assert_eq!(reason_at(v, token, now), MedcodeReason::Replayed);
+}
+
 /// Valid at NOW: issued 5 s before.
 pub fn valid_token() -> String {
     issue(&demo_claims(), NOW - 5)
@@ -242,4 +253,14 @@ mod tools;
 /// fails instead (the library's tests/support/tools.rs).
 pub fn tool_or_skip(tool: &str, test: &str) -> bool {
     tools::tool_or_skip(tool, test)
+}
+
+/// Runs `cmd` with `input` on its standard input and its output captured;
+/// `what` names the program in the panics.
+pub fn output_with_input(
+    cmd: &mut std::process::Command,
+    input: &str,
+    what: &str,
+) -> std::process::Output {
+    tools::output_with_input(cmd, input, what)
 }

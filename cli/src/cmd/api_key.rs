@@ -8,7 +8,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use crate::output::{CmdResult, out};
@@ -52,13 +51,7 @@ pub(crate) fn run(args: &ApiKeyArgs) -> CmdResult {
 fn new_key(org: &str, file: &Path, role: Role) -> CmdResult {
     check_org(org).map_err(|why| Error::InvalidArgument { what: "--org", why })?;
     let mut bytes = Zeroizing::new([0u8; 32]);
-    SystemRandom::new().fill(bytes.as_mut()).map_err(|_| {
-        Error::io(
-            "the system random source",
-            "read",
-            std::io::Error::other("unavailable"),
-        )
-    })?;
+    crate::random::fill(bytes.as_mut())?;
     let key = Zeroizing::new(format!("{KEY_PREFIX}{}", hex::encode(bytes.as_ref())));
     {
         let _lock = crate::lock::lock(file)?;

@@ -9,14 +9,13 @@
 //! line of each new code goes to standard error.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
 
 use crate::args::{ClaimsArgs, SignerArgs};
 use crate::clock::{system_now, wait_for_next_second};
-use crate::output::screen::{Screen, clock_time, describe};
+use crate::output::screen::{Screen, clock_time, describe, stop_on_ctrl_c};
 use crate::output::screen_fit;
 use crate::output::{CmdResult, Failure, RefusalLine, note, out, refusal};
 use medcode::Error;
@@ -58,14 +57,7 @@ pub(crate) fn run(args: &ShowArgs) -> CmdResult {
             })?;
     }
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(|e| {
-        Error::InvalidArgument {
-            what: "signal handler",
-            why: e.to_string(),
-        }
-    })?;
+    let stop = stop_on_ctrl_c()?;
 
     let stdout = std::io::stdout();
     let result = if stdout.is_terminal() {

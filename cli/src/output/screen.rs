@@ -4,6 +4,8 @@
 //! the clock time of a code's expiry.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::output::escape::shown;
 use crate::output::{Failure, write_failure};
@@ -17,6 +19,20 @@ const ENTER: &str = "\x1b[?1049h\x1b[?25l";
 const LEAVE: &str = "\x1b[?25h\x1b[?1049l";
 const HOME: &str = "\x1b[H";
 const CLEAR_BELOW: &str = "\x1b[J";
+
+/// A flag that Ctrl-C sets: the screen loops of `show` and `device show`
+/// stop when it is up.
+pub(crate) fn stop_on_ctrl_c() -> Result<Arc<AtomicBool>, Error> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(|e| {
+        Error::InvalidArgument {
+            what: "signal handler",
+            why: e.to_string(),
+        }
+    })?;
+    Ok(stop)
+}
 
 /// Puts the terminal into full-screen mode and restores it when dropped,
 /// whichever way the command ends.

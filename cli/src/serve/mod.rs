@@ -110,14 +110,7 @@ pub(crate) async fn serve(
 /// A random prefix for this process's request ids, so that the ids of
 /// replicas do not collide in one log store.
 pub(crate) fn request_id_prefix() -> Result<String, Error> {
-    use ring::rand::{SecureRandom, SystemRandom};
     let mut bytes = [0u8; 4];
-    SystemRandom::new().fill(&mut bytes).map_err(|_| {
-        Error::io(
-            "the system random source",
-            "read",
-            std::io::Error::other("unavailable"),
-        )
-    })?;
+    crate::random::fill(&mut bytes)?;
     Ok(hex::encode(bytes))
 }

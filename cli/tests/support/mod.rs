@@ -4,6 +4,7 @@
 //! server (the library's, tests/support/).
 #![allow(dead_code)]
 
+pub mod cmdline;
 #[path = "../../../platform/tests/support/postgres_server.rs"]
 pub mod postgres_server;
 #[path = "../../../tests/support/redis_cluster.rs"]
@@ -57,8 +58,15 @@ pub fn tokens(n: usize) -> Vec<String> {
 /// Codes from the demo issuer, issued at `at`, one for each `i` of `ids`:
 /// insured `10000000000000000000 + i`.
 pub fn tokens_at(ids: std::ops::Range<usize>, at: UnixTime) -> Vec<String> {
-    let key = read_private_key(&root().join("keys/demo-issuer.pk8"), PermissionPolicy::Warn)
-        .expect("demo key")
+    codes_from(&root().join("keys/demo-issuer.pk8"), ids, at)
+}
+
+/// Codes signed with the private key in `key_file`, issued at `at`, one
+/// for each `i` of `ids`: insured `10000000000000000000 + i`, region
+/// 110000.
+pub fn codes_from(key_file: &Path, ids: std::ops::Range<usize>, at: UnixTime) -> Vec<String> {
+    let key = read_private_key(key_file, PermissionPolicy::Warn)
+        .expect("the issuer key")
         .key;
     let issuer = Issuer::new(key);
     ids.map(|i| {
@@ -70,6 +78,20 @@ pub fn tokens_at(ids: std::ops::Range<usize>, at: UnixTime) -> Vec<String> {
         issuer.issue(&claims, at).unwrap().text().to_owned()
     })
     .collect()
+}
+
+/// Credits 100 yuan to `insured` in the wallet database `db`, at `at`
+/// (RFC 3339): enough for every payment the tests make with demo codes.
+pub fn credit_100_yuan(db: &str, insured: &InsuredId, at: &str) {
+    medcode_platform::wallet::Wallet::open(db)
+        .unwrap()
+        .credit(
+            insured,
+            medcode_platform::wallet::Fen::yuan(100),
+            None,
+            UnixTime::parse_rfc3339(at).unwrap(),
+        )
+        .unwrap();
 }
 
 /// A running `medcode till --json` process, talked to line by line.

@@ -42,6 +42,43 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// Asserts the exit code `code` and `part` in standard output.
+    #[track_caller]
+    pub fn assert_stdout(&self, code: i32, part: &str) {
+        self.assert_code(code);
+        assert!(self.stdout.contains(part), "{}", self.stdout);
+    }
+
+    /// Asserts the exit code `code` and `part` in standard error.
+    #[track_caller]
+    pub fn assert_stderr(&self, code: i32, part: &str) {
+        self.assert_code(code);
+        assert!(self.stderr.contains(part), "{}", self.stderr);
+    }
+
+    /// Asserts the exit code `code` and standard output starting with
+    /// `start`.
+    #[track_caller]
+    pub fn assert_stdout_starts(&self, code: i32, start: &str) {
+        self.assert_code(code);
+        assert!(self.stdout.starts_with(start), "{}", self.stdout);
+    }
+
+    /// Asserts the exit code `code` and standard error starting with
+    /// `start`.
+    #[track_caller]
+    pub fn assert_stderr_starts(&self, code: i32, start: &str) {
+        self.assert_code(code);
+        assert!(self.stderr.starts_with(start), "{}", self.stderr);
+    }
+
+    #[track_caller]
+    fn assert_code(&self, code: i32) {
+        assert_eq!(self.code, code, "{}{}", self.stdout, self.stderr);
+    }
+}
+
 /// Runs `medcode ARGS` with an empty standard input; see [`run_with`].
 pub fn run(args: &[&str]) -> Run {
     run_with(args, "")

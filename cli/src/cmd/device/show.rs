@@ -5,15 +5,14 @@
 //! of the credential or its quota ends the show with that reason (exit 1).
 
 use std::io::IsTerminal;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use clap::Args;
 
 use super::{PhoneArgs, next_code};
 use crate::clock::system_now;
 use crate::clock::wait_for_next_second;
-use crate::output::screen::{Screen, clock_time, describe};
+use crate::output::screen::{Screen, clock_time, describe, stop_on_ctrl_c};
 use crate::output::screen_fit;
 use crate::output::{CmdResult, Failure, RefusalLine, note, out, refusal};
 use medcode::Error;
@@ -46,14 +45,7 @@ pub(crate) fn run(args: &ShowArgs) -> CmdResult {
         }
         .into());
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(|e| {
-        Error::InvalidArgument {
-            what: "signal handler",
-            why: e.to_string(),
-        }
-    })?;
+    let stop = stop_on_ctrl_c()?;
     let person = describe(credential.claims());
     let terminal = std::io::stdout().is_terminal();
     let mut screen = if terminal {
