@@ -279,14 +279,16 @@ fn local_fallback_accepts_once_per_till_and_syncs_on_recovery() {
     let c = RedisReplayGuard::new(&redis.url()).unwrap();
     let err = c.mark_seen(id(3), now.plus(75), now).unwrap_err();
     assert_eq!(err.reason().as_str(), "replayed");
-    assert_eq!(
-        ev_b.lock().unwrap().last(),
-        Some(&RedisEvent::Reachable { synced: 2 })
-    );
-    assert_eq!(
-        ev_a.lock().unwrap().last(),
-        Some(&RedisEvent::Reachable { synced: 1 })
-    );
+    // Each wrote at least what it accepted offline (b: codes 2 and 3, a:
+    // code 2); the restarted server also got back the live codes each had
+    // recorded online, as many as were live when it noticed the restart.
+    for (events, offline) in [(&ev_b, 2), (&ev_a, 1)] {
+        let last = events.lock().unwrap().last().cloned();
+        assert!(
+            matches!(last, Some(RedisEvent::Reachable { synced }) if (offline..=4).contains(&synced)),
+            "{last:?}"
+        );
+    }
 }
 
 #[test]
@@ -385,6 +387,44 @@ fn an_idle_local_fallback_till_pushes_its_offline_codes_when_redis_returns() {
     // Dropping the guard stops its thread; the server is unchanged.
     drop(a);
     assert_eq!(dbsize(&redis), CODES);
+}
+
+/// A code accepted online, then Redis restarted without persistence
+/// (empty), then the same code at a second replica: `replayed`. The first
+/// replica noticed the restart (the server's `run_id`) without a check and
+/// wrote back every live code of its own records, not only those it
+/// accepted offline.
+#[test]
+fn codes_accepted_online_are_written_back_to_a_redis_restarted_empty() {
+    let Some(mut redis) =
+        RedisServer::start("codes_accepted_online_are_written_back_to_a_redis_restarted_empty")
+    else {
+        return;
+    };
+    let a = RedisReplayGuard::new(&redis.url())
+        .unwrap()
+        .with_policy(UnavailablePolicy::LocalFallback);
+    let now = UnixTime::from_secs(T0);
+    for n in 0..3 {
+        assert_eq!(a.mark_seen(id(n), now.plus(75), now).unwrap(), None);
+    }
+    assert_eq!(dbsize(&redis), 3);
+    redis.restart();
+    assert_eq!(dbsize(&redis), 0);
+    // No check by a: its own thread writes the three back (a hang guard,
+    // no time asserted).
+    assert!(
+        within(Duration::from_secs(30), || dbsize(&redis) == 3),
+        "{} of 3 codes back on the restarted server",
+        dbsize(&redis)
+    );
+    let b = RedisReplayGuard::new(&redis.url()).unwrap();
+    for n in 0..3 {
+        let err = b.mark_seen(id(n), now.plus(75), now).unwrap_err();
+        assert_eq!(err.reason().as_str(), "replayed");
+    }
+    // A code a never saw is still accepted once.
+    assert_eq!(b.mark_seen(id(9), now.plus(75), now).unwrap(), None);
 }
 
 /// With a fallback file, a till restarted during the outage still refuses

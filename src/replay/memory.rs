@@ -101,6 +101,21 @@ impl MemoryReplayGuard {
         self.len() == 0
     }
 
+    /// The codes recorded, each with the second it stays recorded until
+    /// (expired ones not yet swept included).
+    pub(crate) fn entries(&self) -> Vec<(TokenId, u64)> {
+        let mut out = Vec::with_capacity(self.len());
+        for shard in self.shards.iter() {
+            out.extend(
+                lock(shard)
+                    .seen
+                    .iter()
+                    .map(|(&id, &until)| (TokenId::from_bytes(id.to_le_bytes()), until)),
+            );
+        }
+        out
+    }
+
     /// Drops every entry that expired before `now`.
     pub fn purge_expired(&self, now: UnixTime) {
         for shard in self.shards.iter() {

@@ -11,7 +11,11 @@
 //! the verdict. Under local-fallback those records can be a replay store
 //! file ([`RedisReplayGuard::with_fallback_file`]) that survives a restart, and a
 //! background thread writes the codes accepted offline to the server as
-//! soon as it answers again.
+//! soon as it answers again. The same thread asks the server every second
+//! whether it restarted (`INFO server`'s `run_id`): a server restarted
+//! without persistence has lost the codes accepted online too, and the
+//! till writes back every live code it recorded. (A Redis Cluster is not
+//! asked: run it with persistence.)
 //!
 //! On a Redis Cluster (`redis+cluster://HOST:PORT[,HOST:PORT...]`) each
 //! check is the same single `SET NX PX`: a code's key is one token id, so
@@ -84,7 +88,10 @@ pub enum RedisEvent {
     /// [`UnavailablePolicy::LocalFallback`] while it was unreachable were
     /// written to it, so that the other tills refuse them from now on.
     /// After a restart with a fallback file, the live codes of the file
-    /// are written too (a no-op for those the server already holds).
+    /// are written too, and so are all the live codes of the till's own
+    /// records when the server itself restarted meanwhile (a new `run_id`:
+    /// without persistence it lost every code, those accepted online too);
+    /// a no-op for those the server already holds.
     Reachable {
         /// Codes accepted offline that were written to the server.
         synced: usize,
@@ -92,7 +99,7 @@ pub enum RedisEvent {
 }
 
 /// This till's own records under [`UnavailablePolicy::LocalFallback`].
-enum Local {
+pub(super) enum Local {
     Memory(MemoryReplayGuard),
     File(FileReplayGuard),
 }
@@ -109,6 +116,14 @@ impl Local {
         match self {
             Local::Memory(m) => m.mark_seen(id, until, now),
             Local::File(f) => f.mark_seen(id, until, now),
+        }
+    }
+
+    /// Every code recorded, with the second it stays recorded until.
+    fn entries(&self) -> Result<Vec<(TokenId, u64)>> {
+        match self {
+            Local::Memory(m) => Ok(m.entries()),
+            Local::File(f) => f.entries(),
         }
     }
 }
@@ -129,7 +144,7 @@ pub struct RedisReplayGuard {
     remote: Remote,
     policy: UnavailablePolicy,
     /// This till's own record, consulted under `LocalFallback` only.
-    local: Local,
+    local: Arc<Local>,
     pusher: Mutex<Option<Pusher>>,
 }
 
@@ -179,7 +194,7 @@ impl RedisReplayGuard {
                 shared: Arc::new(Shared::new()),
             },
             policy: UnavailablePolicy::FailClosed,
-            local: Local::Memory(MemoryReplayGuard::new()),
+            local: Arc::new(Local::Memory(MemoryReplayGuard::new())),
             pusher: Mutex::new(None),
         })
     }
@@ -229,10 +244,18 @@ impl RedisReplayGuard {
     #[must_use = "with_fallback_capacity returns the changed guard"]
     pub fn with_fallback_capacity(mut self, capacity: usize) -> Self {
         self.change(|g| {
-            g.local = match std::mem::replace(&mut g.local, Local::Memory(MemoryReplayGuard::new()))
-            {
-                Local::Memory(_) => Local::Memory(MemoryReplayGuard::with_capacity(capacity)),
-                Local::File(f) => Local::File(f.with_capacity(capacity)),
+            let old = std::mem::replace(
+                &mut g.local,
+                Arc::new(Local::Memory(MemoryReplayGuard::new())),
+            );
+            g.local = match Arc::try_unwrap(old) {
+                Ok(Local::Memory(_)) => {
+                    Arc::new(Local::Memory(MemoryReplayGuard::with_capacity(capacity)))
+                }
+                Ok(Local::File(f)) => Arc::new(Local::File(f.with_capacity(capacity))),
+                // Not shared while the guard is changed (the pusher is
+                // stopped and the remote's copy taken back): kept as it is.
+                Err(shared) => shared,
             };
         });
         self
@@ -267,7 +290,7 @@ impl RedisReplayGuard {
         let held = file.entries()?;
         let capacity = file.capacity();
         self.change(|g| {
-            g.local = Local::File(file);
+            g.local = Arc::new(Local::File(file));
             g.remote.add_pending(held, 0, capacity);
         });
         Ok(self)
@@ -308,7 +331,11 @@ impl RedisReplayGuard {
     /// is stopped first and started again after, if it has work.
     fn change(&mut self, f: impl FnOnce(&mut Self)) {
         self.stop_pusher();
+        self.remote.share_local(None);
         f(self);
+        if self.policy == UnavailablePolicy::LocalFallback {
+            self.remote.share_local(Some(Arc::clone(&self.local)));
+        }
         self.start_pusher();
     }
 
@@ -324,10 +351,11 @@ impl RedisReplayGuard {
         }
     }
 
-    /// Starts the background push when this guard falls back locally and
-    /// there is something to push; a no-op when it runs already.
+    /// Starts the background thread when this guard falls back locally (it
+    /// pushes what is pending, and watches for a server restarted without
+    /// its data); a no-op when it runs already.
     fn start_pusher(&self) {
-        if self.policy != UnavailablePolicy::LocalFallback || !self.remote.needs_push() {
+        if self.policy != UnavailablePolicy::LocalFallback {
             return;
         }
         let mut pusher = self.pusher.lock().unwrap_or_else(PoisonError::into_inner);
@@ -464,7 +492,7 @@ pub fn fallback_file_name(url: &str, key_prefix: Option<&str>) -> Result<String>
 
 impl fmt::Debug for RedisReplayGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fallback = match &self.local {
+        let fallback = match &*self.local {
             Local::Memory(_) => None,
             Local::File(file) => Some(file.path()),
         };

@@ -1,9 +1,12 @@
 //! The background push of a local-fallback guard: while the server is
 //! unreachable (or codes accepted offline are not written yet) a thread
 //! retries with a short backoff, so that the codes reach the server as soon
-//! as it answers again, without waiting for the till's next check. The
-//! thread sleeps while there is nothing to do and ends when the guard is
-//! dropped.
+//! as it answers again, without waiting for the till's next check. While
+//! there is nothing to push it asks the server every [`WATCH_INTERVAL`]
+//! whether it restarted (its `run_id`): a server restarted without
+//! persistence has lost every code, those accepted online included, and
+//! the thread writes back every live code of the till's own records. The
+//! thread ends when the guard is dropped.
 
 use std::sync::PoisonError;
 use std::thread::JoinHandle;
@@ -16,6 +19,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(20);
 /// Longest wait between attempts: the push starts at most this long (plus
 /// one connect timeout) after the server answers again.
 const MAX_BACKOFF: Duration = Duration::from_millis(250);
+
+/// How often an idle pusher asks the server whether it restarted.
+pub(super) const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A running pusher thread.
 pub(super) struct Pusher {
@@ -65,21 +71,24 @@ fn run(remote: &Remote) {
         {
             let mut stop = shared.stop.lock().unwrap_or_else(PoisonError::into_inner);
             // Checked under the lock a waker takes, so no wake-up is missed.
-            while !*stop && !remote.needs_push() {
+            if !*stop && !remote.needs_push() {
                 stop = shared
                     .wake
-                    .wait(stop)
+                    .wait_timeout(stop, WATCH_INTERVAL)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            if *stop {
+                return;
+            }
+            if remote.needs_push() {
+                let (stop, _) = shared
+                    .wake
+                    .wait_timeout(stop, backoff)
                     .unwrap_or_else(PoisonError::into_inner);
-            }
-            if *stop {
-                return;
-            }
-            let (stop, _) = shared
-                .wake
-                .wait_timeout(stop, backoff)
-                .unwrap_or_else(PoisonError::into_inner);
-            if *stop {
-                return;
+                if *stop {
+                    return;
+                }
             }
         }
         backoff = match remote.try_recover() {

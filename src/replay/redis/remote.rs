@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::token::TokenId;
 
-use super::RedisEvent;
+use super::{Local, RedisEvent};
 
 pub(super) type EventHook = Arc<dyn Fn(&RedisEvent) + Send + Sync>;
 
@@ -137,6 +137,14 @@ pub(super) struct Shared {
     /// monotonic instant measures the time since.
     clock: Mutex<Option<(u64, Instant)>>,
     nonce_counter: AtomicU64,
+    /// The server's `run_id` when last asked: another one means the
+    /// server restarted (and, without persistence, lost its keys).
+    run_id: Mutex<Option<String>>,
+    /// `run_id` has been learned.
+    run_id_known: AtomicBool,
+    /// The guard's own records under local-fallback, written back to a
+    /// server that restarted.
+    local: Mutex<Option<Arc<Local>>>,
     /// The pusher's wake-up: `true` once the guard is dropped.
     pub(super) stop: Mutex<bool>,
     pub(super) wake: Condvar,
@@ -175,6 +183,9 @@ impl Shared {
             recovery: Mutex::new(()),
             clock: Mutex::new(None),
             nonce_counter: AtomicU64::new(0),
+            run_id: Mutex::new(None),
+            run_id_known: AtomicBool::new(false),
+            local: Mutex::new(None),
             stop: Mutex::new(false),
             wake: Condvar::new(),
         }
@@ -406,8 +417,13 @@ impl Remote {
 
     /// The server answered (a check's `SET`) at `now`: writes what is
     /// pending and reports the recovery once. On failure the server is
-    /// taken to be unreachable again.
+    /// taken to be unreachable again. Under local-fallback the first answer
+    /// also learns the server's `run_id`, so that a restart after it is
+    /// noticed.
     pub(super) fn answered(&self, now: u64) {
+        if !self.shared.run_id_known.load(Ordering::Acquire) && lock(&self.shared.local).is_some() {
+            let _ = self.restarted();
+        }
         if !self.needs_push() {
             return;
         }
@@ -417,17 +433,64 @@ impl Remote {
     }
 
     /// The pusher's attempt: writes what is pending (or, with nothing
-    /// pending, asks the server for `PING`) and reports the recovery once.
+    /// pending while the server is taken to be down, asks it for `PING`)
+    /// and reports the recovery once.
     pub(super) fn try_recover(&self) -> redis::RedisResult<()> {
-        if lock(&self.shared.pending).is_empty() {
+        if self.is_down() && lock(&self.shared.pending).is_empty() {
             // On a cluster, PING goes to every node.
             self.ping()?;
         }
         self.recover(self.clock())
     }
 
+    /// Sets the records that a restarted server is given back (`None`:
+    /// none, the guard refuses rather than falls back).
+    pub(super) fn share_local(&self, local: Option<Arc<Local>>) {
+        *lock(&self.shared.local) = local;
+    }
+
+    /// Asks the server for its `run_id` (`INFO server`): true when it is
+    /// not the one seen before, so the server restarted since and, without
+    /// persistence, lost the codes recorded before. A Redis Cluster is not
+    /// asked (its nodes restart one by one; run it with persistence).
+    fn restarted(&self) -> redis::RedisResult<bool> {
+        if self.client.retries_itself() {
+            return Ok(false);
+        }
+        let info: String =
+            self.with_connection(|conn, _| redis::cmd("INFO").arg("server").query(conn.like()))?;
+        let run_id = info
+            .lines()
+            .find_map(|l| l.strip_prefix("run_id:"))
+            .map(|v| v.trim().to_owned());
+        let mut seen = lock(&self.shared.run_id);
+        let restarted = matches!((&*seen, &run_id), (Some(before), Some(now)) if before != now);
+        if run_id.is_some() {
+            *seen = run_id;
+            self.shared.run_id_known.store(true, Ordering::Release);
+        }
+        Ok(restarted)
+    }
+
+    /// Queues every live code of this till's own records to be written:
+    /// after a restart the server holds none of them, offline or not.
+    fn requeue_local(&self) {
+        let local = lock(&self.shared.local).clone();
+        if let Some(local) = local
+            && let Ok(codes) = local.entries()
+        {
+            let mut pending = lock(&self.shared.pending);
+            let have: std::collections::HashSet<TokenId> =
+                pending.iter().map(|&(id, _)| id).collect();
+            pending.extend(codes.into_iter().filter(|(id, _)| !have.contains(id)));
+        }
+    }
+
     fn recover(&self, now: Option<u64>) -> redis::RedisResult<()> {
         let _one = lock(&self.shared.recovery);
+        if self.restarted()? {
+            self.requeue_local();
+        }
         let synced = self.push_pending(now)?;
         if self.shared.down.swap(false, Ordering::AcqRel) {
             self.report(&RedisEvent::Reachable { synced });
