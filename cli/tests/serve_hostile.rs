@@ -206,3 +206,54 @@ fn a_log_reader_that_stalls_never_freezes_requests() {
     assert_eq!(code, Some(0));
     drop(reader);
 }
+
+/// Sends `request` on a fresh connection and reads the answer to the end.
+fn raw(svc: &Service, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(svc.url.trim_start_matches("http://")).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn requests_the_http_layer_refuses_are_counted_and_logged() {
+    let svc = Service::start(&args(&[
+        "--trust",
+        "keys/trust.json",
+        "--listen",
+        "127.0.0.1:0",
+        "--usage-db",
+        "off",
+    ]));
+    let answer = raw(&svc, b"NOT HTTP AT ALL\r\n\r\n");
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{answer}"
+    );
+    let big = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(20 * 1024)
+    );
+    let answer = raw(&svc, big.as_bytes());
+    assert!(
+        answer.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        "{answer}"
+    );
+    let (_, metrics) = support::service::get(&svc, "/metrics");
+    for status in [400, 431] {
+        let line = format!("medcode_http_requests_total{{route=\"-\",status=\"{status}\"}} 1\n");
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
+    support::service::wait_for(&svc, "route=- status=431 reason=unparsed");
+    assert!(
+        svc.stderr()
+            .contains("request id=- method=- route=- status=400 reason=unparsed"),
+        "{}",
+        svc.stderr()
+    );
+    assert_eq!(svc.stop(), 0);
+}

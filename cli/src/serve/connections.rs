@@ -60,13 +60,20 @@ fn millis(epoch: Instant) -> u64 {
     u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
+/// What the connection loop tells of a request the HTTP layer answered
+/// itself, before any route ran: its status (`400` for a request that is
+/// not HTTP, `431` for a head larger than [`MAX_HEAD_LEN`]).
+pub(crate) type Unrouted = Arc<dyn Fn(u16) + Send + Sync>;
+
 /// Serves `router` on `listener` until `shutdown` completes, with at most
 /// `max_connections` open; then waits at most [`STOP_GRACE`] for the
-/// connections' requests in flight.
+/// connections' requests in flight. `unrouted` hears the requests the HTTP
+/// layer refused itself.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     max_connections: usize,
+    unrouted: Unrouted,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -111,10 +118,16 @@ pub(crate) async fn serve(
             open: Arc::clone(&open),
             id,
         };
+        let unrouted = Arc::clone(&unrouted);
         let task = tokio::spawn(async move {
             let _closed = closed;
-            // A client going away mid-request is its own business.
-            let _ = connection.await;
+            // A client going away mid-request is its own business; a
+            // request the HTTP layer answered itself is told.
+            if let Err(e) = connection.await
+                && let Some(status) = refused_by_http(&e)
+            {
+                unrouted(status);
+            }
         });
         guard.conns.insert(id, (progress, task.abort_handle()));
     }
@@ -135,6 +148,18 @@ pub(crate) async fn serve(
             "stopping: {left} connections still open after {} s dropped",
             STOP_GRACE.as_secs()
         ));
+    }
+}
+
+/// The status the HTTP layer answered with when `e` ended a connection on
+/// a request it could not parse, if it did.
+fn refused_by_http(e: &hyper::Error) -> Option<u16> {
+    if e.is_parse_too_large() {
+        Some(431)
+    } else if e.is_parse() {
+        Some(400)
+    } else {
+        None
     }
 }
 

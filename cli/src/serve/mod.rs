@@ -102,10 +102,30 @@ pub(crate) async fn serve(
             _ = tokio::signal::ctrl_c() => {}
         }
     };
-    connections::serve(listener, router::router(app), max_connections, shutdown).await;
+    let unrouted: connections::Unrouted = {
+        let app = Arc::clone(&app);
+        Arc::new(move |status| {
+            app.metrics.http(UNROUTED, status);
+            log::log_line(format_args!(
+                "request id=- method=- route={UNROUTED} status={status} reason=unparsed duration_us=0"
+            ));
+        })
+    };
+    connections::serve(
+        listener,
+        router::router(app),
+        max_connections,
+        unrouted,
+        shutdown,
+    )
+    .await;
     log("stopped");
     Ok(())
 }
+
+/// The route label of a request the HTTP layer refused before any route
+/// ran (not HTTP, a head too large).
+const UNROUTED: &str = "-";
 
 /// A random prefix for this process's request ids, so that the ids of
 /// replicas do not collide in one log store.
