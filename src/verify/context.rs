@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
 use crate::Region;
 use crate::error::{Error, Result};
 use crate::time::UnixTime;
@@ -118,8 +120,25 @@ impl TillContext {
 
 const PRINTABLE: &str = "1-64 printable characters";
 
+/// 1 to 64 characters, none of them a control or format character (Cc,
+/// Cf: U+202E right-to-left override, U+200B zero-width space, U+2066
+/// left-to-right isolate, ...), a line or paragraph separator, a surrogate,
+/// private-use or unassigned: nothing that would reorder or hide what a
+/// record or a log line shows.
 fn printable(v: &str) -> bool {
-    (1..=64).contains(&v.chars().count()) && v.chars().all(|c| !c.is_control())
+    (1..=64).contains(&v.chars().count())
+        && v.chars().all(|c| {
+            !matches!(
+                c.general_category(),
+                GeneralCategory::Control
+                    | GeneralCategory::Format
+                    | GeneralCategory::LineSeparator
+                    | GeneralCategory::ParagraphSeparator
+                    | GeneralCategory::Surrogate
+                    | GeneralCategory::PrivateUse
+                    | GeneralCategory::Unassigned
+            )
+        })
 }
 
 fn checked(what: &'static str, value: &str, ok: bool, rule: &str) -> Result<String> {
@@ -157,6 +176,32 @@ pub trait VerdictObserver: Send + Sync + fmt::Debug {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_text_fields_refuse_what_reorders_or_hides_text() {
+        for bad in [
+            "op\u{202e}1",
+            "op\u{200b}1",
+            "\u{2066}op",
+            "op\u{feff}",
+            "op\u{2028}1",
+            "op\n1",
+            "",
+        ] {
+            let e = TillContext::new().with_operator_id(bad).unwrap_err();
+            assert_eq!(e.reason().as_str(), "invalid_argument", "{bad:?}");
+            let e = TillContext::new().with_office_id(bad).unwrap_err();
+            assert_eq!(e.reason().as_str(), "invalid_argument", "{bad:?}");
+        }
+        let c = TillContext::new()
+            .with_operator_id("药师 01")
+            .and_then(|c| c.with_office_id("门诊-2"))
+            .unwrap();
+        assert_eq!(
+            (c.operator_id(), c.office_id()),
+            (Some("药师 01"), Some("门诊-2"))
+        );
+    }
 
     #[test]
     fn each_field_keeps_its_rule() {

@@ -16,7 +16,7 @@ use crate::output::{CmdResult, warn};
 use crate::serve::api_keys::KeyFile;
 use crate::serve::connections::DEFAULT_MAX_CONNECTIONS;
 use crate::serve::metrics::Metrics;
-use crate::serve::state::{App, Usage};
+use crate::serve::state::{App, MAX_IMAGE_DECODES, Usage};
 use crate::serve::{batcher, request_id_prefix, serve};
 use medcode::Error;
 use medcode::verify::{ReplaySpec, TillEvent};
@@ -126,6 +126,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
         usage,
         keys,
         metrics,
+        image_decodes: Arc::new(tokio::sync::Semaphore::new(MAX_IMAGE_DECODES)),
         id_prefix: request_id_prefix()?,
         next_id: AtomicU64::new(1),
     });

@@ -18,6 +18,11 @@ use super::metrics::Metrics;
 use super::problem::Problem;
 
 /// What every handler shares.
+/// Images decoded at once at most (`POST /v1/verify/image`): a
+/// 4096x4096 image takes about 30 MiB while it is decoded, so at most about
+/// 120 MiB; one more is answered `503` at once.
+pub(crate) const MAX_IMAGE_DECODES: usize = 4;
+
 pub(crate) struct App {
     /// The verifier (its clones share the lists and the replay guard).
     pub verifier: Verifier,
@@ -30,6 +35,8 @@ pub(crate) struct App {
     /// The keys of `--api-keys`; `None` without the flag (loopback only).
     pub keys: Option<KeyFile>,
     pub metrics: Metrics,
+    /// Room for [`MAX_IMAGE_DECODES`] image decodes at once.
+    pub image_decodes: Arc<tokio::sync::Semaphore>,
     /// This process's request-id prefix and counter.
     pub id_prefix: String,
     pub next_id: AtomicU64,

@@ -20,7 +20,7 @@ use medcode::{Error, VerifiedToken};
 use crate::clock::system_now;
 use crate::serve::problem::{LogReason, Problem, ProblemBody};
 use crate::serve::request::{check_org, parse_json, require_content_type, till_context};
-use crate::serve::state::{App, Caller, RequestId};
+use crate::serve::state::{App, Caller, MAX_IMAGE_DECODES, RequestId};
 
 /// Most codes in one `/v1/verify/batch` request.
 pub(crate) const MAX_BATCH_CODES: usize = 256;
@@ -164,6 +164,7 @@ pub(crate) async fn verify(
         (status = 401, description = "A valid API key is required", body = ProblemBody),
         (status = 413, description = "Body over 16 MiB", body = ProblemBody),
         (status = 415, description = "Not image/png or image/jpeg", body = ProblemBody),
+        (status = 503, description = "Four images are being decoded already (reason `busy`): try again", body = ProblemBody),
     ),
     security(("api_key" = [])))]
 pub(crate) async fn verify_image(
@@ -176,14 +177,32 @@ pub(crate) async fn verify_image(
     require_content_type(&headers, &["image/png", "image/jpeg"])?;
     let verifier = app.verifier.clone();
     let context = till_context(&caller, None, None, None, None, None)?;
+    let permit = decode_permit(&app.image_decodes)?;
     let verdict = app
-        .verify_blocking(move || match medcode::qr::decode_image(&body) {
-            Ok(text) => verifier.check(&text, &context, system_now()),
-            Err(e) => verifier.refuse_unread(e, &context, system_now()),
+        .verify_blocking(move || {
+            let _permit = permit;
+            match medcode::qr::decode_image(&body) {
+                Ok(text) => verifier.check(&text, &context, system_now()),
+                Err(e) => verifier.refuse_unread(e, &context, system_now()),
+            }
         })
         .await?;
     app.metrics.verdict(verdict.result());
     Ok(verdict_response(&request_id, verdict.result()))
+}
+
+/// Room to decode one image, or `503` (reason `busy`) when
+/// [`MAX_IMAGE_DECODES`] are being decoded already.
+fn decode_permit(
+    decodes: &Arc<tokio::sync::Semaphore>,
+) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
+    Arc::clone(decodes).try_acquire_owned().map_err(|_| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("{MAX_IMAGE_DECODES} images are being decoded: try again in a moment"),
+        )
+    })
 }
 
 /// Verify up to 256 codes at one time, one verdict each, in order.
@@ -232,4 +251,25 @@ pub(crate) async fn verify_batch(
     .into_response();
     response.extensions_mut().insert(LogReason("batch"));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn past_the_cap_an_image_is_answered_busy_at_once() {
+        let decodes = Arc::new(tokio::sync::Semaphore::new(MAX_IMAGE_DECODES));
+        let held: Vec<_> = (0..MAX_IMAGE_DECODES)
+            .map(|_| decode_permit(&decodes).unwrap())
+            .collect();
+        let busy = decode_permit(&decodes).unwrap_err().into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            busy.extensions().get::<LogReason>().map(|r| r.0),
+            Some("busy")
+        );
+        drop(held);
+        assert!(decode_permit(&decodes).is_ok());
+    }
 }
