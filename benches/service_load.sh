@@ -36,7 +36,10 @@ p99_bound=5
 # Rounds of every mode and count (each row the median of its rounds).
 rounds=${MEDCODE_LOAD_ROUNDS:-3}
 for tool in wrk redis-server redis-cli taskset python3; do
-    command -v "$tool" >/dev/null || { echo "service_load: $tool not found" >&2; exit 2; }
+    command -v "$tool" >/dev/null || {
+        echo "service_load: $tool not found; on Debian or Ubuntu: sudo apt-get install -y wrk redis-server redis-tools util-linux python3" >&2
+        exit 2
+    }
 done
 cores=$(nproc)
 if [ "$cores" -lt 2 ]; then

@@ -1,8 +1,28 @@
 //! # medcode: dynamic medical-insurance codes
 //!
-//! An issuer signs short-lived tokens naming an insured person; the token
-//! text goes into a QR code; a verifier at a pharmacy or hospital till checks
-//! a scanned code offline: format, key, signature, expiry.
+//! The till core of medcode. An issuer signs short-lived codes naming an
+//! insured person (or a family member showing it for them, or a phone that
+//! makes them offline with a certified device key); the code text goes into
+//! a QR code; a verifier at a pharmacy or hospital till checks a scanned
+//! code offline: format, key, signature, validity, revocation and one use.
+//! The library never reads the clock: every call takes the time.
+//!
+//! A till starts from the issuer's trust list, a file it is handed (here
+//! the demo list of `keys/`), and checks each code as it is scanned; a
+//! refusal carries a stable reason for the cashier's screen:
+//!
+//! ```
+//! use medcode::{Reason, TillConfig, UnixTime};
+//!
+//! let now = UnixTime::parse_rfc3339("2026-11-22T08:00:05Z")?;
+//! let verifier = TillConfig::trust_file("keys/trust.json").build(now)?;
+//! let refused = verifier.verify("MC1 not a code", now).unwrap_err();
+//! assert_eq!(refused.reason(), Reason::Malformed);
+//! assert_eq!(refused.reason().as_str(), "malformed");
+//! # Ok::<(), medcode::Error>(())
+//! ```
+//!
+//! Both sides in one process:
 //!
 //! ```
 //! use medcode::{Algorithm, Claims, InsuredId, Issuer, MaskedName, Reason, Region,

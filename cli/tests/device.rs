@@ -255,7 +255,10 @@ fn an_expired_credential_makes_no_codes() {
         (1, Some("credential_expired"))
     );
     let r = phone.code("2026-12-02T09:00:01Z");
-    r.assert_stderr(1, "the device credential expired at 2026-12-02T09:00:00Z");
+    r.assert_stderr(
+        1,
+        "medcode: credential_expired: the device credential expired at 2026-12-02T09:00:00Z",
+    );
     // Above the 7 days tills accept: refused before anything is written.
     let other = Phone::new("ed25519");
     let r = other.enroll_self(&["--valid-hours", "169"]);

@@ -338,8 +338,13 @@ impl fmt::Display for Error {
             ),
             Error::QuotaExceeded { counter, quota } => write!(
                 f,
-                "offline quota used up: code {counter} of a credential that allows {quota} codes (0 to {}); the phone must go online once to renew it",
-                quota.saturating_sub(1)
+                "offline quota used up: code {counter} of a credential that allows {quota} {} ({}); the phone must go online once to renew it",
+                if *quota == 1 { "code" } else { "codes" },
+                if *quota == 1 {
+                    "code 0".to_owned()
+                } else {
+                    format!("0 to {}", quota.saturating_sub(1))
+                }
             ),
             Error::ValidityTooLong { validity, max } => write!(
                 f,

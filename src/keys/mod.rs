@@ -156,14 +156,15 @@ impl Eq for PublicKey {}
 
 impl PublicKey {
     /// Checks the length (and, for P-256 and SM2, the uncompressed point
-    /// form) of raw public key bytes; an SM2 key must also be a point of the
-    /// SM2 curve.
+    /// form) of raw public key bytes; a P-256 or SM2 key must also be a
+    /// point of its curve, so a key labelled with another algorithm than
+    /// its own is refused.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidKey`] (`invalid_key`) when `bytes` is not 32 bytes for Ed25519
     /// or 65 bytes for P-256 and SM2, a P-256 or SM2 key does not start with
-    /// `0x04`, or an SM2 key is not on its curve.
+    /// `0x04`, or a P-256 or SM2 key is not on its curve.
     pub fn from_bytes(alg: Algorithm, bytes: &[u8]) -> Result<Self> {
         if bytes.len() != alg.public_key_len() {
             return Err(Error::key(format!(
@@ -175,6 +176,13 @@ impl PublicKey {
         if alg == Algorithm::P256 && bytes[0] != 0x04 {
             return Err(Error::key(
                 "a p256 public key must be an uncompressed point (0x04...)",
+            ));
+        }
+        // A key of another curve (an SM2 key labelled p256) would load and
+        // then refuse every code as `bad_signature`: refused here instead.
+        if alg == Algorithm::P256 && p256::PublicKey::from_sec1_bytes(bytes).is_err() {
+            return Err(Error::key(
+                "a p256 public key must be a point of the P-256 curve (is it a key of another algorithm?)",
             ));
         }
         let sm2 = match alg {

@@ -310,6 +310,23 @@ mod tests {
     }
 
     #[test]
+    fn a_key_labelled_with_another_algorithm_is_refused_when_read() {
+        for (own, label) in [(Algorithm::Sm2, "p256"), (Algorithm::P256, "sm2")] {
+            let list = TrustList::new(vec![trusted(own, 0, 100)]).unwrap();
+            let json = list.to_json();
+            let relabelled = json.replacen(
+                &format!("\"alg\": \"{own}\""),
+                &format!("\"alg\": \"{label}\""),
+                1,
+            );
+            assert_ne!(relabelled, json, "{json}");
+            let err = TrustList::from_json(relabelled.as_bytes()).unwrap_err();
+            assert_eq!(err.reason().as_str(), "invalid_trust_list", "{err}");
+            assert!(err.to_string().contains("curve"), "{err}");
+        }
+    }
+
+    #[test]
     fn bad_lists_are_refused() {
         assert!(TrustList::new(vec![]).is_err());
         assert!(TrustList::new(vec![trusted(Algorithm::Ed25519, 10, 5)]).is_err());

@@ -7,6 +7,7 @@
 pub(crate) mod at;
 pub(crate) mod claims;
 pub(crate) mod lists;
+pub(crate) mod relation;
 pub(crate) mod replay;
 pub(crate) mod usage;
 pub(crate) mod verifier;
@@ -21,6 +22,7 @@ use medcode_platform::registry::IdNumber;
 pub(crate) use at::AtArg;
 pub(crate) use claims::{ClaimsArgs, SignerArgs};
 pub(crate) use lists::ListArgs;
+pub(crate) use relation::relation;
 pub(crate) use usage::RecordArg;
 pub(crate) use verifier::VerifierArgs;
 

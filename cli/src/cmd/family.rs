@@ -17,16 +17,6 @@ use medcode_platform::registry::{
     Registry,
 };
 
-const RELATIONS: [&str; 7] = [
-    "parent",
-    "spouse",
-    "child",
-    "sibling",
-    "grandparent",
-    "grandchild",
-    "other_family",
-];
-
 #[derive(Args, Debug)]
 pub(crate) struct FamilyArgs {
     /// The registry database (SQLite), as made by `medcode registry`.
@@ -75,9 +65,11 @@ struct BindArgs {
     /// The member's identifier.
     #[arg(long, value_name = "ID")]
     member: String,
-    /// Who the member is to the owner (parent: the owner's mother or father).
-    #[arg(long, value_name = "REL", value_parser = RELATIONS)]
-    relation: String,
+    /// Who the member is to the owner: spouse, parent, child, sibling,
+    /// grandparent, grandchild or other_family (parent: the owner's mother
+    /// or father; the everyday words mother, son, wife, ... are taken too).
+    #[arg(long, value_name = "REL", value_parser = crate::args::relation)]
+    relation: Relation,
     /// The member's full name, exactly as on the insurance record.
     #[arg(long, value_name = "NAME")]
     member_name: String,
@@ -140,7 +132,7 @@ pub(crate) fn run(args: &FamilyArgs) -> CmdResult {
             let request = BindRequest {
                 owner: insured_arg(&a.owner, "--owner")?,
                 member: insured_arg(&a.member, "--member")?,
-                relation: a.relation.parse::<Relation>()?,
+                relation: a.relation,
                 member_name: a.member_name.clone(),
                 member_id_number: id_number_arg(&a.member_id_number)?,
             };

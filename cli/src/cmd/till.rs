@@ -7,7 +7,7 @@
 //! with `--replay file:PATH`, or across every till sharing one Redis with
 //! `--replay redis://HOST:PORT[/DB]`.
 
-use std::io::{BufRead, Read};
+use std::io::{BufRead, IsTerminal, Read};
 
 use clap::Args;
 
@@ -60,6 +60,11 @@ fn serve_lines(args: &TillArgs, verifier: &medcode::Verifier) -> CmdResult {
     let context = TillContext::new();
 
     let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        crate::output::note(
+            "medcode: till ready: scan or paste one code per line, a verdict follows each; Ctrl-D ends",
+        );
+    }
     let mut input = stdin.lock().take(0);
     let mut line = Vec::new();
     loop {

@@ -1,6 +1,6 @@
 //! `medcode verify`: check a token text.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -46,6 +46,11 @@ warning on standard error: the same code is then accepted again until it expires
 /// Reads one token from stdin: the whole input, without its final line
 /// break. Reads at most a little more than the longest token.
 fn read_stdin_token() -> Result<String, Error> {
+    if std::io::stdin().is_terminal() {
+        crate::output::note(
+            "medcode: reading one code from standard input: paste or scan it, then Ctrl-D (or give it as an argument)",
+        );
+    }
     let mut buf = Vec::new();
     let limit = u64::try_from(MAX_TEXT_LEN * 2).unwrap_or(u64::MAX);
     std::io::stdin()

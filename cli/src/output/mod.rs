@@ -94,16 +94,15 @@ pub(crate) fn refusal(line: RefusalLine) -> impl Fn(Error) -> Failure {
             return Failure::Error(e);
         }
         let text = escape::shown(&e);
+        // The reason as the till side names it, then what broke the rule.
+        let reason = e.reason().as_str();
+        let detail = text
+            .strip_prefix(reason)
+            .and_then(|t| t.strip_prefix(": "))
+            .unwrap_or(&text);
         match line {
-            RefusalLine::Medcode => note(&format!("medcode: {text}")),
-            RefusalLine::Refused => {
-                let reason = e.reason().as_str();
-                let detail = text
-                    .strip_prefix(reason)
-                    .and_then(|t| t.strip_prefix(": "))
-                    .unwrap_or(&text);
-                note(&format!("refused: {reason}: {detail}"));
-            }
+            RefusalLine::Medcode => note(&format!("medcode: {reason}: {detail}")),
+            RefusalLine::Refused => note(&format!("refused: {reason}: {detail}")),
         }
         Failure::Refused
     }

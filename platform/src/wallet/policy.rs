@@ -133,6 +133,12 @@ impl WalletPolicy {
         format!("{:02}:{:02}", secs / 3600, secs % 3600 / 60)
     }
 
+    /// `HH:MM` of `now` in the wallet's time zone (Beijing time), for
+    /// messages.
+    pub(crate) fn local_clock(&self, now: UnixTime) -> String {
+        Self::clock((now.as_secs() + self.utc_offset) % 86_400)
+    }
+
     /// The quiet hours as `22:00-06:00` Beijing time.
     pub(crate) fn quiet_text(&self) -> String {
         format!(

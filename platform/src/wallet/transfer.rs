@@ -141,8 +141,9 @@ impl Wallet {
             return refuse(
                 WalletRefusal::QuietHours,
                 format!(
-                    "no transfers {}; it is {}",
+                    "no transfers {}; it is {} there ({})",
                     p.quiet_text(),
+                    p.local_clock(now),
                     now.to_rfc3339()
                 ),
             );

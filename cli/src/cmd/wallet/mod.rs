@@ -126,9 +126,11 @@ struct RelateArgs {
     /// Their relative.
     #[arg(long, value_name = "ID")]
     to: String,
-    /// Who --to is to --from (parent: --to is --from's mother or father).
-    #[arg(long, value_name = "RELATION", value_parser = ["spouse", "parent", "child", "sibling", "grandparent", "grandchild", "other_family"])]
-    relation: String,
+    /// Who --to is to --from: spouse, parent, child, sibling, grandparent,
+    /// grandchild or other_family (parent: --to is --from's mother or
+    /// father; the everyday words mother, son, wife, ... are taken too).
+    #[arg(long, value_name = "RELATION", value_parser = crate::args::relation)]
+    relation: Relation,
     #[command(flatten)]
     at: AtArg,
 }
@@ -316,7 +318,7 @@ pub(crate) fn run(args: &WalletArgs) -> CmdResult {
         WalletCommand::Relate(a) => {
             let from = insured_arg(&a.from, "--from")?;
             let to = insured_arg(&a.to, "--to")?;
-            let relation: Relation = a.relation.parse()?;
+            let relation = a.relation;
             let m = wallet
                 .relate(&from, &to, relation, a.at.now()?)
                 .map_err(refusal(RefusalLine::Refused))?;
