@@ -50,8 +50,7 @@ pub(crate) struct ServeArgs {
     /// Where every verdict is recorded (time, verdict, token id, insured,
     /// presenter, org, business type, operator, office): sqlite:PATH or
     /// postgres://USER@HOST:PORT/DB. Default: sqlite: usage.sqlite in the
-    /// state directory, beside the default replay file
-    /// ($XDG_STATE_HOME/medcode/ or ~/.local/state/medcode/). `off` records
+    /// state directory (--state-dir). `off` records
     /// nothing; don't: family-account owners then cannot see how their
     /// relatives' codes were used, and a misused code leaves no trace.
     #[arg(long, value_name = "URL|off")]
@@ -94,7 +93,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
         }
         Some(url) => Some(Usage::open(url)?),
         None => {
-            let path = crate::state_dir::default_usage_file()?;
+            let path = crate::state_dir::default_usage_file(args.verifier.state_dir())?;
             Some(Usage::open(&format!("sqlite:{}", path.display()))?)
         }
     };

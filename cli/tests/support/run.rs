@@ -25,10 +25,13 @@ pub fn state_home() -> PathBuf {
 }
 
 /// The `medcode` binary under test, to be run in the repository root with
-/// this test's [`state_home`] as `XDG_STATE_HOME`.
+/// this test's [`state_home`] as `XDG_STATE_HOME` and no `STATE_DIRECTORY`
+/// (which would come first; a test run from a systemd unit has one).
 pub fn medcode() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_medcode"));
-    cmd.current_dir(root()).env("XDG_STATE_HOME", state_home());
+    cmd.current_dir(root())
+        .env("XDG_STATE_HOME", state_home())
+        .env_remove("STATE_DIRECTORY");
     cmd
 }
 

@@ -40,7 +40,21 @@ impl Service {
 
     /// As [`Service::start`], with `env` set in the service's environment.
     pub fn start_with_env(args: &[String], env: &[(&str, &str)]) -> Service {
-        let mut child = medcode()
+        Service::start_with_env_removed(args, env, &[])
+    }
+
+    /// As [`Service::start_with_env`], with the variables `removed` taken
+    /// out of the service's environment.
+    pub fn start_with_env_removed(
+        args: &[String],
+        env: &[(&str, &str)],
+        removed: &[&str],
+    ) -> Service {
+        let mut cmd = medcode();
+        for name in removed {
+            cmd.env_remove(name);
+        }
+        let mut child = cmd
             .arg("serve")
             .args(args)
             .envs(env.iter().copied())
