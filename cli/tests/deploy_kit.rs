@@ -291,7 +291,15 @@ impl Nginx {
         );
         std::fs::write(prefix.join("nginx.conf"), conf).unwrap();
         let check = Command::new(nginx)
-            .args(["-t", "-q", "-p", &pre, "-c", &format!("{pre}/nginx.conf")])
+            .args([
+                "-t",
+                "-q",
+                "-p",
+                &pre,
+                "-e",
+                &format!("{pre}/logs/error.log"),
+            ])
+            .args(["-c", &format!("{pre}/nginx.conf")])
             .output()
             .unwrap();
         assert!(
@@ -300,8 +308,8 @@ impl Nginx {
             String::from_utf8_lossy(&check.stderr)
         );
         let child = Command::new(nginx)
-            .args(["-p", &pre, "-c", &format!("{pre}/nginx.conf")])
-            .args(["-g", "daemon off;"])
+            .args(["-p", &pre, "-e", &format!("{pre}/logs/error.log")])
+            .args(["-c", &format!("{pre}/nginx.conf"), "-g", "daemon off;"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -436,9 +436,10 @@ fn flags_in(text: &str) -> Vec<String> {
 
 /// The first word of a command segment, past `VAR=value` and `sudo`.
 fn program(segment: &str) -> Option<&str> {
-    segment
-        .split_whitespace()
-        .find(|w| !(w.contains('=') && !w.starts_with('-')) && *w != "sudo" && *w != "exec")
+    segment.split_whitespace().find(|w| {
+        let assignment = w.contains('=') && !w.starts_with('-');
+        !assignment && !matches!(*w, "sudo" | "exec")
+    })
 }
 
 /// The part of a command segment that is medcode's, if any.
