@@ -153,7 +153,7 @@ fn an_unusable_state_directory_is_a_usage_error_naming_replay() {
         assert_eq!(v["reason"], "invalid_argument");
         assert_eq!(
             r.stderr,
-            "medcode: error: invalid default replay file: no state directory: neither XDG_STATE_HOME nor HOME is set to an absolute path; name a guard with --replay file:PATH (or --replay memory, or --replay none to accept a code again)\n"
+            "medcode: error: invalid default replay file: no state directory: give --state-dir DIR, or set STATE_DIRECTORY (systemd's StateDirectory=), XDG_STATE_HOME or HOME to an absolute path; name a guard with --replay file:PATH (or --replay memory, or --replay none to accept a code again)\n"
         );
     }
     // A state directory that cannot be created: XDG_STATE_HOME is a file.

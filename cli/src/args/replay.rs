@@ -3,7 +3,7 @@
 //! options, shared by `medcode verify` and `medcode till`. The spec itself is
 //! the library's `medcode::verify::ReplaySpec`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
@@ -39,8 +39,7 @@ pub(crate) struct ReplayArgs {
     /// With local-fallback: the replay store file keeping this till's own records,
     /// so that a restart during an outage still refuses the codes accepted
     /// and writes them to Redis when it returns. Default: one file per
-    /// server and key prefix in the state directory
-    /// ($XDG_STATE_HOME/medcode/, else ~/.local/state/medcode/).
+    /// server and key prefix in the state directory (--state-dir).
     #[arg(long, value_name = "PATH", requires = "replay_unavailable")]
     replay_fallback_file: Option<PathBuf>,
     /// Prefix of the Redis keys (default medcode:seen:).
@@ -55,8 +54,9 @@ enum Unavailable {
 }
 
 impl ReplayArgs {
-    /// The guard named by `--replay`, or `None` without one.
-    pub(crate) fn spec(&self) -> Result<Option<ReplaySpec>, Error> {
+    /// The guard named by `--replay`, or `None` without one; a default
+    /// fallback file goes in the state directory (`--state-dir`, if given).
+    pub(crate) fn spec(&self, state_dir: Option<&Path>) -> Result<Option<ReplaySpec>, Error> {
         let Some(text) = self.replay.as_deref() else {
             return Ok(None);
         };
@@ -76,9 +76,12 @@ impl ReplayArgs {
                 redis.key_prefix.clone_from(&self.replay_key_prefix);
                 redis.fallback_file = match (redis.unavailable, &self.replay_fallback_file) {
                     (UnavailablePolicy::LocalFallback, Some(path)) => Some(path.clone()),
-                    (UnavailablePolicy::LocalFallback, None) => Some(
-                        crate::state_dir::default_fallback_file(&redis.fallback_file_name()?)?,
-                    ),
+                    (UnavailablePolicy::LocalFallback, None) => {
+                        Some(crate::state_dir::default_fallback_file(
+                            state_dir,
+                            &redis.fallback_file_name()?,
+                        )?)
+                    }
                     (_, Some(_)) => {
                         return Err(Error::InvalidArgument {
                             what: "--replay-fallback-file",

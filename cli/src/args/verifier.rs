@@ -2,6 +2,8 @@
 //! `medcode till`: lists, leeway, till region and replay guard, mapped to
 //! the library's till setup (`medcode::TillConfig`).
 
+use std::path::{Path, PathBuf};
+
 use clap::Args;
 
 use crate::args::ListArgs;
@@ -25,6 +27,13 @@ pub(crate) struct VerifierArgs {
     till_region: Option<String>,
     #[command(flatten)]
     replay: ReplayArgs,
+    /// The state directory of the default files (replay file, replay
+    /// fallback file, the service's usage records). Default:
+    /// STATE_DIRECTORY (set by systemd's StateDirectory=), else
+    /// $XDG_STATE_HOME/medcode/, else ~/.local/state/medcode/ when HOME
+    /// exists. Created with mode 0700 if missing (its parent must exist).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
 }
 
 impl VerifierArgs {
@@ -48,7 +57,7 @@ impl VerifierArgs {
         default_guard: impl FnOnce() -> Result<ReplaySpec, Error>,
         on_event: impl Fn(&TillEvent) + Send + Sync + 'static,
     ) -> Result<Verifier, Error> {
-        let spec = match self.replay.spec()? {
+        let spec = match self.replay.spec(self.state_dir())? {
             Some(ReplaySpec::None) => {
                 warn(NO_GUARD_WARNING);
                 ReplaySpec::None
@@ -69,6 +78,11 @@ impl VerifierArgs {
             })?);
         }
         config.build(now)
+    }
+
+    /// `--state-dir`, if given (see `crate::state_dir`).
+    pub(crate) fn state_dir(&self) -> Option<&Path> {
+        self.state_dir.as_deref()
     }
 
     /// The list flags (for a service that re-reads the lists).

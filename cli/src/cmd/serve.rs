@@ -52,16 +52,29 @@ pub(crate) struct ServeArgs {
     no_batching: bool,
     /// The medical-insurance wallet (an SQLite file or a postgres:// URL):
     /// adds `POST /v1/pay`, a payment with the code (see `medcode wallet pay`).
-    #[arg(long, value_name = "FILE|URL")]
+    /// MEDCODE_WALLET_DB, if set, is read when the flag is not given (a
+    /// PostgreSQL password then stays off the command line).
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "MEDCODE_WALLET_DB",
+        hide_env_values = true
+    )]
     wallet_db: Option<String>,
     /// Where every verdict is recorded (time, verdict, token id, insured,
     /// presenter, org, business type, operator, office): sqlite:PATH or
     /// postgres://USER@HOST:PORT/DB. Default: sqlite: usage.sqlite in the
-    /// state directory, beside the default replay file
-    /// ($XDG_STATE_HOME/medcode/ or ~/.local/state/medcode/). `off` records
+    /// state directory (--state-dir). `off` records
     /// nothing; don't: family-account owners then cannot see how their
     /// relatives' codes were used, and a misused code leaves no trace.
-    #[arg(long, value_name = "URL|off")]
+    /// MEDCODE_USAGE_DB, if set, is read when the flag is not given (a
+    /// PostgreSQL password then stays off the command line).
+    #[arg(
+        long,
+        value_name = "URL|off",
+        env = "MEDCODE_USAGE_DB",
+        hide_env_values = true
+    )]
     usage_db: Option<String>,
 }
 
@@ -101,7 +114,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
         }
         Some(url) => Some(Usage::open(url)?),
         None => {
-            let path = crate::state_dir::default_usage_file()?;
+            let path = crate::state_dir::default_usage_file(args.verifier.state_dir())?;
             Some(Usage::open(&format!("sqlite:{}", path.display()))?)
         }
     };

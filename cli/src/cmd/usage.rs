@@ -23,7 +23,13 @@ enum UsageCommand {
 #[derive(Args, Debug)]
 struct PruneArgs {
     /// The usage records: sqlite:PATH or postgres://USER@HOST:PORT/DB.
-    #[arg(long, value_name = "URL")]
+    /// MEDCODE_USAGE_DB, if set, is read when the flag is not given.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MEDCODE_USAGE_DB",
+        hide_env_values = true
+    )]
     usage_db: String,
     /// Keep the records of this many days (before --at).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..=36_500))]

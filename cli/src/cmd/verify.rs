@@ -38,9 +38,10 @@ const VERIFY_REPLAY_HELP: &str = "\
 One use per code: without --replay, every accepted code is recorded in the replay file \
 $XDG_STATE_HOME/medcode/replay.store (~/.local/state/medcode/replay.store when XDG_STATE_HOME \
 is not an absolute path), so verifying the same code again, in this or a later run, is \
-refused as `replayed` (exit 1). The folder is created with mode 0700 and the file with \
-mode 0600 on first use. When neither XDG_STATE_HOME nor HOME gives a usable directory, \
-verify exits 2 and asks for --replay. --replay none turns the guard off and prints a \
+refused as `replayed` (exit 1). --state-dir DIR, or STATE_DIRECTORY (set by systemd's \
+StateDirectory=), puts it in DIR/replay.store instead. The folder is created with mode 0700 \
+and the file with mode 0600 on first use. When no state directory is found (a HOME that \
+does not exist counts as none), verify exits 2 and asks for --replay or --state-dir. --replay none turns the guard off and prints a \
 warning on standard error: the same code is then accepted again until it expires.";
 
 /// Reads one token from stdin: the whole input, without its final line
@@ -99,7 +100,9 @@ fn check(args: &VerifyArgs) -> CmdResult {
     // Without --replay, one use per code across runs: the replay file in
     // the user's state directory.
     let verifier = args.verifier.build(now, || {
-        Ok(ReplaySpec::File(crate::state_dir::default_replay_file()?))
+        Ok(ReplaySpec::File(crate::state_dir::default_replay_file(
+            args.verifier.state_dir(),
+        )?))
     })?;
     let recorder = args.usage.recorder()?;
     let verifier = crate::usage_store::observed(verifier, recorder.as_ref());

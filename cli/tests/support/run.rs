@@ -25,10 +25,22 @@ pub fn state_home() -> PathBuf {
 }
 
 /// The `medcode` binary under test, to be run in the repository root with
-/// this test's [`state_home`] as `XDG_STATE_HOME`.
+/// this test's [`state_home`] as `XDG_STATE_HOME`, and none of the
+/// variables that stand in for flags of a deployment (`STATE_DIRECTORY`
+/// comes before `XDG_STATE_HOME`; `MEDCODE_USAGE_DB`, `MEDCODE_WALLET_DB`
+/// and `MEDCODE_REPLAY` are read when their flags are not given), so that
+/// a test run from a configured shell or a systemd unit runs the same.
 pub fn medcode() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_medcode"));
     cmd.current_dir(root()).env("XDG_STATE_HOME", state_home());
+    for name in [
+        "STATE_DIRECTORY",
+        "MEDCODE_USAGE_DB",
+        "MEDCODE_WALLET_DB",
+        "MEDCODE_REPLAY",
+    ] {
+        cmd.env_remove(name);
+    }
     cmd
 }
 

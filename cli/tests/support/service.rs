@@ -40,7 +40,20 @@ impl Service {
 
     /// As [`Service::start`], with `env` set in the service's environment.
     pub fn start_with_env(args: &[String], env: &[(&str, &str)]) -> Service {
+        Service::start_with_env_removed(args, env, &[])
+    }
+
+    /// As [`Service::start_with_env`], with the variables `removed` taken
+    /// out of the service's environment.
+    pub fn start_with_env_removed(
+        args: &[String],
+        env: &[(&str, &str)],
+        removed: &[&str],
+    ) -> Service {
         let mut command = medcode();
+        for name in removed {
+            command.env_remove(name);
+        }
         command.arg("serve").args(args).envs(env.iter().copied());
         Service::spawn(command)
     }

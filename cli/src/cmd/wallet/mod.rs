@@ -24,7 +24,14 @@ use medcode_platform::wallet::{Fen, OpenWallet, Source, TransferRequest, Wallet,
 pub(crate) struct WalletArgs {
     /// The wallet database: an SQLite file (created with mode 0600; may be the
     /// family registry's file) or a postgres://USER@HOST:PORT/DB URL.
-    #[arg(long, value_name = "FILE|URL")]
+    /// MEDCODE_WALLET_DB, if set, is read when the flag is not given (a
+    /// PostgreSQL password then stays off the command line).
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "MEDCODE_WALLET_DB",
+        hide_env_values = true
+    )]
     db: String,
     /// Most transfers per sending wallet per Beijing day.
     #[arg(long, value_name = "N", default_value_t = medcode_platform::wallet::DEFAULT_MAX_TRANSFERS_PER_DAY, value_parser = clap::value_parser!(u32).range(1..=1000))]

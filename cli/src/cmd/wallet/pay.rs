@@ -40,7 +40,9 @@ pub(crate) struct PayArgs {
 pub(crate) fn run(wallet: &Wallet, a: &PayArgs) -> CmdResult {
     let now = a.at.now()?;
     let verifier = a.verifier.build(now, || {
-        Ok(ReplaySpec::File(crate::state_dir::default_replay_file()?))
+        Ok(ReplaySpec::File(crate::state_dir::default_replay_file(
+            a.verifier.state_dir(),
+        )?))
     })?;
     let recorder = a.usage.recorder()?;
     let verifier = crate::usage_store::observed(verifier, recorder.as_ref());
