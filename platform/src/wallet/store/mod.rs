@@ -61,7 +61,9 @@ pub trait WalletTx: MutualAidRelations {
     fn balance(&mut self, account: &Account) -> Result<Fen>;
     /// Appends an audit row; returns its sequence number.
     fn audit(&mut self, at: UnixTime, action: &str, who: &str, detail: &str) -> Result<i64>;
-    /// Writes the entries of movement `seq` and adds them to the balances.
+    /// Writes the entries of movement `seq` and adds them to the balances,
+    /// with checked arithmetic: `invalid_amount` (nothing written) when a
+    /// balance would pass `i64::MAX` fen either way.
     fn post(&mut self, seq: i64, entries: &[(Account, i64)]) -> Result<()>;
 
     /// The stored first result of request `id`.

@@ -12,7 +12,7 @@ use crate::wallet::{Fen, Payment};
 use medcode::InsuredId;
 use medcode::Region;
 use medcode::Relation;
-use medcode::error::{Error, Result};
+use medcode::error::{Error, Result, WalletRefusal};
 use medcode::time::UnixTime;
 
 /// One SQL value: the ledger uses integers and text only.
@@ -311,15 +311,40 @@ impl WalletTx for Sql<'_> {
     }
 
     fn post(&mut self, seq: i64, entries: &[(Account, i64)]) -> Result<()> {
+        // The new balances are added in Rust with checked arithmetic, never
+        // in SQL: SQLite turns an integer sum past i64::MAX into a float.
+        // Every balance stays within +-i64::MAX, so the fund's negation and
+        // every sum of the other balances (together minus the fund's) fit.
+        let mut balances = Vec::with_capacity(entries.len());
         for (account, fen) in entries {
+            let old = self.one_int(
+                "SELECT fen FROM wallet_balances WHERE account = ?",
+                &[account.into()],
+                "balance",
+            )?;
+            let new = old
+                .checked_add(*fen)
+                .filter(|v| *v != i64::MIN)
+                .ok_or_else(|| {
+                    Error::wallet(
+                        WalletRefusal::InvalidAmount,
+                        format!(
+                            "{fen} fen would take {account} past the most the books hold ({} fen)",
+                            i64::MAX
+                        ),
+                    )
+                })?;
+            balances.push((account, new));
+        }
+        for ((account, fen), (_, new)) in entries.iter().zip(balances) {
             self.0.exec(
                 "INSERT INTO wallet_entries (seq, account, fen) VALUES (?, ?, ?)",
                 &[seq.into(), account.into(), (*fen).into()],
             )?;
             self.0.exec(
                 "INSERT INTO wallet_balances (account, fen) VALUES (?, ?)
-                 ON CONFLICT (account) DO UPDATE SET fen = wallet_balances.fen + excluded.fen",
-                &[account.into(), (*fen).into()],
+                 ON CONFLICT (account) DO UPDATE SET fen = excluded.fen",
+                &[account.into(), new.into()],
             )?;
         }
         Ok(())
@@ -527,8 +552,13 @@ impl WalletTx for Sql<'_> {
         };
         let fund = sum("fund")?;
         let org = sum("org/%")?;
-        let held = sum("personal/%")? + sum("wallet/%")?;
+        let held = sum("personal/%")?.checked_add(sum("wallet/%")?);
         let pending = sum("transfer/%")?;
+        let too_large = || Error::Storage {
+            why: "the books' totals do not fit 64 bits".into(),
+        };
+        let held = held.ok_or_else(too_large)?;
+        let credits = fund.checked_neg().ok_or_else(too_large)?;
         let unbalanced = self.one_int(
             "SELECT COUNT(*) FROM (SELECT seq FROM wallet_entries GROUP BY seq HAVING SUM(fen) <> 0) u",
             &[],
@@ -541,7 +571,7 @@ impl WalletTx for Sql<'_> {
             "count",
         )?;
         Ok(Totals {
-            credits: Fen::from_db(-fund)?,
+            credits: Fen::from_db(credits)?,
             payments: Fen::from_db(org)?,
             held: Fen::from_db(held)?,
             pending: Fen::from_db(pending)?,
