@@ -352,7 +352,8 @@ impl WalletTx for Sql<'_> {
 
     fn request(&mut self, id: &str) -> Result<Option<StoredRequest>> {
         let rows = self.0.rows(
-            "SELECT operation, params, result FROM wallet_requests WHERE id = ?",
+            "SELECT operation, params, state, result, detail, claim, claimed_at
+             FROM wallet_requests WHERE id = ?",
             &[id.into()],
         )?;
         rows.first()
@@ -360,7 +361,11 @@ impl WalletTx for Sql<'_> {
                 Ok(StoredRequest {
                     operation: r[0].text("operation")?,
                     params: r[1].text("params")?,
-                    result: r[2].text("result")?,
+                    state: parsed(&r[2], "state")?,
+                    result: r[3].text("result")?,
+                    detail: r[4].text("detail")?,
+                    claim: r[5].int("claim")?,
+                    claimed_at: time(&r[6], "claimed_at")?,
                 })
             })
             .transpose()
@@ -368,14 +373,41 @@ impl WalletTx for Sql<'_> {
 
     fn remember(&mut self, id: &str, r: &StoredRequest) -> Result<()> {
         self.0.exec(
-            "INSERT INTO wallet_requests (id, operation, params, result) VALUES (?, ?, ?, ?)",
+            "INSERT INTO wallet_requests (id, operation, params, state, result, detail, claim, claimed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             &[
                 id.into(),
                 r.operation.as_str().into(),
                 r.params.as_str().into(),
+                r.state.as_str().into(),
                 r.result.as_str().into(),
+                r.detail.as_str().into(),
+                r.claim.into(),
+                secs(r.claimed_at)?.into(),
             ],
         )?;
+        Ok(())
+    }
+
+    fn update_request(&mut self, id: &str, r: &StoredRequest) -> Result<()> {
+        self.0.exec(
+            "UPDATE wallet_requests SET state = ?, result = ?, detail = ?, claim = ?, claimed_at = ?
+             WHERE id = ?",
+            &[
+                r.state.as_str().into(),
+                r.result.as_str().into(),
+                r.detail.as_str().into(),
+                r.claim.into(),
+                secs(r.claimed_at)?.into(),
+                id.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn forget_request(&mut self, id: &str) -> Result<()> {
+        self.0
+            .exec("DELETE FROM wallet_requests WHERE id = ?", &[id.into()])?;
         Ok(())
     }
 
