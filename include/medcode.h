@@ -233,6 +233,9 @@ enum MedcodeReason
   // Device code: its counter is not below the credential's offline
   // quota; the phone must go online once to renew the credential.
   MEDCODE_REASON_QUOTA_EXCEEDED = 43,
+  // Wallet: the first try of a payment under this request id is
+  // still running; retry the same request later for its answer.
+  MEDCODE_REASON_PAYMENT_PENDING = 44,
   // A bug in medcode, caught at the boundary. Not a `medcode::Reason`.
   MEDCODE_REASON_INTERNAL = 1000,
 };

@@ -391,7 +391,8 @@ fn reason_strings_version_and_abi() {
     assert_eq!(s(medcode_reason_str(41)), "transfer_not_pending");
     assert_eq!(s(medcode_reason_str(42)), "credential_expired");
     assert_eq!(s(medcode_reason_str(43)), "quota_exceeded");
-    assert_eq!(s(medcode_reason_str(44)), "unknown");
+    assert_eq!(s(medcode_reason_str(44)), "payment_pending");
+    assert_eq!(s(medcode_reason_str(45)), "unknown");
     assert_eq!(s(medcode_reason_str(u32::MAX)), "unknown");
     for r in medcode::Reason::ALL {
         assert_eq!(s(medcode_reason_str(r.code())), r.as_str());

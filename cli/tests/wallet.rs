@@ -473,3 +473,59 @@ fn twenty_processes_paying_with_one_code_pay_once() {
     let b = Wallet::open(db).unwrap().balance(&insured).unwrap();
     assert_eq!(b.personal, Fen::yuan(99));
 }
+
+/// One till retrying a payment under one request id from 8 processes at
+/// once (one replay file, one wallet database), round after round: every
+/// process prints the first try's payment, and each code pays once; a
+/// payment the patient cannot afford is `insufficient_funds` for every
+/// try, never `replayed`.
+#[test]
+fn eight_processes_retrying_one_payment_all_get_its_answer() {
+    const ROUNDS: usize = 3;
+    const TRIES: usize = 8;
+    let (_dir, db) = temp_wallet();
+    let db = db.as_str();
+    let codes = support::tokens(ROUNDS + 1);
+    let insured: Vec<InsuredId> = (0..=ROUNDS)
+        .map(|i| {
+            InsuredId::new(&format!("{}", 10_000_000_000_000_000_000u128 + i as u128)).unwrap()
+        })
+        .collect();
+    for who in &insured {
+        support::credit_100_yuan(db, who, AT);
+    }
+    let trust = support::trust_file();
+    let tries = |code: &str, amount: &str, request: &str| {
+        at_once(db, TRIES, |_| {
+            [
+                cmdline::pay(trust.to_str().unwrap(), code, amount, request),
+                vec!["--at", support::AT, "--json"],
+            ]
+            .concat()
+            .into_iter()
+            .map(String::from)
+            .collect()
+        })
+    };
+    for round in 0..ROUNDS {
+        let outputs = tries(&codes[round], "2.50", &format!("till-7-{round}"));
+        assert_eq!(exit_count(&outputs, 0), TRIES, "round {round}: {outputs:?}");
+        assert!(
+            outputs.iter().all(|o| o.stdout == outputs[0].stdout),
+            "round {round}: {outputs:?}"
+        );
+        let b = Wallet::open(db).unwrap().balance(&insured[round]).unwrap();
+        assert_eq!(b.personal, Fen::new(9_750), "round {round}");
+    }
+    let outputs = tries(&codes[ROUNDS], "1000", "till-7-dear");
+    for o in &outputs {
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.starts_with("refused: insufficient_funds: "),
+            "{stderr}"
+        );
+    }
+    let t = Wallet::open(db).unwrap().totals().unwrap();
+    assert_eq!(t.payments, Fen::new(250 * ROUNDS as u64));
+}

@@ -477,3 +477,88 @@ fn the_postgres_store_reconnects_after_its_connection_is_closed() {
     let b = w.balance(&id(1)).unwrap();
     assert_eq!(b.personal, yuan("10"));
 }
+
+/// A closed region can neither send nor receive: a transfer sent before
+/// the receiver's region closed, before the receiver moved to a region not
+/// open, or before the sender's region closed, is refused at `accept`
+/// (nothing changes) and goes back to the sender at the 06:00 sweep.
+fn accept_needs_both_regions_open(w: &Wallet) {
+    let now = t("2026-12-02T02:00:00Z"); // 10:00 Beijing
+    let (son, mother, daughter, sister) = (id(1), id(2), id(3), id(4));
+    w.open_region(Region::new("440000").unwrap(), now).unwrap();
+    w.open_region(Region::new("430000").unwrap(), now).unwrap();
+    w.open_region(Region::new("450000").unwrap(), now).unwrap();
+    open(w, &son, "440305", Scheme::Employee, now);
+    open(w, &mother, "430102", Scheme::Resident, now);
+    open(w, &daughter, "440305", Scheme::Employee, now);
+    open(w, &sister, "450102", Scheme::Employee, now);
+    w.relate(&son, &mother, Relation::Parent, now).unwrap();
+    w.relate(&son, &daughter, Relation::Child, now).unwrap();
+    w.relate(&sister, &daughter, Relation::Sibling, now)
+        .unwrap();
+    w.credit(&son, yuan("1000"), None, now).unwrap();
+    w.credit(&sister, yuan("1000"), None, now).unwrap();
+    let to_mother = w.transfer(&send(&son, &mother, "100"), now).unwrap();
+    let to_daughter = w.transfer(&send(&son, &daughter, "200"), now).unwrap();
+    let from_sister = w.transfer(&send(&sister, &daughter, "300"), now).unwrap();
+    // The receiver's region closes; the receiver moves to Beijing (not
+    // open); the sender's region closes.
+    w.close_region(Region::new("430000").unwrap(), now.plus(60))
+        .unwrap();
+    w.set_location(&daughter, Region::new("110105").unwrap(), now.plus(60))
+        .unwrap();
+    for transfer in [&to_mother, &to_daughter] {
+        let before = w.dump().unwrap();
+        let e = w.accept(&transfer.id, now.plus(120)).unwrap_err();
+        assert_eq!(e.reason(), Reason::RegionNotOpened, "{e}");
+        assert_eq!(
+            w.dump().unwrap(),
+            before,
+            "a refused accept changed the store"
+        );
+    }
+    w.set_location(&daughter, Region::new("440305").unwrap(), now.plus(180))
+        .unwrap();
+    w.close_region(Region::new("450000").unwrap(), now.plus(180))
+        .unwrap();
+    let before = w.dump().unwrap();
+    let e = w.accept(&from_sister.id, now.plus(240)).unwrap_err();
+    assert_eq!(e.reason(), Reason::RegionNotOpened, "{e}");
+    assert_eq!(
+        w.dump().unwrap(),
+        before,
+        "a refused accept changed the store"
+    );
+    // Nothing reached the receivers; all three go back at 06:00.
+    assert_eq!(w.balance(&mother).unwrap().wallet, Fen::ZERO);
+    assert_eq!(w.balance(&daughter).unwrap().wallet, Fen::ZERO);
+    let returned = w.sweep(t("2026-12-02T22:00:00Z")).unwrap();
+    let mut ids: Vec<&str> = returned.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    let mut want = [
+        to_mother.id.as_str(),
+        to_daughter.id.as_str(),
+        from_sister.id.as_str(),
+    ];
+    want.sort_unstable();
+    assert_eq!(ids, want);
+    assert_eq!(w.balance(&son).unwrap().personal, yuan("1000"));
+    assert_eq!(w.balance(&sister).unwrap().personal, yuan("1000"));
+    conserved(w);
+}
+
+#[test]
+fn accept_needs_both_regions_open_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = Wallet::open(dir.path().join("w.db").to_str().unwrap()).unwrap();
+    accept_needs_both_regions_open(&w);
+}
+
+#[test]
+fn accept_needs_both_regions_open_on_postgres() {
+    let Some(pg) = support::postgres_or_skip("accept_needs_both_regions_open_on_postgres") else {
+        return;
+    };
+    let w = Wallet::open(&pg.database("accept_regions")).unwrap();
+    accept_needs_both_regions_open(&w);
+}

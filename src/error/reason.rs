@@ -146,6 +146,9 @@ macro_rules! reason_table {
             /// Device code: its counter is not below the credential's offline
             /// quota; the phone must go online once to renew the credential.
             QuotaExceeded = 43, "quota_exceeded", true;
+            /// Wallet: the first try of a payment under this request id is
+            /// still running; retry the same request later for its answer.
+            PaymentPending = 44, "payment_pending", true;
         }
     };
 }
@@ -256,6 +259,7 @@ mod tests {
             "transfer_not_pending",
             "credential_expired",
             "quota_exceeded",
+            "payment_pending",
         ];
         assert_eq!(Reason::ALL.len(), expected.len());
         for (i, (reason, text)) in Reason::ALL.iter().zip(expected).enumerate() {

@@ -38,11 +38,14 @@ pub enum WalletRefusal {
     UnknownTransfer,
     /// The transfer is no longer pending (`transfer_not_pending`).
     TransferNotPending,
+    /// The first try of a payment under the same request id is still
+    /// running (`payment_pending`): retry later for its answer.
+    PaymentPending,
 }
 
 impl WalletRefusal {
     /// Every refusal.
-    pub const ALL: [WalletRefusal; 13] = [
+    pub const ALL: [WalletRefusal; 14] = [
         WalletRefusal::SenderNoWallet,
         WalletRefusal::ReceiverNoWallet,
         WalletRefusal::RegionNotOpened,
@@ -56,6 +59,7 @@ impl WalletRefusal {
         WalletRefusal::InvalidAmount,
         WalletRefusal::UnknownTransfer,
         WalletRefusal::TransferNotPending,
+        WalletRefusal::PaymentPending,
     ];
 
     /// The stable reason code of this refusal.
@@ -74,6 +78,7 @@ impl WalletRefusal {
             WalletRefusal::InvalidAmount => Reason::InvalidAmount,
             WalletRefusal::UnknownTransfer => Reason::UnknownTransfer,
             WalletRefusal::TransferNotPending => Reason::TransferNotPending,
+            WalletRefusal::PaymentPending => Reason::PaymentPending,
         }
     }
 
@@ -113,6 +118,7 @@ mod tests {
                 "invalid_amount",
                 "unknown_transfer",
                 "transfer_not_pending",
+                "payment_pending",
             ]
         );
         for r in WalletRefusal::ALL {

@@ -54,13 +54,14 @@ mod transfer;
 
 pub use crate::family::{MutualAid, check_close_relative};
 pub use model::{
-    Account, Balance, Credit, HistoryEntry, OpenWallet, Source, StoredRequest, Totals, Transfer,
-    TransferRequest, TransferState, WalletInfo,
+    Account, Balance, Credit, HistoryEntry, OpenWallet, RequestState, Source, StoredRequest,
+    Totals, Transfer, TransferRequest, TransferState, WalletInfo,
 };
 pub use money::{Fen, MAX_YUAN_DIGITS};
 pub use payment::{PayRequest, Payment};
 pub use policy::{
-    BEIJING_OFFSET_SECS, DEFAULT_MAX_TRANSFER, DEFAULT_MAX_TRANSFERS_PER_DAY, WalletPolicy,
+    BEIJING_OFFSET_SECS, DEFAULT_MAX_TRANSFER, DEFAULT_MAX_TRANSFERS_PER_DAY,
+    DEFAULT_PENDING_PAYMENT_WAIT, DEFAULT_STALE_PAYMENT_CLAIM_SECS, WalletPolicy,
 };
 #[cfg(feature = "test-hooks")]
 pub use rules::StepHook;

@@ -202,6 +202,18 @@ impl fmt::Display for Account {
     }
 }
 
+medcode::text_enum!(
+    /// Where an idempotent request stands.
+    RequestState, "request state", Error::argument {
+        /// Claimed by a payment still running (its first try).
+        Pending => "pending",
+        /// Done: the result is stored.
+        Done => "done",
+        /// Refused after the code was used: the refusal is stored.
+        Refused => "refused",
+    }
+);
+
 /// The first result of an idempotent request, as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredRequest {
@@ -209,6 +221,31 @@ pub struct StoredRequest {
     pub operation: String,
     /// Its parameters, as text.
     pub params: String,
-    /// Its result, as text (a sequence number, a transfer id, a token id).
+    /// Where it stands (`credit` and `transfer` are stored done).
+    pub state: RequestState,
+    /// Its result, as text (a sequence number, a transfer id, a token id;
+    /// the reason code of a refusal; empty while pending).
     pub result: String,
+    /// The detail of a refusal (empty otherwise).
+    pub detail: String,
+    /// The number of the claim that holds a pending request: 1 for the
+    /// first try, one more for each takeover of a stale claim.
+    pub claim: i64,
+    /// When the claim was made (the `now` of the try that made it).
+    pub claimed_at: UnixTime,
+}
+
+impl StoredRequest {
+    /// A request done with `result`.
+    pub fn done(operation: &str, params: &str, result: &str) -> StoredRequest {
+        StoredRequest {
+            operation: operation.to_owned(),
+            params: params.to_owned(),
+            state: RequestState::Done,
+            result: result.to_owned(),
+            detail: String::new(),
+            claim: 0,
+            claimed_at: UnixTime::from_secs(0),
+        }
+    }
 }

@@ -12,7 +12,11 @@ use serde::{Serialize, Serializer};
 use medcode::error::{Error, Result, WalletRefusal};
 
 /// Most digits before the decimal point (a trillion yuan less a fen): every
-/// amount, and every sum of a million of them, fits an `i64` of fen.
+/// amount fits an `i64` of fen, about 92,000 of the largest together do
+/// (`i64::MAX` is 9.2 x 10^18 fen, the largest amount 10^14), a million of
+/// them do not. So balances and sums are never trusted to fit: the ledger
+/// adds with checked arithmetic and refuses, as `invalid_amount`, an
+/// operation that would take a balance past `i64::MAX` fen.
 pub const MAX_YUAN_DIGITS: usize = 12;
 
 /// An amount of money in fen (1 yuan = 100 fen), never negative.

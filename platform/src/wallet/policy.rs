@@ -4,6 +4,8 @@
 //! at 06:00 the next day; days and hours in Beijing time (UTC+8, no
 //! daylight saving).
 
+use std::time::Duration;
+
 use crate::wallet::Fen;
 use medcode::error::{Error, Result};
 use medcode::time::UnixTime;
@@ -14,6 +16,13 @@ pub const DEFAULT_MAX_TRANSFERS_PER_DAY: u32 = 3;
 pub const DEFAULT_MAX_TRANSFER: Fen = Fen::yuan(2_000);
 /// Beijing time: UTC+8, in seconds.
 pub const BEIJING_OFFSET_SECS: u64 = 8 * 3600;
+/// Default longest a retried payment waits for the first try under its
+/// request id to finish before it is refused as `payment_pending`.
+pub const DEFAULT_PENDING_PAYMENT_WAIT: Duration = Duration::from_secs(10);
+/// Default age, in seconds of the operations' times, after which the claim
+/// of a payment that never finished (its process died) is taken over by a
+/// retry.
+pub const DEFAULT_STALE_PAYMENT_CLAIM_SECS: u64 = 60;
 
 const DAY: u64 = 86_400;
 
@@ -26,6 +35,8 @@ pub struct WalletPolicy {
     quiet_end: u64,
     return_at: u64,
     utc_offset: u64,
+    pending_payment_wait: Duration,
+    stale_payment_claim: u64,
 }
 
 impl Default for WalletPolicy {
@@ -37,6 +48,8 @@ impl Default for WalletPolicy {
             quiet_end: 6 * 3600,
             return_at: 6 * 3600,
             utc_offset: BEIJING_OFFSET_SECS,
+            pending_payment_wait: DEFAULT_PENDING_PAYMENT_WAIT,
+            stale_payment_claim: DEFAULT_STALE_PAYMENT_CLAIM_SECS,
         }
     }
 }
@@ -88,6 +101,42 @@ impl WalletPolicy {
         self.quiet_start = start;
         self.quiet_end = end;
         Ok(self)
+    }
+
+    /// Sets how long a retried payment waits (polling the store) for the
+    /// first try under its request id to finish before it is refused as
+    /// `payment_pending`; zero refuses at once.
+    #[must_use]
+    pub fn with_pending_payment_wait(mut self, wait: Duration) -> Self {
+        self.pending_payment_wait = wait;
+        self
+    }
+
+    /// Sets the age, in seconds of the operations' times (`now`), after
+    /// which a retry takes over the claim of a payment that never finished.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_argument` for 0 (every claim would be taken over at once).
+    pub fn with_stale_payment_claim(mut self, secs: u64) -> Result<Self> {
+        if secs == 0 {
+            return Err(Error::argument(
+                "stale payment claim",
+                "must be at least 1 second",
+            ));
+        }
+        self.stale_payment_claim = secs;
+        Ok(self)
+    }
+
+    /// How long a retried payment waits for the first try to finish.
+    pub fn pending_payment_wait(&self) -> Duration {
+        self.pending_payment_wait
+    }
+
+    /// The age in seconds after which a payment's claim may be taken over.
+    pub fn stale_payment_claim(&self) -> u64 {
+        self.stale_payment_claim
     }
 
     /// The most transfers per sending wallet per local day.

@@ -12,8 +12,10 @@
 //! Request ids make an operation idempotent: the first success under an id
 //! is remembered with its parameters, and the same id again returns that
 //! result without doing anything (other parameters under the same id are
-//! refused as `invalid_argument`). A refusal is not remembered: nothing was
-//! done, so a retry is checked afresh.
+//! refused as `invalid_argument`). A refusal of `credit` or `transfer` is
+//! not remembered: nothing was done, so a retry is checked afresh. A
+//! payment claims its request id before the code is used, and keeps a
+//! refusal given after that (see `payment`).
 
 use std::sync::Mutex;
 
@@ -107,6 +109,17 @@ pub(crate) fn recall(
     operation: &str,
     params: &str,
 ) -> Result<Option<String>> {
+    Ok(recall_stored(tx, id, operation, params)?.map(|stored| stored.result))
+}
+
+/// What is stored of request `id`, if it was made before with the same
+/// operation and parameters.
+pub(crate) fn recall_stored(
+    tx: &mut dyn WalletTx,
+    id: Option<&str>,
+    operation: &str,
+    params: &str,
+) -> Result<Option<StoredRequest>> {
     let Some(id) = id else { return Ok(None) };
     check_key("request id", id)?;
     let Some(stored) = tx.request(id)? else {
@@ -118,7 +131,7 @@ pub(crate) fn recall(
             format!("{id:?} was already used for another request"),
         ));
     }
-    Ok(Some(stored.result))
+    Ok(Some(stored))
 }
 
 pub(crate) fn remember(
@@ -129,14 +142,7 @@ pub(crate) fn remember(
     result: &str,
 ) -> Result<()> {
     match id {
-        Some(id) => tx.remember(
-            id,
-            &StoredRequest {
-                operation: operation.to_owned(),
-                params: params.to_owned(),
-                result: result.to_owned(),
-            },
-        ),
+        Some(id) => tx.remember(id, &StoredRequest::done(operation, params, result)),
         None => Ok(()),
     }
 }

@@ -177,7 +177,10 @@ impl Wallet {
     ///
     /// `unknown_transfer`; `transfer_not_pending` when it was accepted or
     /// returned already, or is due back to the sender (then the next sweep
-    /// returns it).
+    /// returns it); `region_not_opened` when the receiver's or the sender's
+    /// wallet is in a region where the service is not open (closed since,
+    /// or the receiver moved there): the transfer stays pending and the
+    /// sweep at its due time returns it to the sender.
     pub fn accept(&self, id: &str, now: UnixTime) -> Result<Transfer> {
         check_key("transfer id", id)?;
         self.run(|tx| {
@@ -201,6 +204,29 @@ impl Wallet {
                         t.sender, t.due_at
                     ),
                 ));
+            }
+            // A closed region can neither send nor receive: a transfer sent
+            // before a side's region closed (or before the receiver moved
+            // to a region not open) waits for the return sweep.
+            for (who, none) in [
+                (&t.receiver, WalletRefusal::ReceiverNoWallet),
+                (&t.sender, WalletRefusal::SenderNoWallet),
+            ] {
+                let Some(w) = tx.wallet(who)? else {
+                    return Err(Error::wallet(none, format!("{who} has no wallet")));
+                };
+                if !tx.region_open(w.region)? {
+                    return Err(Error::wallet(
+                        WalletRefusal::RegionNotOpened,
+                        format!(
+                            "the wallet service is not open in region {} ({}'s usage location): transfer {id} goes back to {} at {}",
+                            w.region,
+                            w.insured,
+                            t.sender,
+                            t.due_at.to_rfc3339()
+                        ),
+                    ));
+                }
             }
             let seq = tx.audit(
                 now,

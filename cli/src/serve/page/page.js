@@ -55,6 +55,7 @@
     transfer_not_pending: ["转账已接收或已退回", "the transfer was already accepted or returned"],
     credential_expired: ["手机离线凭证已过期，请让患者联网刷新", "the phone's offline credential expired: ask the patient to go online once"],
     quota_exceeded: ["离线次数已用完，请让患者联网刷新", "offline code quota used up: ask the patient to go online once"],
+    payment_pending: ["支付处理中，请稍后重试", "the payment is still being processed: retry shortly"],
   };
 
   // The presenter's relation to the insured person.

@@ -61,13 +61,20 @@ pub trait WalletTx: MutualAidRelations {
     fn balance(&mut self, account: &Account) -> Result<Fen>;
     /// Appends an audit row; returns its sequence number.
     fn audit(&mut self, at: UnixTime, action: &str, who: &str, detail: &str) -> Result<i64>;
-    /// Writes the entries of movement `seq` and adds them to the balances.
+    /// Writes the entries of movement `seq` and adds them to the balances,
+    /// with checked arithmetic: `invalid_amount` (nothing written) when a
+    /// balance would pass `i64::MAX` fen either way.
     fn post(&mut self, seq: i64, entries: &[(Account, i64)]) -> Result<()>;
 
     /// The stored first result of request `id`.
     fn request(&mut self, id: &str) -> Result<Option<StoredRequest>>;
-    /// Stores the first result of request `id`.
+    /// Stores the first result (or the pending claim) of request `id`.
     fn remember(&mut self, id: &str, request: &StoredRequest) -> Result<()>;
+    /// Replaces what is stored of request `id` (a claim taken over, a
+    /// pending payment done or refused).
+    fn update_request(&mut self, id: &str, request: &StoredRequest) -> Result<()>;
+    /// Removes request `id` (a claim released: nothing was done).
+    fn forget_request(&mut self, id: &str) -> Result<()>;
 
     /// A transfer by id.
     fn transfer(&mut self, id: &str) -> Result<Option<Transfer>>;
@@ -130,43 +137,44 @@ pub(crate) const SCHEMA: Schema = Schema {
     table: "wallet_schema",
     // "MCWL"
     lock: 0x4D43_574C,
-    migrations: &[&[
-        // Regions (6-digit codes) where the wallet service is open.
-        "CREATE TABLE wallet_regions (region BIGINT PRIMARY KEY)",
-        // Opened wallets: the usage location (region) and the holder's scheme.
-        "CREATE TABLE wallet_wallets (
+    migrations: &[
+        &[
+            // Regions (6-digit codes) where the wallet service is open.
+            "CREATE TABLE wallet_regions (region BIGINT PRIMARY KEY)",
+            // Opened wallets: the usage location (region) and the holder's scheme.
+            "CREATE TABLE wallet_wallets (
         insured   TEXT PRIMARY KEY,
         region    BIGINT NOT NULL,
         scheme    TEXT NOT NULL,
         opened_by TEXT NOT NULL,
         opened_at BIGINT NOT NULL
     )",
-        // Filed mutual-aid relations, both directions: `relation` is who `b` is to `a`.
-        "CREATE TABLE wallet_relations (
+            // Filed mutual-aid relations, both directions: `relation` is who `b` is to `a`.
+            "CREATE TABLE wallet_relations (
         a        TEXT NOT NULL,
         b        TEXT NOT NULL,
         relation TEXT NOT NULL,
         filed_at BIGINT NOT NULL,
         PRIMARY KEY (a, b)
     )",
-        // Account balances in fen: fund, personal/ID, wallet/ID, transfer/ID, org/ORG.
-        "CREATE TABLE wallet_balances (account TEXT PRIMARY KEY, fen BIGINT NOT NULL)",
-        // The audit log: one row per change; money movements reference it.
-        "CREATE TABLE wallet_audit (
+            // Account balances in fen: fund, personal/ID, wallet/ID, transfer/ID, org/ORG.
+            "CREATE TABLE wallet_balances (account TEXT PRIMARY KEY, fen BIGINT NOT NULL)",
+            // The audit log: one row per change; money movements reference it.
+            "CREATE TABLE wallet_audit (
         seq     BIGINT PRIMARY KEY,
         at      BIGINT NOT NULL,
         action  TEXT NOT NULL,
         insured TEXT NOT NULL,
         detail  TEXT NOT NULL
     )",
-        // Double entry: every movement's entries sum to zero.
-        "CREATE TABLE wallet_entries (
+            // Double entry: every movement's entries sum to zero.
+            "CREATE TABLE wallet_entries (
         seq     BIGINT NOT NULL,
         account TEXT NOT NULL,
         fen     BIGINT NOT NULL,
         PRIMARY KEY (seq, account)
     )",
-        "CREATE TABLE wallet_transfers (
+            "CREATE TABLE wallet_transfers (
         id          TEXT PRIMARY KEY,
         sender      TEXT NOT NULL,
         receiver    TEXT NOT NULL,
@@ -178,10 +186,10 @@ pub(crate) const SCHEMA: Schema = Schema {
         state       TEXT NOT NULL,
         closed_at   BIGINT
     )",
-        "CREATE INDEX wallet_transfers_sender_day ON wallet_transfers (sender, day)",
-        "CREATE INDEX wallet_transfers_state_due ON wallet_transfers (state, due_at)",
-        // Payments with a code: the token id is the key.
-        "CREATE TABLE wallet_payments (
+            "CREATE INDEX wallet_transfers_sender_day ON wallet_transfers (sender, day)",
+            "CREATE INDEX wallet_transfers_state_due ON wallet_transfers (state, due_at)",
+            // Payments with a code: the token id is the key.
+            "CREATE TABLE wallet_payments (
         token_id      TEXT PRIMARY KEY,
         insured       TEXT NOT NULL,
         presenter     TEXT,
@@ -192,14 +200,24 @@ pub(crate) const SCHEMA: Schema = Schema {
         at            BIGINT NOT NULL,
         seq           BIGINT NOT NULL
     )",
-        // Idempotent requests: the first result of each request id.
-        "CREATE TABLE wallet_requests (
+            // Idempotent requests: the first result of each request id.
+            "CREATE TABLE wallet_requests (
         id        TEXT PRIMARY KEY,
         operation TEXT NOT NULL,
         params    TEXT NOT NULL,
         result    TEXT NOT NULL
     )",
-    ]],
+        ],
+        &[
+            // A payment claims its request id before the code is used:
+            // `pending` (with the claim's number and time) until it is `done`
+            // or `refused` (the reason code in `result`, its detail in `detail`).
+            "ALTER TABLE wallet_requests ADD COLUMN state TEXT NOT NULL DEFAULT 'done'",
+            "ALTER TABLE wallet_requests ADD COLUMN detail TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE wallet_requests ADD COLUMN claim BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE wallet_requests ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0",
+        ],
+    ],
 };
 
 /// Opens the store a `--db` names, in the grammar of [`StoreUrl`]:

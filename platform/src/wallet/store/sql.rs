@@ -12,7 +12,7 @@ use crate::wallet::{Fen, Payment};
 use medcode::InsuredId;
 use medcode::Region;
 use medcode::Relation;
-use medcode::error::{Error, Result};
+use medcode::error::{Error, Result, WalletRefusal};
 use medcode::time::UnixTime;
 
 /// One SQL value: the ledger uses integers and text only.
@@ -311,15 +311,40 @@ impl WalletTx for Sql<'_> {
     }
 
     fn post(&mut self, seq: i64, entries: &[(Account, i64)]) -> Result<()> {
+        // The new balances are added in Rust with checked arithmetic, never
+        // in SQL: SQLite turns an integer sum past i64::MAX into a float.
+        // Every balance stays within +-i64::MAX, so the fund's negation and
+        // every sum of the other balances (together minus the fund's) fit.
+        let mut balances = Vec::with_capacity(entries.len());
         for (account, fen) in entries {
+            let old = self.one_int(
+                "SELECT fen FROM wallet_balances WHERE account = ?",
+                &[account.into()],
+                "balance",
+            )?;
+            let new = old
+                .checked_add(*fen)
+                .filter(|v| *v != i64::MIN)
+                .ok_or_else(|| {
+                    Error::wallet(
+                        WalletRefusal::InvalidAmount,
+                        format!(
+                            "{fen} fen would take {account} past the most the books hold ({} fen)",
+                            i64::MAX
+                        ),
+                    )
+                })?;
+            balances.push((account, new));
+        }
+        for ((account, fen), (_, new)) in entries.iter().zip(balances) {
             self.0.exec(
                 "INSERT INTO wallet_entries (seq, account, fen) VALUES (?, ?, ?)",
                 &[seq.into(), account.into(), (*fen).into()],
             )?;
             self.0.exec(
                 "INSERT INTO wallet_balances (account, fen) VALUES (?, ?)
-                 ON CONFLICT (account) DO UPDATE SET fen = wallet_balances.fen + excluded.fen",
-                &[account.into(), (*fen).into()],
+                 ON CONFLICT (account) DO UPDATE SET fen = excluded.fen",
+                &[account.into(), new.into()],
             )?;
         }
         Ok(())
@@ -327,7 +352,8 @@ impl WalletTx for Sql<'_> {
 
     fn request(&mut self, id: &str) -> Result<Option<StoredRequest>> {
         let rows = self.0.rows(
-            "SELECT operation, params, result FROM wallet_requests WHERE id = ?",
+            "SELECT operation, params, state, result, detail, claim, claimed_at
+             FROM wallet_requests WHERE id = ?",
             &[id.into()],
         )?;
         rows.first()
@@ -335,7 +361,11 @@ impl WalletTx for Sql<'_> {
                 Ok(StoredRequest {
                     operation: r[0].text("operation")?,
                     params: r[1].text("params")?,
-                    result: r[2].text("result")?,
+                    state: parsed(&r[2], "state")?,
+                    result: r[3].text("result")?,
+                    detail: r[4].text("detail")?,
+                    claim: r[5].int("claim")?,
+                    claimed_at: time(&r[6], "claimed_at")?,
                 })
             })
             .transpose()
@@ -343,14 +373,41 @@ impl WalletTx for Sql<'_> {
 
     fn remember(&mut self, id: &str, r: &StoredRequest) -> Result<()> {
         self.0.exec(
-            "INSERT INTO wallet_requests (id, operation, params, result) VALUES (?, ?, ?, ?)",
+            "INSERT INTO wallet_requests (id, operation, params, state, result, detail, claim, claimed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             &[
                 id.into(),
                 r.operation.as_str().into(),
                 r.params.as_str().into(),
+                r.state.as_str().into(),
                 r.result.as_str().into(),
+                r.detail.as_str().into(),
+                r.claim.into(),
+                secs(r.claimed_at)?.into(),
             ],
         )?;
+        Ok(())
+    }
+
+    fn update_request(&mut self, id: &str, r: &StoredRequest) -> Result<()> {
+        self.0.exec(
+            "UPDATE wallet_requests SET state = ?, result = ?, detail = ?, claim = ?, claimed_at = ?
+             WHERE id = ?",
+            &[
+                r.state.as_str().into(),
+                r.result.as_str().into(),
+                r.detail.as_str().into(),
+                r.claim.into(),
+                secs(r.claimed_at)?.into(),
+                id.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn forget_request(&mut self, id: &str) -> Result<()> {
+        self.0
+            .exec("DELETE FROM wallet_requests WHERE id = ?", &[id.into()])?;
         Ok(())
     }
 
@@ -527,8 +584,13 @@ impl WalletTx for Sql<'_> {
         };
         let fund = sum("fund")?;
         let org = sum("org/%")?;
-        let held = sum("personal/%")? + sum("wallet/%")?;
+        let held = sum("personal/%")?.checked_add(sum("wallet/%")?);
         let pending = sum("transfer/%")?;
+        let too_large = || Error::Storage {
+            why: "the books' totals do not fit 64 bits".into(),
+        };
+        let held = held.ok_or_else(too_large)?;
+        let credits = fund.checked_neg().ok_or_else(too_large)?;
         let unbalanced = self.one_int(
             "SELECT COUNT(*) FROM (SELECT seq FROM wallet_entries GROUP BY seq HAVING SUM(fen) <> 0) u",
             &[],
@@ -541,7 +603,7 @@ impl WalletTx for Sql<'_> {
             "count",
         )?;
         Ok(Totals {
-            credits: Fen::from_db(-fund)?,
+            credits: Fen::from_db(credits)?,
             payments: Fen::from_db(org)?,
             held: Fen::from_db(held)?,
             pending: Fen::from_db(pending)?,
