@@ -47,13 +47,7 @@ fn verify_cmd(token: &str, extra: &[&str]) -> Command {
 }
 
 fn outcome(r: &Run) -> String {
-    let v: Value =
-        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}", r = r.stdout));
-    if v["valid"] == Value::Bool(true) {
-        "accepted".to_owned()
-    } else {
-        v["reason"].as_str().unwrap().to_owned()
-    }
+    support::run_outcome(r)
 }
 
 #[test]

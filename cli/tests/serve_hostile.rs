@@ -20,6 +20,17 @@ use medcode_platform::usage::{UsageQuery, open_usage_store};
 use support::service::{Service, args, now, post_json};
 use support::{medcode, root, tokens_at};
 
+/// A service on a free loopback port with the demo trust list, recording
+/// nothing.
+const PLAIN: [&str; 6] = [
+    "--trust",
+    "keys/trust.json",
+    "--listen",
+    "127.0.0.1:0",
+    "--usage-db",
+    "off",
+];
+
 /// `medcode serve ARGS` under `ulimit -n NOFILE`.
 fn serve_limited(nofile: u32, list: &[&str]) -> Service {
     let base = medcode();
@@ -62,19 +73,9 @@ fn healthz(svc: &Service) -> Result<u16, String> {
 fn clients_that_stop_reading_cannot_lock_others_out() {
     // 48 descriptors: without a cap, 40 stalled connections and the
     // service's own files use them up and every other client waits.
-    let svc = serve_limited(
-        48,
-        &[
-            "--trust",
-            "keys/trust.json",
-            "--listen",
-            "127.0.0.1:0",
-            "--usage-db",
-            "off",
-            "--max-connections",
-            "24",
-        ],
-    );
+    let mut list = PLAIN.to_vec();
+    list.extend(["--max-connections", "24"]);
+    let svc = serve_limited(48, &list);
     let stalled: Vec<TcpStream> = (0..40).map(|_| stalled_reader(&svc, 1000)).collect();
     assert_eq!(healthz(&svc), Ok(200), "{}", svc.stderr());
     assert_eq!(healthz(&svc), Ok(200), "{}", svc.stderr());
@@ -129,15 +130,8 @@ fn a_log_reader_that_stalls_never_freezes_requests() {
         .unwrap();
     let writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     let mut child = medcode()
-        .args(args(&[
-            "serve",
-            "--trust",
-            "keys/trust.json",
-            "--listen",
-            "127.0.0.1:0",
-            "--usage-db",
-            "off",
-        ]))
+        .arg("serve")
+        .args(args(&PLAIN))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(writer))
@@ -221,14 +215,7 @@ fn raw(svc: &Service, request: &[u8]) -> String {
 
 #[test]
 fn requests_the_http_layer_refuses_are_counted_and_logged() {
-    let svc = Service::start(&args(&[
-        "--trust",
-        "keys/trust.json",
-        "--listen",
-        "127.0.0.1:0",
-        "--usage-db",
-        "off",
-    ]));
+    let svc = Service::start(&args(&PLAIN));
     let answer = raw(&svc, b"NOT HTTP AT ALL\r\n\r\n");
     assert!(
         answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 mod support;
 use support::service::{Service, args, post_json};
@@ -76,13 +76,7 @@ fn verify(mut cmd: Command, token: &str, extra: &[&str]) -> Run {
 }
 
 fn outcome(r: &Run) -> String {
-    let v: Value =
-        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}", r = r.stdout));
-    if v["valid"] == Value::Bool(true) {
-        "accepted".to_owned()
-    } else {
-        v["reason"].as_str().unwrap().to_owned()
-    }
+    support::run_outcome(r)
 }
 
 #[test]

@@ -11,10 +11,7 @@ mod support;
 use std::sync::{Arc, Barrier};
 
 use medcode::verify::TillContext;
-use medcode::{
-    Algorithm, Claims, InsuredId, Issuer, Reason, Region, SigningKey, TrustList, TrustedKey,
-    UnixTime, Verifier,
-};
+use medcode::{Claims, InsuredId, Issuer, Reason, Region, UnixTime, Verifier};
 use medcode_platform::wallet::{Fen, PayRequest, Wallet};
 
 /// Tries of one request at once.
@@ -30,18 +27,7 @@ fn patient() -> InsuredId {
 
 /// An issuer and a verifier trusting it (with its own replay guard).
 fn till() -> (Issuer, Verifier) {
-    let key = SigningKey::generate(Algorithm::Ed25519).unwrap();
-    let trusted = TrustedKey {
-        key: key.public_key().clone(),
-        label: "test".into(),
-        authority: "test".into(),
-        not_before: UnixTime::parse_rfc3339("2026-01-01T00:00:00Z").unwrap(),
-        not_after: UnixTime::parse_rfc3339("2030-01-01T00:00:00Z").unwrap(),
-    };
-    (
-        Issuer::new(key),
-        Verifier::new(TrustList::new(vec![trusted]).unwrap()),
-    )
+    support::issuer_and_verifier()
 }
 
 fn code(issuer: &Issuer) -> String {

@@ -12,10 +12,7 @@ use proptest::prelude::*;
 
 use medcode::Relation;
 use medcode::verify::TillContext;
-use medcode::{
-    Algorithm, Claims, InsuredId, Issuer, Presenter, Region, Scheme, SigningKey, TrustList,
-    TrustedKey, UnixTime, Verifier,
-};
+use medcode::{Claims, InsuredId, Issuer, Presenter, Region, Scheme, UnixTime, Verifier};
 use medcode_platform::wallet::{Fen, OpenWallet, PayRequest, Source, TransferRequest, Wallet};
 
 #[derive(Clone, Debug)]
@@ -76,18 +73,8 @@ struct Till {
 }
 
 fn till() -> Till {
-    let key = SigningKey::generate(Algorithm::Ed25519).unwrap();
-    let trusted = TrustedKey {
-        key: key.public_key().clone(),
-        label: "test".into(),
-        authority: "test".into(),
-        not_before: UnixTime::parse_rfc3339("2026-01-01T00:00:00Z").unwrap(),
-        not_after: UnixTime::parse_rfc3339("2030-01-01T00:00:00Z").unwrap(),
-    };
-    Till {
-        issuer: Issuer::new(key),
-        verifier: Verifier::new(TrustList::new(vec![trusted]).unwrap()),
-    }
+    let (issuer, verifier) = support::issuer_and_verifier();
+    Till { issuer, verifier }
 }
 
 /// Runs `ops` on a fresh wallet and checks the invariants after each.

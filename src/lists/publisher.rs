@@ -224,6 +224,28 @@ mod tests {
             .to_json()
     }
 
+    /// Publishes the trust payload after `previous`, with `sequence` if
+    /// given.
+    fn after(
+        root: &SigningKey,
+        sequence: Option<u64>,
+        previous: &str,
+    ) -> Result<SignedList, Error> {
+        let publisher = match sequence {
+            Some(n) => trust().with_sequence(n),
+            None => trust(),
+        };
+        publisher.publish(root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
+    }
+
+    /// The list problem of a publishing refusal.
+    fn problem(e: &Error) -> &ListProblem {
+        match e {
+            Error::InvalidList { problem, .. } => problem,
+            other => panic!("not a list refusal: {other}"),
+        }
+    }
+
     #[test]
     fn the_first_list_is_sequence_one_issued_now() {
         let root = root();
@@ -249,9 +271,7 @@ mod tests {
     fn the_next_list_is_one_more_than_the_previous() {
         let root = root();
         let previous = held(&root, 4);
-        let signed = trust()
-            .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
-            .unwrap();
+        let signed = after(&root, None, &previous).unwrap();
         assert_eq!(sequence(&root, &signed), 5);
     }
 
@@ -259,10 +279,7 @@ mod tests {
     fn a_given_sequence_above_the_previous_is_taken() {
         let root = root();
         let previous = held(&root, 4);
-        let signed = trust()
-            .with_sequence(9)
-            .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
-            .unwrap();
+        let signed = after(&root, Some(9), &previous).unwrap();
         assert_eq!(sequence(&root, &signed), 9);
     }
 
@@ -271,12 +288,9 @@ mod tests {
         let root = root();
         let previous = held(&root, 4);
         for requested in [1, 3, 4] {
-            let e = trust()
-                .with_sequence(requested)
-                .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
-                .unwrap_err();
+            let e = after(&root, Some(requested), &previous).unwrap_err();
             assert!(
-                matches!(e, Error::InvalidList { problem: ListProblem::SequenceNotAbove { previous: 4, requested: r }, .. } if r == requested),
+                matches!(problem(&e), ListProblem::SequenceNotAbove { previous: 4, requested: r } if *r == requested),
                 "{e}"
             );
         }
@@ -286,17 +300,12 @@ mod tests {
     fn a_list_of_another_root_is_replaced_only_with_a_given_sequence() {
         let (root, other) = (root(), root());
         let previous = held(&other, 7);
-        let e = trust()
-            .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
-            .unwrap_err();
+        let e = after(&root, None, &previous).unwrap_err();
         assert!(
-            matches!(&e, Error::InvalidList { problem: ListProblem::PreviousForeign { why }, .. } if why.contains("root")),
+            matches!(problem(&e), ListProblem::PreviousForeign { why } if why.contains("root")),
             "{e}"
         );
-        let signed = trust()
-            .with_sequence(2)
-            .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
-            .unwrap();
+        let signed = after(&root, Some(2), &previous).unwrap();
         assert_eq!(sequence(&root, &signed), 2);
     }
 
@@ -322,17 +331,9 @@ mod tests {
         });
         let damaged = r#"{"format":"medcode-list/1","kind":"trust"}"#;
         for previous in [revocations.as_str(), damaged] {
-            let e = trust()
-                .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
-                .unwrap_err();
+            let e = after(&root, None, &previous).unwrap_err();
             assert!(
-                matches!(
-                    e,
-                    Error::InvalidList {
-                        problem: ListProblem::PreviousForeign { .. },
-                        ..
-                    }
-                ),
+                matches!(problem(&e), ListProblem::PreviousForeign { .. }),
                 "{e}"
             );
         }
@@ -342,20 +343,8 @@ mod tests {
     fn a_previous_file_that_is_not_a_signed_list_is_refused() {
         let root = root();
         for previous in [TRUST, "not json", ""] {
-            let e = trust()
-                .with_sequence(3)
-                .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
-                .unwrap_err();
-            assert!(
-                matches!(
-                    e,
-                    Error::InvalidList {
-                        problem: ListProblem::PreviousNotSigned,
-                        ..
-                    }
-                ),
-                "{e}"
-            );
+            let e = after(&root, Some(3), &previous).unwrap_err();
+            assert!(matches!(problem(&e), ListProblem::PreviousNotSigned), "{e}");
         }
     }
 
@@ -363,19 +352,8 @@ mod tests {
     fn the_largest_sequence_has_no_successor() {
         let root = root();
         let previous = held(&root, u64::MAX);
-        let e = trust()
-            .publish(&root, Some(previous.as_bytes()), TRUST.into(), NOW, DAY)
-            .unwrap_err();
-        assert!(
-            matches!(
-                e,
-                Error::InvalidList {
-                    problem: ListProblem::SequenceExhausted,
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        let e = after(&root, None, &previous).unwrap_err();
+        assert!(matches!(problem(&e), ListProblem::SequenceExhausted), "{e}");
     }
 
     #[test]
@@ -393,13 +371,7 @@ mod tests {
                 .publish(&root(), None, TRUST.into(), NOW, validity)
                 .unwrap_err();
             assert!(
-                matches!(
-                    e,
-                    Error::InvalidList {
-                        problem: ListProblem::NextUpdateNotAfterIssued { issued_at, next_update },
-                        ..
-                    } if issued_at == NOW && next_update == NOW
-                ),
+                matches!(problem(&e), ListProblem::NextUpdateNotAfterIssued { issued_at, next_update } if *issued_at == NOW && *next_update == NOW),
                 "{e}"
             );
         }

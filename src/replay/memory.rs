@@ -103,6 +103,7 @@ impl MemoryReplayGuard {
 
     /// The codes recorded, each with the second it stays recorded until
     /// (expired ones not yet swept included).
+    #[cfg(feature = "redis")]
     pub(crate) fn entries(&self) -> Vec<(TokenId, u64)> {
         let mut out = Vec::with_capacity(self.len());
         for shard in self.shards.iter() {

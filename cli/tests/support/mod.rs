@@ -169,6 +169,14 @@ pub fn outcome(v: &Value) -> &str {
     }
 }
 
+/// The outcome of a run of `medcode verify --json`: `accepted` or the
+/// refusal's reason.
+pub fn run_outcome(r: &Run) -> String {
+    let v: Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}", r = r.stdout));
+    outcome(&v).to_owned()
+}
+
 /// The notices of an accepted verdict.
 pub fn notices(v: &Value) -> Vec<String> {
     v["notices"]
