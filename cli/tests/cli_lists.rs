@@ -199,7 +199,7 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
     assert_error(
         &r,
         &format!(
-            "medcode: error: invalid list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it",
+            "medcode: error: invalid list: {} is a signed list: give --root-key ROOT.pub, the root public key that signed it",
             d.join("trust.signed.json").display()
         ),
     );

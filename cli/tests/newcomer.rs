@@ -368,4 +368,16 @@ fn the_demo_shows_the_replay_guard_and_writes_its_png() {
     );
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // The command the demo prints checks the kept image again, with the
+    // trust list kept beside it.
+    let line = lines
+        .iter()
+        .find(|l| l.contains("Wrote the QR image"))
+        .unwrap();
+    let command = line.split('`').nth(1).expect("a command in backticks");
+    let words: Vec<&str> = command.split(' ').collect();
+    assert_eq!(words[..2], ["medcode", "verify"], "{command}");
+    let again = run(&words[1..]);
+    assert_eq!(again.code, 0, "{command}: {}{}", again.stdout, again.stderr);
+    assert!(again.stdout.starts_with("accepted"), "{}", again.stdout);
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use medcode::Error;
 use medcode::TillConfig;
 
 #[derive(Args, Debug)]
@@ -28,7 +29,31 @@ pub(crate) struct ListArgs {
     state: Option<PathBuf>,
 }
 
+/// How the library says a signed list came without a root key to check it.
+const NO_ROOT_KEY: &str =
+    ", but no root key is pinned: pin the root public key (ROOT.pub) that signed it";
+
 impl ListArgs {
+    /// `e` in the words of these flags: a signed list given without
+    /// `--root-key` names the flag that pins one.
+    pub(crate) fn in_flags(&self, e: Error) -> Error {
+        match e {
+            Error::InvalidArgument { what, why }
+                if self.root_key.is_none() && why.contains(NO_ROOT_KEY) =>
+            {
+                Error::InvalidArgument {
+                    what,
+                    why: why.replacen(
+                        NO_ROOT_KEY,
+                        ": give --root-key ROOT.pub, the root public key that signed it",
+                        1,
+                    ),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The till setup these flags describe (lists only).
     pub(crate) fn config(&self) -> TillConfig {
         let mut config = TillConfig::trust_file(&self.trust);

@@ -77,7 +77,7 @@ impl VerifierArgs {
                 why: e.to_string(),
             })?);
         }
-        config.build(now)
+        config.build(now).map_err(|e| self.lists.in_flags(e))
     }
 
     /// `--state-dir`, if given (see `crate::state_dir`).

@@ -96,9 +96,17 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
         }
         None => keep_png(&png)?,
     };
+    // The image outlives the demo's folder: its trust list goes beside it,
+    // so that it can be checked again (as of when it was made: the code
+    // itself lapses in 60 s).
+    let kept_trust = png_path.with_extension("trust.json");
+    TrustList::from_file(&trust_file)?.save(&kept_trust)?;
     out(&format!(
-        "   Wrote the QR image to {} (kept after the demo: open it, or scan it with `medcode verify --image`).",
-        png_path.display()
+        "   Wrote the QR image to {} (kept after the demo, with its trust list: `medcode verify --trust {} --image {} --at {}` checks it again as of when it was made).",
+        png_path.display(),
+        kept_trust.display(),
+        png_path.display(),
+        now.to_rfc3339()
     ))?;
 
     // 3. A till anywhere in the country checks it offline.

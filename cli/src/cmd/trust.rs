@@ -297,7 +297,11 @@ fn sign(args: &SignArgs) -> CmdResult {
 
 fn status(args: &StatusArgs) -> CmdResult {
     let now = args.at.now()?;
-    let verifier = args.lists.config().build(now)?;
+    let verifier = args
+        .lists
+        .config()
+        .build(now)
+        .map_err(|e| args.lists.in_flags(e))?;
     let statuses = verifier.list_status(now);
     if statuses.is_empty() {
         return Err(Error::InvalidArgument {
