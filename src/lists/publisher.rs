@@ -331,7 +331,7 @@ mod tests {
         });
         let damaged = r#"{"format":"medcode-list/1","kind":"trust"}"#;
         for previous in [revocations.as_str(), damaged] {
-            let e = after(&root, None, &previous).unwrap_err();
+            let e = after(&root, None, previous).unwrap_err();
             assert!(
                 matches!(problem(&e), ListProblem::PreviousForeign { .. }),
                 "{e}"
@@ -343,7 +343,7 @@ mod tests {
     fn a_previous_file_that_is_not_a_signed_list_is_refused() {
         let root = root();
         for previous in [TRUST, "not json", ""] {
-            let e = after(&root, Some(3), &previous).unwrap_err();
+            let e = after(&root, Some(3), previous).unwrap_err();
             assert!(matches!(problem(&e), ListProblem::PreviousNotSigned), "{e}");
         }
     }
