@@ -87,9 +87,9 @@ fn the_published_example_of_gmt_0003_5_annex_a_verifies() {
     let mut other = sig.clone();
     other[63] ^= 1;
     assert!(!key.verify(message, &other));
-    // Under P-256 the same bytes are no signature.
-    let p256 = PublicKey::from_bytes(Algorithm::P256, &public).unwrap();
-    assert!(!p256.verify(message, &sig));
+    // The same point labelled P-256 is no P-256 key at all: refused.
+    let p256 = PublicKey::from_bytes(Algorithm::P256, &public).unwrap_err();
+    assert_eq!(p256.reason().as_str(), "invalid_key");
 
     // The published private key gives the published public key, and what
     // medcode signs with it verifies under the published key.

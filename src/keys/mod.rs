@@ -508,13 +508,15 @@ mod tests {
             sm2.key_id(),
             KeyId::of_public_key(sm2.public_key().as_bytes())
         );
-        // The point is on the SM2 curve, not P-256's: as a p256 key it
-        // verifies nothing.
+        // The point is on the SM2 curve, not P-256's: labelled p256 it is
+        // refused as a key at all (it would verify nothing).
         let message = b"medcode/1 sm2";
         let sig = sm2.sign(message).unwrap();
         assert!(sm2.public_key().verify(message, &sig));
-        let as_p256 = PublicKey::from_bytes(Algorithm::P256, sm2.public_key().as_bytes()).unwrap();
-        assert!(!as_p256.verify(message, &sig));
+        let as_p256 =
+            PublicKey::from_bytes(Algorithm::P256, sm2.public_key().as_bytes()).unwrap_err();
+        assert_eq!(as_p256.reason().as_str(), "invalid_key");
+        assert!(as_p256.to_string().contains("P-256 curve"), "{as_p256}");
         let debug = format!("{sm2:?}");
         assert!(debug.contains("<redacted>") && debug.contains("Sm2"));
         assert!(!debug.contains(&hex::encode(sm2.pkcs8())));
