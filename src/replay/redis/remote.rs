@@ -140,8 +140,12 @@ pub(super) struct Shared {
     /// The server's `run_id` when last asked: another one means the
     /// server restarted (and, without persistence, lost its keys).
     run_id: Mutex<Option<String>>,
-    /// `run_id` has been learned.
-    run_id_known: AtomicBool,
+    /// True while the guard keeps its own records and has not learned the
+    /// server's `run_id` yet: the next answer asks for it. One atomic load
+    /// on a check's path, no lock.
+    learn_run_id: AtomicBool,
+    /// `local` is set: this till writes its own records back.
+    writes_back: AtomicBool,
     /// The guard's own records under local-fallback, written back to a
     /// server that restarted.
     local: Mutex<Option<Arc<Local>>>,
@@ -184,7 +188,8 @@ impl Shared {
             clock: Mutex::new(None),
             nonce_counter: AtomicU64::new(0),
             run_id: Mutex::new(None),
-            run_id_known: AtomicBool::new(false),
+            learn_run_id: AtomicBool::new(false),
+            writes_back: AtomicBool::new(false),
             local: Mutex::new(None),
             stop: Mutex::new(false),
             wake: Condvar::new(),
@@ -257,15 +262,22 @@ impl Remote {
         let mut set = redis::cmd("SET");
         set.arg(key).arg(nonce).arg("NX").arg("PX").arg(ttl_ms);
         let retries_itself = self.client.retries_itself();
+        // Under local-fallback this till's own records are written back
+        // (value `nonce_base`) by its thread, and a code is recorded in them
+        // before the server is asked: a write-back may land between the two.
+        // The till's own records already refuse a code it saw before, so a
+        // key holding its own write-back is this very check's code.
+        let writes_back = self.shared.writes_back.load(Ordering::Acquire);
         self.with_connection(|conn, retried| {
             match set.query::<redis::Value>(conn.like())? {
                 redis::Value::Okay => Ok(true),
                 redis::Value::SimpleString(s) if s == "OK" => Ok(true),
-                redis::Value::Nil if retried || retries_itself => {
+                redis::Value::Nil if retried || retries_itself || writes_back => {
                     // An attempt's reply may have been lost: it may have
-                    // been this very check that recorded the key.
+                    // been this very check that recorded the key (or this
+                    // till's write-back of it).
                     let held: Option<u64> = redis::cmd("GET").arg(key).query(conn.like())?;
-                    Ok(held == Some(nonce))
+                    Ok(held == Some(nonce) || (writes_back && held == Some(self.nonce_base)))
                 }
                 redis::Value::Nil => Ok(false),
                 other => Err(redis::RedisError::from((
@@ -421,7 +433,7 @@ impl Remote {
     /// also learns the server's `run_id`, so that a restart after it is
     /// noticed.
     pub(super) fn answered(&self, now: u64) {
-        if !self.shared.run_id_known.load(Ordering::Acquire) && lock(&self.shared.local).is_some() {
+        if self.shared.learn_run_id.load(Ordering::Acquire) {
             let _ = self.restarted();
         }
         if !self.needs_push() {
@@ -446,7 +458,13 @@ impl Remote {
     /// Sets the records that a restarted server is given back (`None`:
     /// none, the guard refuses rather than falls back).
     pub(super) fn share_local(&self, local: Option<Arc<Local>>) {
+        let writes_back = local.is_some();
+        let learn = writes_back && lock(&self.shared.run_id).is_none();
         *lock(&self.shared.local) = local;
+        self.shared
+            .writes_back
+            .store(writes_back, Ordering::Release);
+        self.shared.learn_run_id.store(learn, Ordering::Release);
     }
 
     /// Asks the server for its `run_id` (`INFO server`): true when it is
@@ -467,7 +485,7 @@ impl Remote {
         let restarted = matches!((&*seen, &run_id), (Some(before), Some(now)) if before != now);
         if run_id.is_some() {
             *seen = run_id;
-            self.shared.run_id_known.store(true, Ordering::Release);
+            self.shared.learn_run_id.store(false, Ordering::Release);
         }
         Ok(restarted)
     }
