@@ -54,14 +54,20 @@ fn stalled_reader(svc: &Service, n: usize) -> TcpStream {
     stream
 }
 
-/// `GET /healthz` on a fresh connection with a hang guard: the status, or
-/// the error when there was no answer.
-fn healthz(svc: &Service) -> Result<u16, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+/// A client whose requests give up after 20 s: a hang guard, not a timing
+/// assertion.
+fn guarded_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(20)))
         .http_status_as_error(false)
         .build()
-        .into();
+        .into()
+}
+
+/// `GET /healthz` on a fresh connection with a hang guard: the status, or
+/// the error when there was no answer.
+fn healthz(svc: &Service) -> Result<u16, String> {
+    let agent = guarded_agent();
     agent
         .get(format!("{}/healthz", svc.url))
         .call()
@@ -155,11 +161,7 @@ fn a_log_reader_that_stalls_never_freezes_requests() {
         assert!(Instant::now() < guard, "no listening line: {seen}");
     };
     let svc_url = url.clone();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(20)))
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = guarded_agent();
     // Each request logs a line of about 100 bytes: the pipe holds about
     // 650 of them and the log's queue 4,096 more.
     for i in 0..6000 {

@@ -210,6 +210,23 @@ impl<S> TimedIo<S> {
         self.progress.store(millis(self.epoch), Ordering::Relaxed);
     }
 
+    /// The outcome of a write: progress noted and the deadline cleared when
+    /// it went on, else [`TimedIo::stalled`].
+    fn written(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match poll {
+            Poll::Pending => self.stalled(cx),
+            done => {
+                self.write_deadline = None;
+                self.moved();
+                done
+            }
+        }
+    }
+
     /// After a write that could not go on: pending until the deadline,
     /// then an error that ends the connection.
     fn stalled<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
@@ -245,14 +262,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TimedIo<S> {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write(cx, data) {
-            Poll::Pending => self.stalled(cx),
-            done => {
-                self.write_deadline = None;
-                self.moved();
-                done
-            }
-        }
+        let poll = Pin::new(&mut self.inner).poll_write(cx, data);
+        self.written(cx, poll)
     }
 
     fn poll_write_vectored(
@@ -260,14 +271,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TimedIo<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
-            Poll::Pending => self.stalled(cx),
-            done => {
-                self.write_deadline = None;
-                self.moved();
-                done
-            }
-        }
+        let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.written(cx, poll)
     }
 
     fn is_write_vectored(&self) -> bool {
