@@ -7,14 +7,18 @@
 //! Times are Beijing time (UTC+8): 2026-12-02T02:00:00Z is 10:00 on
 //! 2 December 2026 in Beijing.
 
+#[path = "../../platform/tests/fixtures/people.rs"]
+mod people;
 mod support;
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Stdio};
 
 use medcode::Relation;
 use medcode::{InsuredId, Region, Scheme};
 use medcode_platform::wallet::{Fen, OpenWallet, Wallet};
+use people::Family;
 use support::postgres_server::PostgresServer;
 use support::{cmdline, medcode, run};
 
@@ -29,8 +33,18 @@ fn id(n: usize) -> InsuredId {
 }
 
 /// A sender (id 0, Shenzhen employee, 10,000 yuan) and `n` relatives with
-/// wallets (ids 1..=n), the service open in Guangdong.
-fn family(db: &str, n: usize) {
+/// wallets (ids 1..=n), the service open in Guangdong, their mutual aid
+/// filed in the family registry: in the wallet's own SQLite file when it is
+/// new (where `wallet` reads it by default; the registry makes the file),
+/// else in a file of its own (beside a PostgreSQL wallet, or a wallet file
+/// made without a registry).
+fn family(db: &str, n: usize) -> Family {
+    let family = if db.starts_with("postgres://") || Path::new(db).exists() {
+        Family::new()
+    } else {
+        Family::at(Path::new(db))
+    };
+    let _ = family.relations(); // the registry first, then the wallet's tables
     let w = Wallet::open(db).unwrap();
     let now = medcode::UnixTime::parse_rfc3339(AT).unwrap();
     w.open_region(Region::new("440000").unwrap(), now).unwrap();
@@ -46,10 +60,29 @@ fn family(db: &str, n: usize) {
         )
         .unwrap();
         if i > 0 {
-            w.relate(&id(0), &id(i), Relation::Sibling, now).unwrap();
+            family
+                .relate(&id(0), &id(i), Relation::Sibling, now)
+                .unwrap();
         }
     }
     w.credit(&id(0), Fen::yuan(10_000), None, now).unwrap();
+    family
+}
+
+/// `--db DB`.
+fn db_flag(db: &str) -> Vec<String> {
+    vec!["--db".to_owned(), db.to_owned()]
+}
+
+/// `--db DB`, and `--registry FILE` when the family registry is not in the
+/// wallet's own SQLite file.
+fn stores(db: &str, family: &Family) -> Vec<String> {
+    let mut flags = db_flag(db);
+    if family.path() != Path::new(db) {
+        flags.push("--registry".to_owned());
+        flags.push(family.path().display().to_string());
+    }
+    flags
 }
 
 fn wallet(db: &str, args: &[&str]) -> support::Run {
@@ -58,13 +91,18 @@ fn wallet(db: &str, args: &[&str]) -> support::Run {
     run(&all)
 }
 
-/// Runs `medcode wallet --db DB ARGS` in `n` processes at once; returns
-/// their outputs.
-fn at_once(db: &str, n: usize, args: impl Fn(usize) -> Vec<String>) -> Vec<std::process::Output> {
+/// Runs `medcode wallet STORES ARGS` in `n` processes at once (`stores`:
+/// `--db DB` and maybe `--registry FILE`); returns their outputs.
+fn at_once(
+    stores: &[String],
+    n: usize,
+    args: impl Fn(usize) -> Vec<String>,
+) -> Vec<std::process::Output> {
     let children: Vec<Child> = (1..=n)
         .map(|i| {
             medcode()
-                .args(["wallet", "--db", db])
+                .arg("wallet")
+                .args(stores)
                 .args(args(i))
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
@@ -81,15 +119,15 @@ fn at_once(db: &str, n: usize, args: impl Fn(usize) -> Vec<String>) -> Vec<std::
 
 fn twenty_processes_make_exactly_three_transfers(db: &str) {
     // Twenty first openers of a new database migrate it once, together.
-    let first = at_once(db, 20, |_| {
+    let first = at_once(&db_flag(db), 20, |_| {
         vec!["balance".into(), "--insured".into(), id(0).as_str().into()]
     });
     assert!(
         first.iter().all(|o| o.status.code() == Some(0)),
         "{first:?}"
     );
-    family(db, 20);
-    let outputs = at_once(db, 20, |i| {
+    let family = family(db, 20);
+    let outputs = at_once(&stores(db, &family), 20, |i| {
         [
             "transfer",
             "--from",
@@ -161,11 +199,14 @@ fn twenty_processes_make_exactly_three_transfers_on_postgres() {
 /// movement is written and before the commit: nothing of it remains, and
 /// the next transfer goes through.
 fn a_killed_transfer_leaves_nothing(db: &str) {
-    family(db, 1);
+    let family = family(db, 1);
+    let stores = stores(db, &family);
     let before = Wallet::open(db).unwrap().dump().unwrap();
     let mut child = medcode()
         .env("MEDCODE_WALLET_TEST_PAUSE", "transfer")
-        .args(["wallet", "--db", db, "transfer", "--from"])
+        .arg("wallet")
+        .args(&stores)
+        .args(["transfer", "--from"])
         .arg(id(0).as_str())
         .arg("--to")
         .arg(id(1).as_str())
@@ -188,8 +229,9 @@ fn a_killed_transfer_leaves_nothing(db: &str) {
         "a killed transfer left something behind"
     );
     drop(w);
-    let r = wallet(
-        db,
+    let r = run(&[
+        ["wallet"].as_slice(),
+        &stores.iter().map(String::as_str).collect::<Vec<_>>(),
         &[
             "transfer",
             "--from",
@@ -201,7 +243,8 @@ fn a_killed_transfer_leaves_nothing(db: &str) {
             "--at",
             AT,
         ],
-    );
+    ]
+    .concat());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let b = Wallet::open(db).unwrap().balance(&id(0)).unwrap();
     assert_eq!(
@@ -349,8 +392,26 @@ fn refusals_are_one_line_and_exit_1_usage_errors_exit_2() {
     );
     assert_eq!(r.code, 2);
     let r = wallet(db, &["open", "--insured", id(9).as_str()]);
-    // No --region/--scheme and no registry in the file: a usage or I/O error.
+    // No --region/--scheme and a person the registry does not hold.
+    r.assert_stderr_starts(1, "refused: unknown_person: ");
+    // A registry file that is not there: an I/O error, nothing created.
+    let missing = Path::new(db).with_file_name("no-registry.db");
+    let r = wallet(
+        db,
+        &[
+            "--registry",
+            missing.to_str().unwrap(),
+            "transfer",
+            "--from",
+            a.as_str(),
+            "--to",
+            c.as_str(),
+            "--amount",
+            "1",
+        ],
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!missing.exists());
     let r = wallet(db, &["history", "--insured", a.as_str()]);
     assert_eq!(r.code, 0);
     assert_eq!(
@@ -450,7 +511,7 @@ fn twenty_processes_paying_with_one_code_pay_once() {
     support::credit_100_yuan(db, &insured, AT);
     let code = support::tokens(1).remove(0);
     let trust = support::trust_file();
-    let outputs = at_once(db, 20, |i| {
+    let outputs = at_once(&db_flag(db), 20, |i| {
         let request = format!("till-{i}");
         [
             cmdline::pay(trust.to_str().unwrap(), &code, "1", &request),
@@ -496,7 +557,7 @@ fn eight_processes_retrying_one_payment_all_get_its_answer() {
     }
     let trust = support::trust_file();
     let tries = |code: &str, amount: &str, request: &str| {
-        at_once(db, TRIES, |_| {
+        at_once(&db_flag(db), TRIES, |_| {
             [
                 cmdline::pay(trust.to_str().unwrap(), code, amount, request),
                 vec!["--at", support::AT, "--json"],

@@ -6,32 +6,16 @@
 //! relations of [`Relation::is_close_relative`], checked here once
 //! ([`close_relative`]). The refusals of the relation are one set
 //! (`not_close_relative`, `not_employee_scheme`), whichever rules
-//! (a filing in the registry, a transfer in the wallet) refuse. What the
-//! wallet's rules need of the relations is one read trait,
-//! [`MutualAidRelations`], which the registry's store (its filings in
-//! force) and the wallet's own store (the relations filed with `wallet
-//! relate`) both answer.
-
-use serde::Serialize;
+//! (a filing in the registry, a transfer in the wallet) refuse. The
+//! relations are stored once, as the family registry's mutual-aid
+//! filings; the wallet reads them through one trait,
+//! [`MutualAidRelations`], which the registry answers
+//! (`Registry`, or `SqliteRegistry::open_read_only` for a reader that
+//! changes nothing).
 
 use medcode::InsuredId;
 use medcode::Relation;
 use medcode::error::{Error, RegistryRefusal, Result};
-use medcode::time::UnixTime;
-
-/// A filed mutual-aid relation: `to` is `from`'s `relation`. It holds both
-/// ways (if B is A's parent, A is B's child).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct MutualAid {
-    /// The person who filed it.
-    pub from: InsuredId,
-    /// Their relative.
-    pub to: InsuredId,
-    /// Who `to` is to `from` (`parent`: `to` is `from`'s mother or father).
-    pub relation: Relation,
-    /// When it was filed.
-    pub filed_at: UnixTime,
-}
 
 /// Why two people cannot share money by mutual aid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,32 +63,15 @@ pub(crate) fn not_employee_scheme(detail: impl Into<String>) -> Error {
     }
 }
 
-/// Checks that a mutual-aid relation may be filed between `from` and `to`.
-///
-/// # Errors
-///
-/// `not_close_relative` for oneself or a relation outside the close
-/// relatives (`other_family`).
-pub fn check_close_relative(from: &InsuredId, to: &InsuredId, relation: Relation) -> Result<()> {
-    close_relative(from, to, relation).map_err(|why| match why {
-        NotClose::Oneself => not_close_relative(format!(
-            "{from} cannot file a mutual-aid relation with themselves"
-        )),
-        NotClose::Relation(relation) => not_close_relative(format!(
-            "{relation} is not a close relative for mutual aid (spouse, parent, child, sibling, grandparent, grandchild)"
-        )),
-    })
-}
-
 /// The mutual-aid relations in force, as the wallet's rules read them.
-pub trait MutualAidRelations {
+pub trait MutualAidRelations: Send + Sync {
     /// Who `b` is to `a` by a mutual-aid relation in force, if any (either
     /// of them may have filed it).
     ///
     /// # Errors
     ///
     /// `storage` when the store fails.
-    fn mutual_aid(&mut self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>>;
+    fn mutual_aid(&self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>>;
 }
 
 #[cfg(test)]
@@ -128,9 +95,7 @@ mod tests {
             Err(NotClose::Oneself)
         );
         assert_eq!(
-            check_close_relative(&a, &b, Relation::OtherFamily)
-                .unwrap_err()
-                .reason(),
+            not_close_relative("other_family").reason(),
             Reason::NotCloseRelative
         );
     }

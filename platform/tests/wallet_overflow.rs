@@ -6,7 +6,10 @@
 //! Times are Beijing time (UTC+8): 2026-12-02T02:00:00Z is 10:00 on
 //! 2 December 2026 in Beijing.
 
+#[path = "fixtures/people.rs"]
+mod people;
 mod support;
+use people::Family;
 
 use medcode::Relation;
 use medcode::{InsuredId, Reason, Region, Scheme, UnixTime};
@@ -29,7 +32,9 @@ type Plant<'a> = &'a dyn Fn(&str, i64);
 /// The stored type of an account's balance (`integer` on SQLite).
 type Kind<'a> = &'a dyn Fn(&str) -> String;
 
-fn past_the_limit_is_refused(w: &Wallet, plant: Plant<'_>, kind: Kind<'_>) {
+fn past_the_limit_is_refused(w: Wallet, plant: Plant<'_>, kind: Kind<'_>) {
+    let family = Family::new();
+    let w = &w.with_relations(family.relations());
     let (son, mother) = (id(1), id(2));
     w.open_region(Region::new("440000").unwrap(), now())
         .unwrap();
@@ -45,7 +50,9 @@ fn past_the_limit_is_refused(w: &Wallet, plant: Plant<'_>, kind: Kind<'_>) {
         )
         .unwrap();
     }
-    w.relate(&son, &mother, Relation::Parent, now()).unwrap();
+    family
+        .relate(&son, &mother, Relation::Parent, now())
+        .unwrap();
     w.credit(&son, Fen::yuan(10), None, now()).unwrap();
 
     // The fund has credited i64::MAX - 99 fen in all: 2 yuan more would
@@ -116,7 +123,7 @@ fn a_balance_past_i64_max_is_refused_on_sqlite() {
         )
         .unwrap()
     };
-    past_the_limit_is_refused(&w, &plant, &kind);
+    past_the_limit_is_refused(w, &plant, &kind);
 }
 
 #[test]
@@ -150,5 +157,5 @@ fn a_balance_past_i64_max_is_refused_on_postgres() {
             .get(0);
         if t == "bigint" { "integer".into() } else { t }
     };
-    past_the_limit_is_refused(&w, &plant, &kind);
+    past_the_limit_is_refused(w, &plant, &kind);
 }

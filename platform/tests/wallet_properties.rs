@@ -1,10 +1,14 @@
-//! Random sequences of wallet operations (open, credit, relate, transfer,
+//! Random sequences of wallet operations (open, credit, a mutual-aid
+//! filing in the family registry, transfer,
 //! accept, sweep, pay, with random times): money is conserved (balances
 //! plus pending transfers equal credits less payments, every movement
 //! balanced) and no refused operation changes anything. On SQLite always;
 //! on PostgreSQL when a server can be started (tests/support).
 
+#[path = "fixtures/people.rs"]
+mod people;
 mod support;
+use people::Family;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -78,7 +82,7 @@ fn till() -> Till {
 }
 
 /// Runs `ops` on a fresh wallet and checks the invariants after each.
-fn check(w: &Wallet, ops: &[Op]) -> Result<(), TestCaseError> {
+fn check(w: &Wallet, family: &Family, ops: &[Op]) -> Result<(), TestCaseError> {
     let till = till();
     // 10:00 Beijing time on 2 December 2026.
     let mut now = UnixTime::parse_rfc3339("2026-12-02T02:00:00Z").unwrap();
@@ -100,9 +104,11 @@ fn check(w: &Wallet, ops: &[Op]) -> Result<(), TestCaseError> {
         };
         w.open_wallet(&open, now).unwrap();
     }
-    w.relate(&person(0), &person(1), Relation::Parent, now)
+    family
+        .relate(&person(0), &person(1), Relation::Parent, now)
         .unwrap();
-    w.relate(&person(0), &person(2), Relation::Sibling, now)
+    family
+        .relate(&person(0), &person(2), Relation::Sibling, now)
         .unwrap();
     w.credit(&person(0), Fen::yuan(5_000), None, now).unwrap();
     let mut transfers: Vec<String> = Vec::new();
@@ -129,7 +135,7 @@ fn check(w: &Wallet, ops: &[Op]) -> Result<(), TestCaseError> {
             Op::Credit(p, fen) => w.credit(&person(*p), Fen::new(*fen), None, now).map(|c| {
                 credits += c.amount.fen();
             }),
-            Op::Relate(a, b, r) => w
+            Op::Relate(a, b, r) => family
                 .relate(&person(*a), &person(*b), RELATIONS[*r], now)
                 .map(drop),
             Op::Transfer(a, b, fen, wallet) => w
@@ -230,8 +236,11 @@ proptest! {
     #[test]
     fn money_is_conserved_and_refusals_change_nothing_on_sqlite(ops in proptest::collection::vec(op(), 1..40)) {
         let dir = tempfile::tempdir().unwrap();
-        let w = Wallet::open(dir.path().join("w.db").to_str().unwrap()).unwrap();
-        check(&w, &ops)?;
+        let family = Family::new();
+        let w = Wallet::open(dir.path().join("w.db").to_str().unwrap())
+            .unwrap()
+            .with_relations(family.relations());
+        check(&w, &family, &ops)?;
     }
 }
 
@@ -249,8 +258,11 @@ fn money_is_conserved_and_refusals_change_nothing_on_postgres() {
     proptest::test_runner::TestRunner::new(config)
         .run(&proptest::collection::vec(op(), 1..30), |ops| {
             let db = pg.database(&format!("prop{}", n.fetch_add(1, Ordering::SeqCst)));
-            let w = Wallet::open(&db).unwrap();
-            check(&w, &ops)
+            let family = Family::new();
+            let w = Wallet::open(&db)
+                .unwrap()
+                .with_relations(family.relations());
+            check(&w, &family, &ops)
         })
         .unwrap();
 }

@@ -5,7 +5,10 @@
 //! Times are Beijing time (UTC+8): 2026-12-02T02:00:00Z is 10:00 on
 //! Wednesday 2 December 2026 in Beijing.
 
+#[path = "fixtures/people.rs"]
+mod people;
 mod support;
+use people::Family;
 
 use medcode::Relation;
 use medcode::{InsuredId, Reason, Region, Scheme, UnixTime};
@@ -77,7 +80,7 @@ fn conserved(w: &Wallet) {
 }
 
 /// Every rule at its boundary, in one run over `w` (a fresh store).
-fn rules_hold(w: &Wallet) {
+fn rules_hold(w: &Wallet, family: &Family) {
     let day1 = t("2026-12-02T02:00:00Z"); // 10:00 Beijing
     let son = id(1); // Shenzhen employee
     let mother = id(2); // Hunan resident
@@ -110,12 +113,14 @@ fn rules_hold(w: &Wallet) {
         (&beijing, Relation::Sibling),
         (&brother, Relation::Sibling),
     ] {
-        w.relate(&son, to, rel, day1).unwrap();
+        family.relate(&son, to, rel, day1).unwrap();
     }
-    w.relate(&brother, &mother, Relation::Parent, day1).unwrap();
+    family
+        .relate(&brother, &mother, Relation::Parent, day1)
+        .unwrap();
     // other_family is not a close relative: refused, nothing filed.
     let before = w.dump().unwrap();
-    let e = w
+    let e = family
         .relate(&son, &cousin, Relation::OtherFamily, day1)
         .unwrap_err();
     assert_eq!(e.reason(), Reason::NotCloseRelative);
@@ -235,7 +240,8 @@ fn rules_hold(w: &Wallet) {
         Reason::LimitDailyTransfers,
     );
     // 22:00:00 is quiet (another sender, whose day is not used up).
-    w.relate(&brother, &sister, Relation::Sibling, day1)
+    family
+        .relate(&brother, &sister, Relation::Sibling, day1)
         .unwrap();
     refused(
         w,
@@ -324,7 +330,8 @@ fn rules_hold(w: &Wallet) {
         .transfer(&send(&brother, &beijing, "5"), day2.plus(3900))
         .unwrap_err();
     assert_eq!(e.reason(), Reason::NotCloseRelative); // brother filed no relation with them
-    w.relate(&brother, &beijing, Relation::Sibling, day2)
+    family
+        .relate(&brother, &beijing, Relation::Sibling, day2)
         .unwrap();
     w.transfer(&send(&brother, &beijing, "5"), day2.plus(4000))
         .unwrap();
@@ -355,8 +362,11 @@ impl WithSource for TransferRequest {
 #[test]
 fn the_rules_hold_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let w = Wallet::open(dir.path().join("wallet.db").to_str().unwrap()).unwrap();
-    rules_hold(&w);
+    let family = Family::new();
+    let w = Wallet::open(dir.path().join("wallet.db").to_str().unwrap())
+        .unwrap()
+        .with_relations(family.relations());
+    rules_hold(&w, &family);
 }
 
 #[test]
@@ -364,8 +374,11 @@ fn the_rules_hold_on_postgres() {
     let Some(pg) = support::postgres_or_skip("the_rules_hold_on_postgres") else {
         return;
     };
-    let w = Wallet::open(&pg.database("rules")).unwrap();
-    rules_hold(&w);
+    let family = Family::new();
+    let w = Wallet::open(&pg.database("rules"))
+        .unwrap()
+        .with_relations(family.relations());
+    rules_hold(&w, &family);
 }
 
 #[test]
@@ -376,16 +389,20 @@ fn policy_settings_change_the_limits() {
         .unwrap()
         .with_max_transfer(yuan("100"))
         .unwrap();
+    let family = Family::new();
     let w = Wallet::open(dir.path().join("w.db").to_str().unwrap())
         .unwrap()
-        .with_policy(policy);
+        .with_policy(policy)
+        .with_relations(family.relations());
     let now = t("2026-12-02T02:00:00Z");
     w.open_region(Region::new("440000").unwrap(), now).unwrap();
     open(&w, &id(1), "440305", Scheme::Employee, now);
     open(&w, &id(2), "440305", Scheme::Employee, now);
     open(&w, &id(3), "440305", Scheme::Employee, now);
-    w.relate(&id(1), &id(2), Relation::Spouse, now).unwrap();
-    w.relate(&id(1), &id(3), Relation::Child, now).unwrap();
+    family
+        .relate(&id(1), &id(2), Relation::Spouse, now)
+        .unwrap();
+    family.relate(&id(1), &id(3), Relation::Child, now).unwrap();
     w.credit(&id(1), yuan("1000"), None, now).unwrap();
     refused(
         &w,
@@ -412,7 +429,10 @@ fn policy_settings_change_the_limits() {
 #[test]
 fn a_relative_opens_a_wallet_on_a_holders_behalf_only_with_a_relation() {
     let dir = tempfile::tempdir().unwrap();
-    let w = Wallet::open(dir.path().join("w.db").to_str().unwrap()).unwrap();
+    let family = Family::new();
+    let w = Wallet::open(dir.path().join("w.db").to_str().unwrap())
+        .unwrap()
+        .with_relations(family.relations());
     let now = t("2026-12-02T02:00:00Z");
     let req = OpenWallet {
         insured: id(2),
@@ -425,7 +445,9 @@ fn a_relative_opens_a_wallet_on_a_holders_behalf_only_with_a_relation() {
         Reason::NotCloseRelative
     );
     assert_eq!(w.wallet(&id(2)).unwrap(), None);
-    w.relate(&id(1), &id(2), Relation::Parent, now).unwrap();
+    family
+        .relate(&id(1), &id(2), Relation::Parent, now)
+        .unwrap();
     let opened = w.open_wallet(&req, now).unwrap();
     assert_eq!(opened.opened_by, id(1));
     // Opening again changes nothing.
@@ -482,7 +504,7 @@ fn the_postgres_store_reconnects_after_its_connection_is_closed() {
 /// the receiver's region closed, before the receiver moved to a region not
 /// open, or before the sender's region closed, is refused at `accept`
 /// (nothing changes) and goes back to the sender at the 06:00 sweep.
-fn accept_needs_both_regions_open(w: &Wallet) {
+fn accept_needs_both_regions_open(w: &Wallet, family: &Family) {
     let now = t("2026-12-02T02:00:00Z"); // 10:00 Beijing
     let (son, mother, daughter, sister) = (id(1), id(2), id(3), id(4));
     w.open_region(Region::new("440000").unwrap(), now).unwrap();
@@ -492,9 +514,12 @@ fn accept_needs_both_regions_open(w: &Wallet) {
     open(w, &mother, "430102", Scheme::Resident, now);
     open(w, &daughter, "440305", Scheme::Employee, now);
     open(w, &sister, "450102", Scheme::Employee, now);
-    w.relate(&son, &mother, Relation::Parent, now).unwrap();
-    w.relate(&son, &daughter, Relation::Child, now).unwrap();
-    w.relate(&sister, &daughter, Relation::Sibling, now)
+    family.relate(&son, &mother, Relation::Parent, now).unwrap();
+    family
+        .relate(&son, &daughter, Relation::Child, now)
+        .unwrap();
+    family
+        .relate(&sister, &daughter, Relation::Sibling, now)
         .unwrap();
     w.credit(&son, yuan("1000"), None, now).unwrap();
     w.credit(&sister, yuan("1000"), None, now).unwrap();
@@ -550,8 +575,11 @@ fn accept_needs_both_regions_open(w: &Wallet) {
 #[test]
 fn accept_needs_both_regions_open_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let w = Wallet::open(dir.path().join("w.db").to_str().unwrap()).unwrap();
-    accept_needs_both_regions_open(&w);
+    let family = Family::new();
+    let w = Wallet::open(dir.path().join("w.db").to_str().unwrap())
+        .unwrap()
+        .with_relations(family.relations());
+    accept_needs_both_regions_open(&w, &family);
 }
 
 #[test]
@@ -559,6 +587,94 @@ fn accept_needs_both_regions_open_on_postgres() {
     let Some(pg) = support::postgres_or_skip("accept_needs_both_regions_open_on_postgres") else {
         return;
     };
-    let w = Wallet::open(&pg.database("accept_regions")).unwrap();
-    accept_needs_both_regions_open(&w);
+    let family = Family::new();
+    let w = Wallet::open(&pg.database("accept_regions"))
+        .unwrap()
+        .with_relations(family.relations());
+    accept_needs_both_regions_open(&w, &family);
+}
+
+/// The relation is the family registry's filing, read at each transfer:
+/// revoked there, the next transfer is refused; and a wallet with no
+/// registry attached refuses what needs a relation rather than guess.
+#[test]
+fn the_registrys_filing_is_the_relation_the_wallet_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let family = Family::new();
+    let w = Wallet::open(path.to_str().unwrap())
+        .unwrap()
+        .with_relations(family.relations());
+    let now = t("2026-12-02T02:00:00Z");
+    let (son, mother) = (id(1), id(2));
+    w.open_region(Region::new("440000").unwrap(), now).unwrap();
+    open(&w, &son, "440305", Scheme::Employee, now);
+    open(&w, &mother, "440305", Scheme::Resident, now);
+    w.credit(&son, yuan("100"), None, now).unwrap();
+    refused(&w, &send(&son, &mother, "1"), now, Reason::NotCloseRelative);
+    family.relate(&son, &mother, Relation::Parent, now).unwrap();
+    let first = w.transfer(&send(&son, &mother, "1"), now).unwrap();
+    w.accept(&first.id, now.plus(10)).unwrap();
+    // Filed by the son, it holds both ways: the mother's wallet money can go back.
+    w.transfer(
+        &send(&mother, &son, "0.50").with_source(Source::Wallet),
+        now.plus(20),
+    )
+    .unwrap();
+    family.revoke(&son, &mother, now.plus(30)).unwrap();
+    refused(
+        &w,
+        &send(&son, &mother, "1"),
+        now.plus(40),
+        Reason::NotCloseRelative,
+    );
+    drop(w);
+
+    let unattached = Wallet::open(path.to_str().unwrap()).unwrap();
+    let before = unattached.dump().unwrap();
+    let e = unattached
+        .transfer(&send(&son, &mother, "1"), now.plus(50))
+        .unwrap_err();
+    assert_eq!(e.reason(), Reason::InvalidArgument, "{e}");
+    assert_eq!(
+        e.to_string(),
+        "invalid relations: this wallet reads mutual-aid relations from a family registry, and none is attached"
+    );
+    assert_eq!(unattached.dump().unwrap(), before);
+}
+
+/// A wallet file from the build that kept its own relations: the upgrade
+/// keeps them (renamed, read by nothing), and only the registry's filings
+/// count from then on.
+#[test]
+fn an_upgraded_wallet_keeps_its_old_relations_but_reads_the_registrys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(include_str!("fixtures/wallet-v2.sql"))
+        .unwrap();
+    let family = Family::new();
+    let w = Wallet::open(path.to_str().unwrap())
+        .unwrap()
+        .with_relations(family.relations());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT version FROM wallet_schema"), 3);
+    assert_eq!(count("SELECT COUNT(*) FROM wallet_relations_retired"), 2);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sqlite_master WHERE name = 'wallet_relations'"),
+        0
+    );
+    let now = t("2026-12-02T02:00:00Z");
+    w.open_region(Region::new("440000").unwrap(), now).unwrap();
+    open(&w, &id(1), "440305", Scheme::Employee, now);
+    open(&w, &id(2), "440305", Scheme::Employee, now);
+    w.credit(&id(1), yuan("10"), None, now).unwrap();
+    refused(
+        &w,
+        &send(&id(1), &id(2), "1"),
+        now,
+        Reason::NotCloseRelative,
+    );
 }

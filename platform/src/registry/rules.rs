@@ -607,7 +607,7 @@ impl Registry {
     ///
     /// [`Error::Storage`] (`storage`) when the store fails.
     pub fn mutual_aid(&self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>> {
-        self.read(|tx| tx.mutual_aid(a, b))
+        self.read(|tx| filed_relation(tx, a, b))
     }
 
     /// The filing in force for `owner` and `member`, if any.
@@ -768,16 +768,39 @@ fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
 }
 
-impl MutualAidRelations for dyn RegistryTx + '_ {
-    /// The filing in force from `a` for `b` (its relation), else from `b`
-    /// for `a` (the inverse relation).
-    fn mutual_aid(&mut self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>> {
-        if let Some(filing) = self.active_filing(a, b)? {
-            return Ok(Some(filing.relation));
-        }
-        Ok(self
-            .active_filing(b, a)?
-            .map(|filing| filing.relation.inverse()))
+/// The filing in force from `a` for `b` (its relation), else from `b` for
+/// `a` (the inverse relation).
+fn filed_relation(
+    tx: &mut dyn RegistryTx,
+    a: &InsuredId,
+    b: &InsuredId,
+) -> Result<Option<Relation>> {
+    if let Some(filing) = tx.active_filing(a, b)? {
+        return Ok(Some(filing.relation));
+    }
+    Ok(tx
+        .active_filing(b, a)?
+        .map(|filing| filing.relation.inverse()))
+}
+
+/// The registry's filings in force, as the wallet reads them.
+impl MutualAidRelations for Registry {
+    fn mutual_aid(&self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>> {
+        Registry::mutual_aid(self, a, b)
+    }
+}
+
+/// The filings in force of a registry store, read without the registry's
+/// secret: what a wallet needs of a registry file it opens read-only
+/// ([`SqliteRegistry::open_read_only`]).
+impl MutualAidRelations for SqliteRegistry {
+    fn mutual_aid(&self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>> {
+        let mut found = None;
+        self.read(&mut |tx| {
+            found = filed_relation(tx, a, b)?;
+            Ok(())
+        })?;
+        Ok(found)
     }
 }
 

@@ -4,8 +4,9 @@
 //! An employee-scheme holder moves personal-account money to close
 //! relatives' wallets; they pay medical costs from it at designated
 //! institutions. The rules ([`WalletPolicy`], official defaults): both
-//! sides have a wallet, their regions have the service open, a filed
-//! close-relative relation, personal-account money only from the employee
+//! sides have a wallet, their regions have the service open, a
+//! close-relative relation filed as mutual aid in the family registry (read
+//! through [`crate::family::MutualAidRelations`], never stored here), personal-account money only from the employee
 //! scheme, at most 3 transfers per sending wallet per Beijing day and
 //! 2,000 yuan each, none from 22:00 to 06:00, no second transfer to a
 //! receiver who has not accepted the first, and what is not accepted goes
@@ -18,21 +19,39 @@
 //! The library reads no clock: every operation takes the time.
 //!
 //! ```
-//! use medcode::{InsuredId, Region, Scheme, UnixTime};
-//! use medcode::Relation;
+//! use std::sync::Arc;
+//! use medcode::{InsuredId, Region, Relation, Scheme, UnixTime};
+//! use medcode_platform::registry::{BindRequest, FullName, IdNumber, NewPerson, Registry};
 //! use medcode_platform::wallet::{Fen, OpenWallet, Source, TransferRequest, Wallet};
 //!
 //! let dir = tempfile::tempdir().unwrap();
-//! let wallet = Wallet::open(dir.path().join("wallet.db").to_str().unwrap())?;
 //! // 10:00 Beijing time on 2 December 2026.
 //! let now = UnixTime::parse_rfc3339("2026-12-02T02:00:00Z")?;
-//! let son = InsuredId::new("44030000000000000001")?;
-//! let mother = InsuredId::new("43010000000000000002")?;
+//! let son = InsuredId::new("44030500000000000001")?;
+//! let mother = InsuredId::new("43010200000000000002")?;
+//! // The family registry holds the relation: the son binds his mother and
+//! // files mutual aid for her.
+//! let family = Arc::new(Registry::open(&dir.path().join("family.db"))?);
+//! for (who, name, id_number, region) in [
+//!     (&son, "李明", "440305198503121231", "440305"),
+//!     (&mother, "王秀英", "430102195807202465", "430102"),
+//! ] {
+//!     let mut person = NewPerson::new(who.clone(), FullName::new(name)?,
+//!         IdNumber::new(id_number)?, Region::new(region)?);
+//!     person.activated = true;
+//!     family.add_person(&person, now)?;
+//! }
+//! family.bind(&BindRequest { owner: son.clone(), member: mother.clone(),
+//!     relation: Relation::Parent, member_name: "王秀英".into(),
+//!     member_id_number: IdNumber::new("430102195807202465")? }, now)?;
+//! family.file_aid(&son, &mother, now)?;
+//! // The wallet reads it from there.
+//! let wallet = Wallet::open(dir.path().join("wallet.db").to_str().unwrap())?
+//!     .with_relations(family);
 //! wallet.open_region(Region::new("440000")?, now)?;
 //! wallet.open_region(Region::new("430000")?, now)?;
 //! wallet.open_wallet(&OpenWallet { insured: son.clone(), by: None,
 //!     region: Region::new("440300")?, scheme: Scheme::Employee }, now)?;
-//! wallet.relate(&son, &mother, Relation::Parent, now)?;
 //! wallet.open_wallet(&OpenWallet { insured: mother.clone(), by: Some(son.clone()),
 //!     region: Region::new("430100")?, scheme: Scheme::Resident }, now)?;
 //! wallet.credit(&son, Fen::parse_yuan("3000")?, None, now)?;
@@ -52,7 +71,6 @@ mod rules;
 mod store;
 mod transfer;
 
-pub use crate::family::{MutualAid, check_close_relative};
 pub use model::{
     Account, Balance, Credit, HistoryEntry, OpenWallet, RequestState, Source, StoredRequest,
     Totals, Transfer, TransferRequest, TransferState, WalletInfo,

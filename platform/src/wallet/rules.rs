@@ -17,9 +17,9 @@
 //! payment claims its request id before the code is used, and keeps a
 //! refusal given after that (see `payment`).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use crate::family::{MutualAid, check_close_relative, not_close_relative};
+use crate::family::{MutualAidRelations, not_close_relative};
 use crate::wallet::model::{
     Account, Balance, Credit, HistoryEntry, OpenWallet, StoredRequest, Totals, WalletInfo,
 };
@@ -36,9 +36,11 @@ use medcode::time::UnixTime;
 #[cfg(feature = "test-hooks")]
 pub type StepHook = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
-/// The medical-insurance wallet: the rules over one store.
+/// The medical-insurance wallet: the rules over one store, reading the
+/// mutual-aid relations from the family registry.
 pub struct Wallet {
     store: Mutex<Box<dyn WalletStore>>,
+    relations: Option<Arc<dyn MutualAidRelations>>,
     pub(crate) policy: WalletPolicy,
     #[cfg(feature = "test-hooks")]
     hook: Option<StepHook>,
@@ -152,6 +154,7 @@ impl Wallet {
     pub fn new(store: Box<dyn WalletStore>) -> Wallet {
         Wallet {
             store: Mutex::new(store),
+            relations: None,
             policy: WalletPolicy::default(),
             #[cfg(feature = "test-hooks")]
             hook: None,
@@ -166,6 +169,29 @@ impl Wallet {
     /// As [`open_store`].
     pub fn open(location: &str) -> Result<Wallet> {
         Ok(Wallet::new(open_store(location)?))
+    }
+
+    /// Reads the mutual-aid relations from `relations`: the family
+    /// registry's filings in force (a [`crate::registry::Registry`], or an
+    /// [`crate::registry::SqliteRegistry`] opened read-only). Without them,
+    /// what needs a relation (a transfer, a wallet opened by a relative) is
+    /// refused as `invalid_argument`: the wallet keeps no relations of its
+    /// own.
+    #[must_use]
+    pub fn with_relations(mut self, relations: Arc<dyn MutualAidRelations>) -> Self {
+        self.relations = Some(relations);
+        self
+    }
+
+    /// Who `b` is to `a` by a mutual-aid filing in force, if any.
+    pub(crate) fn related(&self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>> {
+        match &self.relations {
+            Some(relations) => relations.mutual_aid(a, b),
+            None => Err(Error::argument(
+                "relations",
+                "this wallet reads mutual-aid relations from a family registry, and none is attached",
+            )),
+        }
     }
 
     /// Replaces the rule settings.
@@ -280,7 +306,7 @@ impl Wallet {
                 return Ok(existing);
             }
             let by = req.by.clone().unwrap_or_else(|| req.insured.clone());
-            if by != req.insured && tx.mutual_aid(&by, &req.insured)?.is_none() {
+            if by != req.insured && self.related(&by, &req.insured)?.is_none() {
                 return Err(not_close_relative(format!(
                     "{by} has no filed mutual-aid relation with {}, so cannot open their wallet",
                     req.insured
@@ -343,38 +369,6 @@ impl Wallet {
             )?;
             w.region = region;
             Ok(w)
-        })
-    }
-
-    /// Files a mutual-aid relation: `to` is `from`'s `relation`. Filing it
-    /// again replaces the relation.
-    ///
-    /// # Errors
-    ///
-    /// `not_close_relative` for oneself or `other_family`.
-    pub fn relate(
-        &self,
-        from: &InsuredId,
-        to: &InsuredId,
-        relation: Relation,
-        now: UnixTime,
-    ) -> Result<MutualAid> {
-        check_close_relative(from, to, relation)?;
-        let aid = MutualAid {
-            from: from.clone(),
-            to: to.clone(),
-            relation,
-            filed_at: now,
-        };
-        self.run(|tx| {
-            tx.file_relation(&aid)?;
-            tx.audit(
-                now,
-                "relate",
-                from.as_str(),
-                &format!("{to} is {from}'s {relation}"),
-            )?;
-            Ok(aid.clone())
         })
     }
 

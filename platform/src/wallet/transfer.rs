@@ -104,7 +104,7 @@ impl Wallet {
                 );
             }
         }
-        if req.from == req.to || tx.mutual_aid(&req.from, &req.to)?.is_none() {
+        if req.from == req.to || self.related(&req.from, &req.to)?.is_none() {
             return Err(not_close_relative(format!(
                 "{} has no filed mutual-aid relation with {}",
                 req.from, req.to

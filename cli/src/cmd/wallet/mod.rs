@@ -1,6 +1,7 @@
 //! `medcode wallet`: the medical-insurance wallet (医保钱包) on an SQLite
 //! file (the family registry's file can hold it too) or a PostgreSQL
-//! database (`--db postgres://...`).
+//! database (`--db postgres://...`), reading mutual-aid relations from the
+//! family registry (`--registry`, read-only).
 //!
 //! Every command is one library call; refusals exit 1 with one line
 //! `refused: <reason>: <detail>` on standard error, usage and I/O errors
@@ -16,8 +17,12 @@ use crate::args::AtArg;
 use crate::args::insured_arg;
 use crate::output::{CmdResult, Failure, RefusalLine, out, refusal};
 use medcode::Error;
-use medcode::{InsuredId, Region, Relation, Scheme};
-use medcode_platform::registry::read_person;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use medcode::{InsuredId, Region, Scheme};
+use medcode_platform::StoreUrl;
+use medcode_platform::registry::{SqliteRegistry, read_person};
 use medcode_platform::wallet::{Fen, OpenWallet, Source, TransferRequest, Wallet, WalletPolicy};
 
 #[derive(Args, Debug)]
@@ -33,6 +38,11 @@ pub(crate) struct WalletArgs {
         hide_env_values = true
     )]
     db: String,
+    /// The family registry (an SQLite file, opened read-only) whose mutual-aid filings
+    /// `transfer` and `open --by` read, and whose records `open` takes a region and scheme
+    /// from; default: --db when it is an SQLite file.
+    #[arg(long, value_name = "FILE")]
+    registry: Option<PathBuf>,
     /// Most transfers per sending wallet per Beijing day.
     #[arg(long, value_name = "N", default_value_t = medcode_platform::wallet::DEFAULT_MAX_TRANSFERS_PER_DAY, value_parser = clap::value_parser!(u32).range(1..=1000))]
     max_transfers_per_day: u32,
@@ -51,8 +61,6 @@ enum WalletCommand {
     Region(RegionArgs),
     /// The fund credits a personal account.
     Credit(CreditArgs),
-    /// File a mutual-aid relation: --to is --from's RELATION.
-    Relate(RelateArgs),
     /// Send money to a close relative's wallet; prints the transfer id.
     Transfer(TransferArgs),
     /// The receiver accepts a transfer into their wallet.
@@ -77,10 +85,10 @@ struct OpenArgs {
     /// A close relative opening it on the holder's behalf (代开通).
     #[arg(long, value_name = "ID")]
     by: Option<String>,
-    /// The usage location (default: the person's region in the family registry in --db).
+    /// The usage location (default: the person's region in the family registry).
     #[arg(long, value_name = "CODE")]
     region: Option<String>,
-    /// The holder's scheme (default: the person's scheme in the family registry in --db).
+    /// The holder's scheme (default: the person's scheme in the family registry).
     #[arg(long, value_name = "SCHEME", value_parser = ["employee", "resident"])]
     scheme: Option<String>,
     #[command(flatten)]
@@ -121,23 +129,6 @@ struct CreditArgs {
     /// Makes the request idempotent: the same id again does nothing more.
     #[arg(long, value_name = "ID")]
     request_id: Option<String>,
-    #[command(flatten)]
-    at: AtArg,
-}
-
-#[derive(Args, Debug)]
-struct RelateArgs {
-    /// The person filing.
-    #[arg(long, value_name = "ID")]
-    from: String,
-    /// Their relative.
-    #[arg(long, value_name = "ID")]
-    to: String,
-    /// Who --to is to --from: spouse, parent, child, sibling, grandparent,
-    /// grandchild or other_family (parent: --to is --from's mother or
-    /// father; the everyday words mother, son, wife, ... are taken too).
-    #[arg(long, value_name = "RELATION", value_parser = crate::args::relation)]
-    relation: Relation,
     #[command(flatten)]
     at: AtArg,
 }
@@ -228,8 +219,27 @@ fn open_wallet(args: &WalletArgs) -> Result<Wallet, Error> {
         .with_test_pause_from_env())
 }
 
-fn is_url(db: &str) -> bool {
-    db.starts_with("postgres://") || db.starts_with("postgresql://")
+/// The family registry's file: `--registry`, else `--db` when it is an
+/// SQLite file.
+fn registry_path(args: &WalletArgs) -> Result<PathBuf, Failure> {
+    if let Some(path) = &args.registry {
+        return Ok(path.clone());
+    }
+    match StoreUrl::parse("--db", &args.db)? {
+        StoreUrl::Sqlite(path) => Ok(path),
+        StoreUrl::Postgres(_) => Err(Failure::Error(Error::InvalidArgument {
+            what: "--registry",
+            why: "give --registry FILE, the family registry (a PostgreSQL wallet holds none)"
+                .into(),
+        })),
+    }
+}
+
+/// The mutual-aid filings of the family registry, read-only: `wallet`
+/// creates and changes nothing in the registry.
+fn relations(args: &WalletArgs) -> Result<Arc<SqliteRegistry>, Failure> {
+    let path = registry_path(args)?;
+    Ok(Arc::new(SqliteRegistry::open_read_only(&path)?))
 }
 
 /// Region and scheme for `open`: the flags, else the family registry's
@@ -249,15 +259,16 @@ fn open_details(
     if let (Some(region), Some(scheme)) = flags {
         return Ok((region, scheme));
     }
-    if is_url(&args.db) {
+    if args.registry.is_none()
+        && matches!(StoreUrl::parse("--db", &args.db)?, StoreUrl::Postgres(_))
+    {
         return Err(Failure::Error(Error::InvalidArgument {
             what: "--region",
-            why: "give --region and --scheme (a PostgreSQL wallet has no family registry to read them from)".into(),
+            why: "give --region and --scheme, or --registry FILE to read them from (a PostgreSQL wallet holds no family registry)".into(),
         }));
     }
     // Read only: `wallet open` creates nothing in the registry.
-    let person =
-        read_person(std::path::Path::new(&args.db), id).map_err(refusal(RefusalLine::Refused))?;
+    let person = read_person(&registry_path(args)?, id).map_err(refusal(RefusalLine::Refused))?;
     Ok((
         flags.0.unwrap_or(person.region),
         flags.1.unwrap_or(person.scheme),
@@ -265,7 +276,15 @@ fn open_details(
 }
 
 pub(crate) fn run(args: &WalletArgs) -> CmdResult {
-    let wallet = open_wallet(args)?;
+    let mut wallet = open_wallet(args)?;
+    let reads_relations = match &args.command {
+        WalletCommand::Open(a) => a.by.is_some(),
+        WalletCommand::Transfer(_) => true,
+        _ => false,
+    };
+    if reads_relations {
+        wallet = wallet.with_relations(relations(args)?);
+    }
     match &args.command {
         WalletCommand::Open(a) => {
             let insured = insured_arg(&a.insured, "--insured")?;
@@ -320,18 +339,6 @@ pub(crate) fn run(args: &WalletArgs) -> CmdResult {
             out(&format!(
                 "credited {} yuan to {}'s personal account",
                 c.amount, c.insured
-            ))
-        }
-        WalletCommand::Relate(a) => {
-            let from = insured_arg(&a.from, "--from")?;
-            let to = insured_arg(&a.to, "--to")?;
-            let relation = a.relation;
-            let m = wallet
-                .relate(&from, &to, relation, a.at.now()?)
-                .map_err(refusal(RefusalLine::Refused))?;
-            out(&format!(
-                "mutual-aid relation filed: {} is {}'s {}",
-                m.to, m.from, m.relation
             ))
         }
         WalletCommand::Transfer(a) => {

@@ -1,6 +1,6 @@
 //! Where the wallet keeps its books: the storage the rules need, as one
 //! domain trait ([`WalletTx`]: a balance, a movement, the day's transfers,
-//! ...; the relations through [`MutualAidRelations`]), run one unit of work at a time by a [`WalletStore`] as one
+//! ...), run one unit of work at a time by a [`WalletStore`] as one
 //! database transaction, serialised against every other writer (threads or
 //! processes) and rolled back whole when the work fails or the process
 //! dies.
@@ -19,7 +19,6 @@ mod sqlite;
 pub use self::postgres::PostgresWallet;
 pub use sqlite::SqliteWallet;
 
-use crate::family::{MutualAid, MutualAidRelations};
 use crate::store::migrate::Schema;
 use crate::store_url::StoreUrl;
 use crate::wallet::model::{
@@ -36,7 +35,7 @@ use medcode::time::UnixTime;
 /// nothing is kept when it returns `Err`. Every method fails with
 /// `storage` when the database does.
 #[allow(clippy::missing_errors_doc)]
-pub trait WalletTx: MutualAidRelations {
+pub trait WalletTx {
     /// Lists a region as open; `false` when it was listed already.
     fn open_region(&mut self, region: Region) -> Result<bool>;
     /// Unlists a region; `false` when it was not listed.
@@ -51,10 +50,6 @@ pub trait WalletTx: MutualAidRelations {
     fn insert_wallet(&mut self, wallet: &WalletInfo) -> Result<()>;
     /// Changes a wallet's usage location.
     fn set_location(&mut self, insured: &InsuredId, region: Region) -> Result<()>;
-
-    /// Files a mutual-aid relation, both ways (replacing one filed before);
-    /// [`MutualAidRelations::mutual_aid`] reads it.
-    fn file_relation(&mut self, aid: &MutualAid) -> Result<()>;
 
     /// The balance of an account (zero when it never moved); `storage` for
     /// an account below zero other than the fund.
@@ -216,6 +211,12 @@ pub(crate) const SCHEMA: Schema = Schema {
             "ALTER TABLE wallet_requests ADD COLUMN detail TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE wallet_requests ADD COLUMN claim BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE wallet_requests ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0",
+        ],
+        &[
+            // Mutual-aid relations are the family registry's filings, read
+            // through `MutualAidRelations`; the wallet's own relations table
+            // of earlier builds is kept, renamed, and read by nothing.
+            "ALTER TABLE wallet_relations RENAME TO wallet_relations_retired",
         ],
     ],
 };

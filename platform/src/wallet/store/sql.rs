@@ -3,7 +3,6 @@
 //! [`SqlTx`], which runs statements with `?` placeholders and values of
 //! [`Value`] (integers and text only).
 
-use crate::family::{MutualAid, MutualAidRelations};
 use crate::wallet::model::{
     Account, HistoryEntry, StoredRequest, Totals, Transfer, TransferState, WalletInfo,
 };
@@ -11,7 +10,6 @@ use crate::wallet::store::WalletTx;
 use crate::wallet::{Fen, Payment};
 use medcode::InsuredId;
 use medcode::Region;
-use medcode::Relation;
 use medcode::error::{Error, Result, WalletRefusal};
 use medcode::time::UnixTime;
 
@@ -179,17 +177,6 @@ impl Sql<'_> {
     }
 }
 
-impl MutualAidRelations for Sql<'_> {
-    fn mutual_aid(&mut self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>> {
-        // Filed both ways: one row answers.
-        let rows = self.0.rows(
-            "SELECT relation FROM wallet_relations WHERE a = ? AND b = ?",
-            &[a.into(), b.into()],
-        )?;
-        rows.first().map(|r| parsed(&r[0], "relation")).transpose()
-    }
-}
-
 impl WalletTx for Sql<'_> {
     fn open_region(&mut self, region: Region) -> Result<bool> {
         let n = self.0.exec(
@@ -258,25 +245,6 @@ impl WalletTx for Sql<'_> {
             "UPDATE wallet_wallets SET region = ? WHERE insured = ?",
             &[region_code(region), id.into()],
         )?;
-        Ok(())
-    }
-
-    fn file_relation(&mut self, aid: &MutualAid) -> Result<()> {
-        for (a, b, r) in [
-            (&aid.from, &aid.to, aid.relation),
-            (&aid.to, &aid.from, aid.relation.inverse()),
-        ] {
-            self.0.exec(
-                "INSERT INTO wallet_relations (a, b, relation, filed_at) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (a, b) DO UPDATE SET relation = excluded.relation",
-                &[
-                    a.into(),
-                    b.into(),
-                    r.as_str().into(),
-                    secs(aid.filed_at)?.into(),
-                ],
-            )?;
-        }
         Ok(())
     }
 
@@ -613,10 +581,9 @@ impl WalletTx for Sql<'_> {
     }
 
     fn dump(&mut self) -> Result<Vec<String>> {
-        const TABLES: [(&str, &str); 9] = [
+        const TABLES: [(&str, &str); 8] = [
             ("wallet_regions", "region"),
             ("wallet_wallets", "insured"),
-            ("wallet_relations", "a, b"),
             ("wallet_balances", "account"),
             ("wallet_audit", "seq"),
             ("wallet_entries", "seq, account"),
