@@ -26,9 +26,9 @@ pub use id_hash::{
     ID_HASH_LEN, IdHash, IdHasher, IdNumber, REGISTRY_SECRET_LEN, registry_secret_path,
 };
 pub use model::{
-    AuditAction, AuditEntry, BindRequest, Binding, DEFAULT_MAX_MEMBERS_PER_OWNER,
-    DEFAULT_MAX_OWNERS_PER_MEMBER, FamilyMember, FamilyPolicy, FullName, MAX_FULL_NAME_CHARS,
-    MutualAidFiling, NewPerson, Person,
+    AidFilingKind, AuditAction, AuditEntry, BindRequest, Binding, BindingKind,
+    DEFAULT_MAX_MEMBERS_PER_OWNER, DEFAULT_MAX_OWNERS_PER_MEMBER, FamilyMember, FamilyPolicy,
+    FullName, MAX_FULL_NAME_CHARS, MutualAidFiling, NewPerson, Person, Tie,
 };
 pub use rules::{Registry, read_person};
 pub use sqlite::{REGISTRY_SCHEMA_VERSION, SqliteRegistry};

@@ -225,26 +225,62 @@ impl NewPerson {
     }
 }
 
+/// A record that ties a member to an owner from one moment until it is
+/// ended: a family [`Binding`] or a [`MutualAidFiling`], the two made, read
+/// and ended the same way (`K` says which).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(bound = "")]
+pub struct Tie<K> {
+    /// The account owner: who shows the member's code (a binding), or whose
+    /// personal account pays for the member (a filing, employee scheme only).
+    pub owner: InsuredId,
+    /// The member: whose code and insurance it is, or whom the filing pays for.
+    pub member: InsuredId,
+    /// The member's relation to the owner when the tie was made.
+    pub relation: Relation,
+    /// When it was made.
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: UnixTime,
+    /// When it was ended (unbound, revoked); `None` while in force.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub ended_at: Option<UnixTime>,
+    #[serde(skip)]
+    kind: std::marker::PhantomData<K>,
+}
+
+impl<K> Tie<K> {
+    /// A tie in force from `created_at`.
+    pub(crate) fn new(
+        owner: InsuredId,
+        member: InsuredId,
+        relation: Relation,
+        created_at: UnixTime,
+    ) -> Self {
+        Tie {
+            owner,
+            member,
+            relation,
+            created_at,
+            ended_at: None,
+            kind: std::marker::PhantomData,
+        }
+    }
+}
+
+/// The kind of a [`Binding`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindingKind {}
+
+/// The kind of a [`MutualAidFiling`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AidFilingKind {}
+
 /// A family binding: `member` is bound to `owner`'s family account.
 /// `relation` is who the member is to the owner: `Parent` when the owner
 /// binds their mother.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Binding {
-    /// The account owner, who shows the member's code.
-    pub owner: InsuredId,
-    /// The bound family member, whose code (and insurance) it is.
-    pub member: InsuredId,
-    /// The member's relation to the owner.
-    pub relation: Relation,
-    /// When the binding was made.
-    #[serde(serialize_with = "rfc3339")]
-    pub created_at: UnixTime,
-    /// When it was undone; `None` while active.
-    #[serde(serialize_with = "rfc3339_opt")]
-    pub ended_at: Option<UnixTime>,
-}
+pub type Binding = Tie<BindingKind>;
 
-impl Binding {
+impl Tie<BindingKind> {
     /// The relation a delegate code carries: the presenter's relation to the
     /// insured person, the inverse of [`Binding::relation`] (an owner
     /// showing their mother's code presents as her `Child`).
@@ -255,21 +291,7 @@ impl Binding {
 
 /// A personal-account mutual-aid filing: `owner`'s personal account may pay
 /// for `member`'s medical costs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct MutualAidFiling {
-    /// The employee-scheme owner whose personal account pays.
-    pub owner: InsuredId,
-    /// The close relative it pays for.
-    pub member: InsuredId,
-    /// The member's relation to the owner when it was filed.
-    pub relation: Relation,
-    /// When it was filed.
-    #[serde(serialize_with = "rfc3339")]
-    pub created_at: UnixTime,
-    /// When it was revoked; `None` while in force.
-    #[serde(serialize_with = "rfc3339_opt")]
-    pub ended_at: Option<UnixTime>,
-}
+pub type MutualAidFiling = Tie<AidFilingKind>;
 
 /// One member as `family list` shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -424,13 +446,12 @@ mod tests {
 
     #[test]
     fn binding_relation_inverts_for_the_presenter() {
-        let b = Binding {
-            owner: InsuredId::new("1").unwrap(),
-            member: InsuredId::new("2").unwrap(),
-            relation: Relation::Parent,
-            created_at: UnixTime::from_secs(0),
-            ended_at: None,
-        };
+        let b = Binding::new(
+            InsuredId::new("1").unwrap(),
+            InsuredId::new("2").unwrap(),
+            Relation::Parent,
+            UnixTime::from_secs(0),
+        );
         assert_eq!(b.presenter_relation(), Relation::Child);
     }
 }

@@ -405,13 +405,7 @@ impl Registry {
                     ),
                 ));
             }
-            let binding = Binding {
-                owner: owner.clone(),
-                member: member.clone(),
-                relation: *relation,
-                created_at: now,
-                ended_at: None,
-            };
+            let binding = Binding::new(owner.clone(), member.clone(), *relation, now);
             tx.insert_binding(&binding)?;
             tx.append_audit(&family_audit(
                 AuditAction::Bind,
@@ -544,13 +538,7 @@ impl Registry {
                     ),
                 ));
             }
-            let filing = MutualAidFiling {
-                owner: owner.clone(),
-                member: member.clone(),
-                relation: binding.relation,
-                created_at: now,
-                ended_at: None,
-            };
+            let filing = MutualAidFiling::new(owner.clone(), member.clone(), binding.relation, now);
             tx.insert_filing(&filing)?;
             tx.append_audit(&family_audit(
                 AuditAction::AidFile,

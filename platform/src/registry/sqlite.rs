@@ -26,7 +26,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::registry::IdHash;
 use crate::registry::{
-    AuditAction, AuditEntry, Binding, FullName, MutualAidFiling, Person, RegistryStore, RegistryTx,
+    AidFilingKind, AuditAction, AuditEntry, Binding, BindingKind, FullName, MutualAidFiling,
+    Person, RegistryStore, RegistryTx, Tie,
 };
 use crate::store::migrate::{Schema, bring_up_to_date};
 use crate::store::sqlite::{self as file, Journal, SqliteOptions, SqliteSchemaTx};
@@ -485,24 +486,31 @@ fn person_row(row: &Row<'_>) -> rusqlite::Result<Person> {
     })
 }
 
-fn binding_row(row: &Row<'_>) -> rusqlite::Result<Binding> {
-    Ok(Binding {
-        owner: id_col(row, 0)?,
-        member: id_col(row, 1)?,
-        relation: relation_col(row, 2)?,
-        created_at: time_col(row, 3)?,
-        ended_at: opt_time_col(row, 4)?,
-    })
+/// Where each kind of [`Tie`] is kept, and what it is called in errors.
+trait TieTable {
+    const TABLE: &'static str;
+    const WHAT: &'static str;
 }
 
-fn filing_row(row: &Row<'_>) -> rusqlite::Result<MutualAidFiling> {
-    Ok(MutualAidFiling {
-        owner: id_col(row, 0)?,
-        member: id_col(row, 1)?,
-        relation: relation_col(row, 2)?,
-        created_at: time_col(row, 3)?,
-        ended_at: opt_time_col(row, 4)?,
-    })
+impl TieTable for BindingKind {
+    const TABLE: &'static str = "bindings";
+    const WHAT: &'static str = "a binding";
+}
+
+impl TieTable for AidFilingKind {
+    const TABLE: &'static str = "aid_filings";
+    const WHAT: &'static str = "a mutual-aid filing";
+}
+
+fn tie_row<K>(row: &Row<'_>) -> rusqlite::Result<Tie<K>> {
+    let mut tie = Tie::new(
+        id_col(row, 0)?,
+        id_col(row, 1)?,
+        relation_col(row, 2)?,
+        time_col(row, 3)?,
+    );
+    tie.ended_at = opt_time_col(row, 4)?;
+    Ok(tie)
 }
 
 fn audit_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
@@ -529,7 +537,8 @@ fn audit_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     })
 }
 
-const BINDING_COLUMNS: &str = "owner, member, relation, created_at, ended_at";
+/// The columns of a [`Tie`] row, in the order of `tie_row`.
+const TIE_COLUMNS: &str = "owner, member, relation, created_at, ended_at";
 
 impl SqliteTx<'_> {
     fn list<T>(
@@ -557,6 +566,62 @@ impl SqliteTx<'_> {
                 why: format!("{what} changed {n} rows instead of 1"),
             })
         }
+    }
+
+    /// The tie of kind `K` in force between `owner` and `member`.
+    fn active_tie<K: TieTable>(
+        &mut self,
+        owner: &InsuredId,
+        member: &InsuredId,
+    ) -> Result<Option<Tie<K>>> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {TIE_COLUMNS} FROM {} WHERE owner = ?1 AND member = ?2 AND ended_at IS NULL",
+                K::TABLE
+            ))
+            .and_then(|mut s| {
+                s.query_row([owner.as_str(), member.as_str()], tie_row)
+                    .optional()
+            })
+            .map_err(|e| storage(&format!("read {}", K::WHAT), &e))
+    }
+
+    fn insert_tie<K: TieTable>(&mut self, t: &Tie<K>) -> Result<()> {
+        let n = self
+            .conn
+            .execute(
+                &format!(
+                    "INSERT INTO {} (owner, member, relation, created_at, ended_at) VALUES (?1, ?2, ?3, ?4, NULL)",
+                    K::TABLE
+                ),
+                params![
+                    t.owner.as_str(),
+                    t.member.as_str(),
+                    t.relation.as_str(),
+                    secs(t.created_at)?
+                ],
+            )
+            .map_err(|e| storage(&format!("store {}", K::WHAT), &e))?;
+        self.changed_one(&format!("storing {}", K::WHAT), n)
+    }
+
+    fn end_tie<K: TieTable>(
+        &mut self,
+        owner: &InsuredId,
+        member: &InsuredId,
+        at: UnixTime,
+    ) -> Result<()> {
+        let n = self
+            .conn
+            .execute(
+                &format!(
+                    "UPDATE {} SET ended_at = ?3 WHERE owner = ?1 AND member = ?2 AND ended_at IS NULL",
+                    K::TABLE
+                ),
+                params![owner.as_str(), member.as_str(), secs(at)?],
+            )
+            .map_err(|e| storage(&format!("end {}", K::WHAT), &e))?;
+        self.changed_one(&format!("ending {}", K::WHAT), n)
     }
 }
 
@@ -637,62 +702,35 @@ impl RegistryTx for SqliteTx<'_> {
     }
 
     fn active_binding(&mut self, owner: &InsuredId, member: &InsuredId) -> Result<Option<Binding>> {
-        self.conn
-            .prepare_cached(&format!(
-                "SELECT {BINDING_COLUMNS} FROM bindings WHERE owner = ?1 AND member = ?2 AND ended_at IS NULL"
-            ))
-            .and_then(|mut s| {
-                s.query_row([owner.as_str(), member.as_str()], binding_row)
-                    .optional()
-            })
-            .map_err(|e| storage("read a binding", &e))
+        self.active_tie(owner, member)
     }
 
     fn bindings_of_owner(&mut self, owner: &InsuredId) -> Result<Vec<Binding>> {
         self.list(
             &format!(
-                "SELECT {BINDING_COLUMNS} FROM bindings WHERE owner = ?1 AND ended_at IS NULL ORDER BY created_at, id"
+                "SELECT {TIE_COLUMNS} FROM bindings WHERE owner = ?1 AND ended_at IS NULL ORDER BY created_at, id"
             ),
             owner.as_str(),
-            binding_row,
+            tie_row,
         )
     }
 
     fn bindings_of_member(&mut self, member: &InsuredId) -> Result<Vec<Binding>> {
         self.list(
             &format!(
-                "SELECT {BINDING_COLUMNS} FROM bindings WHERE member = ?1 AND ended_at IS NULL ORDER BY created_at, id"
+                "SELECT {TIE_COLUMNS} FROM bindings WHERE member = ?1 AND ended_at IS NULL ORDER BY created_at, id"
             ),
             member.as_str(),
-            binding_row,
+            tie_row,
         )
     }
 
     fn insert_binding(&mut self, b: &Binding) -> Result<()> {
-        let n = self
-            .conn
-            .execute(
-                "INSERT INTO bindings (owner, member, relation, created_at, ended_at) VALUES (?1, ?2, ?3, ?4, NULL)",
-                params![
-                    b.owner.as_str(),
-                    b.member.as_str(),
-                    b.relation.as_str(),
-                    secs(b.created_at)?
-                ],
-            )
-            .map_err(|e| storage("store a binding", &e))?;
-        self.changed_one("storing a binding", n)
+        self.insert_tie(b)
     }
 
     fn end_binding(&mut self, owner: &InsuredId, member: &InsuredId, at: UnixTime) -> Result<()> {
-        let n = self
-            .conn
-            .execute(
-                "UPDATE bindings SET ended_at = ?3 WHERE owner = ?1 AND member = ?2 AND ended_at IS NULL",
-                params![owner.as_str(), member.as_str(), secs(at)?],
-            )
-            .map_err(|e| storage("end a binding", &e))?;
-        self.changed_one("ending a binding", n)
+        self.end_tie::<BindingKind>(owner, member, at)
     }
 
     fn active_filing(
@@ -700,42 +738,15 @@ impl RegistryTx for SqliteTx<'_> {
         owner: &InsuredId,
         member: &InsuredId,
     ) -> Result<Option<MutualAidFiling>> {
-        self.conn
-            .prepare_cached(&format!(
-                "SELECT {BINDING_COLUMNS} FROM aid_filings WHERE owner = ?1 AND member = ?2 AND ended_at IS NULL"
-            ))
-            .and_then(|mut s| {
-                s.query_row([owner.as_str(), member.as_str()], filing_row)
-                    .optional()
-            })
-            .map_err(|e| storage("read a mutual-aid filing", &e))
+        self.active_tie(owner, member)
     }
 
     fn insert_filing(&mut self, f: &MutualAidFiling) -> Result<()> {
-        let n = self
-            .conn
-            .execute(
-                "INSERT INTO aid_filings (owner, member, relation, created_at, ended_at) VALUES (?1, ?2, ?3, ?4, NULL)",
-                params![
-                    f.owner.as_str(),
-                    f.member.as_str(),
-                    f.relation.as_str(),
-                    secs(f.created_at)?
-                ],
-            )
-            .map_err(|e| storage("store a mutual-aid filing", &e))?;
-        self.changed_one("storing a mutual-aid filing", n)
+        self.insert_tie(f)
     }
 
     fn end_filing(&mut self, owner: &InsuredId, member: &InsuredId, at: UnixTime) -> Result<()> {
-        let n = self
-            .conn
-            .execute(
-                "UPDATE aid_filings SET ended_at = ?3 WHERE owner = ?1 AND member = ?2 AND ended_at IS NULL",
-                params![owner.as_str(), member.as_str(), secs(at)?],
-            )
-            .map_err(|e| storage("revoke a mutual-aid filing", &e))?;
-        self.changed_one("revoking a mutual-aid filing", n)
+        self.end_tie::<AidFilingKind>(owner, member, at)
     }
 
     fn append_audit(&mut self, e: &AuditEntry) -> Result<()> {
