@@ -7,6 +7,7 @@
 pub(crate) mod at;
 pub(crate) mod claims;
 pub(crate) mod lists;
+pub(crate) mod person;
 pub(crate) mod relation;
 pub(crate) mod replay;
 pub(crate) mod usage;
@@ -22,6 +23,7 @@ use medcode_platform::registry::IdNumber;
 pub(crate) use at::AtArg;
 pub(crate) use claims::{ClaimsArgs, SignerArgs};
 pub(crate) use lists::ListArgs;
+pub(crate) use person::ShowPersonArgs;
 pub(crate) use relation::relation;
 pub(crate) use usage::RecordArg;
 pub(crate) use verifier::VerifierArgs;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::args::{AtArg, id_number_arg, insured_arg};
+use crate::args::{AtArg, ShowPersonArgs, id_number_arg, insured_arg};
 use crate::output::escape::shown;
 use crate::output::{CmdResult, RefusalLine, out, refusal};
 use medcode::Error;
@@ -40,7 +40,7 @@ enum PersonCommand {
     /// Add an insured person (creates the registry if needed).
     Add(AddArgs),
     /// Show a person's record (never the ID number: only its keyed hash is stored).
-    Show(ShowArgs),
+    Show(ShowPersonArgs),
     /// Set a person's insurance status.
     SetStatus(SetStatusArgs),
     /// Switch use at tills outside the home province on or off.
@@ -74,16 +74,6 @@ struct AddArgs {
     activated: bool,
     #[command(flatten)]
     at: AtArg,
-}
-
-#[derive(Args, Debug)]
-struct ShowArgs {
-    /// The person's identifier.
-    #[arg(long, value_name = "ID")]
-    insured: String,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -22,7 +22,7 @@ use medcode::token::id_and_name_len;
 use crate::family::{MutualAidRelations, close_relative, not_close_relative, not_employee_scheme};
 use crate::registry::{
     AuditAction, AuditEntry, BindRequest, Binding, FamilyMember, FamilyPolicy, IdHasher,
-    MutualAidFiling, NewPerson, Person, RegistryStore, RegistryTx, SqliteRegistry,
+    MutualAidFiling, NewPerson, Person, RegistryStore, RegistryTx, SqliteRegistry, Tie,
     registry_secret_path,
 };
 
@@ -433,21 +433,12 @@ impl Registry {
     /// is before the binding was made; [`Error::Storage`] (`storage`) when the store fails.
     pub fn unbind(&self, owner: &InsuredId, member: &InsuredId, now: UnixTime) -> Result<Binding> {
         self.write(|tx| {
-            let Some(mut binding) = tx.active_binding(owner, member)? else {
+            let Some(binding) = tx.active_binding(owner, member)? else {
                 return Err(not_bound(owner, member));
             };
             not_before(now, binding.created_at, "the binding was made")?;
             tx.end_binding(owner, member, now)?;
-            tx.append_audit(&family_audit(
-                AuditAction::Unbind,
-                owner,
-                member,
-                binding.relation,
-                now,
-                format!("bound since {}", binding.created_at),
-            ))?;
-            binding.ended_at = Some(now);
-            Ok(binding)
+            ended(tx, binding, now, AuditAction::Unbind, "bound")
         })
     }
 
@@ -566,7 +557,7 @@ impl Registry {
         now: UnixTime,
     ) -> Result<MutualAidFiling> {
         self.write(|tx| {
-            let Some(mut filing) = tx.active_filing(owner, member)? else {
+            let Some(filing) = tx.active_filing(owner, member)? else {
                 return Err(refused(
                     RegistryRefusal::NotBound,
                     format!("no mutual aid from {owner} to {member} is filed"),
@@ -574,16 +565,7 @@ impl Registry {
             };
             not_before(now, filing.created_at, "the filing was made")?;
             tx.end_filing(owner, member, now)?;
-            tx.append_audit(&family_audit(
-                AuditAction::AidRevoke,
-                owner,
-                member,
-                filing.relation,
-                now,
-                format!("filed since {}", filing.created_at),
-            ))?;
-            filing.ended_at = Some(now);
-            Ok(filing)
+            ended(tx, filing, now, AuditAction::AidRevoke, "filed")
         })
     }
 
@@ -727,6 +709,27 @@ fn not_bound(owner: &InsuredId, member: &InsuredId) -> Error {
         RegistryRefusal::NotBound,
         format!("{member} is not bound to {owner}'s family account"),
     )
+}
+
+/// `tie`, just ended at `now` in the store: its audit row (`action`, "`made`
+/// since ..."), and the tie as it now stands.
+fn ended<K>(
+    tx: &mut dyn RegistryTx,
+    mut tie: Tie<K>,
+    now: UnixTime,
+    action: AuditAction,
+    made: &str,
+) -> Result<Tie<K>> {
+    tx.append_audit(&family_audit(
+        action,
+        &tie.owner,
+        &tie.member,
+        tie.relation,
+        now,
+        format!("{made} since {}", tie.created_at),
+    ))?;
+    tie.ended_at = Some(now);
+    Ok(tie)
 }
 
 fn family_audit(

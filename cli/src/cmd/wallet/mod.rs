@@ -13,8 +13,8 @@ mod print;
 
 use clap::{Args, Subcommand};
 
-use crate::args::AtArg;
 use crate::args::insured_arg;
+use crate::args::{AtArg, ShowPersonArgs};
 use crate::output::{CmdResult, Failure, RefusalLine, out, refusal};
 use medcode::Error;
 use std::path::PathBuf;
@@ -67,10 +67,10 @@ enum WalletCommand {
     Accept(AcceptArgs),
     /// Return every transfer not accepted by its due time (06:00 the next Beijing day).
     Sweep(SweepArgs),
-    /// What a person holds: personal account, wallet, pending transfers.
-    Balance(ShowArgs),
-    /// A person's history: every change about them or their money.
-    History(ShowArgs),
+    /// What a person holds: personal account, wallet, pending transfers (--json: amounts in fen).
+    Balance(ShowPersonArgs),
+    /// A person's history: every change about them or their money (--json: amounts in fen).
+    History(ShowPersonArgs),
     /// Change a wallet's usage location (使用地变更).
     SetLocation(LocationArgs),
     /// Pay at a pharmacy or hospital with the code: wallet first, then personal account.
@@ -167,16 +167,6 @@ struct AcceptArgs {
 struct SweepArgs {
     #[command(flatten)]
     at: AtArg,
-}
-
-#[derive(Args, Debug)]
-struct ShowArgs {
-    /// The person.
-    #[arg(long, value_name = "ID")]
-    insured: String,
-    /// Print one JSON object (amounts in fen).
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Args, Debug)]
