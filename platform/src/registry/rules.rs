@@ -150,26 +150,12 @@ impl Registry {
         &self.policy
     }
 
-    fn write<T>(&self, mut work: impl FnMut(&mut dyn RegistryTx) -> Result<T>) -> Result<T> {
-        let mut out = None;
-        self.store.write(&mut |tx| {
-            out = Some(work(tx)?);
-            Ok(())
-        })?;
-        out.ok_or_else(|| Error::Storage {
-            why: "the store committed without running the work".into(),
-        })
+    fn write<T>(&self, work: impl FnMut(&mut dyn RegistryTx) -> Result<T>) -> Result<T> {
+        in_tx(|w| self.store.write(w), work)
     }
 
-    fn read<T>(&self, mut work: impl FnMut(&mut dyn RegistryTx) -> Result<T>) -> Result<T> {
-        let mut out = None;
-        self.store.read(&mut |tx| {
-            out = Some(work(tx)?);
-            Ok(())
-        })?;
-        out.ok_or_else(|| Error::Storage {
-            why: "the store returned without running the work".into(),
-        })
+    fn read<T>(&self, work: impl FnMut(&mut dyn RegistryTx) -> Result<T>) -> Result<T> {
+        in_tx(|w| self.store.read(w), work)
     }
 
     /// Adds a person. Refuses an identifier or ID number already in the
@@ -786,13 +772,24 @@ impl MutualAidRelations for Registry {
 /// ([`SqliteRegistry::open_read_only`]).
 impl MutualAidRelations for SqliteRegistry {
     fn mutual_aid(&self, a: &InsuredId, b: &InsuredId) -> Result<Option<Relation>> {
-        let mut found = None;
-        self.read(&mut |tx| {
-            found = filed_relation(tx, a, b)?;
-            Ok(())
-        })?;
-        Ok(found)
+        in_tx(|w| self.read(w), |tx| filed_relation(tx, a, b))
     }
+}
+
+/// Runs `work` in the one transaction `run` makes (a store's `write` or
+/// `read`) and returns its result.
+fn in_tx<T>(
+    run: impl FnOnce(&mut dyn FnMut(&mut dyn RegistryTx) -> Result<()>) -> Result<()>,
+    mut work: impl FnMut(&mut dyn RegistryTx) -> Result<T>,
+) -> Result<T> {
+    let mut out = None;
+    run(&mut |tx| {
+        out = Some(work(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| Error::Storage {
+        why: "the store returned without running the work".into(),
+    })
 }
 
 /// The person with this identifier in the SQLite registry at `path`, read
@@ -806,10 +803,5 @@ impl MutualAidRelations for SqliteRegistry {
 /// holds no such person.
 pub fn read_person(path: &Path, insured: &InsuredId) -> Result<Person> {
     let store = SqliteRegistry::open_read_only(path)?;
-    let mut found = None;
-    store.read(&mut |tx| {
-        found = Some(require_person(tx, insured, "")?);
-        Ok(())
-    })?;
-    found.ok_or_else(|| unknown(insured, ""))
+    in_tx(|w| store.read(w), |tx| require_person(tx, insured, ""))
 }
