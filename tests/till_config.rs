@@ -9,6 +9,7 @@ use fixtures::{keys_dir, t, t0, test_key, trusted};
 use std::path::{Path, PathBuf};
 
 use medcode::TillConfig;
+use medcode::error::ListProblem;
 use medcode::limits::{MAX_SIGNED_LIST_LEN, MAX_TRUST_LIST_LEN};
 use medcode::lists::ListInfo;
 #[cfg(feature = "redis")]
@@ -17,8 +18,8 @@ use medcode::verify::{ListSource, ReplaySpec, check_list_len, list_len_limit};
 #[cfg(feature = "redis")]
 use medcode::verify::{RedisSpec, TillEvent};
 use medcode::{
-    Claims, InsuredId, Issuer, ListKind, Reason, Region, RevocationList, RootKey, SignedList,
-    TrustList,
+    Claims, Error, InsuredId, Issuer, ListKind, Reason, Region, RevocationList, RootKey,
+    SignedList, TrustList,
 };
 
 fn root_pub() -> PathBuf {
@@ -282,25 +283,52 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     );
     let unsigned_rev = write(dir.path(), "rev.json", &RevocationList::new().to_json());
 
-    let cases = [
+    // A signed list without a root key: the typed problem, naming the list
+    // (its file, or which list for bytes).
+    let no_root = [
         (
             TillConfig::trust_file(&signed_trust),
+            ListKind::Trust,
+            Some(signed_trust.clone()),
             format!(
-                "invalid list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it",
+                "invalid trust list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it",
                 signed_trust.display()
             ),
         ),
         (
             TillConfig::trust_bytes(std::fs::read(&signed_trust).unwrap()),
-            "invalid list: the trust list is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it".to_owned(),
+            ListKind::Trust,
+            None,
+            "invalid trust list: the trust list is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it".to_owned(),
         ),
         (
             TillConfig::trust_file(&unsigned_trust).revocations_file(&signed_rev),
+            ListKind::Revocation,
+            Some(signed_rev.clone()),
             format!(
-                "invalid list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it, with a signed trust list",
+                "invalid revocation list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it, with a signed trust list",
                 signed_rev.display()
             ),
         ),
+    ];
+    for (config, kind, named, message) in no_root {
+        let e = config.build(t0()).unwrap_err();
+        assert_eq!(
+            (e.reason(), e.to_string()),
+            (Reason::InvalidTrustList, message)
+        );
+        match e {
+            Error::InvalidList {
+                list,
+                file,
+                problem: ListProblem::NoRootKey,
+                ..
+            } => assert_eq!((list, file), (Some(kind), named)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    let cases = [
         (
             TillConfig::trust_file(&unsigned_trust).root_key_file(root_pub()),
             format!(

@@ -80,13 +80,14 @@ unsafe fn clear_out(out: *mut *mut MedcodeVerifier) -> Result<(), Failure> {
 /// state file is also raised to the lists' sequences). On success `*out` holds
 /// a new handle, to be released with `medcode_verifier_free`; on failure
 /// `*out` is NULL, the code says why (`MEDCODE_REASON_IO`,
-/// `MEDCODE_REASON_INVALID_TRUST_LIST` also for a bad list signature or a
-/// list older than the state file's record (rollback),
+/// `MEDCODE_REASON_INVALID_TRUST_LIST` also for a bad list signature, a
+/// list older than the state file's record (rollback) or a signed list
+/// without a root key,
 /// `MEDCODE_REASON_INVALID_KEY` for a bad root key file,
 /// `MEDCODE_REASON_STORAGE` for a replay file that cannot be opened or a
 /// corrupt state file,
-/// `MEDCODE_REASON_INVALID_ARGUMENT` for bad options, an unsigned list with
-/// a root key or a signed one without) and `medcode_last_error` has details.
+/// `MEDCODE_REASON_INVALID_ARGUMENT` for bad options or an unsigned list
+/// with a root key) and `medcode_last_error` has details.
 ///
 /// # Safety
 /// `path` is null or NUL-terminated; `opts` is null or a valid options

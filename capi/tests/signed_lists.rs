@@ -189,12 +189,12 @@ fn signed_and_unsigned_lists_are_not_mixed() {
             trust_path().display()
         )
     );
-    // A signed trust list without one.
-    let err = new_err(&signed, &options_v2(), MedcodeReason::InvalidArgument);
+    // A signed trust list without one: a list problem, naming the list.
+    let err = new_err(&signed, &options_v2(), MedcodeReason::InvalidTrustList);
     assert_eq!(
         err,
         format!(
-            "invalid list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it",
+            "invalid trust list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it",
             signed.display()
         )
     );
@@ -204,10 +204,10 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     let code =
         // SAFETY: `json` has json.len() readable bytes; null options; `v` is writable.
         unsafe { medcode_verifier_new_from_bytes(json.as_ptr(), json.len(), ptr::null(), &mut v) };
-    assert_eq!(code, MedcodeReason::InvalidArgument);
+    assert_eq!(code, MedcodeReason::InvalidTrustList);
     assert_eq!(
         last_error(),
-        "invalid list: the trust list is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it"
+        "invalid trust list: the trust list is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it"
     );
 
     // Revocations: signed without a root key, unsigned with one.
@@ -216,11 +216,11 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     let signed_rev_c = c_path(&signed_rev);
     let mut opts = options_v2();
     opts.revocations_file = signed_rev_c.as_ptr();
-    let err = new_err(&trust_path(), &opts, MedcodeReason::InvalidArgument);
+    let err = new_err(&trust_path(), &opts, MedcodeReason::InvalidTrustList);
     assert_eq!(
         err,
         format!(
-            "invalid list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it, with a signed trust list",
+            "invalid revocation list: {} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it, with a signed trust list",
             signed_rev.display()
         )
     );

@@ -307,6 +307,24 @@ fn revoke_then_sign_then_verify_refuses_with_revoked() {
             list.display()
         ),
     );
+    // The signed list without a root key (and an unsigned trust list): the
+    // error names the revocation list and --root-key.
+    let r = verify_files(
+        d,
+        &[
+            ("--trust", "trust.json"),
+            ("--revocations", "revocations.signed.json"),
+        ],
+        AT,
+        &[],
+        &at,
+    );
+    assert_error(
+        &r,
+        &format!(
+            "medcode: error: invalid list: {signed_rev} is a signed list: give --root-key ROOT.pub, the root public key that signed it, with a signed trust list"
+        ),
+    );
 
     // Revoke the issuing key itself.
     let kid = serde_json::from_str::<serde_json::Value>(

@@ -6,7 +6,8 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ListLayer {
-    /// The list file itself, before anything was parsed (its size).
+    /// The list file itself, before anything was parsed: its size, or a
+    /// signed list given to a setup that pins no root key.
     File,
     /// A trust or revocation list without a signed envelope: a bare list
     /// file or bytes, or a list being built.

@@ -137,7 +137,10 @@ pub enum ListProblem {
         /// The kind given.
         found: ListKind,
     },
-    /// A signed list was given to a verifier that pins no root key.
+    /// A signed list was given to a verifier that pins no root key: to a
+    /// till setup without one (at the layer [`ListLayer::File`], naming
+    /// the list's file if it has one), or installed in a running verifier
+    /// built without one (at the layer [`ListLayer::Envelope`]).
     NoRootKey,
     /// A signed list older than the one already installed (or already used,
     /// per a rollback state file) was refused.
@@ -331,6 +334,21 @@ impl ListProblem {
                 found.describe(),
                 expected.describe()
             ),
+            ListProblem::NoRootKey if layer == ListLayer::File => {
+                let kind = list.unwrap_or(ListKind::Trust);
+                match file {
+                    Some(path) => write!(f, "{}", path.display())?,
+                    None => write!(f, "the {}", kind.describe())?,
+                }
+                let also = match kind {
+                    ListKind::Trust => "",
+                    ListKind::Revocation => ", with a signed trust list",
+                };
+                write!(
+                    f,
+                    " is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it{also}"
+                )
+            }
             ListProblem::NoRootKey => write!(
                 f,
                 "cannot install a {signed}: this verifier pins no root key (build it with Verifier::from_signed)"

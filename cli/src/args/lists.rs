@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use medcode::Error;
+use medcode::ListKind;
 use medcode::TillConfig;
+use medcode::error::ListProblem;
 
 #[derive(Args, Debug)]
 pub(crate) struct ListArgs {
@@ -29,24 +31,31 @@ pub(crate) struct ListArgs {
     state: Option<PathBuf>,
 }
 
-/// How the library says a signed list came without a root key to check it.
-const NO_ROOT_KEY: &str =
-    ", but no root key is pinned: pin the root public key (ROOT.pub) that signed it";
-
 impl ListArgs {
     /// `e` in the words of these flags: a signed list given without
-    /// `--root-key` names the flag that pins one.
+    /// `--root-key` (the library's [`ListProblem::NoRootKey`]) names the
+    /// flag that pins one.
     pub(crate) fn in_flags(&self, e: Error) -> Error {
         match e {
-            Error::InvalidArgument { what, why }
-                if self.root_key.is_none() && why.contains(NO_ROOT_KEY) =>
-            {
+            Error::InvalidList {
+                list,
+                file,
+                problem: ListProblem::NoRootKey,
+                ..
+            } if self.root_key.is_none() => {
+                let kind = list.unwrap_or(ListKind::Trust);
+                let name = file.map_or_else(
+                    || format!("the {}", kind.describe()),
+                    |path| path.display().to_string(),
+                );
+                let also = match kind {
+                    ListKind::Trust => "",
+                    ListKind::Revocation => ", with a signed trust list",
+                };
                 Error::InvalidArgument {
-                    what,
-                    why: why.replacen(
-                        NO_ROOT_KEY,
-                        ": give --root-key ROOT.pub, the root public key that signed it",
-                        1,
+                    what: "list",
+                    why: format!(
+                        "{name} is a signed list: give --root-key ROOT.pub, the root public key that signed it{also}"
                     ),
                 }
             }

@@ -240,20 +240,27 @@ impl Wallet {
         claim: &StoredRequest,
     ) -> Option<Result<Payment>> {
         // Gives the claim back (nothing was paid), unless it was taken over
-        // or finished; a claim that cannot be given back goes stale.
+        // or finished: false when it was no longer ours. A claim that cannot
+        // be given back goes stale (true: the answer is this try's own).
         let release = || {
-            let _ = self.run(|tx| {
-                if still_ours(tx, id, claim.claim)? {
+            self.run(|tx| {
+                let ours = still_ours(tx, id, claim.claim)?;
+                if ours {
                     tx.forget_request(id)?;
                 }
-                Ok(())
-            });
+                Ok(ours)
+            })
+            .unwrap_or(true)
         };
         let verified = match verifier.check(&req.code, context, now).into_result() {
             Ok(v) => v,
             Err(e) => {
-                // The code was not used: a retry is checked afresh.
-                release();
+                // The code was not used: a retry is checked afresh. A claim
+                // taken over meanwhile answers as its new owner does (the
+                // refusal may be the new owner's use of the code: `replayed`).
+                if !release() {
+                    return None;
+                }
                 return Some(Err(e));
             }
         };
@@ -275,7 +282,7 @@ impl Wallet {
             Ok(None) => None,
             Err(e) => {
                 let Some((reason, detail)) = storable(&e) else {
-                    release();
+                    let _ = release();
                     return Some(Err(e));
                 };
                 // Refused after the code was used (nothing was written):

@@ -126,20 +126,16 @@ pub(super) fn signed_from(source: &ListSource, bytes: &[u8], kind: ListKind) -> 
     SignedList::from_json(bytes).map_err(|e| source.named(e))
 }
 
-/// Refuses a signed list given to a setup without a root key.
+/// Refuses a signed list given to a setup without a root key:
+/// [`ListProblem::NoRootKey`] at the file layer (told by the first bytes,
+/// before anything is parsed), naming the list's file if it has one.
 pub(super) fn refuse_signed(source: &ListSource, bytes: &[u8], kind: ListKind) -> Result<()> {
     if SignedList::is_envelope(bytes) {
-        let also = match kind {
-            ListKind::Trust => "",
-            ListKind::Revocation => ", with a signed trust list",
-        };
-        return Err(Error::argument(
-            LIST,
-            format!(
-                "{} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it{also}",
-                source.name(kind)
-            ),
-        ));
+        return Err(source.named(Error::invalid_list(
+            Some(kind),
+            ListLayer::File,
+            ListProblem::NoRootKey,
+        )));
     }
     Ok(())
 }
