@@ -21,8 +21,8 @@
 //! the ledger). A first try whose code the verifier refused used nothing:
 //! it releases its claim, and a retry is checked afresh. A retry still
 //! waiting at the end of its wait is refused as `payment_pending` (retry
-//! it later). A claim older than [`WalletPolicy::stale_payment_claim`]
-//! seconds (by the retry's `now`) belongs to a try that died: a retry takes
+//! it later). A claim at least [`WalletPolicy::stale_payment_claim`]
+//! seconds old (by the retry's `now`) belongs to a try that died: a retry takes
 //! it over and pays in its place (the code may then be `replayed`, used up
 //! by the try that died; nothing was paid). A try whose claim was taken
 //! over pays nothing and answers as the new owner does.
