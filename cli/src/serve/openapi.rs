@@ -3,7 +3,7 @@
 
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Content, RefOr, Schema};
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
 use axum::http::header;
@@ -25,7 +25,7 @@ use super::handlers::{health, pay, usage, verify};
         pay::pay,
         usage::usage,
     ),
-    modifiers(&BearerKey, &KeyOnlyWithApiKeys, &ImageBytes)
+    modifiers(&BearerKey, &KeyOnlyWithApiKeys, &ImageBytes, &SharedProblems)
 )]
 struct ApiDoc;
 
@@ -92,6 +92,53 @@ impl Modify for ImageBytes {
         body.content.clear();
         for media in ["image/png", "image/jpeg"] {
             body.content.insert(media.to_owned(), bytes(media));
+        }
+    }
+}
+
+/// The answers that the routes share, written once: every operation that
+/// names the `api_key` scheme answers 401 without a valid key, and every
+/// JSON `POST` for an organisation answers 403 for another organisation's
+/// `org_id`, 413 over 64 KiB and 415 for a body not `application/json`.
+/// An operation that describes one of them itself keeps its own words.
+struct SharedProblems;
+
+impl Modify for SharedProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    Content::new(Some(RefOr::Ref(Ref::from_schema_name("ProblemBody")))),
+                )
+                .build()
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            for (op, json_post) in [(&mut item.get, false), (&mut item.post, true)] {
+                let Some(op) = op else { continue };
+                let mut shared = Vec::new();
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    shared.push(("401", "A valid API key is required"));
+                }
+                let json_body = op
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| b.content.contains_key("application/json"));
+                if json_post && json_body && path.starts_with("/v1/") {
+                    shared.extend([
+                        ("403", "org_id names another organisation"),
+                        ("413", "Body over 64 KiB"),
+                        ("415", "Not application/json"),
+                    ]);
+                }
+                for (status, description) in shared {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::T(problem(description)));
+                }
+            }
         }
     }
 }

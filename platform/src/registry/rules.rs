@@ -372,24 +372,24 @@ impl Registry {
                 ));
             }
             let members = count(tx.bindings_of_owner(owner)?.len());
-            if members >= policy.max_members_per_owner() {
-                return Err(refused(
-                    RegistryRefusal::LimitMembers,
-                    format!(
-                        "owner {owner} already has {members} family members bound (limit {})",
-                        policy.max_members_per_owner()
-                    ),
-                ));
-            }
             let owners = count(tx.bindings_of_member(member)?.len());
-            if owners >= policy.max_owners_per_member() {
-                return Err(refused(
+            for (n, limit, refusal, what) in [
+                (
+                    members,
+                    policy.max_members_per_owner(),
+                    RegistryRefusal::LimitMembers,
+                    format!("owner {owner} already has {members} family members bound"),
+                ),
+                (
+                    owners,
+                    policy.max_owners_per_member(),
                     RegistryRefusal::LimitOwners,
-                    format!(
-                        "member {member} is already bound by {owners} owners (limit {})",
-                        policy.max_owners_per_member()
-                    ),
-                ));
+                    format!("member {member} is already bound by {owners} owners"),
+                ),
+            ] {
+                if n >= limit {
+                    return Err(refused(refusal, format!("{what} (limit {limit})")));
+                }
             }
             let binding = Binding::new(owner.clone(), member.clone(), *relation, now);
             tx.insert_binding(&binding)?;

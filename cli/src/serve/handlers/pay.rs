@@ -43,11 +43,7 @@ pub(crate) struct PayBody {
     responses(
         (status = 200, description = "`{\"paid\":true,\"payment\":{...}}` (amounts in fen), or `{\"paid\":false,\"reason\":\"<code>\",\"detail\":...}` for a refused code or payment"),
         (status = 400, description = "Not a payment request (an amount that is not text, unknown fields)", body = ProblemBody),
-        (status = 401, description = "A valid API key is required", body = ProblemBody),
-        (status = 403, description = "org_id names another organisation", body = ProblemBody),
         (status = 404, description = "The service runs without --wallet-db", body = ProblemBody),
-        (status = 413, description = "Body over 64 KiB", body = ProblemBody),
-        (status = 415, description = "Not application/json", body = ProblemBody),
         (status = 503, description = "The wallet database failed", body = ProblemBody),
     ),
     security(("api_key" = [])))]

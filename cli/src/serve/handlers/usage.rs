@@ -98,7 +98,6 @@ fn parse_params(raw: Option<&str>) -> Result<UsageQuery, Problem> {
     responses(
         (status = 200, description = "The records, newest first", body = UsageResponse),
         (status = 400, description = "A bad insured, since or limit, or an unknown parameter", body = ProblemBody),
-        (status = 401, description = "A valid API key is required", body = ProblemBody),
         (status = 403, description = "Not an issuer's key (a till's key, or a service without --api-keys: no key, no personal records)", body = ProblemBody),
         (status = 404, description = "The service runs with --usage-db off", body = ProblemBody),
         (status = 503, description = "The usage store failed", body = ProblemBody),

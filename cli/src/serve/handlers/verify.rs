@@ -111,10 +111,6 @@ fn verdict_response(request_id: &RequestId, result: &Result<VerifiedToken, Error
     responses(
         (status = 200, description = "The verdict, accepted or rejected alike", body = VerifyResponse),
         (status = 400, description = "Not a verification request", body = ProblemBody),
-        (status = 401, description = "A valid API key is required", body = ProblemBody),
-        (status = 403, description = "org_id names another organisation", body = ProblemBody),
-        (status = 413, description = "Body over 64 KiB", body = ProblemBody),
-        (status = 415, description = "Not application/json", body = ProblemBody),
     ),
     security(("api_key" = [])))]
 pub(crate) async fn verify(
@@ -161,7 +157,6 @@ pub(crate) async fn verify(
     request_body(content = Vec<u8>, content_type = "image/png", description = "A PNG or JPEG image (image/jpeg too), at most 16 MiB and 4096 pixels a side"),
     responses(
         (status = 200, description = "The verdict (`unreadable` for an image without one readable code)", body = VerifyResponse),
-        (status = 401, description = "A valid API key is required", body = ProblemBody),
         (status = 413, description = "Body over 16 MiB", body = ProblemBody),
         (status = 415, description = "Not image/png or image/jpeg", body = ProblemBody),
         (status = 503, description = "Four images are being decoded already (reason `busy`): try again", body = ProblemBody),
@@ -210,10 +205,6 @@ fn decode_permit(
     responses(
         (status = 200, description = "One verdict per code, in order", body = BatchResponse),
         (status = 400, description = "Not a batch request, or over 256 codes", body = ProblemBody),
-        (status = 401, description = "A valid API key is required", body = ProblemBody),
-        (status = 403, description = "org_id names another organisation", body = ProblemBody),
-        (status = 413, description = "Body over 64 KiB", body = ProblemBody),
-        (status = 415, description = "Not application/json", body = ProblemBody),
     ),
     security(("api_key" = [])))]
 pub(crate) async fn verify_batch(
