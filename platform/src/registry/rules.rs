@@ -362,15 +362,9 @@ impl Registry {
                     ),
                 ));
             }
-            if let Some(existing) = tx.active_binding(owner, member)? {
-                return Err(refused(
-                    RegistryRefusal::AlreadyBound,
-                    format!(
-                        "{member} is already bound to {owner} (since {})",
-                        existing.created_at
-                    ),
-                ));
-            }
+            none_in_force(tx.active_binding(owner, member)?, || {
+                format!("{member} is already bound to {owner}")
+            })?;
             let members = count(tx.bindings_of_owner(owner)?.len());
             let owners = count(tx.bindings_of_member(member)?.len());
             for (n, limit, refusal, what) in [
@@ -506,15 +500,9 @@ impl Registry {
                     owner_rec.scheme
                 )));
             }
-            if let Some(existing) = tx.active_filing(owner, member)? {
-                return Err(refused(
-                    RegistryRefusal::AlreadyBound,
-                    format!(
-                        "mutual aid from {owner} to {member} is already filed (since {})",
-                        existing.created_at
-                    ),
-                ));
-            }
+            none_in_force(tx.active_filing(owner, member)?, || {
+                format!("mutual aid from {owner} to {member} is already filed")
+            })?;
             let filing = MutualAidFiling::new(owner.clone(), member.clone(), binding.relation, now);
             tx.insert_filing(&filing)?;
             tx.append_audit(&family_audit(
@@ -695,6 +683,17 @@ fn not_bound(owner: &InsuredId, member: &InsuredId) -> Error {
         RegistryRefusal::NotBound,
         format!("{member} is not bound to {owner}'s family account"),
     )
+}
+
+/// `already_bound` when a tie is in force already (`what` says which).
+fn none_in_force<K>(found: Option<Tie<K>>, what: impl FnOnce() -> String) -> Result<()> {
+    match found {
+        Some(existing) => Err(refused(
+            RegistryRefusal::AlreadyBound,
+            format!("{} (since {})", what(), existing.created_at),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `tie`, just ended at `now` in the store: its audit row (`action`, "`made`
