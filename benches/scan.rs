@@ -18,6 +18,9 @@
 
 #[path = "../tests/support/corpus.rs"]
 mod corpus;
+/// The library's own sharp-render test and sharpening.
+#[path = "../src/qr/scan/sharp.rs"]
+mod sharp;
 mod timing;
 
 use std::collections::HashSet;
@@ -28,6 +31,7 @@ use std::time::Instant;
 
 use image::{GrayImage, ImageReader, Luma, imageops};
 use medcode::qr::decode_image;
+use sharp::{sharp_module_px, sharpened};
 use timing::{Contender, env_u32, measure};
 
 fn grey(bytes: &[u8]) -> Option<GrayImage> {
@@ -92,49 +96,6 @@ fn rqrr_attempts(bytes: &[u8]) -> Option<String> {
         return r.ok();
     }
     one(&sharpened(&img)).and_then(Result::ok)
-}
-
-/// The library's sharpening (src/qr/scan/attempts.rs): twice the
-/// difference from a Gaussian blur of sigma 2 px added.
-fn sharpened(img: &GrayImage) -> GrayImage {
-    let blurred = imageops::blur(img, 2.0);
-    let mut out = img.clone();
-    for (o, b) in out.iter_mut().zip(blurred.as_raw()) {
-        let v = f32::from(*o);
-        *o = (v + 2.0 * (v - f32::from(*b))).clamp(0.0, 255.0) as u8;
-    }
-    out
-}
-
-/// The same sharp-render test as the library's (src/qr/scan/attempts.rs).
-fn sharp_module_px(img: &GrayImage) -> Option<u32> {
-    let (w, h) = img.dimensions();
-    if w < 40 || h < 40 {
-        return None;
-    }
-    let mut runs = Vec::new();
-    for i in 0..24 {
-        let y = h * (2 * i + 1) / 48;
-        let row = &img.as_raw()[(y * w) as usize..((y + 1) * w) as usize];
-        if row.iter().any(|&v| (48..=207).contains(&v)) {
-            return None;
-        }
-        let mut start = 0;
-        for x in 1..row.len() {
-            if (row[x] < 128) != (row[x - 1] < 128) {
-                if start > 0 {
-                    runs.push(x - start);
-                }
-                start = x;
-            }
-        }
-    }
-    if runs.len() < 20 {
-        return None;
-    }
-    runs.sort_unstable();
-    let px = u32::try_from(runs[runs.len() / 20]).ok()?;
-    (px >= 5).then_some(px)
 }
 
 /// rxing's zxing-cpp QR reader as shipped (`QrReader`, try harder, QR

@@ -18,13 +18,12 @@ use image::{GrayImage, imageops};
 
 use super::load::unreadable;
 use super::reader::{self, Found};
+use super::sharp::{sharp_module_px, sharpened};
 use crate::error::Result;
 
 /// Most pixels of the copy the fallback attempts (negative, sharpened)
 /// work on.
 const FALLBACK_MAX_PIXELS: u32 = 2_000_000;
-/// Rows sampled to tell a sharp render and measure its module size.
-const SAMPLE_ROWS: u32 = 24;
 
 /// The text of the one QR code in `img`.
 pub(super) fn read_one(mut img: GrayImage) -> Result<String> {
@@ -53,22 +52,6 @@ pub(super) fn read_one(mut img: GrayImage) -> Result<String> {
         found if found.decides() => verdict(found),
         found => verdict(worse(seen, found)),
     }
-}
-
-/// An unsharp mask of twice the difference from a Gaussian blur of sigma
-/// 2 px: of the settings tried on the corpus (sigma 1 to 3, once to four
-/// times the difference) the one that reads the most blurred codes
-/// (docs/PERFORMANCE.md, "Scanning").
-fn sharpened(img: &GrayImage) -> GrayImage {
-    const SIGMA: f32 = 2.0;
-    const AMOUNT: f32 = 2.0;
-    let blurred = imageops::blur(img, SIGMA);
-    let mut out = img.clone();
-    for (o, b) in out.as_mut().iter_mut().zip(blurred.as_raw()) {
-        let v = f32::from(*o);
-        *o = (v + AMOUNT * (v - f32::from(*b))).clamp(0.0, 255.0) as u8;
-    }
-    out
 }
 
 impl Found {
@@ -134,39 +117,4 @@ fn bounded_copy(img: &GrayImage) -> GrayImage {
     let scale = (f64::from(FALLBACK_MAX_PIXELS) / pixels as f64).sqrt();
     let side = |s: u32| ((f64::from(s) * scale) as u32).max(1);
     imageops::thumbnail(img, side(img.width()), side(img.height()))
-}
-
-/// The module size in pixels of a sharp render, or `None` for anything
-/// else: along [`SAMPLE_ROWS`] rows, every pixel is near black or near
-/// white, and a twentieth of the runs of one colour at most are shorter
-/// than 5 px; the size is the run length at that twentieth.
-fn sharp_module_px(img: &GrayImage) -> Option<u32> {
-    let (w, h) = img.dimensions();
-    if w < 40 || h < 40 {
-        return None;
-    }
-    let mut runs = Vec::new();
-    for i in 0..SAMPLE_ROWS {
-        let y = h * (2 * i + 1) / (2 * SAMPLE_ROWS);
-        let row = &img.as_raw()[(y * w) as usize..((y + 1) * w) as usize];
-        if row.iter().any(|&v| (48..=207).contains(&v)) {
-            return None;
-        }
-        let mut start = 0;
-        for x in 1..row.len() {
-            if (row[x] < 128) != (row[x - 1] < 128) {
-                // Runs touching the image's edge are cut: not measured.
-                if start > 0 {
-                    runs.push(x - start);
-                }
-                start = x;
-            }
-        }
-    }
-    if runs.len() < 20 {
-        return None;
-    }
-    runs.sort_unstable();
-    let px = u32::try_from(runs[runs.len() / 20]).ok()?;
-    (px >= 5).then_some(px)
 }

@@ -8,6 +8,8 @@
 //! - `attempts`: the decoding attempts, cheapest first (a sharp render
 //!   shrunk, the image as it is, its negative, a sharpened copy), the first
 //!   that finds a code deciding;
+//! - `sharp` (beside them): telling a sharp render and sharpening a
+//!   blurred image;
 //! - `reader`: one attempt, rxing's port of the zxing-cpp QR detector and
 //!   decoder, with a cap on the finder patterns it combines.
 //!
@@ -17,6 +19,7 @@
 mod attempts;
 mod load;
 mod reader;
+mod sharp;
 
 use std::path::Path;
 
