@@ -135,16 +135,27 @@ impl RedisCluster {
     }
 
     /// Blocks until every primary's writes so far are on its replica
-    /// (`WAIT 1` on each primary).
+    /// (`WAIT 1` on each primary, asked again for up to a minute: on a
+    /// loaded machine a replica may still be in its first full sync when
+    /// the cluster already says ok, and it acknowledges nothing before).
     pub fn wait_replicated(&self) {
         for i in 0..self.nodes.len() {
             if self.is_primary(i) {
-                let acked: i64 = redis::cmd("WAIT")
-                    .arg(1)
-                    .arg(5000)
-                    .query(&mut self.nodes[i].client(0))
-                    .unwrap();
-                assert_eq!(acked, 1, "node {i}'s replica did not acknowledge");
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                loop {
+                    let acked: i64 = redis::cmd("WAIT")
+                        .arg(1)
+                        .arg(2000)
+                        .query(&mut self.nodes[i].client(0))
+                        .unwrap();
+                    if acked == 1 {
+                        break;
+                    }
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "node {i}'s replica did not acknowledge in a minute"
+                    );
+                }
             }
         }
     }
