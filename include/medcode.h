@@ -476,13 +476,13 @@ const char *medcode_last_error(void);
 // a new handle, to be released with `medcode_verifier_free`; on failure
 // `*out` is NULL, the code says why (`MEDCODE_REASON_IO`,
 // `MEDCODE_REASON_INVALID_TRUST_LIST` also for a bad list signature, a
-// list older than the state file's record (rollback) or a signed list
-// without a root key,
+// list older than the state file's record (rollback), a signed list
+// without a root key or an unsigned list with one,
 // `MEDCODE_REASON_INVALID_KEY` for a bad root key file,
 // `MEDCODE_REASON_STORAGE` for a replay file that cannot be opened or a
 // corrupt state file,
-// `MEDCODE_REASON_INVALID_ARGUMENT` for bad options or an unsigned list
-// with a root key) and `medcode_last_error` has details.
+// `MEDCODE_REASON_INVALID_ARGUMENT` for bad options) and
+// `medcode_last_error` has details.
 //
 // # Safety
 // `path` is null or NUL-terminated; `opts` is null or a valid options
@@ -541,10 +541,10 @@ void medcode_string_free(char *s);
 // new one, never a mix. Returns `MEDCODE_REASON_OK` when the list is in
 // force (also when it was already: same sequence, same content). A refused
 // list leaves the list in force unchanged: `MEDCODE_REASON_INVALID_TRUST_LIST`
-// for a bad signature, a revocation list, a lower sequence than the one
-// held (rollback) or the same sequence with other content;
-// `MEDCODE_REASON_INVALID_ARGUMENT` for a verifier without a root key, an
-// unsigned file, a NULL or non-UTF-8 argument; `MEDCODE_REASON_IO`.
+// for a bad signature, a revocation list, an unsigned file, a lower
+// sequence than the one held (rollback) or the same sequence with other
+// content; `MEDCODE_REASON_INVALID_ARGUMENT` for a verifier without a root
+// key, a NULL or non-UTF-8 argument; `MEDCODE_REASON_IO`.
 //
 // # Safety
 // `verifier` is null or a live handle; `path` is null or NUL-terminated.

@@ -331,8 +331,9 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     let cases = [
         (
             TillConfig::trust_file(&unsigned_trust).root_key_file(root_pub()),
+            Reason::InvalidTrustList,
             format!(
-                "invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
+                "invalid trust list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
                 unsigned_trust.display()
             ),
         ),
@@ -340,18 +341,20 @@ fn signed_and_unsigned_lists_are_not_mixed() {
             TillConfig::trust_file(&signed_trust)
                 .root_key_file(root_pub())
                 .revocations_file(&unsigned_rev),
+            Reason::InvalidTrustList,
             format!(
-                "invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign --kind revocation`",
+                "invalid revocation list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign --kind revocation`",
                 unsigned_rev.display()
             ),
         ),
         (
             TillConfig::trust_file(&unsigned_trust).state_file(dir.path().join("state.json")),
+            Reason::InvalidArgument,
             "invalid state file: a rollback state file needs a pinned root key: only signed lists have sequence numbers".to_owned(),
         ),
     ];
-    for (config, message) in cases {
-        assert_eq!(refused(&config), (Reason::InvalidArgument, message));
+    for (config, reason, message) in cases {
+        assert_eq!(refused(&config), (reason, message));
     }
     assert!(!dir.path().join("state.json").exists());
 }

@@ -81,13 +81,13 @@ unsafe fn clear_out(out: *mut *mut MedcodeVerifier) -> Result<(), Failure> {
 /// a new handle, to be released with `medcode_verifier_free`; on failure
 /// `*out` is NULL, the code says why (`MEDCODE_REASON_IO`,
 /// `MEDCODE_REASON_INVALID_TRUST_LIST` also for a bad list signature, a
-/// list older than the state file's record (rollback) or a signed list
-/// without a root key,
+/// list older than the state file's record (rollback), a signed list
+/// without a root key or an unsigned list with one,
 /// `MEDCODE_REASON_INVALID_KEY` for a bad root key file,
 /// `MEDCODE_REASON_STORAGE` for a replay file that cannot be opened or a
 /// corrupt state file,
-/// `MEDCODE_REASON_INVALID_ARGUMENT` for bad options or an unsigned list
-/// with a root key) and `medcode_last_error` has details.
+/// `MEDCODE_REASON_INVALID_ARGUMENT` for bad options) and
+/// `medcode_last_error` has details.
 ///
 /// # Safety
 /// `path` is null or NUL-terminated; `opts` is null or a valid options

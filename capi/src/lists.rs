@@ -56,10 +56,10 @@ unsafe fn update(
 /// new one, never a mix. Returns `MEDCODE_REASON_OK` when the list is in
 /// force (also when it was already: same sequence, same content). A refused
 /// list leaves the list in force unchanged: `MEDCODE_REASON_INVALID_TRUST_LIST`
-/// for a bad signature, a revocation list, a lower sequence than the one
-/// held (rollback) or the same sequence with other content;
-/// `MEDCODE_REASON_INVALID_ARGUMENT` for a verifier without a root key, an
-/// unsigned file, a NULL or non-UTF-8 argument; `MEDCODE_REASON_IO`.
+/// for a bad signature, a revocation list, an unsigned file, a lower
+/// sequence than the one held (rollback) or the same sequence with other
+/// content; `MEDCODE_REASON_INVALID_ARGUMENT` for a verifier without a root
+/// key, a NULL or non-UTF-8 argument; `MEDCODE_REASON_IO`.
 ///
 /// # Safety
 /// `verifier` is null or a live handle; `path` is null or NUL-terminated.

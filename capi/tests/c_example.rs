@@ -119,7 +119,7 @@ fn check_till(exe: &Path) {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "pos_till: invalid list: keys/trust.json is not a signed list, but a root key is pinned: sign it with `medcode trust sign` (invalid_argument)\n"
+        "pos_till: invalid trust list: keys/trust.json is not a signed list, but a root key is pinned: sign it with `medcode trust sign` (invalid_trust_list)\n"
     );
 
     // No guard: the second presentation is accepted too.

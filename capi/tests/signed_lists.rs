@@ -180,12 +180,12 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     let err = new_err(
         &trust_path(),
         &signed_options(&root_key),
-        MedcodeReason::InvalidArgument,
+        MedcodeReason::InvalidTrustList,
     );
     assert_eq!(
         err,
         format!(
-            "invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
+            "invalid trust list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
             trust_path().display()
         )
     );
@@ -228,11 +228,11 @@ fn signed_and_unsigned_lists_are_not_mixed() {
     let unsigned_rev_c = c_path(&unsigned_rev);
     let mut opts = signed_options(&root_key);
     opts.revocations_file = unsigned_rev_c.as_ptr();
-    let err = new_err(&signed, &opts, MedcodeReason::InvalidArgument);
+    let err = new_err(&signed, &opts, MedcodeReason::InvalidTrustList);
     assert_eq!(
         err,
         format!(
-            "invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign --kind revocation`",
+            "invalid revocation list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign --kind revocation`",
             unsigned_rev.display()
         )
     );
@@ -427,12 +427,12 @@ fn updates_install_newer_lists_and_refuse_rollbacks() {
     );
     assert_eq!(
         update(v, ListKind::Trust, &trust_path()),
-        MedcodeReason::InvalidArgument
+        MedcodeReason::InvalidTrustList
     );
     assert_eq!(
         last_error(),
         format!(
-            "invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
+            "invalid trust list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
             trust_path().display()
         )
     );

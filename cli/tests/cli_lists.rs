@@ -207,7 +207,7 @@ fn signed_and_unsigned_lists_must_match_the_root_key_option() {
     assert_error(
         &r,
         &format!(
-            "medcode: error: invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
+            "medcode: error: invalid trust list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign`",
             d.join("trust.json").display()
         ),
     );
@@ -303,7 +303,7 @@ fn revoke_then_sign_then_verify_refuses_with_revoked() {
     assert_error(
         &r,
         &format!(
-            "medcode: error: invalid list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign --kind revocation`",
+            "medcode: error: invalid revocation list: {} is not a signed list, but a root key is pinned: sign it with `medcode trust sign --kind revocation`",
             list.display()
         ),
     );

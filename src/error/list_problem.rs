@@ -142,6 +142,10 @@ pub enum ListProblem {
     /// the list's file if it has one), or installed in a running verifier
     /// built without one (at the layer [`ListLayer::Envelope`]).
     NoRootKey,
+    /// A list that is not signed was given to a till setup that pins a
+    /// root key (naming the list's file if it has one): with a root key,
+    /// every list must be signed by it.
+    NotSigned,
     /// A signed list older than the one already installed (or already used,
     /// per a rollback state file) was refused.
     Rollback {
@@ -353,6 +357,21 @@ impl ListProblem {
                 f,
                 "cannot install a {signed}: this verifier pins no root key (build it with Verifier::from_signed)"
             ),
+            ListProblem::NotSigned => {
+                let kind = list.unwrap_or(ListKind::Trust);
+                match file {
+                    Some(path) => write!(f, "{}", path.display())?,
+                    None => write!(f, "the {}", kind.describe())?,
+                }
+                let how = match kind {
+                    ListKind::Trust => "`medcode trust sign`",
+                    ListKind::Revocation => "`medcode trust sign --kind revocation`",
+                };
+                write!(
+                    f,
+                    " is not a signed list, but a root key is pinned: sign it with {how}"
+                )
+            }
             ListProblem::Rollback {
                 installed,
                 offered,

@@ -11,9 +11,6 @@ use crate::lists::revocation::MAX_REVOCATION_LIST_LEN;
 use crate::lists::signed::MAX_SIGNED_LIST_LEN;
 use crate::lists::trust::MAX_TRUST_LIST_LEN;
 
-/// The `what` of the `invalid_argument` errors about a list's form.
-const LIST: &str = "list";
-
 /// Where a list comes from: a file, or its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ListSource {
@@ -29,14 +26,6 @@ impl ListSource {
         match self {
             ListSource::File(path) => Some(path),
             ListSource::Bytes(_) => None,
-        }
-    }
-
-    /// The list's name in messages: its file, or "the trust list".
-    pub(super) fn name(&self, kind: ListKind) -> String {
-        match self {
-            ListSource::File(path) => path.display().to_string(),
-            ListSource::Bytes(_) => format!("the {}", kind.describe()),
         }
     }
 
@@ -101,7 +90,7 @@ pub fn check_list_len(kind: ListKind, signed: bool, len: u64) -> Result<()> {
 /// # Errors
 /// [`Error::Io`]; [`Error::InvalidList`] for a file over
 /// [`MAX_SIGNED_LIST_LEN`] or a malformed envelope (naming the file);
-/// [`Error::InvalidArgument`] for a file that is not a signed list.
+/// [`ListProblem::NotSigned`] for a file that is not a signed list.
 pub fn read_signed_list_file(path: &Path, kind: ListKind) -> Result<SignedList> {
     let source = ListSource::File(path.to_owned());
     let bytes = source.read(kind, true)?;
@@ -111,17 +100,11 @@ pub fn read_signed_list_file(path: &Path, kind: ListKind) -> Result<SignedList> 
 /// Parses the bytes of a list that must be signed (a root key is pinned).
 pub(super) fn signed_from(source: &ListSource, bytes: &[u8], kind: ListKind) -> Result<SignedList> {
     if !SignedList::is_envelope(bytes) {
-        let how = match kind {
-            ListKind::Trust => "`medcode trust sign`",
-            ListKind::Revocation => "`medcode trust sign --kind revocation`",
-        };
-        return Err(Error::argument(
-            LIST,
-            format!(
-                "{} is not a signed list, but a root key is pinned: sign it with {how}",
-                source.name(kind)
-            ),
-        ));
+        return Err(source.named(Error::invalid_list(
+            Some(kind),
+            ListLayer::File,
+            ListProblem::NotSigned,
+        )));
     }
     SignedList::from_json(bytes).map_err(|e| source.named(e))
 }
