@@ -95,8 +95,7 @@ pub(crate) fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection
     conn.busy_timeout(options.busy_timeout)
         .map_err(|e| options.storage("configure the connection", &e))?;
     if options.journal == Journal::Wal {
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| options.storage(&format!("open {}", path.display()), &e))?;
+        set_wal(&conn, path, options)?;
     }
     if options.foreign_keys {
         conn.pragma_update(None, "foreign_keys", true)
@@ -105,6 +104,29 @@ pub(crate) fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(|e| options.storage("configure the connection", &e))?;
     Ok(conn)
+}
+
+/// Puts the file in WAL mode (kept in the file once set). Changing the
+/// journal mode needs a lock that SQLite reports as `database is locked`
+/// at once, without waiting in its busy handler, when other connections
+/// open the same new file at the same moment: tried again until the busy
+/// timeout has passed.
+fn set_wal(conn: &Connection, path: &Path, options: &SqliteOptions) -> Result<()> {
+    let deadline = std::time::Instant::now() + options.busy_timeout;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Ok(()) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(options.storage(&format!("open {}", path.display()), &e)),
+        }
+    }
 }
 
 /// Opens an existing file read-only (never creates or changes one): a
