@@ -237,9 +237,7 @@ proptest! {
     fn money_is_conserved_and_refusals_change_nothing_on_sqlite(ops in proptest::collection::vec(op(), 1..40)) {
         let dir = tempfile::tempdir().unwrap();
         let family = Family::new();
-        let w = Wallet::open(dir.path().join("w.db").to_str().unwrap())
-            .unwrap()
-            .with_relations(family.relations());
+        let w = family.wallet(dir.path().join("w.db").to_str().unwrap());
         check(&w, &family, &ops)?;
     }
 }
@@ -259,9 +257,7 @@ fn money_is_conserved_and_refusals_change_nothing_on_postgres() {
         .run(&proptest::collection::vec(op(), 1..30), |ops| {
             let db = pg.database(&format!("prop{}", n.fetch_add(1, Ordering::SeqCst)));
             let family = Family::new();
-            let w = Wallet::open(&db)
-                .unwrap()
-                .with_relations(family.relations());
+            let w = family.wallet(&db);
             check(&w, &family, &ops)
         })
         .unwrap();

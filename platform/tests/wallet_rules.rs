@@ -363,9 +363,7 @@ impl WithSource for TransferRequest {
 fn the_rules_hold_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let family = Family::new();
-    let w = Wallet::open(dir.path().join("wallet.db").to_str().unwrap())
-        .unwrap()
-        .with_relations(family.relations());
+    let w = family.wallet(dir.path().join("wallet.db").to_str().unwrap());
     rules_hold(&w, &family);
 }
 
@@ -375,9 +373,7 @@ fn the_rules_hold_on_postgres() {
         return;
     };
     let family = Family::new();
-    let w = Wallet::open(&pg.database("rules"))
-        .unwrap()
-        .with_relations(family.relations());
+    let w = family.wallet(&pg.database("rules"));
     rules_hold(&w, &family);
 }
 
@@ -390,10 +386,9 @@ fn policy_settings_change_the_limits() {
         .with_max_transfer(yuan("100"))
         .unwrap();
     let family = Family::new();
-    let w = Wallet::open(dir.path().join("w.db").to_str().unwrap())
-        .unwrap()
-        .with_policy(policy)
-        .with_relations(family.relations());
+    let w = family
+        .wallet(dir.path().join("w.db").to_str().unwrap())
+        .with_policy(policy);
     let now = t("2026-12-02T02:00:00Z");
     w.open_region(Region::new("440000").unwrap(), now).unwrap();
     open(&w, &id(1), "440305", Scheme::Employee, now);
@@ -430,9 +425,7 @@ fn policy_settings_change_the_limits() {
 fn a_relative_opens_a_wallet_on_a_holders_behalf_only_with_a_relation() {
     let dir = tempfile::tempdir().unwrap();
     let family = Family::new();
-    let w = Wallet::open(dir.path().join("w.db").to_str().unwrap())
-        .unwrap()
-        .with_relations(family.relations());
+    let w = family.wallet(dir.path().join("w.db").to_str().unwrap());
     let now = t("2026-12-02T02:00:00Z");
     let req = OpenWallet {
         insured: id(2),
@@ -576,9 +569,7 @@ fn accept_needs_both_regions_open(w: &Wallet, family: &Family) {
 fn accept_needs_both_regions_open_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let family = Family::new();
-    let w = Wallet::open(dir.path().join("w.db").to_str().unwrap())
-        .unwrap()
-        .with_relations(family.relations());
+    let w = family.wallet(dir.path().join("w.db").to_str().unwrap());
     accept_needs_both_regions_open(&w, &family);
 }
 
@@ -588,9 +579,7 @@ fn accept_needs_both_regions_open_on_postgres() {
         return;
     };
     let family = Family::new();
-    let w = Wallet::open(&pg.database("accept_regions"))
-        .unwrap()
-        .with_relations(family.relations());
+    let w = family.wallet(&pg.database("accept_regions"));
     accept_needs_both_regions_open(&w, &family);
 }
 
@@ -602,9 +591,7 @@ fn the_registrys_filing_is_the_relation_the_wallet_reads() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.db");
     let family = Family::new();
-    let w = Wallet::open(path.to_str().unwrap())
-        .unwrap()
-        .with_relations(family.relations());
+    let w = family.wallet(path.to_str().unwrap());
     let now = t("2026-12-02T02:00:00Z");
     let (son, mother) = (id(1), id(2));
     w.open_region(Region::new("440000").unwrap(), now).unwrap();
@@ -655,9 +642,7 @@ fn an_upgraded_wallet_keeps_its_old_relations_but_reads_the_registrys() {
         .execute_batch(include_str!("fixtures/wallet-v2.sql"))
         .unwrap();
     let family = Family::new();
-    let w = Wallet::open(path.to_str().unwrap())
-        .unwrap()
-        .with_relations(family.relations());
+    let w = family.wallet(path.to_str().unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
     let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     assert_eq!(count("SELECT version FROM wallet_schema"), 3);

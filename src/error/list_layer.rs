@@ -7,7 +7,8 @@
 #[non_exhaustive]
 pub enum ListLayer {
     /// The list file itself, before anything was parsed: its size, or a
-    /// signed list given to a setup that pins no root key.
+    /// list of the wrong form for the setup (signed without a root key,
+    /// unsigned with one).
     File,
     /// A trust or revocation list without a signed envelope: a bare list
     /// file or bytes, or a list being built.

@@ -187,6 +187,20 @@ pub enum ListProblem {
     SequenceExhausted,
 }
 
+/// A list as a file-layer message names it: its file, else "the trust
+/// list" or "the revocation list", else "the list file".
+struct ListName<'a>(Option<&'a Path>, Option<ListKind>);
+
+impl fmt::Display for ListName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ListName(Some(path), _) => write!(f, "{}", path.display()),
+            ListName(None, Some(kind)) => write!(f, "the {}", kind.describe()),
+            ListName(None, None) => f.write_str("the list file"),
+        }
+    }
+}
+
 /// "signed trust list", "signed revocation list" or "signed list".
 struct Signed(Option<ListKind>);
 
@@ -222,24 +236,11 @@ impl ListProblem {
         let signed = Signed(list);
         match self {
             ListProblem::TooLarge { len, limit } => match (layer, list) {
-                (ListLayer::File, _) => match file {
-                    Some(path) => write!(
-                        f,
-                        "{} is {len} bytes, larger than the {limit}-byte limit",
-                        path.display()
-                    ),
-                    None => match list {
-                        Some(kind) => write!(
-                            f,
-                            "the {} is {len} bytes, larger than the {limit}-byte limit",
-                            kind.describe()
-                        ),
-                        None => write!(
-                            f,
-                            "the list file is {len} bytes, larger than the {limit}-byte limit"
-                        ),
-                    },
-                },
+                (ListLayer::File, _) => write!(
+                    f,
+                    "{} is {len} bytes, larger than the {limit}-byte limit",
+                    ListName(file, list)
+                ),
                 (ListLayer::Envelope, Some(kind)) => write!(
                     f,
                     "the {} is {len} bytes, larger than the {limit}-byte limit",
@@ -340,17 +341,14 @@ impl ListProblem {
             ),
             ListProblem::NoRootKey if layer == ListLayer::File => {
                 let kind = list.unwrap_or(ListKind::Trust);
-                match file {
-                    Some(path) => write!(f, "{}", path.display())?,
-                    None => write!(f, "the {}", kind.describe())?,
-                }
                 let also = match kind {
                     ListKind::Trust => "",
                     ListKind::Revocation => ", with a signed trust list",
                 };
                 write!(
                     f,
-                    " is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it{also}"
+                    "{} is a signed list, but no root key is pinned: pin the root public key (ROOT.pub) that signed it{also}",
+                    ListName(file, Some(kind))
                 )
             }
             ListProblem::NoRootKey => write!(
@@ -359,17 +357,14 @@ impl ListProblem {
             ),
             ListProblem::NotSigned => {
                 let kind = list.unwrap_or(ListKind::Trust);
-                match file {
-                    Some(path) => write!(f, "{}", path.display())?,
-                    None => write!(f, "the {}", kind.describe())?,
-                }
                 let how = match kind {
                     ListKind::Trust => "`medcode trust sign`",
                     ListKind::Revocation => "`medcode trust sign --kind revocation`",
                 };
                 write!(
                     f,
-                    " is not a signed list, but a root key is pinned: sign it with {how}"
+                    "{} is not a signed list, but a root key is pinned: sign it with {how}",
+                    ListName(file, Some(kind))
                 )
             }
             ListProblem::Rollback {

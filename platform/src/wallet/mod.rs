@@ -6,8 +6,9 @@
 //! institutions. The rules ([`WalletPolicy`], official defaults): both
 //! sides have a wallet, their regions have the service open, a
 //! close-relative relation filed as mutual aid in the family registry (read
-//! through [`crate::family::MutualAidRelations`], never stored here), personal-account money only from the employee
-//! scheme, at most 3 transfers per sending wallet per Beijing day and
+//! through [`crate::family::MutualAidRelations`], never stored here),
+//! personal-account money only from the employee scheme, at most 3
+//! transfers per sending wallet per Beijing day and
 //! 2,000 yuan each, none from 22:00 to 06:00, no second transfer to a
 //! receiver who has not accepted the first, and what is not accepted goes
 //! back at 06:00 the next day. Mutual aid moves money only: it never

@@ -73,8 +73,9 @@ enum RootSource {
 ///   told by [`SignedList::is_envelope`](crate::SignedList::is_envelope); a list of the other form is refused
 ///   with a message saying what to change: a signed list without a root key
 ///   as [`ListProblem::NoRootKey`](crate::error::ListProblem::NoRootKey)
-///   (`invalid_trust_list`, naming the list), an unsigned list with one as
-///   `invalid_argument`.
+///   and an unsigned list with one as
+///   [`ListProblem::NotSigned`](crate::error::ListProblem::NotSigned)
+///   (both `invalid_trust_list`, naming the list).
 /// - **Size.** A list is refused (`invalid_trust_list`) before it is read or
 ///   parsed when it is larger than the limit of the form the setup expects
 ///   ([`list_len_limit`]): [`MAX_SIGNED_LIST_LEN`](crate::limits::MAX_SIGNED_LIST_LEN) for every list when a
@@ -288,11 +289,12 @@ impl TillConfig {
     /// (a second verifier shares nothing with the first but the files).
     ///
     /// # Errors
-    /// - [`Error::InvalidArgument`] for an unsigned list with a root key, a
-    ///   state file without a root key, and for a Redis URL or key prefix
-    ///   the guard refuses;
+    /// - [`Error::InvalidArgument`] for a state file without a root key,
+    ///   and for a Redis URL or key prefix the guard refuses;
     /// - [`Error::InvalidList`] for a signed list without a root key
-    ///   ([`ListProblem::NoRootKey`](crate::error::ListProblem::NoRootKey)),
+    ///   ([`ListProblem::NoRootKey`](crate::error::ListProblem::NoRootKey))
+    ///   or an unsigned one with a root key
+    ///   ([`ListProblem::NotSigned`](crate::error::ListProblem::NotSigned)),
     ///   and for a list that is too large, not a list, not signed by the
     ///   root, of the wrong kind, or older than the state file's record
     ///   (rollback) or of its sequence with other content;

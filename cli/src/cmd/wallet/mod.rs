@@ -210,25 +210,27 @@ fn open_wallet(args: &WalletArgs) -> Result<Wallet, Error> {
 }
 
 /// The family registry's file: `--registry`, else `--db` when it is an
-/// SQLite file.
-fn registry_path(args: &WalletArgs) -> Result<PathBuf, Failure> {
+/// SQLite file (`None` for a PostgreSQL wallet without `--registry`).
+fn registry_path(args: &WalletArgs) -> Result<Option<PathBuf>, Failure> {
     if let Some(path) = &args.registry {
-        return Ok(path.clone());
+        return Ok(Some(path.clone()));
     }
     match StoreUrl::parse("--db", &args.db)? {
-        StoreUrl::Sqlite(path) => Ok(path),
-        StoreUrl::Postgres(_) => Err(Failure::Error(Error::InvalidArgument {
-            what: "--registry",
-            why: "give --registry FILE, the family registry (a PostgreSQL wallet holds none)"
-                .into(),
-        })),
+        StoreUrl::Sqlite(path) => Ok(Some(path)),
+        StoreUrl::Postgres(_) => Ok(None),
     }
 }
 
 /// The mutual-aid filings of the family registry, read-only: `wallet`
 /// creates and changes nothing in the registry.
 fn relations(args: &WalletArgs) -> Result<Arc<SqliteRegistry>, Failure> {
-    let path = registry_path(args)?;
+    let Some(path) = registry_path(args)? else {
+        return Err(Failure::Error(Error::InvalidArgument {
+            what: "--registry",
+            why: "give --registry FILE, the family registry (a PostgreSQL wallet holds none)"
+                .into(),
+        }));
+    };
     Ok(Arc::new(SqliteRegistry::open_read_only(&path)?))
 }
 
@@ -249,16 +251,14 @@ fn open_details(
     if let (Some(region), Some(scheme)) = flags {
         return Ok((region, scheme));
     }
-    if args.registry.is_none()
-        && matches!(StoreUrl::parse("--db", &args.db)?, StoreUrl::Postgres(_))
-    {
+    let Some(path) = registry_path(args)? else {
         return Err(Failure::Error(Error::InvalidArgument {
             what: "--region",
             why: "give --region and --scheme, or --registry FILE to read them from (a PostgreSQL wallet holds no family registry)".into(),
         }));
-    }
+    };
     // Read only: `wallet open` creates nothing in the registry.
-    let person = read_person(&registry_path(args)?, id).map_err(refusal(RefusalLine::Refused))?;
+    let person = read_person(&path, id).map_err(refusal(RefusalLine::Refused))?;
     Ok((
         flags.0.unwrap_or(person.region),
         flags.1.unwrap_or(person.scheme),
